@@ -1,0 +1,28 @@
+# Two entry points (see README): `make dashboards` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+
+.PHONY: dashboards test sample validate clean
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -m venv $(VENV) || { echo "Could not create a virtual environment: on Debian or Ubuntu run 'apt-get install python3-venv' and try again."; exit 1; }
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	@touch $(STAMP)
+
+## Set up, then run the main job on the bundled sample trust.
+dashboards: $(STAMP)
+	$(BIN)/sendlib validate data/sample
+
+## Set up, then run the whole test suite.
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+## Re-generate the synthetic sample trust (seeded: the same files every time).
+sample: $(STAMP)
+	$(BIN)/python -c "from sendlib.synthetic import write_sample; write_sample('data/sample')"
+
+clean:
+	rm -rf $(VENV) .pytest_cache .hypothesis

@@ -1,0 +1,237 @@
+"""Codes of the DfE Common Basic Data Set (CBDS) that sendlib reads, and the UPN check.
+
+Sources: DfE Common Basic Data Set (CBDS) code sets D00040 (SEN provision), D00041 (SEN
+type of need), D00246 (proficiency in English), D00006 (year group); the SEND Code of
+Practice 0-25 (2015), paragraphs 6.28-6.35 (the four broad areas of need); DfE "Unique
+Pupil Numbers (UPN): a guide for schools and local authorities" (the check letter).
+"""
+from __future__ import annotations
+
+import re
+
+import pandas as pd
+
+# --- SEN provision (CBDS D00040) ---------------------------------------------------
+NO_SEN, SEN_SUPPORT, EHC_PLAN = "N", "K", "E"
+SEN_PROVISION = {
+    NO_SEN: "No special educational need",
+    SEN_SUPPORT: "SEN support",
+    EHC_PLAN: "Education, health and care plan",
+}
+SEN_PROVISION_ALIASES = {
+    "no sen": NO_SEN, "none": NO_SEN, "no special educational need": NO_SEN,
+    "sen support": SEN_SUPPORT, "support": SEN_SUPPORT,
+    "ehc plan": EHC_PLAN, "ehcp": EHC_PLAN, "education health and care plan": EHC_PLAN,
+    "statement": EHC_PLAN,
+}
+
+# --- Type of need (CBDS D00041; DS added for the January 2025 census) -----------------
+NEED_TYPES = {
+    "SPLD": "Specific learning difficulty",
+    "MLD": "Moderate learning difficulty",
+    "SLD": "Severe learning difficulty",
+    "PMLD": "Profound and multiple learning difficulty",
+    "SEMH": "Social, emotional and mental health",
+    "SLCN": "Speech, language and communication needs",
+    "HI": "Hearing impairment",
+    "VI": "Visual impairment",
+    "MSI": "Multi-sensory impairment",
+    "PD": "Physical disability",
+    "ASD": "Autistic spectrum disorder",
+    "DS": "Down syndrome",
+    "OTH": "Other difficulty or disability",
+    "NSA": "SEN support but no specialist assessment of type of need",
+}
+# NSA is allowed only for pupils on SEN support (CBDS validation rule).
+NEED_ONLY_WITH_SEN_SUPPORT = "NSA"
+NEED_ALIASES = {
+    "autism": "ASD", "autistic spectrum condition": "ASD", "autism spectrum disorder": "ASD",
+    "speech language and communication needs": "SLCN", "social emotional and mental health needs": "SEMH",
+    "down s syndrome": "DS", "downs syndrome": "DS", "other": "OTH",
+    "no specialist assessment": "NSA",
+}
+
+# --- Broad areas of need (SEND Code of Practice 6.28-6.35) ------------------------------
+COMMUNICATION = "Communication and interaction"
+COGNITION = "Cognition and learning"
+SEMH_AREA = "Social, emotional and mental health"
+SENSORY = "Sensory and/or physical"
+NO_BROAD_AREA = "No broad area (DS, OTH, NSA)"
+BROAD_AREAS = {
+    COMMUNICATION: ("SLCN", "ASD"),
+    COGNITION: ("SPLD", "MLD", "SLD", "PMLD"),
+    SEMH_AREA: ("SEMH",),
+    SENSORY: ("HI", "VI", "MSI", "PD"),
+    # The Code of Practice gives Down syndrome, "other" and "no specialist assessment" no
+    # broad area: they are kept apart rather than guessed into one.
+    NO_BROAD_AREA: ("DS", "OTH", "NSA"),
+}
+NEED_AREA = {code: area for area, codes in BROAD_AREAS.items() for code in codes}
+
+# --- Proficiency in English (CBDS D00246, collected 2016-2018 and by many schools since) --
+ENGLISH_PROFICIENCY = {
+    "A": "New to English",
+    "B": "Early acquisition",
+    "C": "Developing competence",
+    "D": "Competent",
+    "E": "Fluent",
+}
+PROFICIENCY_NOT_ASSESSED = "N"  # CBDS: "not yet assessed"; loaded as missing
+PROFICIENCY_ALIASES = {name.lower(): code for code, name in ENGLISH_PROFICIENCY.items()}
+
+# --- First language (CBDS D00011) ---------------------------------------------------
+ENGLISH_LANGUAGE_CODES = frozenset({"ENG", "ENB"})  # English; believed to be English
+UNKNOWN_LANGUAGE_CODES = frozenset({"NOT", "REF"})  # not obtained; refused
+LANGUAGE_NAMES = {  # names some MIS exports write instead of the code
+    "english": "ENG", "polish": "POL", "urdu": "URD", "panjabi": "PNJ", "punjabi": "PNJ",
+    "bengali": "BNG", "arabic": "ARA", "romanian": "RMN", "somali": "SOM",
+    "portuguese": "POR", "lithuanian": "LIT", "turkish": "TUR", "spanish": "SPA",
+    "french": "FRN", "gujarati": "GUJ", "tamil": "TAM", "chinese": "CHI", "ukrainian": "UKR",
+    "russian": "RUS", "pashto": "PAS", "persian": "PER", "farsi": "PER", "italian": "ITA",
+    "german": "GER", "hungarian": "HNG", "bulgarian": "BUL", "slovak": "SLO", "czech": "CZE",
+    "latvian": "LAT", "kurdish": "KUR", "tigrinya": "TGE", "yoruba": "YOR", "twi": "AKA",
+    "hindi": "HIN", "malayalam": "MAL", "nepali": "NEP", "albanian": "ALB",
+}
+
+# --- Year group (CBDS D00006) -------------------------------------------------------
+YEAR_GROUP_NAMES = {"N1": -2, "N2": -1, "R": 0}
+YEAR_GROUP_MIN, YEAR_GROUP_MAX = -2, 13
+_YEAR_PATTERN = re.compile(r"^(?:year|yr|y|ncy|nc year)?\s*0*(\d{1,2}|r|n1|n2)$")
+
+
+def parse_year_group(value) -> int | None:
+    """A national curriculum year as an integer: N1 = -2, N2 = -1, R = 0, 1-13.
+
+    Returns None when the value is not a year group.
+
+    Examples
+    --------
+    >>> [parse_year_group(v) for v in ["R", "N1", "3", "Y3", "Year 3", "Reception", 11.0, "14"]]
+    [0, -2, 3, 3, 3, 0, 11, None]
+    """
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        if value != value or value != int(value):
+            return None
+        number = int(value)
+        return number if 1 <= number <= YEAR_GROUP_MAX else None
+    text = re.sub(r"[\s_\-]+", " ", str(value).strip().lower())
+    if text in ("reception", "rec", "yr", "year r"):
+        return 0
+    if text in ("nursery 1", "nursery1"):
+        return -2
+    if text in ("nursery 2", "nursery2", "nursery"):
+        return -1
+    match = _YEAR_PATTERN.match(text)
+    if not match:
+        return None
+    token = match.group(1).upper()
+    if token in YEAR_GROUP_NAMES:
+        return YEAR_GROUP_NAMES[token]
+    number = int(token)
+    return number if 1 <= number <= YEAR_GROUP_MAX else None
+
+
+def year_group_label(year_group) -> str:
+    """The label a school uses for a year group: "N1", "N2", "R", "Y1" ... "Y13".
+
+    >>> year_group_label(0), year_group_label(-2), year_group_label(4)
+    ('R', 'N1', 'Y4')
+    """
+    labels = {value: name for name, value in YEAR_GROUP_NAMES.items()}
+    if pd.isna(year_group):
+        return ""
+    return labels.get(int(year_group), f"Y{int(year_group)}")
+
+
+def need_area(code) -> str | None:
+    """The broad area of need of a CBDS type-of-need code (None when blank).
+
+    >>> need_area("ASD"), need_area("SPLD"), need_area("DS")
+    ('Communication and interaction', 'Cognition and learning', 'No broad area (DS, OTH, NSA)')
+    """
+    if code is None or pd.isna(code):
+        return None
+    return NEED_AREA[code]
+
+
+def is_eal(first_language) -> bool | None:
+    """True for a first language other than English, None when unknown.
+
+    >>> is_eal("POL"), is_eal("ENG"), is_eal(None), is_eal("REF")
+    (True, False, None, None)
+    """
+    if first_language is None or pd.isna(first_language) or first_language in UNKNOWN_LANGUAGE_CODES:
+        return None
+    return first_language not in ENGLISH_LANGUAGE_CODES
+
+
+# --- Unique Pupil Number --------------------------------------------------------------
+# DfE UPN guide: the check letter is the remainder mod 23 of the sum of characters 2-13
+# weighted 2..13, read in this table (I, O and S are not used).
+UPN_CHECK_LETTERS = "ABCDEFGHJKLMNPQRTUVWXYZ"
+UPN_LENGTH = 13
+
+
+def upn_check_letter(upn_body: str) -> str:
+    """The check letter for the 12 characters that follow it in a UPN.
+
+    A letter in the last place (a temporary UPN) counts as its position in the table.
+
+    >>> upn_check_letter("801200005001")
+    'B'
+    """
+    if len(upn_body) != UPN_LENGTH - 1:
+        raise ValueError(f"A UPN body has 12 characters, not {len(upn_body)}: {upn_body!r}")
+    total = 0
+    for weight, char in enumerate(upn_body, start=2):
+        total += weight * (int(char) if char.isdigit() else UPN_CHECK_LETTERS.index(char))
+    return UPN_CHECK_LETTERS[total % 23]
+
+
+def upn_is_valid(upn) -> bool:
+    """Whether ``upn`` is a well-formed Unique Pupil Number with the right check letter.
+
+    Thirteen characters: the check letter, eleven digits, then a digit or (a temporary
+    UPN) a letter from the check-letter table.
+
+    Examples
+    --------
+    >>> upn_is_valid("B801200005001"), upn_is_valid("A801200005001"), upn_is_valid("P207000016049")
+    (True, False, True)
+    >>> upn_is_valid("B80120000500"), upn_is_valid(None)
+    (False, False)
+    """
+    if not isinstance(upn, str) or len(upn) != UPN_LENGTH:
+        return False
+    first, middle, last = upn[0], upn[1:12], upn[12]
+    if first not in UPN_CHECK_LETTERS or not (middle.isascii() and middle.isdigit()):
+        return False
+    if not ((last.isascii() and last.isdigit()) or last in UPN_CHECK_LETTERS):
+        return False
+    return upn_check_letter(upn[1:]) == first
+
+
+# --- Score scales ---------------------------------------------------------------------
+# Standardised scores (NFER, GL, Rising Stars): mean 100, SD 15; reliability 0.90 as
+# published for GL's NGRT (SEM 4.7). Scores are reported from 69 (below 70) to 141.
+# KS2 scaled scores: 80-120 with 100 the expected standard (STA); national means in 2024
+# were 104-105 with an SD of about 7, and the tests' reliability about 0.90 (STA test
+# handbooks report alphas of 0.90-0.93).
+BUILT_IN_SCALES = {
+    "standardised": {"mean": 100.0, "sd": 15.0, "reliability": 0.90, "min": 40.0, "max": 160.0},
+    "ks2_scaled": {"mean": 104.0, "sd": 7.0, "reliability": 0.90, "min": 80.0, "max": 120.0},
+}
+SCALE_ALIASES = {"standardized": "standardised", "standardised_score": "standardised", "sas": "standardised",
+                 "ks2": "ks2_scaled", "ks2_scaled_score": "ks2_scaled", "scaled": "ks2_scaled"}
+# Codes an MIS writes in place of a score; each is kept as "no score" and counted.
+NO_SCORE_CODES = {"A": "absent", "ABS": "absent", "ABSENT": "absent", "X": "not taken", "NOT TAKEN": "not taken"}
+
+
+def scale_name(text: str) -> str:
+    """The canonical name of a scale: lower case, words joined by ``_``, aliases resolved.
+
+    >>> scale_name("Standardized"), scale_name("KS2 Scaled"), scale_name("PiRA")
+    ('standardised', 'ks2_scaled', 'pira')
+    """
+    name = re.sub(r"[^0-9a-z]+", "_", str(text).strip().lower()).strip("_")
+    return SCALE_ALIASES.get(name, name)

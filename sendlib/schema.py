@@ -1,0 +1,251 @@
+"""The export-folder data contract: every file, every column, documented once.
+
+``TABLES`` maps each table of a trust's export folder to its :class:`Table`; the loader
+reads, checks and types the files from these definitions, and ``describe_tables()``
+prints them for the README. Column kinds:
+
+=============  =======================================================================
+kind           what it holds after loading
+=============  =======================================================================
+upn            a Unique Pupil Number with a valid check letter, upper case
+text           stripped text
+date           a date (ISO 2025-01-16 or UK 16/01/2025, never US month-first order)
+year_group     national curriculum year as an integer, R = 0, N1 = -2, N2 = -1
+provision      CBDS SEN provision ``N``, ``K`` or ``E``
+need           CBDS type of need code (``SPLD`` ... ``NSA``)
+proficiency    DfE proficiency in English ``A``-``E``
+language       CBDS first-language code (``ENG``, ``POL``, ...)
+flag           True / False from ``Y`` / ``N``
+sex            ``F`` or ``M``
+number         a number within the column's range
+score          a number, or no score (blank, ``A`` absent, ``X`` not taken)
+choice         one of the column's listed values
+=============  =======================================================================
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ._read import normalise_header
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of an export file."""
+
+    name: str
+    kind: str
+    description: str
+    required: bool = False  # the column must be present and every value filled in
+    aliases: tuple[str, ...] = ()  # other headers that mean this column (any case or spacing)
+    choices: tuple[str, ...] = ()  # for kind "choice"
+    low: float | None = None  # for kind "number": the allowed range
+    high: float | None = None
+    future_ok: bool = False  # for kind "date": whether a date after today is allowed
+
+    def headers(self) -> set[str]:
+        """Normalised headers that name this column."""
+        return {normalise_header(self.name), *(normalise_header(a) for a in self.aliases)}
+
+
+@dataclass(frozen=True)
+class Table:
+    """One file of the export folder."""
+
+    name: str
+    description: str
+    columns: tuple[Column, ...]
+    unique: tuple[str, ...] = ()  # columns that together identify a row
+    required_file: bool = False
+    pupil_upns_in_pupils: bool = True  # every UPN must be a pupil in pupils.csv
+
+    def column(self, name: str) -> Column:
+        return next(c for c in self.columns if c.name == name)
+
+    @property
+    def column_names(self) -> list[str]:
+        return [c.name for c in self.columns]
+
+
+_UPN = Column("upn", "upn", "Unique Pupil Number (13 characters, valid check letter)", True,
+              ("unique pupil number", "pupil upn", "upn number", "pupil number"))
+_SCHOOL = Column("school", "text", "school name or URN", True,
+                 ("school name", "urn", "school urn", "establishment", "establishment name", "academy"))
+_YEAR_GROUP = Column("year_group", "year_group", "national curriculum year: N1 = -2, N2 = -1, R = 0, 1-13", True,
+                     ("nc year", "year group", "national curriculum year", "ncy", "curriculum year",
+                      "year grp", "year", "yr group"))
+_PROVISION = Column("sen_provision", "provision", "SEN provision: N no SEN, K SEN support, E EHC plan", True,
+                    ("sen status", "sen provision", "sen", "sen stage", "send status", "sen code",
+                     "sen provision code"))
+_PRIMARY_NEED = Column("primary_need", "need", "CBDS type of need; required for K and E, blank for N",
+                       aliases=("sen primary need", "primary need", "type of need", "primary sen need",
+                                "primary sen type", "sen need", "need type", "primary type of need"))
+_PROFICIENCY = Column("english_proficiency", "proficiency",
+                      "DfE proficiency in English, A new to English .. E fluent (EAL pupils)",
+                      aliases=("proficiency in english", "english proficiency", "eal proficiency",
+                               "proficiency", "eal stage", "english proficiency stage", "eal level",
+                               "stage of english"))
+_CHECK = ("pass", "concern", "not_done")
+
+PUPILS = Table(
+    "pupils", "One row per pupil on roll.",
+    (
+        _UPN,
+        _SCHOOL,
+        Column("forename", "text", "forename (shown only in a SENCO's own views)",
+               aliases=("first name", "legal forename", "preferred forename", "given name",
+                        "forenames", "preferred first name", "legal first name")),
+        Column("surname", "text", "surname (shown only in a SENCO's own views)",
+               aliases=("last name", "legal surname", "family name", "preferred surname")),
+        Column("date_of_birth", "date", "date of birth", True, ("dob", "birth date", "birthdate")),
+        _YEAR_GROUP,
+        _PROVISION,
+        _PRIMARY_NEED,
+        Column("secondary_need", "need", "CBDS type of need, second in rank",
+               aliases=("sen secondary need", "second need", "secondary sen need", "secondary sen type",
+                        "secondary type of need")),
+        Column("sex", "sex", "F or M", aliases=("gender", "legal sex")),
+        Column("first_language", "language", "CBDS first-language code; ENG/ENB English, any other EAL",
+               aliases=("first language", "language", "home language", "main language", "first lang",
+                        "first language code")),
+        _PROFICIENCY,
+        Column("entered_english_schooling", "date", "date the pupil started school in England",
+               aliases=("date entered english schooling", "entry to english schooling",
+                        "date of entry to uk education", "uk school entry date",
+                        "entered english school", "date entered uk school")),
+        Column("fsm", "flag", "eligible for free school meals, Y/N",
+               aliases=("free school meals", "fsm eligible", "fsm eligibility")),
+        Column("looked_after", "flag", "looked-after child, Y/N",
+               aliases=("lac", "cla", "looked after child", "child looked after", "in care")),
+    ),
+    unique=("upn",), required_file=True, pupil_upns_in_pupils=False,
+)
+
+ASSESSMENTS = Table(
+    "assessments", "One row per pupil, subject and assessment.",
+    (
+        _UPN,
+        Column("subject", "text", "subject, e.g. reading, maths", True,
+               ("subject area", "assessment subject", "test subject")),
+        Column("assessment_date", "date", "date of the assessment", True,
+               ("date", "test date", "date taken", "date of assessment", "assessed on")),
+        Column("score", "score", "score on its scale; blank, A (absent) or X (not taken) is no score", True,
+               ("standardised score", "sas", "result", "mark", "score value")),
+        Column("scale", "text", "standardised, ks2_scaled, or a scale named in scales.csv", True,
+               ("score type", "scale type", "measure")),
+    ),
+    unique=("upn", "subject", "assessment_date"),
+)
+
+SCALES = Table(
+    "scales", "Score scales beyond the built-in ones, one row per scale.",
+    (
+        Column("scale", "text", "name of the scale, as used in assessments.csv", True, ("name", "scale name")),
+        Column("mean", "number", "population mean of the scale", True, low=-1e6, high=1e6),
+        Column("sd", "number", "population standard deviation", True, low=1e-9, high=1e6),
+        Column("reliability", "number", "test reliability, between 0 and 1", True, low=0.0, high=0.999),
+        Column("min", "number", "lowest possible score", True, low=-1e6, high=1e6),
+        Column("max", "number", "highest possible score", True, low=-1e6, high=1e6),
+    ),
+    unique=("scale",), pupil_upns_in_pupils=False,
+)
+
+SEN_HISTORY = Table(
+    "sen_history", "January census snapshots, one row per pupil per census (leavers included).",
+    (
+        _UPN,
+        Column("census_date", "date", "date of the census (third Thursday of January)", True,
+               ("census", "snapshot date", "census day")),
+        _SCHOOL,
+        _YEAR_GROUP,
+        _PROVISION,
+        _PRIMARY_NEED,
+        _PROFICIENCY,
+    ),
+    unique=("upn", "census_date"),
+    pupil_upns_in_pupils=False,  # pupils who have left appear in earlier censuses
+)
+
+EAL_EVIDENCE = Table(
+    "eal_evidence", "One row per EAL pupil: the latest record of the EAL-versus-SEND evidence.",
+    (
+        _UPN,
+        Column("recorded_on", "date", "date the record was last updated", aliases=("date recorded", "recorded")),
+        Column("l1_assessment", "choice", "first-language assessment by bilingual staff",
+               choices=("age_appropriate", "concern", "not_done"),
+               aliases=("first language assessment", "home language assessment", "l1 assessed")),
+        Column("parent_l1_report", "choice", "what parents report of development in the home language",
+               choices=("age_appropriate", "concern", "not_asked"),
+               aliases=("parent report", "parents report", "parent view of first language")),
+        Column("eal_support_terms", "number", "terms of documented EAL support", low=0, high=60,
+               aliases=("terms of eal support", "eal support")),
+        Column("hearing_check", "choice", "hearing check", choices=_CHECK, aliases=("hearing",)),
+        Column("vision_check", "choice", "vision check", choices=_CHECK, aliases=("vision",)),
+        Column("cat4_verbal", "number", "CAT4 verbal standard age score", low=60, high=141,
+               aliases=("cat4 verbal sas", "verbal sas", "cat verbal")),
+        Column("cat4_quantitative", "number", "CAT4 quantitative standard age score", low=60, high=141,
+               aliases=("cat4 quantitative sas", "quantitative sas", "cat quantitative")),
+        Column("cat4_nonverbal", "number", "CAT4 non-verbal standard age score", low=60, high=141,
+               aliases=("cat4 non verbal", "cat4 non verbal sas", "non verbal sas", "cat non verbal")),
+        Column("cat4_spatial", "number", "CAT4 spatial standard age score", low=60, high=141,
+               aliases=("cat4 spatial sas", "spatial sas", "cat spatial")),
+        Column("interrupted_schooling", "flag", "schooling interrupted (Y/N)", aliases=("interrupted education",)),
+        Column("attendance_pct", "number", "attendance this year, per cent", low=0, high=100,
+               aliases=("attendance", "attendance percent", "attendance percentage")),
+    ),
+    unique=("upn",),
+)
+
+SUPPORT_PLANS = Table(
+    "support_plans", "Graduated approach (assess, plan, do, review): one row per support plan.",
+    (
+        _UPN,
+        Column("plan_start", "date", "date the plan started", True, ("start date", "plan start date", "started"),
+               future_ok=True),
+        Column("review_due", "date", "date the plan is due for review", aliases=("review date", "review due date"),
+               future_ok=True),
+        Column("review_held", "date", "date the review was held (blank if not yet)",
+               aliases=("review held date", "date reviewed", "reviewed on")),
+        Column("outcome", "text", "outcome of the review", aliases=("review outcome",)),
+    ),
+    unique=("upn", "plan_start"),
+)
+
+PARENT_MEETINGS = Table(
+    "parent_meetings", "One row per meeting with the parents of a pupil receiving SEN provision.",
+    (
+        _UPN,
+        Column("meeting_date", "date", "date of the meeting", True, ("date", "meeting", "date of meeting")),
+    ),
+)
+
+EHC_EVENTS = (
+    "info_requested", "info_sent", "draft_plan_received", "draft_views_sent", "plan_issued",
+    "review_invites_sent", "review_papers_sent", "review_meeting", "review_report_sent",
+    "reassessment_requested",
+)
+EHC_EVENTS_TABLE = Table(
+    "ehc_events", "Dated events of EHC needs assessments, plans and annual reviews.",
+    (
+        _UPN,
+        Column("event", "choice", "what happened", True, choices=EHC_EVENTS, aliases=("event type", "activity")),
+        Column("date", "date", "date it happened", True, ("event date", "date of event")),
+    ),
+)
+
+TABLES: dict[str, Table] = {t.name: t for t in (
+    PUPILS, ASSESSMENTS, SCALES, SEN_HISTORY, EAL_EVIDENCE, SUPPORT_PLANS, PARENT_MEETINGS, EHC_EVENTS_TABLE)}
+
+
+def describe_tables() -> str:
+    """The data contract as Markdown: one table per file, one row per column."""
+    parts = []
+    for table in TABLES.values():
+        parts.append(f"### `{table.name}.csv`{' (required)' if table.required_file else ''}\n\n"
+                     f"{table.description}\n\n| column | kind | required | meaning | also read from |\n"
+                     "|---|---|---|---|---|")
+        for c in table.columns:
+            parts.append(f"| `{c.name}` | {c.kind} | {'yes' if c.required else ''} | {c.description} | "
+                         f"{', '.join(c.aliases)} |")
+        parts.append("")
+    return "\n".join(parts)
