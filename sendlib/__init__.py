@@ -1,7 +1,9 @@
 """sendlib: SEND decision-making for English schools."""
 from .codes import need_area, parse_year_group, upn_check_letter, upn_is_valid
+from .duties import duties_summary, duties_todo, graduated_approach, statutory_duties
 from .exceptions import DataError, SendlibError
 from .loader import TrustData, load_sample, load_trust
+from .plotting import plot_ehc_timeline
 
 __version__ = "0.1.0"
 
@@ -9,10 +11,15 @@ __all__ = [
     "DataError",
     "SendlibError",
     "TrustData",
+    "duties_summary",
+    "duties_todo",
+    "graduated_approach",
     "load_sample",
     "load_trust",
     "need_area",
     "parse_year_group",
+    "plot_ehc_timeline",
+    "statutory_duties",
     "upn_check_letter",
     "upn_is_valid",
 ]

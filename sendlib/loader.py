@@ -252,6 +252,48 @@ def _check_support_plans(frame, check: _Checker, today: dt.date):
                     "before the plan started (plan_start)")
 
 
+# An EHC event that answers another must come on or after it: (event, what it answers).
+EHC_EVENT_ORDER = (
+    ("info_sent", "info_requested"),
+    ("draft_views_sent", "draft_plan_received"),
+    ("review_report_sent", "review_meeting"),
+)
+# Events that need a plan: none may come before the first plan_issued on record.
+EHC_PLAN_EVENTS = ("review_invites_sent", "review_papers_sent", "review_meeting", "review_report_sent",
+                   "reassessment_requested")
+
+
+def _check_ehc_events(frame, pupils, check: _Checker):
+    """Event histories that cannot be right: answers before questions, reviews before plans."""
+    events = frame.dropna(subset=["upn", "event", "date"]).sort_values(["upn", "date"], kind="stable")
+    for upn, history in events.groupby("upn", sort=False):
+        for answer, question in EHC_EVENT_ORDER:
+            asked = history.loc[history["event"] == question, "date"]
+            answered = history[history["event"] == answer]
+            # each answer needs a question on or before it, after the previous answer
+            previous = pd.Timestamp.min
+            for row, date in zip(answered["row"], answered["date"]):
+                if not ((asked >= previous) & (asked <= date)).any():
+                    check.add([row], "event", [answer], f"{answer} on {date:%d/%m/%Y} has no {question} "
+                                                        "on or before it (events out of order, or one missing)")
+                previous = date
+        issued = history.loc[history["event"] == "plan_issued", "date"]
+        if len(issued):
+            early = history[history["event"].isin(EHC_PLAN_EVENTS) & (history["date"] < issued.min())]
+            check.add(early["row"], "event", early["event"],
+                      f"before the first plan_issued on record ({issued.min():%d/%m/%Y})")
+    if pupils is not None:
+        no_sen = set(pupils.loc[pupils["sen_provision"] == "N", "upn"])
+        check.where(frame, frame["upn"].isin(no_sen), "upn",
+                    "EHC events for a pupil with no SEN provision (N) in pupils: is the provision out of date?")
+        with_plan = set(pupils.loc[pupils["sen_provision"] == "E", "upn"])
+        issued_for = set(frame.loc[frame["event"] == "plan_issued", "upn"])
+        for upn in sorted(with_plan & set(frame["upn"]) - issued_for):
+            rows = frame.loc[frame["upn"] == upn, "row"]
+            check.add([rows.min()], "upn", [upn], "this pupil has an EHC plan but no plan_issued event: "
+                                                  "the annual review cannot be checked")
+
+
 def _check_assessments(frame, check: _Checker, texts, scales: pd.DataFrame):
     frame["scale"] = frame["scale"].map(codes.scale_name, na_action="ignore").astype("str")
     known = frame["scale"].isin(scales["scale"])
@@ -364,6 +406,8 @@ def load_trust(path, strict: bool = True) -> TrustData:
             check = checkers[name][0]
             check.where(frame, frame["upn"].notna() & ~frame["upn"].isin(on_roll), "upn",
                         f"this UPN is not a pupil in {files['pupils'].name}", unusable=True)
+            if name == "ehc_events":
+                _check_ehc_events(frame, pupils, check)
             if name == "eal_evidence":
                 check.where(frame, frame["upn"].isin(english), "upn",
                             "an EAL evidence record for a pupil whose first language is English in pupils")

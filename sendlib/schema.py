@@ -217,6 +217,7 @@ PARENT_MEETINGS = Table(
         _UPN,
         Column("meeting_date", "date", "date of the meeting", True, ("date", "meeting", "date of meeting")),
     ),
+    unique=("upn", "meeting_date"),
 )
 
 EHC_EVENTS = (
@@ -231,6 +232,7 @@ EHC_EVENTS_TABLE = Table(
         Column("event", "choice", "what happened", True, choices=EHC_EVENTS, aliases=("event type", "activity")),
         Column("date", "date", "date it happened", True, ("event date", "date of event")),
     ),
+    unique=("upn", "event", "date"),
 )
 
 TABLES: dict[str, Table] = {t.name: t for t in (

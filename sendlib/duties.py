@@ -1,0 +1,416 @@
+"""Statutory duties and the graduated approach: deadlines, reviews and parent meetings.
+
+Every deadline is a named constant with its source. Days are calendar days; a duty done
+on its deadline day is met. Months are calendar months (12 months after 16 January 2025
+is 16 January 2026).
+
+Statuses of a duty instance:
+
+``met``        done on or before the deadline
+``late``       done after the deadline (for notice duties: sent with less notice than required)
+``due``        not done, deadline today or ahead
+``overdue``    not done, deadline passed
+``too_early``  a re-assessment requested sooner than the rules allow
+"""
+from __future__ import annotations
+
+import pandas as pd
+
+from .loader import TrustData
+
+# The trust SEND policy, section 3, which follows the SEND Regulations 2014 and the SEND
+# Code of Practice 0-25 (2015):
+INFO_FOR_NEEDS_ASSESSMENT_DAYS = 42  # answer an LA's request for information within 6 weeks (Regs 2014 r.8(2); CoP 9.52)
+DRAFT_PLAN_VIEWS_DAYS = 15  # views on a draft EHC plan within 15 days (Regs 2014 r.13(1); CoP 9.77)
+ANNUAL_REVIEW_MONTHS = 12  # review every EHC plan at least every 12 months (CFA 2014 s.44(1); CoP 9.166)
+REVIEW_NOTICE_DAYS = 14  # at least two weeks' notice of the review meeting (Regs 2014 r.20(3); CoP 9.176)
+REVIEW_PAPERS_DAYS = 14  # advice circulated at least two weeks before the meeting (Regs 2014 r.20(4); CoP 9.176)
+REVIEW_REPORT_DAYS = 14  # report within two weeks of the meeting (Regs 2014 r.20(7); CoP 9.176)
+REASSESSMENT_MIN_MONTHS = 6  # no re-assessment within 6 months of an initial assessment (Regs 2014 r.24(3))
+PARENT_MEETINGS_PER_YEAR = 3  # meet parents at least three times each year (CoP 6.65)
+# Phase transfer: the plan reviewed and amended by 15 February of the year of transfer to
+# secondary school, by 31 March for transfer from Year 11 to post-16 (Regs 2014 r.18(1)).
+PHASE_TRANSFER_DEADLINES = {6: (2, 15), 11: (3, 31)}
+REVIEW_DUE_SOON_DAYS = 14  # a support-plan review within two weeks is "due soon" (trust policy)
+TODO_HORIZON_DAYS = 30  # the SENCO's to-do list looks this far ahead
+ACADEMIC_YEAR_START_MONTH = 9  # academic years run September to August
+
+DUTIES = ("info_for_needs_assessment", "draft_plan_views", "annual_review", "review_notice", "review_papers",
+          "review_report", "reassessment_timing", "phase_transfer_review", "parent_meetings")
+DUTY_LABELS = {
+    "info_for_needs_assessment": "Answer the LA's request for information (6 weeks)",
+    "draft_plan_views": "Views on a draft EHC plan (15 days)",
+    "annual_review": "Annual review of the EHC plan (12 months)",
+    "review_notice": "Review meeting invitations (2 weeks' notice)",
+    "review_papers": "Review papers sent (2 weeks before)",
+    "review_report": "Review report sent (2 weeks after)",
+    "reassessment_timing": "Re-assessment not within 6 months",
+    "phase_transfer_review": "Phase transfer review (15 Feb / 31 Mar)",
+    "parent_meetings": "Parent meetings (3 a year)",
+}
+STATUSES = ("met", "late", "due", "overdue", "too_early")
+DUTY_COLUMNS = ["upn", "school", "duty", "trigger_date", "due_date", "done_date", "status", "days_late"]
+
+
+def _as_of(trust: TrustData, as_of) -> pd.Timestamp:
+    return pd.Timestamp(as_of).normalize() if as_of is not None else trust.as_of
+
+
+def academic_year_start(date) -> pd.Timestamp:
+    """1 September of the academic year that holds ``date``.
+
+    >>> academic_year_start("2026-02-01"), academic_year_start("2026-09-01")
+    (Timestamp('2025-09-01 00:00:00'), Timestamp('2026-09-01 00:00:00'))
+    """
+    date = pd.Timestamp(date)
+    year = date.year if date.month >= ACADEMIC_YEAR_START_MONTH else date.year - 1
+    return pd.Timestamp(year, ACADEMIC_YEAR_START_MONTH, 1)
+
+
+def duty_status(due_date, done_date, as_of) -> str:
+    """The status of one duty instance: met, late, due or overdue.
+
+    >>> duty_status(pd.Timestamp("2025-03-01"), pd.Timestamp("2025-03-01"), pd.Timestamp("2025-06-01"))
+    'met'
+    >>> duty_status(pd.Timestamp("2025-03-01"), None, pd.Timestamp("2025-03-01"))
+    'due'
+    """
+    if done_date is not None and not pd.isna(done_date):
+        return "met" if done_date <= due_date else "late"
+    return "due" if due_date >= as_of else "overdue"
+
+
+def _instance(upn, school, duty, trigger, due, done, as_of, status=None):
+    status = status or duty_status(due, done, as_of)
+    if status == "late":
+        days_late = (done - due).days
+    elif status == "overdue":
+        days_late = (as_of - due).days
+    else:
+        days_late = 0
+    return (upn, school, duty, trigger, due, done if done is not None and not pd.isna(done) else pd.NaT,
+            status, days_late)
+
+
+def _first(dates: list, after, before=None, inclusive=True):
+    """The first date in sorted ``dates`` on/after ``after`` and before ``before``."""
+    for date in dates:
+        if (date >= after if inclusive else date > after) and (before is None or date < before):
+            return date
+    return None
+
+
+def _pupil_ehc_duties(upn, school, events: dict[str, list], on_plan: bool, year_group, as_of):
+    rows = []
+    add = rows.append
+    # answer a request for information: each request paired with the first answer after it
+    requests = events.get("info_requested", [])
+    for i, requested in enumerate(requests):
+        nxt = requests[i + 1] if i + 1 < len(requests) else None
+        done = _first(events.get("info_sent", []), requested, nxt)
+        add(_instance(upn, school, "info_for_needs_assessment", requested,
+                      requested + pd.Timedelta(days=INFO_FOR_NEEDS_ASSESSMENT_DAYS), done, as_of))
+    drafts = events.get("draft_plan_received", [])
+    for i, received in enumerate(drafts):
+        nxt = drafts[i + 1] if i + 1 < len(drafts) else None
+        done = _first(events.get("draft_views_sent", []), received, nxt)
+        add(_instance(upn, school, "draft_plan_views", received,
+                      received + pd.Timedelta(days=DRAFT_PLAN_VIEWS_DAYS), done, as_of))
+    # annual reviews: a chain from each plan issued through each review meeting
+    issued = events.get("plan_issued", [])
+    meetings = events.get("review_meeting", [])
+    triggers = sorted(issued + meetings)
+    for trigger in triggers:
+        done = _first(meetings, trigger, inclusive=False)
+        if done is None and not on_plan:
+            continue  # the plan has ended: no review is owed
+        nxt_issue = _first(issued, trigger, inclusive=False)
+        if nxt_issue is not None and (done is None or nxt_issue < done):
+            continue  # a new plan replaced this one before a review was due
+        due = trigger + pd.DateOffset(months=ANNUAL_REVIEW_MONTHS)
+        add(_instance(upn, school, "annual_review", trigger, due, done, as_of))
+    # notice, papers and report for each review meeting, and for the next one owed
+    previous = [pd.Timestamp.min] + meetings
+    upcoming = []
+    if on_plan and triggers and _first(meetings, triggers[-1], inclusive=False) is None:
+        upcoming = [triggers[-1] + pd.DateOffset(months=ANNUAL_REVIEW_MONTHS)]
+    for meeting, last in zip(meetings + upcoming, previous):
+        for duty, event, days in (("review_notice", "review_invites_sent", REVIEW_NOTICE_DAYS),
+                                  ("review_papers", "review_papers_sent", REVIEW_PAPERS_DAYS)):
+            sent = [d for d in events.get(event, []) if last < d <= meeting]
+            done = sent[-1] if sent else None
+            add(_instance(upn, school, duty, meeting, meeting - pd.Timedelta(days=days), done, as_of))
+    for i, meeting in enumerate(meetings):
+        nxt = meetings[i + 1] if i + 1 < len(meetings) else None
+        done = _first(events.get("review_report_sent", []), meeting, nxt)
+        add(_instance(upn, school, "review_report", meeting, meeting + pd.Timedelta(days=REVIEW_REPORT_DAYS),
+                      done, as_of))
+    for requested in events.get("reassessment_requested", []):
+        plans = [d for d in issued if d <= requested]
+        if not plans:
+            continue
+        earliest = plans[-1] + pd.DateOffset(months=REASSESSMENT_MIN_MONTHS)
+        add(_instance(upn, school, "reassessment_timing", plans[-1], earliest, requested, as_of,
+                      status="met" if requested >= earliest else "too_early"))
+    # phase transfer: pupils with a plan in Year 6 or Year 11 this academic year
+    if on_plan and year_group in PHASE_TRANSFER_DEADLINES:
+        start = academic_year_start(as_of)
+        month, day = PHASE_TRANSFER_DEADLINES[year_group]
+        due = pd.Timestamp(start.year + 1, month, day)
+        done = _first(meetings, start)
+        add(_instance(upn, school, "phase_transfer_review", start, due, done, as_of))
+    return rows
+
+
+def _parent_meeting_duties(trust: TrustData, as_of) -> list[tuple]:
+    """One instance per pupil at K or E for this academic year and the last complete one."""
+    if trust.parent_meetings is None:
+        return []
+    rows = []
+    this_year = academic_year_start(as_of)
+    meetings = trust.parent_meetings[trust.parent_meetings["meeting_date"] <= as_of]
+    pupils = trust.pupils.set_index("upn")
+    for start in (this_year - pd.DateOffset(years=1), this_year):
+        end = start + pd.DateOffset(years=1) - pd.Timedelta(days=1)
+        on_send = _pupils_at_send(trust, start, end, as_of)
+        held = meetings[meetings["meeting_date"].between(start, end)].sort_values("meeting_date")
+        by_pupil = held.groupby("upn")["meeting_date"].apply(list)
+        for upn in sorted(on_send):
+            dates = by_pupil.get(upn, [])
+            done = dates[PARENT_MEETINGS_PER_YEAR - 1] if len(dates) >= PARENT_MEETINGS_PER_YEAR else None
+            rows.append(_instance(upn, pupils.at[upn, "school"], "parent_meetings", start, end, done, as_of))
+    return rows
+
+
+def _pupils_at_send(trust: TrustData, start, end, as_of) -> set[str]:
+    """Pupils on roll now who were at K or E in the academic year from ``start`` to ``end``.
+
+    For a past year the January census of that year says who was; for the current year,
+    or where no census covers the year, the pupil's provision now.
+    """
+    current = set(trust.pupils.loc[trust.pupils["sen_provision"].isin(["K", "E"]), "upn"])
+    history = trust.sen_history
+    if history is None or start == academic_year_start(as_of):
+        return current
+    census = history[history["census_date"].between(start, end)]
+    if census.empty:
+        return current
+    return set(census.loc[census["sen_provision"].isin(["K", "E"]), "upn"]) & set(trust.pupils["upn"])
+
+
+def _ehc_events_by_pupil(trust: TrustData, as_of) -> dict[str, dict[str, list]]:
+    events = trust.ehc_events
+    if events is None:
+        return {}
+    events = events[events["date"] <= as_of].drop_duplicates(["upn", "event", "date"]).sort_values("date")
+    grouped: dict[str, dict[str, list]] = {}
+    for upn, event, date in events[["upn", "event", "date"]].itertuples(index=False):
+        grouped.setdefault(upn, {}).setdefault(event, []).append(date)
+    return grouped
+
+
+def statutory_duties(trust: TrustData, as_of=None) -> pd.DataFrame:
+    """Every instance of every dated duty, with its deadline and status.
+
+    Parameters
+    ----------
+    trust : TrustData
+        Uses ``ehc_events`` and ``parent_meetings`` (either may be absent) and ``pupils``.
+    as_of : date, optional
+        The day to judge from; default the trust's export date.
+
+    Returns
+    -------
+    DataFrame
+        ``upn, school, duty, trigger_date, due_date, done_date, status, days_late``:
+        ``duty`` one of ``DUTIES``; ``trigger_date`` the event that starts the clock (for
+        notice and papers, the meeting itself; for the next review owed, its latest date);
+        ``due_date`` the deadline (for notice and papers, the last day to send; for
+        re-assessment, the earliest allowed request; for parent meetings, the end of the
+        academic year); ``done_date`` when it was done (missing if not); ``status`` one of
+        ``STATUSES``; ``days_late`` calendar days past the deadline (0 unless late or overdue).
+    """
+    as_of = _as_of(trust, as_of)
+    pupils = trust.pupils.set_index("upn")
+    rows = []
+    for upn, events in _ehc_events_by_pupil(trust, as_of).items():
+        if upn not in pupils.index:
+            continue
+        pupil = pupils.loc[upn]
+        rows += _pupil_ehc_duties(upn, pupil["school"], events, pupil["sen_provision"] == "E",
+                                  pupil["year_group"], as_of)
+    rows += _parent_meeting_duties(trust, as_of)
+    duties = pd.DataFrame(rows, columns=DUTY_COLUMNS)
+    for column in ("trigger_date", "due_date", "done_date"):
+        duties[column] = pd.to_datetime(duties[column]).astype("datetime64[ns]")
+    duties["days_late"] = duties["days_late"].astype("int64")
+    order = {duty: i for i, duty in enumerate(DUTIES)}
+    return (duties.sort_values(["school", "upn", "duty", "trigger_date"], key=lambda s: s.map(order)
+                               if s.name == "duty" else s).reset_index(drop=True))
+
+
+GRADUATED_COLUMNS = ["upn", "school", "year_group", "sen_provision", "plan_start", "review_due", "review_held",
+                     "review_status", "days_to_review", "meetings_this_year", "meetings_owed", "last_meeting"]
+REVIEW_STATUSES = ("on_track", "due_soon", "overdue", "no_review_date", "no_plan")
+
+
+def graduated_approach(trust: TrustData, as_of=None) -> pd.DataFrame:
+    """Assess, plan, do, review: each pupil at K or E, their current plan and parent meetings.
+
+    The current plan is the latest with ``plan_start`` on or before ``as_of``. Its review is
+    ``overdue`` when ``review_due`` has passed without ``review_held``; ``due_soon`` when
+    it falls within ``REVIEW_DUE_SOON_DAYS``; ``on_track`` otherwise, or when the review
+    was held no more than ``REVIEW_DUE_SOON_DAYS`` ago; ``no_review_date`` when the plan
+    has none; ``no_plan`` when the pupil has no plan, or the last one was reviewed more
+    than two weeks ago and no new plan has started.
+
+    Returns
+    -------
+    DataFrame
+        ``upn, school, year_group, sen_provision, plan_start, review_due, review_held,
+        review_status, days_to_review`` (days from ``as_of`` to ``review_due``, negative
+        when past), ``meetings_this_year`` (parent meetings since 1 September),
+        ``meetings_owed`` (toward ``PARENT_MEETINGS_PER_YEAR``), ``last_meeting``.
+    """
+    as_of = _as_of(trust, as_of)
+    send = trust.pupils[trust.pupils["sen_provision"].isin(["K", "E"])][
+        ["upn", "school", "year_group", "sen_provision"]]
+    if trust.support_plans is not None:
+        plans = trust.support_plans[trust.support_plans["plan_start"] <= as_of].sort_values("plan_start")
+        current = plans.groupby("upn").tail(1)[["upn", "plan_start", "review_due", "review_held"]]
+        current["review_held"] = current["review_held"].where(current["review_held"] <= as_of)
+    else:
+        current = pd.DataFrame(columns=["upn", "plan_start", "review_due", "review_held"])
+    table = send.merge(current, on="upn", how="left")
+    for column in ("plan_start", "review_due", "review_held"):
+        table[column] = pd.to_datetime(table[column]).astype("datetime64[ns]")
+    soon = pd.Timedelta(days=REVIEW_DUE_SOON_DAYS)
+    status = pd.Series("on_track", index=table.index)
+    status[table["review_due"].isna()] = "no_review_date"
+    open_review = table["review_held"].isna()
+    status[open_review & (table["review_due"] - as_of <= soon)] = "due_soon"
+    status[open_review & (table["review_due"] < as_of)] = "overdue"
+    status[table["review_held"].notna() & (as_of - table["review_held"] > soon)] = "no_plan"
+    status[table["plan_start"].isna()] = "no_plan"
+    table["review_status"] = status
+    table["days_to_review"] = (table["review_due"] - as_of).dt.days.astype("Int64")
+    start = academic_year_start(as_of)
+    if trust.parent_meetings is not None:
+        held = trust.parent_meetings[trust.parent_meetings["meeting_date"].between(start, as_of)]
+        counts = held.groupby("upn")["meeting_date"].agg(["count", "max"])
+    else:
+        counts = pd.DataFrame(columns=["count", "max"])
+    table["meetings_this_year"] = table["upn"].map(counts["count"]).fillna(0).astype("int64")
+    table["meetings_owed"] = (PARENT_MEETINGS_PER_YEAR - table["meetings_this_year"]).clip(lower=0)
+    table["last_meeting"] = pd.to_datetime(table["upn"].map(counts["max"])).astype("datetime64[ns]")
+    return table[GRADUATED_COLUMNS].sort_values(["school", "upn"]).reset_index(drop=True)
+
+
+SUMMARY_COLUMNS = ["school", "duty", "label", "instances", "met", "late", "too_early", "overdue", "due",
+                   "met_on_time_pct", "overdue_now", "due_next_30_days"]
+
+
+def duties_summary(trust: TrustData, as_of=None, duties: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Per school and for the whole trust: how many duty instances were met on time.
+
+    Returns
+    -------
+    DataFrame
+        ``school`` ("All schools" for the trust), ``duty``, ``label``, ``instances``, counts
+        by status, ``met_on_time_pct`` (met as a percentage of instances whose deadline has
+        passed or which are done: met, late, too early, overdue), ``overdue_now`` and
+        ``due_next_30_days`` (not done, deadline within ``TODO_HORIZON_DAYS``).
+        Counts are exact: suppress small ones before showing them to a committee.
+    """
+    as_of = _as_of(trust, as_of)
+    duties = statutory_duties(trust, as_of) if duties is None else duties
+    trust_wide = duties.assign(school="All schools")
+    rows = []
+    for (school, duty), group in pd.concat([duties, trust_wide]).groupby(["school", "duty"], sort=False):
+        counts = group["status"].value_counts()
+        judged = sum(counts.get(s, 0) for s in ("met", "late", "too_early", "overdue"))
+        soon = group["status"].eq("due") & (group["due_date"] <= as_of + pd.Timedelta(days=TODO_HORIZON_DAYS))
+        rows.append({
+            "school": school, "duty": duty, "label": DUTY_LABELS[duty], "instances": len(group),
+            **{s: int(counts.get(s, 0)) for s in ("met", "late", "too_early", "overdue", "due")},
+            "met_on_time_pct": 100.0 * counts.get("met", 0) / judged if judged else float("nan"),
+            "overdue_now": int(counts.get("overdue", 0)), "due_next_30_days": int(soon.sum()),
+        })
+    summary = pd.DataFrame(rows, columns=SUMMARY_COLUMNS)
+    order = {duty: i for i, duty in enumerate(DUTIES)}
+    summary["_order"] = summary["duty"].map(order)
+    summary["_trust"] = summary["school"].eq("All schools")
+    return (summary.sort_values(["_trust", "school", "_order"]).drop(columns=["_order", "_trust"])
+            .reset_index(drop=True))
+
+
+_TODO_ACTIONS = {
+    "info_for_needs_assessment": "Send the LA the information it asked for on {trigger}",
+    "draft_plan_views": "Send views on the draft EHC plan received on {trigger}",
+    "annual_review": "Hold the annual review of the EHC plan (last review or plan {trigger})",
+    "review_notice": "Send invitations to the annual review meeting (by {trigger} at the latest)",
+    "review_papers": "Send the advice and papers for the annual review meeting (by {trigger} at the latest)",
+    "review_report": "Send the report of the review meeting held on {trigger}",
+    "phase_transfer_review": "Review and amend the EHC plan before the phase transfer",
+    "parent_meetings": "Meet the pupil's parents ({held} of 3 this year)",
+}
+TODO_COLUMNS = ["school", "upn", "what", "by", "status", "days"]
+
+
+def duties_todo(trust: TrustData, as_of=None, horizon_days: int = TODO_HORIZON_DAYS,
+                duties: pd.DataFrame | None = None) -> pd.DataFrame:
+    """The SENCO's to-do list: what is overdue now and what falls due in the next 30 days.
+
+    Duty instances not done (overdue, or due within ``horizon_days``) and support-plan
+    reviews that are overdue or due soon; parent meetings are listed when fewer have been
+    held this year than the year so far calls for (one a term).
+
+    Returns
+    -------
+    DataFrame
+        ``school, upn, what`` (an instruction in words), ``by`` (the deadline), ``status``
+        (``overdue`` or ``due``), ``days`` (days overdue, or days left), most urgent first.
+    """
+    as_of = _as_of(trust, as_of)
+    duties = statutory_duties(trust, as_of) if duties is None else duties
+    horizon = as_of + pd.Timedelta(days=horizon_days)
+    open_duties = duties[duties["status"].eq("overdue") | (duties["status"].eq("due") & (duties["due_date"] <= horizon))]
+    plans = graduated_approach(trust, as_of)
+    held = plans.set_index("upn")["meetings_this_year"]
+    rows = []
+    terms_started = _terms_started(as_of)
+    for duty in open_duties.itertuples(index=False):
+        if duty.duty == "parent_meetings":
+            # only this year's meetings can still be held; list them once a term is owed
+            count = int(held.get(duty.upn, 0))
+            if duty.trigger_date != academic_year_start(as_of) or count >= terms_started:
+                continue
+        else:
+            count = 0
+        what = _TODO_ACTIONS[duty.duty].format(trigger=f"{duty.trigger_date:%d %b %Y}", held=count)
+        if duty.duty in ("review_notice", "review_papers"):
+            what = what.replace(f"by {duty.trigger_date:%d %b %Y}", f"meeting due by {duty.trigger_date:%d %b %Y}")
+        rows.append((duty.school, duty.upn, what, duty.due_date, duty.status, _days(duty.due_date, as_of)))
+    for plan in plans.itertuples(index=False):
+        if plan.review_status in ("overdue", "due_soon"):
+            rows.append((plan.school, plan.upn, f"Review the support plan started {plan.plan_start:%d %b %Y}",
+                         plan.review_due, "overdue" if plan.review_status == "overdue" else "due",
+                         _days(plan.review_due, as_of)))
+        elif plan.review_status in ("no_plan", "no_review_date"):
+            what = ("Write a support plan with a review date (assess, plan, do, review)" if plan.review_status ==
+                    "no_plan" else "Set a review date for the support plan")
+            rows.append((plan.school, plan.upn, what, as_of, "overdue", 0))
+    todo = pd.DataFrame(rows, columns=TODO_COLUMNS)
+    todo["by"] = pd.to_datetime(todo["by"]).astype("datetime64[ns]")
+    todo["_urgency"] = todo["status"].map({"overdue": 0, "due": 1})
+    return todo.sort_values(["_urgency", "by", "school"]).drop(columns="_urgency").reset_index(drop=True)
+
+
+def _days(due, as_of) -> int:
+    return abs((as_of - due).days)
+
+
+def _terms_started(as_of) -> int:
+    """How many terms of the academic year have begun (autumn 1 Sep, spring 1 Jan, summer ~Easter)."""
+    month = pd.Timestamp(as_of).month
+    return 1 if month >= 9 else (2 if month < 4 else 3)

@@ -1,0 +1,68 @@
+"""Plots on a matplotlib ``ax``: each takes tidy frames from the compute functions.
+
+Colours follow the Okabe-Ito palette, which reads for colour-blind viewers too.
+"""
+from __future__ import annotations
+
+import matplotlib.dates as mdates
+import matplotlib.pyplot as plt
+import pandas as pd
+
+from .duties import DUTIES, DUTY_LABELS
+
+STATUS_COLOURS = {"met": "#009E73", "late": "#E69F00", "due": "#0072B2", "overdue": "#D55E00",
+                  "too_early": "#CC79A7"}
+
+
+def _axes(ax, size=(9, 4)):
+    if ax is None:
+        _, ax = plt.subplots(figsize=size, layout="constrained")
+    return ax
+
+
+def plot_ehc_timeline(events: pd.DataFrame, duties: pd.DataFrame, as_of, ax=None):
+    """A pupil's EHC events and the deadlines they start, one row per duty.
+
+    Parameters
+    ----------
+    events : DataFrame
+        The pupil's rows of ``trust.ehc_events`` (``event, date``).
+    duties : DataFrame
+        The pupil's rows of :func:`sendlib.duties.statutory_duties`.
+    as_of : date
+        Drawn as "today".
+    ax : matplotlib Axes, optional
+
+    Returns
+    -------
+    matplotlib Axes
+    """
+    ax = _axes(ax)
+    shown = [d for d in DUTIES if d in set(duties["duty"])]
+    rows = {duty: i for i, duty in enumerate(reversed(shown), start=1)}
+    for duty in duties.itertuples(index=False):
+        y = rows[duty.duty]
+        colour = STATUS_COLOURS[duty.status]
+        start = min(duty.trigger_date, duty.due_date)
+        end = duty.done_date if pd.notna(duty.done_date) else max(duty.due_date, pd.Timestamp(as_of))
+        ax.plot([start, max(end, duty.due_date)], [y, y], color=colour, alpha=0.35, linewidth=6,
+                solid_capstyle="butt")
+        ax.plot([duty.due_date], [y], marker="|", color="black", markersize=14)
+        if pd.notna(duty.done_date):
+            ax.plot([duty.done_date], [y], marker="o", color=colour, markersize=7)
+    for event in events.itertuples(index=False):
+        ax.plot([event.date], [0], marker="v", color="#555555", markersize=6)
+    ax.axvline(pd.Timestamp(as_of), color="black", linestyle="--", linewidth=1)
+    ax.text(pd.Timestamp(as_of), len(rows) + 0.6, " today", va="center", fontsize=9)
+    ax.set_yticks([0, *rows.values()], ["events", *(DUTY_LABELS[d] for d in rows)])
+    ax.set_ylim(-0.6, len(rows) + 0.9)
+    locator = mdates.AutoDateLocator(maxticks=8)
+    ax.xaxis.set_major_locator(locator)
+    ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
+    handles = [plt.Line2D([], [], color=c, marker="o", linestyle="", label=s.replace("_", " "))
+               for s, c in STATUS_COLOURS.items() if s in set(duties["status"])]
+    handles.append(plt.Line2D([], [], color="black", marker="|", linestyle="", markersize=12, label="deadline"))
+    ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1), frameon=False)
+    ax.set_title("EHC plan: events and deadlines")
+    ax.grid(axis="x", alpha=0.3)
+    return ax

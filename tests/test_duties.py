@@ -1,0 +1,238 @@
+import json
+import re
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from sendlib import DataError, load_trust
+from sendlib.duties import (DUTIES, duties_summary, duties_todo, graduated_approach, statutory_duties)
+from sendlib.codes import upn_check_letter
+from tests.conftest import write_folder
+
+AS_OF = pd.Timestamp("2026-06-15")
+DAY = pd.Timedelta(days=1)
+
+
+def upn(i: int) -> str:
+    body = f"999300026{i:03d}"
+    return upn_check_letter(body) + body
+
+
+def trust_with(tmp_path, events, provision="E", year_group="4", meetings=(), plans=None, n_pupils=None):
+    """A trust folder whose pupils are 0..n-1, all at ``provision``, with the events given."""
+    n = n_pupils or (max([e[0] for e in events] + [m[0] for m in meetings] + [0]) + 1)
+    pupils = pd.DataFrame({
+        "upn": [upn(i) for i in range(n)], "school": "Elm", "date_of_birth": "01/02/2016",
+        "year_group": year_group, "sen_provision": provision, "primary_need": "ASD" if provision != "N" else ""})
+    files = {"pupils": pupils,
+             "ehc_events": pd.DataFrame([(upn(i), e, d.strftime("%d/%m/%Y")) for i, e, d in events],
+                                        columns=["upn", "event", "date"])}
+    if meetings:
+        files["parent_meetings"] = pd.DataFrame([(upn(i), d.date().isoformat()) for i, d in meetings],
+                                                columns=["upn", "meeting_date"])
+    if plans is not None:
+        files["support_plans"] = plans
+    folder = write_folder(tmp_path / "t", files)
+    (folder / "manifest.json").write_text(json.dumps({"exported_on": AS_OF.date().isoformat()}))
+    return load_trust(folder)
+
+
+def statuses(trust, duty):
+    d = statutory_duties(trust)
+    d = d[d["duty"] == duty]
+    return dict(zip(d["upn"], d["status"]))
+
+
+# --- each duty at and around its deadline ------------------------------------------------------
+@pytest.mark.parametrize("question, answer, duty, days", [
+    ("info_requested", "info_sent", "info_for_needs_assessment", 42),
+    ("draft_plan_received", "draft_views_sent", "draft_plan_views", 15),
+])
+def test_answer_within_days(tmp_path, question, answer, duty, days):
+    start = AS_OF - pd.Timedelta(days=200)
+    events = [(0, question, start), (0, answer, start + days * DAY),            # on the deadline: met
+              (1, question, start), (1, answer, start + (days + 1) * DAY),      # a day late
+              (2, question, AS_OF - days * DAY),                                # deadline today: due
+              (3, question, AS_OF - (days + 1) * DAY),                          # deadline yesterday: overdue
+              (4, question, start), (4, answer, start)]                         # same day: met
+    if duty == "draft_plan_views":
+        events += [(i, "plan_issued", start - 400 * DAY) for i in range(5)]
+    provision = "E" if duty == "draft_plan_views" else "K"
+    d = statutory_duties(trust_with(tmp_path, events, provision=provision))
+    got = dict(zip(d.loc[d["duty"] == duty, "upn"], d.loc[d["duty"] == duty, "status"]))
+    assert [got[upn(i)] for i in range(5)] == ["met", "late", "due", "overdue", "met"]
+    late = d[(d["duty"] == duty) & (d["upn"] == upn(1))].iloc[0]
+    assert late["days_late"] == 1 and late["due_date"] == start + days * DAY
+    overdue = d[(d["duty"] == duty) & (d["upn"] == upn(3))].iloc[0]
+    assert overdue["days_late"] == 1
+
+
+def test_annual_review_within_twelve_calendar_months(tmp_path):
+    issued = pd.Timestamp("2024-03-31")
+    events = [(0, "plan_issued", issued), (0, "review_meeting", pd.Timestamp("2025-03-31")),   # met, exactly
+              (0, "review_meeting", pd.Timestamp("2026-04-01")),                               # then a day late
+              (1, "plan_issued", AS_OF - pd.DateOffset(months=12)),                            # due today
+              (2, "plan_issued", AS_OF - pd.DateOffset(months=12) - DAY)]                      # overdue
+    d = statutory_duties(trust_with(tmp_path, events))
+    reviews = d[d["duty"] == "annual_review"]
+    first = reviews[reviews["upn"] == upn(0)]["status"].tolist()
+    assert first == ["met", "late", "due"]  # and the next review, due 1 April 2027
+    assert reviews[reviews["upn"] == upn(1)]["status"].tolist() == ["due"]
+    assert reviews[reviews["upn"] == upn(2)]["status"].tolist() == ["overdue"]
+
+
+def test_no_review_owed_once_the_plan_has_ended(tmp_path):
+    events = [(0, "plan_issued", pd.Timestamp("2023-01-10"))]
+    assert statuses(trust_with(tmp_path, events, provision="K"), "annual_review") == {}
+
+
+@pytest.mark.parametrize("event, duty", [("review_invites_sent", "review_notice"),
+                                         ("review_papers_sent", "review_papers")])
+def test_two_weeks_before_the_meeting(tmp_path, event, duty):
+    issued = AS_OF - pd.Timedelta(days=500)
+    meeting = AS_OF - pd.Timedelta(days=100)
+    events = [(i, "plan_issued", issued) for i in range(3)] + [
+        (0, "review_meeting", meeting), (0, event, meeting - 14 * DAY),   # exactly two weeks: met
+        (1, "review_meeting", meeting), (1, event, meeting - 13 * DAY),   # 13 days' notice: late
+        (2, "review_meeting", meeting)]                                   # never sent: overdue
+    d = statutory_duties(trust_with(tmp_path, events))
+    held = d[(d["duty"] == duty) & (d["trigger_date"] == meeting)]
+    assert held.set_index("upn")["status"].to_dict() == {upn(0): "met", upn(1): "late", upn(2): "overdue"}
+    # the next meeting owed (a year after this one): invitations are due two weeks before it
+    upcoming = d[(d["duty"] == duty) & (d["trigger_date"] > AS_OF)]
+    assert set(upcoming["status"]) == {"due"}
+    assert (upcoming["due_date"] == meeting + pd.DateOffset(months=12) - 14 * DAY).all()
+
+
+def test_review_report_within_two_weeks(tmp_path):
+    issued = AS_OF - pd.Timedelta(days=500)
+    m = AS_OF - pd.Timedelta(days=60)
+    events = [(i, "plan_issued", issued) for i in range(4)] + [
+        (0, "review_meeting", m), (0, "review_report_sent", m + 14 * DAY),
+        (1, "review_meeting", m), (1, "review_report_sent", m + 15 * DAY),
+        (2, "review_meeting", AS_OF - 14 * DAY),
+        (3, "review_meeting", AS_OF - 15 * DAY)]
+    got = statuses(trust_with(tmp_path, events), "review_report")
+    assert [got[upn(i)] for i in range(4)] == ["met", "late", "due", "overdue"]
+
+
+def test_reassessment_no_sooner_than_six_months(tmp_path):
+    issued = pd.Timestamp("2025-01-31")
+    events = [(0, "plan_issued", issued), (0, "reassessment_requested", pd.Timestamp("2025-07-31")),
+              (1, "plan_issued", issued), (1, "reassessment_requested", pd.Timestamp("2025-07-30"))]
+    got = statuses(trust_with(tmp_path, events), "reassessment_timing")
+    assert got == {upn(0): "met", upn(1): "too_early"}
+
+
+def test_phase_transfer_review_for_year_6(tmp_path):
+    events = [(0, "plan_issued", pd.Timestamp("2025-03-01")), (0, "review_meeting", pd.Timestamp("2026-02-10")),
+              (1, "plan_issued", pd.Timestamp("2025-03-01"))]
+    trust = trust_with(tmp_path, events, year_group="6")
+    d = statutory_duties(trust, as_of="2026-02-20")
+    transfer = d[d["duty"] == "phase_transfer_review"].set_index("upn")
+    assert transfer["status"].to_dict() == {upn(0): "met", upn(1): "overdue"}
+    assert (transfer["due_date"] == pd.Timestamp("2026-02-15")).all()
+
+
+def test_parent_meetings_three_a_year(tmp_path):
+    this_year = [(0, pd.Timestamp(d)) for d in ("2025-10-01", "2026-02-01", "2026-05-01")] + \
+                [(1, pd.Timestamp("2025-10-01"))]
+    trust = trust_with(tmp_path, [], provision="K", meetings=this_year, n_pupils=2)
+    d = statutory_duties(trust)
+    current = d[(d["duty"] == "parent_meetings") & (d["trigger_date"] == pd.Timestamp("2025-09-01"))]
+    assert current.set_index("upn")["status"].to_dict() == {upn(0): "met", upn(1): "due"}
+    last_year = d[(d["duty"] == "parent_meetings") & (d["trigger_date"] == pd.Timestamp("2024-09-01"))]
+    assert set(last_year["status"]) == {"overdue"}  # none held last year
+    plans = graduated_approach(trust).set_index("upn")
+    assert plans.loc[upn(1), "meetings_this_year"] == 1 and plans.loc[upn(1), "meetings_owed"] == 2
+
+
+# --- a planted trust: statuses agree with the rules -----------------------------------------------
+def test_planted_trust_statuses_agree_with_the_rules(tmp_path):
+    rng = np.random.default_rng(3)
+    events, expected = [], {}
+    rules = {"info_for_needs_assessment": ("info_requested", "info_sent", 42),
+             "draft_plan_views": ("draft_plan_received", "draft_views_sent", 15),
+             "review_report": ("review_meeting", "review_report_sent", 14)}
+    for i in range(300):
+        duty = list(rules)[i % 3]
+        question, answer, days = rules[duty]
+        kind = rng.choice(["met", "late", "due", "overdue"])
+        events.append((i, "plan_issued", AS_OF - pd.Timedelta(days=700)))
+        if duty == "review_report":  # keep the annual review chain out of the way
+            events.append((i, "review_invites_sent", AS_OF - pd.Timedelta(days=400)))
+        if kind in ("met", "late"):
+            start = AS_OF - pd.Timedelta(days=int(rng.integers(days + 30, 300)))
+            offset = int(rng.integers(0, days + 1)) if kind == "met" else int(rng.integers(days + 1, days + 20))
+            events += [(i, question, start), (i, answer, start + offset * DAY)]
+        else:
+            back = int(rng.integers(0, days + 1)) if kind == "due" else int(rng.integers(days + 1, days + 60))
+            events.append((i, question, AS_OF - back * DAY))
+        expected[(upn(i), duty)] = kind
+    d = statutory_duties(trust_with(tmp_path, events))
+    got = {(r.upn, r.duty): r.status for r in d.itertuples() if (r.upn, r.duty) in expected}
+    agree = np.mean([got.get(key) == status for key, status in expected.items()])
+    assert agree == 1.0
+
+
+# --- the graduated approach ------------------------------------------------------------------------
+def test_graduated_approach_review_statuses(tmp_path):
+    plans = pd.DataFrame([
+        (upn(0), "2026-04-20", "2026-06-01", ""),            # overdue
+        (upn(1), "2026-04-20", "2026-06-25", ""),            # due within 14 days: due soon
+        (upn(2), "2026-04-20", "2026-07-20", ""),            # on track
+        (upn(4), "2026-01-10", "2026-03-30", "2026-03-28"),  # reviewed long ago, no new plan
+        (upn(5), "2026-04-20", "", ""),                      # no review date
+        (upn(6), "2026-01-10", "2026-03-30", "2026-03-28"),  # reviewed, then a new plan
+        (upn(6), "2026-04-01", "2026-06-29", ""),            # due on the 14th day: due soon
+    ], columns=["upn", "plan_start", "review_due", "review_held"])
+    trust = trust_with(tmp_path, [], provision="K", plans=plans, n_pupils=7)
+    table = graduated_approach(trust).set_index("upn")
+    assert table["review_status"].to_dict() == {
+        upn(0): "overdue", upn(1): "due_soon", upn(2): "on_track", upn(3): "no_plan", upn(4): "no_plan",
+        upn(5): "no_review_date", upn(6): "due_soon"}
+    assert table.loc[upn(0), "days_to_review"] == -14
+
+
+def test_summary_and_todo_on_the_sample():
+    import sendlib
+    trust = sendlib.load_sample()
+    duties = statutory_duties(trust)
+    assert set(duties["duty"]) == set(DUTIES)
+    summary = duties_summary(trust, duties=duties)
+    whole = summary[summary["school"] == "All schools"].set_index("duty")
+    assert whole.loc["annual_review", "instances"] == (duties["duty"] == "annual_review").sum()
+    per_school = summary[summary["school"] != "All schools"].groupby("duty")["overdue_now"].sum()
+    assert (per_school == whole["overdue_now"].reindex(per_school.index)).all()
+    assert whole["met_on_time_pct"].between(0, 100).all()
+    todo = duties_todo(trust, duties=duties)
+    assert set(todo["status"]) == {"overdue", "due"}
+    assert todo["what"].str.len().gt(10).all()
+    due = todo[todo["status"] == "due"]
+    assert (due["by"] <= trust.as_of + pd.Timedelta(days=30)).all()
+
+
+def test_todo_lists_a_request_with_a_week_left(tmp_path):
+    events = [(0, "info_requested", AS_OF - 35 * DAY)]
+    todo = duties_todo(trust_with(tmp_path, events, provision="K"))
+    row = todo[todo["what"].str.contains("information")].iloc[0]
+    assert row["status"] == "due" and row["days"] == 7 and row["by"] == AS_OF + 7 * DAY
+
+
+# --- inconsistent histories are data problems -------------------------------------------------------
+@pytest.mark.parametrize("events, provision, problem", [
+    ([(0, "plan_issued", "2025-01-10"), (0, "review_report_sent", "2026-01-05"),
+      (0, "review_meeting", "2026-01-10")], "E", "review_report_sent on 05/01/2026 has no review_meeting"),
+    ([(0, "info_sent", "2026-01-05")], "K", "info_sent on 05/01/2026 has no info_requested"),
+    ([(0, "plan_issued", "2025-01-10"), (0, "review_meeting", "2024-12-10")], "E", "before the first plan_issued"),
+    ([(0, "plan_issued", "2025-01-10"), (0, "plan_issued", "2025-01-10")], "E", "a second row for the same"),
+    ([(0, "info_requested", "2025-01-10")], "N", "no SEN provision (N)"),
+    ([(0, "review_meeting", "2025-01-10")], "E", "has an EHC plan but no plan_issued"),
+])
+def test_inconsistent_event_histories(tmp_path, events, provision, problem):
+    events = [(i, e, pd.Timestamp(d)) for i, e, d in events]
+    with pytest.raises(DataError, match=re.escape(problem)) as info:
+        trust_with(tmp_path, events, provision=provision)
+    assert info.value.problems.iloc[0]["file"] == "ehc_events.csv"
+    assert info.value.problems.iloc[0]["row"] >= 2

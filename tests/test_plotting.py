@@ -1,0 +1,24 @@
+import matplotlib
+
+matplotlib.use("Agg")
+
+import pandas as pd  # noqa: E402
+
+import sendlib  # noqa: E402
+from sendlib.plotting import STATUS_COLOURS, plot_ehc_timeline  # noqa: E402
+
+
+def test_ehc_timeline_draws_every_duty_and_event():
+    trust = sendlib.load_sample()
+    duties = sendlib.statutory_duties(trust)
+    upn = duties.loc[(duties["duty"] == "review_report") & (duties["status"] == "late"), "upn"].iloc[0]
+    mine = duties[(duties["upn"] == upn) & (duties["duty"] != "parent_meetings")]
+    events = trust.ehc_events[trust.ehc_events["upn"] == upn]
+    ax = plot_ehc_timeline(events, mine, trust.as_of)
+    labels = [t.get_text() for t in ax.get_yticklabels()]
+    assert labels[0] == "events" and "Review report sent (2 weeks after)" in labels
+    done_markers = [line for line in ax.lines if line.get_marker() == "o"]
+    assert len(done_markers) == mine["done_date"].notna().sum()
+    assert {line.get_color() for line in done_markers} <= set(STATUS_COLOURS.values())
+    assert sum(line.get_marker() == "v" for line in ax.lines) == len(events)
+    matplotlib.pyplot.close(ax.figure)
