@@ -100,22 +100,24 @@ def _first(dates: list, after, before=None, inclusive=True):
     return None
 
 
+# (duty, the event that starts the clock, the event that meets the duty, days allowed)
+_ANSWER_DUTIES = (
+    ("info_for_needs_assessment", "info_requested", "info_sent", INFO_FOR_NEEDS_ASSESSMENT_DAYS),
+    ("draft_plan_views", "draft_plan_received", "draft_views_sent", DRAFT_PLAN_VIEWS_DAYS),
+    ("review_report", "review_meeting", "review_report_sent", REVIEW_REPORT_DAYS),
+)
+
+
 def _pupil_ehc_duties(upn, school, events: dict[str, list], on_plan: bool, year_group, as_of):
     rows = []
     add = rows.append
-    # answer a request for information: each request paired with the first answer after it
-    requests = events.get("info_requested", [])
-    for i, requested in enumerate(requests):
-        nxt = requests[i + 1] if i + 1 < len(requests) else None
-        done = _first(events.get("info_sent", []), requested, nxt)
-        add(_instance(upn, school, "info_for_needs_assessment", requested,
-                      requested + pd.Timedelta(days=INFO_FOR_NEEDS_ASSESSMENT_DAYS), done, as_of))
-    drafts = events.get("draft_plan_received", [])
-    for i, received in enumerate(drafts):
-        nxt = drafts[i + 1] if i + 1 < len(drafts) else None
-        done = _first(events.get("draft_views_sent", []), received, nxt)
-        add(_instance(upn, school, "draft_plan_views", received,
-                      received + pd.Timedelta(days=DRAFT_PLAN_VIEWS_DAYS), done, as_of))
+    # answers within a deadline: each question paired with the first answer after it
+    for duty, question, answer, days in _ANSWER_DUTIES:
+        asked = events.get(question, [])
+        for i, start in enumerate(asked):
+            nxt = asked[i + 1] if i + 1 < len(asked) else None
+            done = _first(events.get(answer, []), start, nxt)
+            add(_instance(upn, school, duty, start, start + pd.Timedelta(days=days), done, as_of))
     # annual reviews: a chain from each plan issued through each review meeting
     issued = events.get("plan_issued", [])
     meetings = events.get("review_meeting", [])
@@ -140,11 +142,6 @@ def _pupil_ehc_duties(upn, school, events: dict[str, list], on_plan: bool, year_
             sent = [d for d in events.get(event, []) if last < d <= meeting]
             done = sent[-1] if sent else None
             add(_instance(upn, school, duty, meeting, meeting - pd.Timedelta(days=days), done, as_of))
-    for i, meeting in enumerate(meetings):
-        nxt = meetings[i + 1] if i + 1 < len(meetings) else None
-        done = _first(events.get("review_report_sent", []), meeting, nxt)
-        add(_instance(upn, school, "review_report", meeting, meeting + pd.Timedelta(days=REVIEW_REPORT_DAYS),
-                      done, as_of))
     for requested in events.get("reassessment_requested", []):
         plans = [d for d in issued if d <= requested]
         if not plans:
