@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: dashboards test sample validate clean
+.PHONY: dashboards test sample bench clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -m venv $(VENV) || { echo "Could not create a virtual environment: on Debian or Ubuntu run 'apt-get install python3-venv' and try again."; exit 1; }
@@ -26,3 +26,7 @@ sample: $(STAMP)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis
+
+## Benchmarks (figures in the README).
+bench: $(STAMP)
+	$(BIN)/python benchmarks/bench_progress.py

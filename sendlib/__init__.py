@@ -3,11 +3,14 @@ from .codes import need_area, parse_year_group, upn_check_letter, upn_is_valid
 from .duties import duties_summary, duties_todo, graduated_approach, statutory_duties
 from .exceptions import DataError, SendlibError
 from .loader import TrustData, load_sample, load_trust
-from .plotting import plot_ehc_timeline
+from .plotting import plot_ehc_timeline, plot_progress_band
+from .progress import (assess_progress, progress_by_group, pupil_progress_band, reliable_change_index,
+                       review_interventions)
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "assess_progress",
     "DataError",
     "SendlibError",
     "TrustData",
@@ -19,6 +22,11 @@ __all__ = [
     "need_area",
     "parse_year_group",
     "plot_ehc_timeline",
+    "plot_progress_band",
+    "progress_by_group",
+    "pupil_progress_band",
+    "reliable_change_index",
+    "review_interventions",
     "statutory_duties",
     "upn_check_letter",
     "upn_is_valid",

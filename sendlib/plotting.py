@@ -66,3 +66,39 @@ def plot_ehc_timeline(events: pd.DataFrame, duties: pd.DataFrame, as_of, ax=None
     ax.set_title("EHC plan: events and deadlines")
     ax.grid(axis="x", alpha=0.3)
     return ax
+
+
+def plot_progress_band(band: pd.DataFrame, subject: str = "", ax=None):
+    """A pupil's scores over time against the band of their same-baseline peers.
+
+    Parameters
+    ----------
+    band : DataFrame
+        The output of :func:`sendlib.progress.pupil_progress_band`.
+    subject : str
+        Used in the title.
+
+    Returns
+    -------
+    matplotlib Axes
+    """
+    ax = _axes(ax, size=(7.5, 4.2))
+    if band.empty:
+        ax.text(0.5, 0.5, "No scores yet", ha="center", va="center", transform=ax.transAxes)
+        ax.set_axis_off()
+        return ax
+    dates = pd.to_datetime(band["assessment_date"])
+    ax.fill_between(dates, band["peers_low"], band["peers_high"], color="#56B4E9", alpha=0.25,
+                    label="pupils who started at the same level (middle 80%)")
+    ax.plot(dates, band["peers_mean"], color="#0072B2", linewidth=1.5, label="their average")
+    ax.plot(dates, band["cohort_mean"], color="#999999", linestyle="--", linewidth=1.2, label="year group average")
+    ax.plot(dates, band["score"], color="#D55E00", marker="o", linewidth=2, label="this pupil")
+    ax.set_ylabel("standardised score" if band["score"].max() > 60 else "score")
+    locator = mdates.AutoDateLocator(maxticks=8)
+    ax.xaxis.set_major_locator(locator)
+    ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
+    ax.set_title(f"{subject.capitalize()}: scores against pupils who started at the same level".strip(": "),
+                 fontsize=11)
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=2, frameon=False, fontsize=9)
+    ax.grid(alpha=0.3)
+    return ax

@@ -562,3 +562,62 @@ def write_sample(folder, seed: int = SAMPLE_SEED, as_of: dt.date = SAMPLE_AS_OF,
     }
     (folder / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
     return folder
+
+
+def planted_progress_trust(n_pupils: int = 2000, n_scores: int = 6, fall_share: float = 0.3, seed: int = 1,
+                           as_of: dt.date = SAMPLE_AS_OF, reliability: float = 0.90, school: str = "Test Academy",
+                           sen_below: float = 85.0):
+    """A trust of one year group with planted progress, for checking the progress tests.
+
+    Each pupil has a true standardised score T ~ N(100, 15 sqrt(reliability)); termly
+    observed scores are the true score plus measurement error (SEM = 15 sqrt(1 - r)).
+    A share ``fall_share`` of pupils fall behind by 15-25 points: half steadily across all
+    terms, half only in the later terms (flat, then falling over the last half). Pupils whose
+    true score is below ``sen_below`` are on SEN support with probability one half.
+
+    Returns
+    -------
+    tables : dict of DataFrames (``pupils``, ``assessments``) in the export format
+    truth : DataFrame ``upn, true_score, pattern`` (``steady``, ``falls_steadily``,
+        ``falls_late``), ``fall`` (points fallen by the last score)
+    """
+    rng = np.random.default_rng(seed)
+    sem_ = 15 * np.sqrt(1 - reliability)
+    true_sd = 15 * np.sqrt(reliability)
+    end = as_of
+    terms = []
+    year = end.year + 1
+    while len(terms) < n_scores:
+        for month, day in reversed(TERM_DATES):
+            date = dt.date(year, month, day)
+            if date <= end and len(terms) < n_scores:
+                terms.append(date)
+        year -= 1
+    terms = sorted(terms)
+    school_row = ("Test Academy", "secondary", 7, 11, 1, "4999")
+    bodies = [f"{FAKE_LA_NUMBER}{school_row[5]}{(i // 1000) % 100:02d}{i % 1000:03d}" for i in range(n_pupils)]
+    upns = [upn_check_letter(b) + b for b in bodies]
+    true = rng.normal(100, true_sd, n_pupils)
+    pattern = rng.choice(["steady", "falls_steadily", "falls_late"], n_pupils,
+                         p=[1 - fall_share, fall_share / 2, fall_share / 2])
+    fall = np.where(pattern == "steady", 0.0, rng.uniform(15, 25, n_pupils))
+    rows = []
+    half = n_scores // 2
+    for i, upn in enumerate(upns):
+        for j, date in enumerate(terms):
+            if pattern[i] == "falls_steadily":
+                drop = fall[i] * j / (n_scores - 1)
+            elif pattern[i] == "falls_late":
+                drop = fall[i] * max(0, j - half + 1) / (n_scores - half)
+            else:
+                drop = 0.0
+            score = int(np.clip(round(true[i] - drop + rng.normal(0, sem_)), 40, 160))
+            rows.append((upn, "reading", date.isoformat(), str(score), "standardised"))
+    sen = np.where((true < sen_below) & (rng.random(n_pupils) < 0.5), "K", "N")
+    pupils = pd.DataFrame({
+        "upn": upns, "school": school, "date_of_birth": "01/03/2013", "year_group": "8",
+        "sen_provision": sen, "primary_need": np.where(sen == "K", "MLD", ""),
+    })
+    assessments = pd.DataFrame(rows, columns=["upn", "subject", "assessment_date", "score", "scale"])
+    truth = pd.DataFrame({"upn": upns, "true_score": true, "pattern": pattern, "fall": fall})
+    return {"pupils": pupils, "assessments": assessments}, truth

@@ -22,3 +22,20 @@ def test_ehc_timeline_draws_every_duty_and_event():
     assert {line.get_color() for line in done_markers} <= set(STATUS_COLOURS.values())
     assert sum(line.get_marker() == "v" for line in ax.lines) == len(events)
     matplotlib.pyplot.close(ax.figure)
+
+
+def test_progress_band_plot():
+    from sendlib.plotting import plot_progress_band
+    trust = sendlib.load_sample()
+    result = sendlib.assess_progress(trust)
+    upn = result[(result["n_scores"] >= 6)]["upn"].iloc[0]
+    band = sendlib.pupil_progress_band(trust, upn, "maths")
+    ax = plot_progress_band(band, "maths")
+    labels = [line.get_label() for line in ax.lines]
+    assert labels == ["their average", "year group average", "this pupil"]
+    assert len(ax.collections) == 1 and ax.get_title().startswith("Maths")
+    pupil = ax.lines[2]
+    assert list(pupil.get_ydata()) == list(band["score"])
+    matplotlib.pyplot.close(ax.figure)
+    empty = plot_progress_band(band.iloc[0:0])
+    assert empty.texts[0].get_text() == "No scores yet"

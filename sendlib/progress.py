@@ -1,0 +1,754 @@
+"""Less than expected progress: the four tests of the SEND Code of Practice 6.17.
+
+For each pupil, subject and scale, the scored assessments (oldest first) are split into
+a *previous* window (the first half) and a *latest* window (the second half, the larger
+when the count is odd); their means are the baseline and latest levels. Then:
+
+(a) ``slower_than_peers``: the latest level is below what pupils who started from the same
+    baseline reached. Peers are pupils with the same subject, scale and assessment terms;
+    the expected latest level is their least-squares line of latest on baseline level
+    (which allows for regression to the mean), fitted once, refitted without pupils far
+    below it, and read off leaving the pupil out (DfE value-added logic; a pupil's own score
+    never sets their expectation). Where fewer than ``min_peer_group`` peers share the
+    terms, the expectation is the scale's own regression to the mean:
+    ``mean + r_k (baseline - mean)`` with ``r_k`` the reliability of a mean of k scores.
+(b) ``below_previous_rate``: the rate of progress (least-squares slope, points a year) in
+    the latest window is below that of the previous window; needs ``min_window_scores``
+    scores in each window, or says "not enough scores".
+(c) ``gap_not_closing``: at the latest level the pupil is below their peers (pupils without
+    SEN in the same year group, or the whole year group when too few) beyond measurement
+    error and by at least a third of an SD, and the gap is not reliably closing. A pupil at
+    or above peers never has a gap to close.
+(d) ``gap_widening``: the gap to those peers at the latest level is larger than at baseline.
+
+Every test is judged against measurement error (SEND policy section 5; DESIGN.md section
+4): a score's standard error of measurement is ``SEM = SD * sqrt(1 - reliability)``, a
+mean of k scores has ``SEM / sqrt(k)``, a slope over times t has
+``SEM / sqrt(sum (t - t_bar)^2)``, a difference of two independent estimates has the root
+sum of squares of their errors (Jacobson and Truax 1991), and a gap to a peer mean adds
+``sigma^2 / n_peers``. A test flags only when the shortfall exceeds ``z`` standard errors.
+Because (a), (b) and (d) are three looks at the same data, each uses a stricter ``z`` than
+1.645 so that a pupil whose true attainment is steady is flagged by any of them rarely
+(about 5% on a simulated trust; see ``tests/test_progress.py``).
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from .codes import NEED_AREA
+from .loader import TrustData
+from .exceptions import SendlibError
+
+# z thresholds (one-sided). 1.645 is one test at 5%; three looks at the same pupil at that
+# level flag about 12% of steady pupils. 2.05 (2% each) keeps the union near 5%.
+Z_SLOWER_THAN_PEERS = 2.05
+Z_BELOW_PREVIOUS_RATE = 2.05
+Z_GAP_WIDENING = 2.05
+Z_GAP = 1.645  # (c) a gap is "there" when the pupil is below peers beyond measurement error
+# ... and it is large enough to matter: a third of an SD (5 points on a standardised scale)
+# takes a pupil at the peer mean out of NFER's "in line with average" band (95-104).
+MEANINGFUL_GAP_SD = 1 / 3
+RELIABLE_CHANGE_Z = 1.96  # Jacobson and Truax (1991): reliable change at 95%; a gap closes only reliably
+MIN_PEER_GROUP = 30  # same-baseline peers needed to fit their line; otherwise theory
+MIN_GAP_PEERS = 10  # peers needed for a peer mean at one assessment
+MIN_WINDOW_SCORES = 3  # scores a window needs for a rate of progress (Christ 2006: few points mislead)
+TRIM_Z = 1.5  # peers this far below the line (in robust SDs) are left out of the next fit
+DAYS_PER_YEAR = 365.25
+
+SETTINGS = {
+    "z_slower_than_peers": Z_SLOWER_THAN_PEERS, "z_below_previous_rate": Z_BELOW_PREVIOUS_RATE,
+    "z_gap_widening": Z_GAP_WIDENING, "z_gap": Z_GAP, "min_peer_group": MIN_PEER_GROUP,
+    "min_gap_peers": MIN_GAP_PEERS, "min_window_scores": MIN_WINDOW_SCORES, "gap_peers": "no_sen",
+}
+
+PROGRESS_COLUMNS = {
+    "upn": "the pupil",
+    "school": "the pupil's school",
+    "year_group": "the pupil's year group now",
+    "sen_provision": "N, K or E now",
+    "subject": "subject assessed",
+    "scale": "scale of the scores",
+    "n_scores": "scored assessments used",
+    "n_no_score": "assessments with no score (absent, not taken, blank), not used",
+    "first_date": "date of the first score",
+    "latest_date": "date of the latest score",
+    "first_score": "the first score",
+    "last_score": "the latest score",
+    "baseline_score": "mean of the previous window's scores (the first half)",
+    "latest_score": "mean of the latest window's scores (the second half)",
+    "expected_score": "latest level reached by pupils who started from the same baseline",
+    "progress_score": "latest_score - expected_score (points on the scale; negative is slower)",
+    "progress_z": "progress_score in standard errors",
+    "expected_from": "how expected_score was found: same-baseline peers (with their number) or regression to the mean",
+    "rate_previous": "rate of progress in the previous window, points a year",
+    "rate_latest": "rate of progress in the latest window, points a year",
+    "rate_change_z": "(rate_latest - rate_previous) in standard errors",
+    "gap_baseline": "baseline level minus the peers' mean at the same assessments",
+    "gap_latest": "latest level minus the peers' mean at the same assessments",
+    "gap_change_z": "(gap_latest - gap_baseline) in standard errors",
+    "gap_peers": "who the gap is measured to",
+    "slower_than_peers": "(a) significantly slower than peers from the same baseline",
+    "below_previous_rate": "(b) latest rate significantly below the previous rate; missing if not enough scores",
+    "gap_not_closing": "(c) below peers, and the gap is not significantly closing",
+    "gap_widening": "(d) the gap to peers has widened significantly",
+    "less_than_expected_progress": "any of (a)-(d)",
+    "sem": "standard error of measurement of one score on this scale",
+    "reason": "plain-English sentences with the numbers",
+}
+
+
+def sem(sd, reliability):
+    """Standard error of measurement: ``SD * sqrt(1 - reliability)``.
+
+    >>> round(float(sem(15, 0.90)), 2)
+    4.74
+    """
+    return sd * np.sqrt(1 - reliability)
+
+
+def reliable_change_index(x1, x2, sd, reliability, sd2=None, practice_effect=0.0):
+    """The reliable change index and its standard error (Jacobson and Truax 1991; Maassen 2004).
+
+    ``RCI = (x2 - (x1 + practice_effect)) / S_diff`` with ``S_diff = sqrt(2) * SEM`` for
+    equal SDs, or ``sqrt((sd^2 + sd2^2)(1 - r))`` for unequal ones (Maassen).
+
+    Returns
+    -------
+    (rci, s_diff)
+
+    Examples
+    --------
+    >>> [round(v, 2) for v in reliable_change_index(88, 78, 15, 0.90)]
+    [-1.49, 6.71]
+    >>> [round(v, 3) for v in reliable_change_index(104, 96, 13.8, 0.95, sd2=15, practice_effect=4.3)]
+    [-2.699, 4.558]
+    """
+    if sd2 is None:
+        s_diff = np.sqrt(2) * sem(sd, reliability)
+    else:
+        s_diff = np.sqrt((sd ** 2 + sd2 ** 2) * (1 - reliability))
+    rci = (x2 - (x1 + practice_effect)) / s_diff
+    return (float(rci), float(s_diff)) if np.ndim(rci) == 0 else (rci, s_diff)
+
+
+def mean_confidence_interval(values, sd=None, z=1.96):
+    """Mean with a confidence interval ``mean +/- z * SD / sqrt(n)`` (DfE school-level style).
+
+    ``sd`` is a known (national) SD; by default the sample SD.
+
+    >>> m, lo, hi = mean_confidence_interval([0, .1, .2, .3, .4, .3, .2, .25, .3], sd=1.41628)
+    >>> round(m, 2), round(lo, 2), round(hi, 2)
+    (0.23, -0.7, 1.15)
+    """
+    values = np.asarray(values, dtype=float)
+    values = values[~np.isnan(values)]
+    n = len(values)
+    if n == 0:
+        return float("nan"), float("nan"), float("nan")
+    spread = np.std(values, ddof=1) if sd is None and n > 1 else (sd if sd is not None else np.nan)
+    half = z * spread / np.sqrt(n)
+    mean = float(values.mean())
+    return mean, float(mean - half), float(mean + half)
+
+
+def _term_index(days: np.ndarray) -> np.ndarray:
+    """Academic term of each date (days since 1970) as 3 * academic year + (0 autumn, 1 spring, 2 summer).
+
+    >>> d = np.array(["2025-09-01", "2026-01-05", "2026-04-20"], dtype="datetime64[D]").astype(np.int64)
+    >>> (_term_index(d) - 3 * 2025).tolist()
+    [0, 1, 2]
+    """
+    months = np.asarray(days).astype("datetime64[D]").astype("datetime64[M]").astype(np.int64)
+    year, month = months // 12 + 1970, months % 12 + 1
+    academic = np.where(month >= 9, year, year - 1)
+    return academic * 3 + np.select([month >= 9, month <= 3], [0, 1], 2)
+
+
+def _merge_codes(codes, labels: pd.Index):
+    """Codes of a factorize after relabelling; equal labels share one code."""
+    new_codes, uniques = pd.factorize(labels)
+    return new_codes[codes], uniques
+
+
+def _segment_sum(values, segments, n_segments):
+    return np.bincount(segments, weights=values, minlength=n_segments)
+
+
+def _check_settings(settings):
+    unknown = set(settings) - set(SETTINGS)
+    if unknown:
+        raise SendlibError(f"Unknown setting(s) {', '.join(sorted(unknown))}; the settings are "
+                           f"{', '.join(SETTINGS)}.")
+    merged = {**SETTINGS, **settings}
+    if merged["gap_peers"] not in ("no_sen", "cohort"):
+        raise SendlibError(f"gap_peers {merged['gap_peers']!r} is invalid; use 'no_sen' or 'cohort'.")
+    for key in ("min_peer_group", "min_gap_peers", "min_window_scores"):
+        if int(merged[key]) < 2:
+            raise SendlibError(f"{key} must be 2 or more, not {merged[key]!r}.")
+    return merged
+
+
+def assess_progress(trust: TrustData, as_of=None, reasons: bool = True, **settings) -> pd.DataFrame:
+    """Judge each pupil's progress in each subject by the four tests of CoP 6.17.
+
+    Parameters
+    ----------
+    trust : TrustData
+        Needs ``assessments`` (and ``pupils``, ``scales``).
+    as_of : date, optional
+        Use scores up to this day; default the trust's export date.
+    **settings
+        Override the defaults in ``SETTINGS``: ``z_slower_than_peers``,
+        ``z_below_previous_rate``, ``z_gap_widening``, ``z_gap`` (thresholds in standard
+        errors), ``min_peer_group``, ``min_gap_peers``, ``min_window_scores``, and
+        ``gap_peers`` ("no_sen": pupils without SEN in the same year group, the default;
+        "cohort": the whole year group).
+    reasons : bool, default True
+        Write the ``reason`` column. Leave it out (False) for national-scale tables that
+        no one reads row by row: it is the slowest part.
+
+    Returns
+    -------
+    DataFrame
+        One row per pupil, subject and scale with the columns of ``PROGRESS_COLUMNS``.
+        Pupils with one score are kept, with the tests missing and a reason saying so.
+    """
+    s = _check_settings(settings)
+    as_of = pd.Timestamp(as_of).normalize() if as_of is not None else trust.as_of
+    assessments = trust.require("assessments")
+    assessments = assessments[assessments["assessment_date"] <= as_of]
+    pupils = trust.pupils
+    # factorize first: matching a few hundred thousand distinct UPNs beats matching every row
+    upn_code, upns = pd.factorize(assessments["upn"])
+    upn_code = pd.Index(pupils["upn"]).get_indexer(upns)[upn_code]
+    if (upn_code < 0).any():
+        raise SendlibError("assessments has pupils who are not in pupils; load the folder with load_trust, "
+                           "which reports them")
+    subject_code, subjects = pd.factorize(assessments["subject"])
+    # the same subject written differently ("Reading", "reading ") is one subject
+    subject_code, subjects = _merge_codes(subject_code, pd.Index(subjects).str.strip().str.lower())
+    scale_code, scale_names = pd.factorize(assessments["scale"])
+    key = (upn_code.astype(np.int64) * len(subjects) + subject_code) * len(scale_names) + scale_code
+    scored = assessments["score"].notna().to_numpy()
+    unscored_keys, unscored_counts = np.unique(key[~scored], return_counts=True)
+
+    date_ns = assessments["assessment_date"].to_numpy().astype("datetime64[D]").astype(np.int64)
+    # one integer sort key (series, then date); exports sorted that way already sort in one pass
+    first_day = date_ns.min() if len(date_ns) else 0
+    order = np.argsort(key * (date_ns.max() - first_day + 1 if len(date_ns) else 1) + (date_ns - first_day),
+                       kind="stable")
+    order = order[scored[order]]
+    x = assessments["score"].to_numpy()
+    if len(order) != len(key) or (order[1:] != order[:-1] + 1).any():
+        key, date_ns, x = key[order], date_ns[order], x[order]
+        upn_code, subject_code, scale_code = upn_code[order], subject_code[order], scale_code[order]
+    # terms looked up by day: far fewer distinct days than rows
+    term = _term_index(np.arange(first_day, first_day + (np.ptp(date_ns) + 1 if len(date_ns) else 1)))
+    term = term[date_ns - first_day] - term[0]
+
+    # scale parameters per row
+    scales = trust.scales.set_index("scale").reindex(scale_names)
+    scale_sd, scale_mean, scale_rel = (scales[c].to_numpy(dtype=float) for c in ("sd", "mean", "reliability"))
+    scale_sem = sem(scale_sd, scale_rel)
+
+    # series (pupil x subject x scale) as contiguous segments
+    n_rows = len(key)
+    is_start = np.ones(n_rows, dtype=bool)
+    is_start[1:] = key[1:] != key[:-1]
+    starts = np.flatnonzero(is_start)
+    seg = np.cumsum(is_start) - 1
+    n_seg = len(starts)
+    n = np.diff(np.append(starts, n_rows))
+    pos = np.arange(n_rows) - starts[seg]
+    k_latest = (n + 1) // 2
+    k_prev = n - k_latest
+    latest = pos >= k_prev[seg]
+    window = seg * 2 + latest  # 0: previous, 1: latest
+
+    t = (date_ns - date_ns[starts][seg]) / DAYS_PER_YEAR
+    cnt = np.bincount(window, minlength=2 * n_seg).reshape(n_seg, 2)
+    sum_x = _segment_sum(x, window, 2 * n_seg).reshape(n_seg, 2)
+    sum_t = _segment_sum(t, window, 2 * n_seg).reshape(n_seg, 2)
+    sum_tt = _segment_sum(t * t, window, 2 * n_seg).reshape(n_seg, 2)
+    sum_tx = _segment_sum(t * x, window, 2 * n_seg).reshape(n_seg, 2)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        level = sum_x / cnt
+        sxx = sum_tt - sum_t ** 2 / cnt
+        slope = (sum_tx - sum_t * sum_x / cnt) / sxx
+    seg_scale = scale_code[starts]
+    seg_sem = scale_sem[seg_scale]
+    baseline, latest_level = level[:, 0], level[:, 1]
+
+    # (b) rate of progress, latest window against previous
+    enough = (cnt >= s["min_window_scores"]).all(axis=1) & (sxx > 1e-9).all(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        slope_se = seg_sem[:, None] / np.sqrt(sxx)
+        rate_z = (slope[:, 1] - slope[:, 0]) / np.sqrt(slope_se[:, 0] ** 2 + slope_se[:, 1] ** 2)
+    rate_z[~enough] = np.nan
+    rate_prev = np.where(enough, slope[:, 0], np.nan)
+    rate_latest = np.where(enough, slope[:, 1], np.nan)
+
+    # (c), (d) gaps to peers at each assessment
+    # peer groups: subject, scale, year group (N1 = -2 .. 13; 16 when unknown) and term
+    year_group = pupils["year_group"].to_numpy(dtype=float, na_value=np.nan)
+    cohort_code = (np.nan_to_num(year_group, nan=14) + 2).astype(np.int64)[upn_code]
+    n_terms = int(term.max()) + 1 if n_rows else 1
+    group = ((subject_code.astype(np.int64) * len(scale_names) + scale_code) * 17 + cohort_code) * n_terms + term
+    n_groups = len(subjects) * len(scale_names) * 17 * n_terms
+    if s["gap_peers"] == "no_sen":
+        is_peer = pupils["sen_provision"].eq("N").to_numpy(dtype=bool)[upn_code]
+    else:
+        is_peer = np.ones(n_rows, dtype=bool)
+    gap, gap_var, used_cohort = _peer_gaps(x, group, n_groups, is_peer, s["min_gap_peers"])
+    has_gap = np.isfinite(gap)
+    gap_cnt = np.bincount(window, weights=has_gap, minlength=2 * n_seg).reshape(n_seg, 2)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        gap_level = _segment_sum(np.where(has_gap, gap, 0), window, 2 * n_seg).reshape(n_seg, 2) / gap_cnt
+        peer_var = _segment_sum(np.where(has_gap, gap_var, 0), window, 2 * n_seg).reshape(n_seg, 2) / gap_cnt ** 2
+        gap_se = np.sqrt(seg_sem[:, None] ** 2 / gap_cnt + peer_var)
+        gap_change_z = (gap_level[:, 1] - gap_level[:, 0]) / np.sqrt(gap_se[:, 0] ** 2 + gap_se[:, 1] ** 2)
+    gap_change_z[(gap_cnt == 0).any(axis=1)] = np.nan
+    seg_used_cohort = np.bincount(seg, weights=used_cohort & has_gap, minlength=n_seg) > 0
+
+    # (a) expected latest level from same-baseline peers
+    first_term, last_term = term[starts], term[starts + n - 1]
+    expected, progress_z, peer_n = _expected_levels(
+        baseline, latest_level, k_prev, k_latest, seg_sem, scale_mean[seg_scale], scale_sd[seg_scale],
+        subject_code[starts], seg_scale, first_term, last_term, n, s["min_peer_group"])
+
+    has_two = n >= 2
+    slower = _flag(progress_z < -s["z_slower_than_peers"], np.isfinite(progress_z) & has_two)
+    below_rate = _flag(rate_z < -s["z_below_previous_rate"], np.isfinite(rate_z))
+    gap_known = np.isfinite(gap_level[:, 1]) & has_two
+    with np.errstate(invalid="ignore"):
+        below_peers = (gap_level[:, 1] < -s["z_gap"] * gap_se[:, 1]) & (
+            gap_level[:, 1] < -MEANINGFUL_GAP_SD * scale_sd[seg_scale])
+        closing = gap_change_z > RELIABLE_CHANGE_Z
+    not_closing = _flag(below_peers & ~closing, gap_known)
+    widening = _flag(gap_change_z < -s["z_gap_widening"], np.isfinite(gap_change_z))
+    any_flag = np.zeros(n_seg, dtype=bool)
+    for flag in (slower, below_rate, not_closing, widening):
+        any_flag |= flag.fillna(False).to_numpy(dtype=bool)
+
+    seg_upn = upn_code[starts]
+    unscored = pd.Series(unscored_counts, index=unscored_keys)
+    result = pd.DataFrame({
+        **_pupil_columns(pupils, seg_upn),
+        "subject": pd.Categorical.from_codes(subject_code[starts], subjects),
+        "scale": pd.Categorical.from_codes(seg_scale, scale_names),
+        "n_scores": n,
+        "n_no_score": unscored.reindex(key[starts], fill_value=0).to_numpy(),
+        "first_date": pd.to_datetime(date_ns[starts], unit="D"),
+        "latest_date": pd.to_datetime(date_ns[starts + n - 1], unit="D"),
+        "first_score": x[starts],
+        "last_score": x[starts + n - 1],
+        "baseline_score": np.where(has_two, baseline, np.nan),
+        "latest_score": latest_level,
+        "expected_score": expected,
+        "progress_score": latest_level - expected,
+        "progress_z": progress_z,
+        "expected_from": pd.Categorical.from_codes((peer_n < s["min_peer_group"]).astype(np.int8),
+                                                   ["same-baseline peers", "regression to the mean (too few peers)"]),
+        "rate_previous": rate_prev,
+        "rate_latest": rate_latest,
+        "rate_change_z": rate_z,
+        "gap_baseline": np.where(has_two, gap_level[:, 0], np.nan),
+        "gap_latest": gap_level[:, 1],
+        "gap_change_z": gap_change_z,
+        "gap_peers": pd.Categorical.from_codes(
+            (seg_used_cohort | (s["gap_peers"] == "cohort")).astype(np.int8),
+            ["pupils without SEN in the year group", "all pupils in the year group"]),
+        "slower_than_peers": slower,
+        "below_previous_rate": below_rate,
+        "gap_not_closing": not_closing,
+        "gap_widening": widening,
+        "less_than_expected_progress": any_flag,
+        "sem": seg_sem,
+    })
+    result["n_scores"] = result["n_scores"].astype("int64")
+    if reasons:
+        result["reason"] = _reasons(result, last_term - first_term, date_ns[starts + k_prev], enough, progress_z, s)
+    result = _add_unscored_series(result, assessments, unscored, key[starts], pupils, subjects, scale_names,
+                                  len(subjects), len(scale_names))
+    return result
+
+
+def _pupil_columns(pupils, index) -> dict:
+    return {c: pupils[c].iloc[index].reset_index(drop=True) for c in ("upn", "school", "year_group", "sen_provision")}
+
+
+def _flag(values, known) -> pd.Series:
+    return pd.Series(pd.array(np.where(known, values, False), dtype="boolean")).mask(~pd.Series(known))
+
+
+def _peer_gaps(x, group, n_groups, is_peer, min_peers):
+    """Each score minus the mean of its peers at the same assessment, leaving the pupil out.
+
+    Where a group has too few peers (``min_peers``), everyone in it counts as a peer.
+    Returns the gaps, the variance of each peer mean, and which rows fell back so.
+    """
+    peer_n = np.bincount(group, weights=is_peer, minlength=n_groups)
+    use_all = (peer_n - 1 < min_peers)[group]
+    member = (use_all | is_peer).astype(float)
+    n_g = np.bincount(group, weights=member, minlength=n_groups)
+    xm = x * member
+    s_g = np.bincount(group, weights=xm, minlength=n_groups)
+    q_g = np.bincount(group, weights=xm * x, minlength=n_groups)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        var_of_mean = (np.maximum(q_g - s_g ** 2 / n_g, 0) / (n_g - 1) / (n_g - 1))[group]
+        n = n_g[group] - member
+        gap = x - (s_g[group] - xm) / n
+    bad = n < min_peers
+    gap[bad] = np.nan
+    var_of_mean[bad] = np.nan
+    return gap, var_of_mean, use_all
+
+
+def _expected_levels(baseline, latest, k_prev, k_latest, seg_sem, mean, sd, subject, scale, first_term,
+                     last_term, n, min_group):
+    """Expected latest level from same-baseline peers, leaving each pupil out; else theory."""
+    n_seg = len(baseline)
+    ok = np.isfinite(baseline) & np.isfinite(latest)
+    span = last_term - first_term
+    peers, _ = pd.factorize((((subject.astype(np.int64) * 64 + scale) * 100_000 + first_term) * 64 + span) * 64
+                            + np.minimum(n, 63))
+    n_groups = peers.max() + 1 if n_seg else 0
+    include = ok.copy()
+    for _ in range(6):
+        # Fit, then refit without pupils far below the line. Pupils who fall behind sit only
+        # below it, so the spread is read from the residuals above it (half-normal: mean
+        # of |e| = sigma sqrt(2 / pi)), which falling pupils do not inflate.
+        fit = _group_ols(baseline, latest, peers, n_groups, include)
+        resid = latest - (fit["a"][peers] + fit["b"][peers] * baseline)
+        above = include & (resid > 0)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            spread = (np.bincount(peers, np.where(above, resid, 0), n_groups)
+                      / np.bincount(peers, above, n_groups) / np.sqrt(2 / np.pi))
+        scale_e = spread[peers]
+        with np.errstate(invalid="ignore"):
+            include = ok & ~(resid < -TRIM_Z * scale_e)
+    x_bar, sxx, size = fit["x_bar"][peers], fit["sxx"][peers], fit["n"][peers]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        leverage = 1 / size + (baseline - x_bar) ** 2 / sxx
+        resid = latest - (fit["a"][peers] + fit["b"][peers] * baseline)
+        # leave the pupil out: a residual of a point in the fit grows by 1 / (1 - h)
+        resid_loo = np.where(include, resid / (1 - leverage), resid)
+        expected_peer = latest - resid_loo
+        b = fit["b"][peers]
+        measurement = seg_sem ** 2 * (1 / k_latest + b ** 2 / k_prev)
+        # judged against measurement error (DESIGN.md 4), plus the error of the peers' line
+        var_peer = measurement + fit["s2"][peers] * leverage
+    use_peers = ok & (size >= min_group) & (sxx > 1e-9) & np.isfinite(expected_peer)
+    # theory: regression to the mean with the reliability of a mean of k scores
+    true_var = sd ** 2 - seg_sem ** 2
+    with np.errstate(invalid="ignore", divide="ignore"):
+        r_k = true_var / (true_var + seg_sem ** 2 / k_prev)
+        expected_theory = mean + r_k * (baseline - mean)
+        var_theory = true_var * (1 - r_k) + seg_sem ** 2 / k_latest
+    expected = np.where(use_peers, expected_peer, expected_theory)
+    variance = np.where(use_peers, var_peer, var_theory)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        z = (latest - expected) / np.sqrt(variance)
+    expected[~ok] = np.nan
+    z[~ok] = np.nan
+    return expected, z, np.where(use_peers, size, 0)
+
+
+def _group_ols(x, y, group, n_groups, include):
+    w = include.astype(float)
+    xs, ys = np.where(include, x, 0), np.where(include, y, 0)
+    n = np.bincount(group, weights=w, minlength=n_groups)
+    sx, sy = np.bincount(group, xs, n_groups), np.bincount(group, ys, n_groups)
+    sxx = np.bincount(group, xs * xs, n_groups)
+    sxy = np.bincount(group, xs * ys, n_groups)
+    syy = np.bincount(group, ys * ys, n_groups)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        x_bar, y_bar = sx / n, sy / n
+        cxx = sxx - n * x_bar ** 2
+        cxy = sxy - n * x_bar * y_bar
+        cyy = syy - n * y_bar ** 2
+        b = cxy / cxx
+        a = y_bar - b * x_bar
+        s2 = np.maximum(cyy - b * cxy, 0) / (n - 2)
+    return {"a": a, "b": b, "s2": s2, "x_bar": x_bar, "sxx": cxx, "n": n}
+
+
+def _whole(values) -> list:
+    """Rounded whole numbers as Python ints (None where missing), for fast formatting."""
+    values = np.asarray(values, dtype=float)
+    ok = np.isfinite(values)
+    rounded = np.where(ok, np.round(np.where(ok, values, 0)), 0).astype(np.int64).tolist()
+    return [v if k else None for v, k in zip(rounded, ok.tolist())]
+
+
+def _flagged_reason(subject, base, last, exp, below, margin, span, since, rate_latest, rate_prev, gap_base,
+                    gap_latest, peers, a, b, c, d, enough, min_window):
+    change = last - base
+    verb = (f"stayed at about {last}" if abs(change) < 1 else
+            f"rose from {base} to {last}" if change > 0 else f"fell from {base} to {last}")
+    parts = [f"{subject} {verb} over {span} term{'s' if span != 1 else ''}."]
+    if a:
+        parts.append(f"Pupils who started at {base} now average {exp}; this is {below} points below them, "
+                     f"more than measurement error allows (about {margin} points).")
+    if b:
+        parts.append(f"Progress since {since} ({rate_latest:+d} points a year) is slower than before "
+                     f"({rate_prev:+d} a year), by more than measurement error.")
+    elif not enough:
+        parts.append(f"Not enough scores yet to compare rates of progress (needs {min_window} in each half).")
+    if c:
+        parts.append(f"Now {-gap_latest} points below {peers}, and the gap is not closing.")
+    if d:
+        parts.append(f"The gap to {peers} has widened from {gap_base:+d} to {gap_latest:+d} points.")
+    return " ".join(parts)
+
+
+def _reasons(r, span_terms, window_start_days, enough, progress_z, s):
+    """Plain-English reasons: with the numbers for every flagged row; a sentence for the rest.
+
+    Flagged rows are formatted one by one; the others share a sentence per subject and
+    situation, which keeps a national-scale table fast.
+    """
+    subject = np.asarray(r["subject"].cat.categories.str.capitalize(), dtype=object)[r["subject"].cat.codes]
+    n_scores = r["n_scores"].to_numpy()
+    flagged = r["less_than_expected_progress"].to_numpy(dtype=bool)
+    one = n_scores < 2
+    text = np.where(one, subject + ": only one score so far; progress cannot be judged yet.",
+                    subject + ": progress in line with pupils who started at the same level, within "
+                              "measurement error.")
+    short = ~one & ~flagged & ~enough
+    text[short] = text[short] + (" Not enough scores yet to compare rates of progress (needs "
+                                 f"{s['min_window_scores']} in each half).")
+    rows = np.flatnonzero(flagged)
+    if len(rows):
+        pick = lambda column: np.asarray(r[column])[rows]  # noqa: E731
+        margin = np.abs(pick("progress_score") / progress_z[rows]) * s["z_slower_than_peers"]
+        days, inverse = np.unique(window_start_days[rows], return_inverse=True)
+        since = [f"{pd.Timestamp(int(d), unit='D'):%B %Y}" for d in days]
+        columns = [
+            subject[rows].tolist(), _whole(pick("baseline_score")), _whole(pick("latest_score")),
+            _whole(pick("expected_score")), _whole(-pick("progress_score")), _whole(margin),
+            span_terms[rows].tolist(), [since[i] for i in inverse.tolist()], _whole(pick("rate_latest")),
+            _whole(pick("rate_previous")), _whole(pick("gap_baseline")), _whole(pick("gap_latest")),
+            np.asarray(r["gap_peers"].cat.categories, dtype=object)[r["gap_peers"].cat.codes.to_numpy()[rows]].tolist(),
+            *(r[name].fillna(False).to_numpy(dtype=bool)[rows].tolist() for name in
+              ("slower_than_peers", "below_previous_rate", "gap_not_closing", "gap_widening")),
+            enough[rows].tolist(),
+        ]
+        minimum = s["min_window_scores"]
+        text[rows] = [_flagged_reason(*values, minimum) for values in zip(*columns)]
+    return pd.Series(text, dtype=object)
+
+
+def _add_unscored_series(result, assessments, unscored, scored_keys, pupils, subjects, scale_names, n_subj,
+                         n_scale):
+    """Pupil-subjects with no score at all are reported too, never dropped."""
+    missing = unscored.index.difference(scored_keys)
+    if not len(missing):
+        return result
+    keys = missing.to_numpy()
+    scale_code = keys % n_scale
+    subject_code = (keys // n_scale) % n_subj
+    upn_code = keys // n_scale // n_subj
+    extra = pd.DataFrame({
+        **_pupil_columns(pupils, upn_code),
+        "subject": pd.Categorical.from_codes(subject_code, subjects),
+        "scale": pd.Categorical.from_codes(scale_code, scale_names),
+        "n_scores": 0, "n_no_score": unscored.loc[missing].to_numpy(),
+        "less_than_expected_progress": False,
+    })
+    if "reason" in result:
+        extra["reason"] = pd.Series(extra["subject"].astype(str).str.capitalize() + ": no scores yet (" +
+                                    extra["n_no_score"].astype(str) + " assessment(s) absent, not taken or "
+                                    "blank); progress cannot be judged.", dtype=object)
+    combined = pd.concat([result, extra], ignore_index=True)
+    for column in ("subject", "scale", "expected_from", "gap_peers"):
+        combined[column] = combined[column].astype("category")
+    return combined
+
+
+GROUP_COLUMNS = ["school", "subject", "grouping", "group", "n_pupils", "mean_progress", "ci_low", "ci_high",
+                 "share_flagged", "reading"]
+_GROUPINGS = {
+    "sen_provision": ("SEN provision", {"N": "No SEN", "K": "SEN support", "E": "EHC plan"}),
+    "need_area": ("Broad area of need", None),
+    "eal": ("English as an additional language", {True: "EAL", False: "English first language"}),
+    "fsm": ("Free school meals", {True: "FSM", False: "Not FSM"}),
+}
+
+
+def progress_by_group(trust: TrustData, progress: pd.DataFrame | None = None, school: str | None = None,
+                      as_of=None, z: float = RELIABLE_CHANGE_Z) -> pd.DataFrame:
+    """Mean progress score with a 95% confidence interval, by group, for a school or the trust.
+
+    Groups: SEN provision (N, K, E), broad area of need (K and E), EAL and FSM. The
+    interval is ``mean +/- 1.96 SD / sqrt(n)`` (the DfE's school-level style, with the
+    group's own SD); ``reading`` says what it means in plain words.
+
+    Parameters
+    ----------
+    progress : DataFrame, optional
+        The output of :func:`assess_progress`; computed when not given.
+    school : str, optional
+        One school; by default the whole trust ("All schools").
+
+    Returns
+    -------
+    DataFrame
+        ``school, subject, grouping, group, n_pupils, mean_progress, ci_low, ci_high,
+        share_flagged, reading``. Counts are exact: suppress small ones before a committee
+        sees them.
+    """
+    progress = assess_progress(trust, as_of) if progress is None else progress
+    pupils = trust.pupils.set_index("upn")
+    data = progress[progress["n_scores"] >= 2]
+    if school is not None:
+        data = data[data["school"] == school]
+    data = data.assign(need_area=data["upn"].map(pupils["need_area"]), eal=data["upn"].map(pupils["eal"]),
+                       fsm=data["upn"].map(pupils["fsm"]))
+    rows = []
+    for subject, by_subject in data.groupby("subject", observed=True):
+        for column, (grouping, labels) in _GROUPINGS.items():
+            for value, group in by_subject.groupby(column, observed=True, dropna=True):
+                mean, low, high = mean_confidence_interval(group["progress_score"].to_numpy(), z=z)
+                label = labels.get(value, value) if labels else value
+                rows.append({"school": school or "All schools", "subject": subject, "grouping": grouping,
+                             "group": label, "n_pupils": len(group), "mean_progress": mean, "ci_low": low,
+                             "ci_high": high, "share_flagged": group["less_than_expected_progress"].mean(),
+                             "reading": _interval_reading(label, subject, mean, low, high)})
+    return pd.DataFrame(rows, columns=GROUP_COLUMNS)
+
+
+def _interval_reading(group, subject, mean, low, high) -> str:
+    """A confidence interval in plain words.
+
+    >>> _interval_reading("EHC plan", "reading", -2.14, -4.0, -0.3)
+    'EHC plan, reading: on average 2.1 points below the progress of pupils who started at the same level; the whole 95% confidence interval (-4.0 to -0.3) is below zero, so this is unlikely to be chance.'
+    """
+    if not np.isfinite(mean):
+        return f"{group}, {subject}: no progress scores yet."
+    if not (np.isfinite(low) and np.isfinite(high)):
+        return f"{group}, {subject}: one pupil only, too few to judge."
+    side = "below" if mean < 0 else "above"
+    head = (f"{group}, {subject}: on average {abs(mean):.1f} points {side} the progress of pupils who started "
+            f"at the same level; ")
+    interval = f"({low:.1f} to {high:.1f})"
+    if high < 0:
+        return head + f"the whole 95% confidence interval {interval} is below zero, so this is unlikely to be chance."
+    if low > 0:
+        return head + f"the whole 95% confidence interval {interval} is above zero, so this is unlikely to be chance."
+    return head + f"the 95% confidence interval {interval} includes zero, so this could be chance."
+
+
+REVIEW_WINDOW_DAYS = 365  # scores within a year either side of a plan's start are compared
+INTERVENTION_COLUMNS = ["upn", "school", "plan_start", "subject", "n_before", "n_after", "rate_before",
+                        "rate_after", "change_z", "verdict"]
+
+
+def review_interventions(trust: TrustData, as_of=None, z: float = RELIABLE_CHANGE_Z) -> pd.DataFrame:
+    """The "review" of assess-plan-do-review: did progress change when a support plan started?
+
+    For each support plan and subject, the rate of progress (least-squares slope, points a
+    year) over the scores in the year before ``plan_start`` and over those in the year from
+    it, each with its standard error from measurement error; the change is reliable when it
+    exceeds ``z`` standard errors. Each window needs two scores.
+
+    Returns
+    -------
+    DataFrame
+        ``upn, school, plan_start, subject, n_before, n_after, rate_before, rate_after,
+        change_z, verdict`` with ``verdict`` one of "faster since the plan started",
+        "slower since the plan started", "no reliable change", "not enough scores".
+    """
+    as_of = pd.Timestamp(as_of).normalize() if as_of is not None else trust.as_of
+    plans = trust.require("support_plans")
+    scores = trust.require("assessments").dropna(subset=["score"])
+    scores = scores[scores["assessment_date"] <= as_of].merge(trust.scales[["scale", "sd", "reliability"]],
+                                                              on="scale", how="left")
+    scores["sem"] = sem(scores["sd"], scores["reliability"])
+    by_pupil = dict(tuple(scores.groupby("upn")))
+    school = trust.pupils.set_index("upn")["school"]
+    window = pd.Timedelta(days=REVIEW_WINDOW_DAYS)
+    rows = []
+    for plan in plans[plans["plan_start"] <= as_of].itertuples(index=False):
+        mine = by_pupil.get(plan.upn)
+        if mine is None:
+            continue
+        for (subject, _), series in mine.groupby(["subject", "scale"]):
+            before = series[(series["assessment_date"] < plan.plan_start) &
+                            (series["assessment_date"] >= plan.plan_start - window)]
+            after = series[(series["assessment_date"] >= plan.plan_start) &
+                           (series["assessment_date"] < plan.plan_start + window)]
+            (rate_b, se_b), (rate_a, se_a) = _rate(before), _rate(after)
+            change_z = (rate_a - rate_b) / np.hypot(se_a, se_b)
+            if not np.isfinite(change_z):
+                verdict = "not enough scores"
+            elif change_z > z:
+                verdict = "faster since the plan started"
+            elif change_z < -z:
+                verdict = "slower since the plan started"
+            else:
+                verdict = "no reliable change"
+            rows.append((plan.upn, school.get(plan.upn), plan.plan_start, subject, len(before), len(after),
+                         rate_b, rate_a, change_z, verdict))
+    return pd.DataFrame(rows, columns=INTERVENTION_COLUMNS)
+
+
+def _rate(series: pd.DataFrame):
+    """Least-squares slope (points a year) and its standard error from measurement error."""
+    if len(series) < 2:
+        return np.nan, np.nan
+    t = (series["assessment_date"] - series["assessment_date"].min()).dt.days.to_numpy() / DAYS_PER_YEAR
+    sxx = ((t - t.mean()) ** 2).sum()
+    if sxx <= 0:
+        return np.nan, np.nan
+    slope = ((t - t.mean()) * (series["score"].to_numpy() - series["score"].mean())).sum() / sxx
+    return slope, series["sem"].iloc[0] / np.sqrt(sxx)
+
+
+BAND_COLUMNS = ["assessment_date", "score", "peers_mean", "peers_low", "peers_high", "n_peers", "cohort_mean"]
+SAME_BASELINE_POINTS = 5  # peers whose first score is within this many points of the pupil's
+
+
+def pupil_progress_band(trust: TrustData, upn: str, subject: str, as_of=None) -> pd.DataFrame:
+    """A pupil's scores beside their same-baseline peers and their year group, term by term.
+
+    Same-baseline peers: pupils in the same year group whose first score in the subject
+    (on the same scale and term) was within ``SAME_BASELINE_POINTS`` of the pupil's.
+
+    Returns
+    -------
+    DataFrame
+        ``assessment_date, score`` (missing where the pupil has none that term),
+        ``peers_mean, peers_low, peers_high`` (mean and 10th-90th percentiles of the
+        peers' scores), ``n_peers``, ``cohort_mean``.
+    """
+    as_of = pd.Timestamp(as_of).normalize() if as_of is not None else trust.as_of
+    pupils = trust.pupils.set_index("upn")
+    if upn not in pupils.index:
+        raise SendlibError(f"No pupil with UPN {upn!r} in this trust.")
+    scores = trust.require("assessments")
+    scores = scores[(scores["subject"].str.lower() == subject.lower()) & scores["score"].notna()
+                    & (scores["assessment_date"] <= as_of)]
+    mine = scores[scores["upn"] == upn].sort_values("assessment_date")
+    if mine.empty:
+        return pd.DataFrame(columns=BAND_COLUMNS)
+    scale = mine["scale"].iloc[0]
+    cohort = scores[(scores["scale"] == scale) &
+                    scores["upn"].map(pupils["year_group"]).eq(pupils.at[upn, "year_group"])].copy()
+    cohort["term"] = _term_index(cohort["assessment_date"].to_numpy().astype("datetime64[D]").astype(np.int64))
+    first = cohort.sort_values("assessment_date").groupby("upn").first()
+    start_term = _term_index(np.array([mine["assessment_date"].iloc[0]], dtype="datetime64[D]").astype(np.int64))[0]
+    same = first[(first["term"] == start_term) & ((first["score"] - mine["score"].iloc[0]).abs()
+                                                  <= SAME_BASELINE_POINTS)].index.drop(upn, errors="ignore")
+    peers = cohort[cohort["upn"].isin(same)]
+    by_term = peers.groupby("term")["score"]
+    band = pd.DataFrame({"peers_mean": by_term.mean(), "peers_low": by_term.quantile(0.1),
+                         "peers_high": by_term.quantile(0.9), "n_peers": by_term.size()})
+    band["cohort_mean"] = cohort[cohort["upn"] != upn].groupby("term")["score"].mean()
+    band["assessment_date"] = cohort.groupby("term")["assessment_date"].median()
+    mine_by_term = mine.assign(term=_term_index(mine["assessment_date"].to_numpy().astype("datetime64[D]")
+                                                .astype(np.int64))).set_index("term")["score"]
+    band["score"] = mine_by_term
+    band = band[band.index >= start_term]
+    return band.reset_index(drop=True)[BAND_COLUMNS]
