@@ -1,5 +1,6 @@
 """sendlib: SEND decision-making for English schools."""
 from .codes import need_area, parse_year_group, upn_check_letter, upn_is_valid
+from .eal import eal_evidence_items, identification_by_language, weigh_eal_evidence
 from .duties import duties_summary, duties_todo, graduated_approach, statutory_duties
 from .exceptions import DataError, SendlibError
 from .loader import TrustData, load_sample, load_trust
@@ -15,8 +16,10 @@ __all__ = [
     "SendlibError",
     "TrustData",
     "duties_summary",
+    "eal_evidence_items",
     "duties_todo",
     "graduated_approach",
+    "identification_by_language",
     "load_sample",
     "load_trust",
     "need_area",
@@ -30,4 +33,5 @@ __all__ = [
     "statutory_duties",
     "upn_check_letter",
     "upn_is_valid",
+    "weigh_eal_evidence",
 ]

@@ -621,3 +621,78 @@ def planted_progress_trust(n_pupils: int = 2000, n_scores: int = 6, fall_share: 
     assessments = pd.DataFrame(rows, columns=["upn", "subject", "assessment_date", "score", "scale"])
     truth = pd.DataFrame({"upn": upns, "true_score": true, "pattern": pattern, "fall": fall})
     return {"pupils": pupils, "assessments": assessments}, truth
+
+
+def planted_eal_trust(n_typical: int = 400, n_each: int = 40, n_english: int = 400, seed: int = 1,
+                      as_of: dt.date = SAMPLE_AS_OF, n_scores: int = 6):
+    """A trust with clear-cut EAL cases among typical EAL and English-speaking pupils.
+
+    Kinds (``truth.kind``): ``typical`` EAL pupils at every stage, catching up as their
+    English grows; ``early_language`` (stage A or B, under two years in English schools,
+    first language age-appropriate by assessment and parents); ``send`` (four or more
+    years here, concerns from the first-language assessment and the parents, non-verbal
+    and spatial CAT4 low, flat scores despite six or more terms of EAL support);
+    ``no_l1_evidence`` (no first-language assessment, parents not asked); ``english``.
+
+    Returns
+    -------
+    tables : dict of DataFrames in the export format (pupils, assessments, eal_evidence)
+    truth : DataFrame ``upn, kind``
+    """
+    rng = np.random.default_rng(seed)
+    terms = _terms(as_of)[-n_scores:]
+    kinds = (["typical"] * n_typical + ["early_language"] * n_each + ["send"] * n_each
+             + ["no_l1_evidence"] * n_each + ["english"] * n_english)
+    pupils, scores, evidence = [], [], []
+    for i, kind in enumerate(kinds):
+        body = f"{FAKE_LA_NUMBER}4998{(i // 1000) % 100:02d}{i % 1000:03d}"
+        upn = upn_check_letter(body) + body
+        eal = kind != "english"
+        if kind == "early_language":
+            years_here = rng.uniform(0.3, 1.8)
+        elif kind == "send":
+            years_here = rng.uniform(4, 8)
+        else:
+            years_here = rng.uniform(0.3, 9)
+        stage = int(np.clip(round(years_here / 1.6 + rng.normal(0, 0.5)), 0, 4))
+        if kind == "early_language":
+            stage = min(stage, 1)
+        if kind == "send":
+            stage = int(np.clip(stage, 2, 3))
+        ability = rng.normal(100, 13) - (12 if kind == "send" else 0)
+        slip = rng.uniform(10, 16)
+        for j, date in enumerate(terms):
+            here = max(0.0, years_here - (as_of - date).days / 365.25)
+            gap = 0.0 if not eal else 22 * np.exp(-here / 2.2)
+            catch_up = 0.0 if kind == "send" else gap
+            for subject in ("reading", "maths"):
+                true = ability - (catch_up if subject == "reading" else catch_up / 2)
+                if kind == "send":
+                    true -= slip * j / max(1, len(terms) - 1)  # slow progress despite support
+                score = int(np.clip(round(true + rng.normal(0, SEM_STANDARDISED)), 40, 160))
+                scores.append((upn, subject, date.isoformat(), str(score), "standardised"))
+        entered = as_of - dt.timedelta(days=int(years_here * 365.25))
+        pupils.append({"upn": upn, "school": "Language Academy", "date_of_birth": "01/03/2015", "year_group": "6",
+                       "sen_provision": "N", "first_language": "POL" if eal else "ENG",
+                       "english_proficiency": "ABCDE"[stage] if eal else "",
+                       "entered_english_schooling": entered.isoformat() if eal else ""})
+        if not eal:
+            continue
+        l1 = {"send": "concern", "early_language": "age_appropriate", "no_l1_evidence": "not_done"}.get(
+            kind, str(rng.choice(["age_appropriate", "not_done"], p=[0.7, 0.3])))
+        parent = {"send": "concern", "early_language": "age_appropriate", "no_l1_evidence": "not_asked"}.get(
+            kind, str(rng.choice(["age_appropriate", "not_asked"], p=[0.7, 0.3])))
+        cat4 = ability - (10 if kind == "send" else 0)
+        evidence.append({
+            "upn": upn, "recorded_on": (as_of - dt.timedelta(days=30)).isoformat(), "l1_assessment": l1,
+            "parent_l1_report": parent, "eal_support_terms": int(rng.integers(6, 15)) if kind == "send" else int(
+                min(3 * years_here, 20)), "hearing_check": "pass", "vision_check": "pass",
+            "cat4_verbal": int(np.clip(cat4 - 12, 60, 141)), "cat4_quantitative": int(np.clip(cat4, 60, 141)),
+            "cat4_nonverbal": int(np.clip(cat4 - (8 if kind == "send" else 0), 60, 141)),
+            "cat4_spatial": int(np.clip(cat4 - (8 if kind == "send" else 0), 60, 141)),
+            "interrupted_schooling": "N", "attendance_pct": 95})
+    tables = {"pupils": pd.DataFrame(pupils),
+              "assessments": pd.DataFrame(scores, columns=["upn", "subject", "assessment_date", "score", "scale"]),
+              "eal_evidence": pd.DataFrame(evidence)}
+    truth = pd.DataFrame({"upn": tables["pupils"]["upn"], "kind": kinds})
+    return tables, truth
