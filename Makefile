@@ -30,3 +30,4 @@ clean:
 ## Benchmarks (figures in the README).
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_progress.py
+	$(BIN)/python benchmarks/bench_forecast.py

@@ -102,3 +102,37 @@ def plot_progress_band(band: pd.DataFrame, subject: str = "", ax=None):
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=2, frameon=False, fontsize=9)
     ax.grid(alpha=0.3)
     return ax
+
+
+def plot_forecast(history: pd.DataFrame, forecast: pd.DataFrame, ax=None, label: str = "count"):
+    """History, forecast and its 80% and 95% intervals on one ``ax``.
+
+    Parameters
+    ----------
+    history : DataFrame
+        ``year, count``.
+    forecast : DataFrame
+        ``year, count, lower_80, upper_80, lower_95, upper_95`` (e.g. ``TrendForecaster.predict``
+        or ``NeedForecaster.predict(by=...)`` for one series).
+    label : str
+        What is counted, for the axis.
+
+    Returns
+    -------
+    matplotlib Axes
+    """
+    ax = _axes(ax, size=(7.5, 4))
+    years = list(history["year"].iloc[-1:]) + list(forecast["year"])
+    joined = lambda column: list(history["count"].iloc[-1:]) + list(forecast[column])  # noqa: E731
+    ax.fill_between(years, joined("lower_95"), joined("upper_95"), color="#56B4E9", alpha=0.2,
+                    label="95% interval")
+    ax.fill_between(years, joined("lower_80"), joined("upper_80"), color="#56B4E9", alpha=0.4,
+                    label="80% interval")
+    ax.plot(history["year"], history["count"], color="black", marker="o", label="recorded")
+    ax.plot(years, joined("count"), color="#0072B2", marker="o", linestyle="--", label="forecast")
+    ax.set_xlabel("January")
+    ax.set_ylabel(label)
+    ax.xaxis.get_major_locator().set_params(integer=True)
+    ax.legend(loc="upper left", frameon=False, fontsize=9)
+    ax.grid(alpha=0.3)
+    return ax

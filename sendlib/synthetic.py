@@ -124,9 +124,13 @@ class _Simulation:
 
     # -- people --------------------------------------------------------------------
     def _upn(self, school, year) -> str:
-        key = (school["estab"], year % 100)
+        # three-digit serials per school and year; a full year borrows the next year's digits
+        yy = year % 100
+        while self.serial.get((school["estab"], yy), 0) >= 999:
+            yy = (yy + 1) % 100
+        key = (school["estab"], yy)
         self.serial[key] = self.serial.get(key, 0) + 1
-        body = f"{FAKE_LA_NUMBER}{school['estab']}{year % 100:02d}{self.serial[key]:03d}"
+        body = f"{FAKE_LA_NUMBER}{school['estab']}{yy:02d}{self.serial[key]:03d}"
         return upn_check_letter(body) + body
 
     def _choice(self, weights: dict):
@@ -517,7 +521,7 @@ def generate_trust(seed: int = SAMPLE_SEED, as_of: dt.date = SAMPLE_AS_OF, schoo
     pupils = pd.DataFrame([{
         "upn": p.upn, "school": p.school, "forename": p.forename, "surname": p.surname,
         "date_of_birth": p.dob.strftime("%d/%m/%Y"), "year_group": {0: "R"}.get(p.year_group, str(p.year_group)),
-        "sen_provision": p.status, "primary_need": p.need or "", "secondary_need": p.need2 or "",
+        "sen_provision": p.status, "primary_need": p.need or "", "secondary_need": p.need2 if p.need2 not in (None, p.need) else "",
         "sex": p.sex, "first_language": p.language,
         "english_proficiency": "" if p.proficiency is None else "ABCDE"[p.proficiency],
         "entered_english_schooling": p.arrived.strftime("%d/%m/%Y") if p.arrived else "",

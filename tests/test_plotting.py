@@ -39,3 +39,16 @@ def test_progress_band_plot():
     matplotlib.pyplot.close(ax.figure)
     empty = plot_progress_band(band.iloc[0:0])
     assert empty.texts[0].get_text() == "No scores yet"
+
+
+def test_forecast_plot():
+    from sendlib.forecast import TrendForecaster
+    from sendlib.plotting import plot_forecast
+    from sendlib.reference import ehc_plans
+    history = ehc_plans("England")
+    forecast = TrendForecaster().fit(history).predict(3)
+    ax = plot_forecast(history, forecast, label="EHC plans")
+    assert [line.get_label() for line in ax.lines] == ["recorded", "forecast"]
+    assert len(ax.collections) == 2 and ax.get_ylabel() == "EHC plans"
+    assert list(ax.lines[1].get_xdata())[-1] == 2027
+    matplotlib.pyplot.close(ax.figure)
