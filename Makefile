@@ -15,6 +15,7 @@ $(STAMP): pyproject.toml
 ## Set up, then run the main job on the bundled sample trust.
 dashboards: $(STAMP)
 	$(BIN)/sendlib validate data/sample
+	$(BIN)/sendlib dashboards --data data/sample
 
 ## Set up, then run the whole test suite.
 test: $(STAMP)
@@ -31,3 +32,4 @@ clean:
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_progress.py
 	$(BIN)/python benchmarks/bench_forecast.py
+	$(BIN)/python benchmarks/bench_dashboards.py

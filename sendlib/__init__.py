@@ -1,43 +1,56 @@
-"""sendlib: SEND decision-making for English schools."""
-from .codes import need_area, parse_year_group, upn_check_letter, upn_is_valid
-from .eal import eal_evidence_items, identification_by_language, weigh_eal_evidence
-from .duties import duties_summary, duties_todo, graduated_approach, statutory_duties
-from .exceptions import DataError, SendlibError
-from .forecast import NeedForecaster, TrendForecaster, backtest, ehc_plan_benchmark
-from .loader import TrustData, load_sample, load_trust
-from .plotting import plot_ehc_timeline, plot_forecast, plot_progress_band
-from .progress import (assess_progress, progress_by_group, pupil_progress_band, reliable_change_index,
-                       review_interventions)
+"""sendlib: SEND decision-making for English schools.
+
+Public names load on first use (PEP 562), so that the command line and a dashboard
+start without importing scikit-learn or matplotlib until they need them.
+"""
+import importlib
 
 __version__ = "0.1.0"
 
-__all__ = [
-    "NeedForecaster",
-    "TrendForecaster",
-    "backtest",
-    "ehc_plan_benchmark",
-    "plot_forecast",
-    "assess_progress",
-    "DataError",
-    "SendlibError",
-    "TrustData",
-    "duties_summary",
-    "eal_evidence_items",
-    "duties_todo",
-    "graduated_approach",
-    "identification_by_language",
-    "load_sample",
-    "load_trust",
-    "need_area",
-    "parse_year_group",
-    "plot_ehc_timeline",
-    "plot_progress_band",
-    "progress_by_group",
-    "pupil_progress_band",
-    "reliable_change_index",
-    "review_interventions",
-    "statutory_duties",
-    "upn_check_letter",
-    "upn_is_valid",
-    "weigh_eal_evidence",
-]
+# public name -> the module that defines it
+_PUBLIC = {
+    "DataError": "exceptions",
+    "NeedForecaster": "forecast",
+    "SendlibError": "exceptions",
+    "TrendForecaster": "forecast",
+    "TrustData": "loader",
+    "assess_progress": "progress",
+    "backtest": "forecast",
+    "committee_page": "committee",
+    "duties_summary": "duties",
+    "duties_todo": "duties",
+    "eal_evidence_items": "eal",
+    "ehc_plan_benchmark": "forecast",
+    "graduated_approach": "duties",
+    "identification_by_language": "eal",
+    "load_sample": "loader",
+    "load_trust": "loader",
+    "need_area": "codes",
+    "parse_year_group": "codes",
+    "plot_ehc_timeline": "plotting",
+    "plot_forecast": "plotting",
+    "plot_progress_band": "plotting",
+    "progress_by_group": "progress",
+    "pupil_progress_band": "progress",
+    "reliable_change_index": "progress",
+    "review_interventions": "progress",
+    "statutory_duties": "duties",
+    "suppress": "privacy",
+    "upn_check_letter": "codes",
+    "upn_is_valid": "codes",
+    "weigh_eal_evidence": "eal",
+}
+
+__all__ = list(_PUBLIC)
+
+
+def __getattr__(name):
+    if name in _PUBLIC:
+        value = getattr(importlib.import_module(f".{_PUBLIC[name]}", __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted([*globals(), *__all__])

@@ -84,6 +84,45 @@ def _validate(args) -> int:
     return EXIT_PROBLEMS if len(trust.problems) else EXIT_OK
 
 
+def _report(args) -> int:
+    from .reports import all_committee_reports, committee_report
+
+    if bool(args.school) == bool(args.all_schools):
+        print("sendlib report: give --school NAME or --all-schools", file=sys.stderr)
+        return EXIT_USAGE
+    data = Path(args.data) if args.data else None
+    if data is not None and not data.is_dir():
+        print(f"sendlib report: {data} is not a folder", file=sys.stderr)
+        return EXIT_USAGE
+    trust = load_trust(data, strict=False) if data else None
+    from .loader import load_sample
+
+    trust = trust or load_sample()
+    if args.all_schools:
+        results, failures = all_committee_reports(trust.schools, data, args.out, pdf=not args.no_pdf)
+        for school, paths in sorted(results.items()):
+            print(f"{school}: " + ", ".join(str(p) for p in paths.values()))
+        for school, message in failures.items():
+            print(f"{school}: failed: {message}", file=sys.stderr)
+        return EXIT_PROBLEMS if failures else EXIT_OK
+    if args.school not in trust.schools:
+        print(f"sendlib report: no school called {args.school!r}; the schools are: {', '.join(trust.schools)}",
+              file=sys.stderr)
+        return EXIT_USAGE
+    paths = committee_report(args.school, data, args.out, pdf=not args.no_pdf)
+    print(", ".join(str(p) for p in paths.values()))
+    return EXIT_OK
+
+
+def _dashboards(args) -> int:
+    from .dashboards import serve
+
+    if args.data and not Path(args.data).is_dir():
+        print(f"sendlib dashboards: {args.data} is not a folder", file=sys.stderr)
+        return EXIT_USAGE
+    return serve(data_dir=args.data, port=args.port)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="sendlib", description="SEND decision-making for English schools: check an export folder, "
@@ -96,6 +135,21 @@ def build_parser() -> argparse.ArgumentParser:
                                                "clean, 1 when problems were found.")
     validate.add_argument("path", help="the export folder (CSV or XLSX files)")
     validate.set_defaults(run=_validate)
+    report = commands.add_parser("report", help="write Local Committee reports (HTML, and PDF with Chromium)",
+                                 description="Run the committee page headless for one school or every school "
+                                             "and write a self-contained HTML file (and a PDF).")
+    report.add_argument("--school", help="the school to report on")
+    report.add_argument("--all-schools", action="store_true", help="every school, in parallel")
+    report.add_argument("--data", help="the export folder (default: the bundled sample trust)")
+    report.add_argument("--out", default="reports", help="folder for the reports (default: reports)")
+    report.add_argument("--no-pdf", action="store_true", help="HTML only")
+    report.set_defaults(run=_report)
+    dashboards = commands.add_parser("dashboards", help="serve the dashboards (Voila) on this computer",
+                                     description="Serve the SENCO, planner and committee dashboards on "
+                                                 "127.0.0.1 with a login token printed in the URL.")
+    dashboards.add_argument("--data", help="the export folder (default: the bundled sample trust)")
+    dashboards.add_argument("--port", type=int, default=8866, help="port (default 8866)")
+    dashboards.set_defaults(run=_dashboards)
     return parser
 
 

@@ -87,8 +87,8 @@ class TrendForecaster(BaseEstimator):
     Examples
     --------
     >>> series = pd.DataFrame({"year": range(2018, 2025), "count": [100, 110, 121, 133, 146, 161, 177]})
-    >>> TrendForecaster(method="growth").fit(series).predict(1)["count"].round(1).tolist()
-    [194.7]
+    >>> TrendForecaster(method="growth").fit(series).predict(1)["count"].round().tolist()
+    [195.0]
     """
 
     def __init__(self, method: str = "auto", n_points: int = LOGLINEAR_POINTS):

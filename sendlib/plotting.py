@@ -133,6 +133,6 @@ def plot_forecast(history: pd.DataFrame, forecast: pd.DataFrame, ax=None, label:
     ax.set_xlabel("January")
     ax.set_ylabel(label)
     ax.xaxis.get_major_locator().set_params(integer=True)
-    ax.legend(loc="upper left", frameon=False, fontsize=9)
+    ax.legend(loc="best", frameon=True, framealpha=0.9, fontsize=9)
     ax.grid(alpha=0.3)
     return ax

@@ -632,7 +632,7 @@ def _interval_reading(group, subject, mean, low, high) -> str:
     side = "below" if mean < 0 else "above"
     head = (f"{group}, {subject}: on average {abs(mean):.1f} points {side} the progress of pupils who started "
             f"at the same level; ")
-    interval = f"({low:.1f} to {high:.1f})"
+    interval = f"({low:.1f} to {high:.1f})".replace("-0.0", "0.0")
     if high < 0:
         return head + f"the whole 95% confidence interval {interval} is below zero, so this is unlikely to be chance."
     if low > 0:

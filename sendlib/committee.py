@@ -1,0 +1,182 @@
+"""One school's SEND picture for its Local Committee: suppressed tables and a narrative.
+
+Everything here is aggregate and suppressed (:mod:`sendlib.privacy`): no name, no UPN, no
+count from 1 to 5. The committee dashboard and the committee report show these tables.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from .codes import BROAD_AREAS
+from .duties import duties_summary, statutory_duties
+from .exceptions import SendlibError
+from .loader import TrustData
+from .privacy import SMALL, SMALL_COUNT_MAX, suppress
+from .progress import assess_progress, progress_by_group
+from .reference import national_need_shares, reference_table
+
+
+@dataclass
+class CommitteePage:
+    """What a Local Committee sees for one school; every table is already suppressed text."""
+
+    school: str
+    as_of: pd.Timestamp
+    headline: pd.DataFrame
+    need_areas: pd.DataFrame
+    progress: pd.DataFrame
+    duties: pd.DataFrame
+    forecast: pd.DataFrame
+    narrative: list[str] = field(default_factory=list)
+    forecast_series: dict = field(default_factory=dict)  # provision -> (history, forecast) for a chart
+
+
+def _signed(value: float) -> str:
+    """One decimal place with a sign, and no "-0.0"."""
+    text = f"{value:+.1f}"
+    return "0.0" if text in ("+0.0", "-0.0") else text
+
+
+def _count_text(n: float) -> str:
+    return SMALL if 1 <= n <= SMALL_COUNT_MAX else f"{int(round(n)):,}"
+
+
+def _national_area_shares(provision: str) -> pd.Series:
+    shares = national_need_shares(provision).set_index("need_code")["share_pct"]
+    return pd.Series({area: shares.reindex(list(codes)).fillna(0).sum() for area, codes in BROAD_AREAS.items()})
+
+
+def committee_page(trust: TrustData, school: str, as_of=None, progress: pd.DataFrame | None = None,
+                   forecast: pd.DataFrame | None = None) -> CommitteePage:
+    """Build the committee page for ``school`` (suppressed; no pupil identifiable).
+
+    Parameters
+    ----------
+    progress : DataFrame, optional
+        :func:`sendlib.assess_progress` for the trust, if already computed.
+    forecast : DataFrame, optional
+        ``NeedForecaster.predict(by=["school", "sen_provision"])``, if already computed; the
+        forecast section is left out when not given.
+    """
+    if school not in trust.schools:
+        raise SendlibError(f"No school called {school!r}; the schools are: {', '.join(trust.schools)}.")
+    as_of = pd.Timestamp(as_of).normalize() if as_of is not None else trust.as_of
+    pupils = trust.pupils[trust.pupils["school"] == school]
+    national = reference_table("census_national").iloc[-1]
+    n = len(pupils)
+    k = int((pupils["sen_provision"] == "K").sum())
+    e = int((pupils["sen_provision"] == "E").sum())
+    headline_counts = pd.DataFrame({"Pupils": [k, e, n]}, index=["SEN support", "EHC plan", "All pupils"])
+    headline = suppress(headline_counts, total_row=None)
+    headline["% of pupils"] = [f"{100 * k / n:.1f}%" if k > SMALL_COUNT_MAX else "not shown",
+                               f"{100 * e / n:.1f}%" if e > SMALL_COUNT_MAX else "not shown", ""]
+    headline[f"England ({int(national['january'])})"] = [f"{national['sen_support_pct']:.1f}%",
+                                                         f"{national['ehc_plan_pct']:.1f}%", ""]
+
+    send = pupils[pupils["sen_provision"].isin(["K", "E"])]
+    by_area = pd.crosstab(send["need_area"], send["sen_provision"]).reindex(
+        index=list(BROAD_AREAS), columns=["K", "E"], fill_value=0)
+    by_area["Total"] = by_area.sum(axis=1)
+    by_area.loc["All areas"] = by_area.sum()
+    shares = {p: 100 * by_area.loc[list(BROAD_AREAS), p] / max(by_area.loc["All areas", p], 1) for p in ("K", "E")}
+    table = by_area.rename(columns={"K": "SEN support", "E": "EHC plan"})
+    table["% of SEN support"] = shares["K"].reindex(table.index)
+    table["% of EHC plans"] = shares["E"].reindex(table.index)
+    need_areas = suppress(table, total_column="Total", total_row="All areas",
+                          percents={"% of SEN support": "SEN support", "% of EHC plans": "EHC plan"})
+    need_areas["England: % of SEN support"] = _national_area_shares("K").map("{:.1f}%".format).reindex(
+        table.index).fillna("")
+    need_areas["England: % of EHC plans"] = _national_area_shares("E").map("{:.1f}%".format).reindex(
+        table.index).fillna("")
+    need_areas.index.name = "Broad area of need"
+    need_areas.columns.name = None
+
+    progress_table, progress_lines = _progress_section(trust, school, as_of, progress)
+    duties_table, duty_lines = _duties_section(trust, school, as_of)
+    forecast_table, forecast_lines = _forecast_section(forecast, school)
+    narrative = _narrative(school, n, k, e, national, by_area) + progress_lines + duty_lines + forecast_lines
+    return CommitteePage(school, as_of, headline, need_areas, progress_table, duties_table, forecast_table,
+                         narrative)
+
+
+def _progress_section(trust, school, as_of, progress):
+    if trust.assessments is None:
+        return pd.DataFrame(), ["No assessment scores were in the export, so progress is not shown."]
+    progress = assess_progress(trust, as_of) if progress is None else progress
+    groups = progress_by_group(trust, progress, school=school)
+    groups = groups[groups["grouping"] == "SEN provision"]
+    rows, lines = [], []
+    for record in groups.itertuples(index=False):
+        small = record.n_pupils <= SMALL_COUNT_MAX
+        rows.append({
+            "Subject": str(record.subject).capitalize(), "Pupils": record.group,
+            "Number": _count_text(record.n_pupils),
+            "Average progress (points)": "not shown" if small else _signed(record.mean_progress),
+            "95% confidence interval": "not shown" if small else f"{_signed(record.ci_low)} to {_signed(record.ci_high)}",
+            "What it means": "Too few pupils to show." if small else record.reading.split(": ", 1)[1],
+        })
+        if record.group in ("SEN support", "EHC plan") and not small:
+            lines.append(f"{record.reading}")
+    return pd.DataFrame(rows), lines[:2]
+
+
+def _duties_section(trust, school, as_of):
+    duties = statutory_duties(trust, as_of)
+    summary = duties_summary(trust, as_of, duties=duties)
+    summary = summary[(summary["school"] == school) & (summary["instances"] > 0)]
+    rows, lines = [], []
+    judged_total = met_total = overdue_total = 0
+    for record in summary.itertuples(index=False):
+        judged = record.met + record.late + record.too_early + record.overdue
+        judged_total += judged
+        met_total += record.met
+        overdue_total += record.overdue_now
+        rows.append({"Duty": record.label, "Deadlines passed or met": _count_text(judged),
+                     "Met on time": ("not shown" if judged <= SMALL_COUNT_MAX or pd.isna(record.met_on_time_pct)
+                                     else f"{record.met_on_time_pct:.0f}%"),
+                     "Overdue now": _count_text(record.overdue_now),
+                     "Due in the next 30 days": _count_text(record.due_next_30_days)})
+    if judged_total > SMALL_COUNT_MAX:
+        lines.append(f"Statutory duties: {100 * met_total / judged_total:.0f}% of deadlines that have passed were "
+                     f"met on time; {_count_text(overdue_total)} are overdue now.")
+    return pd.DataFrame(rows), lines
+
+
+def _forecast_section(forecast, school):
+    if forecast is None:
+        return pd.DataFrame(), []
+    mine = forecast[(forecast["school"] == school) & forecast["sen_provision"].isin(["K", "E"])]
+    rows, lines = [], []
+    for record in mine.itertuples(index=False):
+        label = {"K": "SEN support", "E": "EHC plan"}[record.sen_provision]
+        small = record.count < SMALL_COUNT_MAX + 0.5
+        rows.append({"January": int(record.year), "Pupils": label,
+                     "Expected": SMALL if small else f"{record.count:.0f}",
+                     "Likely range (80%)": "not shown" if small else f"{record.lower_80:.0f} to {record.upper_80:.0f}"})
+    table = pd.DataFrame(rows)
+    if len(table):
+        first = table[table["January"] == table["January"].min()]
+        parts = [f"{r['Pupils']}: about {r['Expected']} ({r['Likely range (80%)']})" for _, r in first.iterrows()]
+        lines.append(f"Forecast for January {int(first['January'].iloc[0])}: " + "; ".join(parts) + ".")
+    return table, lines
+
+
+def _narrative(school, n, k, e, national, by_area):
+    def share(count):
+        return f" ({100 * count / n:.1f}% of pupils" if count > SMALL_COUNT_MAX else " (not shown"
+
+    lines = [f"{school} has {n:,} pupils: {_count_text(k)} on SEN support{share(k)}; England "
+             f"{national['sen_support_pct']:.1f}%) and {_count_text(e)} with an EHC plan{share(e)}; England "
+             f"{national['ehc_plan_pct']:.1f}%)."]
+    areas = by_area.loc[list(BROAD_AREAS), "Total"]
+    total = areas.sum()
+    if total > SMALL_COUNT_MAX and areas.max() > SMALL_COUNT_MAX:
+        top = areas.idxmax()
+        england = (_national_area_shares("K") * national["sen_support_pct"] + _national_area_shares("E")
+                   * national["ehc_plan_pct"]) / (national["sen_support_pct"] + national["ehc_plan_pct"])
+        lines.append(f"The largest broad area of need is {top.lower()}: {100 * areas[top] / total:.0f}% of pupils "
+                     f"with SEND here, {england[top]:.0f}% in England.")
+    return lines

@@ -1,0 +1,122 @@
+"""Committee reports: the committee notebook run headless by papermill, written as HTML (and PDF).
+
+The HTML is self-contained: the notebook's outputs (HTML tables and PNG figures, no code,
+no widgets, no scripts) in one page, with a footer that records the parameters, the
+sendlib version and a hash of each input file (the audit trail).
+"""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import html
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from pathlib import Path
+
+from ._paths import SAMPLE_DIR, VOILA_APPS_DIR
+from .exceptions import SendlibError
+
+COMMITTEE_NOTEBOOK = VOILA_APPS_DIR / "local_committee.ipynb"
+CHROMIUM = ("/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome")
+REPORT_TIMEOUT = 600  # seconds a notebook cell may run
+
+
+def safe_name(school: str) -> str:
+    """A file name for a school.
+
+    >>> safe_name("St Aidan's C of E Primary")
+    'st-aidan-s-c-of-e-primary'
+    """
+    return re.sub(r"[^a-z0-9]+", "-", school.lower()).strip("-") or "school"
+
+
+def input_hashes(data_dir: Path) -> dict[str, str]:
+    """SHA-256 of every file in the export folder (the audit trail of a report)."""
+    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(Path(data_dir).iterdir())
+            if p.is_file() and not p.name.startswith(".")}
+
+
+def _page(outputs: list[str], title: str, footer: str) -> str:
+    return ("<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
+            f"<title>{html.escape(title)}</title><style>body{{font-family:Arial,Helvetica,sans-serif;"
+            "max-width:1050px;margin:24px auto;color:#1b1b1b;line-height:1.4}} img{{max-width:100%}}"
+            ".footer{{color:#555;font-size:0.8em;border-top:1px solid #ccc;margin-top:2em;padding-top:0.5em}}"
+            "</style></head><body>" + "".join(outputs) + f"<div class='footer'>{footer}</div></body></html>")
+
+
+def notebook_outputs_html(notebook) -> list[str]:
+    """The outputs of an executed notebook as HTML fragments: HTML, PNG and plain text only."""
+    parts = []
+    for cell in notebook.cells:
+        for output in cell.get("outputs", []):
+            data = output.get("data", {})
+            if output.get("output_type") == "error":
+                raise SendlibError(f"The report notebook failed: {output.get('ename')}: {output.get('evalue')}")
+            if "text/html" in data:
+                parts.append("".join(data["text/html"]))
+            elif "image/png" in data:
+                parts.append(f"<img alt='figure' src='data:image/png;base64,{data['image/png']}'>")
+    return parts
+
+
+def committee_report(school: str, data_dir: str | Path | None = None, out_dir: str | Path = "reports",
+                     pdf: bool = True) -> dict[str, Path]:
+    """Run the committee notebook for one school in report mode; write HTML (and PDF).
+
+    Returns
+    -------
+    dict with ``html`` (and ``pdf`` when Chromium is present and ``pdf`` is True) paths.
+    """
+    import papermill
+
+    data_dir = Path(data_dir) if data_dir else SAMPLE_DIR
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    parameters = {"data_dir": str(data_dir.resolve()), "school": school, "report_mode": True}
+    with tempfile.TemporaryDirectory() as work:
+        executed = Path(work) / "committee.ipynb"
+        try:
+            notebook = papermill.execute_notebook(
+                str(COMMITTEE_NOTEBOOK), str(executed), parameters=parameters, kernel_name="python3",
+                cwd=str(VOILA_APPS_DIR), progress_bar=False, execution_timeout=REPORT_TIMEOUT)
+        except papermill.PapermillExecutionError as error:
+            raise SendlibError(f"The report for {school} could not be made: {error.ename}: {error.evalue}") from None
+    from . import __version__
+
+    hashes = input_hashes(data_dir)
+    footer = (f"Made by sendlib {__version__} on {dt.datetime.now():%d %B %Y at %H:%M}. Parameters: school = "
+              f"{html.escape(school)}; data = {html.escape(data_dir.name)}. Input files (SHA-256): "
+              + "; ".join(f"{html.escape(name)} {digest[:16]}" for name, digest in hashes.items()) + ".")
+    page = _page(notebook_outputs_html(notebook), f"{school}: SEND report", footer)
+    target = out_dir / f"{safe_name(school)}.html"
+    target.write_text(page, encoding="utf-8")
+    written = {"html": target}
+    chromium = next((c for c in CHROMIUM if os.path.exists(c)), None) or shutil.which("chromium")
+    if pdf and chromium:
+        pdf_path = target.with_suffix(".pdf")
+        subprocess.run([chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                        "--no-pdf-header-footer", f"--print-to-pdf={pdf_path}", target.resolve().as_uri()],
+                       check=False, capture_output=True, timeout=120)
+        if pdf_path.exists():
+            written["pdf"] = pdf_path
+    return written
+
+
+def all_committee_reports(schools: list[str], data_dir=None, out_dir="reports", pdf=True, workers: int = 2):
+    """Every school's report in parallel worker processes, with a progress bar."""
+    from tqdm.auto import tqdm
+
+    results, failures = {}, {}
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        futures = {pool.submit(committee_report, s, data_dir, out_dir, pdf): s for s in schools}
+        for future in tqdm(as_completed(futures), total=len(futures), desc="Committee reports"):
+            school = futures[future]
+            try:
+                results[school] = future.result()
+            except SendlibError as error:
+                failures[school] = str(error)
+    return results, failures

@@ -1,0 +1,470 @@
+"""The dashboards' building blocks: ipywidgets wired to sendlib's compute and plot functions.
+
+The notebooks in ``voila_apps/`` and ``notebooks/`` only call these. Each app returns a
+widget (interactive) or displays static HTML and PNG figures (``report_mode``), so one
+notebook serves the browser and the meeting papers. Errors in the data reach the page as
+sentences, never as tracebacks.
+"""
+from __future__ import annotations
+
+import html
+import io
+import os
+
+import ipywidgets as W
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import pandas as pd  # noqa: E402
+from IPython.display import HTML, Image, display  # noqa: E402
+
+from .codes import BROAD_AREAS, year_group_label  # noqa: E402
+from .committee import CommitteePage, committee_page  # noqa: E402
+from .duties import DUTY_LABELS, duties_todo, graduated_approach, statutory_duties  # noqa: E402
+from .eal import eal_evidence_items, weigh_eal_evidence  # noqa: E402
+from .exceptions import SendlibError  # noqa: E402
+from .forecast import NeedForecaster, TrendForecaster, backtest, ehc_plan_benchmark  # noqa: E402
+from .loader import TrustData, load_sample, load_trust  # noqa: E402
+from .plotting import plot_ehc_timeline, plot_forecast, plot_progress_band  # noqa: E402
+from .progress import assess_progress, pupil_progress_band  # noqa: E402
+
+STYLE = """
+<style>
+.sendlib h2 {font-size: 1.35em; margin: 0.8em 0 0.3em 0; color: #1a3a5a;}
+.sendlib h3 {font-size: 1.1em; margin: 0.7em 0 0.2em 0; color: #1a3a5a;}
+.sendlib table {border-collapse: collapse; margin: 0.3em 0 0.8em 0; font-size: 0.95em;}
+.sendlib th, .sendlib td {border-bottom: 1px solid #d0d7de; padding: 4px 10px; text-align: left; vertical-align: top;}
+.sendlib th {background: #eef3f8;}
+.sendlib .flag {color: #b3261e; font-weight: 600;}
+.sendlib .ok {color: #1b6e3a;}
+.sendlib .note {color: #555; font-size: 0.9em;}
+.sendlib.error, .sendlib .error {background: #fdecea; border-left: 4px solid #b3261e; padding: 8px 12px;}
+.sendlib .narrative {background: #f3f7fb; border-left: 4px solid #1a3a5a; padding: 8px 14px;}
+.sendlib p {margin: 0.3em 0;}
+</style>
+"""
+
+
+# --- shared helpers -----------------------------------------------------------------------------
+DATA_ENV = "SENDLIB_DATA"  # set by `sendlib dashboards --data DIR` for the apps
+
+
+def load(data_dir: str = "", strict: bool = False) -> TrustData:
+    """The trust in ``data_dir`` (else $SENDLIB_DATA, else the bundled sample); problems kept."""
+    data_dir = data_dir or os.environ.get(DATA_ENV, "")
+    return load_sample() if not data_dir else load_trust(data_dir, strict=strict)
+
+
+def app(kind: str, data_dir: str = "", **params) -> W.Widget:
+    """Open an app by name ("senco", "forecast", "committee"): the widget, or the error in words."""
+    builders = {"senco": senco_explorer, "forecast": forecast_app, "committee": committee_app}
+    try:
+        trust = load(data_dir)
+        if kind == "committee":
+            params.setdefault("forecast", committee_forecast(trust))
+        return builders[kind](trust, **params)
+    except (SendlibError, OSError) as error:
+        return error_block(error)
+
+
+def report(data_dir: str = "", school: str = "") -> None:
+    """Display the committee page for ``school`` as static HTML (report mode), or the error."""
+    try:
+        trust = load(data_dir)
+        committee_report(trust, school or trust.schools[0], forecast=committee_forecast(trust))
+    except (SendlibError, OSError) as error:
+        display(HTML(error_block(error).value))
+
+
+def html_block(body: str, classes: str = "") -> W.HTML:
+    widget = W.HTML(STYLE + f'<div class="sendlib {classes}">{body}</div>')
+    return widget
+
+
+def table_html(frame: pd.DataFrame, index: bool = False) -> str:
+    if frame is None or frame.empty:
+        return '<p class="note">Nothing to show.</p>'
+    return frame.to_html(index=index, escape=True, border=0, na_rep="")
+
+
+def figure_png(fig) -> bytes:
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=110, bbox_inches="tight")
+    plt.close(fig)
+    return buffer.getvalue()
+
+
+def figure_widget(fig) -> W.Image:
+    return W.Image(value=figure_png(fig), format="png", layout=W.Layout(max_width="780px"))
+
+
+def error_block(error: Exception) -> W.HTML:
+    """A data or usage error as a readable message (no traceback)."""
+    text = html.escape(str(error)).replace("\n", "<br>")
+    return html_block(f"<p><b>This could not be shown.</b></p><p>{text}</p>", "error")
+
+
+def problems_block(trust: TrustData) -> W.HTML | None:
+    if trust.problems.empty:
+        return None
+    shown = trust.problems.head(20)
+    more = len(trust.problems) - len(shown)
+    body = (f"<p><b>{len(trust.problems)} problem(s) were found in the export</b>; rows with a bad required "
+            "value are left out. Fix them in the MIS and export again.</p>" + table_html(shown)
+            + (f'<p class="note">... and {more} more.</p>' if more else ""))
+    return html_block(body, "error sendlib-problems")
+
+
+# --- the SENCO's pupil explorer -----------------------------------------------------------------
+class _SencoData:
+    """Everything the explorer shows, computed once per trust."""
+
+    def __init__(self, trust: TrustData):
+        self.trust = trust
+        self.progress = assess_progress(trust) if trust.assessments is not None else None
+        self.eal = weigh_eal_evidence(trust, progress=self.progress)
+        self.eal_items = eal_evidence_items(trust, progress=self.progress)
+        self.duties = statutory_duties(trust)
+        self.plans = graduated_approach(trust)
+        self.todo = duties_todo(trust, duties=self.duties)
+
+
+def pupil_label(row) -> str:
+    name = " ".join(str(v) for v in (row.get("forename"), row.get("surname")) if isinstance(v, str) and v)
+    return f"{name or 'Unnamed pupil'} ({year_group_label(row['year_group'])}, {row['upn']})"
+
+
+def senco_explorer(trust: TrustData, school: str = "", pupil: str = "") -> W.Widget:
+    """Pick a school and a pupil: progress against same-baseline peers, the four tests with
+    their reasons, EAL evidence, support plan and review, parent meetings, EHC deadlines;
+    and the school's list of pupils flagged and its to-do list."""
+    data = _SencoData(trust)
+    schools = trust.schools
+    school = school if school in schools else schools[0]
+    school_box = W.Dropdown(options=schools, value=school, description="School")
+    pupil_box = W.Combobox(placeholder="Type a name or UPN", description="Pupil", ensure_option=True,
+                           layout=W.Layout(width="420px"))
+    sort_box = W.Dropdown(options=[("Most tests flagged", "tests"), ("Name", "name"), ("Year group", "year"),
+                                   ("Subject", "subject")], description="Sort by")
+    pupil_view = W.VBox()
+    pupil_view.add_class("sendlib-pupil-view")
+    school_view = W.VBox()
+    school_view.add_class("sendlib-school-view")
+    labels: dict[str, str] = {}
+
+    def refresh_school(*_):
+        pupils = trust.pupils[trust.pupils["school"] == school_box.value].sort_values(["surname", "forename"])
+        labels.clear()
+        labels.update({pupil_label(r): r["upn"] for r in pupils.to_dict("records")})
+        pupil_box.options = list(labels)
+        pupil_box.value = ""
+        pupil_view.children = [html_block('<p class="note">Type the first letters of a name or UPN and pick '
+                                          "the pupil.</p>")]
+        school_view.children = _school_lists(data, school_box.value, sort_box.value)
+
+    def refresh_pupil(*_):
+        upn = labels.get(pupil_box.value)
+        if upn:
+            try:
+                pupil_view.children = _pupil_panels(data, upn)
+            except SendlibError as error:
+                pupil_view.children = [error_block(error)]
+
+    school_box.observe(refresh_school, "value")
+    pupil_box.observe(refresh_pupil, "value")
+    sort_box.observe(lambda *_: setattr(school_view, "children", _school_lists(data, school_box.value,
+                                                                                 sort_box.value)), "value")
+    refresh_school()
+    if pupil:
+        match = [label for label, upn in labels.items() if upn == pupil or pupil.lower() in label.lower()]
+        if match:
+            pupil_box.value = match[0]
+    tabs = W.Tab(children=[W.VBox([pupil_box, pupil_view]), W.VBox([sort_box, school_view])])
+    tabs.set_title(0, "Pupil")
+    tabs.set_title(1, "School lists")
+    header = html_block("<h2>SENCO: pupil explorer</h2><p class='note'>Progress is judged against measurement "
+                        "error and pupils who started at the same level. Data as of "
+                        f"{trust.as_of:%d %B %Y}.</p>")
+    parts = [header, school_box, tabs]
+    problems = problems_block(trust)
+    if problems is not None:
+        parts.insert(1, problems)
+    app = W.VBox(parts)
+    app.add_class("sendlib-app")
+    return app
+
+
+def _pupil_panels(data: _SencoData, upn: str) -> list:
+    trust = data.trust
+    pupil = trust.pupils.set_index("upn").loc[upn]
+    name = " ".join(v for v in (pupil.get("forename"), pupil.get("surname")) if isinstance(v, str))
+    provision = {"N": "no SEN", "K": "SEN support", "E": "an EHC plan"}[pupil["sen_provision"]]
+    need = f", primary need {pupil['primary_need']}" if isinstance(pupil["primary_need"], str) else ""
+    eal = " English is an additional language." if pupil["eal"] is True else ""
+    panels = [html_block(f"<h2>{html.escape(name or upn)}</h2><p>{year_group_label(pupil['year_group'])}, "
+                         f"{html.escape(pupil['school'])}: {provision}{html.escape(need)}.{eal}</p>")]
+    if data.progress is not None:
+        mine = data.progress[data.progress["upn"] == upn]
+        rows = []
+        for record in mine.itertuples(index=False):
+            tests = [("(a) slower than peers", record.slower_than_peers),
+                     ("(b) slower than before", record.below_previous_rate),
+                     ("(c) gap not closing", record.gap_not_closing), ("(d) gap widening", record.gap_widening)]
+            flags = ", ".join(label for label, flag in tests if not pd.isna(flag) and bool(flag)) or "none"
+            verdict = ('<span class="flag">less than expected progress</span>' if record.less_than_expected_progress
+                       else '<span class="ok">progress as expected</span>')
+            rows.append(f"<tr><td>{html.escape(str(record.subject).capitalize())}</td><td>{verdict}<br>"
+                        f"<span class='note'>tests flagged: {flags}</span></td><td>{html.escape(record.reason)}"
+                        "</td></tr>")
+        panels.append(html_block("<h3>Progress: the four tests</h3><table><tr><th>Subject</th><th>Verdict</th>"
+                                 "<th>Why</th></tr>" + "".join(rows) + "</table>", "sendlib-progress"))
+        figures = []
+        for subject in mine["subject"].astype(str):
+            band = pupil_progress_band(trust, upn, subject)
+            if len(band):
+                fig, ax = plt.subplots(figsize=(6.2, 3.6), layout="constrained")
+                plot_progress_band(band, subject, ax=ax)
+                figures.append(figure_widget(fig))
+        if figures:
+            panels.append(W.HBox(figures, layout=W.Layout(flex_flow="row wrap")))
+    outcome = data.eal[data.eal["upn"] == upn]
+    if len(outcome):
+        record = outcome.iloc[0]
+        items = data.eal_items[data.eal_items["upn"] == upn][["item", "finding", "detail"]]
+        steps = "".join(f"<li>{html.escape(s)}</li>" for s in record["next_steps"])
+        panels.append(html_block(
+            f"<h3>EAL or SEND? The evidence</h3><p><b>{record['outcome'].replace('_', ' ').capitalize()}</b>. "
+            f"{html.escape(record['explanation'])}</p><p><b>Next steps</b></p><ul>{steps}</ul>"
+            + table_html(items.rename(columns=str.capitalize)), "sendlib-eal"))
+    plan = data.plans[data.plans["upn"] == upn]
+    if len(plan):
+        p = plan.iloc[0]
+        due = "no review date" if pd.isna(p["review_due"]) else f"review due {p['review_due']:%d %B %Y}"
+        started = "no current plan" if pd.isna(p["plan_start"]) else f"plan started {p['plan_start']:%d %B %Y}"
+        meetings = trust.parent_meetings[trust.parent_meetings["upn"] == upn] if trust.parent_meetings is not None \
+            else pd.DataFrame(columns=["meeting_date"])
+        this_year = meetings[meetings["meeting_date"] >= pd.Timestamp(trust.as_of.year - (trust.as_of.month < 9), 9, 1)]
+        held = ", ".join(f"{d:%d %B %Y}" for d in sorted(this_year["meeting_date"])) or "none yet"
+        panels.append(html_block(
+            f"<h3>Support plan and parent meetings</h3><p>{started}; {due} "
+            f"(<b>{p['review_status'].replace('_', ' ')}</b>).</p><p>Parent meetings this school year: {held}; "
+            f"{int(p['meetings_owed'])} still owed toward three.</p>", "sendlib-plan"))
+    duties = data.duties[(data.duties["upn"] == upn) & (data.duties["duty"] != "parent_meetings")]
+    if len(duties):
+        events = trust.ehc_events[trust.ehc_events["upn"] == upn]
+        fig, ax = plt.subplots(figsize=(9, 3.8), layout="constrained")
+        plot_ehc_timeline(events, duties, trust.as_of, ax=ax)
+        open_duties = duties[duties["status"].isin(["due", "overdue"])]
+        lines = "".join(f"<li>{html.escape(DUTY_LABELS[d.duty])}: {d.status}, deadline {d.due_date:%d %B %Y}</li>"
+                        for d in open_duties.itertuples())
+        panels.append(html_block("<h3>EHC plan deadlines</h3>" + (f"<ul>{lines}</ul>" if lines else
+                                                                   "<p>Nothing open.</p>"), "sendlib-ehc"))
+        panels.append(figure_widget(fig))
+    return panels
+
+
+def _school_lists(data: _SencoData, school: str, sort: str) -> list:
+    blocks = []
+    if data.progress is not None:
+        flagged = data.progress[(data.progress["school"] == school) & data.progress["less_than_expected_progress"]]
+        pupils = data.trust.pupils.set_index("upn")
+        flagged = flagged.assign(
+            name=flagged["upn"].map(lambda u: f"{pupils.at[u, 'surname']}, {pupils.at[u, 'forename']}"),
+            tests=flagged[["slower_than_peers", "below_previous_rate", "gap_not_closing", "gap_widening"]]
+            .fillna(False).astype(int).sum(axis=1))
+        order = {"tests": (["tests", "name"], [False, True]), "name": (["name"], [True]),
+                 "year": (["year_group", "name"], [True, True]), "subject": (["subject", "name"], [True, True])}[sort]
+        flagged = flagged.sort_values(order[0], ascending=order[1])
+        table = flagged.assign(year=flagged["year_group"].map(year_group_label))[
+            ["name", "year", "sen_provision", "subject", "tests", "reason"]].rename(columns={
+                "name": "Pupil", "year": "Year", "sen_provision": "SEN", "subject": "Subject", "tests": "Tests flagged",
+                "reason": "Why"})
+        blocks.append(html_block(f"<h3>Pupils making less than expected progress ({len(flagged)})</h3>"
+                                 + table_html(table), "sendlib-flagged"))
+    todo = data.todo[data.todo["school"] == school]
+    pupils = data.trust.pupils.set_index("upn")
+    todo = todo.assign(pupil=todo["upn"].map(lambda u: f"{pupils.at[u, 'surname']}, {pupils.at[u, 'forename']}"),
+                       by=todo["by"].dt.strftime("%d %b %Y"))
+    blocks.append(html_block(f"<h3>To do: overdue, and due in the next 30 days ({len(todo)})</h3>"
+                             + table_html(todo[["status", "by", "pupil", "what"]].rename(columns=str.capitalize)),
+                             "sendlib-todo"))
+    return blocks
+
+
+# --- the trust planner's forecast app ----------------------------------------------------------------
+def forecast_app(trust: TrustData, school: str = "", provision: str = "E", area: str = "", horizon: int = 3,
+                 local_authority: str = "England", n_simulations: int = 500) -> W.Widget:
+    """Forecast SEN support or EHC plans for the trust or a school, with a back-test and
+    benchmarks; scenario sliders re-run the model."""
+    options = [("Whole trust", "")] + [(s, s) for s in trust.schools]
+    school_box = W.Dropdown(options=options, value=school if school in trust.schools else "", description="School")
+    provision_box = W.ToggleButtons(options=[("SEN support", "K"), ("EHC plan", "E")], value=provision)
+    area_box = W.Dropdown(options=[("All areas", "")] + [(a, a) for a in BROAD_AREAS], value=area or "",
+                          description="Need")
+    horizon_box = W.IntSlider(value=horizon, min=1, max=5, description="Years")
+    identification = W.IntSlider(value=0, min=-30, max=30, step=5, description="Identify %",
+                                 tooltip="Change in the rate of new identification")
+    intake = W.IntSlider(value=0, min=-30, max=30, step=5, description="Intake %")
+    la_box = W.Text(value=local_authority, description="Benchmark", placeholder="England or an LA name/code")
+    run = W.Button(description="Re-run forecast", button_style="primary", icon="refresh")
+    output = W.VBox()
+    output.add_class("sendlib-forecast-view")
+    benchmark = W.VBox()
+    state = {}
+
+    def forecast(*_):
+        bar = W.IntProgress(value=0, max=3, description="Working", bar_style="info")
+        output.children = [bar]
+        model = NeedForecaster(n_simulations=n_simulations, identification_change=identification.value / 100,
+                               intake_change=intake.value / 100, random_state=0).fit(trust)
+        bar.value = 1
+        state["model"] = model
+        state["predicted"] = model.predict(horizon_box.value, by=["school", "sen_provision", "need_area"])
+        bar.value = 2
+        if "backtest" not in state:
+            state["backtest"] = backtest(NeedForecaster(n_simulations=200, random_state=0), trust,
+                                         origins=model.census_years_[1:-1], horizons=(1, 2))
+        bar.value = 3
+        show()
+
+    def show(*_):
+        if "predicted" not in state:
+            return
+        try:
+            output.children = _forecast_panels(trust, state, school_box.value, provision_box.value, area_box.value)
+        except SendlibError as error:
+            output.children = [error_block(error)]
+
+    def show_benchmark(*_):
+        try:
+            result = ehc_plan_benchmark(la_box.value.strip() or "England", horizon=horizon_box.value)
+        except SendlibError as error:
+            benchmark.children = [error_block(error)]
+            return
+        fig, ax = plt.subplots(figsize=(6.5, 3.6), layout="constrained")
+        plot_forecast(result["series"].tail(10), result["forecast"], ax=ax, label="EHC plans (SEN2, ages 0-25)")
+        ax.set_title(f"{la_box.value.strip() or 'England'}: EHC plans, method {result['method']}", fontsize=11)
+        mix = result["need_mix"].head(6)[["need", "share_pct"]].rename(columns={"need": "Need (England, 2025)",
+                                                                                 "share_pct": "% of EHC plans"})
+        notes = "".join(f"<p class='note'>{html.escape(n)}</p>" for n in result["notes"])
+        benchmark.children = [figure_widget(fig), html_block(notes + table_html(mix), "sendlib-benchmark")]
+
+    run.on_click(forecast)
+    for box in (school_box, provision_box, area_box):
+        box.observe(show, "value")
+    horizon_box.observe(forecast, "value")
+    la_button = W.Button(description="Show benchmark")
+    la_button.on_click(show_benchmark)
+    forecast()
+    show_benchmark()
+    controls = W.VBox([W.HBox([school_box, area_box]), provision_box, horizon_box,
+                       html_block("<h3>Scenario</h3>"), W.HBox([identification, intake, run])])
+    app = W.VBox([html_block("<h2>Trust planner: need forecast</h2><p class='note'>A cohort transition model of "
+                             "the trust's January censuses: 80% and 95% ranges from 500 simulations.</p>"),
+                  controls, output, html_block("<h3>National and local-authority benchmark</h3>"),
+                  W.HBox([la_box, la_button]), benchmark])
+    app.add_class("sendlib-app")
+    return app
+
+
+def _forecast_panels(trust, state, school, provision, area):
+    predicted = state["predicted"]
+    label = {"K": "SEN support", "E": "EHC plans"}[provision]
+    axis_label = {"K": "pupils on SEN support", "E": "pupils with EHC plans"}[provision]
+    model = state["model"]
+    sims_rows = predicted[(predicted["sen_provision"] == provision)]
+    if school:
+        sims_rows = sims_rows[sims_rows["school"] == school]
+    if area:
+        sims_rows = sims_rows[sims_rows["need_area"] == area]
+    # intervals of a sum are not sums of intervals: re-aggregate from the simulations
+    by = ["sen_provision"] + (["school"] if school else []) + (["need_area"] if area else [])
+    forecast = model.predict(int(predicted["year"].nunique()), by=by)
+    forecast = forecast[forecast["sen_provision"] == provision]
+    if school:
+        forecast = forecast[forecast["school"] == school]
+    if area:
+        forecast = forecast[forecast["need_area"] == area]
+    history = trust.sen_history[trust.sen_history["sen_provision"] == provision]
+    if school:
+        history = history[history["school"] == school]
+    if area:
+        history = history[history["need_area"] == area]
+    history = history.groupby(history["census_date"].dt.year).size().rename("count").rename_axis("year").reset_index()
+    where = school or "the whole trust"
+    if forecast.empty or history.empty:
+        return [html_block(f"<p>No pupils with {label.lower()} in {html.escape(where)} to forecast.</p>")]
+    fig, ax = plt.subplots(figsize=(7, 3.8), layout="constrained")
+    plot_forecast(history, forecast, ax=ax, label=axis_label)
+    ax.set_title(f"{label} in {where}" + (f", {area.lower()}" if area else ""), fontsize=11)
+    table = forecast[["year", "count", "lower_80", "upper_80", "lower_95", "upper_95"]].round(0).astype(int)
+    table.columns = ["January", "Expected", "80% low", "80% high", "95% low", "95% high"]
+    scores = state["backtest"]
+    accuracy = scores[scores["n"] > 0].copy()
+    accuracy["mape"] = accuracy["mape"].map("{:.1f}%".format)
+    accuracy["coverage_95"] = accuracy["coverage_95"].map("{:.0%}".format)
+    accuracy = accuracy[["model", "horizon", "n", "mape", "coverage_95"]].rename(columns={
+        "model": "Model", "horizon": "Years ahead", "n": "Forecasts", "mape": "Average error",
+        "coverage_95": "Inside 95% range"})
+    one_year = scores[(scores["model"] == "need") & (scores["horizon"] == 1)]
+    sentence = (f"One year ahead, the trust's forecasts were off by {one_year['mape'].iloc[0]:.1f}% on average "
+                "(trust totals of SEN support and EHC plans)." if len(one_year) and one_year["n"].iloc[0] else "")
+    return [figure_widget(fig), html_block(
+        f"<h3>Forecast: {label}</h3>" + table_html(table) + "<h3>How accurate were past forecasts?</h3>"
+        f"<p>{sentence}</p>" + table_html(accuracy), "sendlib-forecast-table")]
+
+
+# --- the Local Committee page -----------------------------------------------------------------------
+def committee_forecast(trust: TrustData, n_simulations: int = 200):
+    """Next two Januaries by school and provision, for the committee page."""
+    if trust.sen_history is None or trust.sen_history["census_date"].dt.year.nunique() < 2:
+        return None
+    model = NeedForecaster(n_simulations=n_simulations, random_state=0).fit(trust)
+    return model.predict(2, by=["school", "sen_provision"])
+
+
+def committee_html(page: CommitteePage) -> str:
+    """The committee page as HTML (tables are already suppressed)."""
+    narrative = "".join(f"<p>{html.escape(line)}</p>" for line in page.narrative)
+    sections = [
+        f"<h2>{html.escape(page.school)}: special educational needs and disabilities</h2>"
+        f"<p class='note'>Data as of {page.as_of:%d %B %Y}. Counts from 1 to 5 read \"fewer than 6\"; cells marked "
+        "\"not shown\" are hidden so that a total cannot reveal a small count.</p>",
+        f"<h3>What this page says</h3><div class='narrative'>{narrative}</div>",
+        "<h3>Pupils with SEN support and EHC plans</h3>" + table_html(page.headline, index=True),
+        "<h3>By broad area of need, against England</h3>" + table_html(page.need_areas, index=True),
+        "<h3>Progress of pupils with SEND and their peers</h3><p class='note'>Progress compared with pupils "
+        "across the trust who started at the same level, in points of a standardised score.</p>"
+        + table_html(page.progress),
+        "<h3>Statutory duties met on time</h3>" + table_html(page.duties),
+    ]
+    if len(page.forecast):
+        sections.append("<h3>Forecast</h3>" + table_html(page.forecast))
+    return STYLE + '<div class="sendlib sendlib-committee">' + "".join(sections) + "</div>"
+
+
+def committee_app(trust: TrustData, school: str = "", forecast=None) -> W.Widget:
+    """The committee page with a school picker (for a projector)."""
+    schools = trust.schools
+    box = W.Dropdown(options=schools, value=school if school in schools else schools[0], description="School")
+    view = W.HTML()
+    view.add_class("sendlib-committee-view")
+    progress = assess_progress(trust) if trust.assessments is not None else None
+
+    def show(*_):
+        try:
+            view.value = committee_html(committee_page(trust, box.value, progress=progress, forecast=forecast))
+        except SendlibError as error:
+            view.value = error_block(error).value
+
+    box.observe(show, "value")
+    show()
+    app = W.VBox([box, view])
+    app.add_class("sendlib-app")
+    return app
+
+
+def committee_report(trust: TrustData, school: str, forecast=None) -> None:
+    """Display the committee page as static HTML (report mode: no widgets, no scripts)."""
+    display(HTML(committee_html(committee_page(trust, school, forecast=forecast))))

@@ -1,0 +1,116 @@
+"""The dashboards in a real Voila server, driven by Debian's Chromium through Playwright.
+
+Screenshots are saved in tests/artifacts/ for a person to look at.
+"""
+import os
+
+import pytest
+
+from sendlib._paths import ROOT
+from sendlib.dashboards import start_server as start_background
+
+CHROMIUM = "/usr/bin/chromium"
+ARTIFACTS = ROOT / "tests" / "artifacts"
+TOKEN = "browser-test-token"
+pytestmark = pytest.mark.browser
+
+
+def start_server(env_extra=None):
+    return start_background(TOKEN, env_extra)
+
+
+@pytest.fixture(scope="module")
+def server():
+    process, port = start_server()
+    yield f"http://127.0.0.1:{port}"
+    process.terminate()
+    process.wait(timeout=20)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not os.path.exists(CHROMIUM):
+        pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium (CI does: apt-get install -y chromium)")
+    from playwright.sync_api import sync_playwright
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=[
+            "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"])
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser):
+    page = browser.new_page(viewport={"width": 1280, "height": 1000})
+    yield page
+    page.close()
+
+
+def open_app(page, server, name):
+    page.goto(f"{server}/voila/render/{name}.ipynb?token={TOKEN}")
+    page.wait_for_selector(".sendlib-app", timeout=180_000)
+    ARTIFACTS.mkdir(exist_ok=True)
+
+
+def test_senco_explorer_picks_a_pupil(server, page):
+    open_app(page, server, "senco_pupil_explorer")
+    page.screenshot(path=str(ARTIFACTS / "senco_start.png"), full_page=True)
+    box = page.locator("input[placeholder='Type a name or UPN']")
+    option = page.locator("datalist option").first.get_attribute("value")
+    box.fill(option)
+    box.press("Enter")
+    page.wait_for_selector(".sendlib-progress", timeout=60_000)
+    text = page.inner_text(".sendlib-pupil-view")
+    assert "Progress: the four tests" in text and option.split(" (")[0] in text
+    assert "Traceback" not in page.content()
+    page.screenshot(path=str(ARTIFACTS / "senco_pupil.png"), full_page=True)
+    page.get_by_text("School lists").click()
+    page.wait_for_selector(".sendlib-flagged", timeout=30_000)
+    assert "Pupils making less than expected progress" in page.inner_text(".sendlib-school-view")
+    page.screenshot(path=str(ARTIFACTS / "senco_school_lists.png"), full_page=True)
+
+
+def test_committee_changes_school(server, page):
+    open_app(page, server, "local_committee")
+    first = page.inner_text(".sendlib-committee-view h2")
+    select = page.locator(".widget-dropdown select").first
+    options = [o.replace("\xa0", " ") for o in select.locator("option").all_inner_texts()]
+    other = next(o for o in options if not first.startswith(o))
+    select.select_option(index=options.index(other))
+    page.wait_for_function(f"document.querySelector('.sendlib-committee-view h2').innerText.startsWith({other!r})",
+                           timeout=60_000)
+    assert "What this page says" in page.inner_text(".sendlib-committee-view")
+    page.screenshot(path=str(ARTIFACTS / "committee.png"), full_page=True)
+
+
+def test_forecast_switches_provision(server, page):
+    open_app(page, server, "trust_need_forecast")
+    page.wait_for_selector(".sendlib-forecast-table", timeout=120_000)
+    assert "Forecast: EHC plans" in page.inner_text(".sendlib-forecast-view")
+    page.get_by_role("button", name="SEN support").click()
+    page.wait_for_function("document.querySelector('.sendlib-forecast-view').innerText.includes('Forecast: SEN support')",
+                           timeout=60_000)
+    page.screenshot(path=str(ARTIFACTS / "forecast.png"), full_page=True)
+
+
+def test_without_the_token_nothing_is_shown(server, page):
+    page.goto(f"{server}/voila/render/local_committee.ipynb")
+    assert "special educational needs" not in page.content()
+    assert "login" in page.url or "token" in page.content().lower()
+
+
+def test_a_broken_export_reads_as_a_sentence(browser, tmp_path):
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    (broken / "pupils.csv").write_bytes(b"\x00\x01binary")
+    process, port = start_server({"SENDLIB_DATA": str(broken)})
+    try:
+        page = browser.new_page()
+        page.goto(f"http://127.0.0.1:{port}/voila/render/local_committee.ipynb?token={TOKEN}")
+        page.wait_for_selector(".error", timeout=180_000)
+        text = page.inner_text("body")
+        assert "This could not be shown" in text and "binary data" in text and "Traceback" not in text
+        page.screenshot(path=str(ARTIFACTS / "broken_export.png"), full_page=True)
+    finally:
+        process.terminate()
+        process.wait(timeout=20)

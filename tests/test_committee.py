@@ -1,0 +1,55 @@
+import re
+
+import pandas as pd
+import pytest
+from bs4 import BeautifulSoup
+
+import sendlib
+from sendlib import SendlibError
+from sendlib.committee import committee_page
+from sendlib.widgets import committee_forecast, committee_html
+
+UPN = re.compile(r"\b[A-HJ-NP-RT-Z]\d{11}[0-9A-HJ-NP-RT-Z]\b")
+
+
+@pytest.fixture(scope="module")
+def sample():
+    return sendlib.load_sample()
+
+
+@pytest.fixture(scope="module")
+def pages(sample):
+    forecast = committee_forecast(sample, n_simulations=200)
+    progress = sendlib.assess_progress(sample)
+    return {school: committee_html(committee_page(sample, school, progress=progress, forecast=forecast))
+            for school in sample.schools}
+
+
+def assert_nothing_identifying(html_text: str, pupils: pd.DataFrame):
+    assert not UPN.search(html_text), UPN.search(html_text)
+    names = set(pupils["forename"] + " " + pupils["surname"]) | set(pupils["surname"] + ", " + pupils["forename"])
+    found = [name for name in names if name in html_text]
+    assert not found, found[:5]
+    cells = [cell.get_text(strip=True) for cell in BeautifulSoup(html_text, "html.parser").find_all(["td", "th"])]
+    small = [c for c in cells if re.fullmatch(r"[1-5]", c)]
+    assert not small, small
+
+
+def test_committee_pages_identify_no_pupil(pages, sample):
+    for school, page in pages.items():
+        assert_nothing_identifying(page, sample.pupils)
+        assert "What this page says" in page and school in page
+
+
+def test_committee_page_content(sample, pages):
+    page = committee_page(sample, "Beacon Academy")
+    assert list(page.headline.index) == ["SEN support", "EHC plan", "All pupils"]
+    assert "Communication and interaction" in page.need_areas.index
+    assert {"EHC plan", "SEN support", "No SEN"} <= set(page.progress["Pupils"])
+    assert page.narrative[0].startswith("Beacon Academy has")
+    assert "Forecast" in pages["Beacon Academy"]
+
+
+def test_unknown_school(sample):
+    with pytest.raises(SendlibError, match="No school called"):
+        committee_page(sample, "Nowhere High")
