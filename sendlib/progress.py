@@ -36,7 +36,6 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .codes import NEED_AREA
 from .loader import TrustData
 from .exceptions import SendlibError
 

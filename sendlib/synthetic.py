@@ -32,7 +32,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .codes import ENGLISH_PROFICIENCY, upn_check_letter
+from .codes import upn_check_letter
 from ._names import NAMES
 
 SAMPLE_SEED = 20261120

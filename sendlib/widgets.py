@@ -17,14 +17,14 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
-from IPython.display import HTML, Image, display  # noqa: E402
+from IPython.display import HTML, display  # noqa: E402
 
 from .codes import BROAD_AREAS, year_group_label  # noqa: E402
 from .committee import CommitteePage, committee_page  # noqa: E402
 from .duties import DUTY_LABELS, duties_todo, graduated_approach, statutory_duties  # noqa: E402
 from .eal import eal_evidence_items, weigh_eal_evidence  # noqa: E402
 from .exceptions import SendlibError  # noqa: E402
-from .forecast import NeedForecaster, TrendForecaster, backtest, ehc_plan_benchmark  # noqa: E402
+from .forecast import NeedForecaster, backtest, ehc_plan_benchmark  # noqa: E402
 from .loader import TrustData, load_sample, load_trust  # noqa: E402
 from .plotting import plot_ehc_timeline, plot_forecast, plot_progress_band  # noqa: E402
 from .progress import assess_progress, pupil_progress_band  # noqa: E402

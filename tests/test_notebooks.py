@@ -9,7 +9,7 @@ import papermill
 import pytest
 
 import sendlib
-from sendlib._paths import NOTEBOOKS_DIR, ROOT, SAMPLE_DIR, VOILA_APPS_DIR
+from sendlib._paths import NOTEBOOKS_DIR, VOILA_APPS_DIR
 from tests.test_committee import assert_nothing_identifying
 
 NOTEBOOKS = sorted(NOTEBOOKS_DIR.glob("*.ipynb")) + sorted(VOILA_APPS_DIR.glob("*.ipynb"))

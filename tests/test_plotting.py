@@ -2,7 +2,6 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-import pandas as pd  # noqa: E402
 
 import sendlib  # noqa: E402
 from sendlib.plotting import STATUS_COLOURS, plot_ehc_timeline  # noqa: E402

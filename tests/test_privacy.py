@@ -1,6 +1,4 @@
-import numpy as np
 import pandas as pd
-import pytest
 from hypothesis import given, strategies as st
 
 from sendlib.privacy import HIDDEN, SMALL, is_disclosive, suppress, suppression_mask

@@ -5,7 +5,7 @@ import sys
 import pytest
 
 import sendlib
-from sendlib.reports import committee_report, safe_name
+from sendlib.reports import safe_name
 from tests.test_committee import assert_nothing_identifying
 
 
