@@ -445,8 +445,7 @@ class NeedForecaster(BaseEstimator):
             simulations) and 80% and 95% intervals; pupils with no SEN have provision N and
             no need area. Cells that are zero in every simulation are left out.
         """
-        sims = self.simulate(years)
-        return _summarise(sims, self, by)
+        return summarise_simulations(self.simulate(years), self, by)
 
 
 def _cell_index(history, schools, areas):
@@ -669,7 +668,8 @@ def _draw_joiners(model, rng, year, mix):
     return out
 
 
-def _summarise(sims, model, by):
+def summarise_simulations(sims, model, by=None) -> pd.DataFrame:
+    """Counts and intervals from ``NeedForecaster.simulate`` output, aggregated ``by`` columns."""
     S, years, n_school, n_yg, n_state = sims.shape
     n_areas = len(model.areas_)
     provision = np.array(["N"] + ["K"] * n_areas + ["E"] * n_areas, dtype=object)

@@ -24,7 +24,7 @@ from .committee import CommitteePage, committee_page  # noqa: E402
 from .duties import DUTY_LABELS, duties_todo, graduated_approach, statutory_duties  # noqa: E402
 from .eal import eal_evidence_items, weigh_eal_evidence  # noqa: E402
 from .exceptions import SendlibError  # noqa: E402
-from .forecast import NeedForecaster, backtest, ehc_plan_benchmark  # noqa: E402
+from .forecast import NeedForecaster, backtest, ehc_plan_benchmark, summarise_simulations  # noqa: E402
 from .loader import TrustData, load_sample, load_trust  # noqa: E402
 from .plotting import plot_ehc_timeline, plot_forecast, plot_progress_band  # noqa: E402
 from .progress import assess_progress, pupil_progress_band  # noqa: E402
@@ -320,7 +320,7 @@ def forecast_app(trust: TrustData, school: str = "", provision: str = "E", area:
                                intake_change=intake.value / 100, random_state=0).fit(trust)
         bar.value = 1
         state["model"] = model
-        state["predicted"] = model.predict(horizon_box.value, by=["school", "sen_provision", "need_area"])
+        state["simulations"] = model.simulate(horizon_box.value)  # views aggregate these, no re-run
         bar.value = 2
         if "backtest" not in state:
             state["backtest"] = backtest(NeedForecaster(n_simulations=200, random_state=0), trust,
@@ -329,7 +329,7 @@ def forecast_app(trust: TrustData, school: str = "", provision: str = "E", area:
         show()
 
     def show(*_):
-        if "predicted" not in state:
+        if "simulations" not in state:
             return
         try:
             output.children = _forecast_panels(trust, state, school_box.value, provision_box.value, area_box.value)
@@ -369,18 +369,12 @@ def forecast_app(trust: TrustData, school: str = "", provision: str = "E", area:
 
 
 def _forecast_panels(trust, state, school, provision, area):
-    predicted = state["predicted"]
     label = {"K": "SEN support", "E": "EHC plans"}[provision]
     axis_label = {"K": "pupils on SEN support", "E": "pupils with EHC plans"}[provision]
     model = state["model"]
-    sims_rows = predicted[(predicted["sen_provision"] == provision)]
-    if school:
-        sims_rows = sims_rows[sims_rows["school"] == school]
-    if area:
-        sims_rows = sims_rows[sims_rows["need_area"] == area]
-    # intervals of a sum are not sums of intervals: re-aggregate from the simulations
+    # intervals of a sum are not sums of intervals: aggregate the simulations, then take them
     by = ["sen_provision"] + (["school"] if school else []) + (["need_area"] if area else [])
-    forecast = model.predict(int(predicted["year"].nunique()), by=by)
+    forecast = summarise_simulations(state["simulations"], model, by)
     forecast = forecast[forecast["sen_provision"] == provision]
     if school:
         forecast = forecast[forecast["school"] == school]

@@ -1,12 +1,11 @@
-import io
 import re
 import zipfile
 
 import pytest
-from openpyxl import Workbook
 
 from sendlib import DataError
 from sendlib._read import read_table
+from tests.data.make_bad_exports import xlsx as _xlsx_bytes
 
 KNOWN = {"upn", "school", "score"}
 
@@ -72,15 +71,6 @@ def test_files_that_are_not_tables(tmp_path, content, problem):
     with pytest.raises(DataError, match=re.escape(problem)) as info:
         read_table(path, KNOWN)
     assert info.value.problems.loc[0, "file"] == "pupils.csv"
-
-
-def _xlsx_bytes(rows):
-    workbook = Workbook()
-    for row in rows:
-        workbook.active.append(row)
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
 
 
 def test_xlsx_values_become_text(tmp_path):
