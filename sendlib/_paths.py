@@ -7,3 +7,4 @@ SAMPLE_DIR = DATA_DIR / "sample"
 REFERENCE_DIR = DATA_DIR / "reference"
 VOILA_APPS_DIR = ROOT / "voila_apps"
 NOTEBOOKS_DIR = ROOT / "notebooks"
+DATA_ENV = "SENDLIB_DATA"  # the export folder the apps read (`sendlib dashboards --data DIR`)

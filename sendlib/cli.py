@@ -1,4 +1,4 @@
-"""The ``sendlib`` command: ``sendlib validate PATH`` (more commands as capabilities land).
+"""The ``sendlib`` command: ``validate``, ``report``, ``dashboards`` and ``access``.
 
 Exit codes: 0 success, 1 problems found (or an error), 2 a usage error. Errors are
 printed as sentences, never as tracebacks (set SENDLIB_DEBUG=1 to see one).
@@ -120,7 +120,34 @@ def _dashboards(args) -> int:
     if args.data and not Path(args.data).is_dir():
         print(f"sendlib dashboards: {args.data} is not a folder", file=sys.stderr)
         return EXIT_USAGE
-    return serve(data_dir=args.data, port=args.port)
+    if args.access and not Path(args.access).is_file():
+        print(f"sendlib dashboards: no access file {args.access}", file=sys.stderr)
+        return EXIT_USAGE
+    return serve(data_dir=args.data, port=args.port, access=args.access)
+
+
+def _access(args) -> int:
+    from .access import new_token, read_access_log
+    from .dashboards import check_access
+
+    if args.action == "token":
+        token, line = new_token()
+        print(f"Personal token (give it to the user, privately; sendlib keeps only its hash):\n  {token}\n"
+              f"Line for the user's section of the access file:\n  {line}")
+        return EXIT_OK
+    if not args.file:
+        print(f"sendlib access {args.action}: give the access file", file=sys.stderr)
+        return EXIT_USAGE
+    if args.action == "check":
+        policy = check_access(args.file, args.data)
+        for user in policy.users.values():
+            print(f"{user.name}: {user.role}, " + ("all schools" if user.schools is None else ", ".join(user.schools)))
+        print(f"{args.file}: {len(policy.users)} users, sign-in by {policy.login}; no problems found.")
+        return EXIT_OK
+    policy = check_access(args.file, args.data)
+    log = read_access_log(policy.log_file)
+    print(log.tail(args.last).to_string(index=False) if len(log) else f"{policy.log_file}: nothing logged yet")
+    return EXIT_OK
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -149,7 +176,18 @@ def build_parser() -> argparse.ArgumentParser:
                                                  "127.0.0.1 with a login token printed in the URL.")
     dashboards.add_argument("--data", help="the export folder (default: the bundled sample trust)")
     dashboards.add_argument("--port", type=int, default=8866, help="port (default 8866)")
+    dashboards.add_argument("--access", help="access file (users, roles, schools); without it: this computer "
+                                             "only, one token")
     dashboards.set_defaults(run=_dashboards)
+    access = commands.add_parser("access", help="make personal tokens; check an access file; read its log",
+                                 description="token: print a new personal token and the line for the access "
+                                             "file. check FILE: check the access file (and that its schools "
+                                             "are in --data). log FILE: the last lines of the access log.")
+    access.add_argument("action", choices=["token", "check", "log"])
+    access.add_argument("file", nargs="?", help="the access file (check, log)")
+    access.add_argument("--data", help="the export folder (default: the bundled sample trust)")
+    access.add_argument("--last", type=int, default=50, help="log: how many lines (default 50)")
+    access.set_defaults(run=_access)
     return parser
 
 

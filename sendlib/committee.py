@@ -5,7 +5,11 @@ count from 1 to 5. The committee dashboard and the committee report show these t
 """
 from __future__ import annotations
 
+import datetime as dt
+import hashlib
+import os
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import pandas as pd
 
@@ -49,7 +53,7 @@ def _national_area_shares(provision: str) -> pd.Series:
 
 
 def committee_page(trust: TrustData, school: str, as_of=None, progress: pd.DataFrame | None = None,
-                   forecast: pd.DataFrame | None = None) -> CommitteePage:
+                   forecast: pd.DataFrame | None = None, duties: pd.DataFrame | None = None) -> CommitteePage:
     """Build the committee page for ``school`` (suppressed; no pupil identifiable).
 
     Parameters
@@ -59,6 +63,8 @@ def committee_page(trust: TrustData, school: str, as_of=None, progress: pd.DataF
     forecast : DataFrame, optional
         ``NeedForecaster.predict(by=["school", "sen_provision"])``, if already computed; the
         forecast section is left out when not given.
+    duties : DataFrame, optional
+        :func:`sendlib.statutory_duties` for the trust, if already computed.
     """
     if school not in trust.schools:
         raise SendlibError(f"No school called {school!r}; the schools are: {', '.join(trust.schools)}.")
@@ -94,7 +100,7 @@ def committee_page(trust: TrustData, school: str, as_of=None, progress: pd.DataF
     need_areas.columns.name = None
 
     progress_table, progress_lines = _progress_section(trust, school, as_of, progress)
-    duties_table, duty_lines = _duties_section(trust, school, as_of)
+    duties_table, duty_lines = _duties_section(trust, school, as_of, duties)
     forecast_table, forecast_lines = _forecast_section(forecast, school)
     narrative = _narrative(school, n, k, e, national, by_area) + progress_lines + duty_lines + forecast_lines
     return CommitteePage(school, as_of, headline, need_areas, progress_table, duties_table, forecast_table,
@@ -122,8 +128,8 @@ def _progress_section(trust, school, as_of, progress):
     return pd.DataFrame(rows), lines[:2]
 
 
-def _duties_section(trust, school, as_of):
-    duties = statutory_duties(trust, as_of)
+def _duties_section(trust, school, as_of, duties):
+    duties = statutory_duties(trust, as_of) if duties is None else duties
     summary = duties_summary(trust, as_of, duties=duties)
     summary = summary[(summary["school"] == school) & (summary["instances"] > 0)]
     rows, lines = [], []
@@ -179,3 +185,71 @@ def _narrative(school, n, k, e, national, by_area):
         lines.append(f"The largest broad area of need is {top.lower()}: {100 * areas[top] / total:.0f}% of pupils "
                      f"with SEND here, {england[top]:.0f}% in England.")
     return lines
+
+
+def committee_forecast(trust: TrustData, n_simulations: int = 200) -> pd.DataFrame | None:
+    """Next two Januaries by school and provision, for the committee page (None without two censuses)."""
+    from .forecast import NeedForecaster
+
+    if trust.sen_history is None or trust.sen_history["census_date"].dt.year.nunique() < 2:
+        return None
+    model = NeedForecaster(n_simulations=n_simulations, random_state=0).fit(trust)
+    return model.predict(2, by=["school", "sen_provision"])
+
+
+def committee_pages(trust: TrustData) -> dict[str, CommitteePage | SendlibError]:
+    """Every school's page (or the error that stopped it), sharing one progress assessment,
+    one forecast and one set of duties."""
+    progress = assess_progress(trust) if trust.assessments is not None else None
+    forecast = committee_forecast(trust)
+    duties = statutory_duties(trust)
+    pages = {}
+    for school in trust.schools:
+        try:
+            pages[school] = committee_page(trust, school, progress=progress, forecast=forecast, duties=duties)
+        except SendlibError as error:
+            pages[school] = error
+    return pages
+
+
+CACHE_ENV = "SENDLIB_CACHE"  # folder for cached committee pages (default ~/.cache/sendlib)
+
+
+def cached_committee_pages(data_dir: str | Path, load) -> dict[str, CommitteePage | SendlibError]:
+    """:func:`committee_pages` for the export in ``data_dir`` ("" for the bundled sample), made
+    once per export, sendlib code and day, then read from the cache folder.
+
+    When fifteen governors open the committee dashboard at once, the first kernel makes the
+    pages while the others wait on a lock, then all read the same file. Only these suppressed
+    aggregates are cached: never a pupil's row. ``load`` reads the export (on a miss only)."""
+    import fcntl
+    import json
+    import pickle
+
+    from . import __version__
+    from ._paths import SAMPLE_DIR
+    from .reports import input_hashes
+
+    folder = Path(data_dir).resolve() if data_dir else SAMPLE_DIR
+    code = hashlib.sha256(b"".join(p.read_bytes() for p in sorted(Path(__file__).parent.glob("*.py"))))
+    key = hashlib.sha256(json.dumps([__version__, code.hexdigest(), str(folder), input_hashes(folder),
+                                     dt.date.today().isoformat()]).encode()).hexdigest()[:32]
+    cache = Path(os.environ.get(CACHE_ENV) or Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+                 / "sendlib")
+    try:
+        cache.mkdir(mode=0o700, parents=True, exist_ok=True)
+        lock = open(cache / f"committee-{key}.lock", "w")
+    except OSError:  # no writable cache: make the pages here
+        return committee_pages(load(str(data_dir)))
+    target = cache / f"committee-{key}.pickle"
+    with lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+        if target.exists():
+            with open(target, "rb") as handle:
+                return pickle.load(handle)
+        pages = committee_pages(load(str(data_dir)))
+        partial = target.with_suffix(f".{os.getpid()}.tmp")
+        with open(partial, "wb") as handle:
+            pickle.dump(pages, handle)
+        os.replace(partial, target)
+        return pages

@@ -7,27 +7,29 @@ sentences, never as tracebacks.
 """
 from __future__ import annotations
 
+import functools
 import html
 import io
 import os
+import secrets
 
 import ipywidgets as W
 import matplotlib
+import pandas as pd
+from IPython.display import HTML, display
+
+from ._paths import DATA_ENV
+from .access import (LOCAL_USER, ROLE_TITLES, USER_ENV, AccessDenied, User, current_policy, current_user, log_access,
+                     pseudonym, pseudonymise, redact, school_upns, scope_frame, scope_trust)
+from .codes import BROAD_AREAS, year_group_label
+from .committee import CommitteePage, cached_committee_pages
+from .exceptions import SendlibError
+from .loader import TrustData, load_sample, load_trust
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import pandas as pd  # noqa: E402
-from IPython.display import HTML, display  # noqa: E402
-
-from .codes import BROAD_AREAS, year_group_label  # noqa: E402
-from .committee import CommitteePage, committee_page  # noqa: E402
-from .duties import DUTY_LABELS, duties_todo, graduated_approach, statutory_duties  # noqa: E402
-from .eal import eal_evidence_items, weigh_eal_evidence  # noqa: E402
-from .exceptions import SendlibError  # noqa: E402
-from .forecast import NeedForecaster, backtest, ehc_plan_benchmark, summarise_simulations  # noqa: E402
-from .loader import TrustData, load_sample, load_trust  # noqa: E402
-from .plotting import plot_ehc_timeline, plot_forecast, plot_progress_band  # noqa: E402
-from .progress import assess_progress, pupil_progress_band  # noqa: E402
+# The pupil explorer and the forecast import their compute and plotting modules (scikit-learn,
+# scipy, pyplot) when they open: the committee page, which fifteen people may open at once
+# in a meeting, needs none of them.
 
 STYLE = """
 <style>
@@ -47,7 +49,6 @@ STYLE = """
 
 
 # --- shared helpers -----------------------------------------------------------------------------
-DATA_ENV = "SENDLIB_DATA"  # set by `sendlib dashboards --data DIR` for the apps
 
 
 def load(data_dir: str = "", strict: bool = False) -> TrustData:
@@ -56,23 +57,91 @@ def load(data_dir: str = "", strict: bool = False) -> TrustData:
     return load_sample() if not data_dir else load_trust(data_dir, strict=strict)
 
 
-def app(kind: str, data_dir: str = "", **params) -> W.Widget:
-    """Open an app by name ("senco", "forecast", "committee"): the widget, or the error in words."""
-    builders = {"senco": senco_explorer, "forecast": forecast_app, "committee": committee_app}
+def app(kind: str, data_dir: str = "", school: str = "", **params) -> W.Widget:
+    """Open an app ("senco", "forecast", "committee") for the signed-in user: the widget, or a
+    refusal or an error in words.
+
+    The trust-wide work runs first, so that a preheated kernel has done it before anyone
+    asks; then the kernel waits for the visitor (a no-op outside Voila), learns who signed
+    in (:func:`sendlib.access.current_user`) and builds the app from only what that user's
+    role and schools allow. A school asked for in the URL (``?school=``) or as a parameter
+    is a hint: one the user may not see gets a refusal, and their own school opens instead.
+    """
     try:
-        trust = load(data_dir)
-        if kind == "committee":
-            params.setdefault("forecast", committee_forecast(trust))
-        return builders[kind](trust, **params)
+        prepared = PREPARE[kind](data_dir, current_policy())
     except (SendlibError, OSError) as error:
-        return error_block(error)
+        prepared = error
+    if not _wait_for_visitor():  # the server was too busy to say who this is (or it stopped)
+        return error_block(SendlibError("The server was too busy to open this page. Please reload it."))
+    policy = user = None
+    try:
+        policy = current_policy()
+        user = current_user(policy)
+        user.check_app(kind)
+        if isinstance(prepared, Exception):
+            raise prepared
+        hints = _url_hints()
+        school, refusal = _choose_school(hints.get("school") or school, prepared.schools, user,
+                                         whole_trust=kind == "forecast")
+        if refusal is not None:
+            log_access(policy, user.name, kind, hints.get("school") or school, "refused", str(refusal))
+        if kind == "senco" and hints.get("pupil"):
+            params["pupil"] = hints["pupil"]
+        log = functools.partial(log_access, policy, user.name, kind)
+        log(school, "opened")
+        widget = BUILDERS[kind](prepared, user, school=school, log=log, **params)
+        return W.VBox([error_block(refusal, "Not available to you."), widget]) if refusal is not None else widget
+    except AccessDenied as error:
+        log_access(policy, user.name if user else os.environ.get(USER_ENV, "?"), kind, "", "refused", str(error))
+        return error_block(error, "Not available to you.")
+    except (SendlibError, OSError) as error:
+        return error_block(error if user is LOCAL_USER else redact(error))
+
+
+def _wait_for_visitor() -> bool:
+    """In a preheated Voila kernel, wait for the request (and so the user) that takes it; False
+    if its details did not come (Voila gives up after 5 s, or the server stopped)."""
+    if os.environ.get("VOILA_PREHEAT") != "True":
+        return True
+    from voila.utils import wait_for_request
+
+    wait_for_request()
+    return os.environ.get("SERVER_SOFTWARE", "").startswith("voila")
+
+
+def _url_hints() -> dict[str, str]:
+    """``school`` and ``pupil`` from the page's query string: hints, never authorisation."""
+    from urllib.parse import parse_qs
+
+    query = parse_qs(os.environ.get("QUERY_STRING", ""))
+    return {key: query[key][0] for key in ("school", "pupil") if query.get(key)}
+
+
+def _choose_school(requested: str, schools: list[str], user: User, whole_trust: bool = False):
+    """(the school to open, a refusal or None). "" is the whole trust where the app has one."""
+    allowed = user.allowed(schools)
+    if not allowed:
+        raise AccessDenied(f"None of your schools ({', '.join(user.schools or ())}) is in this data.")
+    everything = user.schools is None
+    if requested and requested not in allowed:
+        try:
+            user.check_school(requested, schools)
+        except AccessDenied as refusal:
+            return ("" if whole_trust and everything else allowed[0]), refusal
+    if whole_trust:
+        return requested if requested in allowed else ("" if everything else allowed[0]), None
+    return requested if requested in allowed else allowed[0], None
 
 
 def report(data_dir: str = "", school: str = "") -> None:
-    """Display the committee page for ``school`` as static HTML (report mode), or the error."""
+    """Display the committee page for ``school`` as static HTML (report mode: no widgets, no
+    scripts), or the error."""
     try:
-        trust = load(data_dir)
-        committee_report(trust, school or trust.schools[0], forecast=committee_forecast(trust))
+        pages = _CommitteeData(data_dir).pages
+        page = pages.get(school or next(iter(pages)))
+        if page is None:
+            raise SendlibError(f"No school called {school!r}; the schools are: {', '.join(pages)}.")
+        display(HTML(error_block(page).value if isinstance(page, Exception) else committee_html(page)))
     except (SendlibError, OSError) as error:
         display(HTML(error_block(error).value))
 
@@ -88,7 +157,16 @@ def table_html(frame: pd.DataFrame, index: bool = False) -> str:
     return frame.to_html(index=index, escape=True, border=0, na_rep="")
 
 
+def new_figure(width: float, height: float):
+    """A matplotlib figure and axes (pyplot loads on first use)."""
+    import matplotlib.pyplot as plt
+
+    return plt.subplots(figsize=(width, height), layout="constrained")
+
+
 def figure_png(fig) -> bytes:
+    import matplotlib.pyplot as plt
+
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=110, bbox_inches="tight")
     plt.close(fig)
@@ -99,10 +177,18 @@ def figure_widget(fig) -> W.Image:
     return W.Image(value=figure_png(fig), format="png", layout=W.Layout(max_width="780px"))
 
 
-def error_block(error: Exception) -> W.HTML:
-    """A data or usage error as a readable message (no traceback)."""
+def signed_in(user: User) -> str:
+    """" Signed in as …": who the page is for (nothing for the one local user)."""
+    if user is LOCAL_USER:
+        return ""
+    schools = "all schools" if user.schools is None else ", ".join(user.schools)
+    return html.escape(f" Signed in as {user.name} ({ROLE_TITLES[user.role]}; {schools}).")
+
+
+def error_block(error: Exception, title: str = "This could not be shown.") -> W.HTML:
+    """A data or usage error, or a refusal, as a readable message (no traceback)."""
     text = html.escape(str(error)).replace("\n", "<br>")
-    return html_block(f"<p><b>This could not be shown.</b></p><p>{text}</p>", "error")
+    return html_block(f"<p><b>{html.escape(title)}</b></p><p>{text}</p>", "error")
 
 
 def problems_block(trust: TrustData) -> W.HTML | None:
@@ -118,16 +204,38 @@ def problems_block(trust: TrustData) -> W.HTML | None:
 
 # --- the SENCO's pupil explorer -----------------------------------------------------------------
 class _SencoData:
-    """Everything the explorer shows, computed once per trust."""
+    """Everything the explorer shows, computed once for the whole trust (progress is judged
+    against peers across the trust); :meth:`for_schools` cuts it down to one user's schools."""
 
-    def __init__(self, trust: TrustData):
-        self.trust = trust
+    def __init__(self, data_dir: str = "", policy=None):
+        from .duties import duties_todo, graduated_approach, statutory_duties
+        from .eal import eal_evidence_items, weigh_eal_evidence
+        from .progress import assess_progress
+
+        self.trust = trust = load(data_dir)
+        self.schools = trust.schools
         self.progress = assess_progress(trust) if trust.assessments is not None else None
         self.eal = weigh_eal_evidence(trust, progress=self.progress)
         self.eal_items = eal_evidence_items(trust, progress=self.progress)
         self.duties = statutory_duties(trust)
         self.plans = graduated_approach(trust)
         self.todo = duties_todo(trust, duties=self.duties)
+        self.peers, self.peer_key = trust, str  # peers for a pupil's progress band, and the pupil's key there
+        self.log_key = (lambda upn, secret=policy.secret(): pseudonym(upn, secret)) if policy else str
+
+    def for_schools(self, schools: list[str]) -> _SencoData:
+        """Named pupils of ``schools`` only; the peer bands see the rest of the trust pseudonymised."""
+        if schools == self.schools:
+            return self
+        upns = school_upns(self.trust, schools)
+        scoped = object.__new__(_SencoData)
+        scoped.trust, scoped.schools = scope_trust(self.trust, schools), schools
+        for name in ("progress", "eal", "eal_items", "duties", "plans", "todo"):
+            setattr(scoped, name, scope_frame(getattr(self, name), upns))
+        secret = secrets.token_bytes(32)  # these keys never leave the kernel
+        scoped.peers, scoped.peer_key = pseudonymise(self.trust, secret), lambda upn: pseudonym(upn, secret)
+        scoped.log_key = self.log_key
+        return scoped
 
 
 def pupil_label(row) -> str:
@@ -135,12 +243,14 @@ def pupil_label(row) -> str:
     return f"{name or 'Unnamed pupil'} ({year_group_label(row['year_group'])}, {row['upn']})"
 
 
-def senco_explorer(trust: TrustData, school: str = "", pupil: str = "") -> W.Widget:
+def senco_explorer(prepared: _SencoData, user: User = LOCAL_USER, school: str = "", pupil: str = "",
+                   log=lambda *args, **kwargs: None) -> W.Widget:
     """Pick a school and a pupil: progress against same-baseline peers, the four tests with
     their reasons, EAL evidence, support plan and review, parent meetings, EHC deadlines;
-    and the school's list of pupils flagged and its to-do list."""
-    data = _SencoData(trust)
-    schools = trust.schools
+    and the school's list of pupils flagged and its to-do list. Only ``user``'s schools."""
+    data = prepared.for_schools(user.allowed(prepared.schools))
+    trust = data.trust
+    schools = data.schools
     school = school if school in schools else schools[0]
     school_box = W.Dropdown(options=schools, value=school, description="School")
     pupil_box = W.Combobox(placeholder="Type a name or UPN", description="Pupil", ensure_option=True,
@@ -153,7 +263,7 @@ def senco_explorer(trust: TrustData, school: str = "", pupil: str = "") -> W.Wid
     school_view.add_class("sendlib-school-view")
     labels: dict[str, str] = {}
 
-    def refresh_school(*_):
+    def refresh_school(change=None):
         pupils = trust.pupils[trust.pupils["school"] == school_box.value].sort_values(["surname", "forename"])
         labels.clear()
         labels.update({pupil_label(r): r["upn"] for r in pupils.to_dict("records")})
@@ -162,10 +272,13 @@ def senco_explorer(trust: TrustData, school: str = "", pupil: str = "") -> W.Wid
         pupil_view.children = [html_block('<p class="note">Type the first letters of a name or UPN and pick '
                                           "the pupil.</p>")]
         school_view.children = _school_lists(data, school_box.value, sort_box.value)
+        if change is not None:
+            log(school_box.value, "school shown")
 
     def refresh_pupil(*_):
-        upn = labels.get(pupil_box.value)
+        upn = labels.get(pupil_box.value)  # only this school's pupils have labels: nothing else can open
         if upn:
+            log(school_box.value, "pupil opened", data.log_key(upn))
             try:
                 pupil_view.children = _pupil_panels(data, upn)
             except SendlibError as error:
@@ -185,7 +298,7 @@ def senco_explorer(trust: TrustData, school: str = "", pupil: str = "") -> W.Wid
     tabs.set_title(1, "School lists")
     header = html_block("<h2>SENCO: pupil explorer</h2><p class='note'>Progress is judged against measurement "
                         "error and pupils who started at the same level. Data as of "
-                        f"{trust.as_of:%d %B %Y}.</p>")
+                        f"{trust.as_of:%d %B %Y}.{signed_in(user)}</p>")
     parts = [header, school_box, tabs]
     problems = problems_block(trust)
     if problems is not None:
@@ -196,6 +309,10 @@ def senco_explorer(trust: TrustData, school: str = "", pupil: str = "") -> W.Wid
 
 
 def _pupil_panels(data: _SencoData, upn: str) -> list:
+    from .duties import DUTY_LABELS
+    from .plotting import plot_ehc_timeline, plot_progress_band
+    from .progress import pupil_progress_band
+
     trust = data.trust
     pupil = trust.pupils.set_index("upn").loc[upn]
     name = " ".join(v for v in (pupil.get("forename"), pupil.get("surname")) if isinstance(v, str))
@@ -221,9 +338,9 @@ def _pupil_panels(data: _SencoData, upn: str) -> list:
                                  "<th>Why</th></tr>" + "".join(rows) + "</table>", "sendlib-progress"))
         figures = []
         for subject in mine["subject"].astype(str):
-            band = pupil_progress_band(trust, upn, subject)
+            band = pupil_progress_band(data.peers, data.peer_key(upn), subject)
             if len(band):
-                fig, ax = plt.subplots(figsize=(6.2, 3.6), layout="constrained")
+                fig, ax = new_figure(6.2, 3.6)
                 plot_progress_band(band, subject, ax=ax)
                 figures.append(figure_widget(fig))
         if figures:
@@ -253,7 +370,7 @@ def _pupil_panels(data: _SencoData, upn: str) -> list:
     duties = data.duties[(data.duties["upn"] == upn) & (data.duties["duty"] != "parent_meetings")]
     if len(duties):
         events = trust.ehc_events[trust.ehc_events["upn"] == upn]
-        fig, ax = plt.subplots(figsize=(9, 3.8), layout="constrained")
+        fig, ax = new_figure(9, 3.8)
         plot_ehc_timeline(events, duties, trust.as_of, ax=ax)
         open_duties = duties[duties["status"].isin(["due", "overdue"])]
         lines = "".join(f"<li>{html.escape(DUTY_LABELS[d.duty])}: {d.status}, deadline {d.due_date:%d %B %Y}</li>"
@@ -293,12 +410,45 @@ def _school_lists(data: _SencoData, school: str, sort: str) -> list:
 
 
 # --- the trust planner's forecast app ----------------------------------------------------------------
-def forecast_app(trust: TrustData, school: str = "", provision: str = "E", area: str = "", horizon: int = 3,
-                 local_authority: str = "England", n_simulations: int = 500) -> W.Widget:
+FORECAST_SIMULATIONS = 500
+
+
+class _ForecastData:
+    """The planner's data: the trust pseudonymised (keyed hash of each UPN, no names or birth
+    dates), the fitted model, its simulations for the next three Januaries and its back-test."""
+
+    def __init__(self, data_dir: str = "", policy=None, horizon: int = 3):
+        from .forecast import NeedForecaster, backtest
+
+        secret = policy.secret() if policy is not None else secrets.token_bytes(32)
+        trust = load(data_dir)
+        self.trust = pseudonymise(trust, secret)
+        self.schools = trust.schools
+        self.state = {}
+        self.run(horizon)
+        self.state["backtest"] = backtest(NeedForecaster(n_simulations=200, random_state=0), self.trust,
+                                          origins=self.state["model"].census_years_[1:-1], horizons=(1, 2))
+
+    def run(self, horizon: int, identification: float = 0.0, intake: float = 0.0) -> None:
+        from .forecast import NeedForecaster
+
+        model = NeedForecaster(n_simulations=FORECAST_SIMULATIONS, identification_change=identification,
+                               intake_change=intake, random_state=0).fit(self.trust)
+        self.state.update(model=model, simulations=model.simulate(horizon), horizon=horizon,
+                          scenario=(identification, intake))
+
+
+def forecast_app(prepared: _ForecastData, user: User = LOCAL_USER, school: str = "", provision: str = "E",
+                 area: str = "", horizon: int = 3, local_authority: str = "England",
+                 log=lambda *args, **kwargs: None) -> W.Widget:
     """Forecast SEN support or EHC plans for the trust or a school, with a back-test and
-    benchmarks; scenario sliders re-run the model."""
-    options = [("Whole trust", "")] + [(s, s) for s in trust.schools]
-    school_box = W.Dropdown(options=options, value=school if school in trust.schools else "", description="School")
+    benchmarks; scenario sliders re-run the model. Only ``user``'s schools; the whole trust
+    only for a user of every school."""
+    trust, state = prepared.trust, prepared.state
+    allowed = user.allowed(prepared.schools)
+    options = ([("Whole trust", "")] if user.schools is None else []) + [(s, s) for s in allowed]
+    school_box = W.Dropdown(options=options, value=school if school in allowed else options[0][1],
+                            description="School")
     provision_box = W.ToggleButtons(options=[("SEN support", "K"), ("EHC plan", "E")], value=provision)
     area_box = W.Dropdown(options=[("All areas", "")] + [(a, a) for a in BROAD_AREAS], value=area or "",
                           description="Need")
@@ -311,38 +461,34 @@ def forecast_app(trust: TrustData, school: str = "", provision: str = "E", area:
     output = W.VBox()
     output.add_class("sendlib-forecast-view")
     benchmark = W.VBox()
-    state = {}
 
     def forecast(*_):
-        bar = W.IntProgress(value=0, max=3, description="Working", bar_style="info")
-        output.children = [bar]
-        model = NeedForecaster(n_simulations=n_simulations, identification_change=identification.value / 100,
-                               intake_change=intake.value / 100, random_state=0).fit(trust)
-        bar.value = 1
-        state["model"] = model
-        state["simulations"] = model.simulate(horizon_box.value)  # views aggregate these, no re-run
-        bar.value = 2
-        if "backtest" not in state:
-            state["backtest"] = backtest(NeedForecaster(n_simulations=200, random_state=0), trust,
-                                         origins=model.census_years_[1:-1], horizons=(1, 2))
-        bar.value = 3
+        wanted = (horizon_box.value, (identification.value / 100, intake.value / 100))
+        if (state["horizon"], state["scenario"]) != wanted:
+            output.children = [W.IntProgress(value=1, max=2, description="Working", bar_style="info")]
+            prepared.run(wanted[0], *wanted[1])
         show()
 
-    def show(*_):
-        if "simulations" not in state:
-            return
+    def show(change=None):
+        if change is not None and change["owner"] is school_box:
+            log(school_box.value or "whole trust", "school shown")
         try:
+            if school_box.value not in allowed and not (school_box.value == "" and user.schools is None):
+                raise AccessDenied(f"You do not have access to {school_box.value or 'the whole trust'}.")
             output.children = _forecast_panels(trust, state, school_box.value, provision_box.value, area_box.value)
         except SendlibError as error:
             output.children = [error_block(error)]
 
     def show_benchmark(*_):
+        from .forecast import ehc_plan_benchmark
+        from .plotting import plot_forecast
+
         try:
             result = ehc_plan_benchmark(la_box.value.strip() or "England", horizon=horizon_box.value)
         except SendlibError as error:
             benchmark.children = [error_block(error)]
             return
-        fig, ax = plt.subplots(figsize=(6.5, 3.6), layout="constrained")
+        fig, ax = new_figure(6.5, 3.6)
         plot_forecast(result["series"].tail(10), result["forecast"], ax=ax, label="EHC plans (SEN2, ages 0-25)")
         ax.set_title(f"{la_box.value.strip() or 'England'}: EHC plans, method {result['method']}", fontsize=11)
         mix = result["need_mix"].head(6)[["need", "share_pct"]].rename(columns={"need": "Need (England, 2025)",
@@ -361,7 +507,8 @@ def forecast_app(trust: TrustData, school: str = "", provision: str = "E", area:
     controls = W.VBox([W.HBox([school_box, area_box]), provision_box, horizon_box,
                        html_block("<h3>Scenario</h3>"), W.HBox([identification, intake, run])])
     app = W.VBox([html_block("<h2>Trust planner: need forecast</h2><p class='note'>A cohort transition model of "
-                             "the trust's January censuses: 80% and 95% ranges from 500 simulations.</p>"),
+                             f"the trust's January censuses: 80% and 95% ranges from {FORECAST_SIMULATIONS} "
+                             f"simulations. Pupils are pseudonymised keys here.{signed_in(user)}</p>"),
                   controls, output, html_block("<h3>National and local-authority benchmark</h3>"),
                   W.HBox([la_box, la_button]), benchmark])
     app.add_class("sendlib-app")
@@ -369,6 +516,9 @@ def forecast_app(trust: TrustData, school: str = "", provision: str = "E", area:
 
 
 def _forecast_panels(trust, state, school, provision, area):
+    from .forecast import summarise_simulations
+    from .plotting import plot_forecast
+
     label = {"K": "SEN support", "E": "EHC plans"}[provision]
     axis_label = {"K": "pupils on SEN support", "E": "pupils with EHC plans"}[provision]
     model = state["model"]
@@ -389,7 +539,7 @@ def _forecast_panels(trust, state, school, provision, area):
     where = school or "the whole trust"
     if forecast.empty or history.empty:
         return [html_block(f"<p>No pupils with {label.lower()} in {html.escape(where)} to forecast.</p>")]
-    fig, ax = plt.subplots(figsize=(7, 3.8), layout="constrained")
+    fig, ax = new_figure(7, 3.8)
     plot_forecast(history, forecast, ax=ax, label=axis_label)
     ax.set_title(f"{label} in {where}" + (f", {area.lower()}" if area else ""), fontsize=11)
     table = forecast[["year", "count", "lower_80", "upper_80", "lower_95", "upper_95"]].round(0).astype(int)
@@ -410,14 +560,6 @@ def _forecast_panels(trust, state, school, provision, area):
 
 
 # --- the Local Committee page -----------------------------------------------------------------------
-def committee_forecast(trust: TrustData, n_simulations: int = 200):
-    """Next two Januaries by school and provision, for the committee page."""
-    if trust.sen_history is None or trust.sen_history["census_date"].dt.year.nunique() < 2:
-        return None
-    model = NeedForecaster(n_simulations=n_simulations, random_state=0).fit(trust)
-    return model.predict(2, by=["school", "sen_provision"])
-
-
 def committee_html(page: CommitteePage) -> str:
     """The committee page as HTML (tables are already suppressed)."""
     narrative = "".join(f"<p>{html.escape(line)}</p>" for line in page.narrative)
@@ -438,27 +580,38 @@ def committee_html(page: CommitteePage) -> str:
     return STYLE + '<div class="sendlib sendlib-committee">' + "".join(sections) + "</div>"
 
 
-def committee_app(trust: TrustData, school: str = "", forecast=None) -> W.Widget:
-    """The committee page with a school picker (for a projector)."""
-    schools = trust.schools
-    box = W.Dropdown(options=schools, value=school if school in schools else schools[0], description="School")
+class _CommitteeData:
+    """Every school's committee page: suppressed aggregates and nothing else, shared by every
+    visitor through the cache (:func:`sendlib.committee.cached_committee_pages`)."""
+
+    def __init__(self, data_dir: str = "", policy=None):
+        self.pages = cached_committee_pages(data_dir or os.environ.get(DATA_ENV, ""), load)
+        self.schools = list(self.pages)
+
+
+def committee_app(prepared: _CommitteeData, user: User = LOCAL_USER, school: str = "",
+                  log=lambda *args, **kwargs: None) -> W.Widget:
+    """The committee page with a school picker (for a projector): ``user``'s schools only."""
+    pages = {s: prepared.pages[s] for s in user.allowed(prepared.schools)}
+    box = W.Dropdown(options=list(pages), value=school if school in pages else next(iter(pages)),
+                     description="School")
     view = W.HTML()
     view.add_class("sendlib-committee-view")
-    progress = assess_progress(trust) if trust.assessments is not None else None
 
-    def show(*_):
-        try:
-            view.value = committee_html(committee_page(trust, box.value, progress=progress, forecast=forecast))
-        except SendlibError as error:
-            view.value = error_block(error).value
+    def show(change=None):
+        page = pages[box.value]  # the options are the user's schools: a forged value fails in the widget
+        view.value = error_block(page).value if isinstance(page, Exception) else committee_html(page)
+        if change is not None:
+            log(box.value, "school shown")
 
     box.observe(show, "value")
     show()
-    app = W.VBox([box, view])
+    parts = [box, view] if user is LOCAL_USER else [html_block(f"<p class='note'>{signed_in(user)}</p>"), box, view]
+    app = W.VBox(parts)
     app.add_class("sendlib-app")
     return app
 
 
-def committee_report(trust: TrustData, school: str, forecast=None) -> None:
-    """Display the committee page as static HTML (report mode: no widgets, no scripts)."""
-    display(HTML(committee_html(committee_page(trust, school, forecast=forecast))))
+PREPARE = {"senco": _SencoData, "forecast": _ForecastData, "committee": _CommitteeData}
+BUILDERS = {"senco": senco_explorer, "forecast": forecast_app, "committee": committee_app}
+

@@ -2,15 +2,11 @@
 
 Screenshots are saved in tests/artifacts/ for a person to look at.
 """
-import os
-
 import pytest
 
-from sendlib._paths import ROOT
 from sendlib.dashboards import start_server as start_background
+from tests.conftest import ARTIFACTS
 
-CHROMIUM = "/usr/bin/chromium"
-ARTIFACTS = ROOT / "tests" / "artifacts"
 TOKEN = "browser-test-token"
 pytestmark = pytest.mark.browser
 
@@ -25,18 +21,6 @@ def server():
     yield f"http://127.0.0.1:{port}"
     process.terminate()
     process.wait(timeout=20)
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not os.path.exists(CHROMIUM):
-        pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium (CI does: apt-get install -y chromium)")
-    from playwright.sync_api import sync_playwright
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=[
-            "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"])
-        yield browser
-        browser.close()
 
 
 @pytest.fixture

@@ -7,7 +7,8 @@ from bs4 import BeautifulSoup
 import sendlib
 from sendlib import SendlibError
 from sendlib.committee import committee_page
-from sendlib.widgets import committee_forecast, committee_html
+from sendlib.committee import committee_forecast
+from sendlib.widgets import committee_html
 
 UPN = re.compile(r"\b[A-HJ-NP-RT-Z]\d{11}[0-9A-HJ-NP-RT-Z]\b")
 

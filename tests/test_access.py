@@ -1,0 +1,347 @@
+"""Access by school and role, in sendlib itself: the access file, scoping, pseudonymised keys,
+the apps built for one user (with forged widget messages), and the access log."""
+import json
+import multiprocessing
+import re
+
+import ipywidgets as W
+import pandas as pd
+import pytest
+from traitlets import TraitError
+
+import sendlib
+from sendlib import widgets
+from sendlib.access import (ACCESS_ENV, LOCAL_USER, USER_ENV, AccessDenied, User, current_user, load_access,
+                            log_access, pseudonym, pseudonymise, read_access_log, redact, scope_trust, token_hash)
+from sendlib.exceptions import DataError, SendlibError, problems_frame
+from tests.conftest import write_access
+
+UPN = re.compile(r"\b[A-HJ-NP-RT-Z]\d{11}[0-9A-HJ-NP-RT-Z]\b")
+TABLES = ("pupils", "assessments", "sen_history", "eal_evidence", "support_plans", "parent_meetings", "ehc_events")
+
+
+@pytest.fixture(scope="module")
+def sample():
+    return sendlib.load_sample()
+
+
+@pytest.fixture(scope="module")
+def schools(sample):
+    return sample.schools
+
+
+@pytest.fixture
+def access(tmp_path, schools):
+    return write_access(tmp_path, {
+        "okafor": ("senco", [schools[1]]), "lee": ("senco", [schools[0]]), "patel": ("planner", "all"),
+        "governor": ("committee", [schools[1]]), "head": ("senco", [schools[0], schools[2]])})
+
+
+def sign_in(monkeypatch, path, user):
+    monkeypatch.setenv(ACCESS_ENV, str(path))
+    if user is None:
+        monkeypatch.delenv(USER_ENV, raising=False)
+    else:
+        monkeypatch.setenv(USER_ENV, user)
+    monkeypatch.delenv("QUERY_STRING", raising=False)
+
+
+def widget_text(widget) -> str:
+    """Every piece of text a widget tree could send to a browser: values, options, labels, titles."""
+    parts = []
+    for key in ("value", "description", "placeholder", "tooltip"):
+        value = getattr(widget, key, None)
+        if isinstance(value, str):
+            parts.append(value)
+    for option in getattr(widget, "options", ()) or ():
+        parts.append(str(option))
+    for i, child in enumerate(getattr(widget, "children", ()) or ()):
+        parts.append(widget_text(child))
+        if isinstance(widget, W.Tab):
+            parts.append(str(widget.get_title(i)))
+    return "\n".join(parts)
+
+
+def find(widget, kind, pred=lambda w: True):
+    if isinstance(widget, kind) and pred(widget):
+        return widget
+    for child in getattr(widget, "children", ()) or ():
+        found = find(child, kind, pred)
+        if found is not None:
+            return found
+    return None
+
+
+def pupils_of(sample, school):
+    return sample.pupils[sample.pupils["school"] == school]
+
+
+def assert_none_of(text, sample, allowed=()):
+    """No UPN and no name of a pupil outside ``allowed`` schools (a name shared with an allowed
+    pupil does not count: synthetic names repeat)."""
+    names = sample.pupils["forename"] + " " + sample.pupils["surname"]
+    inside = sample.pupils["school"].isin(allowed)
+    upns = [u for u in sample.pupils.loc[~inside, "upn"] if u in text]
+    found = [n for n in set(names[~inside]) - set(names[inside]) if n in text]
+    assert not upns and not found, (upns[:3], found[:3])
+
+
+# --- the access file ------------------------------------------------------------------------------
+def test_reads_an_access_file(access, schools):
+    path, tokens = access
+    policy = load_access(path)
+    assert policy.login == "token" and policy.ip == "127.0.0.1"
+    assert policy.users["okafor"] == User("okafor", "senco", (schools[1],))
+    assert policy.users["patel"].schools is None
+    assert policy.user_for_token(tokens["lee"]).name == "lee"
+    assert policy.user_for_token("guess") is None and policy.user_for_token("") is None
+    assert policy.check_schools(schools) == []
+    assert policy.check_schools(schools[1:]) and "lee" in policy.check_schools(schools[1:])[0]
+
+
+@pytest.mark.parametrize("text, message", [
+    ('[users.a]\nrole = "teacher"\nschools = "all"\ntoken_sha256 = "' + "a" * 64 + '"', "user a, role: 'teacher'"),
+    ('[users.a]\nrole = "senco"\ntoken_sha256 = "' + "a" * 64 + '"', "user a, schools"),
+    ('[users.a]\nrole = "senco"\nschools = []\ntoken_sha256 = "' + "a" * 64 + '"', "user a, schools"),
+    ('[users.a]\nrole = "senco"\nschools = "all"\ntoken_sha256 = "abc"', "user a, token_sha256"),
+    ('[users.a]\nrole = "senco"\nschools = "all"', "user a, token_sha256"),
+    ('[users.a]\nrole = "senco"\nschools = "all"\ntoken_sha256 = "' + "a" * 64 + '"\n[users.b]\nrole = "senco"\n'
+     'schools = "all"\ntoken_sha256 = "' + "a" * 64 + '"', "the same token as user a"),
+    ('[users.a]\nrole = "senco"\nschools = "all"\ntoken = "x"\ntoken_sha256 = "' + "a" * 64 + '"',
+     "unknown key(s) token"),
+    ('[server]\nlogin = "password"\n[users.a]\nrole = "senco"\nschools = "all"', "[server] login"),
+    ('[server]\nlogin = "proxy"\n[users.a]\nrole = "senco"\nschools = "all"', "proxy_token_sha256"),
+    ('[server]\nlogin = "token"', "no [users.NAME] sections"),
+    ('[users.a\nrole = "senco"', "not a valid TOML file"),
+])
+def test_a_broken_access_file_is_named(tmp_path, text, message):
+    path = tmp_path / "access.toml"
+    path.write_text(text)
+    with pytest.raises(SendlibError) as caught:
+        load_access(path)
+    assert str(caught.value).startswith("access.toml") and message in str(caught.value)
+
+
+def test_proxy_login_needs_the_proxy_token(tmp_path):
+    path = tmp_path / "access.toml"
+    path.write_text(f'[server]\nlogin = "proxy"\nproxy_token_sha256 = "{token_hash("from-nginx")}"\n'
+                    '[users.a]\nrole = "planner"\nschools = "all"\n')
+    policy = load_access(path)
+    assert policy.proxy_token_ok("from-nginx") and not policy.proxy_token_ok("") and not policy.proxy_token_ok("x")
+
+
+def test_the_trust_secret_is_made_once_and_kept(access):
+    path, _ = access
+    first = load_access(path).secret()
+    assert load_access(path).secret() == first and len(first) == 64
+    assert oct((path.parent / "sendlib-secret.key").stat().st_mode)[-3:] == "600"
+
+
+# --- who is signed in ------------------------------------------------------------------------------
+def test_identity_comes_only_from_the_login(monkeypatch, access):
+    path, _ = access
+    assert current_user(None) is LOCAL_USER
+    sign_in(monkeypatch, path, None)
+    with pytest.raises(AccessDenied, match="not signed in"):
+        current_user(load_access(path))
+    sign_in(monkeypatch, path, "mallory")
+    with pytest.raises(AccessDenied, match="not signed in"):
+        current_user(load_access(path))
+    sign_in(monkeypatch, path, "okafor")
+    assert current_user(load_access(path)).role == "senco"
+
+
+def test_roles_and_schools(schools):
+    senco, governor = User("o", "senco", (schools[1],)), User("g", "committee", (schools[1],))
+    assert senco.allowed(schools) == [schools[1]] and User("p", "planner").allowed(schools) == schools
+    governor.check_app("committee")
+    with pytest.raises(AccessDenied, match="cannot open the SENCO pupil explorer"):
+        governor.check_app("senco")
+    with pytest.raises(AccessDenied, match="cannot open the SENCO pupil explorer"):
+        User("p", "planner").check_app("senco")
+    with pytest.raises(AccessDenied, match=f"You do not have access to {schools[0]}"):
+        senco.check_school(schools[0], schools)
+
+
+# --- roles shape the data ------------------------------------------------------------------------------
+def test_scoping_keeps_only_the_schools_pupils(sample, schools):
+    scoped = scope_trust(sample, [schools[1]])
+    mine = set(pupils_of(sample, schools[1])["upn"])
+    assert scoped.schools == [schools[1]]
+    for table in TABLES:
+        frame = getattr(scoped, table)
+        assert set(frame["upn"]) <= mine and len(frame) > 0, table
+    assert len(scoped.pupils) == len(mine)
+
+
+def test_pseudonymised_view_has_no_upn_name_or_birth_date(sample):
+    view = pseudonymise(sample, b"s" * 32)
+    names = set(sample.pupils["forename"]) | set(sample.pupils["surname"])
+    for table in TABLES:
+        frame = getattr(view, table)
+        assert not {"forename", "surname", "date_of_birth"} & set(frame.columns), table
+        text = frame.astype(str).to_csv()
+        assert not UPN.search(text), (table, UPN.search(text))
+        assert frame["upn"].str.fullmatch(r"P-[0-9a-f]{16}").all()
+    assert not names & set(view.pupils.astype(str).stack())
+    assert view.pupils["upn"].is_unique and len(view.pupils) == len(sample.pupils)
+    # the same pupil keeps the same key across tables, across runs; another secret gives other keys
+    again = pseudonymise(sample, b"s" * 32)
+    assert again.pupils["upn"].tolist() == view.pupils["upn"].tolist()
+    assert set(view.assessments["upn"]) <= set(view.pupils["upn"])
+    other = pseudonymise(sample, b"t" * 32)
+    assert not set(other.pupils["upn"]) & set(view.pupils["upn"])
+    assert pseudonym(sample.pupils["upn"].iloc[0], b"s" * 32) == view.pupils["upn"].iloc[0]
+
+
+def test_a_forecast_on_pseudonymised_keys_matches_the_named_one(sample):
+    named = sendlib.NeedForecaster(n_simulations=50, random_state=0).fit(sample).predict(2, by=["school"])
+    keyed = sendlib.NeedForecaster(n_simulations=50, random_state=0).fit(
+        pseudonymise(sample, b"s" * 32)).predict(2, by=["school"])
+    pd.testing.assert_frame_equal(named.reset_index(drop=True), keyed.reset_index(drop=True))
+
+
+def test_errors_shown_to_a_user_lose_the_values_they_quote():
+    error = DataError(problems_frame([("pupils.csv", 4, "upn", "A999204113005", "wrong check letter")]))
+    text = str(redact(error))
+    assert "pupils.csv, row 4, column upn" in text and "A999204113005" not in text
+
+
+# --- the apps, built for one user ---------------------------------------------------------------------
+def test_senco_sees_only_her_schools_pupils(monkeypatch, access, sample, schools):
+    path, _ = access
+    sign_in(monkeypatch, path, "okafor")
+    app = widgets.app("senco")
+    text = widget_text(app)
+    assert_none_of(text, sample, [schools[1]])
+    box = find(app, W.Dropdown, lambda w: w.description == "School")
+    assert list(box.options) == [schools[1]]
+    combo = find(app, W.Combobox)
+    assert len(combo.options) == len(pupils_of(sample, schools[1]))
+    assert "Signed in as okafor (SENCO" in text
+
+
+def test_forged_widget_messages_open_nothing_of_another_school(monkeypatch, access, sample, schools):
+    """A comm message from the browser reaches the kernel as ``set_state``: forge some."""
+    path, _ = access
+    sign_in(monkeypatch, path, "okafor")
+    app = widgets.app("senco")
+    box = find(app, W.Dropdown, lambda w: w.description == "School")
+    combo = find(app, W.Combobox)
+    other = pupils_of(sample, schools[0]).iloc[0]
+    with pytest.raises(TraitError):
+        box.set_state({"index": 1})
+    box.set_state({"value": schools[0]})  # not a synced key: ignored
+    combo.set_state({"value": widgets.pupil_label(other)})
+    combo.set_state({"value": other["upn"]})
+    assert box.value == schools[1]
+    view = find(app, W.VBox, lambda w: "sendlib-pupil-view" in w._dom_classes)
+    assert "Type the first letters" in widget_text(view)  # nothing opened
+    combo.value = ""
+    assert_none_of(widget_text(app), sample, [schools[1]])
+    mine = pupils_of(sample, schools[1]).iloc[0]
+    combo.set_state({"value": widgets.pupil_label(mine)})  # her own pupil opens
+    assert f"{mine['forename']} {mine['surname']}" in widget_text(view)
+
+
+def test_a_school_in_the_url_is_a_hint_not_a_key(monkeypatch, access, sample, schools, tmp_path):
+    path, _ = access
+    sign_in(monkeypatch, path, "okafor")
+    monkeypatch.setenv("QUERY_STRING", f"school={schools[0].replace(' ', '+')}")
+    app = widgets.app("senco")
+    text = widget_text(app)
+    assert f"You do not have access to {schools[0]}. You can see: {schools[1]}." in text
+    assert_none_of(text, sample, [schools[1]])
+    log = read_access_log(path.parent / "access-log.jsonl")
+    assert ((log["user"] == "okafor") & (log["event"] == "refused") & (log["school"] == schools[0])).any()
+    # a school she has is honoured
+    sign_in(monkeypatch, path, "head")
+    monkeypatch.setenv("QUERY_STRING", f"school={schools[2]}")
+    box = find(widgets.app("senco"), W.Dropdown, lambda w: w.description == "School")
+    assert box.value == schools[2] and list(box.options) == [schools[0], schools[2]]
+
+
+def test_committee_member_gets_only_suppressed_pages(monkeypatch, access, sample, schools):
+    path, _ = access
+    sign_in(monkeypatch, path, "governor")
+    refused = widget_text(widgets.app("senco"))
+    assert "cannot open the SENCO pupil explorer" in refused
+    assert_none_of(refused, sample)
+    app = widgets.app("committee")
+    box = find(app, W.Dropdown)
+    assert list(box.options) == [schools[1]]
+    text = widget_text(app)
+    assert "special educational needs and disabilities" in text
+    assert not UPN.search(text)
+    assert_none_of(text, sample)
+    with pytest.raises(TraitError):
+        box.set_state({"index": 3})
+
+
+def test_planner_forecasts_on_keys_and_never_sees_a_name(monkeypatch, access, sample, schools):
+    path, _ = access
+    sign_in(monkeypatch, path, "patel")
+    assert "cannot open the SENCO pupil explorer" in widget_text(widgets.app("senco"))
+    app = widgets.app("forecast")
+    text = widget_text(app)
+    assert "Forecast: EHC plans" in text and not UPN.search(text)
+    assert_none_of(text, sample)
+    assert find(app, W.Dropdown, lambda w: w.description == "School").options[0] == ("Whole trust", "")
+
+
+def test_a_senco_forecast_lists_only_her_schools(monkeypatch, access, schools):
+    path, _ = access
+    sign_in(monkeypatch, path, "okafor")
+    box = find(widgets.app("forecast"), W.Dropdown, lambda w: w.description == "School")
+    assert list(box.options) == [(schools[1], schools[1])] and box.value == schools[1]
+
+
+def test_nobody_signed_in_sees_nothing(monkeypatch, access, sample):
+    path, _ = access
+    sign_in(monkeypatch, path, None)
+    for kind in ("senco", "forecast", "committee"):
+        text = widget_text(widgets.app(kind))
+        assert "not signed in" in text
+        assert_none_of(text, sample)
+
+
+def test_without_an_access_file_one_local_user_sees_everything(monkeypatch, sample):
+    monkeypatch.delenv(ACCESS_ENV, raising=False)
+    monkeypatch.setenv(USER_ENV, "governor")  # ignored: there are no users
+    box = find(widgets.app("senco"), W.Dropdown, lambda w: w.description == "School")
+    assert list(box.options) == sample.schools
+
+
+# --- the access log -----------------------------------------------------------------------------------
+def test_the_access_log_records_who_opened_what(monkeypatch, access, sample, schools):
+    path, _ = access
+    sign_in(monkeypatch, path, "okafor")
+    app = widgets.app("senco")
+    mine = pupils_of(sample, schools[1]).iloc[0]
+    find(app, W.Combobox).value = widgets.pupil_label(mine)
+    sign_in(monkeypatch, path, "governor")
+    widgets.app("senco")
+    log = read_access_log(path.parent / "access-log.jsonl")
+    rows = log[["user", "app", "school", "event"]].values.tolist()
+    assert ["okafor", "senco", schools[1], "opened"] in rows
+    assert ["governor", "senco", "", "refused"] in rows
+    opened = log[log["event"] == "pupil opened"]
+    assert len(opened) == 1 and opened["detail"].iloc[0] == pseudonym(mine["upn"], load_access(path).secret())
+    assert not UPN.search((path.parent / "access-log.jsonl").read_text())
+
+
+def _write_lines(args):
+    path, worker = args
+    policy = load_access(path)
+    for i in range(200):
+        log_access(policy, f"user{worker}", "committee", "School " + "x" * 200, detail=str(i))
+
+
+def test_log_lines_from_many_kernels_never_interleave(access):
+    path, _ = access
+    with multiprocessing.get_context("fork").Pool(4) as pool:
+        pool.map(_write_lines, [(path, w) for w in range(4)])
+    lines = (path.parent / "access-log.jsonl").read_text().splitlines()
+    assert len(lines) == 800
+    records = [json.loads(line) for line in lines]
+    assert {r["user"] for r in records} == {"user0", "user1", "user2", "user3"}

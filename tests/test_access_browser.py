@@ -1,0 +1,172 @@
+"""Access by school through a real Voila server (`sendlib dashboards --access`) and Chromium:
+personal tokens, the login page, an edited URL, a forged widget message, a browser's own
+X-Remote-User header, a trusted proxy, and the access log."""
+import re
+
+import pytest
+
+import sendlib
+from sendlib.access import read_access_log, token_hash
+from sendlib.dashboards import start_server
+from tests.conftest import ARTIFACTS, write_access
+
+pytestmark = pytest.mark.browser
+UPN = re.compile(r"\b[A-HJ-NP-RT-Z]\d{11}[0-9A-HJ-NP-RT-Z]\b")
+WAIT = 180_000
+
+
+@pytest.fixture(scope="module")
+def sample():
+    return sendlib.load_sample()
+
+
+@pytest.fixture(scope="module")
+def trust_server(tmp_path_factory, sample):
+    """Personal tokens; preheated kernels, as `sendlib dashboards --access` runs."""
+    schools = sample.schools
+    path, tokens = write_access(tmp_path_factory.mktemp("access"), {
+        "okafor": ("senco", [schools[1]]), "patel": ("planner", "all"), "governor": ("committee", [schools[1]])})
+    process, port = start_server(access=path)
+    yield f"http://127.0.0.1:{port}", tokens, path.parent / "access-log.jsonl"
+    process.terminate()
+    process.wait(timeout=20)
+
+
+def other_schools_upns(sample, school):
+    return set(sample.pupils.loc[sample.pupils["school"] != school, "upn"])
+
+
+def open_app(page, url, name, query=""):
+    page.goto(f"{url}/voila/render/{name}.ipynb{query}", wait_until="commit")
+    page.wait_for_selector(".sendlib-app, .sendlib.error", timeout=WAIT)
+
+
+def school_options(page) -> list[str]:
+    """The options of the app's first list (the school)."""
+    options = page.locator(".widget-dropdown select").first.locator("option").all_inner_texts()
+    return [option.replace("\xa0", " ") for option in options]
+
+
+def test_a_senco_sees_only_her_schools_pupils(trust_server, browser, sample):
+    url, tokens, _ = trust_server
+    school = sample.schools[1]
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    open_app(page, url, "senco_pupil_explorer", f"?token={tokens['okafor']}")
+    assert school_options(page) == [school]
+    labels = page.locator("datalist option").evaluate_all("options => options.map(o => o.value)")
+    mine = sample.pupils[sample.pupils["school"] == school]
+    assert len(labels) == len(mine)
+    shown = {UPN.search(label).group() for label in labels}
+    assert shown == set(mine["upn"])
+    assert not set(UPN.findall(page.content())) & other_schools_upns(sample, school)
+    assert "Signed in as okafor (SENCO; " + school in page.inner_text("body")
+    page.screenshot(path=str(ARTIFACTS / "access_senco.png"), full_page=True)
+    page.close()
+
+
+def test_an_edited_url_gets_a_refusal_and_nothing_of_that_school(trust_server, browser, sample):
+    url, tokens, log = trust_server
+    other = sample.schools[0]
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    open_app(page, url, "senco_pupil_explorer", f"?token={tokens['okafor']}&school={other.replace(' ', '%20')}")
+    page.wait_for_selector(".sendlib-app", timeout=WAIT)
+    text = page.inner_text("body")
+    assert "Not available to you" in text and f"You do not have access to {other}" in text
+    assert not set(UPN.findall(page.content())) & other_schools_upns(sample, sample.schools[1])
+    page.screenshot(path=str(ARTIFACTS / "access_refused_school.png"), full_page=True)
+    page.close()
+    entries = read_access_log(log)
+    assert ((entries["user"] == "okafor") & (entries["event"] == "refused") & (entries["school"] == other)).any()
+
+
+def test_a_forged_widget_message_shows_nothing_of_another_school(trust_server, browser, sample):
+    """The browser changes the school list itself and sends the change: the kernel's list has
+    only the governor's school, so the forged choice is refused and the page stays as it was."""
+    url, tokens, _ = trust_server
+    mine, other = sample.schools[1], sample.schools[0]
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    open_app(page, url, "local_committee", f"?token={tokens['governor']}")
+    page.wait_for_selector(".sendlib-committee-view h2", timeout=WAIT)
+    page.evaluate(f"""() => {{
+        const select = document.querySelector('.widget-dropdown select');
+        const option = document.createElement('option');
+        option.textContent = {other!r};
+        select.appendChild(option);
+        select.selectedIndex = 1;
+        select.dispatchEvent(new Event('change', {{bubbles: true}}));
+    }}""")
+    page.wait_for_timeout(4000)
+    assert page.inner_text(".sendlib-committee-view h2").startswith(mine)
+    assert other not in page.inner_text(".sendlib-committee-view")
+    page.close()
+
+
+def test_a_governor_cannot_open_the_pupil_explorer(trust_server, browser, sample):
+    url, tokens, log = trust_server
+    page = browser.new_page(viewport={"width": 1280, "height": 600})
+    open_app(page, url, "senco_pupil_explorer", f"?token={tokens['governor']}")
+    text = page.inner_text("body")
+    assert "cannot open the SENCO pupil explorer" in text
+    assert not UPN.search(page.content())
+    page.screenshot(path=str(ARTIFACTS / "access_refused_app.png"), full_page=True)
+    page.close()
+    entries = read_access_log(log)
+    assert ((entries["user"] == "governor") & (entries["app"] == "senco") & (entries["event"] == "refused")).any()
+
+
+def test_a_browser_cannot_claim_to_be_somebody_else(trust_server, browser, sample):
+    url, tokens, _ = trust_server
+    context = browser.new_context(extra_http_headers={"X-Remote-User": "patel"})
+    page = context.new_page()
+    page.goto(f"{url}/voila/render/trust_need_forecast.ipynb")  # no token: the header alone is nothing
+    assert "/login" in page.url and "Forecast" not in page.content()
+    open_app(page, url, "trust_need_forecast", f"?token={tokens['okafor']}")
+    page.wait_for_selector(".sendlib-forecast-table", timeout=WAIT)
+    assert "Signed in as okafor" in page.inner_text("body")
+    assert school_options(page) == [sample.schools[1]]
+    context.close()
+
+
+def test_the_login_page_takes_a_personal_token_and_refuses_a_wrong_one(trust_server, browser):
+    url, tokens, log = trust_server
+    context = browser.new_context()
+    page = context.new_page()
+    page.goto(f"{url}/voila/render/local_committee.ipynb?token=not-a-token")
+    assert "/login" in page.url and "special educational needs" not in page.content()
+    page.fill("input[type=password]", "a-wrong-guess")
+    page.locator("button[type=submit], input[type=submit]").first.click()
+    page.wait_for_load_state()
+    assert "/login" in page.url and "special educational needs" not in page.content()
+    page.fill("input[type=password]", tokens["patel"])
+    page.locator("button[type=submit], input[type=submit]").first.click()
+    page.wait_for_selector(".sendlib-committee-view h2", timeout=WAIT)
+    assert "Signed in as patel" in page.inner_text("body")
+    context.close()
+    entries = read_access_log(log)
+    assert ((entries["app"] == "login") & (entries["event"] == "refused")).any()
+    assert ((entries["user"] == "patel") & (entries["event"] == "signed in")).any()
+
+
+def test_behind_a_proxy_only_the_proxys_word_counts(tmp_path, browser, sample):
+    school = sample.schools[2]
+    path, _ = write_access(tmp_path, {"lee": ("committee", [school])}, login="proxy",
+                           proxy_token_sha256=token_hash("nginx-shared-secret"))
+    process, port = start_server(access=path, pool_size=0)
+    try:
+        url = f"http://127.0.0.1:{port}/voila/render/local_committee.ipynb"
+        forged = browser.new_context(extra_http_headers={"X-Remote-User": "lee"})
+        page = forged.new_page()
+        response = page.goto(url)
+        assert response.status >= 400 and "special educational needs" not in page.content()  # refused
+        forged.close()
+        proxied = browser.new_context(extra_http_headers={"X-Remote-User": "lee",
+                                                          "Authorization": "token nginx-shared-secret"})
+        page = proxied.new_page()
+        page.goto(url)
+        page.wait_for_selector(".sendlib-committee-view h2", timeout=WAIT)
+        assert page.inner_text(".sendlib-committee-view h2").startswith(school)
+        assert "Signed in as lee (Local Committee" in page.inner_text("body")
+        proxied.close()
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
