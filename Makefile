@@ -33,3 +33,4 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_progress.py
 	$(BIN)/python benchmarks/bench_forecast.py
 	$(BIN)/python benchmarks/bench_dashboards.py
+	$(BIN)/python benchmarks/bench_concurrency.py

@@ -55,6 +55,8 @@ APPS = {"senco": ("senco", "forecast", "committee"), "planner": ("forecast", "co
 APP_TITLES = {"senco": "the SENCO pupil explorer", "forecast": "the need forecast",
               "committee": "the Local Committee page"}
 ROLE_TITLES = {"senco": "SENCO", "planner": "trust planner", "committee": "Local Committee"}
+APP_NOTEBOOKS = {"senco": "senco_pupil_explorer.ipynb", "forecast": "trust_need_forecast.ipynb",
+                 "committee": "local_committee.ipynb"}  # in voila_apps/
 LOGINS = ("token", "proxy")
 IDENTIFYING_COLUMNS = ("forename", "surname", "date_of_birth")  # dropped from pseudonymised views
 

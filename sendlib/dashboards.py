@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 from ._paths import DATA_ENV, VOILA_APPS_DIR
-from .access import ACCESS_ENV, USER_ENV, USER_HEADER, AccessPolicy, load_access
+from .access import ACCESS_ENV, APP_NOTEBOOKS, USER_ENV, USER_HEADER, AccessPolicy, load_access
 from .exceptions import SendlibError
 
 
@@ -18,7 +18,6 @@ CULL_IDLE_SECONDS = 900  # a dashboard left idle for 15 minutes gives its memory
 CULL_INTERVAL_SECONDS = 60
 CELL_TIMEOUT_SECONDS = 180
 POOL_SIZE = 1  # preheated kernels per app: memory (~0.4 GB each) against waiting
-APPS = ("senco_pupil_explorer.ipynb", "trust_need_forecast.ipynb", "local_committee.ipynb")
 
 
 def voila_command(port: int, token: str = "", access: str | Path | None = None, ip: str = "127.0.0.1",
@@ -86,7 +85,7 @@ def warm_committee_cache(data_dir: str | Path | None = None) -> None:
 def serve(data_dir: str | None = None, port: int = 8866, access: str | None = None) -> int:
     """Run Voila until interrupted; print the addresses (with the login token when there is no access file)."""
     warm_committee_cache(data_dir)
-    apps = [f"/voila/render/{app}" for app in APPS]
+    apps = [f"/voila/render/{app}" for app in APP_NOTEBOOKS.values()]
     if access is None:
         token = secrets.token_urlsafe(16)
         command = voila_command(port, token)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import html
+import json
 import os
 import re
 import shutil
@@ -40,8 +41,9 @@ def input_hashes(data_dir: Path) -> dict[str, str]:
             if p.is_file() and not p.name.startswith(".")}
 
 
-def _page(outputs: list[str], title: str, footer: str) -> str:
-    return ("<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
+def _page(outputs: list[str], title: str, footer: str, meta: dict[str, str]) -> str:
+    tags = "".join(f"<meta name='{html.escape(name)}' content='{html.escape(value)}'>" for name, value in meta.items())
+    return ("<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>" + tags +
             f"<title>{html.escape(title)}</title><style>body{{font-family:Arial,Helvetica,sans-serif;"
             "max-width:1050px;margin:24px auto;color:#1b1b1b;line-height:1.4}} img{{max-width:100%}}"
             ".footer{{color:#555;font-size:0.8em;border-top:1px solid #ccc;margin-top:2em;padding-top:0.5em}}"
@@ -88,10 +90,15 @@ def committee_report(school: str, data_dir: str | Path | None = None, out_dir: s
     from . import __version__
 
     hashes = input_hashes(data_dir)
-    footer = (f"Made by sendlib {__version__} on {dt.datetime.now():%d %B %Y at %H:%M}. Parameters: school = "
+    made = dt.datetime.now()
+    footer = (f"Made by sendlib {__version__} on {made:%d %B %Y at %H:%M}. Parameters: school = "
               f"{html.escape(school)}; data = {html.escape(data_dir.name)}. Input files (SHA-256): "
               + "; ".join(f"{html.escape(name)} {digest[:16]}" for name, digest in hashes.items()) + ".")
-    page = _page(notebook_outputs_html(notebook), f"{school}: SEND report", footer)
+    # the same audit trail, whole and machine-readable, in the page's metadata
+    meta = {"generator": f"sendlib {__version__}", "sendlib-made": made.isoformat(timespec="seconds"),
+            "sendlib-parameters": json.dumps({"school": school, "data": data_dir.name, "report_mode": True}),
+            **{f"sendlib-input-sha256:{name}": digest for name, digest in hashes.items()}}
+    page = _page(notebook_outputs_html(notebook), f"{school}: SEND report", footer, meta)
     target = out_dir / f"{safe_name(school)}.html"
     target.write_text(page, encoding="utf-8")
     written = {"html": target}

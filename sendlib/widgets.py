@@ -19,7 +19,7 @@ import pandas as pd
 from IPython.display import HTML, display
 
 from ._paths import DATA_ENV
-from .access import (LOCAL_USER, ROLE_TITLES, USER_ENV, AccessDenied, User, current_policy, current_user, log_access,
+from .access import (APP_NOTEBOOKS, APP_TITLES, APPS, LOCAL_USER, ROLE_TITLES, USER_ENV, AccessDenied, User, current_policy, current_user, log_access,
                      pseudonym, pseudonymise, redact, school_upns, scope_frame, scope_trust)
 from .codes import BROAD_AREAS, year_group_label
 from .committee import CommitteePage, cached_committee_pages
@@ -93,7 +93,13 @@ def app(kind: str, data_dir: str = "", school: str = "", **params) -> W.Widget:
         return W.VBox([error_block(refusal, "Not available to you."), widget]) if refusal is not None else widget
     except AccessDenied as error:
         log_access(policy, user.name if user else os.environ.get(USER_ENV, "?"), kind, "", "refused", str(error))
-        return error_block(error, "Not available to you.")
+        refusal = error_block(error, "Not available to you.")
+        if user is not None and not user.may_open(kind):  # point to the pages they can open
+            base = os.environ.get("VOILA_BASE_URL", "/")
+            links = " · ".join(f'<a href="{html.escape(base)}voila/render/{APP_NOTEBOOKS[a]}">{APP_TITLES[a]}</a>'
+                               for a in APPS[user.role])
+            refusal.value = refusal.value.replace("</div>", f"<p>Open {links}.</p></div>")
+        return refusal
     except (SendlibError, OSError) as error:
         return error_block(error if user is LOCAL_USER else redact(error))
 
@@ -208,6 +214,7 @@ class _SencoData:
     against peers across the trust); :meth:`for_schools` cuts it down to one user's schools."""
 
     def __init__(self, data_dir: str = "", policy=None):
+        from . import plotting  # noqa: F401 - pyplot loads now, before anyone waits for a pupil
         from .duties import duties_todo, graduated_approach, statutory_duties
         from .eal import eal_evidence_items, weigh_eal_evidence
         from .progress import assess_progress
@@ -418,6 +425,7 @@ class _ForecastData:
     dates), the fitted model, its simulations for the next three Januaries and its back-test."""
 
     def __init__(self, data_dir: str = "", policy=None, horizon: int = 3):
+        from . import plotting  # noqa: F401 - pyplot loads now, before anyone waits
         from .forecast import NeedForecaster, backtest
 
         secret = policy.secret() if policy is not None else secrets.token_bytes(32)

@@ -41,3 +41,46 @@ def test_console_script_help():
     assert result.returncode == 0 and "validate" in result.stdout
     result = subprocess.run([sys.executable, "-m", "sendlib.cli", "validate"], capture_output=True, text=True)
     assert result.returncode == 2 and "Traceback" not in result.stderr
+
+
+def test_access_token_prints_a_token_and_its_hash_line(capsys):
+    from sendlib.access import token_hash
+
+    assert main(["access", "token"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    token, line = lines[1].strip(), lines[3].strip()
+    assert len(token) >= 32 and line == f'token_sha256 = "{token_hash(token)}"'
+
+
+def test_access_check_and_log(tmp_path, capsys):
+    from tests.conftest import write_access
+
+    path, _ = write_access(tmp_path, {"okafor": ("senco", ["Oakfield Primary"]), "patel": ("planner", "all")})
+    assert main(["access", "check", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "okafor: senco, Oakfield Primary" in out and "2 users" in out
+    assert main(["access", "log", str(path)]) == 0 and "nothing logged yet" in capsys.readouterr().out
+    path.write_text(path.read_text().replace("Oakfield Primary", "Oakfeld Primary"))
+    assert main(["access", "check", str(path)]) == 1
+    err = capsys.readouterr().err
+    assert "user okafor: no school called 'Oakfeld Primary'" in err and "Traceback" not in err
+
+
+def test_dashboards_refuses_a_missing_access_file(tmp_path, capsys):
+    assert main(["dashboards", "--access", str(tmp_path / "nope.toml")]) == 2
+    assert "no access file" in capsys.readouterr().err
+
+
+def test_the_voila_command_with_and_without_an_access_file(tmp_path):
+    from sendlib.dashboards import voila_command
+
+    alone = voila_command(8866, "tok")
+    assert "--token=tok" in alone and "--Voila.ip=127.0.0.1" in alone
+    assert not any("identity_provider" in arg for arg in alone)
+    shared = voila_command(8866, access=tmp_path / "access.toml")
+    assert "--Voila.identity_provider_class=sendlib.login.AccessFileIdentityProvider" in shared
+    assert "--VoilaConfiguration.http_header_envs=X-Remote-User" in shared
+    assert not any(arg.startswith("--token") for arg in shared)
+    for command in (alone, shared):
+        assert "--VoilaConfiguration.show_tracebacks=False" in command
+        assert any(arg.startswith("--MappingKernelManager.cull_idle_timeout=") for arg in command)

@@ -1,17 +1,25 @@
+import json
 import re
+import shutil
 import subprocess
 import sys
 
 import pytest
+from bs4 import BeautifulSoup
 
 import sendlib
-from sendlib.reports import safe_name
-from tests.test_committee import assert_nothing_identifying
+from sendlib import __version__
+from sendlib._paths import SAMPLE_DIR
+from sendlib.reports import input_hashes, safe_name
+from tests.conftest import ARTIFACTS
+from tests.test_committee import UPN, assert_nothing_identifying
 
 
 @pytest.fixture(scope="module")
-def all_reports(tmp_path_factory):
-    out = tmp_path_factory.mktemp("reports")
+def all_reports():
+    """Every school's report, written where a person can look at them (tests/artifacts/reports)."""
+    out = ARTIFACTS / "reports"
+    shutil.rmtree(out, ignore_errors=True)
     result = subprocess.run([sys.executable, "-m", "sendlib.cli", "report", "--all-schools", "--out", str(out)],
                             capture_output=True, text=True, timeout=900)
     assert result.returncode == 0, result.stderr[-2000:]
@@ -26,6 +34,25 @@ def test_every_school_gets_an_html_report_that_identifies_no_pupil(all_reports):
         assert "<script" not in page and "<input" not in page  # self-contained, no code, no widgets
         assert_nothing_identifying(page, sample.pupils)
         assert re.search(r"Made by sendlib [\d.]+ on .*pupils\.csv [0-9a-f]{16}", page)
+
+
+def test_each_report_carries_its_audit_trail_in_its_metadata(all_reports):
+    hashes = input_hashes(SAMPLE_DIR)
+    for school in sendlib.load_sample().schools:
+        soup = BeautifulSoup((all_reports / f"{safe_name(school)}.html").read_text(encoding="utf-8"), "html.parser")
+        meta = {tag["name"]: tag["content"] for tag in soup.find_all("meta", attrs={"name": True})}
+        assert meta["generator"] == f"sendlib {__version__}"
+        assert json.loads(meta["sendlib-parameters"]) == {"school": school, "data": "sample", "report_mode": True}
+        assert {k.split(":", 1)[1]: v for k, v in meta.items() if k.startswith("sendlib-input-sha256:")} == hashes
+        assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d", meta["sendlib-made"])
+
+
+def test_no_html_in_the_test_artefacts_contains_a_upn(all_reports):
+    pages = list(ARTIFACTS.rglob("*.html"))
+    assert len(pages) >= len(sendlib.load_sample().schools)
+    for page in pages:
+        found = UPN.search(page.read_text(encoding="utf-8", errors="replace"))
+        assert found is None, f"{page}: {found.group()}"
 
 
 def test_pdf_when_chromium_is_present(all_reports):

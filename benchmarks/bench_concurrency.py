@@ -1,0 +1,87 @@
+"""Benchmark: many people opening the committee page at once against one server.
+
+For 1, 5 and 15 visitors, each a different governor of the access file, side by side:
+(a) the server alone: each visitor's page fetched over HTTP until Voila has run the notebook
+    and sent the whole page, the app's widget in it (no browser: the server's share);
+(b) real browsers: Debian's Chromium, one context per visitor, until each page shows its
+    school's committee view (on this machine the browsers share the server's two cores).
+A fresh server serves each run; peak memory is that of the server and its kernels.
+
+    .venv/bin/python benchmarks/bench_concurrency.py
+"""
+from __future__ import annotations
+
+import tempfile
+import time
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from playwright.sync_api import sync_playwright
+
+from sendlib.access import token_hash
+from sendlib.dashboards import MemorySampler, open_sessions, start_server
+from sendlib.loader import load_sample
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+VISITORS = (1, 5, 15)
+
+
+def access_file(folder: Path, n: int) -> tuple[Path, list[str]]:
+    schools = load_sample().schools
+    tokens = [f"benchmark-governor-{i:02d}-token" for i in range(n)]
+    lines = ["[server]"]
+    for i, token in enumerate(tokens):
+        lines += [f"[users.governor{i:02d}]", 'role = "committee"', f'schools = ["{schools[i % len(schools)]}"]',
+                  f'token_sha256 = "{token_hash(token)}"']
+    path = folder / f"access-{n}.toml"
+    path.write_text("\n".join(lines) + "\n")
+    return path, tokens
+
+
+def fetch(url: str, token: str) -> float:
+    start = time.perf_counter()
+    request = urllib.request.Request(url, headers={"Authorization": f"token {token}"})
+    with urllib.request.urlopen(request, timeout=600) as response:
+        body = response.read().decode()
+    assert "application/vnd.jupyter.widget-view+json" in body  # the app ran (its content then comes by websocket)
+    return time.perf_counter() - start
+
+
+def run(folder: Path, n: int, browser=None) -> tuple[float, float, float]:
+    path, tokens = access_file(folder, n)
+    process, port = start_server(access=path)
+    url = f"http://127.0.0.1:{port}/voila/render/local_committee.ipynb"
+    try:
+        time.sleep(10)  # the other apps' preheated kernels start
+        sampler = MemorySampler(process)
+        if browser is None:
+            with ThreadPoolExecutor(n) as pool:
+                seconds = list(pool.map(lambda token: fetch(url, token), tokens))
+        else:
+            pages, seconds = open_sessions(browser, [f"{url}?token={t}" for t in tokens], ".sendlib-committee-view h2")
+            for page in pages:
+                page.context.close()
+        return min(seconds), max(seconds), sampler.stop()
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+def main():
+    rows = []
+    with tempfile.TemporaryDirectory() as work, sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        for n in VISITORS:
+            rows.append((n, "server only (HTTP)", *run(Path(work), n)))
+            rows.append((n, "Chromium", *run(Path(work), n, browser)))
+        browser.close()
+    print("Committee page, concurrent visitors against one server (2-core machine, sample trust)")
+    print(f"{'visitors':>8}  {'client':<20}{'first page':>11}{'last page':>11}{'peak memory':>13}")
+    for n, client, first, last, peak in rows:
+        print(f"{n:>8}  {client:<20}{first:>10.1f}s{last:>10.1f}s{peak:>11.2f} GiB")
+
+
+if __name__ == "__main__":
+    main()
