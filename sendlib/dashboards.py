@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -99,9 +100,13 @@ def serve(data_dir: str | None = None, port: int = 8866, access: str | None = No
         print(f"sendlib dashboards: {len(policy.users)} users from {policy.path.name}; {how}. "
               f"Listening on {policy.ip}:{port}; access log: {policy.log_file}. Ctrl+C stops the server.")
         print("\n".join(f"  http://{policy.ip}:{port}{app}" for app in apps))
+    process = subprocess.Popen(command, env=_environment(data_dir, access))
+    signal.signal(signal.SIGTERM, lambda *_: process.terminate())  # a service manager's stop reaches Voila
     try:
-        return subprocess.call(command, env=_environment(data_dir, access))
+        return process.wait()
     except KeyboardInterrupt:
+        process.terminate()
+        process.wait()
         return 0
 
 
