@@ -157,8 +157,12 @@ def open_sessions(browser, urls: list[str], selector: str, timeout_ms: int = 300
         page.goto(url, wait_until="commit")  # the page streams in while the others start
         pages.append(page)
     seconds = []
-    for page in pages:
-        page.wait_for_selector(selector, timeout=timeout_ms)
+    for number, page in enumerate(pages, 1):
+        try:
+            page.wait_for_selector(selector, timeout=timeout_ms)
+        except Exception as error:  # say which page and what it showed
+            raise AssertionError(f"page {number} of {len(pages)} showed no {selector} after "
+                                 f"{time.perf_counter() - start:.0f} s: {page.inner_text('body')[:300]!r}") from error
         seconds.append(time.perf_counter() - start)
     return pages, seconds
 
