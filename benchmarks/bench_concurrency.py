@@ -22,9 +22,9 @@ from playwright.sync_api import sync_playwright
 from sendlib.access import token_hash
 from sendlib.dashboards import MemorySampler, open_sessions, start_server
 from sendlib.loader import load_sample
+from sendlib.reports import CHROMIUM_FLAGS
 
 CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 VISITORS = (1, 5, 15)
 
 
@@ -72,7 +72,7 @@ def run(folder: Path, n: int, browser=None) -> tuple[float, float, float]:
 def main():
     rows = []
     with tempfile.TemporaryDirectory() as work, sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
         for n in VISITORS:
             rows.append((n, "server only (HTTP)", *run(Path(work), n)))
             rows.append((n, "Chromium", *run(Path(work), n, browser)))

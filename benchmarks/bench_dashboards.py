@@ -17,6 +17,7 @@ import time
 from playwright.sync_api import sync_playwright
 
 from sendlib.dashboards import start_server
+from sendlib.reports import CHROMIUM_FLAGS
 
 CHROMIUM = "/usr/bin/chromium"
 TOKEN = "benchmark-token"
@@ -31,8 +32,7 @@ def main():
     renders, changes = {name: [] for name in APPS}, []
     try:
         with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=CHROMIUM, args=[
-                "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"])
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
             for run in range(3):
                 for name, selector in APPS.items():
                     page = browser.new_page()

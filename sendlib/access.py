@@ -43,6 +43,7 @@ from pathlib import Path
 import pandas as pd
 
 from .exceptions import DataError, SendlibError
+from .schema import TABLES
 
 ACCESS_ENV = "SENDLIB_ACCESS"  # the access file's path, set by `sendlib dashboards --access`
 USER_HEADER = "X-Remote-User"  # the signed-in user's name, set by the login (or a trusted proxy)
@@ -59,6 +60,8 @@ APP_NOTEBOOKS = {"senco": "senco_pupil_explorer.ipynb", "forecast": "trust_need_
                  "committee": "local_committee.ipynb"}  # in voila_apps/
 LOGINS = ("token", "proxy")
 IDENTIFYING_COLUMNS = ("forename", "surname", "date_of_birth")  # dropped from pseudonymised views
+# the export's tables about pupils (every one but scales.csv): what scoping and pseudonymising cover
+PUPIL_TABLES = tuple(name for name, table in TABLES.items() if any(c.name == "upn" for c in table.columns))
 
 
 class AccessDenied(SendlibError):
@@ -252,8 +255,7 @@ def scope_trust(trust, schools: list[str]):
     row, column and problem, without the value)."""
     upns = school_upns(trust, schools)
     tables = {name: scope_frame(getattr(trust, name), upns) for name in
-              ("pupils", "assessments", "sen_history", "eal_evidence", "support_plans", "parent_meetings",
-               "ehc_events")}
+              PUPIL_TABLES}
     # a problem's value may be another school's UPN or name: keep where it is, not what it says
     return dataclasses.replace(trust, **tables, problems=trust.problems.assign(value=None))
 
@@ -284,8 +286,7 @@ def pseudonymise(trust, secret: bytes):
         return frame.assign(upn=frame["upn"].map(lambda u: keys.get(u) or pseudonym(u, secret)))
 
     tables = {name: rekey(getattr(trust, name)) for name in
-              ("pupils", "assessments", "sen_history", "eal_evidence", "support_plans", "parent_meetings",
-               "ehc_events")}
+              PUPIL_TABLES}
     return dataclasses.replace(trust, **tables, problems=trust.problems.assign(value=None))
 
 

@@ -23,6 +23,8 @@ from .exceptions import SendlibError
 
 COMMITTEE_NOTEBOOK = VOILA_APPS_DIR / "local_committee.ipynb"
 CHROMIUM = ("/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome")
+# headless, no sandbox (CI runs as root), and no calls to Google's blocked hosts (STACK.md)
+CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 REPORT_TIMEOUT = 600  # seconds a notebook cell may run
 
 
@@ -105,7 +107,7 @@ def committee_report(school: str, data_dir: str | Path | None = None, out_dir: s
     chromium = next((c for c in CHROMIUM if os.path.exists(c)), None) or shutil.which("chromium")
     if pdf and chromium:
         pdf_path = target.with_suffix(".pdf")
-        subprocess.run([chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        subprocess.run([chromium, *CHROMIUM_FLAGS,
                         "--no-pdf-header-footer", f"--print-to-pdf={pdf_path}", target.resolve().as_uri()],
                        check=False, capture_output=True, timeout=120)
         if pdf_path.exists():

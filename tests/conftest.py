@@ -9,13 +9,13 @@ import pandas as pd
 import pytest
 
 from sendlib._paths import ROOT
+from sendlib.reports import CHROMIUM_FLAGS
 from sendlib.synthetic import generate_trust
 
 # cached committee pages go to a folder of this run (servers and papermill kernels inherit it)
 os.environ.setdefault("SENDLIB_CACHE", tempfile.mkdtemp(prefix="sendlib-cache-"))
 CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = ROOT / "tests" / "artifacts"  # screenshots and reports for a person to look at (not committed)
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 
 
 @pytest.fixture(scope="module")
@@ -26,7 +26,7 @@ def browser():
     from playwright.sync_api import sync_playwright
     ARTIFACTS.mkdir(exist_ok=True)
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
         yield browser
         browser.close()
 

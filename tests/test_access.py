@@ -2,7 +2,6 @@
 the apps built for one user (with forged widget messages), and the access log."""
 import json
 import multiprocessing
-import re
 
 import ipywidgets as W
 import pandas as pd
@@ -11,13 +10,12 @@ from traitlets import TraitError
 
 import sendlib
 from sendlib import widgets
-from sendlib.access import (ACCESS_ENV, LOCAL_USER, USER_ENV, AccessDenied, User, current_user, load_access,
+from sendlib.access import (ACCESS_ENV, PUPIL_TABLES, LOCAL_USER, USER_ENV, AccessDenied, User, current_user, load_access,
                             log_access, pseudonym, pseudonymise, read_access_log, redact, scope_trust, token_hash)
 from sendlib.exceptions import DataError, SendlibError, problems_frame
 from tests.conftest import write_access
+from tests.test_committee import UPN
 
-UPN = re.compile(r"\b[A-HJ-NP-RT-Z]\d{11}[0-9A-HJ-NP-RT-Z]\b")
-TABLES = ("pupils", "assessments", "sen_history", "eal_evidence", "support_plans", "parent_meetings", "ehc_events")
 
 
 @pytest.fixture(scope="module")
@@ -168,7 +166,7 @@ def test_scoping_keeps_only_the_schools_pupils(sample, schools):
     scoped = scope_trust(sample, [schools[1]])
     mine = set(pupils_of(sample, schools[1])["upn"])
     assert scoped.schools == [schools[1]]
-    for table in TABLES:
+    for table in PUPIL_TABLES:
         frame = getattr(scoped, table)
         assert set(frame["upn"]) <= mine and len(frame) > 0, table
     assert len(scoped.pupils) == len(mine)
@@ -177,7 +175,7 @@ def test_scoping_keeps_only_the_schools_pupils(sample, schools):
 def test_pseudonymised_view_has_no_upn_name_or_birth_date(sample):
     view = pseudonymise(sample, b"s" * 32)
     names = set(sample.pupils["forename"]) | set(sample.pupils["surname"])
-    for table in TABLES:
+    for table in PUPIL_TABLES:
         frame = getattr(view, table)
         assert not {"forename", "surname", "date_of_birth"} & set(frame.columns), table
         text = frame.astype(str).to_csv()

@@ -1,17 +1,15 @@
 """Access by school through a real Voila server (`sendlib dashboards --access`) and Chromium:
 personal tokens, the login page, an edited URL, a forged widget message, a browser's own
 X-Remote-User header, a trusted proxy, and the access log."""
-import re
-
 import pytest
 
 import sendlib
 from sendlib.access import read_access_log, token_hash
 from sendlib.dashboards import start_server
 from tests.conftest import ARTIFACTS, write_access
+from tests.test_committee import UPN
 
 pytestmark = pytest.mark.browser
-UPN = re.compile(r"\b[A-HJ-NP-RT-Z]\d{11}[0-9A-HJ-NP-RT-Z]\b")
 WAIT = 180_000
 
 
