@@ -1,8 +1,10 @@
-"""Serving the dashboards: Voila with sources stripped, tracebacks hidden, idle kernels culled
-and a per-cell timeout (STACK.md: behaviour verified here). Without an access file it
+"""Serving the dashboards: Voila with sources stripped, tracebacks hidden and idle kernels
+culled (STACK.md: behaviour verified here); each app limits its own time to open
+(:data:`sendlib.widgets.WORK_SECONDS`). Without an access file it
 listens on 127.0.0.1 with one token; with one, users sign in as :mod:`sendlib.login` says."""
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 import signal
@@ -17,7 +19,13 @@ from .exceptions import SendlibError
 
 CULL_IDLE_SECONDS = 900  # a dashboard left idle for 15 minutes gives its memory back
 CULL_INTERVAL_SECONDS = 60
-CELL_TIMEOUT_SECONDS = 180
+# Voila (0.5.13) leaves a page blank for ever if its kernel is not ready within this time
+# (the page's request keeps sending heartbeats); nbclient's default is 60 s.
+KERNEL_START_SECONDS = 180
+# How long Voila listens for a cell's outputs after the cell has finished. nbclient's 4 s
+# lost the committee widget of one page in fifteen on a loaded machine (a blank page);
+# it returns as soon as the kernel says it is idle, so a long wait costs nothing.
+IOPUB_SECONDS = 60
 POOL_SIZE = 1  # preheated kernels per app: memory (~0.4 GB each) against waiting
 
 
@@ -38,7 +46,10 @@ def voila_command(port: int, token: str = "", access: str | Path | None = None, 
         f"--Voila.ip={ip}", *login,
         f"--MappingKernelManager.cull_idle_timeout={cull_idle_seconds}",
         f"--MappingKernelManager.cull_interval={cull_interval_seconds}",
-        f"--VoilaExecutor.timeout={CELL_TIMEOUT_SECONDS}",
+        # no cell timeout: a preheated kernel's cell waits for its visitor (the apps limit their own work)
+        "--VoilaExecutor.timeout=-1", f"--VoilaExecutor.startup_timeout={KERNEL_START_SECONDS}",
+        f"--VoilaExecutor.iopub_timeout={IOPUB_SECONDS}",
+        "--Voila.log_format=[%(name)s %(asctime)s]%(highlevel)s %(message)s", "--Voila.log_datefmt=%Y-%m-%d %H:%M:%S",
         "--VoilaConfiguration.show_tracebacks=False", "--VoilaConfiguration.strip_sources=True",
         "--VoilaConfiguration.allow_template_override=NO", "--VoilaConfiguration.allow_theme_override=NO",
         # a kernel per app runs the trust-wide work before anyone asks, so the first page opens
@@ -120,9 +131,10 @@ def free_port() -> int:
 
 
 def start_server(token: str = "", env_extra: dict | None = None, wait_seconds: float = 60,
-                 access: str | Path | None = None, **settings):
+                 access: str | Path | None = None, log: str | Path | None = None, **settings):
     """Start Voila in the background (for tests and benchmarks): (process, port) once it answers.
-    ``settings`` go to :func:`voila_command` (e.g. ``cull_idle_seconds``)."""
+    ``log`` is a file for Voila's own log; ``settings`` go to :func:`voila_command` (e.g.
+    ``cull_idle_seconds``)."""
     import time
     import urllib.error
     import urllib.request
@@ -130,8 +142,9 @@ def start_server(token: str = "", env_extra: dict | None = None, wait_seconds: f
     port = free_port()
     env = {**_environment(None, access), **(env_extra or {})}
     warm_committee_cache(env.get(DATA_ENV))
-    process = subprocess.Popen(voila_command(port, token, access, **settings), env=env,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    with open(log, "ab") if log else contextlib.nullcontext(subprocess.DEVNULL) as output:
+        process = subprocess.Popen(voila_command(port, token, access, **settings), env=env,
+                                   stdout=output, stderr=subprocess.STDOUT)
     deadline = time.time() + wait_seconds
     while time.time() < deadline:
         try:
@@ -147,22 +160,37 @@ def start_server(token: str = "", env_extra: dict | None = None, wait_seconds: f
 
 def open_sessions(browser, urls: list[str], selector: str, timeout_ms: int = 300_000) -> tuple[list, list[float]]:
     """Open every URL at once in its own browser context (a Playwright browser); wait until each
-    shows ``selector``. Returns the pages and the seconds each took, all timed from the start."""
+    shows ``selector``. Returns the pages and the seconds each took, all timed from the start.
+    A page that fails is named, with what it showed and what its console said."""
     import time
 
     start = time.perf_counter()
-    pages = []
+    pages, consoles = [], []
     for url in urls:
         page = browser.new_context(viewport={"width": 1200, "height": 900}).new_page()
+        console = []
+        page.on("console", lambda message, console=console: console.append(
+            f"{time.perf_counter() - start:.0f} s {message.type}: {message.text[:200]}"))
+        page.on("websocket", lambda socket, console=console: console.append(
+            f"{time.perf_counter() - start:.0f} s websocket {socket.url.split('?')[0]}"))
         page.goto(url, wait_until="commit")  # the page streams in while the others start
         pages.append(page)
+        consoles.append(console)
     seconds = []
-    for number, page in enumerate(pages, 1):
+    for number, (page, console) in enumerate(zip(pages, consoles), 1):
         try:
             page.wait_for_selector(selector, timeout=timeout_ms)
-        except Exception as error:  # say which page and what it showed
-            raise AssertionError(f"page {number} of {len(pages)} showed no {selector} after "
-                                 f"{time.perf_counter() - start:.0f} s: {page.inner_text('body')[:300]!r}") from error
+        except Exception as error:  # say which page, what it showed and what its console said
+            state = page.evaluate("""() => ({loading: !!document.querySelector('#loading') &&
+                getComputedStyle(document.querySelector('#loading')).display,
+                kernel: (document.querySelector('#jupyter-config-data') || {}).textContent || '',
+                cells: document.querySelectorAll('#rendered_cells [cell-index]').length,
+                bytes: document.documentElement.outerHTML.length})""")
+            kernel = state["kernel"].split('"kernelId": "')[-1][:36] if "kernelId" in state["kernel"] else "none"
+            raise AssertionError(
+                f"page {number} of {len(pages)} showed no {selector} after {time.perf_counter() - start:.0f} s: "
+                f"{page.inner_text('body')[:300]!r}; spinner {state['loading']}, {state['cells']} cells, "
+                f"{state['bytes']} bytes, kernel {kernel}; console:\n" + "\n".join(console[-30:])) from error
         seconds.append(time.perf_counter() - start)
     return pages, seconds
 

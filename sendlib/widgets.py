@@ -7,11 +7,14 @@ sentences, never as tracebacks.
 """
 from __future__ import annotations
 
+import contextlib
 import functools
 import html
 import io
 import os
 import secrets
+import signal
+import threading
 
 import ipywidgets as W
 import matplotlib
@@ -68,7 +71,8 @@ def app(kind: str, data_dir: str = "", school: str = "", **params) -> W.Widget:
     is a hint: one the user may not see gets a refusal, and their own school opens instead.
     """
     try:
-        prepared = PREPARE[kind](data_dir, current_policy())
+        with time_limit(work_seconds()):
+            prepared = PREPARE[kind](data_dir, current_policy())
     except (SendlibError, OSError) as error:
         prepared = error
     if not _wait_for_visitor():  # the server was too busy to say who this is (or it stopped)
@@ -89,7 +93,8 @@ def app(kind: str, data_dir: str = "", school: str = "", **params) -> W.Widget:
             params["pupil"] = hints["pupil"]
         log = functools.partial(log_access, policy, user.name, kind)
         log(school, "opened")
-        widget = BUILDERS[kind](prepared, user, school=school, log=log, **params)
+        with time_limit(work_seconds()):
+            widget = BUILDERS[kind](prepared, user, school=school, log=log, **params)
         return W.VBox([error_block(refusal, "Not available to you."), widget]) if refusal is not None else widget
     except AccessDenied as error:
         log_access(policy, user.name if user else os.environ.get(USER_ENV, "?"), kind, "", "refused", str(error))
@@ -102,6 +107,42 @@ def app(kind: str, data_dir: str = "", school: str = "", **params) -> W.Widget:
         return refusal
     except (SendlibError, OSError) as error:
         return error_block(error if user is LOCAL_USER else redact(error))
+
+
+# How long an app may take to open (its trust-wide work, then the visitor's part; seconds,
+# $SENDLIB_WORK_SECONDS). Kept in the kernel, not as Voila's cell timeout: a preheated
+# kernel's cell waits for its visitor, maybe for hours, and Voila's timeout ended that wait
+# with an error page after 3 minutes.
+WORK_SECONDS_ENV, WORK_SECONDS = "SENDLIB_WORK_SECONDS", 180
+
+
+def work_seconds() -> int:
+    try:
+        return max(1, int(os.environ.get(WORK_SECONDS_ENV, WORK_SECONDS)))
+    except ValueError:
+        return WORK_SECONDS
+
+
+@contextlib.contextmanager
+def time_limit(seconds: int):
+    """Raise :class:`SendlibError` (a sentence for the page) if the block runs longer than
+    ``seconds``. Needs SIGALRM and the main thread (as in a kernel); elsewhere no limit."""
+    if not hasattr(signal, "SIGALRM") or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def expire(*_):
+        raise SendlibError(f"This page took more than {seconds} seconds to prepare and was stopped. "
+                           "The export may be unusually large: please reload, and tell whoever runs sendlib "
+                           "if it happens again.")
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.alarm(seconds)
+    try:
+        yield
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
 
 
 def _wait_for_visitor() -> bool:

@@ -2,6 +2,8 @@
 
 Screenshots are saved in tests/artifacts/ for a person to look at.
 """
+import time
+
 import pytest
 
 from sendlib.dashboards import start_server as start_background
@@ -95,6 +97,24 @@ def test_a_broken_export_reads_as_a_sentence(browser, tmp_path):
         text = page.inner_text("body")
         assert "This could not be shown" in text and "binary data" in text and "Traceback" not in text
         page.screenshot(path=str(ARTIFACTS / "broken_export.png"), full_page=True)
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
+
+
+def test_a_preheated_app_waits_for_its_visitor_however_long(browser):
+    """A preheated kernel's cell waits for its visitor; the wait counts against no time limit.
+    (With Voila's cell timeout it did: an explorer opened more than 3 minutes after the server
+    started showed "Cell execution timed out".) Here the apps may take 20 s to open, and the
+    visitor comes after 45 s."""
+    process, port = start_server({"SENDLIB_WORK_SECONDS": "20"})
+    try:
+        time.sleep(45)
+        page = browser.new_page(viewport={"width": 1280, "height": 1000})
+        page.goto(f"http://127.0.0.1:{port}/voila/render/senco_pupil_explorer.ipynb?token={TOKEN}")
+        page.wait_for_selector(".sendlib-app", timeout=120_000)
+        text = page.inner_text("body")
+        assert "Pupil" in text and "timed out" not in text and "took more than" not in text
     finally:
         process.terminate()
         process.wait(timeout=20)

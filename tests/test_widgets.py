@@ -1,0 +1,39 @@
+"""The apps' own time limit: a page that takes too long to open says so in a sentence; the
+wait of a preheated kernel for its visitor is not counted (tests/test_browser.py)."""
+import signal
+import time
+
+import pytest
+
+from sendlib import widgets
+from sendlib.access import ACCESS_ENV, USER_ENV
+from sendlib.exceptions import SendlibError
+from tests.test_access import widget_text
+
+
+def test_a_block_over_its_time_is_stopped_with_a_sentence():
+    before = signal.getsignal(signal.SIGALRM)
+    start = time.perf_counter()
+    with pytest.raises(SendlibError, match="took more than 1 seconds to prepare and was stopped"):
+        with widgets.time_limit(1):
+            time.sleep(5)
+    assert time.perf_counter() - start < 3
+    assert signal.getsignal(signal.SIGALRM) is before and signal.alarm(0) == 0  # nothing left armed
+
+
+def test_a_block_within_its_time_runs_undisturbed():
+    with widgets.time_limit(2):
+        total = sum(range(1000))
+    time.sleep(2.5)  # the alarm was cancelled: nothing fires afterwards
+    assert total == 499500 and signal.alarm(0) == 0
+
+
+def test_an_app_over_its_time_reads_as_a_sentence(monkeypatch):
+    monkeypatch.delenv(ACCESS_ENV, raising=False)
+    monkeypatch.delenv(USER_ENV, raising=False)
+    monkeypatch.delenv("QUERY_STRING", raising=False)
+    monkeypatch.setenv(widgets.WORK_SECONDS_ENV, "1")  # the forecast's simulations take longer
+    text = widget_text(widgets.app("forecast"))
+    assert "took more than 1 seconds to prepare" in text and "Traceback" not in text
+    monkeypatch.setenv(widgets.WORK_SECONDS_ENV, "not a number")
+    assert widgets.work_seconds() == widgets.WORK_SECONDS
