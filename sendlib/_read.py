@@ -120,7 +120,9 @@ def _excel_text(value) -> str:
     return str(value)
 
 
-def _xlsx_rows(path: Path, file: str, notes: list[str]) -> list[list[str]]:
+def _xlsx_rows(path: Path, file: str, notes: list[str], known_headers: set[str]) -> list[list[str]]:
+    """The rows of the workbook's first sheet whose top rows name the expected columns (a cover
+    sheet before the data is skipped), else of its first sheet."""
     from openpyxl import load_workbook
 
     try:
@@ -131,9 +133,13 @@ def _xlsx_rows(path: Path, file: str, notes: list[str]) -> list[list[str]]:
         sheets = workbook.worksheets
         if not sheets:
             _fail(file, "the workbook has no sheets")
+        sheet = next((s for s in sheets if _header_row([[_excel_text(v).strip() for v in row] for row in
+                                                        s.iter_rows(max_row=HEADER_SEARCH_ROWS, values_only=True)],
+                                                       known_headers) is not None), sheets[0])
         if len(sheets) > 1:
-            notes.append(f"{file}: read the first sheet, '{sheets[0].title}', of {len(sheets)}")
-        rows = [[_excel_text(v) for v in row] for row in sheets[0].iter_rows(values_only=True)]
+            notes.append(f"{file}: read the sheet '{sheet.title}' ({sheets.index(sheet) + 1} of {len(sheets)}); "
+                         "row numbers are that sheet's")
+        rows = [[_excel_text(v) for v in row] for row in sheet.iter_rows(values_only=True)]
     except (zipfile.BadZipFile, KeyError, OSError, ValueError, TypeError, EOFError) as error:
         _fail(file, f"this workbook cannot be read (damaged: {type(error).__name__})")
     finally:
@@ -141,12 +147,21 @@ def _xlsx_rows(path: Path, file: str, notes: list[str]) -> list[list[str]]:
     return rows
 
 
-def _find_header(rows: list[list[str]], known_headers: set[str]) -> int:
-    """Index of the header row: the first of the top rows naming two or more known columns."""
-    candidates = [i for i, row in enumerate(rows[:HEADER_SEARCH_ROWS]) if any(c.strip() for c in row)]
-    for i in candidates:
-        if sum(normalise_header(c) in known_headers for c in rows[i]) >= 2:
+def _header_row(rows: list[list[str]], known_headers: set[str]) -> int | None:
+    """Index of the first of the top rows naming two or more known columns, if any."""
+    for i, row in enumerate(rows[:HEADER_SEARCH_ROWS]):
+        if sum(normalise_header(c) in known_headers for c in row) >= 2:
             return i
+    return None
+
+
+def _find_header(rows: list[list[str]], known_headers: set[str]) -> int:
+    """Index of the header row: the first of the top rows naming two or more known columns, else
+    the first row that is not blank."""
+    found = _header_row(rows, known_headers)
+    if found is not None:
+        return found
+    candidates = [i for i, row in enumerate(rows[:HEADER_SEARCH_ROWS]) if any(c.strip() for c in row)]
     return candidates[0] if candidates else 0
 
 
@@ -155,7 +170,7 @@ def read_table(path: Path, known_headers: set[str]) -> RawTable:
     file = path.name
     notes: list[str] = []
     if path.suffix.lower() == ".xlsx":
-        rows = _xlsx_rows(path, file, notes)
+        rows = _xlsx_rows(path, file, notes, known_headers)
     else:
         rows = _csv_rows(path, file, notes)
     rows = [[str(c).strip() for c in row] for row in rows]

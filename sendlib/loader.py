@@ -72,15 +72,22 @@ class TrustData:
 def _find_files(folder: Path) -> tuple[dict[str, Path], list[tuple], list[str]]:
     found: dict[str, list[Path]] = {}
     notes = []
+    problems = []
     for path in sorted(folder.iterdir()):
-        if not path.is_file() or path.name.startswith((".", "~$")):
+        if path.name.startswith((".", "~$")):
             continue
         stem = re.sub(r"[^0-9a-z]+", "_", path.stem.lower()).strip("_")
-        if path.suffix.lower() in TABLE_SUFFIXES and stem in TABLES:
+        table_file = path.suffix.lower() in TABLE_SUFFIXES and stem in TABLES
+        if not path.is_file():
+            if table_file:
+                problems.append((path.name, None, None, None,
+                                 "this is a folder, not a file: put the exported file itself here"))
+            continue
+        if table_file:
             found.setdefault(stem, []).append(path)
         elif path.name not in (MANIFEST, "README.md"):
             notes.append(f"{path.name}: not a file sendlib reads; left alone")
-    files, problems = {}, []
+    files = {}
     for name, paths in found.items():
         if len(paths) > 1:
             problems.append((", ".join(p.name for p in paths), None, None, None,
@@ -336,6 +343,30 @@ def _read_manifest(folder: Path, notes: list) -> pd.Timestamp | None:
         return None
 
 
+def _unify_schools(frames: dict, files: dict, notes: list) -> None:
+    """One spelling per school: names that differ only in capitals or spacing are read as the
+    spelling most rows use, and a note says so, so that no school is split in two."""
+    named = {name: frame for name, frame in frames.items() if "school" in frame.columns}
+    spellings = pd.concat([frame["school"] for frame in named.values()]).dropna() if named else pd.Series([])
+
+    def key(name) -> str:
+        return " ".join(str(name).casefold().split())
+
+    canonical: dict[str, str] = {}
+    for spelling in spellings.value_counts().index:  # the most used first
+        canonical.setdefault(key(spelling), spelling)
+    for name, frame in named.items():
+        school = frame["school"]
+        read_as = school.map(lambda s: s if pd.isna(s) else canonical[key(s)])
+        changed = school.notna() & school.ne(read_as)
+        for variant in pd.unique(school[changed]):
+            rows = frame.loc[school.eq(variant), "row"]
+            notes.append(f"{files[name].name}: school '{variant}' ({len(rows)} row(s) from row {rows.min()}) "
+                         f"read as '{canonical[key(variant)]}', the spelling most rows use")
+        if changed.any():
+            frame["school"] = read_as.astype(school.dtype)
+
+
 def load_trust(path, strict: bool = True) -> TrustData:
     """Load a trust's export folder.
 
@@ -396,7 +427,13 @@ def load_trust(path, strict: bool = True) -> TrustData:
             _check_support_plans(frame, check, today)
         if name == "assessments":
             _check_assessments(frame, check, texts, scales)
+    _unify_schools(frames, files, notes)
     pupils = frames.get("pupils")
+    if pupils is not None and pupils.empty and not checkers["pupils"][0].problems:
+        problems.append((files["pupils"].name, None, None, None,
+                         "the file has a header row but no pupils: export it again with its rows"))
+        del frames["pupils"]
+        pupils = None
     if pupils is not None:
         on_roll = set(pupils["upn"].dropna())
         english = set(pupils.loc[pupils["eal"].eq(False).fillna(False), "upn"])

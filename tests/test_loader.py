@@ -276,3 +276,29 @@ def test_loader_raises_only_data_errors_on_arbitrary_input(tmp_path_factory, hea
             assert error.problems["file"].notna().all() and error.problems["problem"].notna().all()
         else:
             assert isinstance(trust.pupils, pd.DataFrame)
+
+
+def test_a_school_spelt_in_other_capitals_or_spacing_is_one_school(tmp_path):
+    pupils = PUPILS_CSV + f"{_upn('999204125003')},OAK ,Cy,Ho,02/02/2016,4,N,,ENG\n"
+    history = ("upn,census_date,school,year_group,sen_provision,primary_need\n"
+               f"{UPN1},16/01/2025,oak,3,K,SPLD\n{UPN1},15/01/2026,Oak,4,K,SPLD\n")
+    trust = _load(tmp_path, pupils=pupils, sen_history=history)
+    assert trust.schools == ["Oak"] and set(trust.sen_history["school"]) == {"Oak"}
+    assert "pupils.csv: school 'OAK' (1 row(s) from row 4) read as 'Oak', the spelling most rows use" in trust.notes
+    assert any(note.startswith("sen_history.csv: school 'oak'") for note in trust.notes)
+    assert trust.problems.empty
+
+
+def test_an_xlsx_with_a_cover_sheet_reads_its_data_sheet(tmp_path):
+    book = Workbook()
+    book.active.title = "Cover"
+    book.active.append(["Pupils exported from the MIS on 20/11/2026"])
+    data = book.create_sheet("Pupils")
+    for line in PUPILS_CSV.splitlines():
+        data.append(line.split(","))
+    folder = tmp_path / "x"
+    folder.mkdir()
+    book.save(folder / "pupils.xlsx")
+    trust = load_trust(folder)
+    assert list(trust.pupils["forename"]) == ["Ann", "Bo"]
+    assert "pupils.xlsx: read the sheet 'Pupils' (2 of 2); row numbers are that sheet's" in trust.notes

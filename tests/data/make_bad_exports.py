@@ -60,8 +60,14 @@ def replace(text: str, old: str, new: str) -> str:
     return text.replace(old, new, 1)
 
 
-def xlsx(rows) -> bytes:
+def xlsx(rows, cover: bool = False) -> bytes:
+    """A workbook of ``rows``; with ``cover``, a cover sheet comes before the data sheet."""
     book = Workbook()
+    if cover:
+        book.active.title = "Cover"
+        book.active.append(["Exported from the MIS"])
+        book.create_sheet("Data")
+        book.active = 1
     for row in rows:
         book.active.append(row)
     buffer = io.BytesIO()
@@ -144,6 +150,15 @@ CASES = {
                                    "assessments.csv": replace(ASSESSMENTS, ",92,", ",n/a,")},
                                   [p("pupils.csv", 2, "date_of_birth", "month 13"),
                                    p("assessments.csv", 2, "score", "not a score")]),
+    "pupils_header_only": ({"pupils.csv": PUPILS.splitlines()[0] + "\n"},
+                           [p("pupils.csv", None, None, "a header row but no pupils")]),
+    "folder_named_like_a_file": ({"pupils.csv": {"pupils.csv": PUPILS}},
+                                 [p("pupils.csv", None, None, "a folder, not a file")]),
+    "excel_serial_date_in_csv": ({"support_plans.csv": replace(PLANS, "08/09/2025", "45908")},
+                                 [p("support_plans.csv", 2, "plan_start", "not a date")]),
+    "xlsx_cover_sheet": ({"assessments.csv": None, "assessments.xlsx": xlsx(
+        [line.split(",") for line in replace(ASSESSMENTS, ",94,", ",#N/A,").splitlines()], cover=True)},
+        [p("assessments.xlsx", 3, "score", "not a score")]),
 }
 # mixed encodings are read, not rejected: a Windows-1252 line among UTF-8 ones loads cleanly
 MIXED_ENCODINGS = PUPILS.replace("Ana", "Zoé").encode("utf-8") + \
@@ -159,6 +174,11 @@ def main():
         files = {**BASE, **changes}
         for file, content in files.items():
             if content is None:
+                continue
+            if isinstance(content, dict):  # a folder where a file should be
+                (folder / file).mkdir()
+                for inner, text in content.items():
+                    (folder / file / inner).write_text(text)
                 continue
             data = content.encode("utf-8") if isinstance(content, str) else content
             (folder / file).write_bytes(data)
