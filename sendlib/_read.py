@@ -102,10 +102,14 @@ def _csv_rows(path: Path, file: str, notes: list[str]) -> list[list[str]]:
         notes.append(note)
     first_line = text.lstrip("\ufeff").split("\n", 1)[0]
     delimiter = max([",", ";", "\t"], key=first_line.count)
+    rows: list[list[str]] = []
     try:
-        return list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
-    except csv.Error as error:
-        _fail(file, f"the file cannot be read as CSV ({error})")
+        for row in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter):
+            rows.append(row)
+    except csv.Error as error:  # most often a quote opened in this row and never closed
+        _fail(file, f"the file cannot be read as CSV from this row on ({error}): look for a quote (\") "
+                    "opened in this row and never closed", row=len(rows) + 1)
+    return rows
 
 
 def _excel_text(value) -> str:
@@ -165,6 +169,19 @@ def _find_header(rows: list[list[str]], known_headers: set[str]) -> int:
     return candidates[0] if candidates else 0
 
 
+def _swallowed_rows(row: list[str], width: int) -> tuple[int, int] | None:
+    """(column, lines) if a cell holds line breaks followed by lines that look like whole rows
+    (as many delimiters as the header has columns, less one): what an unclosed quote does."""
+    for column, cell in enumerate(row):
+        if "\n" not in cell or width < 3:
+            continue
+        lines = cell.split("\n")[1:]
+        rowlike = sum(max(line.count(d) for d in ",;\t") >= width - 1 for line in lines)
+        if rowlike:
+            return column, len(lines)
+    return None
+
+
 def read_table(path: Path, known_headers: set[str]) -> RawTable:
     """Read ``path`` into text cells; raise DataError when it is not a table at all."""
     file = path.name
@@ -183,10 +200,21 @@ def read_table(path: Path, known_headers: set[str]) -> RawTable:
     width = len(header)
     body = rows[header_index + 1:]
     numbers, kept, problems = [], [], []
+    header_key = [normalise_header(c) for c in header]
     for offset, row in enumerate(body):
         row_number = header_index + 2 + offset
         if not any(row):
             continue  # a blank line: nothing to lose
+        if [normalise_header(c) for c in row[:width]] == header_key:
+            notes.append(f"{file}: row {row_number} repeats the header row and was skipped (two exports joined?)")
+            continue
+        swallowed = _swallowed_rows(row, width)
+        if swallowed:
+            column, lines = swallowed
+            problems.append((file, row_number, header[column] if column < width else None, row[column][:60],
+                             f"this cell runs on over {lines} more lines that look like whole rows: a quote (\") "
+                             "opened here and never closed? The row and those lines were not read"))
+            continue
         if len(row) > width:
             extra = [c for c in row[width:] if c]
             if extra:

@@ -309,7 +309,10 @@ def _check_assessments(frame, check: _Checker, texts, scales: pd.DataFrame):
                 unusable=True)
     bounds = frame[["scale"]].merge(scales[["scale", "min", "max"]], on="scale", how="left")
     out = frame["score"].notna() & ((frame["score"] < bounds["min"].to_numpy()) | (frame["score"] > bounds["max"].to_numpy()))
-    check.where(frame, out, "score", "outside the range of its scale", unusable=True)
+    for scale, rows in frame[out].groupby("scale"):
+        low, high = scales.set_index("scale").loc[scale, ["min", "max"]]
+        check.add(rows["row"], "score", texts["score"][rows.index],
+                  f"outside the range of its scale ({scale}: {low:g} to {high:g})", unusable=True)
     raw = texts["score"].str.strip().str.upper()
     reason = raw.map(codes.NO_SCORE_CODES)
     reason = reason.where(raw.ne(""), "blank")

@@ -97,3 +97,31 @@ def test_zip_that_is_not_a_workbook(tmp_path):
         archive.writestr("hello.txt", "hi")
     with pytest.raises(DataError, match="cannot be opened"):
         read_table(path, KNOWN)
+
+
+def test_a_repeated_header_row_is_skipped_and_noted(tmp_path):
+    path = tmp_path / "x.csv"
+    path.write_text("upn,school,score\nA,B,1\nUPN,School,Score\nC,D,2\n")
+    table = read_table(path, KNOWN)
+    assert list(table.cells.index) == [2, 4] and not table.problems
+    assert "x.csv: row 3 repeats the header row and was skipped (two exports joined?)" in table.notes
+
+
+def test_a_quoted_multi_line_cell_is_kept_but_an_unclosed_quote_is_named(tmp_path):
+    path = tmp_path / "x.csv"
+    path.write_text('upn,school,score\nA,"Oak\nAcademy",1\nC,D,2\n')
+    assert read_table(path, KNOWN).cells.loc[2].tolist() == ["A", "Oak\nAcademy", "1"]
+    path.write_text('upn,school,score\nA,"Oak,1\nC,D,2\nE,F,3\n')
+    table = read_table(path, KNOWN)
+    assert len(table.cells) == 0
+    (file, row, column, value, problem), = table.problems
+    assert (file, row, column) == ("x.csv", 2, "school") and "never closed" in problem and "2 more lines" in problem
+
+
+def test_a_csv_error_names_the_row_it_starts_at(tmp_path):
+    path = tmp_path / "x.csv"
+    path.write_text("upn,school,score\nA,B,1\nC," + "x" * 200_000 + ",2\n")
+    with pytest.raises(DataError) as info:
+        read_table(path, KNOWN)
+    problem = info.value.problems.iloc[0]
+    assert problem["row"] == 3 and "cannot be read as CSV from this row on" in problem["problem"]

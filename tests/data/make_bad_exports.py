@@ -156,6 +156,10 @@ CASES = {
                                  [p("pupils.csv", None, None, "a folder, not a file")]),
     "excel_serial_date_in_csv": ({"support_plans.csv": replace(PLANS, "08/09/2025", "45908")},
                                  [p("support_plans.csv", 2, "plan_start", "not a date")]),
+    "unclosed_quote": ({"pupils.csv": replace(PUPILS, ",Ben,", ',"Ben,')},
+                       [p("pupils.csv", 3, "forename", "never closed")]),
+    "two_exports_joined": ({"assessments.csv": ASSESSMENTS + "\n".join(ASSESSMENTS.splitlines()[:2]) + "\n"},
+                           [p("assessments.csv", 7, "upn", "a second row")]),
     "xlsx_cover_sheet": ({"assessments.csv": None, "assessments.xlsx": xlsx(
         [line.split(",") for line in replace(ASSESSMENTS, ",94,", ",#N/A,").splitlines()], cover=True)},
         [p("assessments.xlsx", 3, "score", "not a score")]),
