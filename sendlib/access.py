@@ -36,7 +36,9 @@ import hashlib
 import hmac
 import json
 import os
+import re
 import secrets
+import time
 import tomllib
 from pathlib import Path
 
@@ -296,6 +298,58 @@ def redact(error: Exception) -> Exception:
     if isinstance(error, DataError):
         return DataError(error.problems.assign(value=None))
     return error
+
+
+# --- who owns a kernel ------------------------------------------------------------------------------
+# jupyter_server does not tie a kernel to the user whose page started it: anyone signed in who
+# learnt a kernel's id could connect to it or shut it down. So each app records its kernel's
+# user once it knows them, and the login refuses anyone else at the kernel's URLs.
+KERNEL_ID_ENV = "VOILA_KERNEL_ID"  # set in every kernel by Voila
+KERNEL_URL = re.compile(r"/(?:api/kernels|voila/api/shutdown)/([0-9a-fA-F-]{36})")
+KERNEL_RECORD_DAYS = 7  # records of kernels older than this are cleared
+
+
+def _kernels_folder(policy: AccessPolicy) -> Path:
+    return policy.path.with_name(".sendlib-kernels")
+
+
+def claim_kernel(policy: AccessPolicy | None, user: str) -> None:
+    """Record that this kernel serves ``user`` (the first claim stands). Nothing without an
+    access file, or outside a Voila kernel."""
+    kernel = os.environ.get(KERNEL_ID_ENV, "")
+    if policy is None or not re.fullmatch(r"[0-9a-fA-F-]{36}", kernel):
+        return
+    folder = _kernels_folder(policy)
+    folder.mkdir(mode=0o700, exist_ok=True)
+    stale = time.time() - KERNEL_RECORD_DAYS * 86400
+    for old in folder.iterdir():
+        try:
+            if old.stat().st_mtime < stale:
+                old.unlink()
+        except OSError:
+            pass  # another kernel cleared it first
+    try:
+        descriptor = os.open(folder / kernel.lower(), os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return
+    with os.fdopen(descriptor, "w") as handle:
+        handle.write(user)
+
+
+def kernel_owner(policy: AccessPolicy, kernel_id: str) -> str | None:
+    """The user a kernel serves, if it has said."""
+    try:
+        return (_kernels_folder(policy) / kernel_id.lower()).read_text()
+    except (OSError, ValueError):
+        return None
+
+
+def kernel_refusal(policy: AccessPolicy, user: str, path: str) -> str:
+    """Why ``user`` may not use the kernel URL ``path`` ("" if they may, or it is not a kernel's)."""
+    match = KERNEL_URL.search(path)
+    if match is None or kernel_owner(policy, match[1]) == user:
+        return ""
+    return f"kernel {match[1][:8]}... is not one of this user's pages"
 
 
 # --- the access log ----------------------------------------------------------------------------------

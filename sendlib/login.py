@@ -14,7 +14,8 @@ request comes from and hands that name, and nothing else, to the app's kernel:
 Either way the provider overwrites the request's ``X-Remote-User`` header with the
 authenticated name before Voila copies it into the kernel (``http_header_envs``), so a
 header a browser sends itself never reaches an app. A user removed from the access file is
-signed out at their next request.
+signed out at their next request. A kernel's URLs (its websocket, Voila's shutdown) answer
+only the user whose page the kernel serves (:func:`sendlib.access.claim_kernel`).
 """
 from __future__ import annotations
 
@@ -22,7 +23,7 @@ import os
 
 from jupyter_server.auth.identity import IdentityProvider, User
 
-from .access import ACCESS_ENV, USER_HEADER as HEADER, load_access, log_access
+from .access import ACCESS_ENV, USER_HEADER as HEADER, kernel_refusal, load_access, log_access
 
 
 class AccessFileIdentityProvider(IdentityProvider):
@@ -56,6 +57,10 @@ class AccessFileIdentityProvider(IdentityProvider):
                 self.clear_login_cookie(handler)
                 user = None
         handler.request.headers.pop(HEADER, None)  # never a browser's own claim
+        refusal = kernel_refusal(policy, user.username, handler.request.path) if user is not None else ""
+        if refusal:
+            log_access(policy, user.username, "kernel", event="refused", detail=refusal)
+            user = None
         if user is not None:
             handler.request.headers[HEADER] = user.username
         return user

@@ -22,7 +22,7 @@ import pandas as pd
 from IPython.display import HTML, display
 
 from ._paths import DATA_ENV
-from .access import (APP_NOTEBOOKS, APP_TITLES, APPS, LOCAL_USER, ROLE_TITLES, USER_ENV, AccessDenied, User, current_policy, current_user, log_access,
+from .access import (APP_NOTEBOOKS, APP_TITLES, APPS, LOCAL_USER, ROLE_TITLES, USER_ENV, AccessDenied, User, claim_kernel, current_policy, current_user, log_access,
                      pseudonym, pseudonymise, redact, school_upns, scope_frame, scope_trust)
 from .codes import BROAD_AREAS, year_group_label
 from .committee import CommitteePage, cached_committee_pages
@@ -81,6 +81,7 @@ def app(kind: str, data_dir: str = "", school: str = "", **params) -> W.Widget:
     try:
         policy = current_policy()
         user = current_user(policy)
+        claim_kernel(policy, user.name)  # only this user's page may now connect to this kernel
         user.check_app(kind)
         if isinstance(prepared, Exception):
             raise prepared

@@ -344,3 +344,22 @@ def test_log_lines_from_many_kernels_never_interleave(access):
     assert len(lines) == 800
     records = [json.loads(line) for line in lines]
     assert {r["user"] for r in records} == {"user0", "user1", "user2", "user3"}
+
+
+def test_a_kernel_is_claimed_once_and_refused_to_others(monkeypatch, access):
+    from sendlib.access import KERNEL_ID_ENV, claim_kernel, kernel_owner, kernel_refusal
+
+    policy = load_access(access[0])
+    kernel = "0f1e2d3c-4b5a-6978-8a9b-0c1d2e3f4a5b"
+    claim_kernel(policy, "okafor")  # outside a Voila kernel: nothing recorded
+    assert kernel_owner(policy, kernel) is None
+    monkeypatch.setenv(KERNEL_ID_ENV, kernel)
+    claim_kernel(policy, "okafor")
+    claim_kernel(policy, "lee")  # the first claim stands
+    assert kernel_owner(policy, kernel) == "okafor"
+    for path in (f"/api/kernels/{kernel}/channels", f"/base/voila/api/shutdown/{kernel.upper()}"):
+        assert kernel_refusal(policy, "okafor", path) == ""
+        assert "not one of this user's pages" in kernel_refusal(policy, "lee", path)
+    unclaimed = "/api/kernels/11111111-2222-3333-4444-555555555555/channels"
+    assert kernel_refusal(policy, "okafor", unclaimed)  # nobody's yet: nobody's
+    assert kernel_refusal(policy, "lee", "/voila/render/local_committee.ipynb") == ""

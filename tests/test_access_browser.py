@@ -1,7 +1,13 @@
 """Access by school through a real Voila server (`sendlib dashboards --access`) and Chromium:
 personal tokens, the login page, an edited URL, a forged widget message, a browser's own
 X-Remote-User header, a trusted proxy, and the access log."""
+import json
+import urllib.error
+import urllib.request
+
 import pytest
+from websockets.exceptions import InvalidStatus
+from websockets.sync.client import connect
 
 import sendlib
 from sendlib.access import read_access_log, token_hash
@@ -110,6 +116,38 @@ def test_a_governor_cannot_open_the_pupil_explorer(trust_server, browser, sample
     page.close()
     entries = read_access_log(log)
     assert ((entries["user"] == "governor") & (entries["app"] == "senco") & (entries["event"] == "refused")).any()
+
+
+def test_a_kernel_answers_only_the_user_whose_page_it_serves(trust_server, browser):
+    """Another signed-in user who learns a page's kernel id can neither connect to that kernel
+    nor shut it down; its own user still can."""
+    url, tokens, log_path = trust_server
+    page = browser.new_page()
+    open_app(page, url, "local_committee", f"?token={tokens['governor']}")
+    kernel = json.loads(page.inner_text("#jupyter-config-data"))["kernelId"]
+    channels = f"ws{url[4:]}/api/kernels/{kernel}/channels"
+
+    def shut_down(user):
+        request = urllib.request.Request(f"{url}/voila/api/shutdown/{kernel}", method="POST",
+                                         headers={"Authorization": f"token {tokens[user]}"})
+        try:
+            return urllib.request.urlopen(request, timeout=30).status
+        except urllib.error.HTTPError as error:
+            return error.code
+
+    for intruder in ("okafor", "patel"):
+        with pytest.raises(InvalidStatus) as refused:
+            connect(channels, additional_headers={"Authorization": f"token {tokens[intruder]}"}, open_timeout=30)
+        assert refused.value.response.status_code == 403
+        assert shut_down(intruder) == 403
+    with connect(channels, additional_headers={"Authorization": f"token {tokens['governor']}"}, open_timeout=30):
+        pass  # its own user connects (as the page itself did)
+    assert "What this page says" in page.inner_text("body")
+    log = read_access_log(log_path)
+    refusals = log[(log["app"] == "kernel") & (log["event"] == "refused")]
+    assert {"okafor", "patel"} <= set(refusals["user"])
+    assert shut_down("governor") == 204
+    page.close()
 
 
 def test_a_browser_cannot_claim_to_be_somebody_else(trust_server, browser, sample):
