@@ -132,8 +132,11 @@ def time_limit(seconds: int):
         yield
         return
 
+    limit = (f"{seconds // 60} minutes" if seconds >= 120 and seconds % 60 == 0
+             else f"{seconds} second{'s' if seconds != 1 else ''}")
+
     def expire(*_):
-        raise SendlibError(f"This page took more than {seconds} seconds to prepare and was stopped. "
+        raise SendlibError(f"This page took more than {limit} to prepare and was stopped. "
                            "The export may be unusually large: please reload, and tell whoever runs sendlib "
                            "if it happens again.")
 

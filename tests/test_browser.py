@@ -106,10 +106,10 @@ def test_a_preheated_app_waits_for_its_visitor_however_long(browser):
     """A preheated kernel's cell waits for its visitor; the wait counts against no time limit.
     (With Voila's cell timeout it did: an explorer opened more than 3 minutes after the server
     started showed "Cell execution timed out".) Here the apps may take 20 s to open, and the
-    visitor comes after 45 s."""
+    visitor comes after 32 s."""
     process, port = start_server({"SENDLIB_WORK_SECONDS": "20"})
     try:
-        time.sleep(45)
+        time.sleep(32)
         page = browser.new_page(viewport={"width": 1280, "height": 1000})
         page.goto(f"http://127.0.0.1:{port}/voila/render/senco_pupil_explorer.ipynb?token={TOKEN}")
         page.wait_for_selector(".sendlib-app", timeout=120_000)

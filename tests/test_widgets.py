@@ -14,11 +14,17 @@ from tests.test_access import widget_text
 def test_a_block_over_its_time_is_stopped_with_a_sentence():
     before = signal.getsignal(signal.SIGALRM)
     start = time.perf_counter()
-    with pytest.raises(SendlibError, match="took more than 1 seconds to prepare and was stopped"):
+    with pytest.raises(SendlibError, match="took more than 1 second to prepare and was stopped"):
         with widgets.time_limit(1):
             time.sleep(5)
     assert time.perf_counter() - start < 3
     assert signal.getsignal(signal.SIGALRM) is before and signal.alarm(0) == 0  # nothing left armed
+
+
+def test_the_limit_reads_in_minutes_when_it_is_whole_minutes():
+    with pytest.raises(SendlibError, match="took more than 3 minutes to prepare"):
+        with widgets.time_limit(180):
+            signal.raise_signal(signal.SIGALRM)  # as if 3 minutes had passed
 
 
 def test_a_block_within_its_time_runs_undisturbed():
@@ -34,6 +40,6 @@ def test_an_app_over_its_time_reads_as_a_sentence(monkeypatch):
     monkeypatch.delenv("QUERY_STRING", raising=False)
     monkeypatch.setenv(widgets.WORK_SECONDS_ENV, "1")  # the forecast's simulations take longer
     text = widget_text(widgets.app("forecast"))
-    assert "took more than 1 seconds to prepare" in text and "Traceback" not in text
+    assert "took more than 1 second to prepare" in text and "Traceback" not in text
     monkeypatch.setenv(widgets.WORK_SECONDS_ENV, "not a number")
     assert widgets.work_seconds() == widgets.WORK_SECONDS
