@@ -87,7 +87,9 @@ def _looks_binary(head: bytes) -> bool:
     return b"\x00" in head
 
 
-def _csv_rows(path: Path, file: str, notes: list[str]) -> list[list[str]]:
+def _csv_rows(path: Path, file: str, notes: list[str], multiline: set[int]) -> list[list[str]]:
+    """The file's rows; the index of each row that spans several lines (a quoted line break) is
+    added to ``multiline``."""
     data = path.read_bytes()
     if not data.strip(b" \t\r\n\xef\xbb\xbf"):
         _fail(file, "the file is empty: it should have a header row and one row per record")
@@ -103,8 +105,13 @@ def _csv_rows(path: Path, file: str, notes: list[str]) -> list[list[str]]:
     first_line = text.lstrip("\ufeff").split("\n", 1)[0]
     delimiter = max([",", ";", "\t"], key=first_line.count)
     rows: list[list[str]] = []
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    line = 0
     try:
-        for row in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter):
+        for row in reader:
+            if reader.line_num > line + 1:
+                multiline.add(len(rows))
+            line = reader.line_num
             rows.append(row)
     except csv.Error as error:  # most often a quote opened in this row and never closed
         _fail(file, f"the file cannot be read as CSV from this row on ({error}): look for a quote (\") "
@@ -186,10 +193,11 @@ def read_table(path: Path, known_headers: set[str]) -> RawTable:
     """Read ``path`` into text cells; raise DataError when it is not a table at all."""
     file = path.name
     notes: list[str] = []
+    multiline: set[int] = set()
     if path.suffix.lower() == ".xlsx":
         rows = _xlsx_rows(path, file, notes, known_headers)
     else:
-        rows = _csv_rows(path, file, notes)
+        rows = _csv_rows(path, file, notes, multiline)
     rows = [[str(c).strip() for c in row] for row in rows]
     if not any(any(row) for row in rows):
         _fail(file, "the file is empty: it should have a header row and one row per record")
@@ -200,15 +208,15 @@ def read_table(path: Path, known_headers: set[str]) -> RawTable:
     width = len(header)
     body = rows[header_index + 1:]
     numbers, kept, problems = [], [], []
-    header_key = [normalise_header(c) for c in header]
+    header_key = [c.casefold() for c in header]
     for offset, row in enumerate(body):
         row_number = header_index + 2 + offset
         if not any(row):
             continue  # a blank line: nothing to lose
-        if [normalise_header(c) for c in row[:width]] == header_key:
+        if row[0].casefold() == header_key[0] and [c.casefold() for c in row[:width]] == header_key:
             notes.append(f"{file}: row {row_number} repeats the header row and was skipped (two exports joined?)")
             continue
-        swallowed = _swallowed_rows(row, width)
+        swallowed = _swallowed_rows(row, width) if header_index + 1 + offset in multiline else None
         if swallowed:
             column, lines = swallowed
             problems.append((file, row_number, header[column] if column < width else None, row[column][:60],
