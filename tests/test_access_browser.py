@@ -198,7 +198,7 @@ def test_behind_a_proxy_only_the_proxys_word_counts(tmp_path, browser, sample):
         proxied = browser.new_context(extra_http_headers={"X-Remote-User": "lee",
                                                           "Authorization": "token nginx-shared-secret"})
         page = proxied.new_page()
-        page.goto(url)
+        page.goto(url, wait_until="commit")
         page.wait_for_selector(".sendlib-committee-view h2", timeout=WAIT)
         assert page.inner_text(".sendlib-committee-view h2").startswith(school)
         assert "Signed in as lee (Local Committee" in page.inner_text("body")

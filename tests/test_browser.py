@@ -33,7 +33,9 @@ def page(browser):
 
 
 def open_app(page, server, name):
-    page.goto(f"{server}/voila/render/{name}.ipynb?token={TOKEN}")
+    # the page streams in as its kernel works: wait for the app itself, not for the load event
+    # (30 s by default, which a first visit on a loaded machine can take)
+    page.goto(f"{server}/voila/render/{name}.ipynb?token={TOKEN}", wait_until="commit")
     page.wait_for_selector(".sendlib-app", timeout=180_000)
     ARTIFACTS.mkdir(exist_ok=True)
 
@@ -92,7 +94,7 @@ def test_a_broken_export_reads_as_a_sentence(browser, tmp_path):
     process, port = start_server({"SENDLIB_DATA": str(broken)})
     try:
         page = browser.new_page()
-        page.goto(f"http://127.0.0.1:{port}/voila/render/local_committee.ipynb?token={TOKEN}")
+        page.goto(f"http://127.0.0.1:{port}/voila/render/local_committee.ipynb?token={TOKEN}", wait_until="commit")
         page.wait_for_selector(".error", timeout=180_000)
         text = page.inner_text("body")
         assert "This could not be shown" in text and "binary data" in text and "Traceback" not in text
@@ -111,7 +113,7 @@ def test_a_preheated_app_waits_for_its_visitor_however_long(browser):
     try:
         time.sleep(32)
         page = browser.new_page(viewport={"width": 1280, "height": 1000})
-        page.goto(f"http://127.0.0.1:{port}/voila/render/senco_pupil_explorer.ipynb?token={TOKEN}")
+        page.goto(f"http://127.0.0.1:{port}/voila/render/senco_pupil_explorer.ipynb?token={TOKEN}", wait_until="commit")
         page.wait_for_selector(".sendlib-app", timeout=120_000)
         text = page.inner_text("body")
         assert "Pupil" in text and "timed out" not in text and "took more than" not in text
