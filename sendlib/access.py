@@ -305,7 +305,8 @@ def redact(error: Exception) -> Exception:
 # learnt a kernel's id could connect to it or shut it down. So each app records its kernel's
 # user once it knows them, and the login refuses anyone else at the kernel's URLs.
 KERNEL_ID_ENV = "VOILA_KERNEL_ID"  # set in every kernel by Voila
-KERNEL_URL = re.compile(r"/(?:api/kernels|voila/api/shutdown)/([0-9a-fA-F-]{36})")
+KERNEL_ID = r"[0-9a-fA-F-]{36}"  # a UUID
+KERNEL_URL = re.compile(rf"/(?:api/kernels|voila/api/shutdown)/({KERNEL_ID})")
 KERNEL_RECORD_DAYS = 7  # records of kernels older than this are cleared
 
 
@@ -317,7 +318,7 @@ def claim_kernel(policy: AccessPolicy | None, user: str) -> None:
     """Record that this kernel serves ``user`` (the first claim stands). Nothing without an
     access file, or outside a Voila kernel."""
     kernel = os.environ.get(KERNEL_ID_ENV, "")
-    if policy is None or not re.fullmatch(r"[0-9a-fA-F-]{36}", kernel):
+    if policy is None or not re.fullmatch(KERNEL_ID, kernel):
         return
     folder = _kernels_folder(policy)
     folder.mkdir(mode=0o700, exist_ok=True)

@@ -310,7 +310,7 @@ def _check_assessments(frame, check: _Checker, texts, scales: pd.DataFrame):
     bounds = frame[["scale"]].merge(scales[["scale", "min", "max"]], on="scale", how="left")
     out = frame["score"].notna() & ((frame["score"] < bounds["min"].to_numpy()) | (frame["score"] > bounds["max"].to_numpy()))
     for scale, rows in frame[out].groupby("scale"):
-        low, high = scales.set_index("scale").loc[scale, ["min", "max"]]
+        low, high = bounds.loc[rows.index[0], ["min", "max"]]  # the scale's range, merged in above
         check.add(rows["row"], "score", texts["score"][rows.index],
                   f"outside the range of its scale ({scale}: {low:g} to {high:g})", unusable=True)
     raw = texts["score"].str.strip().str.upper()
