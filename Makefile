@@ -4,13 +4,25 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: dashboards test sample bench clean
+.PHONY: dashboards test sample bench clean lock
 
-$(STAMP): pyproject.toml
+# Every dependency is pinned in requirements.lock (a constraints file), so a new release on
+# PyPI cannot break a fresh install; `make lock` refreshes the pins from today's releases.
+$(STAMP): pyproject.toml requirements.lock
 	@$(PYTHON) -m venv $(VENV) || { echo "Could not create a virtual environment: on Debian or Ubuntu run 'apt-get install python3-venv' and try again."; exit 1; }
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m pip install --quiet -c requirements.lock -e '.[test]'
 	@touch $(STAMP)
+
+## Refresh requirements.lock: today's releases of every dependency, installed in a clean venv.
+lock:
+	rm -rf .lock-venv
+	$(PYTHON) -m venv .lock-venv
+	.lock-venv/bin/python -m pip install --quiet --upgrade pip
+	.lock-venv/bin/python -m pip install --quiet -e '.[test]'
+	{ echo "# pinned by 'make lock' on $$(date +%Y-%m-%d) with $$(.lock-venv/bin/python --version)"; \
+	  .lock-venv/bin/python -m pip freeze --exclude-editable; } > requirements.lock
+	rm -rf .lock-venv
 
 ## Set up, then run the main job on the bundled sample trust.
 dashboards: $(STAMP)

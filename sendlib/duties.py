@@ -297,9 +297,10 @@ def graduated_approach(trust: TrustData, as_of=None) -> pd.DataFrame:
         counts = held.groupby("upn")["meeting_date"].agg(["count", "max"])
     else:
         counts = pd.DataFrame(columns=["count", "max"])
-    table["meetings_this_year"] = table["upn"].map(counts["count"]).fillna(0).astype("int64")
+    counts = counts.reindex(table["upn"])  # (Series.map with an empty frame of dates fails in pandas 3)
+    table["meetings_this_year"] = counts["count"].fillna(0).to_numpy(dtype="int64")
     table["meetings_owed"] = (PARENT_MEETINGS_PER_YEAR - table["meetings_this_year"]).clip(lower=0)
-    table["last_meeting"] = pd.to_datetime(table["upn"].map(counts["max"])).astype("datetime64[ns]")
+    table["last_meeting"] = pd.to_datetime(counts["max"].to_numpy()).astype("datetime64[ns]")
     return table[GRADUATED_COLUMNS].sort_values(["school", "upn"]).reset_index(drop=True)
 
 

@@ -187,9 +187,9 @@ def _load_table(path: Path, table: Table, today: dt.date, all_problems: list, no
     except DataError as error:
         all_problems.extend(error.problems.itertuples(index=False, name=None))
         return None, None
-    notes.extend(raw.notes)
     all_problems.extend(raw.problems)
     positions = _map_headers(raw, table, all_problems)
+    notes.extend(raw.notes)  # after the header mapping, which notes the columns it does not read
     if any(c.required and c.name not in positions for c in table.columns):
         return None, None
     headers = {name: raw.header[pos] for name, pos in positions.items()}

@@ -1,8 +1,15 @@
 """Shared fixtures: small synthetic trusts written as real files in temporary folders."""
 from __future__ import annotations
 
+import base64
+import hashlib
 import os
+import shutil
+import subprocess
 import tempfile
+import time
+import urllib.error
+import urllib.request
 from pathlib import Path
 
 import pandas as pd
@@ -72,6 +79,81 @@ def write_access(folder: Path, users: dict[str, tuple[str, list[str] | str]], **
     path = folder / "access.toml"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path, tokens
+
+
+NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
+
+# The deployment block of the README, on loopback without TLS: nginx signs users in with
+# basic auth and vouches for them to Voila with its own token; a browser's own X-Remote-User
+# is replaced.
+NGINX_CONF = """
+daemon off;
+master_process off;  # one process, as the user running the tests (workers of root would be nobody)
+pid {dir}/nginx.pid;
+error_log {dir}/error.log warn;
+events {{ worker_connections 256; }}
+http {{
+    access_log {dir}/access.log;
+    client_body_temp_path {dir}/body; proxy_temp_path {dir}/proxy; fastcgi_temp_path {dir}/fastcgi;
+    uwsgi_temp_path {dir}/uwsgi; scgi_temp_path {dir}/scgi;
+    map $http_upgrade $connection_upgrade {{ default upgrade; '' close; }}
+    server {{
+        listen 127.0.0.1:{port};
+        location / {{
+            proxy_pass http://127.0.0.1:{upstream};
+            proxy_http_version 1.1;
+            proxy_set_header Upgrade $http_upgrade;
+            proxy_set_header Connection $connection_upgrade;
+            proxy_set_header Host $host;
+            proxy_buffering off;
+            proxy_read_timeout 3600s;
+            auth_basic "SEND dashboards";
+            auth_basic_user_file {dir}/htpasswd;
+            proxy_set_header X-Remote-User $remote_user;
+            proxy_set_header Authorization "token {token}";
+        }}
+    }}
+}}
+"""
+
+
+@pytest.fixture
+def nginx_proxy(tmp_path):
+    """Start nginx (Debian's, as the README's deployment runs it) in front of a Voila port:
+    ``start(upstream_port, users={name: password}, proxy_token=...)`` returns its URL."""
+    from sendlib.dashboards import free_port
+
+    if not os.path.exists(NGINX):
+        pytest.fail("nginx is missing: install Debian's nginx (CI does: apt-get install -y nginx)")
+    processes = []
+
+    def start(upstream: int, users: dict[str, str], proxy_token: str) -> str:
+        folder = tmp_path / "nginx"
+        folder.mkdir()
+        (folder / "htpasswd").write_text("".join(
+            f"{name}:{{SHA}}{base64.b64encode(hashlib.sha1(password.encode()).digest()).decode()}\n"
+            for name, password in users.items()))
+        port = free_port()
+        (folder / "nginx.conf").write_text(NGINX_CONF.format(dir=folder, port=port, upstream=upstream,
+                                                             token=proxy_token))
+        process = subprocess.Popen([NGINX, "-e", str(folder / "error.log"), "-p", str(folder),
+                                    "-c", str(folder / "nginx.conf")], stderr=subprocess.PIPE)
+        processes.append(process)
+        for _ in range(100):
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2)
+            except urllib.error.HTTPError:
+                return f"http://127.0.0.1:{port}"  # it answers (401 without a password): up
+            except OSError:
+                if process.poll() is not None:
+                    pytest.fail(f"nginx did not start: {process.stderr.read().decode()[-500:]}")
+                time.sleep(0.1)
+        pytest.fail("nginx did not answer within 10 s")
+
+    yield start
+    for process in processes:
+        process.terminate()
+        process.wait(timeout=10)
 
 
 FIGURES: list[str] = []  # measured figures tests report, printed at the end of the run

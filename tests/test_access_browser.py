@@ -183,25 +183,36 @@ def test_the_login_page_takes_a_personal_token_and_refuses_a_wrong_one(trust_ser
     assert ((entries["user"] == "patel") & (entries["event"] == "signed in")).any()
 
 
-def test_behind_a_proxy_only_the_proxys_word_counts(tmp_path, browser, sample):
+def test_behind_a_proxy_only_the_proxys_word_counts(tmp_path, browser, sample, nginx_proxy):
+    """A real nginx in front (the README's deployment block): it signs users in (basic auth) and
+    vouches for them with its token, on every request and on the kernel's websocket. A browser
+    that goes to Voila itself, or sends its own X-Remote-User through nginx, is nobody else."""
     school = sample.schools[2]
-    path, _ = write_access(tmp_path, {"lee": ("committee", [school])}, login="proxy",
-                           proxy_token_sha256=token_hash("nginx-shared-secret"))
+    path, _ = write_access(tmp_path, {"lee": ("committee", [school]), "patel": ("planner", "all")},
+                           login="proxy", proxy_token_sha256=token_hash("nginx-shared-secret"))
     process, port = start_server(access=path, pool_size=0)
     try:
-        url = f"http://127.0.0.1:{port}/voila/render/local_committee.ipynb"
-        forged = browser.new_context(extra_http_headers={"X-Remote-User": "lee"})
-        page = forged.new_page()
-        response = page.goto(url)
+        app = "/voila/render/local_committee.ipynb"
+        direct = browser.new_context(extra_http_headers={"X-Remote-User": "lee"})
+        page = direct.new_page()
+        response = page.goto(f"http://127.0.0.1:{port}{app}")
         assert response.status >= 400 and "special educational needs" not in page.content()  # refused
-        forged.close()
-        proxied = browser.new_context(extra_http_headers={"X-Remote-User": "lee",
-                                                          "Authorization": "token nginx-shared-secret"})
+        direct.close()
+        proxy = nginx_proxy(port, {"lee": "lees-password", "patel": "patels-password"}, "nginx-shared-secret")
+        wrong = browser.new_context(http_credentials={"username": "lee", "password": "a-wrong-guess"})
+        response = wrong.new_page().goto(proxy + app)
+        assert response.status == 401
+        wrong.close()
+        # lee signs in at nginx; the browser also claims to be patel, which nginx replaces
+        proxied = browser.new_context(http_credentials={"username": "lee", "password": "lees-password"},
+                                      extra_http_headers={"X-Remote-User": "patel"})
         page = proxied.new_page()
-        page.goto(url, wait_until="commit")
-        page.wait_for_selector(".sendlib-committee-view h2", timeout=WAIT)
+        page.goto(proxy + app, wait_until="commit")
+        page.wait_for_selector(".sendlib-committee-view h2", timeout=WAIT)  # widgets came over the websocket
         assert page.inner_text(".sendlib-committee-view h2").startswith(school)
         assert "Signed in as lee (Local Committee" in page.inner_text("body")
+        assert school_options(page) == [school]
+        page.screenshot(path=str(ARTIFACTS / "access_behind_nginx.png"), full_page=True)
         proxied.close()
     finally:
         process.terminate()

@@ -195,6 +195,20 @@ def test_graduated_approach_review_statuses(tmp_path):
     assert table.loc[upn(0), "days_to_review"] == -14
 
 
+@pytest.mark.parametrize("as_of", ["2026-09-01", "2027-12-05"])
+def test_graduated_approach_when_no_meeting_falls_in_the_school_year(as_of):
+    """The first day of a school year, or an export from an earlier year opened later: no parent
+    meeting this school year is an answer (three owed each), not a crash."""
+    import sendlib
+    trust = sendlib.load_sample()
+    table = graduated_approach(trust, as_of=as_of)
+    send = trust.pupils["sen_provision"].isin(["K", "E"]).sum()
+    assert len(table) == send and table["last_meeting"].dtype == "datetime64[ns]"
+    assert (table["meetings_this_year"] == 0).all() and (table["meetings_owed"] == 3).all()
+    todo = duties_todo(trust, as_of=as_of)
+    assert len(todo)
+
+
 def test_summary_and_todo_on_the_sample():
     import sendlib
     trust = sendlib.load_sample()
