@@ -11,6 +11,9 @@ import re
 from . import codes
 
 _ISO = re.compile(r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?$")
+# A moment with its zone (Renaissance Star, Wonde, APIs): 2025-01-16T09:30:00Z, ...+01:00
+_ISO_MOMENT = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})$")
+_WEEKDAY = re.compile(r"^(?:mon|tue|wed|thu|fri|sat|sun)[a-z]*,?\s+", re.IGNORECASE)
 _UK = re.compile(r"^(\d{1,2})[-/.](\d{1,2})[-/.](\d{4}|\d{2})(?:\s+\d{1,2}:\d{2}(?::\d{2})?)?$")
 _NAMED = re.compile(r"^(\d{1,2})(?:st|nd|rd|th)?[\s\-]+([A-Za-z]{3,9})\.?,?[\s\-]+(\d{4}|\d{2})$")
 _MONTH_NAMES = ["january", "february", "march", "april", "may", "june", "july", "august",
@@ -36,8 +39,10 @@ def parse_date(text: str, today: dt.date, future_ok: bool = False):
     >>> parse_date("01/16/2025", today)[1]
     'not a date in day/month/year order: month 16 does not exist (is this US month/day order?)'
     """
-    text = text.strip()
+    text = _WEEKDAY.sub("", text.strip())
     day = month = year = None
+    if _ISO_MOMENT.match(text):
+        text = _uk_date_of_moment(text)
     if match := _ISO.match(text):
         year, month, day = (int(g) for g in match.groups())
     elif match := _UK.match(text):
@@ -65,6 +70,18 @@ def parse_date(text: str, today: dt.date, future_ok: bool = False):
     return value, None
 
 
+def _uk_date_of_moment(text: str) -> str:
+    """The date in England of a moment written with its zone (a test finished at 23:30 UTC on
+    a summer evening was taken the next day in England)."""
+    moment = dt.datetime.fromisoformat(text.replace("Z", "+00:00").replace(" ", "T", 1))
+    try:
+        from zoneinfo import ZoneInfo
+        moment = moment.astimezone(ZoneInfo("Europe/London"))
+    except (ImportError, KeyError, OSError):  # no time-zone data on this machine: the UTC date
+        pass
+    return moment.date().isoformat()
+
+
 def parse_upn(text: str):
     """A UPN, upper case, without spaces; a problem says what is wrong with it.
 
@@ -85,17 +102,60 @@ def parse_upn(text: str):
     return None, f"not a valid UPN: the check letter should be {codes.upn_check_letter(body)}, not {upn[0]}"
 
 
+_FILLER_WORDS = frozenset({"and", "or", "of", "the", "a", "an", "with", "e", "g", "eg"})
+_SINGULAR = {"needs": "need", "difficulties": "difficulty", "disabilities": "disability", "impairments": "impairment",
+             "conditions": "condition", "disorders": "disorder"}
+
+
 def _word_key(text: str) -> str:
-    return re.sub(r"[^0-9a-z]+", " ", text.lower()).strip()
+    """A name for matching: lower case, words only, without "and"/"&"/"or" and plurals.
+
+    >>> _word_key("Speech, Language & Communication Needs") == _word_key("speech language and communication need")
+    True
+    """
+    words = re.sub(r"[^0-9a-z]+", " ", text.lower().replace("&", " and ")).split()
+    return " ".join(_SINGULAR.get(w, w) for w in words if w not in _FILLER_WORDS)
+
+
+# "K - SEN Support", "SpLD - Specific Learning Difficulty", "A: New to English", "SEN Support (K)"
+_CODE_FIRST = re.compile(r"^\s*([A-Za-z0-9]{1,5})\s*[-–:=]\s*(\S.*)$")
+_CODE_LAST = re.compile(r"^(.*\S)\s*[(\[]([A-Za-z0-9]{1,5})[)\]]\s*$")
+
+
+def _forms(text: str) -> list[str]:
+    """The text, then the code and the description of a "code - description" value."""
+    forms = [text.strip()]
+    for pattern, code, name in ((_CODE_FIRST, 1, 2), (_CODE_LAST, 2, 1)):
+        match = pattern.match(text)
+        if match:
+            forms += [match.group(code), match.group(name)]
+    return forms
+
+
+def _coded(text: str, known_codes, names: dict):
+    """The code a value gives: a code itself, a name, or the "code - name" forms of either.
+    Returns (code, True) or (None, False); a name may stand for no code (None, True)."""
+    for form in _forms(text):
+        if form.upper() in known_codes:
+            return form.upper(), True
+        key = _word_key(form)
+        if key in names:
+            return names[key], True
+    return None, False
+
+
+_PROVISION_BY_NAME = {_word_key(name): code for code, name in codes.SEN_PROVISION.items()}
+_PROVISION_BY_NAME.update({_word_key(k): v for k, v in codes.SEN_PROVISION_ALIASES.items()})
 
 
 def parse_provision(text: str):
-    code = text.strip().upper()
-    if code in codes.SEN_PROVISION:
+    """
+    >>> parse_provision("K - SEN Support"), parse_provision("Education, Health and Care Plan")
+    (('K', None), ('E', None))
+    """
+    code, found = _coded(text, codes.SEN_PROVISION, _PROVISION_BY_NAME)
+    if found:
         return code, None
-    alias = codes.SEN_PROVISION_ALIASES.get(_word_key(text))
-    if alias:
-        return alias, None
     return None, "not an SEN provision code; expected N (no SEN), K (SEN support) or E (EHC plan)"
 
 
@@ -104,43 +164,61 @@ _NEED_BY_NAME.update({_word_key(k): v for k, v in codes.NEED_ALIASES.items()})
 
 
 def parse_need(text: str):
-    code = text.strip().upper()
-    if code in codes.NEED_TYPES:
+    """
+    >>> parse_need("SpLD - Specific Learning Difficulty"), parse_need("Other Difficulty/Disability")
+    (('SPLD', None), ('OTH', None))
+    """
+    code, found = _coded(text, codes.NEED_TYPES, _NEED_BY_NAME)
+    if found:
         return code, None
-    by_name = _NEED_BY_NAME.get(_word_key(text))
-    if by_name:
-        return by_name, None
-    return None, f"not a CBDS type of need; expected one of {' '.join(codes.NEED_TYPES)}"
+    return None, f"not a CBDS type of need; expected one of {' '.join(codes.NEED_TYPES)} or their names"
+
+
+_PROFICIENCY_BY_NAME = {_word_key(k): v for k, v in codes.PROFICIENCY_ALIASES.items()}
 
 
 def parse_proficiency(text: str):
-    code = text.strip().upper()
-    if code in codes.ENGLISH_PROFICIENCY:
-        return code, None
-    if code == codes.PROFICIENCY_NOT_ASSESSED:
-        return None, None
-    by_name = codes.PROFICIENCY_ALIASES.get(text.strip().lower())
-    if by_name:
-        return by_name, None
+    """
+    >>> parse_proficiency("A - New to English"), parse_proficiency("N - Not Yet Assessed")
+    (('A', None), (None, None))
+    """
+    code, found = _coded(text, set(codes.ENGLISH_PROFICIENCY) | {codes.PROFICIENCY_NOT_ASSESSED},
+                         _PROFICIENCY_BY_NAME)
+    if found:
+        return (None if code == codes.PROFICIENCY_NOT_ASSESSED else code), None
     return None, "not a proficiency in English code; expected A, B, C, D or E (or N, not yet assessed)"
 
 
+_LANGUAGE_BY_NAME = {_word_key(name): code for name, code in codes.LANGUAGE_NAMES.items()}
+
+
 def parse_language(text: str):
-    code = text.strip().upper()
-    by_name = codes.LANGUAGE_NAMES.get(_word_key(text).split(" ")[0]) if len(code) > 4 else None
-    if by_name:
-        return by_name, None
-    if re.fullmatch(r"[A-Z]{3,4}", code):
+    """A CBDS first-language code, from the code or the language's name (never a name made
+    into a code).
+
+    >>> parse_language("Urdu"), parse_language("POL"), parse_language("Believed to be English")
+    (('URD', None), ('POL', None), ('ENB', None))
+    >>> parse_language("Thai")[0], parse_language("Klingon")[1][:40]
+    ('THA', 'not a CBDS first-language code or a lang')
+    """
+    code, found = _coded(text, codes.LANGUAGE_CODES, _LANGUAGE_BY_NAME)
+    if not found and "(" in text:  # "Punjabi (Mirpuri)": the dialect, else the language
+        base, _, bracket = text.partition("(")
+        code, found = _coded(bracket.rstrip(") "), codes.LANGUAGE_CODES, _LANGUAGE_BY_NAME)
+        if not found:
+            code, found = _coded(base, codes.LANGUAGE_CODES, _LANGUAGE_BY_NAME)
+    if found:
         return code, None
-    return None, "not a CBDS first-language code (three or four letters, e.g. ENG, POL, URD)"
+    return None, ("not a CBDS first-language code or a language name sendlib knows (e.g. ENG, POL, URD, Polish); "
+                  "a mapping.toml can name it")
 
 
-_YES = {"y", "yes", "true", "1", "t"}
-_NO = {"n", "no", "false", "0", "f"}
+_YES = {"y", "yes", "true", "1", "t", "eligible", "yes eligible", "x"}
+_NO = {"n", "no", "false", "0", "f", "not eligible", "no not eligible"}
 
 
 def parse_flag(text: str):
-    word = text.strip().lower()
+    word = " ".join(re.sub(r"[^a-z0-9]+", " ", text.lower()).split())
     if word in _YES:
         return True, None
     if word in _NO:
@@ -148,10 +226,16 @@ def parse_flag(text: str):
     return None, "expected Y or N"
 
 
+# Recorded as neither F nor M (CBDS allows "U", unknown, in some returns): left blank.
+_SEX_UNKNOWN = {"U", "UNKNOWN", "NOT KNOWN", "NOT STATED", "PREFER NOT TO SAY"}
+
+
 def parse_sex(text: str):
-    word = text.strip().upper()
-    value = {"F": "F", "M": "M", "FEMALE": "F", "MALE": "M"}.get(word)
-    return (value, None) if value else (None, "expected F or M")
+    word = " ".join(text.strip().upper().split())
+    value = {"F": "F", "M": "M", "FEMALE": "F", "MALE": "M", "GIRL": "F", "BOY": "M"}.get(word)
+    if value:
+        return value, None
+    return (None, None) if word in _SEX_UNKNOWN else (None, "expected F or M")
 
 
 def parse_year_group(text: str):
@@ -180,12 +264,12 @@ def parse_number(text: str, low=None, high=None):
 
 def parse_score(text: str):
     """A score, or a recognised no-score code (kept as no score, with its reason)."""
-    reason = codes.NO_SCORE_CODES.get(text.strip().upper())
-    if reason:
+    if codes.no_score_reason(text):
         return None, None
     value, problem = parse_number(text)
     if problem:
-        return None, "not a score: expected a number, or blank, A (absent) or X (not taken)"
+        excel = " (an Excel error value: the formula behind it failed)" if text.strip().startswith("#") else ""
+        return None, f"not a score{excel}: expected a number, or blank, A (absent), X (not taken), N/A, D, <70 ..."
     return value, None
 
 

@@ -13,6 +13,7 @@ import re
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 import pandas as pd
 
@@ -27,7 +28,8 @@ _BINARY_SNIFF_BYTES = 8192
 
 @dataclass
 class RawTable:
-    """The cells of one file as text. ``cells`` has one column per header cell."""
+    """The cells of one file (or one sheet of a workbook) as text. ``cells`` has one column
+    per header cell."""
 
     file: str
     header: list[str]
@@ -35,6 +37,9 @@ class RawTable:
     cells: pd.DataFrame  # object dtype, "" for blank; index = spreadsheet row number
     notes: list[str]
     problems: list[tuple]  # rows that could not be split into the header's columns
+    sheet: str = ""  # the workbook sheet's name ("" for a CSV file)
+    title: str = ""  # text of the title lines above the header
+    recognised: bool = True  # whether the header row names columns sendlib knows
 
 
 def _fail(file: str, problem: str, row=None, column=None, value=None):
@@ -42,12 +47,33 @@ def _fail(file: str, problem: str, row=None, column=None, value=None):
 
 
 def normalise_header(text: str) -> str:
-    """Header text for matching: lower case, words separated by single spaces.
+    """Header text for matching: lower case, words separated by single spaces, camelCase split.
 
-    >>> normalise_header("  Date_of-Birth ") , normalise_header("Attendance %")
-    ('date of birth', 'attendance')
+    >>> normalise_header("  Date_of-Birth ") , normalise_header("Attendance %"), normalise_header("EnglishProficiency")
+    ('date of birth', 'attendance', 'english proficiency')
     """
-    return re.sub(r"[^0-9a-z]+", " ", str(text).replace("\ufeff", "").lower()).strip()
+    text = str(text).replace("\ufeff", "")
+    text = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", " ", text)  # camelCase: EnglishProficiency
+    text = re.sub(r"(?<=[A-Z])(?=[A-Z][a-z])", " ", text)  # an acronym, then a word: SENProvision
+    return re.sub(r"[^0-9a-z]+", " ", text.lower()).strip()
+
+
+# Small words that do not change what a header means ("Eligible for FSM" is "FSM eligible").
+_HEADER_FILLERS = frozenset({"of", "the", "for", "in", "is", "a", "an", "to", "on", "at", "by"})
+
+
+def header_keys(text: str) -> tuple[str, str]:
+    """The two keys a header is matched on: its letters and digits run together (so that
+    ``FSMeligible``, ``FSM_Eligible`` and ``fsm eligible`` agree), and its words in any order
+    without small words (so that ``Eligible for FSM`` and ``FSM Eligible`` agree).
+
+    >>> header_keys("FSMeligible")[0] == header_keys("FSM_Eligible")[0] == header_keys("fsm eligible")[0]
+    True
+    >>> header_keys("Eligible for FSM")[1] == header_keys("FSM Eligible")[1]
+    True
+    """
+    words = normalise_header(text).split()
+    return "".join(words), " ".join(sorted(w for w in words if w not in _HEADER_FILLERS))
 
 
 def _decode(data: bytes, file: str) -> tuple[str, str | None]:
@@ -131,9 +157,8 @@ def _excel_text(value) -> str:
     return str(value)
 
 
-def _xlsx_rows(path: Path, file: str, notes: list[str], known_headers: set[str]) -> list[list[str]]:
-    """The rows of the workbook's first sheet whose top rows name the expected columns (a cover
-    sheet before the data is skipped), else of its first sheet."""
+def _xlsx_sheets(path: Path, file: str) -> list[tuple[str, list[list[str]]]]:
+    """(title, rows) of every sheet of the workbook, in order."""
     from openpyxl import load_workbook
 
     try:
@@ -141,39 +166,27 @@ def _xlsx_rows(path: Path, file: str, notes: list[str], known_headers: set[str])
     except (zipfile.BadZipFile, KeyError, OSError, ValueError, TypeError, EOFError) as error:
         _fail(file, f"this workbook cannot be opened (damaged or not an .xlsx file: {type(error).__name__})")
     try:
-        sheets = workbook.worksheets
-        if not sheets:
+        if not workbook.worksheets:
             _fail(file, "the workbook has no sheets")
-        sheet = next((s for s in sheets if _header_row([[_excel_text(v).strip() for v in row] for row in
-                                                        s.iter_rows(max_row=HEADER_SEARCH_ROWS, values_only=True)],
-                                                       known_headers) is not None), sheets[0])
-        if len(sheets) > 1:
-            notes.append(f"{file}: read the sheet '{sheet.title}' ({sheets.index(sheet) + 1} of {len(sheets)}); "
-                         "row numbers are that sheet's")
-        rows = [[_excel_text(v) for v in row] for row in sheet.iter_rows(values_only=True)]
+        sheets = [(sheet.title, [[_excel_text(v) for v in row] for row in sheet.iter_rows(values_only=True)])
+                  for sheet in workbook.worksheets]
     except (zipfile.BadZipFile, KeyError, OSError, ValueError, TypeError, EOFError) as error:
         _fail(file, f"this workbook cannot be read (damaged: {type(error).__name__})")
     finally:
         workbook.close()
-    return rows
+    return sheets
 
 
-def _header_row(rows: list[list[str]], known_headers: set[str]) -> int | None:
-    """Index of the first of the top rows naming two or more known columns, if any."""
-    for i, row in enumerate(rows[:HEADER_SEARCH_ROWS]):
-        if sum(normalise_header(c) in known_headers for c in row) >= 2:
-            return i
-    return None
-
-
-def _find_header(rows: list[list[str]], known_headers: set[str]) -> int:
-    """Index of the header row: the first of the top rows naming two or more known columns, else
-    the first row that is not blank."""
-    found = _header_row(rows, known_headers)
-    if found is not None:
-        return found
-    candidates = [i for i, row in enumerate(rows[:HEADER_SEARCH_ROWS]) if any(c.strip() for c in row)]
-    return candidates[0] if candidates else 0
+def find_header(rows: list[list[str]], known: Callable[[list[str]], int]) -> tuple[int, bool]:
+    """(index of the header row, whether it names known columns): the first of the top rows
+    naming two or more columns sendlib knows (``known`` counts them), else the widest of the
+    top rows (a title line above a header is narrower than the header)."""
+    top = rows[:HEADER_SEARCH_ROWS]
+    for i, row in enumerate(top):
+        if known(row) >= 2:
+            return i, True
+    widths = [sum(bool(c.strip()) for c in row) for row in top]
+    return (widths.index(max(widths)) if widths and max(widths) else 0), False
 
 
 def _swallowed_rows(row: list[str], width: int) -> tuple[int, int] | None:
@@ -189,19 +202,33 @@ def _swallowed_rows(row: list[str], width: int) -> tuple[int, int] | None:
     return None
 
 
-def read_table(path: Path, known_headers: set[str]) -> RawTable:
-    """Read ``path`` into text cells; raise DataError when it is not a table at all."""
-    file = path.name
-    notes: list[str] = []
-    multiline: set[int] = set()
+def read_sheets(path: Path, known: Callable[[list[str]], int], label: str | None = None) -> list[RawTable]:
+    """Read ``path`` into text cells, one :class:`RawTable` per sheet (a CSV file is one sheet);
+    raise DataError when it is not a table at all. ``known`` counts the cells of a row that
+    name a column sendlib reads (to find the header under title lines); ``label`` is the
+    file's name in notes and problems (its path within the export folder)."""
+    file = label or path.name
     if path.suffix.lower() == ".xlsx":
-        rows = _xlsx_rows(path, file, notes, known_headers)
-    else:
-        rows = _csv_rows(path, file, notes, multiline)
+        sheets = _xlsx_sheets(path, file)
+        if not any(any(c.strip() for c in row) for _, rows in sheets for row in rows):
+            _fail(file, "the workbook is empty: it should have a header row and one row per record")
+        return [_raw_table(rows, f"{file}, sheet '{title}'" if len(sheets) > 1 else file, known, set(), title)
+                for title, rows in sheets if any(any(c.strip() for c in row) for row in rows)]
+    multiline: set[int] = set()
+    notes: list[str] = []
+    rows = _csv_rows(path, file, notes, multiline)
+    raw = _raw_table(rows, file, known, multiline)
+    raw.notes[:0] = notes
+    return [raw]
+
+
+def _raw_table(rows: list[list[str]], file: str, known, multiline: set[int], sheet: str = "") -> RawTable:
+    notes: list[str] = []
     rows = [[str(c).strip() for c in row] for row in rows]
     if not any(any(row) for row in rows):
         _fail(file, "the file is empty: it should have a header row and one row per record")
-    header_index = _find_header(rows, known_headers)
+    header_index, recognised = find_header(rows, known)
+    title = " ".join(c for row in rows[:header_index] for c in row if c)
     if header_index:
         notes.append(f"{file}: rows 1-{header_index} above the header were skipped")
     header = rows[header_index]
@@ -239,4 +266,5 @@ def read_table(path: Path, known_headers: set[str]) -> RawTable:
     if not len(kept):
         cells = pd.DataFrame({i: pd.Series([], dtype=object) for i in range(width)})
         cells.index.name = "row"
-    return RawTable(file, header, header_index + 1, cells, notes, problems)
+    return RawTable(file, header, header_index + 1, cells, notes, problems, sheet=sheet, title=title,
+                    recognised=recognised)

@@ -15,8 +15,9 @@ import pandas as pd
 
 from . import __version__
 from .codes import BROAD_AREAS, SEN_PROVISION
-from .exceptions import DataError, SendlibError, format_problems
+from .exceptions import DataError, SendlibError, format_problem
 from .loader import TrustData, load_trust
+from .profiles import PROFILES
 from .schema import TABLES
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
@@ -24,12 +25,17 @@ _PROVISION_LABELS = {"N": "N no SEN", "K": "K SEN support", "E": "E EHC plan"}
 
 
 def validation_summary(trust: TrustData) -> str:
-    """A readable account of a loaded export folder: files, counts, notes and problems."""
-    lines = [f"Export folder: {trust.source}"]
-    read = [f"{trust.files[n]} ({len(getattr(trust, n)):,} rows)" for n in TABLES if n in trust.files
-            and getattr(trust, n) is not None]
-    absent = [f"{n}.csv" for n in TABLES if n not in trust.files]
-    lines.append("Files read: " + (", ".join(read) or "none"))
+    """A readable account of a loaded export folder: what each file gave, the counts, the data
+    date, notes and problems (repeated problems grouped)."""
+    lines = [f"Export folder: {trust.source}",
+             f"Data as of {trust.as_of:%d %B %Y} (from {trust.as_of_source})."]
+    if trust.as_of_warning:
+        lines.append("Warning: " + trust.as_of_warning)
+    lines += ["", "Files read:"]
+    for file, table, rows, read, not_read, profile in trust.reading.itertuples(index=False):
+        lines.append(f"  {file}: {table}, {rows:,} rows; {len(read.split(', ')) if read else 0} columns read"
+                     + (f"; not read: {not_read}" if not_read else "") + (f" ({profile})" if profile else ""))
+    absent = [f"{n}.csv" for n in TABLES if n not in trust.files and n != "scales"]
     if absent:
         lines.append("Not in the folder (optional): " + ", ".join(absent))
     pupils = trust.pupils
@@ -51,8 +57,9 @@ def validation_summary(trust: TrustData) -> str:
         lines += ["  " + line for line in by_area.to_string().splitlines()]
     if "eal" in pupils:
         eal = pupils["eal"]
-        lines.append(f"\nEnglish as an additional language: {int(eal.sum()):,} pupils "
-                     f"({eal.mean() * 100:.0f}% of those with a first language recorded); "
+        share = f"{eal.mean() * 100:.0f}% of those with a first language recorded" if eal.notna().any() else \
+            "no first language recorded"
+        lines.append(f"\nEnglish as an additional language: {int(eal.sum()):,} pupils ({share}); "
                      f"{int(eal.isna().sum()):,} unknown")
     if trust.assessments is not None:
         no_score = trust.assessments["no_score"].value_counts()
@@ -63,9 +70,30 @@ def validation_summary(trust: TrustData) -> str:
         lines += ["", "Notes:"] + [f"  {note}" for note in trust.notes]
     lines.append("")
     if len(trust.problems):
-        lines.append(format_problems(trust.problems, f"{len(trust.problems)} problem(s) found", limit=None))
+        lines.append(grouped_problems(trust.problems))
     else:
         lines.append("No problems found.")
+    return "\n".join(lines)
+
+
+GROUP_EXAMPLES = 3  # rows named for a problem repeated down a column
+
+
+def grouped_problems(problems: pd.DataFrame) -> str:
+    """Every problem, with the same problem in the same file and column on one line: its count,
+    then the first rows and values (a wrong convention gives thousands of the same line)."""
+    n = len(problems)
+    lines = [f"{n:,} problem{'s' if n != 1 else ''} found:"]
+    keys = problems[["file", "column", "problem"]].fillna("")
+    for (file, column, problem), group in problems.groupby([keys["file"], keys["column"], keys["problem"]],
+                                                           sort=False):
+        if len(group) <= GROUP_EXAMPLES:
+            lines += ["  " + format_problem(*record) for record in group.itertuples(index=False)]
+            continue
+        examples = ", ".join(f"row {int(r)}" + (f" {str(v)[:30]!r}" if isinstance(v, str) else "")
+                             for r, v in zip(group["row"].head(GROUP_EXAMPLES), group["value"]))
+        where = ", ".join(str(part) for part in (file, f"column {column}" if column else "") if part)
+        lines.append(f"  {where}: {len(group):,} rows -- {problem} (e.g. {examples}, ...)")
     return "\n".join(lines)
 
 
@@ -75,13 +103,46 @@ def _validate(args) -> int:
         print(f"sendlib validate: {path} is not a folder; give the export folder that holds pupils.csv",
               file=sys.stderr)
         return EXIT_USAGE
+    if args.suggest_mapping:
+        print(suggested_mapping(path, args.profile, args.school), end="")
+        return EXIT_OK
     try:
-        trust = load_trust(path, strict=False)
+        trust = load_trust(path, strict=False, profile=args.profile, school=args.school)
     except DataError as error:
-        print(error)
+        print(f"{path}: nothing could be loaded.\n" + grouped_problems(error.problems))
+        print("\n`sendlib validate --suggest-mapping` proposes a mapping.toml for headers sendlib does not know.")
         return EXIT_PROBLEMS
     print(validation_summary(trust))
     return EXIT_PROBLEMS if len(trust.problems) else EXIT_OK
+
+
+def suggested_mapping(path: Path, profile: str | None = None, school: str | None = None) -> str:
+    """A mapping.toml to fill in for an export sendlib does not fully know: its headers not
+    read, and the values it could not read (when the folder loads at all)."""
+    from .loader import read_folder
+    from .profiles import matcher, suggest_mapping
+
+    _, reading, problems, _, _ = read_folder(path, profile, school)
+    not_read = {file: [h for h in headers.split(", ") if h] for file, headers in
+                zip(reading["file"], reading["columns_not_read"]) if headers}
+    missing: dict[str, list[str]] = {}
+    for problem in problems:
+        if str(problem[4]).startswith("required column"):
+            missing.setdefault(problem[0], []).append(problem[2])
+    unknown: dict[str, list[str]] = {}
+    try:
+        trust = load_trust(path, strict=False, profile=profile, school=school)
+    except DataError:
+        trust = None
+    if trust is not None:
+        tables = dict(zip(trust.reading["file"], trust.reading["table"]))
+        bad = trust.problems[trust.problems["problem"].str.startswith("not a") & trust.problems["value"].notna()]
+        for (file, header), group in bad.groupby(["file", "column"]):
+            hit = matcher(tables[file]).match(str(header)) if file in tables else None
+            if hit and hit[0]:
+                known = unknown.setdefault(hit[0], [])
+                known += [v for v in dict.fromkeys(group["value"]) if v not in known][:50]
+    return suggest_mapping(not_read, unknown, missing)
 
 
 def _report(args) -> int:
@@ -160,7 +221,12 @@ def build_parser() -> argparse.ArgumentParser:
                                    description="Check every file of an export folder against the data "
                                                "contract; print a summary and every problem. Exit 0 when "
                                                "clean, 1 when problems were found.")
-    validate.add_argument("path", help="the export folder (CSV or XLSX files)")
+    validate.add_argument("path", help="the export folder (CSV or XLSX files, or a folder per school)")
+    validate.add_argument("--profile", help="prefer one import profile where vendors' headers disagree: "
+                                            + ", ".join(PROFILES))
+    validate.add_argument("--school", help="the school of files that do not name it (one school's export)")
+    validate.add_argument("--suggest-mapping", action="store_true",
+                          help="print a mapping.toml to fill in for headers and values sendlib does not know")
     validate.set_defaults(run=_validate)
     report = commands.add_parser("report", help="write Local Committee reports (HTML, and PDF with Chromium)",
                                  description="Run the committee page headless for one school or every school "

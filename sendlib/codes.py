@@ -11,6 +11,8 @@ import re
 
 import pandas as pd
 
+from ._paths import REFERENCE_DIR
+
 # --- SEN provision (CBDS D00040) ---------------------------------------------------
 NO_SEN, SEN_SUPPORT, EHC_PLAN = "N", "K", "E"
 SEN_PROVISION = {
@@ -19,10 +21,12 @@ SEN_PROVISION = {
     EHC_PLAN: "Education, health and care plan",
 }
 SEN_PROVISION_ALIASES = {
-    "no sen": NO_SEN, "none": NO_SEN, "no special educational need": NO_SEN,
-    "sen support": SEN_SUPPORT, "support": SEN_SUPPORT,
-    "ehc plan": EHC_PLAN, "ehcp": EHC_PLAN, "education health and care plan": EHC_PLAN,
-    "statement": EHC_PLAN,
+    "no sen": NO_SEN, "none": NO_SEN, "no special educational need": NO_SEN, "no special educational needs": NO_SEN,
+    "not sen": NO_SEN, "no send": NO_SEN, "n a": NO_SEN, "no": NO_SEN,
+    "sen support": SEN_SUPPORT, "support": SEN_SUPPORT, "send support": SEN_SUPPORT, "school support": SEN_SUPPORT,
+    "ehc plan": EHC_PLAN, "ehcp": EHC_PLAN, "education health and care plan": EHC_PLAN, "ehc": EHC_PLAN,
+    "education health care plan": EHC_PLAN, "education health and care plan ehcp": EHC_PLAN,
+    "statement": EHC_PLAN, "statement of sen": EHC_PLAN,  # statements became EHC plans (2014-2018)
 }
 
 # --- Type of need (CBDS D00041; DS added for the January 2025 census) -----------------
@@ -44,11 +48,18 @@ NEED_TYPES = {
 }
 # NSA is allowed only for pupils on SEN support (CBDS validation rule).
 NEED_ONLY_WITH_SEN_SUPPORT = "NSA"
+# Other names MIS, DfE statistics and schools print (matched without case, punctuation, "and",
+# "&", "or", "/" and plurals: "Speech, Language & Communication Needs" is SLCN).
 NEED_ALIASES = {
     "autism": "ASD", "autistic spectrum condition": "ASD", "autism spectrum disorder": "ASD",
+    "autism spectrum condition": "ASD", "asc": "ASD",
     "speech language and communication needs": "SLCN", "social emotional and mental health needs": "SEMH",
-    "down s syndrome": "DS", "downs syndrome": "DS", "other": "OTH",
-    "no specialist assessment": "NSA",
+    "down s syndrome": "DS", "downs syndrome": "DS", "down syndrome": "DS", "other": "OTH",
+    "other difficulty disability": "OTH", "other difficulty": "OTH", "other disability": "OTH",
+    "no specialist assessment": "NSA", "sen support but no specialist assessment": "NSA",
+    "no specialist assessment of type of need": "NSA",
+    "vision impairment": "VI", "visual impairment": "VI", "multi sensory impairment": "MSI",
+    "multisensory impairment": "MSI", "physical difficulty": "PD",
 }
 
 # --- Broad areas of need (SEND Code of Practice 6.28-6.35) ------------------------------
@@ -78,25 +89,68 @@ ENGLISH_PROFICIENCY = {
 }
 PROFICIENCY_NOT_ASSESSED = "N"  # CBDS: "not yet assessed"; loaded as missing
 PROFICIENCY_ALIASES = {name.lower(): code for code, name in ENGLISH_PROFICIENCY.items()}
+PROFICIENCY_ALIASES.update({"not yet assessed": None, "not assessed": None, "fluent in english": "E"})
 
 # --- First language (CBDS D00011) ---------------------------------------------------
+# Every code of the CBDS list with its language, from data/reference/cbds_first_language_codes.csv.
 ENGLISH_LANGUAGE_CODES = frozenset({"ENG", "ENB"})  # English; believed to be English
-UNKNOWN_LANGUAGE_CODES = frozenset({"NOT", "REF"})  # not obtained; refused
-LANGUAGE_NAMES = {  # names some MIS exports write instead of the code
-    "english": "ENG", "polish": "POL", "urdu": "URD", "panjabi": "PNJ", "punjabi": "PNJ",
-    "bengali": "BNG", "arabic": "ARA", "romanian": "RMN", "somali": "SOM",
-    "portuguese": "POR", "lithuanian": "LIT", "turkish": "TUR", "spanish": "SPA",
-    "french": "FRN", "gujarati": "GUJ", "tamil": "TAM", "chinese": "CHI", "ukrainian": "UKR",
-    "russian": "RUS", "pashto": "PAS", "persian": "PER", "farsi": "PER", "italian": "ITA",
-    "german": "GER", "hungarian": "HNG", "bulgarian": "BUL", "slovak": "SLO", "czech": "CZE",
-    "latvian": "LAT", "kurdish": "KUR", "tigrinya": "TGE", "yoruba": "YOR", "twi": "AKA",
-    "hindi": "HIN", "malayalam": "MAL", "nepali": "NEP", "albanian": "ALB",
-}
+UNKNOWN_LANGUAGE_CODES = frozenset({"NOT", "REF", "ZZZ"})  # not obtained; refused; classification pending
+
+
+def _language_table() -> dict[str, str]:
+    import csv
+
+    with open(REFERENCE_DIR / "cbds_first_language_codes.csv", encoding="utf-8", newline="") as file:
+        return {row["code"]: row["language"] for row in csv.DictReader(file)}
+
+
+LANGUAGES = _language_table()  # code -> language, as the CBDS list writes it
+LANGUAGE_CODES = frozenset(LANGUAGES)
+# Words in a sub-code's brackets that name a place, not a language ("Arabic (Iraq)").
+_PLACES = {"algeria", "iraq", "morocco", "sudan", "yemen", "cyprus", "brazil", "moldova", "romania", "zimbabwe",
+           "south africa", "kenya", "uganda", "india", "pakistan", "zambia", "oceania", "west africa",
+           "east africa", "kenya tanzania", "southern", "northern", "scotland", "south east asia", "any", "any other"}
+
+
+def _language_names() -> dict[str, str]:
+    """Names an MIS may write instead of the code: each language's own name and each of its
+    names split at "/" ("Persian/Farsi": Persian, Farsi), and the dialect in a sub-code's
+    brackets ("Chinese (Cantonese)": Cantonese), plus common spellings. Keys are lower case."""
+
+    def key(text):
+        return " ".join(re.sub(r"[^0-9a-z]+", " ", text.lower()).split())
+
+    names: dict[str, str] = {}
+    for code, language in LANGUAGES.items():
+        base, _, bracket = language.partition(" (")
+        if not bracket:
+            for part in re.split(r"[/]", base):
+                names.setdefault(key(part), code)
+        else:
+            for part in re.split(r"[/]", bracket.rstrip(")")):
+                if key(part) not in _PLACES and "believed" not in part:
+                    names.setdefault(key(part), code)
+    names.update({key(language): code for code, language in LANGUAGES.items()})  # a full name is exact
+    names.update({
+        "punjabi": "PNJ", "believed to be english": "ENB", "english believed": "ENB",
+        "other than english": "OTB", "believed to be other than english": "OTB", "other": "OTL",
+        "not obtained": "NOT", "information not yet obtained": "NOT", "not known": "NOT", "unknown": "NOT",
+        "refused": "REF", "information refused": "REF", "sylheti bengali": "BNGS", "mirpuri punjabi": "PNJM",
+        "brazilian portuguese": "PORB", "kurmanji": "KURM", "sorani": "KURS", "dari": "PRSD", "tajik": "PRST",
+        "twi": "AKAT", "fante": "AKAF", "fanti": "AKAF", "sign language": "SIO", "bsl": "BSL",
+    })
+    return names
+
+
+LANGUAGE_NAMES = _language_names()
 
 # --- Year group (CBDS D00006) -------------------------------------------------------
 YEAR_GROUP_NAMES = {"N1": -2, "N2": -1, "R": 0}
 YEAR_GROUP_MIN, YEAR_GROUP_MAX = -2, 13
-_YEAR_PATTERN = re.compile(r"^(?:year|yr|y|ncy|nc year)?\s*0*(\d{1,2}|r|n1|n2)$")
+# CBDS "X": the pupil does not follow the national curriculum (often in special schools).
+# sendlib reads such a pupil as the year group of their age (from the date of birth).
+YEAR_NOT_FOLLOWED = 99
+_YEAR_PATTERN = re.compile(r"^(?:year|yr|y|ncy|nc year|nc|year group)?\s*0*(\d{1,2}|r|n1|n2)(?:\.0+)?$")
 
 
 def parse_year_group(value) -> int | None:
@@ -106,8 +160,10 @@ def parse_year_group(value) -> int | None:
 
     Examples
     --------
-    >>> [parse_year_group(v) for v in ["R", "N1", "3", "Y3", "Year 3", "Reception", 11.0, "14"]]
-    [0, -2, 3, 3, 3, 0, 11, None]
+    >>> [parse_year_group(v) for v in ["R", "N1", "3", "Y3", "Year 3", "Reception", 11.0, "7.0", "Year 07", "14"]]
+    [0, -2, 3, 3, 3, 0, 11, 7, 7, None]
+    >>> parse_year_group("X") == YEAR_NOT_FOLLOWED
+    True
     """
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         if value != value or value != int(value):
@@ -115,6 +171,8 @@ def parse_year_group(value) -> int | None:
         number = int(value)
         return number if 1 <= number <= YEAR_GROUP_MAX else None
     text = re.sub(r"[\s_\-]+", " ", str(value).strip().lower())
+    if text in ("x", "nc year x", "year x", "ncy x", "not following the national curriculum"):
+        return YEAR_NOT_FOLLOWED
     if text in ("reception", "rec", "yr", "year r"):
         return 0
     if text in ("nursery 1", "nursery1"):
@@ -129,6 +187,25 @@ def parse_year_group(value) -> int | None:
         return YEAR_GROUP_NAMES[token]
     number = int(token)
     return number if 1 <= number <= YEAR_GROUP_MAX else None
+
+
+def year_group_for_age(date_of_birth, as_of) -> int | None:
+    """The national curriculum year of a pupil of this age in the school year of ``as_of``: a
+    child starts Reception in the school year after their fourth birthday, counting ages on
+    31 August (a child born on 1 September is the oldest of their year).
+
+    >>> year_group_for_age(pd.Timestamp("2016-09-01"), pd.Timestamp("2026-11-20"))
+    5
+    >>> year_group_for_age(pd.Timestamp("2017-08-31"), pd.Timestamp("2026-11-20"))
+    5
+    """
+    if date_of_birth is None or pd.isna(date_of_birth):
+        return None
+    as_of = pd.Timestamp(as_of)
+    start = as_of.year - (as_of.month < 9)  # the school year starts on 1 September
+    age_on_31_august = start - date_of_birth.year - ((date_of_birth.month, date_of_birth.day) > (8, 31))
+    year = age_on_31_august - 4
+    return year if YEAR_GROUP_MIN <= year <= YEAR_GROUP_MAX else None
 
 
 def year_group_label(year_group) -> str:
@@ -223,8 +300,38 @@ BUILT_IN_SCALES = {
 }
 SCALE_ALIASES = {"standardized": "standardised", "standardised_score": "standardised", "sas": "standardised",
                  "ks2": "ks2_scaled", "ks2_scaled_score": "ks2_scaled", "scaled": "ks2_scaled"}
-# Codes an MIS writes in place of a score; each is kept as "no score" and counted.
-NO_SCORE_CODES = {"A": "absent", "ABS": "absent", "ABSENT": "absent", "X": "not taken", "NOT TAKEN": "not taken"}
+# Codes an MIS or test platform writes in place of a score; each is kept as "no score", with
+# its reason, and counted. KS2 codes: STA's key stage 2 assessment and reporting arrangements.
+NO_SCORE_CODES = {
+    "A": "absent", "ABS": "absent", "ABSENT": "absent", "X": "not taken", "NOT TAKEN": "not taken",
+    "N/A": "not applicable", "NA": "not applicable", "N.A.": "not applicable", "-": "not recorded",
+    "--": "not recorded", "NULL": "not recorded", "NONE": "not recorded",
+    "D": "disapplied", "DISAPPLIED": "disapplied", "B": "working below the standard of the test",
+    "J": "just arrived: unable to take the test", "L": "left", "M": "missing", "T": "unable to access the test",
+    "P": "to take the test later", "Q": "maladministration", "U": "unable to access the test",
+    "H": "result annulled", "NOT SAT": "not taken", "DNS": "not taken", "INC": "incomplete", "INCOMPLETE": "incomplete",
+}
+_BEYOND_RANGE = re.compile(r"^([<>])\s*=?\s*(\d+(?:\.\d+)?)$")
+
+
+def no_score_reason(text: str) -> str | None:
+    """Why a score cell holds no score: a code above, "blank", or a score beyond the range a
+    test reports (``<70``: below its lowest reported score); None for a number.
+
+    >>> no_score_reason("abs"), no_score_reason("<70"), no_score_reason(""), no_score_reason("104")
+    ('absent', 'below the lowest score the test reports (<70)', 'blank', None)
+    """
+    text = str(text).strip()
+    if not text:
+        return "blank"
+    reason = NO_SCORE_CODES.get(text.upper())
+    if reason:
+        return reason
+    match = _BEYOND_RANGE.match(text)
+    if match:
+        side = "below the lowest" if match.group(1) == "<" else "above the highest"
+        return f"{side} score the test reports ({text.replace(' ', '')})"
+    return None
 
 
 def scale_name(text: str) -> str:

@@ -20,8 +20,10 @@ import pandas as pd
 
 from . import _parse, codes
 from ._paths import SAMPLE_DIR
-from ._read import TABLE_SUFFIXES, normalise_header, read_table
+from ._read import TABLE_SUFFIXES, read_sheets
 from .exceptions import DataError, problems_frame
+from .profiles import (MAPPING_FILE, Context, Extract, extract, file_key, known_columns, profile_named,
+                       read_mapping, table_for_header, table_for_name)
 from .schema import TABLES, Column, Table
 
 MANIFEST = "manifest.json"
@@ -31,14 +33,17 @@ OLDEST_PUPIL_YEARS = 30
 
 @dataclass
 class TrustData:
-    """A trust's export folder, loaded: one DataFrame per file (None when absent).
+    """A trust's export folder, loaded: one DataFrame per table (None when absent).
 
-    Every table keeps the columns of :data:`sendlib.schema.TABLES` with their types and a
-    ``row`` column, the row of the source file as a spreadsheet shows it. ``pupils`` and
+    Every table keeps the columns of :data:`sendlib.schema.TABLES` with their types, a
+    ``file`` column (the file, or workbook sheet, each row came from, as in problems) and a
+    ``row`` column (its row there, as a spreadsheet shows it). ``pupils`` and
     ``sen_history`` also carry ``need_area`` (broad area of the primary need); ``pupils``
     carries ``eal`` (first language other than English; missing when unknown);
-    ``assessments`` carries ``no_score`` (why a row has no score: blank, absent, not taken).
-    ``scales`` lists the built-in scales and any from ``scales.csv``.
+    ``assessments`` carries ``no_score`` (why a row has no score: blank, absent, not taken...).
+    ``scales`` lists the built-in scales and any from ``scales.csv``. ``reading`` says, per
+    file or sheet, what was read: the table, rows, columns read and not read, the profile.
+    ``as_of`` is the date the data describe (``as_of_source`` says where it came from).
     """
 
     pupils: pd.DataFrame
@@ -50,15 +55,29 @@ class TrustData:
     parent_meetings: pd.DataFrame | None = None
     ehc_events: pd.DataFrame | None = None
     source: Path | None = None
-    files: dict[str, str] = field(default_factory=dict)  # table name -> file name read
+    files: dict[str, str] = field(default_factory=dict)  # table name -> the files read for it
     problems: pd.DataFrame = field(default_factory=problems_frame)
     notes: list[str] = field(default_factory=list)
     as_of: pd.Timestamp = field(default_factory=lambda: pd.Timestamp(dt.date.today()))
+    as_of_source: str = "today's date"
+    reading: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=READING_COLUMNS))
 
     @property
     def schools(self) -> list[str]:
         """The schools in ``pupils``, sorted."""
         return sorted(self.pupils["school"].dropna().unique())
+
+    @property
+    def as_of_warning(self) -> str:
+        """A sentence when the data are more than a term old (or undated), else ""."""
+        age = (pd.Timestamp(dt.date.today()) - self.as_of).days
+        if self.as_of_source == "today's date":
+            return ("These files carry no date (no manifest.json and no dated record), so sendlib counts from "
+                    "today: deadlines may be wrong. Add a manifest.json with exported_on.")
+        if age > DATA_OLD_DAYS:
+            return (f"These data are from {self.as_of:%d %B %Y}, {age // 7} weeks ago: more than a term old. "
+                    "Deadlines and lists are as they stood then; export the files again for today's picture.")
+        return ""
 
     def require(self, table: str) -> pd.DataFrame:
         """The table, or a DataError saying which file the folder lacks."""
@@ -69,55 +88,86 @@ class TrustData:
         return frame
 
 
-def _find_files(folder: Path) -> tuple[dict[str, Path], list[tuple], list[str]]:
-    found: dict[str, list[Path]] = {}
-    notes = []
-    problems = []
+READING_COLUMNS = ["file", "table", "rows", "columns_read", "columns_not_read", "profile"]
+# Data older than this (about a school term) are flagged on every surface.
+DATA_OLD_DAYS = 122
+
+
+# --- what the folder holds ------------------------------------------------------------------------
+@dataclass
+class _Source:
+    path: Path
+    label: str  # the path within the export folder, as problems name it
+    table: str | None  # the table the file's name says, if any
+    school: str = ""  # from a per-school folder (or its manifest) or --school
+    school_source: str = ""
+
+
+def _school_of(folder: Path) -> tuple[str, str]:
+    manifest = folder / MANIFEST
+    try:
+        named = json.loads(manifest.read_text(encoding="utf-8")).get("school") if manifest.is_file() else None
+    except (ValueError, UnicodeDecodeError, AttributeError):
+        named = None
+    if isinstance(named, str) and named.strip():
+        return named.strip(), f"{folder.name}/{MANIFEST}"
+    return folder.name, "its folder's name"
+
+
+def _inventory(folder: Path, school: str = "") -> tuple[list[_Source], list[tuple], list[str]]:
+    """The files to read: those at the top of the folder, and those of per-school subfolders
+    (each MIS exports one school at a time); what else is there is noted."""
+    sources, problems, notes = [], [], []
     for path in sorted(folder.iterdir()):
-        if path.name.startswith((".", "~$")):
+        if path.name.startswith((".", "~$", "_")):
             continue
-        stem = re.sub(r"[^0-9a-z]+", "_", path.stem.lower()).strip("_")
-        table_file = path.suffix.lower() in TABLE_SUFFIXES and stem in TABLES
-        if not path.is_file():
-            if table_file:
+        if path.is_dir():
+            if path.suffix.lower() in TABLE_SUFFIXES and table_for_name(path.stem):
                 problems.append((path.name, None, None, None,
                                  "this is a folder, not a file: put the exported file itself here"))
+                continue
+            inner = [p for p in sorted(path.iterdir()) if p.is_file() and p.suffix.lower() in TABLE_SUFFIXES
+                     and not p.name.startswith((".", "~$"))]
+            if not inner:
+                notes.append(f"{path.name}/: a folder without CSV or XLSX files; left alone")
+                continue
+            name, how = (school, "--school") if school else _school_of(path)
+            sources += [_Source(p, f"{path.name}/{p.name}", table_for_name(p.stem), name, how) for p in inner]
             continue
-        if table_file:
-            found.setdefault(stem, []).append(path)
-        elif path.name not in (MANIFEST, "README.md"):
+        if path.suffix.lower() in TABLE_SUFFIXES:
+            sources.append(_Source(path, path.name, table_for_name(path.stem), school, "--school" if school else ""))
+        elif path.suffix.lower() == ".zip":
+            notes.append(f"{path.name}: a ZIP file; sendlib does not open it: unzip it into the export folder")
+        elif path.suffix.lower() == ".xls":
+            problems.append((path.name, None, None, None, "an old Excel (.xls) workbook: save it as .xlsx or CSV"))
+        elif path.name not in (MANIFEST, MAPPING_FILE, "README.md"):
             notes.append(f"{path.name}: not a file sendlib reads; left alone")
-    files = {}
-    for name, paths in found.items():
-        if len(paths) > 1:
-            problems.append((", ".join(p.name for p in paths), None, None, None,
+    # the same export saved twice (pupils.csv and pupils.xlsx): one of them must go
+    by_stem: dict[tuple, list[_Source]] = {}
+    for source in sources:
+        if source.table and file_key(source.path.stem) == source.table.replace("_", " "):
+            by_stem.setdefault((source.path.parent, source.table), []).append(source)
+    for (_, name), same in by_stem.items():
+        if len(same) > 1:
+            problems.append((", ".join(s.label for s in same), None, None, None,
                              f"more than one file for {name}: keep one"))
+            sources = [s for s in sources if s not in same]
+    return sources, problems, notes
+
+
+def _what_is_there(folder: Path) -> str:
+    """For a folder without pupils: what it does hold, in words."""
+    found = []
+    for path in sorted(folder.iterdir()):
+        if path.name.startswith("."):
+            continue
+        if path.is_dir():
+            inner = [p.name for p in sorted(path.iterdir())[:5]]
+            found.append(f"a folder {path.name}/ ({', '.join(inner) or 'empty'})")
         else:
-            files[name] = paths[0]
-    return files, problems, notes
-
-
-def _map_headers(raw, table: Table, problems: list) -> dict[str, int]:
-    """Canonical column name -> position in the file; missing required columns reported."""
-    positions: dict[str, int] = {}
-    by_header = {h: c.name for c in table.columns for h in c.headers()}
-    for position, text in enumerate(raw.header):
-        name = by_header.get(normalise_header(text))
-        if name is None:
-            if text and raw.cells[position].ne("").any():
-                raw.notes.append(f"{raw.file}: column '{text}' is not one sendlib reads; left alone")
-            continue
-        if name in positions:
-            problems.append((raw.file, raw.header_row, text, None,
-                             f"a second column for {name} (also '{raw.header[positions[name]]}'): keep one"))
-            continue
-        positions[name] = position
-    for column in table.columns:
-        if column.required and column.name not in positions:
-            problems.append((raw.file, raw.header_row, column.name, None,
-                             f"required column {column.name} is missing (the header row has: "
-                             f"{', '.join(h for h in raw.header if h)})"))
-    return positions
+            found.append(path.name)
+    return "; it holds: " + ", ".join(found[:12]) + (" ..." if len(found) > 12 else "") if found else \
+        "; it is empty"
 
 
 def _parser(column: Column, today: dt.date):
@@ -131,22 +181,25 @@ def _parser(column: Column, today: dt.date):
     return getattr(_parse, f"parse_{kind}")
 
 
-def _parse_column(texts: pd.Series, column: Column, today: dt.date):
-    """Parse every cell, once per distinct text: values (object array) and problems."""
+def _parse_column(texts: pd.Series, column: Column, today: dt.date, values: dict[str, str] | None = None):
+    """Parse every cell, once per distinct text: values (object array) and problems. ``values``
+    maps a text (compared without case or spacing) to the code to read it as (a profile's or
+    the folder's mapping)."""
     parse = _parser(column, today)
     positions, uniques = pd.factorize(texts, sort=False)
-    values, problems = [], []
+    own = {" ".join(k.casefold().split()): v for k, v in (values or {}).items()}
+    parsed, problems = [], []
     for text in uniques:
         if text == "":
-            values.append(None)
+            parsed.append(None)
             problems.append("blank, but a value is required" if column.required and column.kind != "score" else None)
         else:
-            value, problem = parse(text)
-            values.append(value)
+            value, problem = parse(own.get(" ".join(text.casefold().split()), text))
+            parsed.append(value)
             problems.append(problem)
-    values = np.array(values + [None], dtype=object)[positions]
+    parsed = np.array(parsed + [None], dtype=object)[positions]
     problems = np.array(problems + [None], dtype=object)[positions]
-    return values, problems
+    return parsed, problems
 
 
 def _typed(values: np.ndarray, kind: str) -> pd.Series:
@@ -162,54 +215,154 @@ def _typed(values: np.ndarray, kind: str) -> pd.Series:
 
 
 class _Checker:
-    """Collects problems for one table; remembers which rows cannot be used."""
+    """Collects problems for one table; remembers which rows cannot be used (by frame index).
+    Each problem names the row's file and the header its value came from."""
 
-    def __init__(self, file: str, headers: dict[str, str]):
-        self.file, self.headers = file, headers
+    def __init__(self, headers: dict[str, dict[str, str]]):
+        self.headers = headers  # file -> column -> header as written
         self.problems: list[tuple] = []
         self.unusable: set[int] = set()
 
-    def add(self, rows, column, values, problem, unusable=False):
-        header = self.headers.get(column, column)
-        for row, value in zip(rows, values):
-            self.problems.append((self.file, int(row), header, None if pd.isna(value) else str(value), problem))
+    def add(self, hit: pd.DataFrame, column, values, problem, unusable=False):
+        cell_headers = hit[f"_header_{column}"] if f"_header_{column}" in hit else [None] * len(hit)
+        for file, row, index, value, header in zip(hit["file"], hit["row"], hit.index, values, cell_headers):
+            header = header or self.headers.get(file, {}).get(column, column)
+            self.problems.append((file, int(row), header, None if pd.isna(value) else str(value), problem))
             if unusable:
-                self.unusable.add(int(row))
+                self.unusable.add(index)
 
     def where(self, frame, mask, column, problem, unusable=False, value_column=None):
         hit = frame[np.asarray(mask, dtype=bool)]
-        self.add(hit["row"], column, hit[value_column or column], problem, unusable)
+        self.add(hit, column, hit[value_column or column], problem, unusable)
 
 
-def _load_table(path: Path, table: Table, today: dt.date, all_problems: list, notes: list):
-    try:
-        raw = read_table(path, {h for c in table.columns for h in c.headers()})
-    except DataError as error:
-        all_problems.extend(error.problems.itertuples(index=False, name=None))
-        return None, None
-    all_problems.extend(raw.problems)
-    positions = _map_headers(raw, table, all_problems)
-    notes.extend(raw.notes)  # after the header mapping, which notes the columns it does not read
-    if any(c.required and c.name not in positions for c in table.columns):
-        return None, None
-    headers = {name: raw.header[pos] for name, pos in positions.items()}
-    check = _Checker(raw.file, headers)
-    frame = pd.DataFrame({"row": raw.cells.index.to_numpy(dtype="int64")})
-    texts = {}
+def _read_all(sources: list[_Source], context: Context, profile, mapping, problems: list, notes: list):
+    """Every sheet of every file, as Extracts by table, and a line of ``reading`` for each."""
+    known = known_columns(profile, mapping)
+    extracts: dict[str, list[Extract]] = {name: [] for name in TABLES}
+    reading = []
+    for source in sources:
+        try:
+            sheets = read_sheets(source.path, known, source.label)
+        except DataError as error:
+            problems.extend(error.problems.itertuples(index=False, name=None))
+            continue
+        chosen = []
+        for raw in sheets:
+            named = source.table if len(sheets) == 1 else (table_for_name(raw.sheet) or source.table)
+            by_header = table_for_header(raw, profile, mapping) if raw.recognised else None
+            fits_name = named is not None and by_header is not None and table_for_header_fits(raw, named, profile,
+                                                                                                mapping)
+            chosen.append((raw, named if fits_name or by_header is None else by_header))
+        kept = [(raw, table) for raw, table in chosen if table is not None and (
+            len(sheets) == 1 or table_for_header_fits(raw, table, profile, mapping))]
+        if not kept and len(sheets) > 1 and source.table:
+            kept = [(sheets[0], source.table)]  # no sheet fits: the first, so that its problems are named
+        for raw, _ in chosen:
+            if all(raw is not k for k, _ in kept) and len(sheets) > 1:
+                notes.append(f"{source.label}: sheet '{raw.sheet}' skipped: it does not hold the columns of any "
+                             "file sendlib reads (a summary, pivot or cover sheet?)")
+        if not kept:
+            header = ", ".join(h for h in sheets[0].header if h)[:200] if sheets else ""
+            notes.append(f"{source.label}: not a file sendlib recognises (its columns: {header}); left alone")
+            continue
+        if len(sheets) > 1 and len(kept) == 1:
+            raw = kept[0][0]
+            _relabel(raw, source.label)
+            notes.append(f"{source.label}: read the sheet '{raw.sheet}' ({sheets.index(raw) + 1} of {len(sheets)}); "
+                         "row numbers are that sheet's")
+        elif len(kept) > 1:
+            notes.append(f"{source.label}: {len(kept)} sheets read and stacked (" +
+                         ", ".join(f"'{raw.sheet}'" for raw, _ in kept) + "); row numbers are each sheet's")
+        for raw, table in kept:
+            here = Context(source.school or context.school, source.school_source or context.school_source,
+                           source.path.parent.name, source.path.stem, raw.sheet, raw.title)
+            piece = extract(raw, table, here, profile, mapping)
+            notes.extend(raw.notes + piece.notes)
+            problems.extend(raw.problems + piece.problems)
+            extracts[table].append(piece)
+            read = [h for c, h in piece.headers.items() if not c.startswith("_")]
+            reading.append((piece.file, table, len(piece.cells), ", ".join(dict.fromkeys(read)),
+                            ", ".join(piece.not_read), piece.profile.title if piece.profile else ""))
+    return extracts, pd.DataFrame(reading, columns=READING_COLUMNS)
+
+
+def table_for_header_fits(raw, table: str, profile, mapping) -> bool:
+    """Whether a sheet's header names (or lets sendlib work out) every required column of ``table``."""
+    from .profiles import _derivable, matcher
+
+    found = {hit[0] for hit in map(matcher(table, profile, mapping).match, raw.header) if hit}
+    required = {c.name for c in TABLES[table].columns if c.required}
+    return required <= found | _derivable(table, found, raw.header)
+
+
+def _relabel(raw, label: str) -> None:
+    old = raw.file
+    raw.file = label
+    raw.notes = [note.replace(old, label, 1) for note in raw.notes]
+    raw.problems = [(label, *problem[1:]) for problem in raw.problems]
+
+
+def _parse_extract(piece: Extract, table: Table, today: dt.date, values: dict, problems: list, notes: list):
+    """The typed frame of one sheet: every column parsed, each bad value a problem."""
+    cells = piece.cells
+    frame = pd.DataFrame({"file": piece.file, "row": cells["row"].to_numpy(dtype="int64")})
+    for extra in [c for c in cells.columns if c.startswith("_header_")]:
+        frame[extra] = cells[extra].to_numpy()
     for column in table.columns:
-        if column.name not in positions:
+        if column.name not in cells:
             frame[column.name] = _typed(np.full(len(frame), None, dtype=object), column.kind)
             continue
-        text = raw.cells[positions[column.name]].reset_index(drop=True)
-        values, problems = _parse_column(text, column, today)
-        bad = pd.notna(problems)
-        if bad.any():
-            for problem in pd.unique(problems[bad]):
-                mask = problems == problem
-                check.add(frame["row"][mask], column.name, text[mask], problem, unusable=column.required)
-        frame[column.name] = _typed(values, column.kind)
-        texts[column.name] = text
-    return frame, (check, texts)
+        text = cells[column.name].reset_index(drop=True)
+        parsed, bad = _parse_column(text, column, today, values.get(column.name))
+        for header, other in piece.alternates.get(column.name, []):
+            parsed = _second_column(piece, column, header, other, parsed, today, values, problems, notes)
+        if column.kind == "flag" or column.kind == "provision":
+            parsed, bad = _blank_means_no(piece, column.name, text, parsed, bad, notes)
+        if pd.notna(bad).any():
+            headers = cells.get(f"_header_{column.name}", pd.Series(piece.headers[column.name], index=cells.index))
+            for problem in pd.unique(bad[pd.notna(bad)]):
+                mask = bad == problem
+                problems.extend((piece.file, int(row), header, value, problem) for row, header, value in
+                                zip(frame["row"][mask], headers.to_numpy()[mask], text[mask]))
+                if column.required:
+                    frame.loc[mask, "_unusable"] = True
+        frame[column.name] = _typed(parsed, column.kind)
+        if column.kind == "score":
+            frame["_text_score"] = text.to_numpy()
+    return frame
+
+
+def _second_column(piece, column, header, other, parsed, today, values, problems, notes):
+    """A second header for the same column (``SEN Need Code`` beside ``SEN Need``): the same
+    values are noted and fill blanks; different values are a problem."""
+    theirs, _ = _parse_column(other, column, today, values.get(column.name))
+    both = pd.notna(parsed) & pd.notna(theirs)
+    differ = both & (pd.Series(parsed).astype(str).to_numpy() != pd.Series(theirs).astype(str).to_numpy())
+    first = piece.headers[column.name]
+    if differ.any():
+        problems.append((piece.file, None, header, None, f"a second column for {column.name} (also '{first}') with "
+                                                         f"different values in {int(differ.sum())} row(s): keep one"))
+        return parsed
+    fill = pd.isna(parsed) & pd.notna(theirs)
+    notes.append(f"{piece.file}: column '{header}' holds the same {column.name} as '{first}'"
+                 + (f" (and fills {int(fill.sum())} blank(s) there)" if fill.any() else ""))
+    return np.where(fill, theirs, parsed)
+
+
+def _blank_means_no(piece, name, text, parsed, bad, notes):
+    """A column that marks only the pupils it applies to and leaves the rest blank (an MIS
+    ticks FSM-eligible pupils; a SEN status left blank for pupils with no SEN): blank is read
+    as No (or N, no SEN) when the column holds no No at all, and noted."""
+    yes, no = (True, False) if pd.Series(parsed).isin([True, False]).any() else (None, codes.NO_SEN)
+    values = pd.Series(parsed)
+    blank = text.eq("").to_numpy()
+    marked = values.notna().any() if yes is None else values.eq(True).any()
+    if not (marked and blank.any() and not values.eq(no).any()):
+        return parsed, bad
+    notes.append(f"{piece.file}: column '{piece.headers[name]}' holds no " + ("No" if yes else "N (no SEN)")
+                 + f" and {int(blank.sum())} blank(s): blank read as " + ("No" if yes else "N, no SEN"))
+    return np.where(blank, no, parsed), np.where(blank, None, bad)
 
 
 def _check_unique(frame, table: Table, check: _Checker):
@@ -218,11 +371,16 @@ def _check_unique(frame, table: Table, check: _Checker):
     duplicated = frame.duplicated(list(table.unique), keep=False) & frame[list(table.unique)].notna().all(axis=1)
     if not duplicated.any():
         return
-    first_rows = frame[duplicated].groupby(list(table.unique), sort=False)["row"].transform("min")
-    for (row, value, first) in zip(frame.loc[duplicated, "row"], frame.loc[duplicated, table.unique[0]], first_rows):
-        if row != first:
-            check.add([row], table.unique[0], [value],
-                      f"a second row for the same {' and '.join(table.unique)} as row {first}", unusable=True)
+    # the first row of each group, in file order: later ones name it (and its file when another)
+    groups = frame[duplicated].groupby(list(table.unique), sort=False)
+    first = groups.cumcount().eq(0)
+    first_index = groups["row"].transform(lambda rows: rows.index[0])
+    later = frame[duplicated][~first]
+    for index, value, origin in zip(later.index, later[table.unique[0]], first_index[~first]):
+        where = (f"row {frame.at[origin, 'row']}" if frame.at[origin, "file"] == frame.at[index, "file"]
+                 else f"{frame.at[origin, 'file']} row {frame.at[origin, 'row']}")
+        check.add(frame.loc[[index]], table.unique[0], [value],
+                  f"a second row for the same {' and '.join(table.unique)} as {where}", unusable=True)
 
 
 def _check_needs(frame, check: _Checker, today: dt.date):
@@ -279,15 +437,15 @@ def _check_ehc_events(frame, pupils, check: _Checker):
             answered = history[history["event"] == answer]
             # each answer needs a question on or before it, after the previous answer
             previous = pd.Timestamp.min
-            for row, date in zip(answered["row"], answered["date"]):
+            for index, date in zip(answered.index, answered["date"]):
                 if not ((asked >= previous) & (asked <= date)).any():
-                    check.add([row], "event", [answer], f"{answer} on {date:%d/%m/%Y} has no {question} "
-                                                        "on or before it (events out of order, or one missing)")
+                    check.add(frame.loc[[index]], "event", [answer], f"{answer} on {date:%d/%m/%Y} has no {question} "
+                                                                     "on or before it (events out of order, or one missing)")
                 previous = date
         issued = history.loc[history["event"] == "plan_issued", "date"]
         if len(issued):
             early = history[history["event"].isin(EHC_PLAN_EVENTS) & (history["date"] < issued.min())]
-            check.add(early["row"], "event", early["event"],
+            check.add(early, "event", early["event"],
                       f"before the first plan_issued on record ({issued.min():%d/%m/%Y})")
     if pupils is not None:
         no_sen = set(pupils.loc[pupils["sen_provision"] == "N", "upn"])
@@ -296,12 +454,12 @@ def _check_ehc_events(frame, pupils, check: _Checker):
         with_plan = set(pupils.loc[pupils["sen_provision"] == "E", "upn"])
         issued_for = set(frame.loc[frame["event"] == "plan_issued", "upn"])
         for upn in sorted(with_plan & set(frame["upn"]) - issued_for):
-            rows = frame.loc[frame["upn"] == upn, "row"]
-            check.add([rows.min()], "upn", [upn], "this pupil has an EHC plan but no plan_issued event: "
-                                                  "the annual review cannot be checked")
+            first = frame[frame["upn"] == upn].head(1)
+            check.add(first, "upn", [upn], "this pupil has an EHC plan but no plan_issued event: "
+                                           "the annual review cannot be checked")
 
 
-def _check_assessments(frame, check: _Checker, texts, scales: pd.DataFrame):
+def _check_assessments(frame, check: _Checker, scales: pd.DataFrame):
     frame["scale"] = frame["scale"].map(codes.scale_name, na_action="ignore").astype("str")
     known = frame["scale"].isin(scales["scale"])
     check.where(frame, frame["scale"].notna() & ~known, "scale",
@@ -311,12 +469,10 @@ def _check_assessments(frame, check: _Checker, texts, scales: pd.DataFrame):
     out = frame["score"].notna() & ((frame["score"] < bounds["min"].to_numpy()) | (frame["score"] > bounds["max"].to_numpy()))
     for scale, rows in frame[out].groupby("scale"):
         low, high = bounds.loc[rows.index[0], ["min", "max"]]  # the scale's range, merged in above
-        check.add(rows["row"], "score", texts["score"][rows.index],
+        check.add(rows, "score", rows["_text_score"],
                   f"outside the range of its scale ({scale}: {low:g} to {high:g})", unusable=True)
-    raw = texts["score"].str.strip().str.upper()
-    reason = raw.map(codes.NO_SCORE_CODES)
-    reason = reason.where(raw.ne(""), "blank")
-    frame["no_score"] = pd.Series(np.where(frame["score"].isna(), reason, None), dtype="str")
+    frame["no_score"] = pd.Series(np.where(frame["score"].isna(), frame["_text_score"].map(codes.no_score_reason),
+                                           None), dtype="str")
 
 
 def _scales_table(custom: pd.DataFrame | None, check: _Checker | None) -> pd.DataFrame:
@@ -331,7 +487,7 @@ def _scales_table(custom: pd.DataFrame | None, check: _Checker | None) -> pd.Dat
         check.where(custom, custom["scale"].isin(built_in["scale"]), "scale",
                     "a built-in scale cannot be redefined; give it another name", unusable=True)
     custom["source"] = "scales.csv"
-    return pd.concat([built_in, custom.drop(columns="row")], ignore_index=True)
+    return pd.concat([built_in, custom.drop(columns=["file", "row"])], ignore_index=True)
 
 
 def _read_manifest(folder: Path, notes: list) -> pd.Timestamp | None:
@@ -342,11 +498,30 @@ def _read_manifest(folder: Path, notes: list) -> pd.Timestamp | None:
         exported = json.loads(path.read_text(encoding="utf-8")).get("exported_on")
         return pd.Timestamp(dt.date.fromisoformat(exported)) if exported else None
     except (ValueError, TypeError, AttributeError, UnicodeDecodeError):
-        notes.append(f"{MANIFEST}: could not read its exported_on date; using today's date")
+        notes.append(f"{MANIFEST}: could not read its exported_on date; the newest dated record is used instead")
         return None
 
 
-def _unify_schools(frames: dict, files: dict, notes: list) -> None:
+# The dates that say how recent an export is: each table's record dates (not birth dates,
+# nor plans' review dates, which may be ahead).
+RECORD_DATES = {"assessments": "assessment_date", "parent_meetings": "meeting_date", "ehc_events": "date",
+                "sen_history": "census_date", "support_plans": "review_held", "eal_evidence": "recorded_on"}
+
+
+def _data_date(frames: dict, manifest: pd.Timestamp | None, today: dt.date) -> tuple[pd.Timestamp, str]:
+    """(as_of, where it came from): the manifest's ``exported_on``, else the newest dated record,
+    else (said so on every surface) today."""
+    if manifest is not None:
+        return manifest, f"{MANIFEST} (exported_on)"
+    newest = [(frames[name][column].max(), name) for name, column in RECORD_DATES.items()
+              if name in frames and frames[name][column].notna().any()]
+    if newest:
+        date, name = max(newest)
+        return pd.Timestamp(date).normalize(), f"the newest dated record ({name}, {date:%d/%m/%Y})"
+    return pd.Timestamp(today), "today's date"
+
+
+def _unify_schools(frames: dict, notes: list) -> None:
     """One spelling per school: names that differ only in capitals or spacing are read as the
     spelling most rows use, and a note says so, so that no school is split in two."""
     named = {name: frame for name, frame in frames.items() if "school" in frame.columns}
@@ -362,26 +537,65 @@ def _unify_schools(frames: dict, files: dict, notes: list) -> None:
         school = frame["school"]
         read_as = school.map(lambda s: s if pd.isna(s) else canonical[key(s)])
         changed = school.notna() & school.ne(read_as)
-        for variant in pd.unique(school[changed]):
-            rows = frame.loc[school.eq(variant), "row"]
-            notes.append(f"{files[name].name}: school '{variant}' ({len(rows)} row(s) from row {rows.min()}) "
+        for (file, variant), rows in frame[changed].groupby(["file", "school"], sort=False)["row"]:
+            notes.append(f"{file}: school '{variant}' ({len(rows)} row(s) from row {rows.min()}) "
                          f"read as '{canonical[key(variant)]}', the spelling most rows use")
         if changed.any():
             frame["school"] = read_as.astype(school.dtype)
 
 
-def load_trust(path, strict: bool = True) -> TrustData:
+def _year_not_followed(frame, check: _Checker, as_of: pd.Timestamp, notes: list) -> None:
+    """NC year X (the national curriculum not followed): the year group of the pupil's age."""
+    x = frame["year_group"].eq(codes.YEAR_NOT_FOLLOWED).fillna(False)
+    if not x.any():
+        return
+    by_age = frame.loc[x, "date_of_birth"].map(lambda dob: codes.year_group_for_age(dob, as_of))
+    frame.loc[x, "year_group"] = by_age.astype("Int64")
+    for file, rows in frame[x].groupby("file")["row"]:
+        notes.append(f"{file}: {len(rows)} pupil(s) with NC year X (curriculum not followed) given the year "
+                     "group of their age, from the date of birth")
+    check.where(frame, x & frame["year_group"].isna(), "year_group",
+                "NC year X and no usable date of birth: the year group cannot be worked out", unusable=True)
+
+
+def read_folder(folder: Path, profile: str | None = None, school: str | None = None):
+    """The first half of loading: every file and sheet of the folder mapped to sendlib's
+    columns, still text. Returns (extracts by table, reading, problems, notes, values), where
+    ``values`` are the value mappings of the chosen profile and the folder's mapping.toml."""
+    chosen = profile_named(profile)
+    mapping = read_mapping(folder / MAPPING_FILE)
+    values = {column: dict(table) for column, table in (chosen.values if chosen else {}).items()}
+    for column, table in (mapping.values if mapping else {}).items():
+        values.setdefault(column, {}).update(table)
+    sources, problems, notes = _inventory(folder, school or "")
+    if mapping is not None:
+        notes.append(f"{MAPPING_FILE}: {len(mapping.headers)} header(s) and "
+                     f"{sum(map(len, mapping.values.values()))} value(s) of the school's own mapping used")
+    top_school, how = (school, "--school") if school else _school_of(folder)
+    context = Context(top_school, how if school or how != "its folder's name" else "the folder's name",
+                      folder.name)
+    extracts, reading = _read_all(sources, context, chosen, mapping, problems, notes)
+    return extracts, reading, problems, notes, values
+
+
+def load_trust(path, strict: bool = True, profile: str | None = None, school: str | None = None) -> TrustData:
     """Load a trust's export folder.
 
     Parameters
     ----------
     path : str or Path
-        The folder of CSV / XLSX files (see :mod:`sendlib.schema`). Only ``pupils`` is
-        required.
+        The folder of CSV / XLSX files (see :mod:`sendlib.schema`), or of one folder per
+        school. Files may be named and laid out as an MIS or test vendor exports them (see
+        :mod:`sendlib.profiles`). Only pupils are required.
     strict : bool, default True
         Raise a DataError listing every problem. With False, return the data with
         ``.problems`` filled in: bad optional values become missing, rows with a bad
         required value are left out, and each is listed.
+    profile : str, optional
+        The name of an import profile to prefer where vendors' headers disagree (see
+        :data:`sendlib.profiles.PROFILES`); by default each file's best fit.
+    school : str, optional
+        The school of files that do not say it (one school's export).
 
     Returns
     -------
@@ -403,22 +617,33 @@ def load_trust(path, strict: bool = True) -> TrustData:
         raise DataError(problems_frame([(str(folder), None, None, None,
                                          "no such folder: give the folder that holds pupils.csv")]))
     today = dt.date.today()
-    files, problems, notes = _find_files(folder)
-    if "pupils" not in files and not problems:
-        problems.append(("pupils.csv", None, None, None,
-                         "the folder has no pupils.csv (or pupils.xlsx), which is always required"))
+    extracts, reading, problems, notes, values = read_folder(folder, profile, school)
     frames, checkers = {}, {}
     for name, table in TABLES.items():
-        if name in files:
-            frame, checked = _load_table(files[name], table, today, problems, notes)
-            if frame is not None:
-                frames[name], checkers[name] = frame, checked
-    scales = _scales_table(frames.get("scales"), checkers.get("scales", (None,))[0])
+        pieces = [p for p in extracts[name] if not any(c.required and c.name not in p.cells for c in table.columns)]
+        if not pieces:
+            continue
+        frame = pd.concat([_parse_extract(p, table, today, values, problems, notes) for p in pieces],
+                          ignore_index=True)
+        frame["file"] = frame["file"].astype("category")
+        checkers[name] = _Checker({p.file: p.headers for p in pieces})
+        if "_unusable" in frame:
+            checkers[name].unusable |= set(frame.index[frame["_unusable"].eq(True)])
+        frames[name] = frame
+    if "pupils" not in frames and not extracts["pupils"]:
+        if not any(p[4].startswith("more than one file for pupils") for p in problems):
+            problems.append(("pupils.csv", None, None, None,
+                             "the folder has no pupils.csv (or pupils.xlsx, or a student list sendlib "
+                             f"recognises), which is always required{_what_is_there(folder)}"))
+    scales = _scales_table(frames.get("scales"), checkers.get("scales"))
+    manifest = _read_manifest(folder, notes)
+    as_of, as_of_source = _data_date(frames, manifest, today)
     for name, frame in frames.items():
-        check, texts = checkers[name]
+        check = checkers[name]
         table = TABLES[name]
         _check_unique(frame, table, check)
         if name == "pupils":
+            _year_not_followed(frame, check, as_of, notes)
             _check_pupils(frame, check, today)
         if name == "sen_history":
             _check_needs(frame, check, today)
@@ -429,48 +654,51 @@ def load_trust(path, strict: bool = True) -> TrustData:
         if name == "support_plans":
             _check_support_plans(frame, check, today)
         if name == "assessments":
-            _check_assessments(frame, check, texts, scales)
-    _unify_schools(frames, files, notes)
+            _check_assessments(frame, check, scales)
+    _unify_schools(frames, notes)
     pupils = frames.get("pupils")
-    if pupils is not None and pupils.empty and not checkers["pupils"][0].problems:
-        problems.append((files["pupils"].name, None, None, None,
+    if pupils is not None and pupils.empty and not checkers["pupils"].problems:
+        problems.append((", ".join(p.file for p in extracts["pupils"]), None, None, None,
                          "the file has a header row but no pupils: export it again with its rows"))
         del frames["pupils"]
         pupils = None
     if pupils is not None:
         on_roll = set(pupils["upn"].dropna())
         english = set(pupils.loc[pupils["eal"].eq(False).fillna(False), "upn"])
+        pupils_files = ", ".join(dict.fromkeys(p.file for p in extracts["pupils"]))
         for name, frame in frames.items():
             if not TABLES[name].pupil_upns_in_pupils:
                 continue
-            check = checkers[name][0]
+            check = checkers[name]
             check.where(frame, frame["upn"].notna() & ~frame["upn"].isin(on_roll), "upn",
-                        f"this UPN is not a pupil in {files['pupils'].name}", unusable=True)
+                        f"this UPN is not a pupil in {pupils_files}", unusable=True)
             if name == "ehc_events":
                 _check_ehc_events(frame, pupils, check)
             if name == "eal_evidence":
                 check.where(frame, frame["upn"].isin(english), "upn",
                             "an EAL evidence record for a pupil whose first language is English in pupils")
-    for check, _ in checkers.values():
+    for check in checkers.values():
         problems.extend(check.problems)
     problem_table = problems_frame(problems).sort_values(["file", "row"], na_position="first", kind="stable")
     if strict and len(problem_table):
         raise DataError(problem_table, f"{len(problem_table)} problem{'s' if len(problem_table) != 1 else ''} "
                                        f"found in {folder}")
     for name, frame in frames.items():
-        if checkers[name][0].unusable:
-            unusable = checkers[name][0].unusable
-            frames[name] = frame[~frame["row"].isin(unusable)].reset_index(drop=True)
-            notes.append(f"{files[name].name}: {len(unusable)} row(s) left out because of the problems listed")
+        unusable = checkers[name].unusable
+        if unusable:
+            left_out = frame.loc[sorted(unusable), "file"].value_counts()
+            notes += [f"{file}: {count} row(s) left out because of the problems listed"
+                      for file, count in left_out[left_out > 0].items()]
+            frame = frame.drop(index=sorted(unusable)).reset_index(drop=True)
+        frames[name] = frame.drop(columns=[c for c in frame.columns if c.startswith("_")])
     if frames.get("pupils") is None:
-        raise DataError(problem_table, "pupils.csv could not be loaded")
-    as_of = _read_manifest(folder, notes)
+        raise DataError(problem_table, "pupils could not be loaded")
+    files = {name: ", ".join(dict.fromkeys(p.file for p in extracts[name])) for name in frames}
     return TrustData(
         pupils=frames["pupils"], scales=scales,
         **{name: frames.get(name) for name in TABLES if name not in ("pupils", "scales")},
-        source=folder, files={name: p.name for name, p in files.items()},
-        problems=problem_table.reset_index(drop=True), notes=notes,
-        **({"as_of": as_of} if as_of is not None else {}),
+        source=folder, files=files, problems=problem_table.reset_index(drop=True), notes=notes,
+        as_of=as_of, as_of_source=as_of_source, reading=reading,
     )
 
 

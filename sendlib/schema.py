@@ -26,7 +26,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ._read import normalise_header
+from ._read import header_keys
 
 
 @dataclass(frozen=True)
@@ -38,14 +38,16 @@ class Column:
     description: str
     required: bool = False  # the column must be present and every value filled in
     aliases: tuple[str, ...] = ()  # other headers that mean this column (any case or spacing)
+    # headers read only when none of the above is there (legal names beside preferred ones)
+    fallback_aliases: tuple[str, ...] = ()
     choices: tuple[str, ...] = ()  # for kind "choice"
     low: float | None = None  # for kind "number": the allowed range
     high: float | None = None
     future_ok: bool = False  # for kind "date": whether a date after today is allowed
 
     def headers(self) -> set[str]:
-        """Normalised headers that name this column."""
-        return {normalise_header(self.name), *(normalise_header(a) for a in self.aliases)}
+        """The keys (:func:`sendlib._read.header_keys`) of the headers that name this column."""
+        return {key for text in (self.name, *self.aliases) for key in header_keys(text)}
 
 
 @dataclass(frozen=True)
@@ -58,6 +60,10 @@ class Table:
     unique: tuple[str, ...] = ()  # columns that together identify a row
     required_file: bool = False
     pupil_upns_in_pupils: bool = True  # every UPN must be a pupil in pupils.csv
+    # words a file of this table is named with (beyond its own name): "Student List.csv" is pupils
+    file_names: tuple[str, ...] = ()
+    # columns read only to work out others (a test's name gives its subject), then left out
+    helpers: tuple[Column, ...] = ()
 
     def column(self, name: str) -> Column:
         return next(c for c in self.columns if c.name == name)
@@ -68,23 +74,37 @@ class Table:
 
 
 _UPN = Column("upn", "upn", "Unique Pupil Number (13 characters, valid check letter)", True,
-              ("unique pupil number", "pupil upn", "upn number", "pupil number"))
-_SCHOOL = Column("school", "text", "school name or URN", True,
-                 ("school name", "urn", "school urn", "establishment", "establishment name", "academy"))
-_YEAR_GROUP = Column("year_group", "year_group", "national curriculum year: N1 = -2, N2 = -1, R = 0, 1-13", True,
+              ("unique pupil number", "pupil upn", "upn number", "pupil number", "upn code"))
+_SCHOOL = Column("school", "text", "school name or URN (from a per-school folder, a manifest or --school "
+                 "when the file has none)", True,
+                 ("school name", "urn", "school urn", "establishment", "establishment name", "academy",
+                  "school urn number", "laestab", "dfe number", "establishment number", "site"))
+_YEAR_GROUP = Column("year_group", "year_group", "national curriculum year: N1 = -2, N2 = -1, R = 0, 1-13; "
+                     "X (curriculum not followed) from the date of birth", True,
                      ("nc year", "year group", "national curriculum year", "ncy", "curriculum year",
-                      "year grp", "year", "yr group"))
+                      "year grp", "year", "yr group", "nc year actual", "ncyearactual", "national curriculum year actual",
+                      "actual nc year", "year group actual", "curriculum year group", "nc year group",
+                      "yeargroup", "year level", "current year group", "year code"))
 _PROVISION = Column("sen_provision", "provision", "SEN provision: N no SEN, K SEN support, E EHC plan", True,
                     ("sen status", "sen provision", "sen", "sen stage", "send status", "sen code",
-                     "sen provision code"))
+                     "sen provision code", "senprovision", "sen provision status", "current sen status",
+                     "sen status code", "send provision", "special educational needs status", "sen category",
+                     "sen support status", "send code"))
 _PRIMARY_NEED = Column("primary_need", "need", "CBDS type of need; required for K and E, blank for N",
                        aliases=("sen primary need", "primary need", "type of need", "primary sen need",
-                                "primary sen type", "sen need", "need type", "primary type of need"))
+                                "primary sen type", "sen need", "need type", "primary type of need",
+                                "sen need type", "primary se needs type", "primarysenneedstype", "sen type",
+                                "sentype", "primary sen need type", "sen primary need type", "primary need type",
+                                "main need", "primary send need", "sen need 1", "need 1", "sen type 1",
+                                "primary sen type code", "sen primary need code", "send primary need",
+                                "primary need code", "senneed", "sen primary type of need"))
 _PROFICIENCY = Column("english_proficiency", "proficiency",
                       "DfE proficiency in English, A new to English .. E fluent (EAL pupils)",
                       aliases=("proficiency in english", "english proficiency", "eal proficiency",
                                "proficiency", "eal stage", "english proficiency stage", "eal level",
-                               "stage of english"))
+                               "stage of english", "englishproficiency", "proficiency in english code",
+                               "english proficiency code", "eal proficiency stage", "proficiency level",
+                               "dfe proficiency in english", "eal proficiency level", "proficiency in english stage"))
 _CHECK = ("pass", "concern", "not_done")
 
 PUPILS = Table(
@@ -93,48 +113,90 @@ PUPILS = Table(
         _UPN,
         _SCHOOL,
         Column("forename", "text", "forename (shown only in a SENCO's own views)",
-               aliases=("first name", "legal forename", "preferred forename", "given name",
-                        "forenames", "preferred first name", "legal first name")),
+               aliases=("first name", "preferred forename", "given name", "forenames", "preferred first name",
+                        "preferred name", "known as", "chosen forename", "firstname"),
+               fallback_aliases=("legal forename", "legal first name", "official forename")),
         Column("surname", "text", "surname (shown only in a SENCO's own views)",
-               aliases=("last name", "legal surname", "family name", "preferred surname")),
-        Column("date_of_birth", "date", "date of birth", True, ("dob", "birth date", "birthdate")),
+               aliases=("last name", "family name", "preferred surname", "preferred last name", "lastname"),
+               fallback_aliases=("legal surname", "legal last name", "official surname")),
+        Column("date_of_birth", "date", "date of birth", True, ("dob", "birth date", "birthdate", "d o b",
+                                                                 "date of birth dob")),
         _YEAR_GROUP,
         _PROVISION,
         _PRIMARY_NEED,
         Column("secondary_need", "need", "CBDS type of need, second in rank",
                aliases=("sen secondary need", "second need", "secondary sen need", "secondary sen type",
-                        "secondary type of need")),
-        Column("sex", "sex", "F or M", aliases=("gender", "legal sex")),
+                        "secondary type of need", "secondary se needs type", "secondarysenneedstype",
+                        "secondary need", "secondary need type", "sen secondary need type", "sen need 2",
+                        "need 2", "sen type 2", "secondary sen need type", "secondary sen type code")),
+        Column("sex", "sex", "F or M", aliases=("gender", "legal sex", "sex code", "gender code")),
         Column("first_language", "language", "CBDS first-language code; ENG/ENB English, any other EAL",
                aliases=("first language", "language", "home language", "main language", "first lang",
-                        "first language code")),
+                        "first language code", "language code", "main language code", "home language code",
+                        "first language description", "language of home", "mother tongue")),
         _PROFICIENCY,
         Column("entered_english_schooling", "date", "date the pupil started school in England",
                aliases=("date entered english schooling", "entry to english schooling",
                         "date of entry to uk education", "uk school entry date",
-                        "entered english school", "date entered uk school")),
+                        "entered english school", "date entered uk school", "date of entry to english schooling",
+                        "entry date to english schooling", "english schooling entry date",
+                        "date first entered english schooling", "uk education entry date",
+                        "date entered english education", "date of arrival in uk school")),
         Column("fsm", "flag", "eligible for free school meals, Y/N",
-               aliases=("free school meals", "fsm eligible", "fsm eligibility")),
+               aliases=("free school meals", "fsm eligible", "fsm eligibility", "fsmeligible", "is fsm eligible",
+                        "fsm eligible flag", "eligible for free school meals", "current fsm", "fsm status",
+                        "fsm current", "free school meal eligibility", "free school meals eligible", "fsm indicator")),
         Column("looked_after", "flag", "looked-after child, Y/N",
-               aliases=("lac", "cla", "looked after child", "child looked after", "in care")),
+               aliases=("lac", "cla", "looked after child", "child looked after", "in care", "in la care",
+                        "looked after", "is looked after", "looked after status", "children looked after",
+                        "in care indicator", "incare", "is in care", "cla status", "lac status")),
     ),
     unique=("upn",), required_file=True, pupil_upns_in_pupils=False,
+    file_names=("pupil", "students", "student", "student list", "pupil list", "students list", "pupil details",
+                "student details", "roll", "on roll", "children", "learners", "pupil data", "student data",
+                "sen register", "send register", "register"),
+    helpers=(  # a census download (GIAP) has a row per census: each pupil's latest is read
+        Column("census_term", "text", "the census term of a census download (Spring, SPR)",
+               aliases=("census term", "censusterm")),
+        Column("academic_year", "text", "the academic year of a census download (2024/25)",
+               aliases=("academic year", "academicyear", "census year")),
+        Column("census_date", "text", "the census date of a census download", aliases=("census date",)),
+    ),
 )
 
 ASSESSMENTS = Table(
     "assessments", "One row per pupil, subject and assessment.",
     (
         _UPN,
-        Column("subject", "text", "subject, e.g. reading, maths", True,
-               ("subject area", "assessment subject", "test subject")),
+        Column("subject", "text", "subject, e.g. reading, maths (Maths, Mathematics and Math are maths)", True,
+               ("subject area", "assessment subject", "test subject", "subject name")),
         Column("assessment_date", "date", "date of the assessment", True,
-               ("date", "test date", "date taken", "date of assessment", "assessed on")),
-        Column("score", "score", "score on its scale; blank, A (absent) or X (not taken) is no score", True,
-               ("standardised score", "sas", "result", "mark", "score value")),
-        Column("scale", "text", "standardised, ks2_scaled, or a scale named in scales.csv", True,
+               ("date", "test date", "date taken", "date of assessment", "assessed on", "completed date",
+                "date completed", "assessment date", "test completed date", "completed", "sitting date",
+                "date tested", "activity completed date", "test taken date")),
+        Column("score", "score", "score on its scale; blank, A (absent), X (not taken) and the codes below "
+                                 "are no score", True,
+               ("standardised score", "sas", "result", "mark", "score value", "standard age score",
+                "standardized score", "std score", "nrss", "norm referenced standardised score",
+                "standardised score sas", "sas score", "ks2 scaled score", "scaled score value"),
+               fallback_aliases=("age standardised score", "age standardized score", "age related standardised score")),
+        Column("scale", "text", "standardised, ks2_scaled, or a scale named in scales.csv (worked out from the "
+                                "score's header or the test when there is no such column)", True,
                ("score type", "scale type", "measure")),
     ),
     unique=("upn", "subject", "assessment_date"),
+    file_names=("scores", "results", "tests", "test results", "assessment", "assessment results", "marksheet",
+                "marksheets", "ngrt", "pte", "ptm", "nfer", "star reading", "star maths", "star", "gl assessment",
+                "pira", "puma", "ks2 results", "standardised scores", "attainment"),
+    helpers=(
+        Column("test", "text", "the test's name (NGRT-A, PTM9, Star Reading): gives subject and scale",
+               aliases=("test name", "test", "assessment name", "assessment", "test type", "product",
+                        "assessment type", "test level", "test form", "paper")),
+        Column("term", "text", "the term (Autumn, Spring 2, Sum): gives the date with the academic year",
+               aliases=("term", "test term", "assessment term", "term name", "season", "window")),
+        Column("academic_year", "text", "the academic year (2024/25) of the term",
+               aliases=("academic year", "school year", "year of test", "test year", "assessment year")),
+    ),
 )
 
 SCALES = Table(
@@ -155,7 +217,8 @@ SEN_HISTORY = Table(
     (
         _UPN,
         Column("census_date", "date", "date of the census (third Thursday of January)", True,
-               ("census", "snapshot date", "census day")),
+               ("census", "snapshot date", "census day", "census date", "censusdate", "date of census",
+                "collection date")),
         _SCHOOL,
         _YEAR_GROUP,
         _PROVISION,
@@ -163,6 +226,14 @@ SEN_HISTORY = Table(
         _PROFICIENCY,
     ),
     unique=("upn", "census_date"),
+    file_names=("census", "census history", "censuses", "school census", "sen census", "census snapshots",
+                "census data"),
+    helpers=(
+        Column("census_term", "text", "the census term (Spring, SPR): gives the census date with the year",
+               aliases=("census term", "censusterm", "term")),
+        Column("academic_year", "text", "the academic year (2024/25) of the census",
+               aliases=("academic year", "academicyear", "census year", "school year")),
+    ),
     pupil_upns_in_pupils=False,  # pupils who have left appear in earlier censuses
 )
 
@@ -194,6 +265,7 @@ EAL_EVIDENCE = Table(
                aliases=("attendance", "attendance percent", "attendance percentage")),
     ),
     unique=("upn",),
+    file_names=("eal", "eal evidence", "eal records", "eal send evidence", "eal register"),
 )
 
 SUPPORT_PLANS = Table(
@@ -209,6 +281,8 @@ SUPPORT_PLANS = Table(
         Column("outcome", "text", "outcome of the review", aliases=("review outcome",)),
     ),
     unique=("upn", "plan_start"),
+    file_names=("support plan", "sen support plans", "plans", "provision plans", "iep", "ieps", "pupil passports",
+                "learning plans", "assess plan do review", "apdr", "sen plans"),
 )
 
 PARENT_MEETINGS = Table(
@@ -218,6 +292,7 @@ PARENT_MEETINGS = Table(
         Column("meeting_date", "date", "date of the meeting", True, ("date", "meeting", "date of meeting")),
     ),
     unique=("upn", "meeting_date"),
+    file_names=("parent meeting", "meetings", "parents meetings", "parent meetings log", "parents evenings"),
 )
 
 EHC_EVENTS = (
@@ -225,6 +300,32 @@ EHC_EVENTS = (
     "review_invites_sent", "review_papers_sent", "review_meeting", "review_report_sent",
     "reassessment_requested",
 )
+# Headers an LA's or a SENCO's timeline (one date column per milestone, SEN2-style) gives each
+# event: such a file is read as one row per event.
+EHC_EVENT_HEADERS = {
+    "info_requested": ("information requested", "request for information", "la request for information",
+                       "date information requested", "advice requested", "date advice requested",
+                       "request for advice", "la request date", "information request date"),
+    "info_sent": ("information sent", "advice sent", "advice submitted", "date advice returned", "school advice sent",
+                  "information returned", "date information sent", "advice returned"),
+    "draft_plan_received": ("draft plan received", "draft plan issued", "draft ehcp issued", "draft issued",
+                            "draft ehc plan issued", "draft received", "date draft plan issued"),
+    "draft_views_sent": ("views on draft sent", "response to draft", "draft response sent", "comments on draft",
+                         "draft views", "school response to draft"),
+    "plan_issued": ("plan issued", "ehc plan issued", "ehcp issued", "final plan issued", "ehc plan issue date",
+                    "plan issue date", "ehcp issue date", "date plan issued", "final ehc plan issued",
+                    "ehc plan start date", "date ehc plan issued", "final plan date", "plan start date"),
+    "review_invites_sent": ("review invites sent", "invitations sent", "review invitations sent",
+                            "annual review invitations"),
+    "review_papers_sent": ("review papers sent", "advice circulated", "review paperwork circulated",
+                           "papers circulated", "review papers circulated", "review advice circulated",
+                           "review paperwork sent out"),
+    "review_meeting": ("review meeting", "annual review", "annual review date", "annual review meeting",
+                       "date of annual review", "last annual review", "review date", "review held"),
+    "review_report_sent": ("review report sent", "annual review report sent", "review paperwork sent",
+                           "annual review paperwork sent to la", "review report"),
+    "reassessment_requested": ("reassessment requested", "re assessment requested", "request for reassessment"),
+}
 EHC_EVENTS_TABLE = Table(
     "ehc_events", "Dated events of EHC needs assessments, plans and annual reviews.",
     (
@@ -233,6 +334,8 @@ EHC_EVENTS_TABLE = Table(
         Column("date", "date", "date it happened", True, ("event date", "date of event")),
     ),
     unique=("upn", "event", "date"),
+    file_names=("ehc events", "ehc timeline", "ehcp", "ehc plans", "ehcp timeline", "sen2", "ehc", "annual reviews",
+                "ehc plan timeline"),
 )
 
 TABLES: dict[str, Table] = {t.name: t for t in (

@@ -147,7 +147,7 @@ CASES = {
     "stray_comma": ({"parent_meetings.csv": MEETINGS + f"{U[0]},03/02/2026,extra\n"},
                     [p("parent_meetings.csv", 4, None, "3 values but the header has 2")]),
     "two_problems_in_two_files": ({"pupils.csv": replace(PUPILS, "12/03/2016", "12/13/2016"),
-                                   "assessments.csv": replace(ASSESSMENTS, ",92,", ",n/a,")},
+                                   "assessments.csv": replace(ASSESSMENTS, ",92,", ",9o,")},
                                   [p("pupils.csv", 2, "date_of_birth", "month 13"),
                                    p("assessments.csv", 2, "score", "not a score")]),
     "pupils_header_only": ({"pupils.csv": PUPILS.splitlines()[0] + "\n"},
