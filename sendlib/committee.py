@@ -35,6 +35,7 @@ class CommitteePage:
     forecast: pd.DataFrame
     narrative: list[str] = field(default_factory=list)
     forecast_series: dict = field(default_factory=dict)  # provision -> (history, forecast) for a chart
+    as_of_warning: str = ""  # when the data are more than a term old, or undated
 
 
 def _signed(value: float) -> str:
@@ -104,7 +105,7 @@ def committee_page(trust: TrustData, school: str, as_of=None, progress: pd.DataF
     forecast_table, forecast_lines = _forecast_section(forecast, school)
     narrative = _narrative(school, n, k, e, national, by_area) + progress_lines + duty_lines + forecast_lines
     return CommitteePage(school, as_of, headline, need_areas, progress_table, duties_table, forecast_table,
-                         narrative)
+                         narrative, as_of_warning=trust.as_of_warning if as_of == trust.as_of else "")
 
 
 def _progress_section(trust, school, as_of, progress):

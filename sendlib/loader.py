@@ -70,22 +70,29 @@ class TrustData:
     @property
     def as_of_warning(self) -> str:
         """A sentence when the data are more than a term old (or undated), else ""."""
-        age = (pd.Timestamp(dt.date.today()) - self.as_of).days
-        if self.as_of_source == "today's date":
-            return ("These files carry no date (no manifest.json and no dated record), so sendlib counts from "
-                    "today: deadlines may be wrong. Add a manifest.json with exported_on.")
-        if age > DATA_OLD_DAYS:
-            return (f"These data are from {self.as_of:%d %B %Y}, {age // 7} weeks ago: more than a term old. "
-                    "Deadlines and lists are as they stood then; export the files again for today's picture.")
-        return ""
+        return data_date_warning(self.as_of, self.as_of_source)
 
     def require(self, table: str) -> pd.DataFrame:
         """The table, or a DataError saying which file the folder lacks."""
         frame = getattr(self, table)
         if frame is None:
+            what = TABLES[table].description.rstrip(".").lower()
             raise DataError(problems_frame([(f"{table}.csv", None, None, None,
-                                             f"this needs {table}.csv (or .xlsx) in the export folder, which has none")]))
+                                             f"this needs {table}.csv ({what}), which the export folder does not "
+                                             "have")]), "Not in this export")
         return frame
+
+
+def data_date_warning(as_of, source: str) -> str:
+    """A sentence when data dated ``as_of`` are more than a term old, or carry no date, else ""."""
+    age = (pd.Timestamp(dt.date.today()) - pd.Timestamp(as_of)).days
+    if source == "today's date":
+        return ("These files carry no date (no manifest.json and no dated record), so sendlib counts from "
+                "today: deadlines may be wrong. Add a manifest.json with exported_on.")
+    if age > DATA_OLD_DAYS:
+        return (f"These data are from {pd.Timestamp(as_of):%d %B %Y}, {age // 7} weeks ago: more than a term old. "
+                "Deadlines and lists are as they stood then; export the files again for today's picture.")
+    return ""
 
 
 READING_COLUMNS = ["file", "table", "rows", "columns_read", "columns_not_read", "profile"]
@@ -247,13 +254,10 @@ def _read_all(sources: list[_Source], context: Context, profile, mapping, proble
         except DataError as error:
             problems.extend(error.problems.itertuples(index=False, name=None))
             continue
-        chosen = []
+        chosen = []  # a file's (or sheet's) name says its table; else its header does
         for raw in sheets:
             named = source.table if len(sheets) == 1 else (table_for_name(raw.sheet) or source.table)
-            by_header = table_for_header(raw, profile, mapping) if raw.recognised else None
-            fits_name = named is not None and by_header is not None and table_for_header_fits(raw, named, profile,
-                                                                                                mapping)
-            chosen.append((raw, named if fits_name or by_header is None else by_header))
+            chosen.append((raw, named or (table_for_header(raw, profile, mapping) if raw.recognised else None)))
         kept = [(raw, table) for raw, table in chosen if table is not None and (
             len(sheets) == 1 or table_for_header_fits(raw, table, profile, mapping))]
         if not kept and len(sheets) > 1 and source.table:

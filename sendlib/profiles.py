@@ -295,9 +295,11 @@ def table_for_header(raw: RawTable, profile: Profile | None, mapping: Mapping | 
     best, best_count = None, 0
     for name in TABLES:
         m = matcher(name, profile, mapping)
-        found = {hit[0] for hit in map(m.match, raw.header) if hit}
+        found = {hit[0] for hit in map(m.match, raw.header) if hit and hit[0]}
         required = {c.name for c in TABLES[name].columns if c.required}
-        if required <= found | _derivable(name, found, raw.header) and len(found) > best_count:
+        # at least one column beside the UPN: any file with UPNs would do for eal_evidence
+        if required <= found | _derivable(name, found, raw.header) and len(found - {"upn"}) and \
+                len(found) > best_count:
             best, best_count = name, len(found)
     return best
 

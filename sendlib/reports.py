@@ -38,8 +38,12 @@ def safe_name(school: str) -> str:
 
 
 def input_hashes(data_dir: Path) -> dict[str, str]:
-    """SHA-256 of every file in the export folder (the audit trail of a report)."""
-    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(Path(data_dir).iterdir())
+    """SHA-256 of every file in the export folder and its per-school folders (the audit trail
+    of a report), by path within the folder."""
+    folder = Path(data_dir)
+    files = [p for p in sorted(folder.iterdir()) if not p.name.startswith(".")]
+    files = [f for p in files for f in ([p] if p.is_file() else sorted(p.iterdir()) if p.is_dir() else [])]
+    return {p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest() for p in files
             if p.is_file() and not p.name.startswith(".")}
 
 

@@ -89,6 +89,7 @@ _PROVISION = Column("sen_provision", "provision", "SEN provision: N no SEN, K SE
                     ("sen status", "sen provision", "sen", "sen stage", "send status", "sen code",
                      "sen provision code", "senprovision", "sen provision status", "current sen status",
                      "sen status code", "send provision", "special educational needs status", "sen category",
+                     "sen provision type", "sen type of provision", "send status code",
                      "sen support status", "send code"))
 _PRIMARY_NEED = Column("primary_need", "need", "CBDS type of need; required for K and E, blank for N",
                        aliases=("sen primary need", "primary need", "type of need", "primary sen need",

@@ -8,13 +8,16 @@ sentences, never as tracebacks.
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import functools
 import html
 import io
 import os
 import secrets
 import signal
+import sys
 import threading
+import traceback
 
 import ipywidgets as W
 import matplotlib
@@ -44,6 +47,7 @@ STYLE = """
 .sendlib .flag {color: #b3261e; font-weight: 600;}
 .sendlib .ok {color: #1b6e3a;}
 .sendlib .note {color: #555; font-size: 0.9em;}
+.sendlib .warning {background: #fff4e5; border-left: 4px solid #b35c00; padding: 6px 10px; color: #5c3200;}
 .sendlib.error, .sendlib .error {background: #fdecea; border-left: 4px solid #b3261e; padding: 8px 12px;}
 .sendlib .narrative {background: #f3f7fb; border-left: 4px solid #1a3a5a; padding: 8px 14px;}
 .sendlib p {margin: 0.3em 0;}
@@ -108,6 +112,87 @@ def app(kind: str, data_dir: str = "", school: str = "", **params) -> W.Widget:
         return refusal
     except (SendlibError, OSError) as error:
         return error_block(error if user is LOCAL_USER else redact(error))
+    except Exception as error:  # noqa: BLE001 - the page gets a sentence; the log gets the traceback
+        return unexpected(error, kind)
+
+
+def unexpected(error: Exception, where: str) -> W.HTML:
+    """A failure nobody foresaw: the traceback goes to the server's log (the kernel's own stderr,
+    which Voila's terminal or service log shows, never the page); the page says what to do."""
+    stamp = dt.datetime.now().strftime("%d/%m/%Y %H:%M:%S")
+    print(f"[sendlib {stamp}] unexpected error in {where}:", file=sys.__stderr__)
+    traceback.print_exception(error, file=sys.__stderr__)
+    return error_block(SendlibError(
+        f"Something went wrong while preparing this page ({type(error).__name__}, at {stamp}). Please reload "
+        "it; if it happens again, tell whoever runs sendlib: the details are in the server's log at that time."),
+        "This could not be shown.")
+
+
+def guarded(view, where: str, into: W.Box):
+    """A widget callback that, should it fail, shows :func:`unexpected` in ``into`` instead of
+    failing without a word (ipywidgets only logs a callback's exception)."""
+    @functools.wraps(view)
+    def run(*args, **kwargs):
+        try:
+            return view(*args, **kwargs)
+        except Exception as error:  # noqa: BLE001 - a callback's failure would otherwise vanish
+            into.children = [unexpected(error, where)]
+    return run
+
+
+def data_date(trust: TrustData, widget: bool = True):
+    """The date the data describe, where it comes from and (when more than a term old or
+    undated) a warning: on every app, notebook and report. A widget for an app, else HTML
+    (a notebook's output, which static reports can show)."""
+    warning = trust.as_of_warning
+    text = f"Data as of {trust.as_of:%d %B %Y} (from {trust.as_of_source})."
+    block = html_block(f"<p class='note'>{html.escape(text)}</p>"
+                       + (f"<p class='warning'>{html.escape(warning)}</p>" if warning else ""), "sendlib-data-date")
+    return block if widget else HTML(block.value)
+
+
+class Missing:
+    """A notebook step the export has no data for (a file it lacks): shows its sentence, and
+    anything done to it (a column, a filter, a method) gives itself, so the notebook runs on
+    and says once per cell what is missing."""
+
+    def __init__(self, reason: str):
+        self.reason = reason
+
+    def _repr_html_(self) -> str:
+        return html_block(f"<p><b>Not shown:</b> {html.escape(self.reason)}</p>", "note").value
+
+    def __repr__(self) -> str:
+        return f"Not shown: {self.reason}"
+
+    def __getattr__(self, name):
+        if name.startswith("_"):
+            raise AttributeError(name)
+        return self
+
+    def __getitem__(self, key):
+        return self
+
+    def __call__(self, *args, **kwargs):
+        return self
+
+    def __eq__(self, other):
+        return self
+
+    __ne__ = __lt__ = __le__ = __gt__ = __ge__ = __and__ = __or__ = __invert__ = __eq__
+    __hash__ = object.__hash__
+
+
+def step(function, *args, **kwargs):
+    """One step of a notebook: ``function(*args, **kwargs)``, or a :class:`Missing` that says
+    why not (the export lacks a file it needs, or an earlier step was missing)."""
+    for value in (*args, *kwargs.values()):
+        if isinstance(value, Missing):
+            return value
+    try:
+        return function(*args, **kwargs)
+    except SendlibError as error:
+        return Missing(str(error).split("\n")[-1].split(" -- ")[-1])
 
 
 # How long an app may take to open (its trust-wide work, then the visitor's part; seconds,
@@ -336,10 +421,11 @@ def senco_explorer(prepared: _SencoData, user: User = LOCAL_USER, school: str = 
             except SendlibError as error:
                 pupil_view.children = [error_block(error)]
 
-    school_box.observe(refresh_school, "value")
-    pupil_box.observe(refresh_pupil, "value")
-    sort_box.observe(lambda *_: setattr(school_view, "children", _school_lists(data, school_box.value,
-                                                                                 sort_box.value)), "value")
+    school_box.observe(guarded(refresh_school, "the explorer's school", school_view), "value")
+    pupil_box.observe(guarded(refresh_pupil, "the explorer's pupil", pupil_view), "value")
+    sort_box.observe(guarded(lambda *_: setattr(school_view, "children", _school_lists(data, school_box.value,
+                                                                                         sort_box.value)),
+                             "the explorer's lists", school_view), "value")
     refresh_school()
     if pupil:
         match = [label for label, upn in labels.items() if upn == pupil or pupil.lower() in label.lower()]
@@ -349,9 +435,8 @@ def senco_explorer(prepared: _SencoData, user: User = LOCAL_USER, school: str = 
     tabs.set_title(0, "Pupil")
     tabs.set_title(1, "School lists")
     header = html_block("<h2>SENCO: pupil explorer</h2><p class='note'>Progress is judged against measurement "
-                        "error and pupils who started at the same level. Data as of "
-                        f"{trust.as_of:%d %B %Y}.{signed_in(user)}</p>")
-    parts = [header, school_box, tabs]
+                        f"error and pupils who started at the same level.{signed_in(user)}</p>")
+    parts = [header, data_date(trust), school_box, tabs]
     problems = problems_block(trust)
     if problems is not None:
         parts.insert(1, problems)
@@ -549,6 +634,8 @@ def forecast_app(prepared: _ForecastData, user: User = LOCAL_USER, school: str =
         notes = "".join(f"<p class='note'>{html.escape(n)}</p>" for n in result["notes"])
         benchmark.children = [figure_widget(fig), html_block(notes + table_html(mix), "sendlib-benchmark")]
 
+    forecast, show = guarded(forecast, "the forecast", output), guarded(show, "the forecast", output)
+    show_benchmark = guarded(show_benchmark, "the benchmark", benchmark)
     run.on_click(forecast)
     for box in (school_box, provision_box, area_box):
         box.observe(show, "value")
@@ -562,7 +649,7 @@ def forecast_app(prepared: _ForecastData, user: User = LOCAL_USER, school: str =
     app = W.VBox([html_block("<h2>Trust planner: need forecast</h2><p class='note'>A cohort transition model of "
                              f"the trust's January censuses: 80% and 95% ranges from {FORECAST_SIMULATIONS} "
                              f"simulations. Pupils are pseudonymised keys here.{signed_in(user)}</p>"),
-                  controls, output, html_block("<h3>National and local-authority benchmark</h3>"),
+                  data_date(trust), controls, output, html_block("<h3>National and local-authority benchmark</h3>"),
                   W.HBox([la_box, la_button]), benchmark])
     app.add_class("sendlib-app")
     return app
@@ -619,7 +706,8 @@ def committee_html(page: CommitteePage) -> str:
     sections = [
         f"<h2>{html.escape(page.school)}: special educational needs and disabilities</h2>"
         f"<p class='note'>Data as of {page.as_of:%d %B %Y}. Counts from 1 to 5 read \"fewer than 6\"; cells marked "
-        "\"not shown\" are hidden so that a total cannot reveal a small count.</p>",
+        "\"not shown\" are hidden so that a total cannot reveal a small count.</p>"
+        + (f"<p class='warning'>{html.escape(page.as_of_warning)}</p>" if page.as_of_warning else ""),
         f"<h3>What this page says</h3><div class='narrative'>{narrative}</div>",
         "<h3>Pupils with SEN support and EHC plans</h3>" + table_html(page.headline, index=True),
         "<h3>By broad area of need, against England</h3>" + table_html(page.need_areas, index=True),
@@ -657,9 +745,10 @@ def committee_app(prepared: _CommitteeData, user: User = LOCAL_USER, school: str
         if change is not None:
             log(box.value, "school shown")
 
-    box.observe(show, "value")
+    shown = W.VBox([view])  # where an unexpected failure of a change of school would show
+    box.observe(guarded(show, "the committee page", shown), "value")
     show()
-    parts = [box, view] if user is LOCAL_USER else [html_block(f"<p class='note'>{signed_in(user)}</p>"), box, view]
+    parts = [box, shown] if user is LOCAL_USER else [html_block(f"<p class='note'>{signed_in(user)}</p>"), box, shown]
     app = W.VBox(parts)
     app.add_class("sendlib-app")
     return app

@@ -63,6 +63,47 @@ def small_folder(tmp_path, small_tables) -> Path:
     return write_folder(tmp_path / "trust", small_tables)
 
 
+# --- edge-case trusts: exports the loader accepts that the sample is not -------------------------
+EDGE_FILES = ("assessments", "sen_history", "eal_evidence", "support_plans", "parent_meetings", "ehc_events")
+_EDGE_TRUSTS: dict = {}
+
+
+def edge_tables(exported_on: str) -> dict[str, pd.DataFrame]:
+    """A small trust (four primaries and two secondaries, about 180 pupils) exported on a date."""
+    if exported_on not in _EDGE_TRUSTS:
+        import datetime as dt
+
+        _EDGE_TRUSTS[exported_on] = generate_trust(seed=31, as_of=dt.date.fromisoformat(exported_on), size=0.06)
+    return _EDGE_TRUSTS[exported_on]
+
+
+def write_edge_trust(folder: Path, exported_on: str, files=EDGE_FILES, schools: int | None = None,
+                     tiny: int = 0, no_send: bool = False, manifest: bool = True) -> Path:
+    """An export of ``edge_tables(exported_on)``: only ``files`` beside pupils, the first
+    ``schools`` schools, ``tiny`` pupils moved to a school of their own, nobody with SEND
+    (and no SEND files), with or without a manifest."""
+    tables = {name: frame.copy() for name, frame in edge_tables(exported_on).items() if name in (*files, "pupils")}
+    pupils = tables["pupils"]
+    if schools:
+        keep = set(sorted(pupils["school"].unique())[:schools])
+        upns = set(pupils.loc[pupils["school"].isin(keep), "upn"])
+        tables = {name: frame[frame["upn"].isin(upns)] for name, frame in tables.items()}
+        pupils = tables["pupils"]
+    if tiny:
+        pupils.loc[pupils.index[:tiny], "school"] = "Tiny Academy"
+        if "sen_history" in tables:  # their censuses at the tiny school too
+            history = tables["sen_history"]
+            history.loc[history["upn"].isin(pupils["upn"].iloc[:tiny]), "school"] = "Tiny Academy"
+    if no_send:
+        pupils[["sen_provision", "primary_need", "secondary_need"]] = ["N", "", ""]
+        for name in ("sen_history", "support_plans", "parent_meetings", "ehc_events"):
+            tables.pop(name, None)
+    write_folder(folder, tables)
+    if manifest:
+        (folder / "manifest.json").write_text(f'{{"exported_on": "{exported_on}"}}\n')
+    return folder
+
+
 def write_access(folder: Path, users: dict[str, tuple[str, list[str] | str]], **server) -> tuple[Path, dict]:
     """An access file with a personal token per user: (path, {user: token}).
 

@@ -20,7 +20,7 @@ def test_validate_folder_with_problems_exits_1_and_names_them(tmp_path, small_ta
     folder = write_folder(tmp_path / "t", {"pupils": pupils})
     assert main(["validate", str(folder)]) == 1
     out = capsys.readouterr().out
-    assert "2 problem(s) found" in out
+    assert "2 problems found" in out
     assert "pupils.csv, row 5, column date_of_birth: '12/25/2015'" in out
     assert "pupils.csv, row 9, column sen_provision: 'Q'" in out
 
