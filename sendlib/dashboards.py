@@ -1,5 +1,5 @@
 """Serving the dashboards: Voila with sources stripped, tracebacks hidden and idle kernels
-culled (STACK.md: behaviour verified here); each app limits its own time to open
+culled (Voilà 0.5 behaviour, verified on this project's machines); each app limits its own time to open
 (:data:`sendlib.widgets.WORK_SECONDS`). Without an access file it
 listens on 127.0.0.1 with one token; with one, users sign in as :mod:`sendlib.login` says."""
 from __future__ import annotations
@@ -53,7 +53,7 @@ def voila_command(port: int, token: str = "", access: str | Path | None = None, 
         "--VoilaConfiguration.show_tracebacks=False", "--VoilaConfiguration.strip_sources=True",
         "--VoilaConfiguration.allow_template_override=NO", "--VoilaConfiguration.allow_theme_override=NO",
         # a kernel per app runs the trust-wide work before anyone asks, so the first page opens
-        # fast (STACK.md: 8.5 s to 1.4 s); the apps then wait for the request to learn the user.
+        # fast (measured here: 8.5 s to 1.4 s); the apps then wait for the request to learn the user.
         # Not the committee page: visitors queue behind a pool's refill (fifteen at a meeting
         # waited 75 s or more), and its pages come from a cache in about a second anyway.
         "--preheat_kernel=True", f"--pool_size={pool_size}", "--VoilaKernelManager.preheat_denylist=local_committee",

@@ -21,8 +21,8 @@ when the count is odd); their means are the baseline and latest levels. Then:
     or above peers never has a gap to close.
 (d) ``gap_widening``: the gap to those peers at the latest level is larger than at baseline.
 
-Every test is judged against measurement error (SEND policy section 5; DESIGN.md section
-4): a score's standard error of measurement is ``SEM = SD * sqrt(1 - reliability)``, a
+Every test is judged against measurement error (SEND policy section 5; SEND Code of
+Practice 6.17): a score's standard error of measurement is ``SEM = SD * sqrt(1 - reliability)``, a
 mean of k scores has ``SEM / sqrt(k)``, a slope over times t has
 ``SEM / sqrt(sum (t - t_bar)^2)``, a difference of two independent estimates has the root
 sum of squares of their errors (Jacobson and Truax 1991), and a gap to a peer mean adds
@@ -436,7 +436,7 @@ def _expected_levels(baseline, latest, k_prev, k_latest, seg_sem, mean, sd, subj
         expected_peer = latest - resid_loo
         b = fit["b"][peers]
         measurement = seg_sem ** 2 * (1 / k_latest + b ** 2 / k_prev)
-        # judged against measurement error (DESIGN.md 4), plus the error of the peers' line
+        # judged against measurement error (Jacobson and Truax 1991), plus the error of the peers' line
         var_peer = measurement + fit["s2"][peers] * leverage
     use_peers = ok & (size >= min_group) & (sxx > 1e-9) & np.isfinite(expected_peer)
     # theory: regression to the mean with the reliability of a mean of k scores

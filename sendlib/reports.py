@@ -23,7 +23,7 @@ from .exceptions import SendlibError
 
 COMMITTEE_NOTEBOOK = VOILA_APPS_DIR / "local_committee.ipynb"
 CHROMIUM = ("/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome")
-# headless, no sandbox (CI runs as root), and no calls to Google's blocked hosts (STACK.md)
+# headless, no sandbox (CI runs as root), and no calls to Google's blocked hosts
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 REPORT_TIMEOUT = 600  # seconds a notebook cell may run
 

@@ -344,14 +344,19 @@ TABLES: dict[str, Table] = {t.name: t for t in (
 
 
 def describe_tables() -> str:
-    """The data contract as Markdown: one table per file, one row per column."""
+    """The data contract as Markdown: one table per file, one row per column (helper columns,
+    read only to work out others, last)."""
     parts = []
     for table in TABLES.values():
+        names = f" File names read as this table: {', '.join(table.file_names)}." if table.file_names else ""
         parts.append(f"### `{table.name}.csv`{' (required)' if table.required_file else ''}\n\n"
-                     f"{table.description}\n\n| column | kind | required | meaning | also read from |\n"
+                     f"{table.description}{names}\n\n| column | kind | required | meaning | also read from |\n"
                      "|---|---|---|---|---|")
         for c in table.columns:
-            parts.append(f"| `{c.name}` | {c.kind} | {'yes' if c.required else ''} | {c.description} | "
-                         f"{', '.join(c.aliases)} |")
+            also = ", ".join(c.aliases) + (f"; only when none of those: {', '.join(c.fallback_aliases)}"
+                                           if c.fallback_aliases else "")
+            parts.append(f"| `{c.name}` | {c.kind} | {'yes' if c.required else ''} | {c.description} | {also} |")
+        for c in table.helpers:
+            parts.append(f"| `{c.name}` | helper | | {c.description} | {', '.join(c.aliases)} |")
         parts.append("")
     return "\n".join(parts)
