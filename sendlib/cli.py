@@ -85,15 +85,18 @@ def grouped_problems(problems: pd.DataFrame) -> str:
     n = len(problems)
     lines = [f"{n:,} problem{'s' if n != 1 else ''} found:"]
     keys = problems[["file", "column", "problem"]].fillna("")
-    for (file, column, problem), group in problems.groupby([keys["file"], keys["column"], keys["problem"]],
-                                                           sort=False):
+    kind = keys["problem"].str.split(":").str[0]  # "not a valid UPN: the check letter should be L, ..."
+    for (file, column, problem), group in problems.groupby([keys["file"], keys["column"], kind], sort=False):
         if len(group) <= GROUP_EXAMPLES:
             lines += ["  " + format_problem(*record) for record in group.itertuples(index=False)]
             continue
         examples = ", ".join(f"row {int(r)}" + (f" {str(v)[:30]!r}" if isinstance(v, str) else "")
                              for r, v in zip(group["row"].head(GROUP_EXAMPLES), group["value"]))
         where = ", ".join(str(part) for part in (file, f"column {column}" if column else "") if part)
-        lines.append(f"  {where}: {len(group):,} rows -- {problem} (e.g. {examples}, ...)")
+        first = group["problem"].iloc[0]
+        lines.append(f"  {where}: {len(group):,} rows -- {problem}"
+                     + (f" (the first: {first[len(problem) + 1:].strip()})" if first != problem else "")
+                     + f"; e.g. {examples}, ...")
     return "\n".join(lines)
 
 

@@ -231,12 +231,15 @@ class _Checker:
         self.unusable: set[int] = set()
 
     def add(self, hit: pd.DataFrame, column, values, problem, unusable=False):
-        cell_headers = hit[f"_header_{column}"] if f"_header_{column}" in hit else [None] * len(hit)
-        for file, row, index, value, header in zip(hit["file"], hit["row"], hit.index, values, cell_headers):
+        """One problem per row of ``hit`` (``problem`` is one text, or one per row)."""
+        cell_headers = hit[f"_header_{column}"].to_numpy() if f"_header_{column}" in hit else [None] * len(hit)
+        problems = [problem] * len(hit) if isinstance(problem, str) else problem
+        files = hit["file"].astype(object).to_numpy()
+        for file, row, value, header, text in zip(files, hit["row"].to_numpy(), values, cell_headers, problems):
             header = header or self.headers.get(file, {}).get(column, column)
-            self.problems.append((file, int(row), header, None if pd.isna(value) else str(value), problem))
-            if unusable:
-                self.unusable.add(index)
+            self.problems.append((file, int(row), header, None if pd.isna(value) else str(value), text))
+        if unusable:
+            self.unusable.update(hit.index)
 
     def where(self, frame, mask, column, problem, unusable=False, value_column=None):
         hit = frame[np.asarray(mask, dtype=bool)]
@@ -376,15 +379,15 @@ def _check_unique(frame, table: Table, check: _Checker):
     if not duplicated.any():
         return
     # the first row of each group, in file order: later ones name it (and its file when another)
-    groups = frame[duplicated].groupby(list(table.unique), sort=False)
-    first = groups.cumcount().eq(0)
-    first_index = groups["row"].transform(lambda rows: rows.index[0])
-    later = frame[duplicated][~first]
-    for index, value, origin in zip(later.index, later[table.unique[0]], first_index[~first]):
-        where = (f"row {frame.at[origin, 'row']}" if frame.at[origin, "file"] == frame.at[index, "file"]
-                 else f"{frame.at[origin, 'file']} row {frame.at[origin, 'row']}")
-        check.add(frame.loc[[index]], table.unique[0], [value],
-                  f"a second row for the same {' and '.join(table.unique)} as {where}", unusable=True)
+    twins = frame[duplicated]
+    first = twins.index.to_series().groupby([twins[c] for c in table.unique], sort=False).transform("first")
+    later = twins[twins.index != first.to_numpy()]
+    origin = frame.loc[first[later.index].to_numpy(), ["file", "row"]]
+    same_file = origin["file"].astype(object).to_numpy() == later["file"].astype(object).to_numpy()
+    what = f"a second row for the same {' and '.join(table.unique)} as "
+    texts = [what + (f"row {row}" if same else f"{file} row {row}")
+             for same, file, row in zip(same_file, origin["file"].astype(object), origin["row"])]
+    check.add(later, table.unique[0], later[table.unique[0]].to_numpy(), texts, unusable=True)
 
 
 def _check_needs(frame, check: _Checker, today: dt.date):

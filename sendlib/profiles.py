@@ -773,7 +773,6 @@ def suggest_mapping(not_read: dict[str, list[str]], unknown_values: dict[str, li
                     missing: dict[str, list[str]] | None = None) -> str:
     """A ``mapping.toml`` to fill in: each header sendlib did not read, with the closest column as
     a guess (commented out; the columns a file lacks first), and each value it could not read."""
-    columns = sorted({c.name for t in TABLES.values() for c in t.columns + t.helpers})
     lines = ["# mapping.toml: what this export's own headers and values mean to sendlib.",
              "# Uncomment a line and correct it where the guess is wrong; save the file in the export folder.",
              "", "[headers]"]
@@ -781,13 +780,30 @@ def suggest_mapping(not_read: dict[str, list[str]], unknown_values: dict[str, li
         lacking = (missing or {}).get(file, [])
         lines.append(f"# {file}" + (f": sendlib found no column for {', '.join(lacking)}" if lacking else ""))
         for header in not_read.get(file, []):
-            choices = lacking + [c for c in columns if c not in lacking]
-            guess = difflib.get_close_matches(normalise_header(header).replace(" ", "_"), choices, n=1, cutoff=0.3)
-            lines.append(f"# {_toml_key(header)} = \"{guess[0] if guess else 'COLUMN'}\"")
+            lines.append(f"# {_toml_key(header)} = \"{_guess(header, lacking) or 'COLUMN'}\"")
     for column, values in unknown_values.items():
         lines += ["", f"[values.{column}]"]
         lines += [f"# {_toml_key(value)} = \"CODE\"" for value in values]
     return "\n".join(lines) + "\n"
+
+
+def _guess(header: str, lacking: list[str]) -> str:
+    """The column a header most likely means: the most words shared with the column's name or
+    an alias (the columns a file lacks first), else the closest spelling."""
+    words = set(normalise_header(header).split()) - {"of", "the", "and"}
+    best, best_score = "", (0, 0)
+    for table in TABLES.values():
+        for column in table.columns:
+            shared = max(len(words & set(normalise_header(text).split()))
+                         for text in (column.name.replace("_", " "), *column.aliases))
+            score = (shared, column.name in lacking)
+            if shared and score > best_score:
+                best, best_score = column.name, score
+    if best:
+        return best
+    names = lacking + sorted({c.name for t in TABLES.values() for c in t.columns} - set(lacking))
+    close = difflib.get_close_matches(normalise_header(header).replace(" ", "_"), names, n=1, cutoff=0.5)
+    return close[0] if close else ""
 
 
 def _toml_key(text: str) -> str:

@@ -1,7 +1,7 @@
 """Real exports: the sample trust written in each MIS and test vendor's convention
 (tests/data/make_profiles.py) loads equal to the sample, with notes for what it left alone."""
-import datetime as dt
 import json
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -75,3 +75,119 @@ def test_validate_names_each_files_rows_and_what_it_left_alone(name, capsys):
         assert file in out and f"{rows:,} rows" in out
         for header in filter(None, not_read.split(", ")):
             assert header in out  # every column not read is named
+
+
+# --- what the issue found, one by one ----------------------------------------------------------------
+PUPIL = "B801200005001"
+
+
+def _pupils(header: str, row: str) -> str:
+    return f"{header}\n{row}\n"
+
+
+@pytest.mark.parametrize("header, value, column, expected", [
+    ("FSMeligible", "true", "fsm", True), ("IS_FSM_ELIGIBLE", "TRUE", "fsm", True),
+    ("Eligible for FSM", "Yes", "fsm", True), ("In LA Care", "No", "looked_after", False),
+    ("Legal Last Name", "Lee", "surname", "Lee"), ("EnglishProficiency", "A - New to English", "english_proficiency", "A"),
+    ("SEN Need Type", "ASD - Autistic Spectrum Disorder", "primary_need", "ASD"),
+    ("PrimarySENeedsType", "Speech, Language & Communication Needs", "primary_need", "SLCN"),
+    ("SENtype", "SpLD - Specific Learning Difficulty", "primary_need", "SPLD"),
+    ("First Language", "Urdu", "first_language", "URD"), ("Language", "Thai", "first_language", "THA"),
+    ("Home Language", "Twi", "first_language", "AKAT"), ("NC Year Actual", "7.0", "year_group", 7),
+])
+def test_a_header_or_value_an_mis_writes_is_read(tmp_path, header, value, column, expected):
+    base = {"UPN": PUPIL, "School": "Oak", "DOB": "16/01/2016", "Year": "4", "SEN Status": "K - SEN Support",
+            "Primary Need": "MLD"}
+    base.pop({"year_group": "Year", "primary_need": "Primary Need"}.get(column, ""), None)
+    text = _pupils(",".join([*base, header]), ",".join([*base.values(), f'"{value}"']))
+    trust = load_trust(write_folder(tmp_path / "t", {"pupils": text}))
+    assert trust.pupils.at[0, column] == expected
+    assert not any(header in note and "not one sendlib reads" in note for note in trust.notes)
+
+
+def test_a_column_sendlib_does_not_read_is_named(tmp_path):
+    trust = load_trust(write_folder(tmp_path / "t", {"pupils": _pupils(
+        "UPN,School,DOB,Year,SEN Status,Ethnicity", f"{PUPIL},Oak,16/01/2016,4,N,WBRI")}))
+    assert "pupils.csv: column 'Ethnicity' is not one sendlib reads; left alone" in trust.notes
+    assert trust.reading.loc[0, "columns_not_read"] == "Ethnicity"
+
+
+def test_nc_year_x_is_the_year_of_the_pupils_age(tmp_path):
+    folder = write_folder(tmp_path / "t", {"pupils": _pupils("UPN,School,DOB,NC Year Actual,SEN Status,Primary Need",
+                                                             f"{PUPIL},Oak,01/09/2016,X,E,SLD")})
+    (folder / "manifest.json").write_text('{"exported_on": "2026-11-20"}')
+    trust = load_trust(folder)
+    assert trust.pupils.at[0, "year_group"] == 5
+    assert any("NC year X" in note for note in trust.notes)
+
+
+def test_a_made_up_language_is_a_problem_not_a_code(tmp_path):
+    with pytest.raises(Exception) as info:
+        load_trust(write_folder(tmp_path / "t", {"pupils": _pupils(
+            "UPN,School,DOB,Year,SEN Status,First Language", f"{PUPIL},Oak,16/01/2016,4,N,Klingon")}))
+    assert "not a CBDS first-language code" in str(info.value)
+
+
+def test_a_subfolder_per_school_gives_each_its_school(tmp_path):
+    for school, upn in (("Oak Primary", PUPIL), ("Elm Primary", "P207000016049")):
+        write_folder(tmp_path / "trust" / school, {"pupils": _pupils("UPN,DOB,Year,SEN Status",
+                                                                     f"{upn},16/01/2016,4,N")})
+    trust = load_trust(tmp_path / "trust")
+    assert dict(zip(trust.pupils["upn"], trust.pupils["school"])) == {PUPIL: "Oak Primary", "P207000016049": "Elm Primary"}
+    assert set(trust.pupils["file"]) == {"Oak Primary/pupils.csv", "Elm Primary/pupils.csv"}
+
+
+def test_one_schools_export_takes_its_school_from_the_option(tmp_path, capsys):
+    folder = write_folder(tmp_path / "export", {"pupils": _pupils("UPN,DOB,Year,SEN Status", f"{PUPIL},16/01/2016,4,N")})
+    assert load_trust(folder, school="Oak Primary").schools == ["Oak Primary"]
+    assert load_trust(folder).schools == ["export"]  # else the folder's name, noted
+    assert main(["validate", str(folder), "--school", "Oak Primary"]) == 0
+    assert "every row read as 'Oak Primary' (--school)" in capsys.readouterr().out
+
+
+def test_a_folder_without_pupils_says_what_it_holds(tmp_path):
+    folder = tmp_path / "t"
+    folder.mkdir()
+    (folder / "export.zip").write_bytes(b"PK\x03\x04")
+    write_folder(folder / "inner", {"scores": "x,y\n1,2\n"})
+    with pytest.raises(Exception) as info:
+        load_trust(folder)
+    message = str(info.value)
+    assert "it holds: export.zip, a folder inner/ (scores.csv)" in message
+
+
+def test_many_rows_with_one_problem_are_one_line_in_validate(tmp_path, capsys):
+    rows = "".join(f"{PUPIL[:1]}{i:012d},Oak,16/01/2016,4,N\n" for i in range(50_000))
+    write_folder(tmp_path / "t", {"pupils": "UPN,School,DOB,Year,SEN Status\n" + rows})
+    assert main(["validate", str(tmp_path / "t")]) == 1
+    out = capsys.readouterr().out
+    assert len(out.splitlines()) < 30
+    # about one made-up UPN in 23 has the right check letter by chance: the rest are one line
+    assert re.search(r"pupils.csv, column UPN: 4\d,\d{3} rows -- not a valid UPN \(the first: the check letter", out)
+
+
+def test_suggest_mapping_then_the_filled_mapping_loads_an_unknown_export(tmp_path, capsys):
+    folder = write_folder(tmp_path / "t", {"pupils": _pupils(
+        "Pupil Ref No,Campus,Born,Form Year,Support Status,Learning Need",
+        f"{PUPIL},Oak,16/01/2016,4,K,Dyslexia")})
+    assert main(["validate", str(folder)]) == 1
+    assert main(["validate", str(folder), "--suggest-mapping"]) == 0
+    suggestion = capsys.readouterr().out.split("# mapping.toml")[-1]
+    assert "no column for date_of_birth, year_group, sen_provision" in suggestion  # what the file lacks
+    for header, guess in (("Form Year", "year_group"), ("Support Status", "sen_provision"),
+                          ("Learning Need", "primary_need")):
+        assert f'# "{header}" = "{guess}"' in suggestion
+    assert "Pupil Ref No" not in suggestion  # its values are UPNs: read as the UPN already
+    (folder / "mapping.toml").write_text(
+        '[headers]\n"Pupil Ref No" = "upn"\n"Campus" = "school"\n"Born" = "date_of_birth"\n'
+        '"Form Year" = "year_group"\n"Support Status" = "sen_provision"\n"Learning Need" = "primary_need"\n\n'
+        '[values.primary_need]\n"Dyslexia" = "SPLD"\n')
+    trust = load_trust(folder)
+    assert trust.pupils.loc[0, ["upn", "school", "sen_provision", "primary_need"]].tolist() == [PUPIL, "Oak", "K", "SPLD"]
+
+
+def test_a_broken_mapping_file_is_named(tmp_path):
+    folder = write_folder(tmp_path / "t", {"pupils": _pupils("UPN,School,DOB,Year,SEN Status", f"{PUPIL},Oak,16/01/2016,4,N")})
+    (folder / "mapping.toml").write_text('[headers]\n"Pupil" = "not_a_column"\n')
+    with pytest.raises(Exception, match="mapping.toml.*not a sendlib column"):
+        load_trust(folder)
