@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import re
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -22,7 +21,7 @@ from . import _parse, codes
 from ._paths import SAMPLE_DIR
 from ._read import TABLE_SUFFIXES, read_sheets
 from .exceptions import DataError, problems_frame
-from .profiles import (MAPPING_FILE, Context, Extract, extract, file_key, known_columns, profile_named,
+from .profiles import (MAPPING_FILE, Context, Extract, extract, file_key, fits, known_columns, profile_named,
                        read_mapping, table_for_header, table_for_name)
 from .schema import TABLES, Column, Table
 
@@ -262,7 +261,7 @@ def _read_all(sources: list[_Source], context: Context, profile, mapping, proble
             named = source.table if len(sheets) == 1 else (table_for_name(raw.sheet) or source.table)
             chosen.append((raw, named or (table_for_header(raw, profile, mapping) if raw.recognised else None)))
         kept = [(raw, table) for raw, table in chosen if table is not None and (
-            len(sheets) == 1 or table_for_header_fits(raw, table, profile, mapping))]
+            len(sheets) == 1 or fits(raw, table, profile, mapping))]
         if not kept and len(sheets) > 1 and source.table:
             kept = [(sheets[0], source.table)]  # no sheet fits: the first, so that its problems are named
         for raw, _ in chosen:
@@ -283,7 +282,8 @@ def _read_all(sources: list[_Source], context: Context, profile, mapping, proble
                          ", ".join(f"'{raw.sheet}'" for raw, _ in kept) + "); row numbers are each sheet's")
         for raw, table in kept:
             here = Context(source.school or context.school, source.school_source or context.school_source,
-                           source.path.parent.name, source.path.stem, raw.sheet, raw.title)
+                           source.path.parent.name, source.path.stem, raw.sheet, raw.title,
+                           school_is_guess=not source.school and context.school_is_guess)
             piece = extract(raw, table, here, profile, mapping)
             notes.extend(raw.notes + piece.notes)
             problems.extend(raw.problems + piece.problems)
@@ -292,15 +292,6 @@ def _read_all(sources: list[_Source], context: Context, profile, mapping, proble
             reading.append((piece.file, table, len(piece.cells), ", ".join(dict.fromkeys(read)),
                             ", ".join(piece.not_read), piece.profile.title if piece.profile else ""))
     return extracts, pd.DataFrame(reading, columns=READING_COLUMNS)
-
-
-def table_for_header_fits(raw, table: str, profile, mapping) -> bool:
-    """Whether a sheet's header names (or lets sendlib work out) every required column of ``table``."""
-    from .profiles import _derivable, matcher
-
-    found = {hit[0] for hit in map(matcher(table, profile, mapping).match, raw.header) if hit}
-    required = {c.name for c in TABLES[table].columns if c.required}
-    return required <= found | _derivable(table, found, raw.header)
 
 
 def _relabel(raw, label: str) -> None:
@@ -579,8 +570,8 @@ def read_folder(folder: Path, profile: str | None = None, school: str | None = N
         notes.append(f"{MAPPING_FILE}: {len(mapping.headers)} header(s) and "
                      f"{sum(map(len, mapping.values.values()))} value(s) of the school's own mapping used")
     top_school, how = (school, "--school") if school else _school_of(folder)
-    context = Context(top_school, how if school or how != "its folder's name" else "the folder's name",
-                      folder.name)
+    # the export folder's own name is a last resort: it fills no blank cell of a school column
+    context = Context(top_school, how, folder.name, school_is_guess=how == "its folder's name")
     extracts, reading = _read_all(sources, context, chosen, mapping, problems, notes)
     return extracts, reading, problems, notes, values
 

@@ -37,7 +37,7 @@ import pandas as pd
 from . import _parse, codes
 from ._read import RawTable, header_keys, normalise_header
 from .exceptions import DataError, problems_frame
-from .schema import EHC_EVENT_HEADERS, TABLES, Column, Table
+from .schema import EHC_EVENT_HEADERS, TABLES, Table
 
 MAPPING_FILE = "mapping.toml"
 
@@ -289,19 +289,23 @@ def table_for_name(stem: str) -> str | None:
     return None
 
 
+def _found(raw: RawTable, table: str, profile: Profile | None, mapping: Mapping | None) -> set[str]:
+    return {hit[0] for hit in map(matcher(table, profile, mapping).match, raw.header) if hit and hit[0]}
+
+
+def fits(raw: RawTable, table: str, profile: Profile | None = None, mapping: Mapping | None = None) -> bool:
+    """Whether a sheet's header names (or lets the reshapes work out) every required column of
+    ``table``."""
+    found = _found(raw, table, profile, mapping)
+    return {c.name for c in TABLES[table].columns if c.required} <= found | _derivable(table, found, raw.header)
+
+
 def table_for_header(raw: RawTable, profile: Profile | None, mapping: Mapping | None) -> str | None:
-    """The table whose required columns a sheet's header names (allowing for the columns the
-    reshapes can work out), the one naming most of its columns when several do."""
-    best, best_count = None, 0
-    for name in TABLES:
-        m = matcher(name, profile, mapping)
-        found = {hit[0] for hit in map(m.match, raw.header) if hit and hit[0]}
-        required = {c.name for c in TABLES[name].columns if c.required}
-        # at least one column beside the UPN: any file with UPNs would do for eal_evidence
-        if required <= found | _derivable(name, found, raw.header) and len(found - {"upn"}) and \
-                len(found) > best_count:
-            best, best_count = name, len(found)
-    return best
+    """The table a sheet's header fits, the one naming most of its columns when several do; at
+    least one column beside the UPN (any file with UPNs would do for eal_evidence)."""
+    fitting = {name: len(found) for name in TABLES if len((found := _found(raw, name, profile, mapping)) - {"upn"})
+               and fits(raw, name, profile, mapping)}
+    return max(fitting, key=fitting.get) if fitting else None
 
 
 def _derivable(table: str, found: set[str], header: list[str]) -> set[str]:
@@ -332,6 +336,7 @@ class Context:
     file_stem: str = ""
     sheet: str = ""
     title: str = ""
+    school_is_guess: bool = False  # only the export folder's own name: fills no blank school cell
 
     @property
     def words(self) -> str:
@@ -352,6 +357,7 @@ class Extract:
     problems: list[tuple] = field(default_factory=list)
     not_read: list[str] = field(default_factory=list)
     profile: Profile | None = None
+    used: set[int] = field(default_factory=set)  # positions a reshape read (a score or date column)
 
 
 def extract(raw: RawTable, table: str, context: Context, profile: Profile | None = None,
@@ -394,7 +400,7 @@ def extract(raw: RawTable, table: str, context: Context, profile: Profile | None
     SHAPES.get(table, lambda *a: None)(raw, out, context, unread, mapping)
     for position in unread:
         text = raw.header[position]
-        if position not in getattr(out, "_used", set()) and raw.cells[position].ne("").any():
+        if position not in out.used and raw.cells[position].ne("").any():
             out.notes.append(f"{raw.file}: column '{text or f'number {position + 1}'}' is not one sendlib reads; "
                              "left alone")
             out.not_read.append(text or f"column {position + 1}")
@@ -407,10 +413,6 @@ def extract(raw: RawTable, table: str, context: Context, profile: Profile | None
     return out
 
 
-def _use(out: Extract, position: int) -> None:
-    out.__dict__.setdefault("_used", set()).add(position)
-
-
 def _fill_school(out: Extract, context: Context) -> None:
     if "school" not in {c.name for c in TABLES[out.table].columns} or not context.school:
         return
@@ -420,8 +422,10 @@ def _fill_school(out: Extract, context: Context) -> None:
         out.notes.append(f"{out.file}: no school column; every row read as '{context.school}' ({context.school_source})")
     else:
         blank = out.cells["school"].eq("")
-        if blank.any() and context.school_source != "the folder's name":
+        if blank.any() and not context.school_is_guess:
             out.cells.loc[blank, "school"] = context.school
+            out.notes.append(f"{out.file}: {int(blank.sum())} blank school cell(s) read as '{context.school}' "
+                             f"({context.school_source})")
 
 
 def _find_upns(raw: RawTable, out: Extract, unread: list[int]) -> None:
@@ -632,7 +636,7 @@ def _shape_assessments(raw: RawTable, out: Extract, context: Context, unread: li
             if values.ne("").any() and values[values.ne("")].map(_is_academic_year).all():
                 cells["academic_year"] = values.to_numpy()
                 out.headers["academic_year"] = raw.header[position]
-                _use(out, position)
+                out.used.add(position)
                 break
     if "assessment_date" not in cells and "term" in cells:
         year_column = cells["academic_year"] if "academic_year" in cells else pd.Series(context.words, cells.index)
@@ -662,7 +666,7 @@ def _melt_scores(raw: RawTable, out: Extract, context: Context, wide: dict[int, 
     frames = []
     undated = []
     for position, spec in wide.items():
-        _use(out, position)
+        out.used.add(position)
         date = (term_date(spec["term"], spec["year_text"]) or term_date(spec["term"], context.words))
         if date is None:
             undated.append(raw.header[position])
@@ -748,7 +752,7 @@ def _shape_events(raw: RawTable, out: Extract, context: Context, unread: list[in
         return
     frames = []
     for position, event in wide.items():
-        _use(out, position)
+        out.used.add(position)
         frame = out.cells.copy()
         frame["event"] = event
         frame["date"] = raw.cells[position].to_numpy()

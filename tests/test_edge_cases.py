@@ -11,7 +11,6 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 import sendlib
 from sendlib import widgets
 from sendlib._paths import NOTEBOOKS_DIR, VOILA_APPS_DIR
-from sendlib.access import LOCAL_USER
 from sendlib.committee import committee_pages
 from tests.conftest import ARTIFACTS, EDGE_FILES, write_edge_trust
 
