@@ -122,14 +122,23 @@ _CODE_FIRST = re.compile(r"^\s*([A-Za-z0-9]{1,5})\s*[-–:=]\s*(\S.*)$")
 _CODE_LAST = re.compile(r"^(.*\S)\s*[(\[]([A-Za-z0-9]{1,5})[)\]]\s*$")
 
 
+_PARTS = re.compile(r"\s+[-–:]\s+|\s*[()\[\]]\s*")
+
+
 def _forms(text: str) -> list[str]:
-    """The text, then the code and the description of a "code - description" value."""
+    """The text, then the code and the description of a "code - description" value, then each
+    part of a value written in parts ("SEN Support - K", "ASD (Autism)").
+
+    >>> _forms("K - SEN Support")[:3], _forms("ASD (Autism)")[-2:]
+    (['K - SEN Support', 'K', 'SEN Support'], ['ASD', 'Autism'])
+    """
     forms = [text.strip()]
     for pattern, code, name in ((_CODE_FIRST, 1, 2), (_CODE_LAST, 2, 1)):
         match = pattern.match(text)
         if match:
             forms += [match.group(code), match.group(name)]
-    return forms
+    forms += [part for part in _PARTS.split(text) if part.strip()]
+    return list(dict.fromkeys(f.strip() for f in forms))
 
 
 def _coded(text: str, known_codes, names: dict):
@@ -201,12 +210,11 @@ def parse_language(text: str):
     >>> parse_language("Thai")[0], parse_language("Klingon")[1][:40]
     ('THA', 'not a CBDS first-language code or a lang')
     """
-    code, found = _coded(text, codes.LANGUAGE_CODES, _LANGUAGE_BY_NAME)
-    if not found and "(" in text:  # "Punjabi (Mirpuri)": the dialect, else the language
-        base, _, bracket = text.partition("(")
-        code, found = _coded(bracket.rstrip(") "), codes.LANGUAGE_CODES, _LANGUAGE_BY_NAME)
-        if not found:
-            code, found = _coded(base, codes.LANGUAGE_CODES, _LANGUAGE_BY_NAME)
+    code, found = None, False
+    if "(" in text:  # "Punjabi (Mirpuri)": the dialect first, then the whole, then the language
+        code, found = _coded(text.partition("(")[2].rstrip(") "), codes.LANGUAGE_CODES, _LANGUAGE_BY_NAME)
+    if not found:
+        code, found = _coded(text, codes.LANGUAGE_CODES, _LANGUAGE_BY_NAME)
     if found:
         return code, None
     return None, ("not a CBDS first-language code or a language name sendlib knows (e.g. ENG, POL, URD, Polish); "

@@ -16,7 +16,7 @@ import pandas as pd
 from . import __version__
 from .codes import BROAD_AREAS, SEN_PROVISION
 from .exceptions import DataError, SendlibError, format_problem
-from .loader import TrustData, load_trust
+from .loader import TrustData, load_sample, load_trust
 from .profiles import PROFILES
 from .schema import TABLES
 
@@ -158,10 +158,7 @@ def _report(args) -> int:
     if data is not None and not data.is_dir():
         print(f"sendlib report: {data} is not a folder", file=sys.stderr)
         return EXIT_USAGE
-    trust = load_trust(data, strict=False) if data else None
-    from .loader import load_sample
-
-    trust = trust or load_sample()
+    trust = load_trust(data, strict=False) if data else load_sample()
     if args.all_schools:
         results, failures = all_committee_reports(trust.schools, data, args.out, pdf=not args.no_pdf)
         for school, paths in sorted(results.items()):
@@ -187,6 +184,12 @@ def _dashboards(args) -> int:
     if args.access and not Path(args.access).is_file():
         print(f"sendlib dashboards: no access file {args.access}", file=sys.stderr)
         return EXIT_USAGE
+    try:
+        trust = load_trust(args.data, strict=False) if args.data else load_sample()
+        print(f"sendlib dashboards: data as of {trust.as_of:%d %B %Y} (from {trust.as_of_source})."
+              + (f" Warning: {trust.as_of_warning}" if trust.as_of_warning else ""))
+    except DataError:
+        pass  # the pages themselves say what is wrong with the export
     return serve(data_dir=args.data, port=args.port, access=args.access)
 
 
