@@ -94,17 +94,20 @@ VENDORS = (
     ),
     Profile(
         "gl", "a GL Assessment results file (NGRT, PTE, PTM)",
-        "GL Assessment: Testwise and GL Ready report exports (Standard Age Score, Stanine, NPR)",
+        "GL Assessment support: quick data guides for the PT Series and NGRT (SAS, NPR, ST, progress category)",
         headers={
             "assessments": {"Test": "test", "Test Level": "test", "Level": "test", "Date Tested": "assessment_date",
-                            "Test Date": "assessment_date", "Standard Age Score": "score", "SAS": "score",
-                            "Stanine": "", "NPR": "", "National Percentile Rank": "", "Reading Age": "",
-                            "Group": "", "Age at Test": "", "Raw Score": "", "Progress Category": ""},
+                            "Test Date": "assessment_date", "Date of test": "assessment_date",
+                            "Standard Age Score": "score", "SAS": "score", "Stanine": "", "ST": "", "NPR": "",
+                            "National Percentile Rank": "", "Reading Age": "", "Group": "", "Group name": "",
+                            "Age at Test": "", "Age in months": "", "Raw Score": "", "Progress Category": "",
+                            "Group Rank": "", "GR": ""},
         },
     ),
     Profile(
         "nfer", "an NFER Tests results file",
-        "NFER Tests: Test Analysis Tool exports (standardised and age-standardised scores by term)",
+        "NFER Tests (nfer.ac.uk, nfertests.freshdesk.com): pupil data codes; standardised and age-standardised "
+        "scores by term",
         headers={
             "assessments": {"Term": "term", "Academic Year": "academic_year", "Test": "test",
                             "Standardised score": "score",
@@ -112,17 +115,32 @@ VENDORS = (
         },
     ),
     Profile(
-        "star", "a Renaissance Star Reading or Star Maths export",
-        "Renaissance Star Assessments (UK): test record exports; NRSS is the norm-referenced standardised score",
+        "risingstars", "a Rising Stars (Hodder) MARK results file (PiRA, PUMA, GaPS)",
+        "Hodder Education MARK reports guide and standardised data guide (help.hoddereducation.co.uk)",
         headers={
-            "assessments": {"Student ID": "", "Completed Date": "assessment_date", "Activity Completed Date": "assessment_date",
-                            "NRSS": "score", "Assessment": "test", "Test Name": "test", "Scaled Score": "",
-                            "Percentile Rank": "", "Reading Age": "", "ZPD": "", "Student State ID": ""},
+            "assessments": {"SS": "score", "Age-SS": "", "Raw score": "", "Average score": "", "Percentile": "",
+                            "Hodder Scale score": "", "Maths Age": "", "Reading Age": "", "Concern?": "",
+                            "Age at time of test": "", "Test": "test"},
+        },
+    ),
+    Profile(
+        "star", "a Renaissance Star Reading or Star Maths export",
+        "Renaissance help (help.renlearn.co.uk, help2.renaissance.com): test record and data exports; NRSS is the "
+        "normed referenced standardised score; Completed Date in UTC",
+        headers={
+            "assessments": {"Student ID": "", "Completed Date": "assessment_date",
+                            "Activity Completed Date": "assessment_date", "NRSS": "score", "Assessment": "test",
+                            "Test Name": "test", "Activity Name": "test", "Activity Type": "test", "Scaled Score": "",
+                            "Percentile Rank": "", "Reading Age": "", "ZPD": "", "Student State ID": "",
+                            "Completed Date Local": "", "SchoolYear": "", "Lexile": ""},
         },
     ),
     Profile(
         "sen2", "an EHC plan timeline in the style of the DfE's SEN2 return",
-        "DfE SEN2 data collection guide (EHC needs assessment requests, decisions, plans issued)",
-        headers={"ehc_events": {"Child ID": "", "Request ID": ""}},
+        "DfE special educational needs survey (SEN2) guide and technical specification (gov.uk): "
+        "NamedPlan StartDate, ActivePlans ReviewMeeting and LastReview",
+        headers={"ehc_events": {"Child ID": "", "Request ID": "", "ReceivedDate": "", "RequestOutcomeDate": "",
+                                "RequestOutcome": "", "AssessmentOutcomeDate": "", "AssessmentOutcome": "",
+                                "CeaseDate": "", "CeaseReason": "", "PlanRes": "", "SENSetting": ""}},
     ),
 )

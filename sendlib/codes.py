@@ -307,9 +307,11 @@ NO_SCORE_CODES = {
     "N/A": "not applicable", "NA": "not applicable", "N.A.": "not applicable", "-": "not recorded",
     "--": "not recorded", "NULL": "not recorded", "NONE": "not recorded",
     "D": "disapplied", "DISAPPLIED": "disapplied", "B": "working below the standard of the test",
-    "J": "just arrived: unable to take the test", "L": "left", "M": "missing", "T": "unable to access the test",
-    "P": "to take the test later", "Q": "maladministration", "U": "unable to access the test",
-    "H": "result annulled", "NOT SAT": "not taken", "DNS": "not taken", "INC": "incomplete", "INCOMPLETE": "incomplete",
+    "N": "no scaled score", "J": "just arrived in school", "L": "left", "M": "missing",
+    "F": "will take the test in future", "P": "took the test in the past", "Q": "maladministration",
+    "H": "result withheld (cheating)", "U": "unable to access the test", "T": "unable to access the test",
+    "NOT SAT": "not taken", "DNS": "not taken", "INC": "incomplete", "INCOMPLETE": "incomplete",
+    "AGE-OUTSIDE OF RANGE": "age outside the test's range",  # Hodder's MARK, for a pupil too young
 }
 _BEYOND_RANGE = re.compile(r"^([<>])\s*=?\s*(\d+(?:\.\d+)?)$")
 
