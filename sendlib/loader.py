@@ -256,12 +256,18 @@ def _read_all(sources: list[_Source], context: Context, profile, mapping, proble
         except DataError as error:
             problems.extend(error.problems.itertuples(index=False, name=None))
             continue
-        chosen = []  # a file's (or sheet's) name says its table; else its header does
-        for raw in sheets:
-            named = source.table if len(sheets) == 1 else (table_for_name(raw.sheet) or source.table)
-            chosen.append((raw, named or (table_for_header(raw, profile, mapping) if raw.recognised else None)))
-        kept = [(raw, table) for raw, table in chosen if table is not None and (
-            len(sheets) == 1 or fits(raw, table, profile, mapping))]
+        def table_of(raw):
+            """A file's name says its table (its problems named if it does not fit); a sheet's
+            name or its file's, if the sheet fits; else the table its header fits."""
+            if len(sheets) == 1 and source.table:
+                return source.table
+            named = table_for_name(raw.sheet) or source.table
+            if named and fits(raw, named, profile, mapping):
+                return named
+            return table_for_header(raw, profile, mapping) if raw.recognised else None
+
+        chosen = [(raw, table_of(raw)) for raw in sheets]
+        kept = [(raw, table) for raw, table in chosen if table is not None]
         if not kept and len(sheets) > 1 and source.table:
             kept = [(sheets[0], source.table)]  # no sheet fits: the first, so that its problems are named
         for raw, _ in chosen:
