@@ -19,7 +19,7 @@ import pandas as pd
 
 from .exceptions import DataError, problems_frame
 
-TABLE_SUFFIXES = (".csv", ".xlsx", ".txt")
+TABLE_SUFFIXES = (".csv", ".xlsx", ".txt", ".tab")  # .tab: the DfE GIAP download
 # Header rows are looked for among this many rows at the top of a file, for exports
 # that put a title or a printed-on line above the header.
 HEADER_SEARCH_ROWS = 10

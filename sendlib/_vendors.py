@@ -78,18 +78,20 @@ VENDORS = (
     ),
     Profile(
         "giap", "the DfE's GIAP download or CBDS (school census) field names",
-        "DfE Common Basic Data Set (CBDS) and school census business and technical specification; "
-        "Get Information about Pupils (GIAP) download",
+        "DfE Common Basic Data Set and school census specification (gov.uk); the GIAP service's census "
+        "download (github.com/DFE-Digital/get-information-about-pupils: CensusSpringOutputRecord)",
         headers={
             "pupils": {"NCyearActual": "year_group", "SENprovision": "sen_provision", "SENtype": "primary_need",
                        "PrimarySENeedsType": "primary_need", "SecondarySENeedsType": "secondary_need",
                        "FSMeligible": "fsm", "InCare": "looked_after", "Language": "first_language",
-                       "EnglishProficiency": "english_proficiency", "EntryDate": "", "LAEstab": "school",
+                       "EnglishProficiency": "english_proficiency", "EntryDate": "", "LAEstab": "",
                        "Estab": "", "LA": "", "AcademicYear": "academic_year", "CensusTerm": "census_term",
-                       "MiddleNames": "", "PreferredSurname": "surname", "FormerSurname": ""},
+                       "MiddleNames": "", "FormerSurname": "", "PupilMatchingRef": "", "FormerUPN": "",
+                       "PHASE": "", "Ethnicity": "", "FSM_protected": "", "EVERFSM_6": "", "EVERFSM_6_P": "",
+                       "EnrolStatus": "", "HoursAtSetting": "", "FundedHours": "", "SecondarySENType": "secondary_need"},
             "sen_history": {"NCyearActual": "year_group", "SENprovision": "sen_provision", "SENtype": "primary_need",
                             "PrimarySENeedsType": "primary_need", "EnglishProficiency": "english_proficiency",
-                            "LAEstab": "school", "AcademicYear": "academic_year", "CensusTerm": "census_term"},
+                            "LAEstab": "", "AcademicYear": "academic_year", "CensusTerm": "census_term"},
         },
     ),
     Profile(

@@ -297,6 +297,14 @@ def _read_all(sources: list[_Source], context: Context, profile, mapping, proble
             read = [h for c, h in piece.headers.items() if not c.startswith("_")]
             reading.append((piece.file, table, len(piece.cells), ", ".join(dict.fromkeys(read)),
                             ", ".join(piece.not_read), piece.profile.title if piece.profile else ""))
+    if not extracts["sen_history"]:  # a census download (GIAP) gives pupils and their censuses
+        for piece in extracts["pupils"]:
+            if piece.census is not None and len(piece.census.cells):
+                notes.extend(piece.census.notes)
+                extracts["sen_history"].append(piece.census)
+                reading.append((piece.file, "sen_history", len(piece.census.cells),
+                                ", ".join(h for c, h in piece.census.headers.items() if c in
+                                          {col.name for col in TABLES["sen_history"].columns}), "", ""))
     return extracts, pd.DataFrame(reading, columns=READING_COLUMNS)
 
 
@@ -319,8 +327,9 @@ def _parse_extract(piece: Extract, table: Table, today: dt.date, values: dict, p
             continue
         text = cells[column.name].reset_index(drop=True)
         parsed, bad = _parse_column(text, column, today, values.get(column.name))
-        for header, other in piece.alternates.get(column.name, []):
-            parsed = _second_column(piece, column, header, other, parsed, today, values, problems, notes)
+        for header, kept_as, compared in piece.alternates.get(column.name, []):
+            parsed = _second_column(piece, column, header, cells[kept_as].reset_index(drop=True), compared, parsed,
+                                    today, values, problems, notes)
         if column.kind == "flag" or column.kind == "provision":
             parsed, bad = _blank_means_no(piece, column.name, text, parsed, bad, notes)
         if pd.notna(bad).any():
@@ -337,20 +346,27 @@ def _parse_extract(piece: Extract, table: Table, today: dt.date, values: dict, p
     return frame
 
 
-def _second_column(piece, column, header, other, parsed, today, values, problems, notes):
-    """A second header for the same column (``SEN Need Code`` beside ``SEN Need``): the same
-    values are noted and fill blanks; different values are a problem."""
+def _second_column(piece, column, header, other, compared, parsed, today, values, problems, notes):
+    """A second header for the same column: one as high as the one read (``SEN Need Code`` beside
+    ``SEN Need``) must hold the same values, or it is a problem; a lower one (a legal name beside
+    a preferred one) is read where the first is blank. Either is noted."""
     theirs, _ = _parse_column(other, column, today, values.get(column.name))
-    both = pd.notna(parsed) & pd.notna(theirs)
-    differ = both & (pd.Series(parsed).astype(str).to_numpy() != pd.Series(theirs).astype(str).to_numpy())
     first = piece.headers[column.name]
-    if differ.any():
-        problems.append((piece.file, None, header, None, f"a second column for {column.name} (also '{first}') with "
-                                                         f"different values in {int(differ.sum())} row(s): keep one"))
-        return parsed
+    if compared:
+        both = pd.notna(parsed) & pd.notna(theirs)
+        differ = both & (pd.Series(parsed).astype(str).to_numpy() != pd.Series(theirs).astype(str).to_numpy())
+        if differ.any():
+            problems.append((piece.file, None, header, None, f"a second column for {column.name} (also '{first}') "
+                                                             f"with different values in {int(differ.sum())} row(s): "
+                                                             "keep one"))
+            return parsed
     fill = pd.isna(parsed) & pd.notna(theirs)
-    notes.append(f"{piece.file}: column '{header}' holds the same {column.name} as '{first}'"
-                 + (f" (and fills {int(fill.sum())} blank(s) there)" if fill.any() else ""))
+    if compared:
+        notes.append(f"{piece.file}: column '{header}' holds the same {column.name} as '{first}'"
+                     + (f" (and fills {int(fill.sum())} blank(s) there)" if fill.any() else ""))
+    else:
+        notes.append(f"{piece.file}: column '{header}' not read: {column.name} is read from '{first}'"
+                     + (f", and from '{header}' in {int(fill.sum())} row(s) where that is blank" if fill.any() else ""))
     return np.where(fill, theirs, parsed)
 
 

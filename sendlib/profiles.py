@@ -186,9 +186,11 @@ def header_variants(header: str) -> list[str]:
     return list(dict.fromkeys(v for v in variants if v.strip()))
 
 
-# Header priorities: the folder's mapping first, then a chosen profile, the schema's own
-# names and aliases, every other profile, and last the fallbacks (legal names).
-MAPPED, CHOSEN, SCHEMA, VENDOR, FALLBACK = range(5)
+# Header priorities: the folder's mapping first, then a chosen profile, the names a school
+# uses (a preferred name), the schema's own names and aliases, every other profile, and last
+# the fallbacks (legal names). A column takes the first header it has; a lower one fills its
+# blanks; one as high is compared with it.
+MAPPED, CHOSEN, PREFERRED, SCHEMA, VENDOR, FALLBACK = range(6)
 
 
 class Matcher:
@@ -206,6 +208,8 @@ class Matcher:
         for column in table.columns + table.helpers:
             for text in (column.name, *column.aliases):
                 add(text, column.name, SCHEMA)
+            for text in column.preferred_aliases:
+                add(text, column.name, PREFERRED)
             for text in column.fallback_aliases:
                 add(text, column.name, FALLBACK)
         for vendor in PROFILES.values():
@@ -283,8 +287,12 @@ def table_for_name(stem: str) -> str | None:
     for word, name in names:
         if key == word:
             return name
-    for word, name in sorted(names, key=lambda pair: -len(pair[0])):
-        if key.startswith(word + " ") or key.endswith(" " + word):
+    longest_first = sorted(names, key=lambda pair: -len(pair[0]))
+    for word, name in longest_first:  # the first words say more than the last ("census ... results")
+        if key.startswith(word + " "):
+            return name
+    for word, name in longest_first:
+        if key.endswith(" " + word):
             return name
     return None
 
@@ -352,12 +360,14 @@ class Extract:
     table: str
     cells: pd.DataFrame
     headers: dict[str, str]
-    alternates: dict[str, list[tuple[str, pd.Series]]] = field(default_factory=dict)
+    # other headers of a column: (header, its column in cells, whether as high as the one read, so compared)
+    alternates: dict[str, list[tuple[str, str, bool]]] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     problems: list[tuple] = field(default_factory=list)
     not_read: list[str] = field(default_factory=list)
     profile: Profile | None = None
     used: set[int] = field(default_factory=set)  # positions a reshape read (a score or date column)
+    census: Extract | None = None  # a census download's January censuses, for sen_history
 
 
 def extract(raw: RawTable, table: str, context: Context, profile: Profile | None = None,
@@ -381,16 +391,11 @@ def extract(raw: RawTable, table: str, context: Context, profile: Profile | None
     for column, (position, _) in chosen.items():
         out.cells[column] = raw.cells[position].to_numpy()
         out.headers[column] = raw.header[position]
-    for position, (column, tier) in hits.items():
-        if not column or chosen[column][0] == position:
-            continue
-        first = raw.header[chosen[column][0]]
-        if tier == FALLBACK and chosen[column][1] != FALLBACK:  # a legal name beside the preferred one
-            out.notes.append(f"{raw.file}: column '{raw.header[position]}' not read: {column} is read from '{first}'")
-            out.not_read.append(raw.header[position])
-        else:  # the same column twice ("SEN Need Code" and "SEN Need"): compared when parsed
-            out.alternates.setdefault(column, []).append((raw.header[position], raw.cells[position].reset_index(
-                drop=True)))
+    for position, (column, tier) in sorted(hits.items(), key=lambda hit: hit[1][1]):
+        if column and chosen[column][0] != position:  # "SEN Need Code" beside "SEN Need"; a legal name
+            kept_as = f"_alt{position}_{column}"  # a column of the cells, so that reshapes carry it along
+            out.cells[kept_as] = raw.cells[position].to_numpy()
+            out.alternates.setdefault(column, []).append((raw.header[position], kept_as, tier == chosen[column][1]))
     used = {p for p, (c, _) in hits.items() if c}
     unread = [p for p in range(len(raw.header)) if p not in used]
     if detected is not None and profile is None:
@@ -463,8 +468,12 @@ def _shape_pupils(raw: RawTable, out: Extract, context: Context, unread: list[in
                       index=cells.index, dtype="datetime64[ns]")
     latest = order.groupby(cells["upn"]).transform("max")
     keep = order.eq(latest) | latest.isna()
-    out.notes.append(f"{out.file}: {int((~keep).sum())} row(s) of earlier censuses left out: pupils are each "
-                     "pupil's latest census (the earlier ones belong in sen_history)")
+    january = order.dt.month.eq(1).to_numpy()
+    out.census = Extract(out.file, "sen_history", cells[january].reset_index(drop=True), dict(out.headers),
+                         notes=[f"{out.file}: its January censuses ({int(january.sum())} rows) read as the census "
+                                "history (sen_history), as the folder has no other"])
+    out.notes.append(f"{out.file}: pupils are each pupil's latest census; {int((~keep).sum())} row(s) of earlier "
+                     "censuses are not pupils")
     out.cells = cells[keep].reset_index(drop=True)
 
 

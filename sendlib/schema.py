@@ -38,7 +38,9 @@ class Column:
     description: str
     required: bool = False  # the column must be present and every value filled in
     aliases: tuple[str, ...] = ()  # other headers that mean this column (any case or spacing)
-    # headers read only when none of the above is there (legal names beside preferred ones)
+    # headers read before those above (a preferred name), and after them (a legal name); either
+    # fills the blanks of the one read
+    preferred_aliases: tuple[str, ...] = ()
     fallback_aliases: tuple[str, ...] = ()
     choices: tuple[str, ...] = ()  # for kind "choice"
     low: float | None = None  # for kind "number": the allowed range
@@ -47,7 +49,7 @@ class Column:
 
     def headers(self) -> set[str]:
         """The keys (:func:`sendlib._read.header_keys`) of the headers that name this column."""
-        return {key for text in (self.name, *self.aliases) for key in header_keys(text)}
+        return {key for text in (self.name, *self.aliases, *self.preferred_aliases) for key in header_keys(text)}
 
 
 @dataclass(frozen=True)
@@ -105,7 +107,8 @@ _PROFICIENCY = Column("english_proficiency", "proficiency",
                                "proficiency", "eal stage", "english proficiency stage", "eal level",
                                "stage of english", "englishproficiency", "proficiency in english code",
                                "english proficiency code", "eal proficiency stage", "proficiency level",
-                               "dfe proficiency in english", "eal proficiency level", "proficiency in english stage"))
+                               "dfe proficiency in english", "eal proficiency level", "proficiency in english stage",
+                               "english proficiency level"))
 _CHECK = ("pass", "concern", "not_done")
 
 PUPILS = Table(
@@ -114,11 +117,13 @@ PUPILS = Table(
         _UPN,
         _SCHOOL,
         Column("forename", "text", "forename (shown only in a SENCO's own views)",
-               aliases=("first name", "preferred forename", "given name", "forenames", "preferred first name",
-                        "preferred name", "known as", "chosen forename", "firstname"),
+               aliases=("first name", "given name", "forenames", "firstname"),
+               preferred_aliases=("preferred forename", "preferred first name", "preferred name", "known as",
+                                  "chosen forename"),
                fallback_aliases=("legal forename", "legal first name", "official forename")),
         Column("surname", "text", "surname (shown only in a SENCO's own views)",
-               aliases=("last name", "family name", "preferred surname", "preferred last name", "lastname"),
+               aliases=("last name", "family name", "lastname"),
+               preferred_aliases=("preferred surname", "preferred last name"),
                fallback_aliases=("legal surname", "legal last name", "official surname")),
         Column("date_of_birth", "date", "date of birth", True, ("dob", "birth date", "birthdate", "d o b",
                                                                  "date of birth dob")),
@@ -149,13 +154,15 @@ PUPILS = Table(
                         "fsm current", "free school meal eligibility", "free school meals eligible", "fsm indicator")),
         Column("looked_after", "flag", "looked-after child, Y/N",
                aliases=("lac", "cla", "looked after child", "child looked after", "in care", "in la care",
+                        "in lea care", "inleacare",
                         "looked after", "is looked after", "looked after status", "children looked after",
                         "in care indicator", "incare", "is in care", "cla status", "lac status")),
     ),
     unique=("upn",), required_file=True, pupil_upns_in_pupils=False,
     file_names=("pupil", "students", "student", "student list", "pupil list", "students list", "pupil details",
                 "student details", "roll", "on roll", "children", "learners", "pupil data", "student data",
-                "sen register", "send register", "register"),
+                "sen register", "send register", "register", "census autumn results", "census spring results",
+                "census summer results"),
     helpers=(  # a census download (GIAP) has a row per census: each pupil's latest is read
         Column("census_term", "text", "the census term of a census download (Spring, SPR)",
                aliases=("census term", "censusterm")),
@@ -357,8 +364,9 @@ def describe_tables() -> str:
                      f"{table.description}{names}\n\n| column | kind | required | meaning | also read from |\n"
                      "|---|---|---|---|---|")
         for c in table.columns:
-            also = ", ".join(c.aliases) + (f"; only when none of those: {', '.join(c.fallback_aliases)}"
-                                           if c.fallback_aliases else "")
+            also = ", ".join(c.aliases) + (f"; before those: {', '.join(c.preferred_aliases)}"
+                                           if c.preferred_aliases else "") + (
+                f"; after those (filling their blanks): {', '.join(c.fallback_aliases)}" if c.fallback_aliases else "")
             parts.append(f"| `{c.name}` | {c.kind} | {'yes' if c.required else ''} | {c.description} | {also} |")
         for c in table.helpers:
             parts.append(f"| `{c.name}` | helper | | {c.description} | {', '.join(c.aliases)} |")

@@ -203,35 +203,39 @@ def wonde(t):
     return files
 
 
+# URNs the giap convention gives the schools (GIAP names a school by its URN and LAEstab)
+URNS = {"Oakfield Primary": "999101", "Riverside Primary": "999102", "Hawthorn Primary": "999103",
+        "Kingsmead Primary": "999104", "Beacon Academy": "999105", "Castle Hill School": "999106"}
+
+
 def giap(t):
-    """The pupils as a census download: a row per pupil and census (the January censuses and
-    this autumn's), CamelCase field names, the census as AcademicYear and CensusTerm."""
+    """The DfE's GIAP census download: its header in its order (CensusSpringOutputRecord of the
+    GIAP service), a row per pupil and census (the January censuses and this autumn's), the
+    school as its URN, dates day first; GIAP has no proficiency, in-care or English-schooling
+    columns. The one file gives the pupils and their census history."""
+    header = ["PupilMatchingRef", "AcademicYear", "CensusTerm", "LA", "Estab", "LAEstab", "URN", "PHASE", "UPN",
+              "FormerUPN", "Surname", "Forename", "MiddleNames", "PreferredSurname", "FormerSurname", "Sex", "DOB",
+              "Ethnicity", "FSMeligible", "FSM_protected", "EVERFSM_6", "EVERFSM_6_P", "Language", "HoursAtSetting",
+              "FundedHours", "EnrolStatus", "EntryDate", "NCyearActual", "SENProvision", "PrimarySENeedsType",
+              "SecondarySENType"]
     p, history = t["pupils"], t["sen_history"]
     now = pd.DataFrame({
-        "UPN": p["upn"], "Surname": p["surname"], "Forename": p["forename"], "Sex": p["sex"],
-        "DOB": p["date_of_birth"].map(iso), "AcademicYear": "2026/2027", "CensusTerm": "Autumn",
-        "SchoolName": p["school"], "NCyearActual": p["year_group"], "SENProvision": p["sen_provision"],
-        "PrimarySENeedsType": p["primary_need"], "SecondarySENeedsType": p["secondary_need"],
-        "FSMeligible": p["fsm"].map({"Y": "1", "N": "0"}), "InCare": p["looked_after"].map({"Y": "1", "N": "0"}),
-        "FirstLanguage": p["first_language"], "EnglishProficiency": p["english_proficiency"],
-        "DateEnteredEnglishSchooling": p["entered_english_schooling"].map(iso)})
+        "AcademicYear": "2026/2027", "CensusTerm": "Autumn", "URN": p["school"].map(URNS), "UPN": p["upn"],
+        "Surname": p["surname"], "Forename": p["forename"], "Sex": p["sex"], "DOB": p["date_of_birth"],
+        "FSMeligible": p["fsm"].map({"Y": "1", "N": "0"}), "Language": p["first_language"], "EnrolStatus": "C",
+        "NCyearActual": p["year_group"], "SENProvision": p["sen_provision"], "PrimarySENeedsType": p["primary_need"],
+        "SecondarySENType": p["secondary_need"]})
     on_roll = history[history["upn"].isin(p["upn"])].merge(p[["upn", "surname", "forename", "sex", "date_of_birth"]],
                                                            on="upn")
-    census = lambda d: (f"{int(d[:4]) - 1}/{d[:4]}", "Spring")  # noqa: E731 - January: spring term
     before = pd.DataFrame({
-        "UPN": on_roll["upn"], "Surname": on_roll["surname"], "Forename": on_roll["forename"], "Sex": on_roll["sex"],
-        "DOB": on_roll["date_of_birth"].map(iso), "AcademicYear": on_roll["census_date"].map(lambda d: census(d)[0]),
-        "CensusTerm": "Spring", "SchoolName": on_roll["school"], "NCyearActual": on_roll["year_group"],
-        "SENProvision": on_roll["sen_provision"], "PrimarySENeedsType": on_roll["primary_need"],
-        "EnglishProficiency": on_roll["english_proficiency"]})
-    download = pd.concat([before, now], ignore_index=True).fillna("")
-    files = {"GIAP download.csv": csv_text(download), "assessments.csv": csv_text(t["assessments"])}
-    files["census history.csv"] = csv_text(pd.DataFrame({
-        "UPN": history["upn"], "AcademicYear": history["census_date"].map(lambda d: census(d)[0]),
-        "CensusTerm": "Spring", "SchoolName": history["school"], "NCyearActual": history["year_group"],
-        "SENprovision": history["sen_provision"], "PrimarySENeedsType": history["primary_need"],
-        "EnglishProficiency": history["english_proficiency"]}))
-    return files
+        "AcademicYear": on_roll["census_date"].map(lambda d: f"{int(d[:4]) - 1}/{d[:4]}"), "CensusTerm": "Spring",
+        "URN": on_roll["school"].map(URNS), "UPN": on_roll["upn"], "Surname": on_roll["surname"],
+        "Forename": on_roll["forename"], "Sex": on_roll["sex"], "DOB": on_roll["date_of_birth"], "EnrolStatus": "C",
+        "NCyearActual": on_roll["year_group"], "SENProvision": on_roll["sen_provision"],
+        "PrimarySENeedsType": on_roll["primary_need"]})
+    download = pd.concat([before, now], ignore_index=True).reindex(columns=header).astype(object).fillna("")
+    download["LA"], download["PHASE"] = "999", download["URN"].map(lambda u: "SE" if u in ("999105", "999106") else "PR")
+    return {"census_spring_results.csv": csv_text(download), "assessments.csv": csv_text(t["assessments"])}
 
 
 def cbds(t):
