@@ -44,7 +44,7 @@ VENDORS = (
         "bromcom", "a Bromcom report",
         "Bromcom help: student reports and list exports",
         headers={
-            "pupils": {"Student Name": "", "Tutor Group": "", "Date Of Birth": "date_of_birth",
+            "pupils": {"Tutor Group": "", "Date Of Birth": "date_of_birth",
                        "Year Group": "year_group", "SEN Status": "sen_provision", "SEN Need": "primary_need",
                        "Child Looked After": "looked_after", "Free School Meals": "fsm",
                        "English Proficiency": "english_proficiency", "EAL Proficiency": "english_proficiency",
@@ -55,7 +55,7 @@ VENDORS = (
         "scholarpack", "a ScholarPack export",
         "ScholarPack help: pupil data exports",
         headers={
-            "pupils": {"Class": "", "SEN Status": "sen_provision", "SEN Primary Need": "primary_need",
+            "pupils": {"SEN Status": "sen_provision", "SEN Primary Need": "primary_need",
                        "SEN Secondary Need": "secondary_need", "FSM": "fsm", "LAC": "looked_after",
                        "EAL Stage": "english_proficiency", "First Language": "first_language"},
         },
@@ -113,7 +113,7 @@ VENDORS = (
         headers={
             "assessments": {"Term": "term", "Academic Year": "academic_year", "Test": "test",
                             "Standardised score": "score",
-                            "Raw score": "", "Percentile": "", "Class": ""},
+                            "Raw score": ""},
         },
     ),
     Profile(

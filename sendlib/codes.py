@@ -160,8 +160,8 @@ def parse_year_group(value) -> int | None:
 
     Examples
     --------
-    >>> [parse_year_group(v) for v in ["R", "N1", "3", "Y3", "Year 3", "Reception", 11.0, "7.0", "Year 07", "14"]]
-    [0, -2, 3, 3, 3, 0, 11, 7, 7, None]
+    >>> [parse_year_group(v) for v in ["R", "N1", "3", "Y3", "Year 3", "Reception", 11.0, "7.0", "0.0", "14"]]
+    [0, -2, 3, 3, 3, 0, 11, 7, 0, None]
     >>> parse_year_group("X") == YEAR_NOT_FOLLOWED
     True
     """
@@ -169,8 +169,11 @@ def parse_year_group(value) -> int | None:
         if value != value or value != int(value):
             return None
         number = int(value)
-        return number if 1 <= number <= YEAR_GROUP_MAX else None
-    text = re.sub(r"[\s_\-]+", " ", str(value).strip().lower())
+        return number if 0 <= number <= YEAR_GROUP_MAX else None  # 0: Reception, as numeric exports write it
+    text = str(value).strip().lower()
+    if text.startswith("-"):  # a negative number, not a year group
+        return None
+    text = re.sub(r"[\s_\-]+", " ", text)
     if text in ("x", "nc year x", "year x", "ncy x", "not following the national curriculum"):
         return YEAR_NOT_FOLLOWED
     if text in ("reception", "rec", "yr", "year r"):
@@ -186,7 +189,7 @@ def parse_year_group(value) -> int | None:
     if token in YEAR_GROUP_NAMES:
         return YEAR_GROUP_NAMES[token]
     number = int(token)
-    return number if 1 <= number <= YEAR_GROUP_MAX else None
+    return number if 0 <= number <= YEAR_GROUP_MAX else None
 
 
 def year_group_for_age(date_of_birth, as_of) -> int | None:

@@ -315,11 +315,13 @@ def _relabel(raw, label: str) -> None:
     raw.problems = [(label, *problem[1:]) for problem in raw.problems]
 
 
-def _parse_extract(piece: Extract, table: Table, today: dt.date, values: dict, problems: list, notes: list):
-    """The typed frame of one sheet: every column parsed, each bad value a problem."""
+def _parse_extract(piece: Extract, table: Table, today: dt.date, values: dict, problems: list, notes: list,
+                   blank_is_no: set[str] = frozenset()):
+    """The typed frame of one sheet: every column parsed, each bad value a problem; a blank in a
+    column of ``blank_is_no`` read as No (or N)."""
     cells = piece.cells
     frame = pd.DataFrame({"file": piece.file, "row": cells["row"].to_numpy(dtype="int64")})
-    for extra in [c for c in cells.columns if c.startswith("_header_")]:
+    for extra in [c for c in cells.columns if c.startswith(("_header_", "_from_term"))]:
         frame[extra] = cells[extra].to_numpy()
     for column in table.columns:
         if column.name not in cells:
@@ -330,8 +332,13 @@ def _parse_extract(piece: Extract, table: Table, today: dt.date, values: dict, p
         for header, kept_as, compared in piece.alternates.get(column.name, []):
             parsed = _second_column(piece, column, header, cells[kept_as].reset_index(drop=True), compared, parsed,
                                     today, values, problems, notes)
-        if column.kind == "flag" or column.kind == "provision":
-            parsed, bad = _blank_means_no(piece, column.name, text, parsed, bad, notes)
+        if column.name in blank_is_no and text.eq("").any():
+            blank = text.eq("").to_numpy()
+            parsed = np.where(blank, False if column.kind == "flag" else codes.NO_SEN, parsed)
+            bad = np.where(blank, None, bad)
+            notes.append(f"{piece.file}: column '{piece.headers[column.name]}': {int(blank.sum())} blank(s) read as "
+                         + ("No" if column.kind == "flag" else "N, no SEN") + " (the column marks only the pupils it "
+                         "applies to: it holds no " + ("No" if column.kind == "flag" else "N") + " anywhere)")
         if pd.notna(bad).any():
             headers = cells.get(f"_header_{column.name}", pd.Series(piece.headers[column.name], index=cells.index))
             for problem in pd.unique(bad[pd.notna(bad)]):
@@ -370,19 +377,22 @@ def _second_column(piece, column, header, other, compared, parsed, today, values
     return np.where(fill, theirs, parsed)
 
 
-def _blank_means_no(piece, name, text, parsed, bad, notes):
-    """A column that marks only the pupils it applies to and leaves the rest blank (an MIS
-    ticks FSM-eligible pupils; a SEN status left blank for pupils with no SEN): blank is read
-    as No (or N, no SEN) when the column holds no No at all, and noted."""
-    yes, no = (True, False) if pd.Series(parsed).isin([True, False]).any() else (None, codes.NO_SEN)
-    values = pd.Series(parsed)
-    blank = text.eq("").to_numpy()
-    marked = values.notna().any() if yes is None else values.eq(True).any()
-    if not (marked and blank.any() and not values.eq(no).any()):
-        return parsed, bad
-    notes.append(f"{piece.file}: column '{piece.headers[name]}' holds no " + ("No" if yes else "N (no SEN)")
-                 + f" and {int(blank.sum())} blank(s): blank read as " + ("No" if yes else "N, no SEN"))
-    return np.where(blank, no, parsed), np.where(blank, None, bad)
+def _blank_is_no(pieces: list[Extract], table: Table, today: dt.date, values: dict) -> set[str]:
+    """The columns that mark only the pupils they apply to and leave the rest blank (an MIS ticks
+    FSM-eligible pupils; a SEN status left blank for pupils with no SEN): a yes (or a K or E)
+    somewhere, a blank somewhere, and no No (or N) in any file or sheet of the table."""
+    out = set()
+    for column in table.columns:
+        if column.kind not in ("flag", "provision"):
+            continue
+        texts = list(dict.fromkeys(t for p in pieces if column.name in p.cells for t in pd.unique(p.cells[column.name])))
+        if "" not in texts:
+            continue
+        parsed = pd.Series(_parse_column(pd.Series(texts, dtype=object), column, today, values.get(column.name))[0])
+        marked = parsed.eq(True).any() if column.kind == "flag" else parsed.isin(["K", "E"]).any()
+        if marked and not parsed.eq(False if column.kind == "flag" else codes.NO_SEN).any():
+            out.add(column.name)
+    return out
 
 
 def _check_unique(frame, table: Table, check: _Checker):
@@ -405,7 +415,13 @@ def _check_unique(frame, table: Table, check: _Checker):
 
 def _check_needs(frame, check: _Checker, today: dt.date):
     provision, need = frame["sen_provision"], frame["primary_need"]
-    check.where(frame, provision.isin(["K", "E"]) & need.isna(), "primary_need",
+    send = provision.isin(["K", "E"])
+    no_column = frame["file"].map(lambda file: "primary_need" not in check.headers.get(file, {})).astype(bool)
+    for file, rows in frame[send & no_column].groupby("file", observed=True)["row"]:
+        check.problems.append((file, None, "primary_need", None,
+                               f"no primary need column, and {len(rows)} pupil(s) at K (SEN support) or E (EHC plan) "
+                               "need one: export it (SEN Need Type, Primary SEN Need), or name it in mapping.toml"))
+    check.where(frame, send & need.isna() & ~no_column, "primary_need",
                 "blank, but pupils at K (SEN support) or E (EHC plan) need a primary need", value_column="sen_provision")
     check.where(frame, provision.eq("N") & need.notna(), "primary_need",
                 "a primary need is given for a pupil with no SEN (provision N)")
@@ -493,6 +509,21 @@ def _check_assessments(frame, check: _Checker, scales: pd.DataFrame):
                   f"outside the range of its scale ({scale}: {low:g} to {high:g})", unusable=True)
     frame["no_score"] = pd.Series(np.where(frame["score"].isna(), frame["_text_score"].map(codes.no_score_reason),
                                            None), dtype="str")
+
+
+def _term_dates_by(frame, as_of: pd.Timestamp, notes: list) -> None:
+    """A date worked out from a term lies in the middle of the term's assessment window; for the
+    term the export was made in, that can be after the export: such a score is dated the data
+    date instead, and noted."""
+    if "_from_term" not in frame:
+        return
+    late = frame["_from_term"].eq(True) & frame["assessment_date"].gt(as_of)
+    if late.any():
+        frame.loc[late, "assessment_date"] = as_of
+        for file, count in frame.loc[late, "file"].value_counts().items():
+            if count:
+                notes.append(f"{file}: {count} score(s) of a term still under way dated {as_of:%d/%m/%Y}, the data "
+                             "date, not the term's usual date")
 
 
 def _scales_table(custom: pd.DataFrame | None, check: _Checker | None) -> pd.DataFrame:
@@ -643,7 +674,8 @@ def load_trust(path, strict: bool = True, profile: str | None = None, school: st
         pieces = [p for p in extracts[name] if not any(c.required and c.name not in p.cells for c in table.columns)]
         if not pieces:
             continue
-        frame = pd.concat([_parse_extract(p, table, today, values, problems, notes) for p in pieces],
+        blank_is_no = _blank_is_no(pieces, table, today, values)
+        frame = pd.concat([_parse_extract(p, table, today, values, problems, notes, blank_is_no) for p in pieces],
                           ignore_index=True)
         frame["file"] = frame["file"].astype("category")
         checkers[name] = _Checker({p.file: p.headers for p in pieces})
@@ -675,6 +707,7 @@ def load_trust(path, strict: bool = True, profile: str | None = None, school: st
             _check_support_plans(frame, check, today)
         if name == "assessments":
             _check_assessments(frame, check, scales)
+            _term_dates_by(frame, as_of, notes)
     _unify_schools(frames, notes)
     pupils = frames.get("pupils")
     if pupils is not None and pupils.empty and not checkers["pupils"].problems:

@@ -67,9 +67,10 @@ PROFILES: dict[str, Profile] = {p.name: p for p in VENDORS}
 
 
 def _distinctive() -> dict[tuple[str, str], set[str]]:
-    """(profile, table) -> the keys of the headers only that profile writes (not sendlib's own
-    column names, nor another profile's headers): what names a file's convention."""
-    own = {header_keys(c.name)[0] for t in TABLES.values() for c in t.columns + t.helpers}
+    """(profile, table) -> the keys of the headers only that profile writes (not a header of the
+    schema, which many exports share, nor another profile's): what names a file's convention."""
+    own = {header_keys(text)[0] for t in TABLES.values() for c in t.columns + t.helpers
+           for text in (c.name, *c.aliases, *c.preferred_aliases, *c.fallback_aliases)}  # everyone's words
     keys = {(p.name, t): {header_keys(h)[0] for h in headers} - own
             for p in PROFILES.values() for t, headers in p.headers.items()}
     return {(name, table): mine - set().union(*(k for (n, t), k in keys.items() if t == table and n != name))
@@ -98,6 +99,7 @@ class Mapping:
         [headers]                      # header in the export = sendlib column
         "Pupil Ref No" = "upn"
         "Learning Need" = "primary_need"
+        "Annual Review Held" = "review_meeting"   # a date column of an EHC timeline: its event
 
         [values.primary_need]          # value in the export = code
         "Dyslexia" = "SPLD"
@@ -142,6 +144,8 @@ def read_mapping(path: Path) -> Mapping | None:
         headers, values = {}, {}
     for header, target in headers.items():
         owner, _, column = str(target).rpartition(".")
+        if column in EHC_EVENT_HEADERS and owner in ("", "ehc_events"):
+            continue  # a date column of an EHC timeline, named by its event
         if column not in columns or (owner and owner not in TABLES):
             problems.append((file, None, "headers", f"{header} = {target}",
                              f"not a sendlib column; the columns are: {', '.join(sorted(columns))}"))
@@ -253,11 +257,13 @@ def known_columns(profile: Profile | None = None, mapping: Mapping | None = None
 
 
 def best_profile(table: str, header: list[str]) -> Profile | None:
-    """The profile whose distinctive headers this header row uses most (at least two), if any."""
+    """The profile whose distinctive headers this header row uses most (at least two, and more
+    than any other profile), if any."""
     keys = {header_keys(h)[0] for h in header if h}
-    counts = {p.name: len(keys & _DISTINCTIVE.get((p.name, table), set())) for p in PROFILES.values()}
-    name = max(counts, key=counts.get, default=None)
-    return PROFILES[name] if name and counts[name] >= 2 else None
+    counts = sorted(((len(keys & _DISTINCTIVE.get((p.name, table), set())), p.name) for p in PROFILES.values()),
+                    reverse=True)
+    (best, name), (second, _) = counts[0], counts[1]
+    return PROFILES[name] if best >= 2 and best > second else None  # named only when it is clear
 
 
 # --- which table a file holds ----------------------------------------------------------------------
@@ -305,22 +311,28 @@ def fits(raw: RawTable, table: str, profile: Profile | None = None, mapping: Map
     """Whether a sheet's header names (or lets the reshapes work out) every required column of
     ``table``."""
     found = _found(raw, table, profile, mapping)
-    return {c.name for c in TABLES[table].columns if c.required} <= found | _derivable(table, found, raw.header)
+    return {c.name for c in TABLES[table].columns if c.required} <= found | _derivable(table, found, raw)
 
 
 def table_for_header(raw: RawTable, profile: Profile | None, mapping: Mapping | None) -> str | None:
     """The table a sheet's header fits, the one naming most of its columns when several do; at
     least one column beside the UPN (any file with UPNs would do for eal_evidence)."""
-    fitting = {name: len(found) for name in TABLES if len((found := _found(raw, name, profile, mapping)) - {"upn"})
-               and fits(raw, name, profile, mapping)}
+    def beside_upn(name, found):  # a column beside the UPN, or score or event columns to reshape
+        return found - {"upn"} or {"score", "event"} & _derivable(name, found, raw)
+
+    fitting = {name: len(found) for name in TABLES
+               if beside_upn(name, found := _found(raw, name, profile, mapping)) and fits(raw, name, profile, mapping)}
     return max(fitting, key=fitting.get) if fitting else None
 
 
-def _derivable(table: str, found: set[str], header: list[str]) -> set[str]:
+def _derivable(table: str, found: set[str], raw: RawTable) -> set[str]:
     """The required columns a sheet lacks that the reshapes below can supply."""
+    header, around = raw.header, f"{raw.file} {raw.title}"  # the file's (and sheet's) name, the title lines
     out = {"school"}  # from the folder, a manifest, --school or the folder's name
+    if table == "pupils" and _YEAR_IN_NAME.search(raw.sheet or around):
+        out.add("year_group")
     if table == "assessments":
-        if any(score_column(h) for h in header):
+        if any(score_column(h, around) for h in header):
             out |= {"subject", "assessment_date", "score", "scale"}
         out |= {"subject", "scale"}  # from the test's name, the score's header or the file's name
         if "term" in found:
@@ -424,7 +436,14 @@ def _fill_school(out: Extract, context: Context) -> None:
     if "school" not in out.cells:
         out.cells["school"] = context.school
         out.headers["school"] = "school"
-        out.notes.append(f"{out.file}: no school column; every row read as '{context.school}' ({context.school_source})")
+        if context.school_is_guess:  # only the export folder's name: the user must say
+            out.problems.append((out.file, None, "school", None,
+                                 f"no school column: every row read as '{context.school}', the export folder's name; "
+                                 "name the school with --school, a manifest.json with \"school\", or a folder per "
+                                 "school"))
+        else:
+            out.notes.append(f"{out.file}: no school column; every row read as '{context.school}' "
+                             f"({context.school_source})")
     else:
         blank = out.cells["school"].eq("")
         if blank.any() and not context.school_is_guess:
@@ -447,17 +466,39 @@ def _find_upns(raw: RawTable, out: Extract, unread: list[int]) -> None:
             return
 
 
+def _split_name(name: str) -> tuple[str, str]:
+    """(forename, surname) of a whole name: "Cooper, James" or "James Cooper".
+
+    >>> _split_name("Cooper, James"), _split_name("Mary Ann Evans"), _split_name("")
+    (('James', 'Cooper'), ('Mary Ann', 'Evans'), ('', ''))
+    """
+    if "," in name:
+        surname, _, forename = name.partition(",")
+        return forename.strip(), surname.strip()
+    *forenames, surname = name.split() or [""]
+    return " ".join(forenames), surname
+
+
+_YEAR_IN_NAME = re.compile(r"\b(?:year|yr|y)\s*(\d{1,2}|r)\b|\b(reception)\b", re.IGNORECASE)
+
+
 def _shape_pupils(raw: RawTable, out: Extract, context: Context, unread: list[int], mapping) -> None:
     """A sheet per year group without a year column ("Year 7"): the year from the sheet's name.
     A census download (GIAP), one row per pupil and census: each pupil's latest census."""
     cells = out.cells
     if "year_group" not in cells:
-        year = re.search(r"\b(?:year|yr|y)\s*(\d{1,2}|r)\b|\b(reception)\b", context.words, re.IGNORECASE)
+        year = _YEAR_IN_NAME.search(context.sheet or context.words)
         if year:
             cells["year_group"] = year.group(1) or year.group(2)
             out.headers["year_group"] = "year_group"
             out.notes.append(f"{out.file}: no year group column; every row read as {year.group(0)} (from the name "
                              f"'{context.words}')")
+    if "full_name" in cells and not {"forename", "surname"} & set(cells):
+        names = cells["full_name"].map(_split_name)
+        cells["forename"], cells["surname"] = names.str[0], names.str[1]
+        out.headers["forename"] = out.headers["surname"] = out.headers["full_name"]
+        out.notes.append(f"{out.file}: no forename or surname column; both read from '{out.headers['full_name']}' "
+                         "(\"Surname, Forename\", else the last word as the surname)")
     if "upn" not in cells or not cells["upn"].duplicated().any():
         return
     if "census_term" in cells:
@@ -504,10 +545,14 @@ SCALE_WORDS = {
 def subject_of(text: str) -> str:
     """The subject a test's name or a subject cell names, in sendlib's words ("" if none).
 
-    >>> subject_of("NGRT-A"), subject_of("Progress Test in Maths 9"), subject_of("Mathematics")
-    ('reading', 'maths', 'maths')
+    >>> subject_of("NGRT-A"), subject_of("Progress Test in Maths 9"), subject_of("Mathematics"), subject_of("PiRA 4")
+    ('reading', 'maths', 'maths', 'reading')
     """
-    key = normalise_header(text)
+    plain = " ".join(re.sub(r"[^0-9a-z]+", " ", str(text).lower()).split())  # "PiRA", not "Pi RA"
+    return _subject_of_key(plain) or _subject_of_key(normalise_header(text))  # "ReadingSAS"
+
+
+def _subject_of_key(key: str) -> str:
     if key in SUBJECT_WORDS:
         return SUBJECT_WORDS[key]
     for long_name, words in (("progress test in english", "english"), ("progress test in maths", "maths"),
@@ -534,8 +579,9 @@ def subject_name(text: str) -> str:
 # gives only the term: the middle of the usual window for end-of-term tests.
 TERM_MONTH_DAY = {"autumn": (12, 1), "spring": (3, 15), "summer": (6, 15),
                   "autumn 1": (10, 15), "autumn 2": (12, 1), "spring 1": (2, 10), "spring 2": (3, 25),
-                  "summer 1": (5, 20), "summer 2": (7, 5)}
-_TERM = re.compile(r"\b(aut(?:umn)?|spr(?:ing)?|sum(?:mer)?)\s*(?:term\s*)?(?:\(?([12])\)?|half\s*term\s*([12]))?"
+                  "summer 1": (5, 20), "summer 2": (7, 5),
+                  "ks2": (5, 12)}  # the KS2 tests: the second week of May (STA's test timetable)
+_TERM = re.compile(r"\b(aut(?:umn)?|spr(?:ing)?|sum(?:mer)?)\s*(?:term\s*)?(?:\(?([12])(?!\d)\)?|half\s*term\s*([12]))?"
                    r"(?![a-z])", re.IGNORECASE)
 _ACADEMIC_YEAR = re.compile(r"\b((?:19|20)\d{2})\s*[/-]\s*((?:19|20)?\d{2})\b|\b(\d{2})\s*/\s*(\d{2})\b")
 _YEAR = re.compile(r"\b((?:19|20)\d{2})\b")
@@ -546,6 +592,8 @@ def find_term(text: str) -> str:
 
     >>> find_term("Reading Aut2 2024"), find_term("Spring Term"), find_term("Summer 1 2025"), find_term("Sumo")
     ('autumn 2', 'spring', 'summer 1', '')
+    >>> find_term("Maths SAS Spr 2025")
+    'spring'
     """
     match = _TERM.search(text.replace("_", " "))
     if not match:
@@ -592,23 +640,38 @@ def term_date(term: str, text: str) -> dt.date | None:
     return dt.date(int(match.group(1)), month, day) if match else None
 
 
-def score_column(header: str) -> dict | None:
-    """A column of a wide (marksheet) layout: a header naming a subject and a term or a date,
-    e.g. ``Reading SAS Aut 2024`` or ``Y4 Maths Standardised Score (Spring 2025)``: its
+# Tests whose results are standardised scores (mean 100, SD 15): GL's NGRT and Progress Tests,
+# Rising Stars' PiRA, PUMA and GaPS, NFER Tests, Renaissance Star (NRSS).
+_STANDARDISED_TESTS = re.compile(r"\b(ngrt|pte|ptm|pts|pira|puma|gaps|nfer|star reading|star maths|new group reading)")
+_SCORE_WORDS = re.compile(r"\b(sas|ss|score|scores|standardi[sz]ed|scaled|result|results|mark|nrss)\b")
+
+
+def score_column(header: str, around: str = "") -> dict | None:
+    """A column of a wide (marksheet) layout: a header naming a subject and a term, e.g. ``Reading
+    SAS Aut 2024`` or ``Y4 Maths Standardised Score (Spring 2025)``; or naming a subject and a
+    score (``Reading SAS``) on a sheet or in a file whose name gives the term (``Autumn
+    2024-25``); or a KS2 scaled score (``Reading Scaled Score`` in ``KS2 Results 2026``). Its
     subject, term, the text it gives the year in, and the scale its words name."""
     key = normalise_header(header)
     subject = subject_of(header)
-    term = find_term(header)
-    if not subject or not term:
+    if not subject:
         return None
+    term, year_text = find_term(header), header
     scale = next((SCALE_WORDS[w] for w in sorted(SCALE_WORDS, key=len, reverse=True)
                   if re.search(rf"\b{w}\b", key)), "")
-    return {"subject": subject, "term": term, "year_text": header, "scale": scale}
+    if not term and _SCORE_WORDS.search(key):
+        if scale == "ks2_scaled" or "ks2" in key or "ks2" in normalise_header(around):
+            term, scale, year_text = "ks2", "ks2_scaled", f"{header} {around}"
+        elif find_term(around):
+            term, year_text = find_term(around), f"{header} {around}"
+    if not term:
+        return None
+    return {"subject": subject, "term": term, "year_text": year_text, "scale": scale}
 
 
 def _shape_assessments(raw: RawTable, out: Extract, context: Context, unread: list[int], mapping) -> None:
     cells = out.cells
-    wide = {p: score_column(raw.header[p]) for p in unread}
+    wide = {p: score_column(raw.header[p], context.words) for p in unread}
     wide = {p: spec for p, spec in wide.items() if spec}
     if wide and "score" not in cells:
         _melt_scores(raw, out, context, wide)
@@ -616,13 +679,14 @@ def _shape_assessments(raw: RawTable, out: Extract, context: Context, unread: li
     if "score" in cells and "scale" not in cells:
         scale = next((SCALE_WORDS[w] for w in sorted(SCALE_WORDS, key=len, reverse=True)
                       if SCALE_WORDS[w] and re.search(rf"\b{w}\b", normalise_header(out.headers["score"]))), "")
-        if not scale and "test" in cells:
-            scale = "standardised" if cells["test"].map(subject_of).ne("").all() else ""
+        why = f"the header '{out.headers['score']}' says so"
+        if not scale and "test" in cells and cells["test"].map(
+                lambda t: bool(_STANDARDISED_TESTS.search(" ".join(re.sub(r"[^0-9a-z]+", " ", t.lower()).split())))).all():
+            scale, why = "standardised", f"every test named in '{out.headers['test']}' reports standardised scores"
         if scale:
             cells["scale"] = scale
             out.headers["scale"] = out.headers["score"]
-            out.notes.append(f"{out.file}: no scale column; scores read as {scale} (the header "
-                             f"'{out.headers['score']}' says so)")
+            out.notes.append(f"{out.file}: no scale column; scores read as {scale} ({why})")
     if "subject" not in cells:
         if "test" in cells:
             subjects = cells["test"].map(subject_of)
@@ -653,6 +717,7 @@ def _shape_assessments(raw: RawTable, out: Extract, context: Context, unread: li
         dates = [term_date(t, f"{term_text} {y}") if t else None
                  for t, term_text, y in zip(terms, cells["term"], year_column)]
         cells["assessment_date"] = [d.isoformat() if d else "" for d in dates]
+        cells["_from_term"] = True
         where = "'" + out.headers["term"] + "'" + (f" and '{out.headers['academic_year']}'"
                                                    if "academic_year" in out.headers else "")
         out.headers["assessment_date"] = out.headers["term"]
@@ -667,7 +732,7 @@ def _shape_assessments(raw: RawTable, out: Extract, context: Context, unread: li
 
 
 def _term_dates_text() -> str:
-    return ", ".join(f"{t} {calendar.month_abbr[m]} {d}" for t, (m, d) in TERM_MONTH_DAY.items() if " " not in t)
+    return ", ".join(f"{t} {d} {calendar.month_abbr[m]}" for t, (m, d) in TERM_MONTH_DAY.items())
 
 
 def _melt_scores(raw: RawTable, out: Extract, context: Context, wide: dict[int, dict]) -> None:
@@ -683,6 +748,7 @@ def _melt_scores(raw: RawTable, out: Extract, context: Context, wide: dict[int, 
         frame = out.cells.copy()
         frame["subject"] = spec["subject"]
         frame["assessment_date"] = date.isoformat()
+        frame["_from_term"] = True
         frame["score"] = raw.cells[position].to_numpy()
         frame["_header_score"] = raw.header[position]
         if "scale" not in frame:
@@ -699,7 +765,8 @@ def _melt_scores(raw: RawTable, out: Extract, context: Context, wide: dict[int, 
                        scale=out.headers.get("scale", "scale"))
     named = ", ".join(f"'{raw.header[p]}'" for p in list(wide)[:4]) + (" ..." if len(wide) > 4 else "")
     out.notes.append(f"{out.file}: {len(wide)} score columns ({named}) read as one row per pupil, subject and term"
-                     f" ({len(out.cells):,} scores; blank cells are no test taken)")
+                     f" ({len(out.cells):,} scores; blank cells are no test taken; dated by term: "
+                     f"{_term_dates_text()})")
 
 
 # --- census history: a term and a year give the census day -------------------------------------
@@ -737,28 +804,49 @@ def _shape_census(raw: RawTable, out: Extract, context: Context, unread: list[in
 
 
 # --- EHC events: one date column per milestone becomes one row per event ------------------------
-def event_column(header: str) -> str:
-    """The EHC event a date column's header names ("" if none), years and numbers aside.
+# Words an EHC timeline's headers add around an event's name ("Date information requested",
+# "Review Report Sent to LA", "InfoRequestedDate", "ReviewMeetingDate1")
+_EVENT_FILLERS = frozenset({"date", "dates", "of", "on", "the", "to", "la", "lea", "by", "from", "for", "was", "when"})
+
+
+def _event_words(text: str) -> frozenset[str]:
+    words = re.sub(r"\d+", " ", normalise_header(text)).split()  # years, review numbers, "date1"
+    return frozenset(w for w in words if w not in _EVENT_FILLERS)
+
+
+_EVENT_WORDS = {_event_words(text): event for event, headers in EHC_EVENT_HEADERS.items()
+                for text in (event, *headers)}
+
+
+def event_column(header: str, mapping: Mapping | None = None) -> str:
+    """The EHC event a date column's header names ("" if none): its words in any order, without
+    dates, numbers and small words; or the event the folder's mapping.toml gives it.
 
     >>> event_column("EHC Plan Issue Date"), event_column("Annual Review 2024"), event_column("Notes")
     ('plan_issued', 'review_meeting', '')
+    >>> event_column("InfoRequestedDate"), event_column("ReviewInvitesSent1"), event_column("Review Report Sent to LA")
+    ('info_requested', 'review_invites_sent', 'review_report_sent')
     """
-    key = normalise_header(re.sub(r"\b(19|20)\d{2}\b|\b\d\b", " ", header))
-    keys = header_keys(key)
-    for event, headers in EHC_EVENT_HEADERS.items():
-        for text in (event, *headers):
-            if header_keys(text)[0] == keys[0] or header_keys(text)[1] == keys[1]:
-                return event
-    return ""
+    if mapping is not None and mapping.headers.get(header, "").rpartition(".")[2] in EHC_EVENT_HEADERS:
+        return mapping.headers[header].rpartition(".")[2]
+    return _EVENT_WORDS.get(_event_words(header), "")
 
 
 def _shape_events(raw: RawTable, out: Extract, context: Context, unread: list[int], mapping) -> None:
     if "event" in out.cells:
         return
-    wide = {p: event_column(raw.header[p]) for p in unread}
+    wide = {p: event_column(raw.header[p], mapping) for p in unread}
     wide = {p: event for p, event in wide.items() if event}
     if not wide:
         return
+    for position in set(unread) - set(wide):  # a milestone sendlib does not know must not vanish
+        values = raw.cells[position][raw.cells[position].ne("")]
+        if len(values) and values.map(lambda v: _parse.parse_date(v, dt.date.max)[1] is None).mean() >= 0.8:
+            out.used.add(position)
+            out.problems.append((out.file, raw.header_row, raw.header[position], None,
+                                 f"a column of {len(values)} dates that is no EHC event sendlib knows: its dates were "
+                                 "not read (name the event in mapping.toml, e.g. "
+                                 f"\"{raw.header[position]}\" = \"review_meeting\")"))
     frames = []
     for position, event in wide.items():
         out.used.add(position)

@@ -169,6 +169,9 @@ PUPILS = Table(
         Column("academic_year", "text", "the academic year of a census download (2024/25)",
                aliases=("academic year", "academicyear", "census year")),
         Column("census_date", "text", "the census date of a census download", aliases=("census date",)),
+        Column("full_name", "text", "a pupil's whole name (\"Surname, Forename\"), read when there are no name columns",
+               aliases=("name", "student name", "pupil name", "full name", "child name", "learner name",
+                        "name of pupil", "student", "pupil")),
     ),
 )
 
@@ -191,7 +194,7 @@ ASSESSMENTS = Table(
                                  "age ss")),
         Column("scale", "text", "standardised, ks2_scaled, or a scale named in scales.csv (worked out from the "
                                 "score's header or the test when there is no such column)", True,
-               ("score type", "scale type", "measure")),
+               ("score type", "scale type", "measure", "result type", "type of score", "mark type", "score scale")),
     ),
     unique=("upn", "subject", "assessment_date"),
     file_names=("scores", "results", "tests", "test results", "assessment", "assessment results", "marksheet",
@@ -314,6 +317,7 @@ EHC_EVENTS = (
 # event: such a file is read as one row per event.
 EHC_EVENT_HEADERS = {
     "info_requested": ("information requested", "request for information", "la request for information",
+                       "request for information received", "information request received", "advice request received",
                        "date information requested", "advice requested", "date advice requested",
                        "request for advice", "la request date", "information request date"),
     "info_sent": ("information sent", "advice sent", "advice submitted", "date advice returned", "school advice sent",
@@ -321,13 +325,14 @@ EHC_EVENT_HEADERS = {
     "draft_plan_received": ("draft plan received", "draft plan issued", "draft ehcp issued", "draft issued",
                             "draft ehc plan issued", "draft received", "date draft plan issued"),
     "draft_views_sent": ("views on draft sent", "response to draft", "draft response sent", "comments on draft",
-                         "draft views", "school response to draft"),
+                         "draft views", "school response to draft", "views on draft returned", "draft views returned",
+                         "response to draft sent", "comments on draft sent"),
     "plan_issued": ("plan issued", "ehc plan issued", "ehcp issued", "final plan issued", "ehc plan issue date",
                     "plan issue date", "ehcp issue date", "date plan issued", "final ehc plan issued",
                     "ehc plan start date", "date ehc plan issued", "final plan date", "plan start date",
                     "named plan start date", "namedplan startdate", "date final ehc plan issued"),
     "review_invites_sent": ("review invites sent", "invitations sent", "review invitations sent",
-                            "annual review invitations"),
+                            "annual review invitations", "annual review invitations sent", "annual review invites sent"),
     "review_papers_sent": ("review papers sent", "advice circulated", "review paperwork circulated",
                            "papers circulated", "review papers circulated", "review advice circulated",
                            "review paperwork sent out"),

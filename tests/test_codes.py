@@ -42,7 +42,8 @@ def test_temporary_upn_letter_counts_by_its_place_in_the_table():
     ("N1", -2), ("N2", -1), ("R", 0), ("Reception", 0), ("YR", 0), ("1", 1), ("13", 13), ("Y3", 3),
     ("Year 3", 3), ("year 03", 3), ("Yr 7", 7), (" y11 ", 11), (5, 5), (5.0, 5), ("Nursery 1", -2),
     ("7.0", 7), ("NC Year 7", 7),
-    ("14", None), ("0", None), ("Year 14", None), ("", None), (3.5, None), ("Y", None), ("7.5", None),
+    ("0", 0), ("0.0", 0), (0, 0),  # Reception, as numeric exports write it
+    ("14", None), ("Year 14", None), ("", None), (3.5, None), ("Y", None), ("7.5", None), ("-1", None),
     ("X", codes.YEAR_NOT_FOLLOWED),  # CBDS: curriculum not followed; the loader takes the year of the pupil's age
 ])
 def test_parse_year_group(text, expected):
