@@ -56,9 +56,7 @@ def plot_ehc_timeline(events: pd.DataFrame, duties: pd.DataFrame, as_of, ax=None
     ax.text(pd.Timestamp(as_of), len(rows) + 0.6, " today", va="center", fontsize=9)
     ax.set_yticks([0, *rows.values()], ["events", *(DUTY_LABELS[d] for d in rows)])
     ax.set_ylim(-0.6, len(rows) + 0.9)
-    locator = mdates.AutoDateLocator(maxticks=8)
-    ax.xaxis.set_major_locator(locator)
-    ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
+    _date_axis(ax)
     handles = [plt.Line2D([], [], color=c, marker="o", linestyle="", label=s.replace("_", " "))
                for s, c in STATUS_COLOURS.items() if s in set(duties["status"])]
     handles.append(plt.Line2D([], [], color="black", marker="|", linestyle="", markersize=12, label="deadline"))
@@ -66,6 +64,13 @@ def plot_ehc_timeline(events: pd.DataFrame, duties: pd.DataFrame, as_of, ax=None
     ax.set_title("EHC plan: events and deadlines")
     ax.grid(axis="x", alpha=0.3)
     return ax
+
+
+def _date_axis(ax):
+    """Concise date ticks, 3 to 8 of them (the default of at least 5 leaves 4-year spans without a fit)."""
+    locator = mdates.AutoDateLocator(minticks=3, maxticks=8)
+    ax.xaxis.set_major_locator(locator)
+    ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
 
 
 def plot_progress_band(band: pd.DataFrame, subject: str = "", ax=None):
@@ -94,9 +99,7 @@ def plot_progress_band(band: pd.DataFrame, subject: str = "", ax=None):
     ax.plot(dates, band["cohort_mean"], color="#999999", linestyle="--", linewidth=1.2, label="year group average")
     ax.plot(dates, band["score"], color="#D55E00", marker="o", linewidth=2, label="this pupil")
     ax.set_ylabel("standardised score" if band["score"].max() > 60 else "score")
-    locator = mdates.AutoDateLocator(maxticks=8)
-    ax.xaxis.set_major_locator(locator)
-    ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
+    _date_axis(ax)
     ax.set_title(f"{subject.capitalize()}: scores against pupils who started at the same level".strip(": "),
                  fontsize=11)
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=2, frameon=False, fontsize=9)

@@ -51,3 +51,16 @@ def test_forecast_plot():
     assert len(ax.collections) == 2 and ax.get_ylabel() == "EHC plans"
     assert list(ax.lines[1].get_xdata())[-1] == 2027
     matplotlib.pyplot.close(ax.figure)
+
+
+def test_date_axes_find_ticks_for_one_score_and_for_years(recwarn):
+    import pandas as pd
+    from sendlib.plotting import plot_progress_band
+    for dates in (["2025-05-12"], ["2021-09-20", "2025-05-12"], ["2025-01-06", "2025-01-20"]):
+        band = pd.DataFrame({"assessment_date": pd.to_datetime(dates), "score": 98.0, "peers_low": 95.0,
+                             "peers_high": 105.0, "peers_mean": 100.0, "cohort_mean": 100.0})
+        ax = plot_progress_band(band, "reading")
+        ax.figure.canvas.draw()
+        assert 3 <= len(ax.get_xticks()) <= 9, dates
+        matplotlib.pyplot.close(ax.figure)
+    assert not [w for w in recwarn if "AutoDateLocator" in str(w.message)]
