@@ -230,7 +230,8 @@ def _raw_table(rows: list[list[str]], file: str, known, multiline: set[int], she
     header_index, recognised = find_header(rows, known)
     title = " ".join(c for row in rows[:header_index] for c in row if c)
     if header_index:
-        notes.append(f"{file}: rows 1-{header_index} above the header were skipped")
+        notes.append(f"{file}: row 1 above the header was skipped" if header_index == 1 else
+                     f"{file}: rows 1-{header_index} above the header were skipped")
     header = rows[header_index]
     width = len(header)
     body = rows[header_index + 1:]

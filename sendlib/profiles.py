@@ -415,12 +415,12 @@ def extract(raw: RawTable, table: str, context: Context, profile: Profile | None
     if "upn" not in out.cells:
         _find_upns(raw, out, unread)
     SHAPES.get(table, lambda *a: None)(raw, out, context, unread, mapping)
-    for position in unread:
-        text = raw.header[position]
-        if position not in out.used and raw.cells[position].ne("").any():
-            out.notes.append(f"{raw.file}: column '{text or f'number {position + 1}'}' is not one sendlib reads; "
-                             "left alone")
-            out.not_read.append(text or f"column {position + 1}")
+    left = [raw.header[p] or f"column {p + 1}" for p in unread if p not in out.used and raw.cells[p].ne("").any()]
+    if left:
+        named = ", ".join(f"'{text}'" for text in left)
+        out.notes.append(f"{raw.file}: column {named} is not one sendlib reads; left alone" if len(left) == 1 else
+                         f"{raw.file}: columns {named} are not ones sendlib reads; left alone")
+        out.not_read.extend(left)
     _fill_school(out, context)
     for column in TABLES[table].columns:
         if column.required and column.name not in out.cells:
@@ -722,7 +722,7 @@ def _shape_assessments(raw: RawTable, out: Extract, context: Context, unread: li
                                                    if "academic_year" in out.headers else "")
         out.headers["assessment_date"] = out.headers["term"]
         out.notes.append(f"{out.file}: no date column; dates worked out from {where} "
-                         f"({_term_dates_text()})")
+                         f"({_term_dates_text(terms.dropna())})")
         undated = cells["assessment_date"].eq("") & cells["term"].ne("")
         for row, text in zip(cells.loc[undated, "row"], cells.loc[undated, "term"]):
             out.problems.append((out.file, int(row), out.headers["term"], text,
@@ -731,8 +731,11 @@ def _shape_assessments(raw: RawTable, out: Extract, context: Context, unread: li
         cells.loc[undated, "assessment_date"] = "?"
 
 
-def _term_dates_text() -> str:
-    return ", ".join(f"{t} {d} {calendar.month_abbr[m]}" for t, (m, d) in TERM_MONTH_DAY.items())
+def _term_dates_text(terms) -> str:
+    """The day each of the ``terms`` read is dated to, in the order of the calendar's terms."""
+    terms = set(terms)
+    return ", ".join(f"{'KS2 tests' if t == 'ks2' else t} {d} {calendar.month_abbr[m]}"
+                     for t, (m, d) in TERM_MONTH_DAY.items() if t in terms)
 
 
 def _melt_scores(raw: RawTable, out: Extract, context: Context, wide: dict[int, dict]) -> None:
@@ -766,7 +769,7 @@ def _melt_scores(raw: RawTable, out: Extract, context: Context, wide: dict[int, 
     named = ", ".join(f"'{raw.header[p]}'" for p in list(wide)[:4]) + (" ..." if len(wide) > 4 else "")
     out.notes.append(f"{out.file}: {len(wide)} score columns ({named}) read as one row per pupil, subject and term"
                      f" ({len(out.cells):,} scores; blank cells are no test taken; dated by term: "
-                     f"{_term_dates_text()})")
+                     f"{_term_dates_text(spec['term'] for spec in wide.values())})")
 
 
 # --- census history: a term and a year give the census day -------------------------------------

@@ -239,6 +239,8 @@ def test_a_tracker_with_a_sheet_per_term_and_a_summary_first(tmp_path):
     assert scores[["subject", "score"]].astype(object).fillna("-").values.tolist() == [
         ["maths", 101.0], ["reading", 96.0], ["maths", "-"], ["reading", 99.0]]
     assert scores["assessment_date"].dt.strftime("%Y-%m-%d").tolist() == ["2024-12-01"] * 2 + ["2025-03-15"] * 2
+    notes = [n for n in load_trust(tmp_path / "t").notes if "score columns" in n]
+    assert [n.rsplit("dated by term: ", 1)[1] for n in notes] == ["autumn 1 Dec)", "spring 15 Mar)"], notes
 
 
 def test_ks2_results_with_a_scaled_score_column_per_subject(tmp_path):
@@ -249,6 +251,8 @@ def test_ks2_results_with_a_scaled_score_column_per_subject(tmp_path):
     assert scores[["subject", "scale", "no_score"]].astype(object).fillna("-").values.tolist() == [
         ["maths", "ks2_scaled", "working below the standard of the test"], ["reading", "ks2_scaled", "-"]]
     assert set(scores["assessment_date"].dt.strftime("%Y-%m-%d")) == {"2026-05-12"}
+    note = next(n for n in load_trust(tmp_path / "t").notes if "score columns" in n)
+    assert note.endswith("dated by term: KS2 tests 12 May)"), note
 
 
 def test_an_ehc_timeline_column_of_dates_nobody_knows_is_a_problem(tmp_path):
