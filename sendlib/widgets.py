@@ -135,6 +135,8 @@ def guarded(view, where: str, into: W.Box):
     def run(*args, **kwargs):
         try:
             return view(*args, **kwargs)
+        except OverTime:  # the page's time is up: the whole page says so, not one panel
+            raise
         except Exception as error:  # noqa: BLE001 - a callback's failure would otherwise vanish
             into.children = [unexpected(error, where)]
     return run
@@ -209,10 +211,17 @@ def work_seconds() -> int:
         return WORK_SECONDS
 
 
+class OverTime(SendlibError):
+    """An app ran past its time limit."""
+
+
 @contextlib.contextmanager
 def time_limit(seconds: int):
-    """Raise :class:`SendlibError` (a sentence for the page) if the block runs longer than
-    ``seconds``. Needs SIGALRM and the main thread (as in a kernel); elsewhere no limit."""
+    """Raise :class:`OverTime` (a sentence for the page) if the block runs longer than
+    ``seconds``. Needs SIGALRM and the main thread (as in a kernel); elsewhere no limit.
+
+    The alarm may ring where its exception is swallowed (a garbage-collection callback, a
+    library's own ``except``) or wrapped in another: it is raised again when the block ends."""
     if not hasattr(signal, "SIGALRM") or threading.current_thread() is not threading.main_thread():
         yield
         return
@@ -220,18 +229,27 @@ def time_limit(seconds: int):
     limit = (f"{seconds // 60} minutes" if seconds >= 120 and seconds % 60 == 0
              else f"{seconds} second{'s' if seconds != 1 else ''}")
 
+    rang = []
+
     def expire(*_):
-        raise SendlibError(f"This page took more than {limit} to prepare and was stopped. "
-                           "The export may be unusually large: please reload, and tell whoever runs sendlib "
-                           "if it happens again.")
+        rang.append(OverTime(f"This page took more than {limit} to prepare and was stopped. "
+                             "The export may be unusually large: please reload, and tell whoever runs sendlib "
+                             "if it happens again."))
+        raise rang[0]
 
     previous = signal.signal(signal.SIGALRM, expire)
     signal.alarm(seconds)
     try:
         yield
+    except Exception as error:
+        if rang and error is not rang[0]:
+            raise rang[0] from error
+        raise
     finally:
         signal.alarm(0)
         signal.signal(signal.SIGALRM, previous)
+    if rang:
+        raise rang[0]
 
 
 def _wait_for_visitor() -> bool:

@@ -21,6 +21,28 @@ def test_a_block_over_its_time_is_stopped_with_a_sentence():
     assert signal.getsignal(signal.SIGALRM) is before and signal.alarm(0) == 0  # nothing left armed
 
 
+def test_the_limit_holds_when_the_alarm_rings_where_its_error_is_swallowed_or_wrapped():
+    # as in a garbage-collection callback, or a panel that shows its own failures
+    with pytest.raises(SendlibError, match="took more than 1 second"):
+        with widgets.time_limit(1):
+            try:
+                time.sleep(5)
+            except Exception:  # noqa: BLE001 - the swallowing under test
+                pass
+    with pytest.raises(SendlibError, match="took more than 1 second"):
+        with widgets.time_limit(1):
+            try:
+                time.sleep(5)
+            except Exception as error:
+                raise ValueError("a library's own error") from error
+    import ipywidgets as W
+    panel = W.VBox()
+    with pytest.raises(SendlibError, match="took more than 1 second"):
+        with widgets.time_limit(1):
+            widgets.guarded(lambda: time.sleep(5), "a panel", panel)()
+    assert panel.children == ()  # the whole page says so, not the one panel
+
+
 def test_the_limit_reads_in_minutes_when_it_is_whole_minutes():
     with pytest.raises(SendlibError, match="took more than 3 minutes to prepare"):
         with widgets.time_limit(180):
