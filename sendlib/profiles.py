@@ -674,7 +674,7 @@ def _shape_assessments(raw: RawTable, out: Extract, context: Context, unread: li
     wide = {p: score_column(raw.header[p], context.words) for p in unread}
     wide = {p: spec for p, spec in wide.items() if spec}
     if wide and "score" not in cells:
-        _melt_scores(raw, out, context, wide)
+        _melt_scores(raw, out, context, wide, [p for p in unread if p not in wide])
         cells = out.cells
     if "score" in cells and "scale" not in cells:
         scale = next((SCALE_WORDS[w] for w in sorted(SCALE_WORDS, key=len, reverse=True)
@@ -738,8 +738,10 @@ def _term_dates_text(terms) -> str:
                      for t, (m, d) in TERM_MONTH_DAY.items() if t in terms)
 
 
-def _melt_scores(raw: RawTable, out: Extract, context: Context, wide: dict[int, dict]) -> None:
-    """One row per pupil and score column: a marksheet's layout, one column per subject and term."""
+def _melt_scores(raw: RawTable, out: Extract, context: Context, wide: dict[int, dict], others: list[int]) -> None:
+    """One row per pupil and score column: a marksheet's layout, one column per subject and term.
+    A KS2 results file's outcome column (``Reading Outcome``) gives the code of a pupil with no
+    scaled score (A absent, B working below the standard, ...)."""
     frames = []
     undated = []
     for position, spec in wide.items():
@@ -753,6 +755,16 @@ def _melt_scores(raw: RawTable, out: Extract, context: Context, wide: dict[int, 
         frame["assessment_date"] = date.isoformat()
         frame["_from_term"] = True
         frame["score"] = raw.cells[position].to_numpy()
+        outcome = next((p for p in others if spec["term"] == "ks2" and subject_of(raw.header[p]) == spec["subject"]
+                        and re.search(r"\boutcome\b", normalise_header(raw.header[p]))), None)
+        if outcome is not None:
+            marks = raw.cells[outcome].str.strip().str.upper()
+            coded = frame["score"].eq("").to_numpy() & marks.isin(codes.NO_SCORE_CODES).to_numpy()
+            frame.loc[coded, "score"] = marks[coded].to_numpy()
+            out.used.add(outcome)
+            out.notes.append(f"{out.file}: '{raw.header[outcome]}' gives the reason for {int(coded.sum())} blank "
+                             f"'{raw.header[position]}' cell(s) (the STA's codes: A absent, B working below the "
+                             "standard, ...)")
         frame["_header_score"] = raw.header[position]
         if "scale" not in frame:
             frame["scale"] = spec["scale"] or "standardised"

@@ -88,8 +88,8 @@ def test_validate_names_each_files_rows_and_what_it_left_alone(name, capsys):
 PUPIL = "B801200005001"
 
 
-def _pupils(header: str, row: str) -> str:
-    return f"{header}\n{row}\n"
+def _pupils(header: str, *rows: str) -> str:
+    return "\n".join([header, *rows]) + "\n"
 
 
 @pytest.mark.parametrize("header, value, column, expected", [
@@ -244,12 +244,14 @@ def test_a_tracker_with_a_sheet_per_term_and_a_summary_first(tmp_path):
 
 
 def test_ks2_results_with_a_scaled_score_column_per_subject(tmp_path):
-    write_folder(tmp_path / "t", {"pupils": _pupils("UPN,School,DOB,Year,SEN Status", f"{PUPIL},Oak,16/01/2015,7,N"),
-                                  "KS2 Results 2026": "UPN,Reading Scaled Score,Reading Outcome,Maths Scaled Score\n"
-                                                      f"{PUPIL},104,AS,B\n"})
-    scores = load_trust(tmp_path / "t").assessments.sort_values("subject")
+    write_folder(tmp_path / "t", {
+        "pupils": _pupils("UPN,School,DOB,Year,SEN Status", f"{PUPIL},Oak,16/01/2015,7,N", f"{UPN2},Oak,16/02/2015,7,N"),
+        "KS2 Results 2026": "UPN,Reading Scaled Score,Reading Outcome,Maths Scaled Score\n"
+                            f"{PUPIL},104,AS,B\n{UPN2},,A,99\n"})
+    scores = load_trust(tmp_path / "t").assessments.sort_values(["upn", "subject"])
     assert scores[["subject", "scale", "no_score"]].astype(object).fillna("-").values.tolist() == [
-        ["maths", "ks2_scaled", "working below the standard of the test"], ["reading", "ks2_scaled", "-"]]
+        ["maths", "ks2_scaled", "working below the standard of the test"], ["reading", "ks2_scaled", "-"],
+        ["maths", "ks2_scaled", "-"], ["reading", "ks2_scaled", "absent"]]  # the outcome column's A
     assert set(scores["assessment_date"].dt.strftime("%Y-%m-%d")) == {"2026-05-12"}
     note = next(n for n in load_trust(tmp_path / "t").notes if "score columns" in n)
     assert note.endswith("dated by term: KS2 tests 12 May)"), note
