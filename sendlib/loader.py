@@ -407,7 +407,7 @@ def _check_unique(frame, table: Table, check: _Checker):
     later = twins[twins.index != first.to_numpy()]
     origin = frame.loc[first[later.index].to_numpy(), ["file", "row"]]
     same_file = origin["file"].astype(object).to_numpy() == later["file"].astype(object).to_numpy()
-    what = f"a second row for the same {' and '.join(table.unique)} as "
+    what = f"a second row for the same {' and '.join(table.unique)}: also in "  # one kind, grouped by validate
     texts = [what + (f"row {row}" if same else f"{file} row {row}")
              for same, file, row in zip(same_file, origin["file"].astype(object), origin["row"])]
     check.add(later, table.unique[0], later[table.unique[0]].to_numpy(), texts, unusable=True)

@@ -25,6 +25,18 @@ def test_validate_folder_with_problems_exits_1_and_names_them(tmp_path, small_ta
     assert "pupils.csv, row 9, column sen_provision: 'Q'" in out
 
 
+def test_a_school_exported_twice_is_one_line(tmp_path, small_tables, capsys):
+    pupils = small_tables["pupils"]
+    folder = write_folder(tmp_path / "t" / "Oak", {"pupils": pupils}).parent  # a folder per school,
+    (folder / "Oak copy").mkdir()  # one of them copied twice
+    (folder / "Oak copy" / "pupils.csv").write_bytes((folder / "Oak" / "pupils.csv").read_bytes())
+    assert main(["validate", str(folder)]) == 1
+    out = capsys.readouterr().out
+    assert f"{len(pupils)} problems found" in out
+    assert f"column upn: {len(pupils)} rows -- a second row for the same upn (the first: also in " in out
+    assert out.count("a second row for the same upn") == 1
+
+
 def test_unreadable_pupils_file_exits_1(tmp_path, capsys):
     folder = write_folder(tmp_path / "t", {"pupils": b"\x00\x01\x02"})
     assert main(["validate", str(folder)]) == 1

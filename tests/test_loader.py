@@ -176,7 +176,7 @@ def test_duplicate_upn_names_both_rows(tmp_path):
     text = PUPILS_CSV + f"{UPN1},Elm,Al,Ng,01/02/2016,4,N,,ENG\n"
     problems = _problems(tmp_path, pupils=text)
     assert problems[["row", "column"]].values.tolist() == [[4, "upn"]]
-    assert "same upn as row 2" in problems.iloc[0]["problem"]
+    assert "same upn: also in row 2" in problems.iloc[0]["problem"]
 
 
 def test_missing_required_column(tmp_path):

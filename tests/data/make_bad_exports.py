@@ -84,7 +84,7 @@ CASES = {
                                  [p("pupils.csv", 4, "upn", "check letter")]),
     "upn_too_short": ({"pupils.csv": replace(PUPILS, U[2], U[2][:12])}, [p("pupils.csv", 4, "upn", "13 characters")]),
     "duplicate_upn": ({"pupils.csv": PUPILS + f"{U[0]},Elm,Ed,Io,12/03/2016,4,N,,ENG,,\n"},
-                      [p("pupils.csv", 6, "upn", "same upn as row 2")]),
+                      [p("pupils.csv", 6, "upn", "same upn: also in row 2")]),
     "blank_upn": ({"pupils.csv": replace(PUPILS, f"{U[2]},", ",")}, [p("pupils.csv", 4, "upn", "blank")]),
     "wrong_provision_code": ({"pupils.csv": replace(PUPILS, ",4,N,,ENG", ",4,S,,ENG")},
                              [p("pupils.csv", 4, "sen_provision", "not an SEN provision code")]),
