@@ -334,11 +334,10 @@ def _parse_extract(piece: Extract, table: Table, today: dt.date, values: dict, p
                                     today, values, problems, notes)
         if column.name in blank_is_no and text.eq("").any():
             blank = text.eq("").to_numpy()
-            parsed = np.where(blank, False if column.kind == "flag" else codes.NO_SEN, parsed)
-            bad = np.where(blank, None, bad)
+            no, word, read_as = (False, "No", "No") if column.kind == "flag" else (codes.NO_SEN, "N", "N, no SEN")
+            parsed, bad = np.where(blank, no, parsed), np.where(blank, None, bad)
             notes.append(f"{piece.file}: column '{piece.headers[column.name]}': {int(blank.sum())} blank(s) read as "
-                         + ("No" if column.kind == "flag" else "N, no SEN") + " (the column marks only the pupils it "
-                         "applies to: it holds no " + ("No" if column.kind == "flag" else "N") + " anywhere)")
+                         f"{read_as} (the column marks only the pupils it applies to: it holds no {word} anywhere)")
         if pd.notna(bad).any():
             headers = cells.get(f"_header_{column.name}", pd.Series(piece.headers[column.name], index=cells.index))
             for problem in pd.unique(bad[pd.notna(bad)]):

@@ -548,8 +548,13 @@ def subject_of(text: str) -> str:
     >>> subject_of("NGRT-A"), subject_of("Progress Test in Maths 9"), subject_of("Mathematics"), subject_of("PiRA 4")
     ('reading', 'maths', 'maths', 'reading')
     """
-    plain = " ".join(re.sub(r"[^0-9a-z]+", " ", str(text).lower()).split())  # "PiRA", not "Pi RA"
-    return _subject_of_key(plain) or _subject_of_key(normalise_header(text))  # "ReadingSAS"
+    return _subject_of_key(_plain(text)) or _subject_of_key(normalise_header(text))  # "ReadingSAS"
+
+
+def _plain(text: str) -> str:
+    """Lower-case words of letters and digits, without normalise_header's camelCase split
+    ("PiRA", not "Pi RA")."""
+    return " ".join(re.sub(r"[^0-9a-z]+", " ", str(text).lower()).split())
 
 
 def _subject_of_key(key: str) -> str:
@@ -661,9 +666,10 @@ def score_column(header: str, around: str = "") -> dict | None:
                   if re.search(rf"\b{w}\b", key)), "")
     if not term and _SCORE_WORDS.search(key):
         if scale == "ks2_scaled" or "ks2" in key or "ks2" in normalise_header(around):
-            term, scale, year_text = "ks2", "ks2_scaled", f"{header} {around}"
-        elif find_term(around):
-            term, year_text = find_term(around), f"{header} {around}"
+            term, scale = "ks2", "ks2_scaled"
+        else:
+            term = find_term(around)
+        year_text = f"{header} {around}"
     if not term:
         return None
     return {"subject": subject, "term": term, "year_text": year_text, "scale": scale}
@@ -680,8 +686,7 @@ def _shape_assessments(raw: RawTable, out: Extract, context: Context, unread: li
         scale = next((SCALE_WORDS[w] for w in sorted(SCALE_WORDS, key=len, reverse=True)
                       if SCALE_WORDS[w] and re.search(rf"\b{w}\b", normalise_header(out.headers["score"]))), "")
         why = f"the header '{out.headers['score']}' says so"
-        if not scale and "test" in cells and cells["test"].map(
-                lambda t: bool(_STANDARDISED_TESTS.search(" ".join(re.sub(r"[^0-9a-z]+", " ", t.lower()).split())))).all():
+        if not scale and "test" in cells and cells["test"].map(lambda t: bool(_STANDARDISED_TESTS.search(_plain(t)))).all():
             scale, why = "standardised", f"every test named in '{out.headers['test']}' reports standardised scores"
         if scale:
             cells["scale"] = scale
@@ -755,8 +760,9 @@ def _melt_scores(raw: RawTable, out: Extract, context: Context, wide: dict[int, 
         frame["assessment_date"] = date.isoformat()
         frame["_from_term"] = True
         frame["score"] = raw.cells[position].to_numpy()
-        outcome = next((p for p in others if spec["term"] == "ks2" and subject_of(raw.header[p]) == spec["subject"]
-                        and re.search(r"\boutcome\b", normalise_header(raw.header[p]))), None)
+        outcome = None if spec["term"] != "ks2" else next(
+            (p for p in others if subject_of(raw.header[p]) == spec["subject"]
+             and re.search(r"\boutcome\b", normalise_header(raw.header[p]))), None)
         if outcome is not None:
             marks = raw.cells[outcome].str.strip().str.upper()
             coded = frame["score"].eq("").to_numpy() & marks.isin(codes.NO_SCORE_CODES).to_numpy()
@@ -842,9 +848,8 @@ def event_column(header: str, mapping: Mapping | None = None) -> str:
     >>> event_column("InfoRequestedDate"), event_column("ReviewInvitesSent1"), event_column("Review Report Sent to LA")
     ('info_requested', 'review_invites_sent', 'review_report_sent')
     """
-    if mapping is not None and mapping.headers.get(header, "").rpartition(".")[2] in EHC_EVENT_HEADERS:
-        return mapping.headers[header].rpartition(".")[2]
-    return _EVENT_WORDS.get(_event_words(header), "")
+    named = mapping.headers.get(header, "").rpartition(".")[2] if mapping is not None else ""
+    return named if named in EHC_EVENT_HEADERS else _EVENT_WORDS.get(_event_words(header), "")
 
 
 def _shape_events(raw: RawTable, out: Extract, context: Context, unread: list[int], mapping) -> None:
