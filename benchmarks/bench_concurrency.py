@@ -20,9 +20,9 @@ from pathlib import Path
 from playwright.sync_api import sync_playwright
 
 from sendlib.access import token_hash
-from sendlib.dashboards import MemorySampler, open_sessions, start_server
 from sendlib.loader import load_sample
 from sendlib.reports import CHROMIUM_FLAGS
+from sendlib._testing import MemorySampler, open_sessions, start_server
 
 CHROMIUM = "/usr/bin/chromium"
 VISITORS = (1, 5, 15)

@@ -16,8 +16,8 @@ import time
 
 from playwright.sync_api import sync_playwright
 
-from sendlib.dashboards import start_server
 from sendlib.reports import CHROMIUM_FLAGS
+from sendlib._testing import start_server
 
 CHROMIUM = "/usr/bin/chromium"
 TOKEN = "benchmark-token"

@@ -9,11 +9,15 @@ __version__ = "0.1.0"
 
 # public name -> the module that defines it
 _PUBLIC = {
+    "AccessDenied": "exceptions",
     "DataError": "exceptions",
+    "ForecastError": "exceptions",
+    "OverTime": "exceptions",
     "NeedForecaster": "forecast",
     "SendlibError": "exceptions",
     "TrendForecaster": "forecast",
     "TrustData": "loader",
+    "UnknownAreaError": "exceptions",
     "assess_progress": "progress",
     "backtest": "forecast",
     "committee_page": "committee",
@@ -24,6 +28,7 @@ _PUBLIC = {
     "ehc_plan_benchmark": "forecast",
     "graduated_approach": "duties",
     "identification_by_language": "eal",
+    "load": "loader",
     "load_access": "access",
     "load_sample": "loader",
     "load_trust": "loader",

@@ -44,7 +44,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from .exceptions import DataError, SendlibError
+from .exceptions import AccessDenied, DataError, SendlibError
 from .schema import TABLES
 
 ACCESS_ENV = "SENDLIB_ACCESS"  # the access file's path, set by `sendlib dashboards --access`
@@ -65,9 +65,6 @@ IDENTIFYING_COLUMNS = ("forename", "surname", "date_of_birth")  # dropped from p
 # the export's tables about pupils (every one but scales.csv): what scoping and pseudonymising cover
 PUPIL_TABLES = tuple(name for name, table in TABLES.items() if any(c.name == "upn" for c in table.columns))
 
-
-class AccessDenied(SendlibError):
-    """The user may not see this app or this school."""
 
 
 @dataclasses.dataclass(frozen=True)

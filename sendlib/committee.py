@@ -16,7 +16,7 @@ import pandas as pd
 from .codes import BROAD_AREAS
 from .duties import duties_summary, statutory_duties
 from .exceptions import SendlibError
-from .loader import TrustData
+from .loader import TrustData, input_hashes, load
 from .privacy import SMALL, SMALL_COUNT_MAX, suppress
 from .progress import assess_progress, progress_by_group
 from .reference import national_need_shares, reference_table
@@ -216,23 +216,23 @@ def committee_pages(trust: TrustData) -> dict[str, CommitteePage | SendlibError]
 CACHE_ENV = "SENDLIB_CACHE"  # folder for cached committee pages (default ~/.cache/sendlib)
 
 
-def cached_committee_pages(data_dir: str | Path, load) -> dict[str, CommitteePage | SendlibError]:
+def cached_committee_pages(data_dir: str | Path = "") -> dict[str, CommitteePage | SendlibError]:
     """:func:`committee_pages` for the export in ``data_dir`` ("" for the bundled sample), made
     once per export, sendlib code and day, then read from the cache folder.
 
     When fifteen governors open the committee dashboard at once, the first kernel makes the
     pages while the others wait on a lock, then all read the same file. Only these suppressed
-    aggregates are cached: never a pupil's row. ``load`` reads the export (on a miss only)."""
+    aggregates are cached: never a pupil's row."""
     import fcntl
     import json
     import pickle
 
     from . import __version__
-    from ._paths import SAMPLE_DIR
-    from .reports import input_hashes
+    from ._paths import DATA_ENV, SAMPLE_DIR
 
+    data_dir = str(data_dir or os.environ.get(DATA_ENV, ""))
     folder = Path(data_dir).resolve() if data_dir else SAMPLE_DIR
-    code = hashlib.sha256(b"".join(p.read_bytes() for p in sorted(Path(__file__).parent.glob("*.py"))))
+    code = hashlib.sha256(b"".join(p.read_bytes() for p in sorted(Path(__file__).parent.rglob("*.py"))))
     key = hashlib.sha256(json.dumps([__version__, code.hexdigest(), str(folder), input_hashes(folder),
                                      dt.date.today().isoformat()]).encode()).hexdigest()[:32]
     cache = Path(os.environ.get(CACHE_ENV) or Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
@@ -241,14 +241,14 @@ def cached_committee_pages(data_dir: str | Path, load) -> dict[str, CommitteePag
         cache.mkdir(mode=0o700, parents=True, exist_ok=True)
         lock = open(cache / f"committee-{key}.lock", "w")
     except OSError:  # no writable cache: make the pages here
-        return committee_pages(load(str(data_dir)))
+        return committee_pages(load(data_dir))
     target = cache / f"committee-{key}.pickle"
     with lock:
         fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
         if target.exists():
             with open(target, "rb") as handle:
                 return pickle.load(handle)
-        pages = committee_pages(load(str(data_dir)))
+        pages = committee_pages(load(data_dir))
         partial = target.with_suffix(f".{os.getpid()}.tmp")
         with open(partial, "wb") as handle:
             pickle.dump(pages, handle)

@@ -1,10 +1,9 @@
 """Serving the dashboards: Voila with sources stripped, tracebacks hidden and idle kernels
 culled (Voilà 0.5 behaviour, verified on this project's machines); each app limits its own time to open
-(:data:`sendlib.widgets.WORK_SECONDS`). Without an access file it
+(:data:`sendlib.apps._session.WORK_SECONDS`). Without an access file it
 listens on 127.0.0.1 with one token; with one, users sign in as :mod:`sendlib.login` says."""
 from __future__ import annotations
 
-import contextlib
 import os
 import secrets
 import signal
@@ -73,7 +72,7 @@ def _environment(data_dir: str | Path | None, access: str | Path | None) -> dict
 
 def check_access(access: str | Path, data_dir: str | Path | None = None) -> AccessPolicy:
     """Read the access file, make the trust secret if missing and check every user's schools exist."""
-    from .widgets import load
+    from .loader import load
 
     policy = load_access(access)
     policy.secret()
@@ -86,10 +85,9 @@ def check_access(access: str | Path, data_dir: str | Path | None = None) -> Acce
 def warm_committee_cache(data_dir: str | Path | None = None) -> None:
     """Make the committee pages before anyone asks (a meeting's first visitor would wait for them)."""
     from .committee import cached_committee_pages
-    from .widgets import load
 
     try:
-        cached_committee_pages(str(data_dir or ""), load)
+        cached_committee_pages(str(data_dir or ""))
     except (SendlibError, OSError):
         pass  # the page itself will say what is wrong with the export
 
@@ -119,119 +117,3 @@ def serve(data_dir: str | None = None, port: int = 8866, access: str | None = No
         process.terminate()
         process.wait()
         return 0
-
-
-def free_port() -> int:
-    """A free TCP port on 127.0.0.1."""
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def start_server(token: str = "", env_extra: dict | None = None, wait_seconds: float = 60,
-                 access: str | Path | None = None, log: str | Path | None = None, **settings):
-    """Start Voila in the background (for tests and benchmarks): (process, port) once it answers.
-    ``log`` is a file for Voila's own log; ``settings`` go to :func:`voila_command` (e.g.
-    ``cull_idle_seconds``)."""
-    import time
-    import urllib.error
-    import urllib.request
-
-    port = free_port()
-    env = {**_environment(None, access), **(env_extra or {})}
-    warm_committee_cache(env.get(DATA_ENV))
-    with open(log, "ab") if log else contextlib.nullcontext(subprocess.DEVNULL) as output:
-        process = subprocess.Popen(voila_command(port, token, access, **settings), env=env,
-                                   stdout=output, stderr=subprocess.STDOUT)
-    deadline = time.time() + wait_seconds
-    while time.time() < deadline:
-        try:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/?token={token}", timeout=2)
-            return process, port
-        except urllib.error.HTTPError:  # it answers, and refuses: up
-            return process, port
-        except OSError:
-            time.sleep(0.5)
-    process.kill()
-    raise RuntimeError("Voila did not start")
-
-
-def open_sessions(browser, urls: list[str], selector: str, timeout_ms: int = 300_000) -> tuple[list, list[float]]:
-    """Open every URL at once in its own browser context (a Playwright browser); wait until each
-    shows ``selector``. Returns the pages and the seconds each took, all timed from the start.
-    A page that fails is named, with what it showed and what its console said."""
-    import time
-
-    start = time.perf_counter()
-    pages, consoles = [], []
-    for url in urls:
-        page = browser.new_context(viewport={"width": 1200, "height": 900}).new_page()
-        console = []
-        page.on("console", lambda message, console=console: console.append(
-            f"{time.perf_counter() - start:.0f} s {message.type}: {message.text[:200]}"))
-        page.on("websocket", lambda socket, console=console: console.append(
-            f"{time.perf_counter() - start:.0f} s websocket {socket.url.split('?')[0]}"))
-        page.goto(url, wait_until="commit")  # the page streams in while the others start
-        pages.append(page)
-        consoles.append(console)
-    seconds = []
-    for number, (page, console) in enumerate(zip(pages, consoles), 1):
-        try:
-            page.wait_for_selector(selector, timeout=timeout_ms)
-        except Exception as error:  # say which page, what it showed and what its console said
-            state = page.evaluate("""() => ({loading: !!document.querySelector('#loading') &&
-                getComputedStyle(document.querySelector('#loading')).display,
-                kernel: (document.querySelector('#jupyter-config-data') || {}).textContent || '',
-                cells: document.querySelectorAll('#rendered_cells [cell-index]').length,
-                bytes: document.documentElement.outerHTML.length})""")
-            kernel = state["kernel"].split('"kernelId": "')[-1][:36] if "kernelId" in state["kernel"] else "none"
-            raise AssertionError(
-                f"page {number} of {len(pages)} showed no {selector} after {time.perf_counter() - start:.0f} s: "
-                f"{page.inner_text('body')[:300]!r}; spinner {state['loading']}, {state['cells']} cells, "
-                f"{state['bytes']} bytes, kernel {kernel}; console:\n" + "\n".join(console[-30:])) from error
-        seconds.append(time.perf_counter() - start)
-    return pages, seconds
-
-
-class MemorySampler:
-    """Samples :func:`server_memory` every ``interval`` seconds in a thread; ``peak`` is the most seen."""
-
-    def __init__(self, process, interval: float = 0.5):
-        import threading
-
-        self.process, self.interval, self.peak, self.peak_kernels = process, interval, 0.0, 0
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-        self._thread.start()
-
-    def _run(self):
-        while not self._stop.is_set():
-            memory, kernels = server_memory(self.process)
-            self.peak, self.peak_kernels = max(self.peak, memory), max(self.peak_kernels, kernels)
-            self._stop.wait(self.interval)
-
-    def stop(self) -> float:
-        self._stop.set()
-        self._thread.join()
-        return self.peak
-
-
-def server_memory(process) -> tuple[float, int]:
-    """Resident memory (GiB) of the Voila server and all its kernels, and the number of kernels."""
-    import psutil
-
-    try:
-        server = psutil.Process(process.pid)
-        tree = [server, *server.children(recursive=True)]
-    except psutil.NoSuchProcess:
-        return 0.0, 0
-    total, kernels = 0, 0
-    for proc in tree:
-        try:
-            total += proc.memory_info().rss
-            kernels += "ipykernel" in " ".join(proc.cmdline())
-        except psutil.NoSuchProcess:
-            pass
-    return total / 2**30, kernels

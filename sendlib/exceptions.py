@@ -18,6 +18,22 @@ class SendlibError(Exception):
     """Base class of every error sendlib raises on purpose."""
 
 
+class AccessDenied(SendlibError):
+    """The user may not see this app or this school."""
+
+
+class ForecastError(SendlibError, ValueError):
+    """A series or a setting a forecaster cannot use."""
+
+
+class OverTime(SendlibError):
+    """An app ran past its time limit."""
+
+
+class UnknownAreaError(SendlibError, ValueError):
+    """A local authority or region that the reference data does not have."""
+
+
 class DataError(SendlibError, ValueError):
     """The input data break the data contract.
 

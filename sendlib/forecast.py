@@ -23,7 +23,7 @@ from scipy import stats
 from sklearn.base import BaseEstimator, clone
 from sklearn.exceptions import NotFittedError
 
-from .exceptions import SendlibError
+from .exceptions import ForecastError
 
 METHODS = ("naive", "drift", "growth", "loglinear")
 BASELINES = ("naive", "loglinear")
@@ -35,9 +35,6 @@ LOGLINEAR_POINTS = 5
 AUTO_ORIGINS = 6  # auto picks by one-year-ahead error over up to this many recent origins
 Z80, Z95 = stats.norm.ppf(0.90), stats.norm.ppf(0.975)
 
-
-class ForecastError(SendlibError, ValueError):
-    """A series or a setting a forecaster cannot use."""
 
 
 def check_series(series: pd.DataFrame) -> pd.DataFrame:

@@ -9,7 +9,9 @@ Input files are opened read-only and never changed.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
+import os
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -18,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from . import _parse, codes
-from ._paths import SAMPLE_DIR
+from ._paths import DATA_ENV, SAMPLE_DIR
 from ._read import TABLE_SUFFIXES, read_sheets
 from .exceptions import DataError, problems_frame
 from .profiles import (MAPPING_FILE, Context, Extract, extract, file_key, fits, known_columns, profile_named,
@@ -757,3 +759,20 @@ def load_trust(path, strict: bool = True, profile: str | None = None, school: st
 def load_sample() -> TrustData:
     """The bundled synthetic trust (``data/sample``): no real pupil in it."""
     return load_trust(SAMPLE_DIR)
+
+
+def load(data_dir: str = "", strict: bool = False) -> TrustData:
+    """The trust in ``data_dir`` (else $SENDLIB_DATA, else the bundled sample), its problems
+    kept (``strict=False``): what the dashboards, notebooks and reports read."""
+    data_dir = str(data_dir or os.environ.get(DATA_ENV, ""))
+    return load_sample() if not data_dir else load_trust(data_dir, strict=strict)
+
+
+def input_hashes(data_dir: Path) -> dict[str, str]:
+    """SHA-256 of every file in the export folder and its per-school folders (the audit trail
+    of a report), by path within the folder."""
+    folder = Path(data_dir)
+    files = [p for p in sorted(folder.iterdir()) if not p.name.startswith(".")]
+    files = [f for p in files for f in ([p] if p.is_file() else sorted(p.iterdir()) if p.is_dir() else [])]
+    return {p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest() for p in files
+            if p.is_file() and not p.name.startswith(".")}

@@ -10,7 +10,7 @@ import difflib
 import pandas as pd
 
 from ._paths import REFERENCE_DIR
-from .exceptions import SendlibError
+from .exceptions import UnknownAreaError, SendlibError
 
 REFERENCE_FILES = {
     "ehc_plans_by_la": "sen2_ehc_plans_by_la_2010_2024.csv",
@@ -20,9 +20,6 @@ REFERENCE_FILES = {
     "census_need_mix": "sen_census_primary_need_state_funded_england.csv",
 }
 
-
-class UnknownAreaError(SendlibError, ValueError):
-    """A local authority or region that the reference data does not have."""
 
 
 def reference_table(name: str) -> pd.DataFrame:

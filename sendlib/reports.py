@@ -7,8 +7,6 @@ sendlib version and a hash of each input file (the audit trail).
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import html
 import json
 import os
 import re
@@ -19,7 +17,9 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 
 from ._paths import SAMPLE_DIR, VOILA_APPS_DIR
+from . import render
 from .exceptions import SendlibError
+from .loader import input_hashes
 
 COMMITTEE_NOTEBOOK = VOILA_APPS_DIR / "local_committee.ipynb"
 CHROMIUM = ("/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome")
@@ -35,25 +35,6 @@ def safe_name(school: str) -> str:
     'st-aidan-s-c-of-e-primary'
     """
     return re.sub(r"[^a-z0-9]+", "-", school.lower()).strip("-") or "school"
-
-
-def input_hashes(data_dir: Path) -> dict[str, str]:
-    """SHA-256 of every file in the export folder and its per-school folders (the audit trail
-    of a report), by path within the folder."""
-    folder = Path(data_dir)
-    files = [p for p in sorted(folder.iterdir()) if not p.name.startswith(".")]
-    files = [f for p in files for f in ([p] if p.is_file() else sorted(p.iterdir()) if p.is_dir() else [])]
-    return {p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest() for p in files
-            if p.is_file() and not p.name.startswith(".")}
-
-
-def _page(outputs: list[str], title: str, footer: str, meta: dict[str, str]) -> str:
-    tags = "".join(f"<meta name='{html.escape(name)}' content='{html.escape(value)}'>" for name, value in meta.items())
-    return ("<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>" + tags +
-            f"<title>{html.escape(title)}</title><style>body{{font-family:Arial,Helvetica,sans-serif;"
-            "max-width:1050px;margin:24px auto;color:#1b1b1b;line-height:1.4}} img{{max-width:100%}}"
-            ".footer{{color:#555;font-size:0.8em;border-top:1px solid #ccc;margin-top:2em;padding-top:0.5em}}"
-            "</style></head><body>" + "".join(outputs) + f"<div class='footer'>{footer}</div></body></html>")
 
 
 def notebook_outputs_html(notebook) -> list[str]:
@@ -97,14 +78,14 @@ def committee_report(school: str, data_dir: str | Path | None = None, out_dir: s
 
     hashes = input_hashes(data_dir)
     made = dt.datetime.now()
-    footer = (f"Made by sendlib {__version__} on {made:%d %B %Y at %H:%M}. Parameters: school = "
-              f"{html.escape(school)}; data = {html.escape(data_dir.name)}. Input files (SHA-256): "
-              + "; ".join(f"{html.escape(name)} {digest[:16]}" for name, digest in hashes.items()) + ".")
+    footer = (f"Made by sendlib {__version__} on {made:%d %B %Y at %H:%M}. Parameters: school = {school}; "
+              f"data = {data_dir.name}. Input files (SHA-256): "
+              + "; ".join(f"{name} {digest[:16]}" for name, digest in hashes.items()) + ".")
     # the same audit trail, whole and machine-readable, in the page's metadata
     meta = {"generator": f"sendlib {__version__}", "sendlib-made": made.isoformat(timespec="seconds"),
             "sendlib-parameters": json.dumps({"school": school, "data": data_dir.name, "report_mode": True}),
             **{f"sendlib-input-sha256:{name}": digest for name, digest in hashes.items()}}
-    page = _page(notebook_outputs_html(notebook), f"{school}: SEND report", footer, meta)
+    page = render.report(notebook_outputs_html(notebook), f"{school}: SEND report", footer, meta)
     target = out_dir / f"{safe_name(school)}.html"
     target.write_text(page, encoding="utf-8")
     written = {"html": target}

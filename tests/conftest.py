@@ -18,6 +18,7 @@ import pytest
 from sendlib._paths import ROOT
 from sendlib.reports import CHROMIUM_FLAGS
 from sendlib.synthetic import generate_trust
+from sendlib._testing import free_port, write_folder
 
 # cached committee pages go to a folder of this run (servers and papermill kernels inherit it)
 os.environ.setdefault("SENDLIB_CACHE", tempfile.mkdtemp(prefix="sendlib-cache-"))
@@ -44,82 +45,9 @@ def small_tables() -> dict[str, pd.DataFrame]:
     return generate_trust(seed=7, size=0.15)
 
 
-def write_folder(folder: Path, tables: dict[str, pd.DataFrame | str | bytes]) -> Path:
-    """Write tables (DataFrames, CSV text or raw bytes) as ``name.csv`` files."""
-    folder.mkdir(parents=True, exist_ok=True)
-    for name, content in tables.items():
-        path = folder / (name if "." in name else f"{name}.csv")
-        if isinstance(content, pd.DataFrame):
-            content.to_csv(path, index=False)
-        elif isinstance(content, bytes):
-            path.write_bytes(content)
-        else:
-            path.write_text(content, encoding="utf-8")
-    return folder
-
-
 @pytest.fixture
 def small_folder(tmp_path, small_tables) -> Path:
     return write_folder(tmp_path / "trust", small_tables)
-
-
-# --- edge-case trusts: exports the loader accepts that the sample is not -------------------------
-EDGE_FILES = ("assessments", "sen_history", "eal_evidence", "support_plans", "parent_meetings", "ehc_events")
-_EDGE_TRUSTS: dict = {}
-
-
-def edge_tables(exported_on: str) -> dict[str, pd.DataFrame]:
-    """A small trust (four primaries and two secondaries, about 180 pupils) exported on a date."""
-    if exported_on not in _EDGE_TRUSTS:
-        import datetime as dt
-
-        _EDGE_TRUSTS[exported_on] = generate_trust(seed=31, as_of=dt.date.fromisoformat(exported_on), size=0.06)
-    return _EDGE_TRUSTS[exported_on]
-
-
-def write_edge_trust(folder: Path, exported_on: str, files=EDGE_FILES, schools: int | None = None,
-                     tiny: int = 0, no_send: bool = False, manifest: bool = True) -> Path:
-    """An export of ``edge_tables(exported_on)``: only ``files`` beside pupils, the first
-    ``schools`` schools, ``tiny`` pupils moved to a school of their own, nobody with SEND
-    (and no SEND files), with or without a manifest."""
-    tables = {name: frame.copy() for name, frame in edge_tables(exported_on).items() if name in (*files, "pupils")}
-    pupils = tables["pupils"]
-    if schools:
-        keep = set(sorted(pupils["school"].unique())[:schools])
-        upns = set(pupils.loc[pupils["school"].isin(keep), "upn"])
-        tables = {name: frame[frame["upn"].isin(upns)] for name, frame in tables.items()}
-        pupils = tables["pupils"]
-    if tiny:
-        pupils.loc[pupils.index[:tiny], "school"] = "Tiny Academy"
-        if "sen_history" in tables:  # their censuses at the tiny school too
-            history = tables["sen_history"]
-            history.loc[history["upn"].isin(pupils["upn"].iloc[:tiny]), "school"] = "Tiny Academy"
-    if no_send:
-        pupils[["sen_provision", "primary_need", "secondary_need"]] = ["N", "", ""]
-        for name in ("sen_history", "support_plans", "parent_meetings", "ehc_events"):
-            tables.pop(name, None)
-    write_folder(folder, tables)
-    if manifest:
-        (folder / "manifest.json").write_text(f'{{"exported_on": "{exported_on}"}}\n')
-    return folder
-
-
-def write_access(folder: Path, users: dict[str, tuple[str, list[str] | str]], **server) -> tuple[Path, dict]:
-    """An access file with a personal token per user: (path, {user: token}).
-
-    ``users`` maps a name to (role, schools); ``server`` holds [server] keys."""
-    from sendlib.access import token_hash
-
-    folder.mkdir(parents=True, exist_ok=True)
-    tokens = {name: f"token-of-{name}-0123456789" for name in users}
-    lines = ["[server]"] + [f"{key} = {value!r}".replace("'", '"') for key, value in server.items()]
-    for name, (role, schools) in users.items():
-        schools_toml = f'"{schools}"' if isinstance(schools, str) else "[" + ", ".join(f'"{s}"' for s in schools) + "]"
-        lines += [f"[users.{name}]", f'role = "{role}"', f"schools = {schools_toml}",
-                  f'token_sha256 = "{token_hash(tokens[name])}"']
-    path = folder / "access.toml"
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    return path, tokens
 
 
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
@@ -162,7 +90,6 @@ http {{
 def nginx_proxy(tmp_path):
     """Start nginx (Debian's, as the README's deployment runs it) in front of a Voila port:
     ``start(upstream_port, users={name: password}, proxy_token=...)`` returns its URL."""
-    from sendlib.dashboards import free_port
 
     if not os.path.exists(NGINX):
         pytest.fail("nginx is missing: install Debian's nginx (CI does: apt-get install -y nginx)")
@@ -197,21 +124,10 @@ def nginx_proxy(tmp_path):
         process.wait(timeout=10)
 
 
-FIGURES: list[str] = []  # measured figures tests report, printed at the end of the run
-
-
-def report_figure(line: str) -> None:
-    """Record a measured figure (e.g. peak memory) for the end-of-run summary."""
-    FIGURES.append(line)
-
-
 def pytest_terminal_summary(terminalreporter):
-    import sys
+    from sendlib._testing import FIGURES
 
-    # tests import this file as tests.conftest, pytest as conftest: gather from both
-    lines = dict.fromkeys(line for name in ("conftest", "tests.conftest")
-                          for line in getattr(sys.modules.get(name), "FIGURES", []))
-    if lines:
+    if FIGURES:
         terminalreporter.section("figures measured by the tests")
-        for line in lines:
+        for line in dict.fromkeys(FIGURES):
             terminalreporter.write_line(line)

@@ -9,12 +9,12 @@ import pytest
 from traitlets import TraitError
 
 import sendlib
-from sendlib import widgets
+from sendlib.apps import app as open_app
+from sendlib.apps.senco import pupil_label
 from sendlib.access import (ACCESS_ENV, PUPIL_TABLES, LOCAL_USER, USER_ENV, AccessDenied, User, current_user, load_access,
                             log_access, pseudonym, pseudonymise, read_access_log, redact, scope_trust, token_hash)
 from sendlib.exceptions import DataError, SendlibError, problems_frame
-from tests.conftest import write_access
-from tests.test_committee import UPN
+from sendlib._testing import assert_none_of, find, pupils_of, sign_in, UPN, widget_text, write_access
 
 
 
@@ -33,55 +33,6 @@ def access(tmp_path, schools):
     return write_access(tmp_path, {
         "okafor": ("senco", [schools[1]]), "lee": ("senco", [schools[0]]), "patel": ("planner", "all"),
         "governor": ("committee", [schools[1]]), "head": ("senco", [schools[0], schools[2]])})
-
-
-def sign_in(monkeypatch, path, user):
-    monkeypatch.setenv(ACCESS_ENV, str(path))
-    if user is None:
-        monkeypatch.delenv(USER_ENV, raising=False)
-    else:
-        monkeypatch.setenv(USER_ENV, user)
-    monkeypatch.delenv("QUERY_STRING", raising=False)
-
-
-def widget_text(widget) -> str:
-    """Every piece of text a widget tree could send to a browser: values, options, labels, titles."""
-    parts = []
-    for key in ("value", "description", "placeholder", "tooltip"):
-        value = getattr(widget, key, None)
-        if isinstance(value, str):
-            parts.append(value)
-    for option in getattr(widget, "options", ()) or ():
-        parts.append(str(option))
-    for i, child in enumerate(getattr(widget, "children", ()) or ()):
-        parts.append(widget_text(child))
-        if isinstance(widget, W.Tab):
-            parts.append(str(widget.get_title(i)))
-    return "\n".join(parts)
-
-
-def find(widget, kind, pred=lambda w: True):
-    if isinstance(widget, kind) and pred(widget):
-        return widget
-    for child in getattr(widget, "children", ()) or ():
-        found = find(child, kind, pred)
-        if found is not None:
-            return found
-    return None
-
-
-def pupils_of(sample, school):
-    return sample.pupils[sample.pupils["school"] == school]
-
-
-def assert_none_of(text, sample, allowed=()):
-    """No UPN and no name of a pupil outside ``allowed`` schools (a name shared with an allowed
-    pupil does not count: synthetic names repeat)."""
-    names = sample.pupils["forename"] + " " + sample.pupils["surname"]
-    inside = sample.pupils["school"].isin(allowed)
-    upns = [u for u in sample.pupils.loc[~inside, "upn"] if u in text]
-    found = [n for n in set(names[~inside]) - set(names[inside]) if n in text]
-    assert not upns and not found, (upns[:3], found[:3])
 
 
 # --- the access file ------------------------------------------------------------------------------
@@ -209,7 +160,7 @@ def test_errors_shown_to_a_user_lose_the_values_they_quote():
 def test_senco_sees_only_her_schools_pupils(monkeypatch, access, sample, schools):
     path, _ = access
     sign_in(monkeypatch, path, "okafor")
-    app = widgets.app("senco")
+    app = open_app("senco")
     text = widget_text(app)
     assert_none_of(text, sample, [schools[1]])
     box = find(app, W.Dropdown, lambda w: w.description == "School")
@@ -223,14 +174,14 @@ def test_forged_widget_messages_open_nothing_of_another_school(monkeypatch, acce
     """A comm message from the browser reaches the kernel as ``set_state``: forge some."""
     path, _ = access
     sign_in(monkeypatch, path, "okafor")
-    app = widgets.app("senco")
+    app = open_app("senco")
     box = find(app, W.Dropdown, lambda w: w.description == "School")
     combo = find(app, W.Combobox)
     other = pupils_of(sample, schools[0]).iloc[0]
     with pytest.raises(TraitError):
         box.set_state({"index": 1})
     box.set_state({"value": schools[0]})  # not a synced key: ignored
-    combo.set_state({"value": widgets.pupil_label(other)})
+    combo.set_state({"value": pupil_label(other)})
     combo.set_state({"value": other["upn"]})
     assert box.value == schools[1]
     view = find(app, W.VBox, lambda w: "sendlib-pupil-view" in w._dom_classes)
@@ -238,7 +189,7 @@ def test_forged_widget_messages_open_nothing_of_another_school(monkeypatch, acce
     combo.value = ""
     assert_none_of(widget_text(app), sample, [schools[1]])
     mine = pupils_of(sample, schools[1]).iloc[0]
-    combo.set_state({"value": widgets.pupil_label(mine)})  # her own pupil opens
+    combo.set_state({"value": pupil_label(mine)})  # her own pupil opens
     assert f"{mine['forename']} {mine['surname']}" in widget_text(view)
 
 
@@ -246,7 +197,7 @@ def test_a_school_in_the_url_is_a_hint_not_a_key(monkeypatch, access, sample, sc
     path, _ = access
     sign_in(monkeypatch, path, "okafor")
     monkeypatch.setenv("QUERY_STRING", f"school={schools[0].replace(' ', '+')}")
-    app = widgets.app("senco")
+    app = open_app("senco")
     text = widget_text(app)
     assert f"You do not have access to {schools[0]}. You can see: {schools[1]}." in text
     assert_none_of(text, sample, [schools[1]])
@@ -255,18 +206,18 @@ def test_a_school_in_the_url_is_a_hint_not_a_key(monkeypatch, access, sample, sc
     # a school she has is honoured
     sign_in(monkeypatch, path, "head")
     monkeypatch.setenv("QUERY_STRING", f"school={schools[2]}")
-    box = find(widgets.app("senco"), W.Dropdown, lambda w: w.description == "School")
+    box = find(open_app("senco"), W.Dropdown, lambda w: w.description == "School")
     assert box.value == schools[2] and list(box.options) == [schools[0], schools[2]]
 
 
 def test_committee_member_gets_only_suppressed_pages(monkeypatch, access, sample, schools):
     path, _ = access
     sign_in(monkeypatch, path, "governor")
-    refused = widget_text(widgets.app("senco"))
+    refused = widget_text(open_app("senco"))
     assert "cannot open the SENCO pupil explorer" in refused
     assert 'href="/voila/render/local_committee.ipynb"' in refused and "senco_pupil_explorer" not in refused
     assert_none_of(refused, sample)
-    app = widgets.app("committee")
+    app = open_app("committee")
     box = find(app, W.Dropdown)
     assert list(box.options) == [schools[1]]
     text = widget_text(app)
@@ -280,8 +231,8 @@ def test_committee_member_gets_only_suppressed_pages(monkeypatch, access, sample
 def test_planner_forecasts_on_keys_and_never_sees_a_name(monkeypatch, access, sample, schools):
     path, _ = access
     sign_in(monkeypatch, path, "patel")
-    assert "cannot open the SENCO pupil explorer" in widget_text(widgets.app("senco"))
-    app = widgets.app("forecast")
+    assert "cannot open the SENCO pupil explorer" in widget_text(open_app("senco"))
+    app = open_app("forecast")
     text = widget_text(app)
     assert "Forecast: EHC plans" in text and not UPN.search(text)
     assert_none_of(text, sample)
@@ -291,7 +242,7 @@ def test_planner_forecasts_on_keys_and_never_sees_a_name(monkeypatch, access, sa
 def test_a_senco_forecast_lists_only_her_schools(monkeypatch, access, schools):
     path, _ = access
     sign_in(monkeypatch, path, "okafor")
-    box = find(widgets.app("forecast"), W.Dropdown, lambda w: w.description == "School")
+    box = find(open_app("forecast"), W.Dropdown, lambda w: w.description == "School")
     assert list(box.options) == [(schools[1], schools[1])] and box.value == schools[1]
 
 
@@ -299,7 +250,7 @@ def test_nobody_signed_in_sees_nothing(monkeypatch, access, sample):
     path, _ = access
     sign_in(monkeypatch, path, None)
     for kind in ("senco", "forecast", "committee"):
-        text = widget_text(widgets.app(kind))
+        text = widget_text(open_app(kind))
         assert "not signed in" in text
         assert_none_of(text, sample)
 
@@ -307,7 +258,7 @@ def test_nobody_signed_in_sees_nothing(monkeypatch, access, sample):
 def test_without_an_access_file_one_local_user_sees_everything(monkeypatch, sample):
     monkeypatch.delenv(ACCESS_ENV, raising=False)
     monkeypatch.setenv(USER_ENV, "governor")  # ignored: there are no users
-    box = find(widgets.app("senco"), W.Dropdown, lambda w: w.description == "School")
+    box = find(open_app("senco"), W.Dropdown, lambda w: w.description == "School")
     assert list(box.options) == sample.schools
 
 
@@ -315,11 +266,11 @@ def test_without_an_access_file_one_local_user_sees_everything(monkeypatch, samp
 def test_the_access_log_records_who_opened_what(monkeypatch, access, sample, schools):
     path, _ = access
     sign_in(monkeypatch, path, "okafor")
-    app = widgets.app("senco")
+    app = open_app("senco")
     mine = pupils_of(sample, schools[1]).iloc[0]
-    find(app, W.Combobox).value = widgets.pupil_label(mine)
+    find(app, W.Combobox).value = pupil_label(mine)
     sign_in(monkeypatch, path, "governor")
-    widgets.app("senco")
+    open_app("senco")
     log = read_access_log(path.parent / "access-log.jsonl")
     rows = log[["user", "app", "school", "event"]].values.tolist()
     assert ["okafor", "senco", schools[1], "opened"] in rows

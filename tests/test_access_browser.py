@@ -11,9 +11,7 @@ from websockets.sync.client import connect
 
 import sendlib
 from sendlib.access import read_access_log, token_hash
-from sendlib.dashboards import start_server
-from tests.conftest import ARTIFACTS, write_access
-from tests.test_committee import UPN
+from sendlib._testing import ARTIFACTS, start_server, UPN, write_access
 
 pytestmark = pytest.mark.browser
 WAIT = 180_000

@@ -6,8 +6,8 @@ import time
 
 import pytest
 
-from sendlib.dashboards import start_server as start_background
-from tests.conftest import ARTIFACTS
+from sendlib._testing import start_server as start_background
+from sendlib._testing import ARTIFACTS
 
 TOKEN = "browser-test-token"
 pytestmark = pytest.mark.browser

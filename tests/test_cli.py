@@ -3,7 +3,7 @@ import sys
 
 from sendlib.cli import main
 from sendlib._paths import SAMPLE_DIR
-from tests.conftest import write_folder
+from sendlib._testing import write_access, write_folder
 
 
 def test_validate_sample_exits_0_with_a_summary(capsys):
@@ -65,7 +65,6 @@ def test_access_token_prints_a_token_and_its_hash_line(capsys):
 
 
 def test_access_check_and_log(tmp_path, capsys):
-    from tests.conftest import write_access
 
     path, _ = write_access(tmp_path, {"okafor": ("senco", ["Oakfield Primary"]), "patel": ("planner", "all")})
     assert main(["access", "check", str(path)]) == 0

@@ -1,16 +1,13 @@
-import re
 
-import pandas as pd
 import pytest
-from bs4 import BeautifulSoup
 
 import sendlib
 from sendlib import SendlibError
 from sendlib.committee import committee_page
 from sendlib.committee import committee_forecast
-from sendlib.widgets import committee_html
+from sendlib.render import committee as committee_html
+from sendlib._testing import assert_nothing_identifying
 
-UPN = re.compile(r"\b[A-HJ-NP-RT-Z]\d{11}[0-9A-HJ-NP-RT-Z]\b")
 
 
 @pytest.fixture(scope="module")
@@ -24,16 +21,6 @@ def pages(sample):
     progress = sendlib.assess_progress(sample)
     return {school: committee_html(committee_page(sample, school, progress=progress, forecast=forecast))
             for school in sample.schools}
-
-
-def assert_nothing_identifying(html_text: str, pupils: pd.DataFrame):
-    assert not UPN.search(html_text), UPN.search(html_text)
-    names = set(pupils["forename"] + " " + pupils["surname"]) | set(pupils["surname"] + ", " + pupils["forename"])
-    found = [name for name in names if name in html_text]
-    assert not found, found[:5]
-    cells = [cell.get_text(strip=True) for cell in BeautifulSoup(html_text, "html.parser").find_all(["td", "th"])]
-    small = [c for c in cells if re.fullmatch(r"[1-5]", c)]
-    assert not small, small
 
 
 def test_committee_pages_identify_no_pupil(pages, sample):

@@ -7,8 +7,7 @@ import pytest
 
 import sendlib
 from sendlib.access import read_access_log
-from sendlib.dashboards import MemorySampler, open_sessions, server_memory, start_server
-from tests.conftest import ARTIFACTS, report_figure, write_access
+from sendlib._testing import ARTIFACTS, MemorySampler, open_sessions, report_figure, server_memory, start_server, write_access
 
 pytestmark = [pytest.mark.browser, pytest.mark.concurrency]
 SESSIONS = 15

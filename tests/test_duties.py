@@ -8,7 +8,7 @@ import pytest
 from sendlib import DataError, load_trust
 from sendlib.duties import (DUTIES, duties_summary, duties_todo, graduated_approach, statutory_duties)
 from sendlib.codes import upn_check_letter
-from tests.conftest import write_folder
+from sendlib._testing import write_folder
 
 AS_OF = pd.Timestamp("2026-06-15")
 DAY = pd.Timedelta(days=1)

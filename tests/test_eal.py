@@ -6,8 +6,7 @@ import sendlib
 from sendlib import eal, load_trust
 from sendlib.eal import (ITEMS, KEY_REQUIREMENTS, LANGUAGE, MISSING, NEUTRAL, OUTCOMES, SEND, combine,
                          eal_evidence_items, identification_by_language, weigh_eal_evidence)
-from sendlib.synthetic import planted_eal_trust
-from tests.conftest import write_folder
+from sendlib._testing import planted_eal_trust, write_folder
 
 ALL_LANGUAGE = {item: NEUTRAL for item in ITEMS} | {
     "first_language_assessment": LANGUAGE, "parent_report": LANGUAGE, "proficiency_and_exposure": LANGUAGE}

@@ -9,10 +9,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 import sendlib
-from sendlib import widgets
+from sendlib import apps
+from sendlib.apps import senco
 from sendlib._paths import NOTEBOOKS_DIR, VOILA_APPS_DIR
 from sendlib.committee import committee_pages
-from tests.conftest import ARTIFACTS, EDGE_FILES, write_edge_trust
+from sendlib._testing import ARTIFACTS, EDGE_FILES, start_server, write_edge_trust
 
 # the first day of a school year; a July export; a December export
 DATES = ("2026-09-01", "2026-07-15", "2026-11-27")
@@ -23,16 +24,16 @@ def open_every_app(folder):
     pupils of each kind (no SEN, SEN support, EHC plan, EAL) and every school's lists."""
     shown = []
     for kind in ("senco", "forecast", "committee"):
-        app = widgets.app(kind, str(folder))
+        app = apps.app(kind, str(folder))
         shown.append(app)
         assert "sendlib-app" in app._dom_classes or "error" in app.value, kind
-    data = widgets.PREPARE["senco"](str(folder))
+    data = senco.prepare(str(folder))
     pupils = data.trust.pupils
     some = pupils.groupby(["sen_provision", pupils["eal"].fillna(False)]).head(2)["upn"]
     for upn in some:
-        shown += widgets._pupil_panels(data, upn)
+        shown += senco._pupil_panels(data, upn)
     for school in data.schools:
-        shown += widgets._school_lists(data, school, "tests")
+        shown += senco._school_lists(data, school, "tests")
     return shown
 
 
@@ -69,7 +70,7 @@ def test_an_export_from_july_opened_in_december_is_dated_by_its_newest_record(tm
     assert trust.as_of <= sendlib.load_trust(write_edge_trust(tmp_path / "m", "2026-07-15")).as_of
     assert trust.as_of.month == 7 and "newest dated record" in trust.as_of_source
     assert "more than a term old" in trust.as_of_warning
-    header = words(widgets.app("senco", str(folder)))
+    header = words(apps.app("senco", str(folder)))
     assert f"Data as of {trust.as_of:%d %B %Y}" in header and "more than a term old" in header
 
 
@@ -82,8 +83,8 @@ def test_an_unexpected_failure_reads_as_a_sentence_and_its_traceback_goes_to_the
     def broken(*args, **kwargs):
         raise KeyError("a bug")
 
-    monkeypatch.setitem(widgets.BUILDERS, "committee", broken)
-    page = widgets.app("committee")
+    monkeypatch.setattr(apps.module("committee"), "build", broken)
+    page = apps.app("committee")
     text = page.value
     assert "Something went wrong while preparing this page" in text and "KeyError" in text
     assert "Traceback" not in text and "a bug" not in text
@@ -116,7 +117,6 @@ def test_every_notebook_runs_to_the_end(path, case, tmp_path):
 
 @pytest.mark.browser
 def test_every_app_renders_in_chromium_on_a_pupils_only_export(browser, tmp_path):
-    from sendlib.dashboards import start_server
 
     folder = write_edge_trust(tmp_path / "t", "2026-07-15", files=(), manifest=False)
     process, port = start_server("edge-token", {"SENDLIB_DATA": str(folder)})

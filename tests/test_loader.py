@@ -10,7 +10,7 @@ from openpyxl import Workbook
 import sendlib
 from sendlib import DataError, load_trust
 from sendlib.schema import TABLES
-from tests.conftest import write_folder
+from sendlib._testing import write_folder
 
 UPN1, UPN2, UPN3 = "B801200005001", "P207000016049", "H999204125001"  # the last: valid, made here
 

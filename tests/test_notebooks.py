@@ -10,7 +10,7 @@ import pytest
 
 import sendlib
 from sendlib._paths import NOTEBOOKS_DIR, VOILA_APPS_DIR
-from tests.test_committee import assert_nothing_identifying
+from sendlib._testing import assert_nothing_identifying
 
 NOTEBOOKS = sorted(NOTEBOOKS_DIR.glob("*.ipynb")) + sorted(VOILA_APPS_DIR.glob("*.ipynb"))
 

@@ -10,7 +10,7 @@ import pytest
 from sendlib import load_trust
 from sendlib.cli import main
 from sendlib.schema import TABLES
-from tests.conftest import write_folder
+from sendlib._testing import write_folder
 from tests.data.make_profiles import CONVENTIONS, URNS, sample_part
 
 PROFILES = Path(__file__).parent / "data" / "profiles"

@@ -6,8 +6,7 @@ import sendlib
 from sendlib import SendlibError, load_trust
 from sendlib.progress import (assess_progress, mean_confidence_interval, progress_by_group, pupil_progress_band,
                               reliable_change_index, review_interventions, sem)
-from sendlib.synthetic import planted_progress_trust
-from tests.conftest import write_folder
+from sendlib._testing import planted_progress_trust, write_folder
 
 
 # --- reference values ---------------------------------------------------------------------------

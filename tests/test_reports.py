@@ -10,9 +10,9 @@ from bs4 import BeautifulSoup
 import sendlib
 from sendlib import __version__
 from sendlib._paths import SAMPLE_DIR
-from sendlib.reports import input_hashes, safe_name
-from tests.conftest import ARTIFACTS
-from tests.test_committee import UPN, assert_nothing_identifying
+from sendlib.loader import input_hashes
+from sendlib.reports import safe_name
+from sendlib._testing import ARTIFACTS, assert_nothing_identifying, UPN
 
 
 @pytest.fixture(scope="module")

@@ -9,7 +9,7 @@ from sendlib._names import NAMES
 from sendlib._paths import SAMPLE_DIR
 from sendlib.reference import reference_table
 from sendlib.synthetic import FAKE_LA_NUMBER, SAMPLE_AS_OF, generate_trust, write_sample
-from tests.conftest import write_folder
+from sendlib._testing import write_folder
 
 
 def test_same_seed_same_trust_and_other_seed_other_trust(small_tables):

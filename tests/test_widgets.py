@@ -5,17 +5,19 @@ import time
 
 import pytest
 
-from sendlib import widgets
+from sendlib.apps import app
+from sendlib.apps._blocks import guarded
+from sendlib.apps._session import WORK_SECONDS, WORK_SECONDS_ENV, time_limit, work_seconds
 from sendlib.access import ACCESS_ENV, USER_ENV
 from sendlib.exceptions import SendlibError
-from tests.test_access import widget_text
+from sendlib._testing import widget_text
 
 
 def test_a_block_over_its_time_is_stopped_with_a_sentence():
     before = signal.getsignal(signal.SIGALRM)
     start = time.perf_counter()
     with pytest.raises(SendlibError, match="took more than 1 second to prepare and was stopped"):
-        with widgets.time_limit(1):
+        with time_limit(1):
             time.sleep(5)
     assert time.perf_counter() - start < 3
     assert signal.getsignal(signal.SIGALRM) is before and signal.alarm(0) == 0  # nothing left armed
@@ -24,13 +26,13 @@ def test_a_block_over_its_time_is_stopped_with_a_sentence():
 def test_the_limit_holds_when_the_alarm_rings_where_its_error_is_swallowed_or_wrapped():
     # as in a garbage-collection callback, or a panel that shows its own failures
     with pytest.raises(SendlibError, match="took more than 1 second"):
-        with widgets.time_limit(1):
+        with time_limit(1):
             try:
                 time.sleep(5)
             except Exception:  # noqa: BLE001 - the swallowing under test
                 pass
     with pytest.raises(SendlibError, match="took more than 1 second"):
-        with widgets.time_limit(1):
+        with time_limit(1):
             try:
                 time.sleep(5)
             except Exception as error:
@@ -38,19 +40,19 @@ def test_the_limit_holds_when_the_alarm_rings_where_its_error_is_swallowed_or_wr
     import ipywidgets as W
     panel = W.VBox()
     with pytest.raises(SendlibError, match="took more than 1 second"):
-        with widgets.time_limit(1):
-            widgets.guarded(lambda: time.sleep(5), "a panel", panel)()
+        with time_limit(1):
+            guarded(lambda: time.sleep(5), "a panel", panel)()
     assert panel.children == ()  # the whole page says so, not the one panel
 
 
 def test_the_limit_reads_in_minutes_when_it_is_whole_minutes():
     with pytest.raises(SendlibError, match="took more than 3 minutes to prepare"):
-        with widgets.time_limit(180):
+        with time_limit(180):
             signal.raise_signal(signal.SIGALRM)  # as if 3 minutes had passed
 
 
 def test_a_block_within_its_time_runs_undisturbed():
-    with widgets.time_limit(2):
+    with time_limit(2):
         total = sum(range(1000))
     time.sleep(2.5)  # the alarm was cancelled: nothing fires afterwards
     assert total == 499500 and signal.alarm(0) == 0
@@ -60,8 +62,8 @@ def test_an_app_over_its_time_reads_as_a_sentence(monkeypatch):
     monkeypatch.delenv(ACCESS_ENV, raising=False)
     monkeypatch.delenv(USER_ENV, raising=False)
     monkeypatch.delenv("QUERY_STRING", raising=False)
-    monkeypatch.setenv(widgets.WORK_SECONDS_ENV, "1")  # the forecast's simulations take longer
-    text = widget_text(widgets.app("forecast"))
+    monkeypatch.setenv(WORK_SECONDS_ENV, "1")  # the forecast's simulations take longer
+    text = widget_text(app("forecast"))
     assert "took more than 1 second to prepare" in text and "Traceback" not in text
-    monkeypatch.setenv(widgets.WORK_SECONDS_ENV, "not a number")
-    assert widgets.work_seconds() == widgets.WORK_SECONDS
+    monkeypatch.setenv(WORK_SECONDS_ENV, "not a number")
+    assert work_seconds() == WORK_SECONDS

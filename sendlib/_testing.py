@@ -1,0 +1,421 @@
+"""Test machinery shared by the test suite and the benchmarks (not part of sendlib's API):
+export folders written as real files, trusts with planted answers, a Voila server started in
+the background, many browser sessions at once, the memory of a server and its kernels, and
+the checks that no pupil can be identified in what a page shows.
+"""
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import re
+import subprocess
+from pathlib import Path
+
+import ipywidgets as W
+import numpy as np
+import pandas as pd
+from bs4 import BeautifulSoup
+
+from ._paths import DATA_ENV, ROOT
+from .access import ACCESS_ENV, USER_ENV
+from .codes import upn_check_letter
+from .dashboards import _environment, voila_command, warm_committee_cache
+from .synthetic import FAKE_LA_NUMBER, SAMPLE_AS_OF, SEM_STANDARDISED, TERM_DATES, _terms, generate_trust
+
+ARTIFACTS = ROOT / "tests" / "artifacts"  # screenshots and reports for a person to look at (not committed)
+UPN = re.compile(r"\b[A-HJ-NP-RT-Z]\d{11}[0-9A-HJ-NP-RT-Z]\b")
+FIGURES: list[str] = []  # measured figures tests report, printed at the end of the run
+
+
+def report_figure(line: str) -> None:
+    """Record a measured figure (e.g. peak memory) for the end-of-run summary."""
+    FIGURES.append(line)
+
+
+# --- export folders ---------------------------------------------------------------------------------
+def write_folder(folder: Path, tables: dict[str, pd.DataFrame | str | bytes]) -> Path:
+    """Write tables (DataFrames, CSV text or raw bytes) as ``name.csv`` files."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, content in tables.items():
+        path = folder / (name if "." in name else f"{name}.csv")
+        if isinstance(content, pd.DataFrame):
+            content.to_csv(path, index=False)
+        elif isinstance(content, bytes):
+            path.write_bytes(content)
+        else:
+            path.write_text(content, encoding="utf-8")
+    return folder
+
+
+# --- edge-case trusts: exports the loader accepts that the sample is not -------------------------
+EDGE_FILES = ("assessments", "sen_history", "eal_evidence", "support_plans", "parent_meetings", "ehc_events")
+_EDGE_TRUSTS: dict = {}
+
+
+def edge_tables(exported_on: str) -> dict[str, pd.DataFrame]:
+    """A small trust (four primaries and two secondaries, about 180 pupils) exported on a date."""
+    if exported_on not in _EDGE_TRUSTS:
+        import datetime as dt
+
+        _EDGE_TRUSTS[exported_on] = generate_trust(seed=31, as_of=dt.date.fromisoformat(exported_on), size=0.06)
+    return _EDGE_TRUSTS[exported_on]
+
+
+def write_edge_trust(folder: Path, exported_on: str, files=EDGE_FILES, schools: int | None = None,
+                     tiny: int = 0, no_send: bool = False, manifest: bool = True) -> Path:
+    """An export of ``edge_tables(exported_on)``: only ``files`` beside pupils, the first
+    ``schools`` schools, ``tiny`` pupils moved to a school of their own, nobody with SEND
+    (and no SEND files), with or without a manifest."""
+    tables = {name: frame.copy() for name, frame in edge_tables(exported_on).items() if name in (*files, "pupils")}
+    pupils = tables["pupils"]
+    if schools:
+        keep = set(sorted(pupils["school"].unique())[:schools])
+        upns = set(pupils.loc[pupils["school"].isin(keep), "upn"])
+        tables = {name: frame[frame["upn"].isin(upns)] for name, frame in tables.items()}
+        pupils = tables["pupils"]
+    if tiny:
+        pupils.loc[pupils.index[:tiny], "school"] = "Tiny Academy"
+        if "sen_history" in tables:  # their censuses at the tiny school too
+            history = tables["sen_history"]
+            history.loc[history["upn"].isin(pupils["upn"].iloc[:tiny]), "school"] = "Tiny Academy"
+    if no_send:
+        pupils[["sen_provision", "primary_need", "secondary_need"]] = ["N", "", ""]
+        for name in ("sen_history", "support_plans", "parent_meetings", "ehc_events"):
+            tables.pop(name, None)
+    write_folder(folder, tables)
+    if manifest:
+        (folder / "manifest.json").write_text(f'{{"exported_on": "{exported_on}"}}\n')
+    return folder
+
+
+def write_access(folder: Path, users: dict[str, tuple[str, list[str] | str]], **server) -> tuple[Path, dict]:
+    """An access file with a personal token per user: (path, {user: token}).
+
+    ``users`` maps a name to (role, schools); ``server`` holds [server] keys."""
+    from sendlib.access import token_hash
+
+    folder.mkdir(parents=True, exist_ok=True)
+    tokens = {name: f"token-of-{name}-0123456789" for name in users}
+    lines = ["[server]"] + [f"{key} = {value!r}".replace("'", '"') for key, value in server.items()]
+    for name, (role, schools) in users.items():
+        schools_toml = f'"{schools}"' if isinstance(schools, str) else "[" + ", ".join(f'"{s}"' for s in schools) + "]"
+        lines += [f"[users.{name}]", f'role = "{role}"', f"schools = {schools_toml}",
+                  f'token_sha256 = "{token_hash(tokens[name])}"']
+    path = folder / "access.toml"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path, tokens
+
+
+
+# --- trusts with planted answers ----------------------------------------------------------------
+def planted_progress_trust(n_pupils: int = 2000, n_scores: int = 6, fall_share: float = 0.3, seed: int = 1,
+                           as_of: dt.date = SAMPLE_AS_OF, reliability: float = 0.90, school: str = "Test Academy",
+                           sen_below: float = 85.0):
+    """A trust of one year group with planted progress, for checking the progress tests.
+
+    Each pupil has a true standardised score T ~ N(100, 15 sqrt(reliability)); termly
+    observed scores are the true score plus measurement error (SEM = 15 sqrt(1 - r)).
+    A share ``fall_share`` of pupils fall behind by 15-25 points: half steadily across all
+    terms, half only in the later terms (flat, then falling over the last half). Pupils whose
+    true score is below ``sen_below`` are on SEN support with probability one half.
+
+    Returns
+    -------
+    tables : dict of DataFrames (``pupils``, ``assessments``) in the export format
+    truth : DataFrame ``upn, true_score, pattern`` (``steady``, ``falls_steadily``,
+        ``falls_late``), ``fall`` (points fallen by the last score)
+    """
+    rng = np.random.default_rng(seed)
+    sem_ = 15 * np.sqrt(1 - reliability)
+    true_sd = 15 * np.sqrt(reliability)
+    end = as_of
+    terms = []
+    year = end.year + 1
+    while len(terms) < n_scores:
+        for month, day in reversed(TERM_DATES):
+            date = dt.date(year, month, day)
+            if date <= end and len(terms) < n_scores:
+                terms.append(date)
+        year -= 1
+    terms = sorted(terms)
+    school_row = ("Test Academy", "secondary", 7, 11, 1, "4999")
+    bodies = [f"{FAKE_LA_NUMBER}{school_row[5]}{(i // 1000) % 100:02d}{i % 1000:03d}" for i in range(n_pupils)]
+    upns = [upn_check_letter(b) + b for b in bodies]
+    true = rng.normal(100, true_sd, n_pupils)
+    pattern = rng.choice(["steady", "falls_steadily", "falls_late"], n_pupils,
+                         p=[1 - fall_share, fall_share / 2, fall_share / 2])
+    fall = np.where(pattern == "steady", 0.0, rng.uniform(15, 25, n_pupils))
+    rows = []
+    half = n_scores // 2
+    for i, upn in enumerate(upns):
+        for j, date in enumerate(terms):
+            if pattern[i] == "falls_steadily":
+                drop = fall[i] * j / (n_scores - 1)
+            elif pattern[i] == "falls_late":
+                drop = fall[i] * max(0, j - half + 1) / (n_scores - half)
+            else:
+                drop = 0.0
+            score = int(np.clip(round(true[i] - drop + rng.normal(0, sem_)), 40, 160))
+            rows.append((upn, "reading", date.isoformat(), str(score), "standardised"))
+    sen = np.where((true < sen_below) & (rng.random(n_pupils) < 0.5), "K", "N")
+    pupils = pd.DataFrame({
+        "upn": upns, "school": school, "date_of_birth": "01/03/2013", "year_group": "8",
+        "sen_provision": sen, "primary_need": np.where(sen == "K", "MLD", ""),
+    })
+    assessments = pd.DataFrame(rows, columns=["upn", "subject", "assessment_date", "score", "scale"])
+    truth = pd.DataFrame({"upn": upns, "true_score": true, "pattern": pattern, "fall": fall})
+    return {"pupils": pupils, "assessments": assessments}, truth
+
+
+def planted_eal_trust(n_typical: int = 400, n_each: int = 40, n_english: int = 400, seed: int = 1,
+                      as_of: dt.date = SAMPLE_AS_OF, n_scores: int = 6):
+    """A trust with clear-cut EAL cases among typical EAL and English-speaking pupils.
+
+    Kinds (``truth.kind``): ``typical`` EAL pupils at every stage, catching up as their
+    English grows; ``early_language`` (stage A or B, under two years in English schools,
+    first language age-appropriate by assessment and parents); ``send`` (four or more
+    years here, concerns from the first-language assessment and the parents, non-verbal
+    and spatial CAT4 low, flat scores despite six or more terms of EAL support);
+    ``no_l1_evidence`` (no first-language assessment, parents not asked); ``english``.
+
+    Returns
+    -------
+    tables : dict of DataFrames in the export format (pupils, assessments, eal_evidence)
+    truth : DataFrame ``upn, kind``
+    """
+    rng = np.random.default_rng(seed)
+    terms = _terms(as_of)[-n_scores:]
+    kinds = (["typical"] * n_typical + ["early_language"] * n_each + ["send"] * n_each
+             + ["no_l1_evidence"] * n_each + ["english"] * n_english)
+    pupils, scores, evidence = [], [], []
+    for i, kind in enumerate(kinds):
+        body = f"{FAKE_LA_NUMBER}4998{(i // 1000) % 100:02d}{i % 1000:03d}"
+        upn = upn_check_letter(body) + body
+        eal = kind != "english"
+        if kind == "early_language":
+            years_here = rng.uniform(0.3, 1.8)
+        elif kind == "send":
+            years_here = rng.uniform(4, 8)
+        else:
+            years_here = rng.uniform(0.3, 9)
+        stage = int(np.clip(round(years_here / 1.6 + rng.normal(0, 0.5)), 0, 4))
+        if kind == "early_language":
+            stage = min(stage, 1)
+        if kind == "send":
+            stage = int(np.clip(stage, 2, 3))
+        ability = rng.normal(100, 13) - (12 if kind == "send" else 0)
+        slip = rng.uniform(10, 16)
+        for j, date in enumerate(terms):
+            here = max(0.0, years_here - (as_of - date).days / 365.25)
+            gap = 0.0 if not eal else 22 * np.exp(-here / 2.2)
+            catch_up = 0.0 if kind == "send" else gap
+            for subject in ("reading", "maths"):
+                true = ability - (catch_up if subject == "reading" else catch_up / 2)
+                if kind == "send":
+                    true -= slip * j / max(1, len(terms) - 1)  # slow progress despite support
+                score = int(np.clip(round(true + rng.normal(0, SEM_STANDARDISED)), 40, 160))
+                scores.append((upn, subject, date.isoformat(), str(score), "standardised"))
+        entered = as_of - dt.timedelta(days=int(years_here * 365.25))
+        pupils.append({"upn": upn, "school": "Language Academy", "date_of_birth": "01/03/2015", "year_group": "6",
+                       "sen_provision": "N", "first_language": "POL" if eal else "ENG",
+                       "english_proficiency": "ABCDE"[stage] if eal else "",
+                       "entered_english_schooling": entered.isoformat() if eal else ""})
+        if not eal:
+            continue
+        l1 = {"send": "concern", "early_language": "age_appropriate", "no_l1_evidence": "not_done"}.get(
+            kind, str(rng.choice(["age_appropriate", "not_done"], p=[0.7, 0.3])))
+        parent = {"send": "concern", "early_language": "age_appropriate", "no_l1_evidence": "not_asked"}.get(
+            kind, str(rng.choice(["age_appropriate", "not_asked"], p=[0.7, 0.3])))
+        cat4 = ability - (10 if kind == "send" else 0)
+        evidence.append({
+            "upn": upn, "recorded_on": (as_of - dt.timedelta(days=30)).isoformat(), "l1_assessment": l1,
+            "parent_l1_report": parent, "eal_support_terms": int(rng.integers(6, 15)) if kind == "send" else int(
+                min(3 * years_here, 20)), "hearing_check": "pass", "vision_check": "pass",
+            "cat4_verbal": int(np.clip(cat4 - 12, 60, 141)), "cat4_quantitative": int(np.clip(cat4, 60, 141)),
+            "cat4_nonverbal": int(np.clip(cat4 - (8 if kind == "send" else 0), 60, 141)),
+            "cat4_spatial": int(np.clip(cat4 - (8 if kind == "send" else 0), 60, 141)),
+            "interrupted_schooling": "N", "attendance_pct": 95})
+    tables = {"pupils": pd.DataFrame(pupils),
+              "assessments": pd.DataFrame(scores, columns=["upn", "subject", "assessment_date", "score", "scale"]),
+              "eal_evidence": pd.DataFrame(evidence)}
+    truth = pd.DataFrame({"upn": tables["pupils"]["upn"], "kind": kinds})
+    return tables, truth
+
+
+# --- a Voila server and browser sessions ---------------------------------------------------------
+def free_port() -> int:
+    """A free TCP port on 127.0.0.1."""
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_server(token: str = "", env_extra: dict | None = None, wait_seconds: float = 60,
+                 access: str | Path | None = None, log: str | Path | None = None, **settings):
+    """Start Voila in the background (for tests and benchmarks): (process, port) once it answers.
+    ``log`` is a file for Voila's own log; ``settings`` go to :func:`voila_command` (e.g.
+    ``cull_idle_seconds``)."""
+    import time
+    import urllib.error
+    import urllib.request
+
+    port = free_port()
+    env = {**_environment(None, access), **(env_extra or {})}
+    warm_committee_cache(env.get(DATA_ENV))
+    with open(log, "ab") if log else contextlib.nullcontext(subprocess.DEVNULL) as output:
+        process = subprocess.Popen(voila_command(port, token, access, **settings), env=env,
+                                   stdout=output, stderr=subprocess.STDOUT)
+    deadline = time.time() + wait_seconds
+    while time.time() < deadline:
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/?token={token}", timeout=2)
+            return process, port
+        except urllib.error.HTTPError:  # it answers, and refuses: up
+            return process, port
+        except OSError:
+            time.sleep(0.5)
+    process.kill()
+    raise RuntimeError("Voila did not start")
+
+
+def open_sessions(browser, urls: list[str], selector: str, timeout_ms: int = 300_000) -> tuple[list, list[float]]:
+    """Open every URL at once in its own browser context (a Playwright browser); wait until each
+    shows ``selector``. Returns the pages and the seconds each took, all timed from the start.
+    A page that fails is named, with what it showed and what its console said."""
+    import time
+
+    start = time.perf_counter()
+    pages, consoles = [], []
+    for url in urls:
+        page = browser.new_context(viewport={"width": 1200, "height": 900}).new_page()
+        console = []
+        page.on("console", lambda message, console=console: console.append(
+            f"{time.perf_counter() - start:.0f} s {message.type}: {message.text[:200]}"))
+        page.on("websocket", lambda socket, console=console: console.append(
+            f"{time.perf_counter() - start:.0f} s websocket {socket.url.split('?')[0]}"))
+        page.goto(url, wait_until="commit")  # the page streams in while the others start
+        pages.append(page)
+        consoles.append(console)
+    seconds = []
+    for number, (page, console) in enumerate(zip(pages, consoles), 1):
+        try:
+            page.wait_for_selector(selector, timeout=timeout_ms)
+        except Exception as error:  # say which page, what it showed and what its console said
+            state = page.evaluate("""() => ({loading: !!document.querySelector('#loading') &&
+                getComputedStyle(document.querySelector('#loading')).display,
+                kernel: (document.querySelector('#jupyter-config-data') || {}).textContent || '',
+                cells: document.querySelectorAll('#rendered_cells [cell-index]').length,
+                bytes: document.documentElement.outerHTML.length})""")
+            kernel = state["kernel"].split('"kernelId": "')[-1][:36] if "kernelId" in state["kernel"] else "none"
+            raise AssertionError(
+                f"page {number} of {len(pages)} showed no {selector} after {time.perf_counter() - start:.0f} s: "
+                f"{page.inner_text('body')[:300]!r}; spinner {state['loading']}, {state['cells']} cells, "
+                f"{state['bytes']} bytes, kernel {kernel}; console:\n" + "\n".join(console[-30:])) from error
+        seconds.append(time.perf_counter() - start)
+    return pages, seconds
+
+
+class MemorySampler:
+    """Samples :func:`server_memory` every ``interval`` seconds in a thread; ``peak`` is the most seen."""
+
+    def __init__(self, process, interval: float = 0.5):
+        import threading
+
+        self.process, self.interval, self.peak, self.peak_kernels = process, interval, 0.0, 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self):
+        while not self._stop.is_set():
+            memory, kernels = server_memory(self.process)
+            self.peak, self.peak_kernels = max(self.peak, memory), max(self.peak_kernels, kernels)
+            self._stop.wait(self.interval)
+
+    def stop(self) -> float:
+        self._stop.set()
+        self._thread.join()
+        return self.peak
+
+
+def server_memory(process) -> tuple[float, int]:
+    """Resident memory (GiB) of the Voila server and all its kernels, and the number of kernels."""
+    import psutil
+
+    try:
+        server = psutil.Process(process.pid)
+        tree = [server, *server.children(recursive=True)]
+    except psutil.NoSuchProcess:
+        return 0.0, 0
+    total, kernels = 0, 0
+    for proc in tree:
+        try:
+            total += proc.memory_info().rss
+            kernels += "ipykernel" in " ".join(proc.cmdline())
+        except psutil.NoSuchProcess:
+            pass
+    return total / 2**30, kernels
+
+
+# --- what a page shows -------------------------------------------------------------------------------
+def assert_nothing_identifying(html_text: str, pupils: pd.DataFrame):
+    assert not UPN.search(html_text), UPN.search(html_text)
+    names = set(pupils["forename"] + " " + pupils["surname"]) | set(pupils["surname"] + ", " + pupils["forename"])
+    found = [name for name in names if name in html_text]
+    assert not found, found[:5]
+    cells = [cell.get_text(strip=True) for cell in BeautifulSoup(html_text, "html.parser").find_all(["td", "th"])]
+    small = [c for c in cells if re.fullmatch(r"[1-5]", c)]
+    assert not small, small
+
+
+def widget_text(widget) -> str:
+    """Every piece of text a widget tree could send to a browser: values, options, labels, titles."""
+    parts = []
+    for key in ("value", "description", "placeholder", "tooltip"):
+        value = getattr(widget, key, None)
+        if isinstance(value, str):
+            parts.append(value)
+    for option in getattr(widget, "options", ()) or ():
+        parts.append(str(option))
+    for i, child in enumerate(getattr(widget, "children", ()) or ()):
+        parts.append(widget_text(child))
+        if isinstance(widget, W.Tab):
+            parts.append(str(widget.get_title(i)))
+    return "\n".join(parts)
+
+
+def find(widget, kind, pred=lambda w: True):
+    if isinstance(widget, kind) and pred(widget):
+        return widget
+    for child in getattr(widget, "children", ()) or ():
+        found = find(child, kind, pred)
+        if found is not None:
+            return found
+    return None
+
+
+def pupils_of(sample, school):
+    return sample.pupils[sample.pupils["school"] == school]
+
+
+def assert_none_of(text, sample, allowed=()):
+    """No UPN and no name of a pupil outside ``allowed`` schools (a name shared with an allowed
+    pupil does not count: synthetic names repeat)."""
+    names = sample.pupils["forename"] + " " + sample.pupils["surname"]
+    inside = sample.pupils["school"].isin(allowed)
+    upns = [u for u in sample.pupils.loc[~inside, "upn"] if u in text]
+    found = [n for n in set(names[~inside]) - set(names[inside]) if n in text]
+    assert not upns and not found, (upns[:3], found[:3])
+
+
+def sign_in(monkeypatch, path, user):
+    monkeypatch.setenv(ACCESS_ENV, str(path))
+    if user is None:
+        monkeypatch.delenv(USER_ENV, raising=False)
+    else:
+        monkeypatch.setenv(USER_ENV, user)
+    monkeypatch.delenv("QUERY_STRING", raising=False)
+
+

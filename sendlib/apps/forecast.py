@@ -1,0 +1,160 @@
+"""The trust planner's need forecast: SEN support or EHC plans for the trust or a school, with
+a back-test, national and local-authority benchmarks, and scenarios that re-run the model."""
+from __future__ import annotations
+
+import html
+import secrets
+
+import ipywidgets as W
+
+from ..access import LOCAL_USER, User, pseudonymise
+from ..codes import BROAD_AREAS
+from ..exceptions import AccessDenied, SendlibError
+from ..forecast import NeedForecaster, backtest, ehc_plan_benchmark, summarise_simulations
+from ..loader import load
+from ..plotting import plot_forecast
+from ..render import new_figure
+from ._blocks import data_date, error_block, figure_widget, guarded, html_block, signed_in, table_html
+
+FORECAST_SIMULATIONS = 500
+
+
+class Prepared:
+    """The planner's data: the trust pseudonymised (keyed hash of each UPN, no names or birth
+    dates), the fitted model, its simulations for the next three Januaries and its back-test."""
+
+    def __init__(self, data_dir: str = "", policy=None, horizon: int = 3):
+        secret = policy.secret() if policy is not None else secrets.token_bytes(32)
+        trust = load(data_dir)
+        self.trust = pseudonymise(trust, secret)
+        self.schools = trust.schools
+        self.state = {}
+        self.run(horizon)
+        self.state["backtest"] = backtest(NeedForecaster(n_simulations=200, random_state=0), self.trust,
+                                          origins=self.state["model"].census_years_[1:-1], horizons=(1, 2))
+
+    def run(self, horizon: int, identification: float = 0.0, intake: float = 0.0) -> None:
+        model = NeedForecaster(n_simulations=FORECAST_SIMULATIONS, identification_change=identification,
+                               intake_change=intake, random_state=0).fit(self.trust)
+        self.state.update(model=model, simulations=model.simulate(horizon), horizon=horizon,
+                          scenario=(identification, intake))
+
+
+def build(prepared: Prepared, user: User = LOCAL_USER, school: str = "", provision: str = "E",
+                 area: str = "", horizon: int = 3, local_authority: str = "England",
+                 log=lambda *args, **kwargs: None) -> W.Widget:
+    """Forecast SEN support or EHC plans for the trust or a school, with a back-test and
+    benchmarks; scenario sliders re-run the model. Only ``user``'s schools; the whole trust
+    only for a user of every school."""
+    trust, state = prepared.trust, prepared.state
+    allowed = user.allowed(prepared.schools)
+    options = ([("Whole trust", "")] if user.schools is None else []) + [(s, s) for s in allowed]
+    school_box = W.Dropdown(options=options, value=school if school in allowed else options[0][1],
+                            description="School")
+    provision_box = W.ToggleButtons(options=[("SEN support", "K"), ("EHC plan", "E")], value=provision)
+    area_box = W.Dropdown(options=[("All areas", "")] + [(a, a) for a in BROAD_AREAS], value=area or "",
+                          description="Need")
+    horizon_box = W.IntSlider(value=horizon, min=1, max=5, description="Years")
+    identification = W.IntSlider(value=0, min=-30, max=30, step=5, description="Identify %",
+                                 tooltip="Change in the rate of new identification")
+    intake = W.IntSlider(value=0, min=-30, max=30, step=5, description="Intake %")
+    la_box = W.Text(value=local_authority, description="Benchmark", placeholder="England or an LA name/code")
+    run = W.Button(description="Re-run forecast", button_style="primary", icon="refresh")
+    output = W.VBox()
+    output.add_class("sendlib-forecast-view")
+    benchmark = W.VBox()
+
+    def forecast(*_):
+        wanted = (horizon_box.value, (identification.value / 100, intake.value / 100))
+        if (state["horizon"], state["scenario"]) != wanted:
+            output.children = [W.IntProgress(value=1, max=2, description="Working", bar_style="info")]
+            prepared.run(wanted[0], *wanted[1])
+        show()
+
+    def show(change=None):
+        if change is not None and change["owner"] is school_box:
+            log(school_box.value or "whole trust", "school shown")
+        try:
+            if school_box.value not in allowed and not (school_box.value == "" and user.schools is None):
+                raise AccessDenied(f"You do not have access to {school_box.value or 'the whole trust'}.")
+            output.children = _forecast_panels(trust, state, school_box.value, provision_box.value, area_box.value)
+        except SendlibError as error:
+            output.children = [error_block(error)]
+
+    def show_benchmark(*_):
+        try:
+            result = ehc_plan_benchmark(la_box.value.strip() or "England", horizon=horizon_box.value)
+        except SendlibError as error:
+            benchmark.children = [error_block(error)]
+            return
+        fig, ax = new_figure(6.5, 3.6)
+        plot_forecast(result["series"].tail(10), result["forecast"], ax=ax, label="EHC plans (SEN2, ages 0-25)")
+        ax.set_title(f"{la_box.value.strip() or 'England'}: EHC plans, method {result['method']}", fontsize=11)
+        mix = result["need_mix"].head(6)[["need", "share_pct"]].rename(columns={"need": "Need (England, 2025)",
+                                                                                 "share_pct": "% of EHC plans"})
+        notes = "".join(f"<p class='note'>{html.escape(n)}</p>" for n in result["notes"])
+        benchmark.children = [figure_widget(fig), html_block(notes + table_html(mix), "sendlib-benchmark")]
+
+    forecast, show = guarded(forecast, "the forecast", output), guarded(show, "the forecast", output)
+    show_benchmark = guarded(show_benchmark, "the benchmark", benchmark)
+    run.on_click(forecast)
+    for box in (school_box, provision_box, area_box):
+        box.observe(show, "value")
+    horizon_box.observe(forecast, "value")
+    la_button = W.Button(description="Show benchmark")
+    la_button.on_click(show_benchmark)
+    forecast()
+    show_benchmark()
+    controls = W.VBox([W.HBox([school_box, area_box]), provision_box, horizon_box,
+                       html_block("<h3>Scenario</h3>"), W.HBox([identification, intake, run])])
+    app = W.VBox([html_block("<h2>Trust planner: need forecast</h2><p class='note'>A cohort transition model of "
+                             f"the trust's January censuses: 80% and 95% ranges from {FORECAST_SIMULATIONS} "
+                             f"simulations. Pupils are pseudonymised keys here.{signed_in(user)}</p>"),
+                  data_date(trust), controls, output, html_block("<h3>National and local-authority benchmark</h3>"),
+                  W.HBox([la_box, la_button]), benchmark])
+    app.add_class("sendlib-app")
+    return app
+
+
+def _forecast_panels(trust, state, school, provision, area):
+    label = {"K": "SEN support", "E": "EHC plans"}[provision]
+    axis_label = {"K": "pupils on SEN support", "E": "pupils with EHC plans"}[provision]
+    model = state["model"]
+    # intervals of a sum are not sums of intervals: aggregate the simulations, then take them
+    by = ["sen_provision"] + (["school"] if school else []) + (["need_area"] if area else [])
+    forecast = summarise_simulations(state["simulations"], model, by)
+    forecast = forecast[forecast["sen_provision"] == provision]
+    if school:
+        forecast = forecast[forecast["school"] == school]
+    if area:
+        forecast = forecast[forecast["need_area"] == area]
+    history = trust.sen_history[trust.sen_history["sen_provision"] == provision]
+    if school:
+        history = history[history["school"] == school]
+    if area:
+        history = history[history["need_area"] == area]
+    history = history.groupby(history["census_date"].dt.year).size().rename("count").rename_axis("year").reset_index()
+    where = school or "the whole trust"
+    if forecast.empty or history.empty:
+        return [html_block(f"<p>No pupils with {label.lower()} in {html.escape(where)} to forecast.</p>")]
+    fig, ax = new_figure(7, 3.8)
+    plot_forecast(history, forecast, ax=ax, label=axis_label)
+    ax.set_title(f"{label} in {where}" + (f", {area.lower()}" if area else ""), fontsize=11)
+    table = forecast[["year", "count", "lower_80", "upper_80", "lower_95", "upper_95"]].round(0).astype(int)
+    table.columns = ["January", "Expected", "80% low", "80% high", "95% low", "95% high"]
+    scores = state["backtest"]
+    accuracy = scores[scores["n"] > 0].copy()
+    accuracy["mape"] = accuracy["mape"].map("{:.1f}%".format)
+    accuracy["coverage_95"] = accuracy["coverage_95"].map("{:.0%}".format)
+    accuracy = accuracy[["model", "horizon", "n", "mape", "coverage_95"]].rename(columns={
+        "model": "Model", "horizon": "Years ahead", "n": "Forecasts", "mape": "Average error",
+        "coverage_95": "Inside 95% range"})
+    one_year = scores[(scores["model"] == "need") & (scores["horizon"] == 1)]
+    sentence = (f"One year ahead, the trust's forecasts were off by {one_year['mape'].iloc[0]:.1f}% on average "
+                "(trust totals of SEN support and EHC plans)." if len(one_year) and one_year["n"].iloc[0] else "")
+    return [figure_widget(fig), html_block(
+        f"<h3>Forecast: {label}</h3>" + table_html(table) + "<h3>How accurate were past forecasts?</h3>"
+        f"<p>{sentence}</p>" + table_html(accuracy), "sendlib-forecast-table")]
+
+
+prepare = Prepared

@@ -1,0 +1,98 @@
+"""Frames, figures and pages as HTML: pure functions shared by the dashboards, the notebooks,
+the committee report and its PDF.
+
+Every piece of text is escaped (Jinja2 with autoescape, or :func:`markupsafe.escape`); what
+this module returns is :class:`markupsafe.Markup`, safe to put into a page as it is. No
+widgets here, and no matplotlib backend: figures are :class:`matplotlib.figure.Figure`
+objects that never reach pyplot, so a notebook's own plots are untouched.
+"""
+from __future__ import annotations
+
+import functools
+import io
+
+import pandas as pd
+from jinja2 import Environment, PackageLoader
+from markupsafe import Markup, escape
+
+NOTHING = Markup('<p class="note">Nothing to show.</p>')
+
+
+def table(frame: pd.DataFrame | None, index: bool = False) -> Markup:
+    """A frame as an HTML table, every cell escaped; a sentence when it is empty."""
+    if frame is None or frame.empty:
+        return NOTHING
+    return Markup(frame.to_html(index=index, escape=True, border=0, na_rep=""))
+
+
+@functools.cache
+def _templates() -> Environment:
+    env = Environment(loader=PackageLoader("sendlib", "templates"), autoescape=True, trim_blocks=True,
+                      lstrip_blocks=True, keep_trailing_newline=False)
+    env.filters["table"] = table
+    return env
+
+
+@functools.cache
+def style() -> Markup:
+    """The one stylesheet of sendlib's blocks, as a ``<style>`` element."""
+    source = _templates().loader.get_source(_templates(), "sendlib.css")[0]
+    return Markup("<style>\n{}</style>\n").format(Markup(source))
+
+
+def block(body: str, classes: str = "") -> Markup:
+    """``body`` (HTML, already escaped) in a styled ``div.sendlib``."""
+    return style() + Markup('<div class="sendlib {}">').format(classes) + Markup(body) + Markup("</div>")
+
+
+def error(error: Exception | str, title: str = "This could not be shown.") -> Markup:
+    """A data or usage error, or a refusal, as a readable message (no traceback)."""
+    text = Markup("<br>").join(escape(str(error)).split("\n"))
+    return block(Markup("<p><b>{}</b></p><p>{}</p>").format(title, text), "error")
+
+
+def problems(problems: pd.DataFrame, shown: int = 20) -> Markup | None:
+    """The export's problems (the first ``shown``), or None when there are none."""
+    if problems.empty:
+        return None
+    more = len(problems) - shown
+    body = (Markup("<p><b>{} problem(s) were found in the export</b>; rows with a bad required value are left "
+                   "out. Fix them in the MIS and export again.</p>").format(len(problems))
+            + table(problems.head(shown))
+            + (Markup('<p class="note">... and {} more.</p>').format(more) if more > 0 else ""))
+    return block(body, "error sendlib-problems")
+
+
+def data_date(as_of, source: str, warning: str = "") -> Markup:
+    """The date the data describe, where it comes from, and a warning when it is old or undated."""
+    body = Markup("<p class='note'>Data as of {:%d %B %Y} (from {}).</p>").format(as_of, source)
+    if warning:
+        body += Markup("<p class='warning'>{}</p>").format(warning)
+    return block(body, "sendlib-data-date")
+
+
+def committee(page) -> Markup:
+    """One school's committee page (a :class:`sendlib.committee.CommitteePage`, already suppressed)."""
+    return style() + Markup(_templates().get_template("committee.html.j2").render(page=page))
+
+
+def report(parts: list[str], title: str, footer: str, meta: dict[str, str]) -> str:
+    """A self-contained HTML document: ``parts`` (trusted HTML) then the footer; ``meta`` as
+    ``<meta>`` elements (the audit trail, machine-readable)."""
+    return _templates().get_template("report.html.j2").render(
+        parts=[Markup(p) for p in parts], title=title, footer=footer, meta=meta)
+
+
+def new_figure(width: float, height: float):
+    """A figure and its axes, outside pyplot (no backend, nothing shown by itself)."""
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(width, height), layout="constrained")
+    return fig, fig.add_subplot()
+
+
+def figure_png(fig, dpi: int = 110) -> bytes:
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=dpi, bbox_inches="tight")
+    return buffer.getvalue()
+

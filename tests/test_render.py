@@ -1,0 +1,62 @@
+"""The render layer: everything escaped, one stylesheet, figures outside pyplot; and importing
+the apps in a Jupyter kernel leaves the notebook's own plots alone."""
+import pandas as pd
+import pytest
+from jupyter_client.manager import start_new_kernel
+
+from sendlib import render
+
+
+def test_every_piece_of_text_is_escaped():
+    frame = pd.DataFrame({"<b>pupil</b>": ["<script>alert(1)</script>"]})
+    html = str(render.table(frame))
+    assert "<script>" not in html and "&lt;script&gt;" in html and "&lt;b&gt;pupil" in html
+    error = str(render.error(ValueError("line one <i>\nline two"), title="A <title>"))
+    assert "line one &lt;i&gt;<br>line two" in error and "A &lt;title&gt;" in error
+    assert str(render.table(pd.DataFrame())) == str(render.NOTHING)
+
+
+def test_a_report_page_escapes_its_footer_and_metadata_but_keeps_its_parts():
+    page = render.report(["<p>part</p>"], "A & B", "made by <me>", {"sendlib-x": 'a"b'})
+    assert "<p>part</p>" in page and "<title>A &amp; B</title>" in page
+    assert "made by &lt;me&gt;" in page and 'content="a&#34;b"' in page
+
+
+def test_a_figure_is_drawn_without_pyplot():
+    import matplotlib.pyplot as plt
+
+    before = plt.get_fignums()
+    fig, ax = render.new_figure(3, 2)
+    ax.plot([0, 1], [1, 0])
+    assert render.figure_png(fig).startswith(b"\x89PNG") and plt.get_fignums() == before
+
+
+@pytest.fixture(scope="module")
+def kernel():
+    manager, client = start_new_kernel(kernel_name="python3")
+    yield client
+    client.stop_channels()
+    manager.shutdown_kernel(now=True)
+
+
+def run(client, code: str) -> list[dict]:
+    """Run ``code`` in the kernel: the contents of its display and result messages."""
+    outputs = []
+    client.execute_interactive(code, timeout=120, output_hook=lambda message: outputs.append(message))
+    errors = [m["content"] for m in outputs if m["msg_type"] == "error"]
+    assert not errors, errors
+    return [m["content"] for m in outputs if m["msg_type"] in ("display_data", "execute_result", "stream")]
+
+
+def test_importing_the_apps_in_a_kernel_leaves_the_notebook_plots_inline(kernel):
+    backend = run(kernel, "import matplotlib; print(matplotlib.get_backend())")[0]["text"].strip()
+    assert "inline" in backend
+    run(kernel, "import sendlib, sendlib.notebook, sendlib.apps.senco, sendlib.apps.forecast, sendlib.apps.committee")
+    after = run(kernel, "print(matplotlib.get_backend())")[0]["text"].strip()
+    assert after == backend
+    shown = run(kernel, "import pandas as pd\n"
+                        "series = pd.DataFrame({'year': [2022, 2023, 2024], 'count': [10, 12, 13]})\n"
+                        "forecast = pd.DataFrame({'year': [2025], 'count': [14.0], 'lower_80': [13.0], "
+                        "'upper_80': [15.0], 'lower_95': [12.0], 'upper_95': [16.0]})\n"
+                        "sendlib.plot_forecast(series, forecast, label='EHC plans');")
+    assert any("image/png" in content.get("data", {}) for content in shown), shown
