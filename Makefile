@@ -1,10 +1,10 @@
-# Two entry points (see README): `make dashboards` and `make test`.
+# Two entry points (see README): `make dashboards` and `make test`; `make quick` and `make lint` while working.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: dashboards test sample bench clean lock
+.PHONY: dashboards test quick lint docs sample bench clean lock
 
 # Every dependency is pinned in requirements.lock (a constraints file), so a new release on
 # PyPI cannot break a fresh install; `make lock` refreshes the pins from today's releases.
@@ -26,19 +26,33 @@ lock:
 
 ## Set up, then run the main job on the bundled sample trust.
 dashboards: $(STAMP)
-	$(BIN)/sendlib validate data/sample
-	$(BIN)/sendlib dashboards --data data/sample
+	$(BIN)/sendlib validate
+	$(BIN)/sendlib dashboards
 
-## Set up, then run the whole test suite.
-test: $(STAMP)
+## Set up, then check the code (lint, format, types) and run the whole test suite.
+test: lint
 	$(BIN)/python -m pytest
+
+## The suite without the browser, concurrency and 100 MB tests: for a change in progress.
+quick: lint
+	$(BIN)/python -m pytest -m "not browser and not concurrency and not large" --durations=5
+
+## ruff (lint and format) and mypy, as CI runs them; `ruff format sendlib tests benchmarks` fixes the format.
+lint: $(STAMP)
+	$(BIN)/ruff check sendlib tests benchmarks
+	$(BIN)/ruff format --check sendlib tests benchmarks
+	$(BIN)/mypy
+
+## The documentation site (MkDocs) into site/; the test suite builds it too, in strict mode.
+docs: $(STAMP)
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict
 
 ## Re-generate the synthetic sample trust (seeded: the same files every time).
 sample: $(STAMP)
-	$(BIN)/python -c "from sendlib.synthetic import write_sample; write_sample('data/sample')"
+	$(BIN)/python -c "from sendlib.synthetic import write_sample; from sendlib._paths import SAMPLE_DIR; write_sample(SAMPLE_DIR)"
 
 clean:
-	rm -rf $(VENV) .pytest_cache .hypothesis
+	rm -rf $(VENV) .pytest_cache .hypothesis site
 
 ## Benchmarks (figures in the README).
 bench: $(STAMP)

@@ -9,6 +9,7 @@ A fresh server serves each run; peak memory is that of the server and its kernel
 
     .venv/bin/python benchmarks/bench_concurrency.py
 """
+
 from __future__ import annotations
 
 import tempfile
@@ -19,10 +20,10 @@ from pathlib import Path
 
 from playwright.sync_api import sync_playwright
 
+from sendlib._testing import MemorySampler, open_sessions, start_server
 from sendlib.access import token_hash
 from sendlib.loader import load_sample
 from sendlib.reports import CHROMIUM_FLAGS
-from sendlib._testing import MemorySampler, open_sessions, start_server
 
 CHROMIUM = "/usr/bin/chromium"
 VISITORS = (1, 5, 15)
@@ -33,8 +34,12 @@ def access_file(folder: Path, n: int) -> tuple[Path, list[str]]:
     tokens = [f"benchmark-governor-{i:02d}-token" for i in range(n)]
     lines = ["[server]"]
     for i, token in enumerate(tokens):
-        lines += [f"[users.governor{i:02d}]", 'role = "committee"', f'schools = ["{schools[i % len(schools)]}"]',
-                  f'token_sha256 = "{token_hash(token)}"']
+        lines += [
+            f"[users.governor{i:02d}]",
+            'role = "committee"',
+            f'schools = ["{schools[i % len(schools)]}"]',
+            f'token_sha256 = "{token_hash(token)}"',
+        ]
     path = folder / f"access-{n}.toml"
     path.write_text("\n".join(lines) + "\n")
     return path, tokens

@@ -6,6 +6,7 @@ one committee report and all of them in parallel.
 
     .venv/bin/python benchmarks/bench_dashboards.py
 """
+
 from __future__ import annotations
 
 import statistics
@@ -16,14 +17,17 @@ import time
 
 from playwright.sync_api import sync_playwright
 
-from sendlib.reports import CHROMIUM_FLAGS
 from sendlib._testing import start_server
+from sendlib.reports import CHROMIUM_FLAGS
 
 CHROMIUM = "/usr/bin/chromium"
 TOKEN = "benchmark-token"
 
-APPS = {"senco_pupil_explorer": ".sendlib-app", "trust_need_forecast": ".sendlib-forecast-table",
-        "local_committee": ".sendlib-committee-view h2"}
+APPS = {
+    "senco_pupil_explorer": ".sendlib-app",
+    "trust_need_forecast": ".sendlib-forecast-table",
+    "local_committee": ".sendlib-committee-view h2",
+}
 
 
 def main():
@@ -33,7 +37,7 @@ def main():
     try:
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
-            for run in range(3):
+            for _run in range(3):
                 for name, selector in APPS.items():
                     page = browser.new_page()
                     start = time.perf_counter()
@@ -51,7 +55,8 @@ def main():
                             page.wait_for_function(
                                 f"document.querySelector('.sendlib-pupil-view').innerText.includes("
                                 f"{label.split(' (')[0]!r}) && document.querySelector('.sendlib-progress')",
-                                timeout=60_000)
+                                timeout=60_000,
+                            )
                             changes.append(time.perf_counter() - start)
                     page.close()
                 time.sleep(15)  # the pool refills between visits
@@ -59,17 +64,25 @@ def main():
     finally:
         process.terminate()
     for name, times in renders.items():
-        print(f"{name}: first render, median of {len(times)}: {statistics.median(times):.1f} s "
-              f"({', '.join(f'{t:.1f}' for t in times)})")
+        print(
+            f"{name}: first render, median of {len(times)}: {statistics.median(times):.1f} s "
+            f"({', '.join(f'{t:.1f}' for t in times)})"
+        )
     print(f"change of pupil, median of {len(changes)}: {statistics.median(changes):.2f} s")
     with tempfile.TemporaryDirectory() as out:
         start = time.perf_counter()
-        subprocess.run([sys.executable, "-m", "sendlib.cli", "report", "--school", "Oakfield Primary", "--out", out],
-                       check=True, capture_output=True)
+        subprocess.run(
+            [sys.executable, "-m", "sendlib.cli", "report", "--school", "Oakfield Primary", "--out", out],
+            check=True,
+            capture_output=True,
+        )
         print(f"one committee report (HTML and PDF): {time.perf_counter() - start:.1f} s")
         start = time.perf_counter()
-        subprocess.run([sys.executable, "-m", "sendlib.cli", "report", "--all-schools", "--out", out], check=True,
-                       capture_output=True)
+        subprocess.run(
+            [sys.executable, "-m", "sendlib.cli", "report", "--all-schools", "--out", out],
+            check=True,
+            capture_output=True,
+        )
         print(f"all six sample schools, two worker processes: {time.perf_counter() - start:.1f} s")
 
 

@@ -1,7 +1,8 @@
 """Benchmark: NeedForecaster fit and predict, 30 schools and about 15,000 pupils, 1,000 simulations.
 
-    .venv/bin/python benchmarks/bench_forecast.py
+.venv/bin/python benchmarks/bench_forecast.py
 """
+
 from __future__ import annotations
 
 import tempfile
@@ -12,15 +13,15 @@ from sendlib.forecast import NeedForecaster
 from sendlib.synthetic import write_sample
 
 SCHOOLS = tuple((f"Primary {i + 1}", "primary", 0, 6, 45, f"{2100 + i}") for i in range(24)) + tuple(
-    (f"Secondary {i + 1}", "secondary", 7, 11, 220, f"{4100 + i}") for i in range(6))
+    (f"Secondary {i + 1}", "secondary", 7, 11, 220, f"{4100 + i}") for i in range(6)
+)
 
 
 def main():
     with tempfile.TemporaryDirectory() as folder:
         write_sample(folder, seed=5, schools=SCHOOLS)
         trust = load_trust(folder)
-    print(f"trust: {len(trust.schools)} schools, {len(trust.pupils):,} pupils, "
-          f"{len(trust.sen_history):,} census rows")
+    print(f"trust: {len(trust.schools)} schools, {len(trust.pupils):,} pupils, {len(trust.sen_history):,} census rows")
     times = []
     for run in range(3):
         start = time.perf_counter()
@@ -29,8 +30,10 @@ def main():
         forecast = model.predict(3)
         done = time.perf_counter()
         times.append(done - start)
-        print(f"run {run + 1}: fit {fitted - start:.2f} s, predict 3 years x 1,000 simulations "
-              f"{done - fitted:.2f} s, total {done - start:.2f} s ({len(forecast):,} forecast rows)")
+        print(
+            f"run {run + 1}: fit {fitted - start:.2f} s, predict 3 years x 1,000 simulations "
+            f"{done - fitted:.2f} s, total {done - start:.2f} s ({len(forecast):,} forecast rows)"
+        )
     print(f"median total: {sorted(times)[1]:.2f} s")
 
 

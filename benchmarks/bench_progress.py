@@ -7,6 +7,7 @@ table in the same run, checks both give the same slopes, and prints the speed-up
 
     .venv/bin/python benchmarks/bench_progress.py [--series 1000000] [--apply-series 20000]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -28,29 +29,36 @@ def national_table(n_series: int, n_scores: int = 6, seed: int = 0) -> TrustData
     n_pupils = n_series // 2
     bodies = [f"999{i // 100000:04d}{(i // 1000) % 100:02d}{i % 1000:03d}" for i in range(n_pupils)]
     upns = np.array([upn_check_letter(b) + b for b in bodies], dtype=object)
-    pupils = pd.DataFrame({
-        "row": np.arange(n_pupils) + 2, "upn": pd.array(upns, dtype="str"),
-        "school": pd.array(np.array([f"School {i % 20000}" for i in range(n_pupils)], dtype=object), dtype="str"),
-        "year_group": pd.array(rng.integers(1, 12, n_pupils), dtype="Int64"),
-        "sen_provision": pd.array(rng.choice(["N", "K", "E"], n_pupils, p=[0.82, 0.14, 0.04]), dtype="str"),
-    })
-    dates = pd.to_datetime(["2024-11-14", "2025-03-12", "2025-06-18", "2025-11-14", "2026-03-12", "2026-06-18"]
-                           )[:n_scores]
+    pupils = pd.DataFrame(
+        {
+            "row": np.arange(n_pupils) + 2,
+            "upn": pd.array(upns, dtype="str"),
+            "school": pd.array(np.array([f"School {i % 20000}" for i in range(n_pupils)], dtype=object), dtype="str"),
+            "year_group": pd.array(rng.integers(1, 12, n_pupils), dtype="Int64"),
+            "sen_provision": pd.array(rng.choice(["N", "K", "E"], n_pupils, p=[0.82, 0.14, 0.04]), dtype="str"),
+        }
+    )
+    dates = pd.to_datetime(["2024-11-14", "2025-03-12", "2025-06-18", "2025-11-14", "2026-03-12", "2026-06-18"])[
+        :n_scores
+    ]
     true = rng.normal(100, 14.2, n_series)
     drop = np.where(rng.random(n_series) < 0.15, rng.uniform(15, 25, n_series), 0)
     steps = np.arange(n_scores) / (n_scores - 1)
-    scores = np.clip(np.round(true[:, None] - drop[:, None] * steps + rng.normal(0, 4.74, (n_series, n_scores))),
-                     40, 160).ravel()
+    scores = np.clip(
+        np.round(true[:, None] - drop[:, None] * steps + rng.normal(0, 4.74, (n_series, n_scores))), 40, 160
+    ).ravel()
     series = np.repeat(np.arange(n_series), n_scores)
-    assessments = pd.DataFrame({
-        "row": np.arange(len(series)) + 2,
-        "upn": pd.array(upns[series // 2], dtype="str"),
-        "subject": pd.array(np.where(series % 2, "maths", "reading"), dtype="str"),
-        "assessment_date": np.tile(dates.to_numpy(), n_series),
-        "score": scores,
-        "scale": pd.array(np.full(len(series), "standardised", dtype=object), dtype="str"),
-        "no_score": pd.array(np.full(len(series), None, dtype=object), dtype="str"),
-    })
+    assessments = pd.DataFrame(
+        {
+            "row": np.arange(len(series)) + 2,
+            "upn": pd.array(upns[series // 2], dtype="str"),
+            "subject": pd.array(np.where(series % 2, "maths", "reading"), dtype="str"),
+            "assessment_date": np.tile(dates.to_numpy(), n_series),
+            "score": scores,
+            "scale": pd.array(np.full(len(series), "standardised", dtype=object), dtype="str"),
+            "no_score": pd.array(np.full(len(series), None, dtype=object), dtype="str"),
+        }
+    )
     scales = pd.DataFrame([{"scale": k, **v} for k, v in BUILT_IN_SCALES.items()])
     return TrustData(pupils=pupils, assessments=assessments, scales=scales, as_of=pd.Timestamp("2026-07-01"))
 
@@ -79,9 +87,11 @@ class PeakMemory:
 
 def slope_apply(assessments: pd.DataFrame) -> pd.Series:
     """The straightforward version: one least-squares slope per pupil and subject."""
+
     def slope(group):
         t = (group["assessment_date"] - group["assessment_date"].min()).dt.days / DAYS_PER_YEAR
         return np.polyfit(t, group["score"], 1)[0]
+
     return assessments.groupby(["upn", "subject"]).apply(slope, include_groups=False)
 
 
@@ -96,7 +106,7 @@ def slope_vectorised(assessments: pd.DataFrame) -> pd.Series:
     n = np.bincount(key)
     st, sx = np.bincount(key, t), np.bincount(key, x)
     stt, stx = np.bincount(key, t * t), np.bincount(key, t * x)
-    slope = (stx - st * sx / n) / (stt - st ** 2 / n)
+    slope = (stx - st * sx / n) / (stt - st**2 / n)
     index = pd.MultiIndex.from_arrays([assessments["upn"], assessments["subject"]]).unique()
     return pd.Series(slope, index=index)
 
@@ -115,9 +125,11 @@ def main(argv=None):
             result = assess_progress(trust, reasons=reasons)
             elapsed = time.perf_counter() - start
         flagged = result["less_than_expected_progress"].mean()
-        print(f"assess_progress(reasons={reasons}): {elapsed:.2f} s, {rows / elapsed:,.0f} rows/s, "
-              f"peak memory {memory.peak / 2**30:.2f} GiB (process), +{(memory.peak - memory.start) / 2**30:.2f} "
-              f"GiB during the call; {len(result):,} result rows, {flagged:.1%} flagged")
+        print(
+            f"assess_progress(reasons={reasons}): {elapsed:.2f} s, {rows / elapsed:,.0f} rows/s, "
+            f"peak memory {memory.peak / 2**30:.2f} GiB (process), +{(memory.peak - memory.start) / 2**30:.2f} "
+            f"GiB during the call; {len(result):,} result rows, {flagged:.1%} flagged"
+        )
         del result
 
     sample = trust.assessments[trust.assessments["upn"].isin(trust.pupils["upn"].iloc[: args.apply_series // 2])]
@@ -129,11 +141,15 @@ def main(argv=None):
     vector_time = time.perf_counter() - start
     same = np.allclose(by_apply.sort_index().to_numpy(), by_bincount.sort_index().to_numpy())
     apply_rate = len(sample) / apply_time
-    print(f"groupby().apply() slope on {len(sample):,} rows: {apply_time:.2f} s, {apply_rate:,.0f} rows/s "
-          f"(for all {rows:,} rows: about {rows / apply_rate:,.0f} s)")
+    print(
+        f"groupby().apply() slope on {len(sample):,} rows: {apply_time:.2f} s, {apply_rate:,.0f} rows/s "
+        f"(for all {rows:,} rows: about {rows / apply_rate:,.0f} s)"
+    )
     print(f"vectorised slope on the same rows: {vector_time:.3f} s; same slopes: {same}")
-    print(f"speed-up of assess_progress (all four tests and reasons) over apply (one slope): "
-          f"{(rows / elapsed) / apply_rate:,.0f}x")
+    print(
+        f"speed-up of assess_progress (all four tests and reasons) over apply (one slope): "
+        f"{(rows / elapsed) / apply_rate:,.0f}x"
+    )
 
 
 if __name__ == "__main__":

@@ -3,6 +3,7 @@
 Public names load on first use (PEP 562), so that the command line and a dashboard
 start without importing scikit-learn or matplotlib until they need them.
 """
+
 import importlib
 
 __version__ = "0.1.0"

@@ -3,6 +3,7 @@
 ``problem`` is None when the text is good; ``value`` is None when the text is blank or
 bad. The loader applies a parser once per distinct value in a column.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -16,10 +17,25 @@ _ISO_MOMENT = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)
 _WEEKDAY = re.compile(r"^(?:mon|tue|wed|thu|fri|sat|sun)[a-z]*,?\s+", re.IGNORECASE)
 _UK = re.compile(r"^(\d{1,2})[-/.](\d{1,2})[-/.](\d{4}|\d{2})(?:\s+\d{1,2}:\d{2}(?::\d{2})?)?$")
 _NAMED = re.compile(r"^(\d{1,2})(?:st|nd|rd|th)?[\s\-]+([A-Za-z]{3,9})\.?,?[\s\-]+(\d{4}|\d{2})$")
-_MONTH_NAMES = ["january", "february", "march", "april", "may", "june", "july", "august",
-                "september", "october", "november", "december"]
-_MONTHS = {**{m: i for i, m in enumerate(_MONTH_NAMES, 1)}, **{m[:3]: i for i, m in enumerate(_MONTH_NAMES, 1)},
-           "sept": 9}
+_MONTH_NAMES = [
+    "january",
+    "february",
+    "march",
+    "april",
+    "may",
+    "june",
+    "july",
+    "august",
+    "september",
+    "october",
+    "november",
+    "december",
+]
+_MONTHS = {
+    **{m: i for i, m in enumerate(_MONTH_NAMES, 1)},
+    **{m[:3]: i for i, m in enumerate(_MONTH_NAMES, 1)},
+    "sept": 9,
+}
 DATE_FORMATS = "day/month/year (16/01/2025) or ISO (2025-01-16)"
 EARLIEST_DATE = dt.date(1900, 1, 1)
 
@@ -49,8 +65,10 @@ def parse_date(text: str, today: dt.date, future_ok: bool = False):
         day, month, year = int(match.group(1)), int(match.group(2)), match.group(3)
         year = _full_year(int(year), today) if len(year) == 2 else int(year)
         if month > 12:
-            return None, (f"not a date in day/month/year order: month {month} does not exist"
-                          + (" (is this US month/day order?)" if day <= 12 else ""))
+            return None, (
+                f"not a date in day/month/year order: month {month} does not exist"
+                + (" (is this US month/day order?)" if day <= 12 else "")
+            )
     elif match := _NAMED.match(text):
         day, name, year = int(match.group(1)), match.group(2).lower(), match.group(3)
         month = _MONTHS.get(name)
@@ -76,6 +94,7 @@ def _uk_date_of_moment(text: str) -> str:
     moment = dt.datetime.fromisoformat(text.replace("Z", "+00:00").replace(" ", "T", 1))
     try:
         from zoneinfo import ZoneInfo
+
         moment = moment.astimezone(ZoneInfo("Europe/London"))
     except (ImportError, KeyError, OSError):  # no time-zone data on this machine: the UTC date
         pass
@@ -97,14 +116,21 @@ def parse_upn(text: str):
         return None, f"not a valid UPN: a UPN has 13 characters, this has {len(upn)}"
     body = upn[1:]
     if not (body[:11].isascii() and body[:11].isdigit()) or not (
-            body[11].isdigit() or body[11] in codes.UPN_CHECK_LETTERS):
+        body[11].isdigit() or body[11] in codes.UPN_CHECK_LETTERS
+    ):
         return None, "not a valid UPN: a letter then 11 digits, then a digit or a letter (temporary UPN)"
     return None, f"not a valid UPN: the check letter should be {codes.upn_check_letter(body)}, not {upn[0]}"
 
 
 _FILLER_WORDS = frozenset({"and", "or", "of", "the", "a", "an", "with", "e", "g", "eg"})
-_SINGULAR = {"needs": "need", "difficulties": "difficulty", "disabilities": "disability", "impairments": "impairment",
-             "conditions": "condition", "disorders": "disorder"}
+_SINGULAR = {
+    "needs": "need",
+    "difficulties": "difficulty",
+    "disabilities": "disability",
+    "impairments": "impairment",
+    "conditions": "condition",
+    "disorders": "disorder",
+}
 
 
 def _word_key(text: str) -> str:
@@ -191,8 +217,7 @@ def parse_proficiency(text: str):
     >>> parse_proficiency("A - New to English"), parse_proficiency("N - Not Yet Assessed")
     (('A', None), (None, None))
     """
-    code, found = _coded(text, set(codes.ENGLISH_PROFICIENCY) | {codes.PROFICIENCY_NOT_ASSESSED},
-                         _PROFICIENCY_BY_NAME)
+    code, found = _coded(text, set(codes.ENGLISH_PROFICIENCY) | {codes.PROFICIENCY_NOT_ASSESSED}, _PROFICIENCY_BY_NAME)
     if found:
         return (None if code == codes.PROFICIENCY_NOT_ASSESSED else code), None
     return None, "not a proficiency in English code; expected A, B, C, D or E (or N, not yet assessed)"
@@ -217,8 +242,10 @@ def parse_language(text: str):
         code, found = _coded(text, codes.LANGUAGE_CODES, _LANGUAGE_BY_NAME)
     if found:
         return code, None
-    return None, ("not a CBDS first-language code or a language name sendlib knows (e.g. ENG, POL, URD, Polish); "
-                  "a mapping.toml can name it")
+    return None, (
+        "not a CBDS first-language code or a language name sendlib knows (e.g. ENG, POL, URD, Polish); "
+        "a mapping.toml can name it"
+    )
 
 
 _YES = {"y", "yes", "true", "1", "t", "eligible", "yes eligible", "x"}
@@ -283,8 +310,13 @@ def parse_score(text: str):
 
 def parse_choice(text: str, choices: tuple[str, ...]):
     value = re.sub(r"[^0-9a-z]+", "_", text.strip().lower()).strip("_")
-    value = {"passed": "pass", "ok": "pass", "not_checked": "not_done", "age_appropriate_development": "age_appropriate",
-             "ageappropriate": "age_appropriate"}.get(value, value)
+    value = {
+        "passed": "pass",
+        "ok": "pass",
+        "not_checked": "not_done",
+        "age_appropriate_development": "age_appropriate",
+        "ageappropriate": "age_appropriate",
+    }.get(value, value)
     if value in choices:
         return value, None
     return None, f"expected one of {', '.join(choices)}"

@@ -1,10 +1,12 @@
-"""Paths defined once (cookiecutter-data-science's config.py)."""
+"""Paths defined once (cookiecutter-data-science's config.py). The sample trust, the reference
+data and the notebooks are package data: an installed wheel has them too."""
+
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-DATA_DIR = ROOT / "data"
+PACKAGE = Path(__file__).resolve().parent
+DATA_DIR = PACKAGE / "data"
 SAMPLE_DIR = DATA_DIR / "sample"
 REFERENCE_DIR = DATA_DIR / "reference"
-VOILA_APPS_DIR = ROOT / "voila_apps"
-NOTEBOOKS_DIR = ROOT / "notebooks"
+VOILA_APPS_DIR = PACKAGE / "voila_apps"
+NOTEBOOKS_DIR = PACKAGE / "notebooks"
 DATA_ENV = "SENDLIB_DATA"  # the export folder the apps read (`sendlib dashboards --data DIR`)

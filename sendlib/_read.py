@@ -4,6 +4,7 @@ Every value comes back as stripped text ("" when blank) so that one set of parse
 serves both formats. Row numbers are those a spreadsheet shows: the first row of the
 file is 1. Files are only ever opened for reading.
 """
+
 from __future__ import annotations
 
 import csv
@@ -11,9 +12,9 @@ import datetime as dt
 import io
 import re
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 import pandas as pd
 
@@ -102,8 +103,11 @@ def _decode(data: bytes, file: str) -> tuple[str, str | None]:
         except UnicodeDecodeError:
             decoded.append(line.decode("cp1252", errors="replace"))
             other_lines += 1
-    note = (f"{file}: read as Windows-1252" if not utf8_lines else
-            f"{file}: mixes UTF-8 and Windows-1252 text; {other_lines} line(s) read as Windows-1252")
+    note = (
+        f"{file}: read as Windows-1252"
+        if not utf8_lines
+        else f"{file}: mixes UTF-8 and Windows-1252 text; {other_lines} line(s) read as Windows-1252"
+    )
     return "\n".join(decoded), note
 
 
@@ -140,8 +144,12 @@ def _csv_rows(path: Path, file: str, notes: list[str], multiline: set[int]) -> l
             line = reader.line_num
             rows.append(row)
     except csv.Error as error:  # most often a quote opened in this row and never closed
-        _fail(file, f"the file cannot be read as CSV from this row on ({error}): look for a quote (\") "
-                    "opened in this row and never closed", row=len(rows) + 1)
+        _fail(
+            file,
+            f'the file cannot be read as CSV from this row on ({error}): look for a quote (") '
+            "opened in this row and never closed",
+            row=len(rows) + 1,
+        )
     return rows
 
 
@@ -168,8 +176,10 @@ def _xlsx_sheets(path: Path, file: str) -> list[tuple[str, list[list[str]]]]:
     try:
         if not workbook.worksheets:
             _fail(file, "the workbook has no sheets")
-        sheets = [(sheet.title, [[_excel_text(v) for v in row] for row in sheet.iter_rows(values_only=True)])
-                  for sheet in workbook.worksheets]
+        sheets = [
+            (sheet.title, [[_excel_text(v) for v in row] for row in sheet.iter_rows(values_only=True)])
+            for sheet in workbook.worksheets
+        ]
     except (zipfile.BadZipFile, KeyError, OSError, ValueError, TypeError, EOFError) as error:
         _fail(file, f"this workbook cannot be read (damaged: {type(error).__name__})")
     finally:
@@ -212,8 +222,11 @@ def read_sheets(path: Path, known: Callable[[list[str]], int], label: str | None
         sheets = _xlsx_sheets(path, file)
         if not any(any(c.strip() for c in row) for _, rows in sheets for row in rows):
             _fail(file, "the workbook is empty: it should have a header row and one row per record")
-        return [_raw_table(rows, f"{file}, sheet '{title}'" if len(sheets) > 1 else file, known, set(), title)
-                for title, rows in sheets if any(any(c.strip() for c in row) for row in rows)]
+        return [
+            _raw_table(rows, f"{file}, sheet '{title}'" if len(sheets) > 1 else file, known, set(), title)
+            for title, rows in sheets
+            if any(any(c.strip() for c in row) for row in rows)
+        ]
     multiline: set[int] = set()
     notes: list[str] = []
     rows = _csv_rows(path, file, notes, multiline)
@@ -230,11 +243,14 @@ def _raw_table(rows: list[list[str]], file: str, known, multiline: set[int], she
     header_index, recognised = find_header(rows, known)
     title = " ".join(c for row in rows[:header_index] for c in row if c)
     if header_index:
-        notes.append(f"{file}: row 1 above the header was skipped" if header_index == 1 else
-                     f"{file}: rows 1-{header_index} above the header were skipped")
+        notes.append(
+            f"{file}: row 1 above the header was skipped"
+            if header_index == 1
+            else f"{file}: rows 1-{header_index} above the header were skipped"
+        )
     header = rows[header_index]
     width = len(header)
-    body = rows[header_index + 1:]
+    body = rows[header_index + 1 :]
     numbers, kept, problems = [], [], []
     header_key = [c.casefold() for c in header]
     for offset, row in enumerate(body):
@@ -247,16 +263,30 @@ def _raw_table(rows: list[list[str]], file: str, known, multiline: set[int], she
         swallowed = _swallowed_rows(row, width) if header_index + 1 + offset in multiline else None
         if swallowed:
             column, lines = swallowed
-            problems.append((file, row_number, header[column] if column < width else None, row[column][:60],
-                             f"this cell runs on over {lines} more lines that look like whole rows: a quote (\") "
-                             "opened here and never closed? The row and those lines were not read"))
+            problems.append(
+                (
+                    file,
+                    row_number,
+                    header[column] if column < width else None,
+                    row[column][:60],
+                    f'this cell runs on over {lines} more lines that look like whole rows: a quote (") '
+                    "opened here and never closed? The row and those lines were not read",
+                )
+            )
             continue
         if len(row) > width:
             extra = [c for c in row[width:] if c]
             if extra:
-                problems.append((file, row_number, None, ",".join(extra)[:60],
-                                 f"this row has {len(row)} values but the header has {width} columns "
-                                 "(a stray comma or an unquoted value?); the row was not read"))
+                problems.append(
+                    (
+                        file,
+                        row_number,
+                        None,
+                        ",".join(extra)[:60],
+                        f"this row has {len(row)} values but the header has {width} columns "
+                        "(a stray comma or an unquoted value?); the row was not read",
+                    )
+                )
                 continue
             row = row[:width]
         elif len(row) < width:
@@ -267,5 +297,6 @@ def _raw_table(rows: list[list[str]], file: str, known, multiline: set[int], she
     if not len(kept):
         cells = pd.DataFrame({i: pd.Series([], dtype=object) for i in range(width)})
         cells.index.name = "row"
-    return RawTable(file, header, header_index + 1, cells, notes, problems, sheet=sheet, title=title,
-                    recognised=recognised)
+    return RawTable(
+        file, header, header_index + 1, cells, notes, problems, sheet=sheet, title=title, recognised=recognised
+    )

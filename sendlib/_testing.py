@@ -3,6 +3,7 @@ export folders written as real files, trusts with planted answers, a Voila serve
 the background, many browser sessions at once, the memory of a server and its kernels, and
 the checks that no pupil can be identified in what a page shows.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -16,13 +17,13 @@ import numpy as np
 import pandas as pd
 from bs4 import BeautifulSoup
 
-from ._paths import DATA_ENV, ROOT
+from ._paths import DATA_ENV, PACKAGE
 from .access import ACCESS_ENV, USER_ENV
 from .codes import upn_check_letter
 from .dashboards import _environment, voila_command, warm_committee_cache
 from .synthetic import FAKE_LA_NUMBER, SAMPLE_AS_OF, SEM_STANDARDISED, TERM_DATES, _terms, generate_trust
 
-ARTIFACTS = ROOT / "tests" / "artifacts"  # screenshots and reports for a person to look at (not committed)
+ARTIFACTS = PACKAGE.parent / "tests" / "artifacts"  # screenshots and reports for a person to look at (not committed)
 UPN = re.compile(r"\b[A-HJ-NP-RT-Z]\d{11}[0-9A-HJ-NP-RT-Z]\b")
 FIGURES: list[str] = []  # measured figures tests report, printed at the end of the run
 
@@ -61,8 +62,15 @@ def edge_tables(exported_on: str) -> dict[str, pd.DataFrame]:
     return _EDGE_TRUSTS[exported_on]
 
 
-def write_edge_trust(folder: Path, exported_on: str, files=EDGE_FILES, schools: int | None = None,
-                     tiny: int = 0, no_send: bool = False, manifest: bool = True) -> Path:
+def write_edge_trust(
+    folder: Path,
+    exported_on: str,
+    files=EDGE_FILES,
+    schools: int | None = None,
+    tiny: int = 0,
+    no_send: bool = False,
+    manifest: bool = True,
+) -> Path:
     """An export of ``edge_tables(exported_on)``: only ``files`` beside pupils, the first
     ``schools`` schools, ``tiny`` pupils moved to a school of their own, nobody with SEND
     (and no SEND files), with or without a manifest."""
@@ -99,18 +107,28 @@ def write_access(folder: Path, users: dict[str, tuple[str, list[str] | str]], **
     lines = ["[server]"] + [f"{key} = {value!r}".replace("'", '"') for key, value in server.items()]
     for name, (role, schools) in users.items():
         schools_toml = f'"{schools}"' if isinstance(schools, str) else "[" + ", ".join(f'"{s}"' for s in schools) + "]"
-        lines += [f"[users.{name}]", f'role = "{role}"', f"schools = {schools_toml}",
-                  f'token_sha256 = "{token_hash(tokens[name])}"']
+        lines += [
+            f"[users.{name}]",
+            f'role = "{role}"',
+            f"schools = {schools_toml}",
+            f'token_sha256 = "{token_hash(tokens[name])}"',
+        ]
     path = folder / "access.toml"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path, tokens
 
 
-
 # --- trusts with planted answers ----------------------------------------------------------------
-def planted_progress_trust(n_pupils: int = 2000, n_scores: int = 6, fall_share: float = 0.3, seed: int = 1,
-                           as_of: dt.date = SAMPLE_AS_OF, reliability: float = 0.90, school: str = "Test Academy",
-                           sen_below: float = 85.0):
+def planted_progress_trust(
+    n_pupils: int = 2000,
+    n_scores: int = 6,
+    fall_share: float = 0.3,
+    seed: int = 1,
+    as_of: dt.date = SAMPLE_AS_OF,
+    reliability: float = 0.90,
+    school: str = "Test Academy",
+    sen_below: float = 85.0,
+):
     """A trust of one year group with planted progress, for checking the progress tests.
 
     Each pupil has a true standardised score T ~ N(100, 15 sqrt(reliability)); termly
@@ -142,8 +160,9 @@ def planted_progress_trust(n_pupils: int = 2000, n_scores: int = 6, fall_share: 
     bodies = [f"{FAKE_LA_NUMBER}{school_row[5]}{(i // 1000) % 100:02d}{i % 1000:03d}" for i in range(n_pupils)]
     upns = [upn_check_letter(b) + b for b in bodies]
     true = rng.normal(100, true_sd, n_pupils)
-    pattern = rng.choice(["steady", "falls_steadily", "falls_late"], n_pupils,
-                         p=[1 - fall_share, fall_share / 2, fall_share / 2])
+    pattern = rng.choice(
+        ["steady", "falls_steadily", "falls_late"], n_pupils, p=[1 - fall_share, fall_share / 2, fall_share / 2]
+    )
     fall = np.where(pattern == "steady", 0.0, rng.uniform(15, 25, n_pupils))
     rows = []
     half = n_scores // 2
@@ -158,17 +177,29 @@ def planted_progress_trust(n_pupils: int = 2000, n_scores: int = 6, fall_share: 
             score = int(np.clip(round(true[i] - drop + rng.normal(0, sem_)), 40, 160))
             rows.append((upn, "reading", date.isoformat(), str(score), "standardised"))
     sen = np.where((true < sen_below) & (rng.random(n_pupils) < 0.5), "K", "N")
-    pupils = pd.DataFrame({
-        "upn": upns, "school": school, "date_of_birth": "01/03/2013", "year_group": "8",
-        "sen_provision": sen, "primary_need": np.where(sen == "K", "MLD", ""),
-    })
+    pupils = pd.DataFrame(
+        {
+            "upn": upns,
+            "school": school,
+            "date_of_birth": "01/03/2013",
+            "year_group": "8",
+            "sen_provision": sen,
+            "primary_need": np.where(sen == "K", "MLD", ""),
+        }
+    )
     assessments = pd.DataFrame(rows, columns=["upn", "subject", "assessment_date", "score", "scale"])
     truth = pd.DataFrame({"upn": upns, "true_score": true, "pattern": pattern, "fall": fall})
     return {"pupils": pupils, "assessments": assessments}, truth
 
 
-def planted_eal_trust(n_typical: int = 400, n_each: int = 40, n_english: int = 400, seed: int = 1,
-                      as_of: dt.date = SAMPLE_AS_OF, n_scores: int = 6):
+def planted_eal_trust(
+    n_typical: int = 400,
+    n_each: int = 40,
+    n_english: int = 400,
+    seed: int = 1,
+    as_of: dt.date = SAMPLE_AS_OF,
+    n_scores: int = 6,
+):
     """A trust with clear-cut EAL cases among typical EAL and English-speaking pupils.
 
     Kinds (``truth.kind``): ``typical`` EAL pupils at every stage, catching up as their
@@ -185,8 +216,13 @@ def planted_eal_trust(n_typical: int = 400, n_each: int = 40, n_english: int = 4
     """
     rng = np.random.default_rng(seed)
     terms = _terms(as_of)[-n_scores:]
-    kinds = (["typical"] * n_typical + ["early_language"] * n_each + ["send"] * n_each
-             + ["no_l1_evidence"] * n_each + ["english"] * n_english)
+    kinds = (
+        ["typical"] * n_typical
+        + ["early_language"] * n_each
+        + ["send"] * n_each
+        + ["no_l1_evidence"] * n_each
+        + ["english"] * n_english
+    )
     pupils, scores, evidence = [], [], []
     for i, kind in enumerate(kinds):
         body = f"{FAKE_LA_NUMBER}4998{(i // 1000) % 100:02d}{i % 1000:03d}"
@@ -216,28 +252,49 @@ def planted_eal_trust(n_typical: int = 400, n_each: int = 40, n_english: int = 4
                 score = int(np.clip(round(true + rng.normal(0, SEM_STANDARDISED)), 40, 160))
                 scores.append((upn, subject, date.isoformat(), str(score), "standardised"))
         entered = as_of - dt.timedelta(days=int(years_here * 365.25))
-        pupils.append({"upn": upn, "school": "Language Academy", "date_of_birth": "01/03/2015", "year_group": "6",
-                       "sen_provision": "N", "first_language": "POL" if eal else "ENG",
-                       "english_proficiency": "ABCDE"[stage] if eal else "",
-                       "entered_english_schooling": entered.isoformat() if eal else ""})
+        pupils.append(
+            {
+                "upn": upn,
+                "school": "Language Academy",
+                "date_of_birth": "01/03/2015",
+                "year_group": "6",
+                "sen_provision": "N",
+                "first_language": "POL" if eal else "ENG",
+                "english_proficiency": "ABCDE"[stage] if eal else "",
+                "entered_english_schooling": entered.isoformat() if eal else "",
+            }
+        )
         if not eal:
             continue
         l1 = {"send": "concern", "early_language": "age_appropriate", "no_l1_evidence": "not_done"}.get(
-            kind, str(rng.choice(["age_appropriate", "not_done"], p=[0.7, 0.3])))
+            kind, str(rng.choice(["age_appropriate", "not_done"], p=[0.7, 0.3]))
+        )
         parent = {"send": "concern", "early_language": "age_appropriate", "no_l1_evidence": "not_asked"}.get(
-            kind, str(rng.choice(["age_appropriate", "not_asked"], p=[0.7, 0.3])))
+            kind, str(rng.choice(["age_appropriate", "not_asked"], p=[0.7, 0.3]))
+        )
         cat4 = ability - (10 if kind == "send" else 0)
-        evidence.append({
-            "upn": upn, "recorded_on": (as_of - dt.timedelta(days=30)).isoformat(), "l1_assessment": l1,
-            "parent_l1_report": parent, "eal_support_terms": int(rng.integers(6, 15)) if kind == "send" else int(
-                min(3 * years_here, 20)), "hearing_check": "pass", "vision_check": "pass",
-            "cat4_verbal": int(np.clip(cat4 - 12, 60, 141)), "cat4_quantitative": int(np.clip(cat4, 60, 141)),
-            "cat4_nonverbal": int(np.clip(cat4 - (8 if kind == "send" else 0), 60, 141)),
-            "cat4_spatial": int(np.clip(cat4 - (8 if kind == "send" else 0), 60, 141)),
-            "interrupted_schooling": "N", "attendance_pct": 95})
-    tables = {"pupils": pd.DataFrame(pupils),
-              "assessments": pd.DataFrame(scores, columns=["upn", "subject", "assessment_date", "score", "scale"]),
-              "eal_evidence": pd.DataFrame(evidence)}
+        evidence.append(
+            {
+                "upn": upn,
+                "recorded_on": (as_of - dt.timedelta(days=30)).isoformat(),
+                "l1_assessment": l1,
+                "parent_l1_report": parent,
+                "eal_support_terms": int(rng.integers(6, 15)) if kind == "send" else int(min(3 * years_here, 20)),
+                "hearing_check": "pass",
+                "vision_check": "pass",
+                "cat4_verbal": int(np.clip(cat4 - 12, 60, 141)),
+                "cat4_quantitative": int(np.clip(cat4, 60, 141)),
+                "cat4_nonverbal": int(np.clip(cat4 - (8 if kind == "send" else 0), 60, 141)),
+                "cat4_spatial": int(np.clip(cat4 - (8 if kind == "send" else 0), 60, 141)),
+                "interrupted_schooling": "N",
+                "attendance_pct": 95,
+            }
+        )
+    tables = {
+        "pupils": pd.DataFrame(pupils),
+        "assessments": pd.DataFrame(scores, columns=["upn", "subject", "assessment_date", "score", "scale"]),
+        "eal_evidence": pd.DataFrame(evidence),
+    }
     truth = pd.DataFrame({"upn": tables["pupils"]["upn"], "kind": kinds})
     return tables, truth
 
@@ -252,8 +309,14 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_server(token: str = "", env_extra: dict | None = None, wait_seconds: float = 60,
-                 access: str | Path | None = None, log: str | Path | None = None, **settings):
+def start_server(
+    token: str = "",
+    env_extra: dict | None = None,
+    wait_seconds: float = 60,
+    access: str | Path | None = None,
+    log: str | Path | None = None,
+    **settings,
+):
     """Start Voila in the background (for tests and benchmarks): (process, port) once it answers.
     ``log`` is a file for Voila's own log; ``settings`` go to :func:`voila_command` (e.g.
     ``cull_idle_seconds``)."""
@@ -265,8 +328,9 @@ def start_server(token: str = "", env_extra: dict | None = None, wait_seconds: f
     env = {**_environment(None, access), **(env_extra or {})}
     warm_committee_cache(env.get(DATA_ENV))
     with open(log, "ab") if log else contextlib.nullcontext(subprocess.DEVNULL) as output:
-        process = subprocess.Popen(voila_command(port, token, access, **settings), env=env,
-                                   stdout=output, stderr=subprocess.STDOUT)
+        process = subprocess.Popen(
+            voila_command(port, token, access, **settings), env=env, stdout=output, stderr=subprocess.STDOUT
+        )
     deadline = time.time() + wait_seconds
     while time.time() < deadline:
         try:
@@ -291,10 +355,18 @@ def open_sessions(browser, urls: list[str], selector: str, timeout_ms: int = 300
     for url in urls:
         page = browser.new_context(viewport={"width": 1200, "height": 900}).new_page()
         console = []
-        page.on("console", lambda message, console=console: console.append(
-            f"{time.perf_counter() - start:.0f} s {message.type}: {message.text[:200]}"))
-        page.on("websocket", lambda socket, console=console: console.append(
-            f"{time.perf_counter() - start:.0f} s websocket {socket.url.split('?')[0]}"))
+        page.on(
+            "console",
+            lambda message, console=console: console.append(
+                f"{time.perf_counter() - start:.0f} s {message.type}: {message.text[:200]}"
+            ),
+        )
+        page.on(
+            "websocket",
+            lambda socket, console=console: console.append(
+                f"{time.perf_counter() - start:.0f} s websocket {socket.url.split('?')[0]}"
+            ),
+        )
         page.goto(url, wait_until="commit")  # the page streams in while the others start
         pages.append(page)
         consoles.append(console)
@@ -312,7 +384,8 @@ def open_sessions(browser, urls: list[str], selector: str, timeout_ms: int = 300
             raise AssertionError(
                 f"page {number} of {len(pages)} showed no {selector} after {time.perf_counter() - start:.0f} s: "
                 f"{page.inner_text('body')[:300]!r}; spinner {state['loading']}, {state['cells']} cells, "
-                f"{state['bytes']} bytes, kernel {kernel}; console:\n" + "\n".join(console[-30:])) from error
+                f"{state['bytes']} bytes, kernel {kernel}; console:\n" + "\n".join(console[-30:])
+            ) from error
         seconds.append(time.perf_counter() - start)
     return pages, seconds
 
@@ -417,5 +490,3 @@ def sign_in(monkeypatch, path, user):
     else:
         monkeypatch.setenv(USER_ENV, user)
     monkeypatch.delenv("QUERY_STRING", raising=False)
-
-

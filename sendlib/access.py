@@ -28,6 +28,7 @@ Example access file::
     schools = ["Oak Primary"]
     token_sha256 = "…"           # from `sendlib access token`
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -53,18 +54,22 @@ USER_ENV = "HTTP_X_REMOTE_USER"  # ... and passed to the kernel by Voila (http_h
 ALL_SCHOOLS = "all"
 ROLES = ("senco", "planner", "committee")
 # which apps each role may open
-APPS = {"senco": ("senco", "forecast", "committee"), "planner": ("forecast", "committee"),
-        "committee": ("committee",)}
-APP_TITLES = {"senco": "the SENCO pupil explorer", "forecast": "the need forecast",
-              "committee": "the Local Committee page"}
+APPS = {"senco": ("senco", "forecast", "committee"), "planner": ("forecast", "committee"), "committee": ("committee",)}
+APP_TITLES = {
+    "senco": "the SENCO pupil explorer",
+    "forecast": "the need forecast",
+    "committee": "the Local Committee page",
+}
 ROLE_TITLES = {"senco": "SENCO", "planner": "trust planner", "committee": "Local Committee"}
-APP_NOTEBOOKS = {"senco": "senco_pupil_explorer.ipynb", "forecast": "trust_need_forecast.ipynb",
-                 "committee": "local_committee.ipynb"}  # in voila_apps/
+APP_NOTEBOOKS = {
+    "senco": "senco_pupil_explorer.ipynb",
+    "forecast": "trust_need_forecast.ipynb",
+    "committee": "local_committee.ipynb",
+}  # in voila_apps/
 LOGINS = ("token", "proxy")
 IDENTIFYING_COLUMNS = ("forename", "surname", "date_of_birth")  # dropped from pseudonymised views
 # the export's tables about pupils (every one but scales.csv): what scoping and pseudonymising cover
 PUPIL_TABLES = tuple(name for name, table in TABLES.items() if any(c.name == "upn" for c in table.columns))
-
 
 
 @dataclasses.dataclass(frozen=True)
@@ -85,8 +90,10 @@ class User:
     def check_app(self, app: str) -> None:
         if not self.may_open(app):
             others = " or ".join(APP_TITLES[a] for a in APPS[self.role])
-            raise AccessDenied(f"You are signed in as {self.name} ({ROLE_TITLES[self.role]}), who cannot open "
-                               f"{APP_TITLES[app]}. You can open {others}.")
+            raise AccessDenied(
+                f"You are signed in as {self.name} ({ROLE_TITLES[self.role]}), who cannot open "
+                f"{APP_TITLES[app]}. You can open {others}."
+            )
 
     def check_school(self, school: str, schools: list[str]) -> None:
         if school not in self.allowed(schools):
@@ -133,14 +140,21 @@ class AccessPolicy:
                 handle.write(secrets.token_hex(32) + "\n")
         text = path.read_text().strip()
         if len(text) < 32:
-            raise SendlibError(f"{path}: the trust secret is too short (at least 32 characters); "
-                               "delete the file and sendlib makes a new one")
+            raise SendlibError(
+                f"{path}: the trust secret is too short (at least 32 characters); "
+                "delete the file and sendlib makes a new one"
+            )
         return text.encode()
 
     def check_schools(self, schools: list[str]) -> list[str]:
         """Sentences for users given schools the trust does not have (a typo locks them out)."""
-        return [f"{self.path.name}, user {u.name}: no school called {s!r} in the data; the schools are: "
-                f"{', '.join(schools)}" for u in self.users.values() for s in (u.schools or ()) if s not in schools]
+        return [
+            f"{self.path.name}, user {u.name}: no school called {s!r} in the data; the schools are: "
+            f"{', '.join(schools)}"
+            for u in self.users.values()
+            for s in (u.schools or ())
+            if s not in schools
+        ]
 
 
 def token_hash(token: str) -> str:
@@ -180,8 +194,11 @@ def load_access(path: str | Path) -> AccessPolicy:
         _fail(path, "[server] login", f"{login!r} is not one of {', '.join(LOGINS)}")
     proxy = server.get("proxy_token_sha256", "")
     if login == "proxy" and not _is_sha256(proxy):
-        _fail(path, "[server] proxy_token_sha256", "login = \"proxy\" needs the SHA-256 of the token nginx "
-                                                   "sends (from `sendlib access token`)")
+        _fail(
+            path,
+            "[server] proxy_token_sha256",
+            'login = "proxy" needs the SHA-256 of the token nginx sends (from `sendlib access token`)',
+        )
     users, hashes = {}, {}
     if not raw.get("users"):
         _fail(path, "", "no [users.NAME] sections: nobody could sign in")
@@ -204,16 +221,25 @@ def load_access(path: str | Path) -> AccessPolicy:
         digest = entry.get("token_sha256")
         if login == "token":
             if not _is_sha256(digest):
-                _fail(path, f"{where}, token_sha256", "give the SHA-256 of the user's personal token "
-                                                      "(from `sendlib access token`)")
+                _fail(
+                    path,
+                    f"{where}, token_sha256",
+                    "give the SHA-256 of the user's personal token (from `sendlib access token`)",
+                )
             if digest in hashes:
                 _fail(path, f"{where}, token_sha256", f"the same token as user {hashes[digest]}")
             hashes[digest] = name
     here = path.resolve().parent
     return AccessPolicy(
-        path=path.resolve(), users=users, token_hashes=hashes, login=login, ip=server.get("ip", "127.0.0.1"),
+        path=path.resolve(),
+        users=users,
+        token_hashes=hashes,
+        login=login,
+        ip=server.get("ip", "127.0.0.1"),
         secret_file=here / server["secret_file"] if "secret_file" in server else None,
-        log_file=here / server.get("log_file", "access-log.jsonl"), proxy_token_sha256=proxy)
+        log_file=here / server.get("log_file", "access-log.jsonl"),
+        proxy_token_sha256=proxy,
+    )
 
 
 def _is_sha256(value) -> bool:
@@ -232,8 +258,10 @@ def current_user(policy: AccessPolicy | None) -> User:
         return LOCAL_USER
     user = policy.user(os.environ.get(USER_ENV))
     if user is None:
-        raise AccessDenied("You are not signed in as a user of these dashboards. Open the link you were given, "
-                           "or ask the trust's data protection lead for access.")
+        raise AccessDenied(
+            "You are not signed in as a user of these dashboards. Open the link you were given, "
+            "or ask the trust's data protection lead for access."
+        )
     return user
 
 
@@ -253,8 +281,7 @@ def scope_trust(trust, schools: list[str]):
     """The trust cut down to the pupils of ``schools``: every table, every row (problems keep file,
     row, column and problem, without the value)."""
     upns = school_upns(trust, schools)
-    tables = {name: scope_frame(getattr(trust, name), upns) for name in
-              PUPIL_TABLES}
+    tables = {name: scope_frame(getattr(trust, name), upns) for name in PUPIL_TABLES}
     # a problem's value may be another school's UPN or name: keep where it is, not what it says
     return dataclasses.replace(trust, **tables, problems=trust.problems.assign(value=None))
 
@@ -284,8 +311,7 @@ def pseudonymise(trust, secret: bytes):
         frame = frame.drop(columns=[c for c in IDENTIFYING_COLUMNS if c in frame.columns])
         return frame.assign(upn=frame["upn"].map(lambda u: keys.get(u) or pseudonym(u, secret)))
 
-    tables = {name: rekey(getattr(trust, name)) for name in
-              PUPIL_TABLES}
+    tables = {name: rekey(getattr(trust, name)) for name in PUPIL_TABLES}
     return dataclasses.replace(trust, **tables, problems=trust.problems.assign(value=None))
 
 
@@ -351,16 +377,22 @@ def kernel_refusal(policy: AccessPolicy, user: str, path: str) -> str:
 
 
 # --- the access log ----------------------------------------------------------------------------------
-def log_access(policy: AccessPolicy | None, user: str, app: str, school: str = "", event: str = "opened",
-               detail: str = "") -> None:
+def log_access(
+    policy: AccessPolicy | None, user: str, app: str, school: str = "", event: str = "opened", detail: str = ""
+) -> None:
     """Append a line to the access log (JSON lines): when, who, which app, which school, what happened.
 
     No log is kept without an access file (one person on their own computer). Pupils are
     logged by pseudonymised key, so the log itself names nobody."""
     if policy is None or policy.log_file is None:
         return
-    record = {"time": dt.datetime.now().isoformat(timespec="seconds"), "user": user, "app": app,
-              "school": school, "event": event}
+    record = {
+        "time": dt.datetime.now().isoformat(timespec="seconds"),
+        "user": user,
+        "app": app,
+        "school": school,
+        "event": event,
+    }
     if detail:
         record["detail"] = detail
     line = (json.dumps(record) + "\n").encode()

@@ -3,6 +3,7 @@
 Exit codes: 0 success, 1 problems found (or an error), 2 a usage error. Errors are
 printed as sentences, never as tracebacks (set SENDLIB_DEBUG=1 to see one).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -14,6 +15,7 @@ from pathlib import Path
 import pandas as pd
 
 from . import __version__
+from ._paths import SAMPLE_DIR
 from .codes import BROAD_AREAS, SEN_PROVISION
 from .exceptions import DataError, SendlibError, format_problem
 from .loader import TrustData, load_sample, load_trust
@@ -27,14 +29,16 @@ _PROVISION_LABELS = {"N": "N no SEN", "K": "K SEN support", "E": "E EHC plan"}
 def validation_summary(trust: TrustData) -> str:
     """A readable account of a loaded export folder: what each file gave, the counts, the data
     date, notes and problems (repeated problems grouped)."""
-    lines = [f"Export folder: {trust.source}",
-             f"Data as of {trust.as_of:%d %B %Y} (from {trust.as_of_source})."]
+    lines = [f"Export folder: {trust.source}", f"Data as of {trust.as_of:%d %B %Y} (from {trust.as_of_source})."]
     if trust.as_of_warning:
         lines.append("Warning: " + trust.as_of_warning)
     lines += ["", "Files read:"]
     for file, table, rows, read, not_read, profile in trust.reading.itertuples(index=False):
-        lines.append(f"  {file}: {table}, {rows:,} rows; {len(read.split(', ')) if read else 0} columns read"
-                     + (f"; not read: {not_read}" if not_read else "") + (f" ({profile})" if profile else ""))
+        lines.append(
+            f"  {file}: {table}, {rows:,} rows; {len(read.split(', ')) if read else 0} columns read"
+            + (f"; not read: {not_read}" if not_read else "")
+            + (f" ({profile})" if profile else "")
+        )
     absent = [f"{n}.csv" for n in TABLES if n not in trust.files and n != "scales"]
     if absent:
         lines.append("Not in the folder (optional): " + ", ".join(absent))
@@ -51,21 +55,29 @@ def validation_summary(trust: TrustData) -> str:
         areas = send["need_area"].fillna("Need not recorded")
         by_area = pd.crosstab(areas, send["sen_provision"]).reindex(
             index=[a for a in [*BROAD_AREAS, "Need not recorded"] if a in set(areas)],
-            columns=[c for c in ("K", "E") if c in set(send["sen_provision"])])
+            columns=[c for c in ("K", "E") if c in set(send["sen_provision"])],
+        )
         by_area.columns = [_PROVISION_LABELS[c] for c in by_area.columns]
         by_area.index.name = by_area.columns.name = None
         lines += ["  " + line for line in by_area.to_string().splitlines()]
     if "eal" in pupils:
         eal = pupils["eal"]
-        share = f"{eal.mean() * 100:.0f}% of those with a first language recorded" if eal.notna().any() else \
-            "no first language recorded"
-        lines.append(f"\nEnglish as an additional language: {int(eal.sum()):,} pupils ({share}); "
-                     f"{int(eal.isna().sum()):,} unknown")
+        share = (
+            f"{eal.mean() * 100:.0f}% of those with a first language recorded"
+            if eal.notna().any()
+            else "no first language recorded"
+        )
+        lines.append(
+            f"\nEnglish as an additional language: {int(eal.sum()):,} pupils ({share}); "
+            f"{int(eal.isna().sum()):,} unknown"
+        )
     if trust.assessments is not None:
         no_score = trust.assessments["no_score"].value_counts()
         detail = ", ".join(f"{n:,} {reason}" for reason, n in no_score.items())
-        lines.append(f"Scores: {len(trust.assessments):,} rows; {int(no_score.sum()):,} with no score"
-                     + (f" ({detail})" if detail else ""))
+        lines.append(
+            f"Scores: {len(trust.assessments):,} rows; {int(no_score.sum()):,} with no score"
+            + (f" ({detail})" if detail else "")
+        )
     if trust.notes:
         lines += ["", "Notes:"] + [f"  {note}" for note in trust.notes]
     lines.append("")
@@ -90,21 +102,26 @@ def grouped_problems(problems: pd.DataFrame) -> str:
         if len(group) <= GROUP_EXAMPLES:
             lines += ["  " + format_problem(*record) for record in group.itertuples(index=False)]
             continue
-        examples = ", ".join(f"row {int(r)}" + (f" {str(v)[:30]!r}" if isinstance(v, str) else "")
-                             for r, v in zip(group["row"].head(GROUP_EXAMPLES), group["value"]))
+        examples = ", ".join(
+            f"row {int(r)}" + (f" {str(v)[:30]!r}" if isinstance(v, str) else "")
+            for r, v in zip(group["row"].head(GROUP_EXAMPLES), group["value"])
+        )
         where = ", ".join(str(part) for part in (file, f"column {column}" if column else "") if part)
         first = group["problem"].iloc[0]
-        lines.append(f"  {where}: {len(group):,} rows -- {problem}"
-                     + (f" (the first: {first[len(problem) + 1:].strip()})" if first != problem else "")
-                     + f"; e.g. {examples}, ...")
+        lines.append(
+            f"  {where}: {len(group):,} rows -- {problem}"
+            + (f" (the first: {first[len(problem) + 1 :].strip()})" if first != problem else "")
+            + f"; e.g. {examples}, ..."
+        )
     return "\n".join(lines)
 
 
 def _validate(args) -> int:
-    path = Path(args.path)
+    path = Path(args.path) if args.path else SAMPLE_DIR
     if not path.is_dir():
-        print(f"sendlib validate: {path} is not a folder; give the export folder that holds pupils.csv",
-              file=sys.stderr)
+        print(
+            f"sendlib validate: {path} is not a folder; give the export folder that holds pupils.csv", file=sys.stderr
+        )
         return EXIT_USAGE
     if args.suggest_mapping:
         print(suggested_mapping(path, args.profile, args.school), end="")
@@ -126,8 +143,11 @@ def suggested_mapping(path: Path, profile: str | None = None, school: str | None
     from .profiles import matcher, suggest_mapping
 
     _, reading, problems, _, _ = read_folder(path, profile, school)
-    not_read = {file: [h for h in headers.split(", ") if h] for file, headers in
-                zip(reading["file"], reading["columns_not_read"]) if headers}
+    not_read = {
+        file: [h for h in headers.split(", ") if h]
+        for file, headers in zip(reading["file"], reading["columns_not_read"])
+        if headers
+    }
     missing: dict[str, list[str]] = {}
     for problem in problems:
         if str(problem[4]).startswith("required column"):
@@ -167,8 +187,10 @@ def _report(args) -> int:
             print(f"{school}: failed: {message}", file=sys.stderr)
         return EXIT_PROBLEMS if failures else EXIT_OK
     if args.school not in trust.schools:
-        print(f"sendlib report: no school called {args.school!r}; the schools are: {', '.join(trust.schools)}",
-              file=sys.stderr)
+        print(
+            f"sendlib report: no school called {args.school!r}; the schools are: {', '.join(trust.schools)}",
+            file=sys.stderr,
+        )
         return EXIT_USAGE
     paths = committee_report(args.school, data, args.out, pdf=not args.no_pdf)
     print(", ".join(str(p) for p in paths.values()))
@@ -186,8 +208,10 @@ def _dashboards(args) -> int:
         return EXIT_USAGE
     try:
         trust = load_trust(args.data, strict=False) if args.data else load_sample()
-        print(f"sendlib dashboards: data as of {trust.as_of:%d %B %Y} (from {trust.as_of_source})."
-              + (f" Warning: {trust.as_of_warning}" if trust.as_of_warning else ""))
+        print(
+            f"sendlib dashboards: data as of {trust.as_of:%d %B %Y} (from {trust.as_of_source})."
+            + (f" Warning: {trust.as_of_warning}" if trust.as_of_warning else "")
+        )
     except DataError:
         pass  # the pages themselves say what is wrong with the export
     return serve(data_dir=args.data, port=args.port, access=args.access)
@@ -199,8 +223,10 @@ def _access(args) -> int:
 
     if args.action == "token":
         token, line = new_token()
-        print(f"Personal token (give it to the user, privately; sendlib keeps only its hash):\n  {token}\n"
-              f"Line for the user's section of the access file:\n  {line}")
+        print(
+            f"Personal token (give it to the user, privately; sendlib keeps only its hash):\n  {token}\n"
+            f"Line for the user's section of the access file:\n  {line}"
+        )
         return EXIT_OK
     if not args.file:
         print(f"sendlib access {args.action}: give the access file", file=sys.stderr)
@@ -219,42 +245,65 @@ def _access(args) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="sendlib", description="SEND decision-making for English schools: check an export folder, "
-                                    "serve the dashboards, write committee reports.")
+        prog="sendlib",
+        description="SEND decision-making for English schools: check an export folder, "
+        "serve the dashboards, write committee reports.",
+    )
     parser.add_argument("--version", action="version", version=f"sendlib {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
-    validate = commands.add_parser("validate", help="check an export folder and summarise it",
-                                   description="Check every file of an export folder against the data "
-                                               "contract; print a summary and every problem. Exit 0 when "
-                                               "clean, 1 when problems were found.")
-    validate.add_argument("path", help="the export folder (CSV or XLSX files, or a folder per school)")
-    validate.add_argument("--profile", help="prefer one import profile where vendors' headers disagree: "
-                                            + ", ".join(PROFILES))
+    validate = commands.add_parser(
+        "validate",
+        help="check an export folder and summarise it",
+        description="Check every file of an export folder against the data "
+        "contract; print a summary and every problem. Exit 0 when "
+        "clean, 1 when problems were found.",
+    )
+    validate.add_argument(
+        "path",
+        nargs="?",
+        help="the export folder (CSV or XLSX files, or a folder per school); default: the sample trust",
+    )
+    validate.add_argument(
+        "--profile", help="prefer one import profile where vendors' headers disagree: " + ", ".join(PROFILES)
+    )
     validate.add_argument("--school", help="the school of files that do not name it (one school's export)")
-    validate.add_argument("--suggest-mapping", action="store_true",
-                          help="print a mapping.toml to fill in for headers and values sendlib does not know")
+    validate.add_argument(
+        "--suggest-mapping",
+        action="store_true",
+        help="print a mapping.toml to fill in for headers and values sendlib does not know",
+    )
     validate.set_defaults(run=_validate)
-    report = commands.add_parser("report", help="write Local Committee reports (HTML, and PDF with Chromium)",
-                                 description="Run the committee page headless for one school or every school "
-                                             "and write a self-contained HTML file (and a PDF).")
+    report = commands.add_parser(
+        "report",
+        help="write Local Committee reports (HTML, and PDF with Chromium)",
+        description="Run the committee page headless for one school or every school "
+        "and write a self-contained HTML file (and a PDF).",
+    )
     report.add_argument("--school", help="the school to report on")
     report.add_argument("--all-schools", action="store_true", help="every school, in parallel")
     report.add_argument("--data", help="the export folder (default: the bundled sample trust)")
     report.add_argument("--out", default="reports", help="folder for the reports (default: reports)")
     report.add_argument("--no-pdf", action="store_true", help="HTML only")
     report.set_defaults(run=_report)
-    dashboards = commands.add_parser("dashboards", help="serve the dashboards (Voila) on this computer",
-                                     description="Serve the SENCO, planner and committee dashboards on "
-                                                 "127.0.0.1 with a login token printed in the URL.")
+    dashboards = commands.add_parser(
+        "dashboards",
+        help="serve the dashboards (Voila) on this computer",
+        description="Serve the SENCO, planner and committee dashboards on "
+        "127.0.0.1 with a login token printed in the URL.",
+    )
     dashboards.add_argument("--data", help="the export folder (default: the bundled sample trust)")
     dashboards.add_argument("--port", type=int, default=8866, help="port (default 8866)")
-    dashboards.add_argument("--access", help="access file (users, roles, schools); without it: this computer "
-                                             "only, one token")
+    dashboards.add_argument(
+        "--access", help="access file (users, roles, schools); without it: this computer only, one token"
+    )
     dashboards.set_defaults(run=_dashboards)
-    access = commands.add_parser("access", help="make personal tokens; check an access file; read its log",
-                                 description="token: print a new personal token and the line for the access "
-                                             "file. check FILE: check the access file (and that its schools "
-                                             "are in --data). log FILE: the last lines of the access log.")
+    access = commands.add_parser(
+        "access",
+        help="make personal tokens; check an access file; read its log",
+        description="token: print a new personal token and the line for the access "
+        "file. check FILE: check the access file (and that its schools "
+        "are in --data). log FILE: the last lines of the access log.",
+    )
     access.add_argument("action", choices=["token", "check", "log"])
     access.add_argument("file", nargs="?", help="the access file (check, log)")
     access.add_argument("--data", help="the export folder (default: the bundled sample trust)")
@@ -274,11 +323,14 @@ def main(argv=None) -> int:
     except SendlibError as error:
         print(f"sendlib: {error}", file=sys.stderr)
         return EXIT_PROBLEMS
-    except Exception as error:  # noqa: BLE001 - the boundary: a sentence, not a traceback
+    except Exception as error:
         if os.environ.get("SENDLIB_DEBUG"):
             traceback.print_exc()
-        print(f"sendlib: unexpected error ({type(error).__name__}: {error}). "
-              "Set SENDLIB_DEBUG=1 to see the details, and please report it.", file=sys.stderr)
+        print(
+            f"sendlib: unexpected error ({type(error).__name__}: {error}). "
+            "Set SENDLIB_DEBUG=1 to see the details, and please report it.",
+            file=sys.stderr,
+        )
         return EXIT_PROBLEMS
 
 

@@ -5,6 +5,7 @@ type of need), D00246 (proficiency in English), D00006 (year group); the SEND Co
 Practice 0-25 (2015), paragraphs 6.28-6.35 (the four broad areas of need); DfE "Unique
 Pupil Numbers (UPN): a guide for schools and local authorities" (the check letter).
 """
+
 from __future__ import annotations
 
 import re
@@ -21,12 +22,26 @@ SEN_PROVISION = {
     EHC_PLAN: "Education, health and care plan",
 }
 SEN_PROVISION_ALIASES = {
-    "no sen": NO_SEN, "none": NO_SEN, "no special educational need": NO_SEN, "no special educational needs": NO_SEN,
-    "not sen": NO_SEN, "no send": NO_SEN, "n a": NO_SEN, "no": NO_SEN,
-    "sen support": SEN_SUPPORT, "support": SEN_SUPPORT, "send support": SEN_SUPPORT, "school support": SEN_SUPPORT,
-    "ehc plan": EHC_PLAN, "ehcp": EHC_PLAN, "education health and care plan": EHC_PLAN, "ehc": EHC_PLAN,
-    "education health care plan": EHC_PLAN, "education health and care plan ehcp": EHC_PLAN,
-    "statement": EHC_PLAN, "statement of sen": EHC_PLAN,  # statements became EHC plans (2014-2018)
+    "no sen": NO_SEN,
+    "none": NO_SEN,
+    "no special educational need": NO_SEN,
+    "no special educational needs": NO_SEN,
+    "not sen": NO_SEN,
+    "no send": NO_SEN,
+    "n a": NO_SEN,
+    "no": NO_SEN,
+    "sen support": SEN_SUPPORT,
+    "support": SEN_SUPPORT,
+    "send support": SEN_SUPPORT,
+    "school support": SEN_SUPPORT,
+    "ehc plan": EHC_PLAN,
+    "ehcp": EHC_PLAN,
+    "education health and care plan": EHC_PLAN,
+    "ehc": EHC_PLAN,
+    "education health care plan": EHC_PLAN,
+    "education health and care plan ehcp": EHC_PLAN,
+    "statement": EHC_PLAN,
+    "statement of sen": EHC_PLAN,  # statements became EHC plans (2014-2018)
 }
 
 # --- Type of need (CBDS D00041; DS added for the January 2025 census) -----------------
@@ -51,15 +66,28 @@ NEED_ONLY_WITH_SEN_SUPPORT = "NSA"
 # Other names MIS, DfE statistics and schools print (matched without case, punctuation, "and",
 # "&", "or", "/" and plurals: "Speech, Language & Communication Needs" is SLCN).
 NEED_ALIASES = {
-    "autism": "ASD", "autistic spectrum condition": "ASD", "autism spectrum disorder": "ASD",
-    "autism spectrum condition": "ASD", "asc": "ASD",
-    "speech language and communication needs": "SLCN", "social emotional and mental health needs": "SEMH",
-    "down s syndrome": "DS", "downs syndrome": "DS", "down syndrome": "DS", "other": "OTH",
-    "other difficulty disability": "OTH", "other difficulty": "OTH", "other disability": "OTH",
-    "no specialist assessment": "NSA", "sen support but no specialist assessment": "NSA",
+    "autism": "ASD",
+    "autistic spectrum condition": "ASD",
+    "autism spectrum disorder": "ASD",
+    "autism spectrum condition": "ASD",
+    "asc": "ASD",
+    "speech language and communication needs": "SLCN",
+    "social emotional and mental health needs": "SEMH",
+    "down s syndrome": "DS",
+    "downs syndrome": "DS",
+    "down syndrome": "DS",
+    "other": "OTH",
+    "other difficulty disability": "OTH",
+    "other difficulty": "OTH",
+    "other disability": "OTH",
+    "no specialist assessment": "NSA",
+    "sen support but no specialist assessment": "NSA",
     "no specialist assessment of type of need": "NSA",
-    "vision impairment": "VI", "visual impairment": "VI", "multi sensory impairment": "MSI",
-    "multisensory impairment": "MSI", "physical difficulty": "PD",
+    "vision impairment": "VI",
+    "visual impairment": "VI",
+    "multi sensory impairment": "MSI",
+    "multisensory impairment": "MSI",
+    "physical difficulty": "PD",
 }
 
 # --- Broad areas of need (SEND Code of Practice 6.28-6.35) ------------------------------
@@ -107,9 +135,34 @@ def _language_table() -> dict[str, str]:
 LANGUAGES = _language_table()  # code -> language, as the CBDS list writes it
 LANGUAGE_CODES = frozenset(LANGUAGES)
 # Words in a sub-code's brackets that name a place, not a language ("Arabic (Iraq)").
-_PLACES = {"algeria", "iraq", "morocco", "sudan", "yemen", "cyprus", "brazil", "moldova", "romania", "zimbabwe",
-           "south africa", "kenya", "uganda", "india", "pakistan", "zambia", "oceania", "west africa",
-           "east africa", "kenya tanzania", "southern", "northern", "scotland", "south east asia", "any", "any other"}
+_PLACES = {
+    "algeria",
+    "iraq",
+    "morocco",
+    "sudan",
+    "yemen",
+    "cyprus",
+    "brazil",
+    "moldova",
+    "romania",
+    "zimbabwe",
+    "south africa",
+    "kenya",
+    "uganda",
+    "india",
+    "pakistan",
+    "zambia",
+    "oceania",
+    "west africa",
+    "east africa",
+    "kenya tanzania",
+    "southern",
+    "northern",
+    "scotland",
+    "south east asia",
+    "any",
+    "any other",
+}
 
 
 def _language_names() -> dict[str, str]:
@@ -131,14 +184,34 @@ def _language_names() -> dict[str, str]:
                 if key(part) not in _PLACES and "believed" not in part:
                     names.setdefault(key(part), code)
     names.update({key(language): code for code, language in LANGUAGES.items()})  # a full name is exact
-    names.update({
-        "punjabi": "PNJ", "believed to be english": "ENB", "english believed": "ENB",
-        "other than english": "OTB", "believed to be other than english": "OTB", "other": "OTL",
-        "not obtained": "NOT", "information not yet obtained": "NOT", "not known": "NOT", "unknown": "NOT",
-        "refused": "REF", "information refused": "REF", "sylheti bengali": "BNGS", "mirpuri punjabi": "PNJM",
-        "brazilian portuguese": "PORB", "kurmanji": "KURM", "sorani": "KURS", "dari": "PRSD", "tajik": "PRST",
-        "twi": "AKAT", "fante": "AKAF", "fanti": "AKAF", "sign language": "SIO", "bsl": "BSL",
-    })
+    names.update(
+        {
+            "punjabi": "PNJ",
+            "believed to be english": "ENB",
+            "english believed": "ENB",
+            "other than english": "OTB",
+            "believed to be other than english": "OTB",
+            "other": "OTL",
+            "not obtained": "NOT",
+            "information not yet obtained": "NOT",
+            "not known": "NOT",
+            "unknown": "NOT",
+            "refused": "REF",
+            "information refused": "REF",
+            "sylheti bengali": "BNGS",
+            "mirpuri punjabi": "PNJM",
+            "brazilian portuguese": "PORB",
+            "kurmanji": "KURM",
+            "sorani": "KURS",
+            "dari": "PRSD",
+            "tajik": "PRST",
+            "twi": "AKAT",
+            "fante": "AKAF",
+            "fanti": "AKAF",
+            "sign language": "SIO",
+            "bsl": "BSL",
+        }
+    )
     return names
 
 
@@ -301,19 +374,46 @@ BUILT_IN_SCALES = {
     "standardised": {"mean": 100.0, "sd": 15.0, "reliability": 0.90, "min": 40.0, "max": 160.0},
     "ks2_scaled": {"mean": 104.0, "sd": 7.0, "reliability": 0.90, "min": 80.0, "max": 120.0},
 }
-SCALE_ALIASES = {"standardized": "standardised", "standardised_score": "standardised", "sas": "standardised",
-                 "ks2": "ks2_scaled", "ks2_scaled_score": "ks2_scaled", "scaled": "ks2_scaled"}
+SCALE_ALIASES = {
+    "standardized": "standardised",
+    "standardised_score": "standardised",
+    "sas": "standardised",
+    "ks2": "ks2_scaled",
+    "ks2_scaled_score": "ks2_scaled",
+    "scaled": "ks2_scaled",
+}
 # Codes an MIS or test platform writes in place of a score; each is kept as "no score", with
 # its reason, and counted. KS2 codes: STA's key stage 2 assessment and reporting arrangements.
 NO_SCORE_CODES = {
-    "A": "absent", "ABS": "absent", "ABSENT": "absent", "X": "not taken", "NOT TAKEN": "not taken",
-    "N/A": "not applicable", "NA": "not applicable", "N.A.": "not applicable", "-": "not recorded",
-    "--": "not recorded", "NULL": "not recorded", "NONE": "not recorded",
-    "D": "disapplied", "DISAPPLIED": "disapplied", "B": "working below the standard of the test",
-    "N": "no scaled score", "J": "just arrived in school", "L": "left", "M": "missing",
-    "F": "will take the test in future", "P": "took the test in the past", "Q": "maladministration",
-    "H": "result withheld (cheating)", "U": "unable to access the test", "T": "unable to access the test",
-    "NOT SAT": "not taken", "DNS": "not taken", "INC": "incomplete", "INCOMPLETE": "incomplete",
+    "A": "absent",
+    "ABS": "absent",
+    "ABSENT": "absent",
+    "X": "not taken",
+    "NOT TAKEN": "not taken",
+    "N/A": "not applicable",
+    "NA": "not applicable",
+    "N.A.": "not applicable",
+    "-": "not recorded",
+    "--": "not recorded",
+    "NULL": "not recorded",
+    "NONE": "not recorded",
+    "D": "disapplied",
+    "DISAPPLIED": "disapplied",
+    "B": "working below the standard of the test",
+    "N": "no scaled score",
+    "J": "just arrived in school",
+    "L": "left",
+    "M": "missing",
+    "F": "will take the test in future",
+    "P": "took the test in the past",
+    "Q": "maladministration",
+    "H": "result withheld (cheating)",
+    "U": "unable to access the test",
+    "T": "unable to access the test",
+    "NOT SAT": "not taken",
+    "DNS": "not taken",
+    "INC": "incomplete",
+    "INCOMPLETE": "incomplete",
     "AGE-OUTSIDE OF RANGE": "age outside the test's range",  # Hodder's MARK, for a pupil too young
 }
 _BEYOND_RANGE = re.compile(r"^([<>])\s*=?\s*(\d+(?:\.\d+)?)$")

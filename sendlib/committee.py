@@ -3,6 +3,7 @@
 Everything here is aggregate and suppressed (:mod:`sendlib.privacy`): no name, no UPN, no
 count from 1 to 5. The committee dashboard and the committee report show these tables.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -45,7 +46,7 @@ def _signed(value: float) -> str:
 
 
 def _count_text(n: float) -> str:
-    return SMALL if 1 <= n <= SMALL_COUNT_MAX else f"{int(round(n)):,}"
+    return SMALL if 1 <= n <= SMALL_COUNT_MAX else f"{round(n):,}"
 
 
 def _national_area_shares(provision: str) -> pd.Series:
@@ -53,8 +54,14 @@ def _national_area_shares(provision: str) -> pd.Series:
     return pd.Series({area: shares.reindex(list(codes)).fillna(0).sum() for area, codes in BROAD_AREAS.items()})
 
 
-def committee_page(trust: TrustData, school: str, as_of=None, progress: pd.DataFrame | None = None,
-                   forecast: pd.DataFrame | None = None, duties: pd.DataFrame | None = None) -> CommitteePage:
+def committee_page(
+    trust: TrustData,
+    school: str,
+    as_of=None,
+    progress: pd.DataFrame | None = None,
+    forecast: pd.DataFrame | None = None,
+    duties: pd.DataFrame | None = None,
+) -> CommitteePage:
     """Build the committee page for ``school`` (suppressed; no pupil identifiable).
 
     Parameters
@@ -77,26 +84,39 @@ def committee_page(trust: TrustData, school: str, as_of=None, progress: pd.DataF
     e = int((pupils["sen_provision"] == "E").sum())
     headline_counts = pd.DataFrame({"Pupils": [k, e, n]}, index=["SEN support", "EHC plan", "All pupils"])
     headline = suppress(headline_counts, total_row=None)
-    headline["% of pupils"] = [f"{100 * k / n:.1f}%" if k > SMALL_COUNT_MAX else "not shown",
-                               f"{100 * e / n:.1f}%" if e > SMALL_COUNT_MAX else "not shown", ""]
-    headline[f"England ({int(national['january'])})"] = [f"{national['sen_support_pct']:.1f}%",
-                                                         f"{national['ehc_plan_pct']:.1f}%", ""]
+    headline["% of pupils"] = [
+        f"{100 * k / n:.1f}%" if k > SMALL_COUNT_MAX else "not shown",
+        f"{100 * e / n:.1f}%" if e > SMALL_COUNT_MAX else "not shown",
+        "",
+    ]
+    headline[f"England ({int(national['january'])})"] = [
+        f"{national['sen_support_pct']:.1f}%",
+        f"{national['ehc_plan_pct']:.1f}%",
+        "",
+    ]
 
     send = pupils[pupils["sen_provision"].isin(["K", "E"])]
     by_area = pd.crosstab(send["need_area"], send["sen_provision"]).reindex(
-        index=list(BROAD_AREAS), columns=["K", "E"], fill_value=0)
+        index=list(BROAD_AREAS), columns=["K", "E"], fill_value=0
+    )
     by_area["Total"] = by_area.sum(axis=1)
     by_area.loc["All areas"] = by_area.sum()
     shares = {p: 100 * by_area.loc[list(BROAD_AREAS), p] / max(by_area.loc["All areas", p], 1) for p in ("K", "E")}
     table = by_area.rename(columns={"K": "SEN support", "E": "EHC plan"})
     table["% of SEN support"] = shares["K"].reindex(table.index)
     table["% of EHC plans"] = shares["E"].reindex(table.index)
-    need_areas = suppress(table, total_column="Total", total_row="All areas",
-                          percents={"% of SEN support": "SEN support", "% of EHC plans": "EHC plan"})
-    need_areas["England: % of SEN support"] = _national_area_shares("K").map("{:.1f}%".format).reindex(
-        table.index).fillna("")
-    need_areas["England: % of EHC plans"] = _national_area_shares("E").map("{:.1f}%".format).reindex(
-        table.index).fillna("")
+    need_areas = suppress(
+        table,
+        total_column="Total",
+        total_row="All areas",
+        percents={"% of SEN support": "SEN support", "% of EHC plans": "EHC plan"},
+    )
+    need_areas["England: % of SEN support"] = (
+        _national_area_shares("K").map("{:.1f}%".format).reindex(table.index).fillna("")
+    )
+    need_areas["England: % of EHC plans"] = (
+        _national_area_shares("E").map("{:.1f}%".format).reindex(table.index).fillna("")
+    )
     need_areas.index.name = "Broad area of need"
     need_areas.columns.name = None
 
@@ -104,8 +124,17 @@ def committee_page(trust: TrustData, school: str, as_of=None, progress: pd.DataF
     duties_table, duty_lines = _duties_section(trust, school, as_of, duties)
     forecast_table, forecast_lines = _forecast_section(forecast, school)
     narrative = _narrative(school, n, k, e, national, by_area) + progress_lines + duty_lines + forecast_lines
-    return CommitteePage(school, as_of, headline, need_areas, progress_table, duties_table, forecast_table,
-                         narrative, as_of_warning=trust.as_of_warning if as_of == trust.as_of else "")
+    return CommitteePage(
+        school,
+        as_of,
+        headline,
+        need_areas,
+        progress_table,
+        duties_table,
+        forecast_table,
+        narrative,
+        as_of_warning=trust.as_of_warning if as_of == trust.as_of else "",
+    )
 
 
 def _progress_section(trust, school, as_of, progress):
@@ -117,13 +146,18 @@ def _progress_section(trust, school, as_of, progress):
     rows, lines = [], []
     for record in groups.itertuples(index=False):
         small = record.n_pupils <= SMALL_COUNT_MAX
-        rows.append({
-            "Subject": str(record.subject).capitalize(), "Pupils": record.group,
-            "Number": _count_text(record.n_pupils),
-            "Average progress (points)": "not shown" if small else _signed(record.mean_progress),
-            "95% confidence interval": "not shown" if small else f"{_signed(record.ci_low)} to {_signed(record.ci_high)}",
-            "What it means": "Too few pupils to show." if small else record.reading.split(": ", 1)[1],
-        })
+        rows.append(
+            {
+                "Subject": str(record.subject).capitalize(),
+                "Pupils": record.group,
+                "Number": _count_text(record.n_pupils),
+                "Average progress (points)": "not shown" if small else _signed(record.mean_progress),
+                "95% confidence interval": "not shown"
+                if small
+                else f"{_signed(record.ci_low)} to {_signed(record.ci_high)}",
+                "What it means": "Too few pupils to show." if small else record.reading.split(": ", 1)[1],
+            }
+        )
         if record.group in ("SEN support", "EHC plan") and not small:
             lines.append(f"{record.reading}")
     return pd.DataFrame(rows), lines[:2]
@@ -140,14 +174,24 @@ def _duties_section(trust, school, as_of, duties):
         judged_total += judged
         met_total += record.met
         overdue_total += record.overdue_now
-        rows.append({"Duty": record.label, "Deadlines passed or met": _count_text(judged),
-                     "Met on time": ("not shown" if judged <= SMALL_COUNT_MAX or pd.isna(record.met_on_time_pct)
-                                     else f"{record.met_on_time_pct:.0f}%"),
-                     "Overdue now": _count_text(record.overdue_now),
-                     "Due in the next 30 days": _count_text(record.due_next_30_days)})
+        rows.append(
+            {
+                "Duty": record.label,
+                "Deadlines passed or met": _count_text(judged),
+                "Met on time": (
+                    "not shown"
+                    if judged <= SMALL_COUNT_MAX or pd.isna(record.met_on_time_pct)
+                    else f"{record.met_on_time_pct:.0f}%"
+                ),
+                "Overdue now": _count_text(record.overdue_now),
+                "Due in the next 30 days": _count_text(record.due_next_30_days),
+            }
+        )
     if judged_total > SMALL_COUNT_MAX:
-        lines.append(f"Statutory duties: {100 * met_total / judged_total:.0f}% of deadlines that have passed were "
-                     f"met on time; {_count_text(overdue_total)} are overdue now.")
+        lines.append(
+            f"Statutory duties: {100 * met_total / judged_total:.0f}% of deadlines that have passed were "
+            f"met on time; {_count_text(overdue_total)} are overdue now."
+        )
     return pd.DataFrame(rows), lines
 
 
@@ -159,9 +203,14 @@ def _forecast_section(forecast, school):
     for record in mine.itertuples(index=False):
         label = {"K": "SEN support", "E": "EHC plan"}[record.sen_provision]
         small = record.count < SMALL_COUNT_MAX + 0.5
-        rows.append({"January": int(record.year), "Pupils": label,
-                     "Expected": SMALL if small else f"{record.count:.0f}",
-                     "Likely range (80%)": "not shown" if small else f"{record.lower_80:.0f} to {record.upper_80:.0f}"})
+        rows.append(
+            {
+                "January": int(record.year),
+                "Pupils": label,
+                "Expected": SMALL if small else f"{record.count:.0f}",
+                "Likely range (80%)": "not shown" if small else f"{record.lower_80:.0f} to {record.upper_80:.0f}",
+            }
+        )
     table = pd.DataFrame(rows)
     if len(table):
         first = table[table["January"] == table["January"].min()]
@@ -174,17 +223,23 @@ def _narrative(school, n, k, e, national, by_area):
     def share(count):
         return f" ({100 * count / n:.1f}% of pupils" if count > SMALL_COUNT_MAX else " (not shown"
 
-    lines = [f"{school} has {n:,} pupils: {_count_text(k)} on SEN support{share(k)}; England "
-             f"{national['sen_support_pct']:.1f}%) and {_count_text(e)} with an EHC plan{share(e)}; England "
-             f"{national['ehc_plan_pct']:.1f}%)."]
+    lines = [
+        f"{school} has {n:,} pupils: {_count_text(k)} on SEN support{share(k)}; England "
+        f"{national['sen_support_pct']:.1f}%) and {_count_text(e)} with an EHC plan{share(e)}; England "
+        f"{national['ehc_plan_pct']:.1f}%)."
+    ]
     areas = by_area.loc[list(BROAD_AREAS), "Total"]
     total = areas.sum()
     if total > SMALL_COUNT_MAX and areas.max() > SMALL_COUNT_MAX:
         top = areas.idxmax()
-        england = (_national_area_shares("K") * national["sen_support_pct"] + _national_area_shares("E")
-                   * national["ehc_plan_pct"]) / (national["sen_support_pct"] + national["ehc_plan_pct"])
-        lines.append(f"The largest broad area of need is {top.lower()}: {100 * areas[top] / total:.0f}% of pupils "
-                     f"with SEND here, {england[top]:.0f}% in England.")
+        england = (
+            _national_area_shares("K") * national["sen_support_pct"]
+            + _national_area_shares("E") * national["ehc_plan_pct"]
+        ) / (national["sen_support_pct"] + national["ehc_plan_pct"])
+        lines.append(
+            f"The largest broad area of need is {top.lower()}: {100 * areas[top] / total:.0f}% of pupils "
+            f"with SEND here, {england[top]:.0f}% in England."
+        )
     return lines
 
 
@@ -233,13 +288,17 @@ def cached_committee_pages(data_dir: str | Path = "") -> dict[str, CommitteePage
     data_dir = str(data_dir or os.environ.get(DATA_ENV, ""))
     folder = Path(data_dir).resolve() if data_dir else SAMPLE_DIR
     code = hashlib.sha256(b"".join(p.read_bytes() for p in sorted(Path(__file__).parent.rglob("*.py"))))
-    key = hashlib.sha256(json.dumps([__version__, code.hexdigest(), str(folder), input_hashes(folder),
-                                     dt.date.today().isoformat()]).encode()).hexdigest()[:32]
-    cache = Path(os.environ.get(CACHE_ENV) or Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
-                 / "sendlib")
+    key = hashlib.sha256(
+        json.dumps(
+            [__version__, code.hexdigest(), str(folder), input_hashes(folder), dt.date.today().isoformat()]
+        ).encode()
+    ).hexdigest()[:32]
+    cache = Path(
+        os.environ.get(CACHE_ENV) or Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "sendlib"
+    )
     try:
         cache.mkdir(mode=0o700, parents=True, exist_ok=True)
-        lock = open(cache / f"committee-{key}.lock", "w")
+        lock = open(cache / f"committee-{key}.lock", "w")  # noqa: SIM115 - closed by the with below
     except OSError:  # no writable cache: make the pages here
         return committee_pages(load(data_dir))
     target = cache / f"committee-{key}.pickle"

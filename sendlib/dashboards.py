@@ -2,8 +2,10 @@
 culled (Voilà 0.5 behaviour, verified on this project's machines); each app limits its own time to open
 (:data:`sendlib.apps._session.WORK_SECONDS`). Without an access file it
 listens on 127.0.0.1 with one token; with one, users sign in as :mod:`sendlib.login` says."""
+
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 import signal
@@ -14,7 +16,6 @@ from pathlib import Path
 from ._paths import DATA_ENV, VOILA_APPS_DIR
 from .access import ACCESS_ENV, APP_NOTEBOOKS, USER_ENV, USER_HEADER, AccessPolicy, load_access
 from .exceptions import SendlibError
-
 
 CULL_IDLE_SECONDS = 900  # a dashboard left idle for 15 minutes gives its memory back
 CULL_INTERVAL_SECONDS = 60
@@ -28,9 +29,15 @@ IOPUB_SECONDS = 60
 POOL_SIZE = 1  # preheated kernels per app: memory (~0.4 GB each) against waiting
 
 
-def voila_command(port: int, token: str = "", access: str | Path | None = None, ip: str = "127.0.0.1",
-                  cull_idle_seconds: int = CULL_IDLE_SECONDS, cull_interval_seconds: int = CULL_INTERVAL_SECONDS,
-                  pool_size: int = POOL_SIZE) -> list[str]:
+def voila_command(
+    port: int,
+    token: str = "",
+    access: str | Path | None = None,
+    ip: str = "127.0.0.1",
+    cull_idle_seconds: int = CULL_IDLE_SECONDS,
+    cull_interval_seconds: int = CULL_INTERVAL_SECONDS,
+    pool_size: int = POOL_SIZE,
+) -> list[str]:
     """The Voila command line, every safety setting explicit.
 
     Without an access file: one shared ``token``. With one: users sign in as the access file
@@ -38,24 +45,38 @@ def voila_command(port: int, token: str = "", access: str | Path | None = None, 
     if access is None:
         login = [f"--token={token}"]
     else:
-        login = ["--Voila.identity_provider_class=sendlib.login.AccessFileIdentityProvider",
-                 f"--VoilaConfiguration.http_header_envs={USER_HEADER}"]
+        login = [
+            "--Voila.identity_provider_class=sendlib.login.AccessFileIdentityProvider",
+            f"--VoilaConfiguration.http_header_envs={USER_HEADER}",
+        ]
     return [
-        sys.executable, "-m", "voila", str(VOILA_APPS_DIR), "--no-browser", f"--port={port}",
-        f"--Voila.ip={ip}", *login,
+        sys.executable,
+        "-m",
+        "voila",
+        str(VOILA_APPS_DIR),
+        "--no-browser",
+        f"--port={port}",
+        f"--Voila.ip={ip}",
+        *login,
         f"--MappingKernelManager.cull_idle_timeout={cull_idle_seconds}",
         f"--MappingKernelManager.cull_interval={cull_interval_seconds}",
         # no cell timeout: a preheated kernel's cell waits for its visitor (the apps limit their own work)
-        "--VoilaExecutor.timeout=-1", f"--VoilaExecutor.startup_timeout={KERNEL_START_SECONDS}",
+        "--VoilaExecutor.timeout=-1",
+        f"--VoilaExecutor.startup_timeout={KERNEL_START_SECONDS}",
         f"--VoilaExecutor.iopub_timeout={IOPUB_SECONDS}",
-        "--Voila.log_format=[%(name)s %(asctime)s]%(highlevel)s %(message)s", "--Voila.log_datefmt=%Y-%m-%d %H:%M:%S",
-        "--VoilaConfiguration.show_tracebacks=False", "--VoilaConfiguration.strip_sources=True",
-        "--VoilaConfiguration.allow_template_override=NO", "--VoilaConfiguration.allow_theme_override=NO",
+        "--Voila.log_format=[%(name)s %(asctime)s]%(highlevel)s %(message)s",
+        "--Voila.log_datefmt=%Y-%m-%d %H:%M:%S",
+        "--VoilaConfiguration.show_tracebacks=False",
+        "--VoilaConfiguration.strip_sources=True",
+        "--VoilaConfiguration.allow_template_override=NO",
+        "--VoilaConfiguration.allow_theme_override=NO",
         # a kernel per app runs the trust-wide work before anyone asks, so the first page opens
         # fast (measured here: 8.5 s to 1.4 s); the apps then wait for the request to learn the user.
         # Not the committee page: visitors queue behind a pool's refill (fifteen at a meeting
         # waited 75 s or more), and its pages come from a cache in about a second anyway.
-        "--preheat_kernel=True", f"--pool_size={pool_size}", "--VoilaKernelManager.preheat_denylist=local_committee",
+        "--preheat_kernel=True",
+        f"--pool_size={pool_size}",
+        "--VoilaKernelManager.preheat_denylist=local_committee",
     ]
 
 
@@ -86,10 +107,8 @@ def warm_committee_cache(data_dir: str | Path | None = None) -> None:
     """Make the committee pages before anyone asks (a meeting's first visitor would wait for them)."""
     from .committee import cached_committee_pages
 
-    try:
+    with contextlib.suppress(SendlibError, OSError):  # the page itself will say what is wrong with the export
         cached_committee_pages(str(data_dir or ""))
-    except (SendlibError, OSError):
-        pass  # the page itself will say what is wrong with the export
 
 
 def serve(data_dir: str | None = None, port: int = 8866, access: str | None = None) -> int:
@@ -104,10 +123,15 @@ def serve(data_dir: str | None = None, port: int = 8866, access: str | None = No
     else:
         policy = check_access(access, data_dir)
         command = voila_command(port, access=policy.path, ip=policy.ip)
-        how = ("each user signs in with their personal token (add ?token=... to the link, or paste it on the "
-               "login page)" if policy.login == "token" else "users sign in through the proxy (X-Remote-User)")
-        print(f"sendlib dashboards: {len(policy.users)} users from {policy.path.name}; {how}. "
-              f"Listening on {policy.ip}:{port}; access log: {policy.log_file}. Ctrl+C stops the server.")
+        how = (
+            "each user signs in with their personal token (add ?token=... to the link, or paste it on the login page)"
+            if policy.login == "token"
+            else "users sign in through the proxy (X-Remote-User)"
+        )
+        print(
+            f"sendlib dashboards: {len(policy.users)} users from {policy.path.name}; {how}. "
+            f"Listening on {policy.ip}:{port}; access log: {policy.log_file}. Ctrl+C stops the server."
+        )
         print("\n".join(f"  http://{policy.ip}:{port}{app}" for app in apps))
     process = subprocess.Popen(command, env=_environment(data_dir, access))
     signal.signal(signal.SIGTERM, lambda *_: process.terminate())  # a service manager's stop reaches Voila

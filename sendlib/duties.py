@@ -12,6 +12,7 @@ Statuses of a duty instance:
 ``overdue``    not done, deadline passed
 ``too_early``  a re-assessment requested sooner than the rules allow
 """
+
 from __future__ import annotations
 
 import pandas as pd
@@ -20,7 +21,9 @@ from .loader import TrustData
 
 # The trust SEND policy, section 3, which follows the SEND Regulations 2014 and the SEND
 # Code of Practice 0-25 (2015):
-INFO_FOR_NEEDS_ASSESSMENT_DAYS = 42  # answer an LA's request for information within 6 weeks (Regs 2014 r.8(2); CoP 9.52)
+INFO_FOR_NEEDS_ASSESSMENT_DAYS = (
+    42  # answer an LA's request for information within 6 weeks (Regs 2014 r.8(2); CoP 9.52)
+)
 DRAFT_PLAN_VIEWS_DAYS = 15  # views on a draft EHC plan within 15 days (Regs 2014 r.13(1); CoP 9.77)
 ANNUAL_REVIEW_MONTHS = 12  # review every EHC plan at least every 12 months (CFA 2014 s.44(1); CoP 9.166)
 REVIEW_NOTICE_DAYS = 14  # at least two weeks' notice of the review meeting (Regs 2014 r.20(3); CoP 9.176)
@@ -35,8 +38,17 @@ REVIEW_DUE_SOON_DAYS = 14  # a support-plan review within two weeks is "due soon
 TODO_HORIZON_DAYS = 30  # the SENCO's to-do list looks this far ahead
 ACADEMIC_YEAR_START_MONTH = 9  # academic years run September to August
 
-DUTIES = ("info_for_needs_assessment", "draft_plan_views", "annual_review", "review_notice", "review_papers",
-          "review_report", "reassessment_timing", "phase_transfer_review", "parent_meetings")
+DUTIES = (
+    "info_for_needs_assessment",
+    "draft_plan_views",
+    "annual_review",
+    "review_notice",
+    "review_papers",
+    "review_report",
+    "reassessment_timing",
+    "phase_transfer_review",
+    "parent_meetings",
+)
 DUTY_LABELS = {
     "info_for_needs_assessment": "Answer the LA's request for information (6 weeks)",
     "draft_plan_views": "Views on a draft EHC plan (15 days)",
@@ -88,8 +100,16 @@ def _instance(upn, school, duty, trigger, due, done, as_of, status=None):
         days_late = (as_of - due).days
     else:
         days_late = 0
-    return (upn, school, duty, trigger, due, done if done is not None and not pd.isna(done) else pd.NaT,
-            status, days_late)
+    return (
+        upn,
+        school,
+        duty,
+        trigger,
+        due,
+        done if done is not None and not pd.isna(done) else pd.NaT,
+        status,
+        days_late,
+    )
 
 
 def _first(dates: list, after, before=None, inclusive=True):
@@ -137,8 +157,10 @@ def _pupil_ehc_duties(upn, school, events: dict[str, list], on_plan: bool, year_
     if on_plan and triggers and _first(meetings, triggers[-1], inclusive=False) is None:
         upcoming = [triggers[-1] + pd.DateOffset(months=ANNUAL_REVIEW_MONTHS)]
     for meeting, last in zip(meetings + upcoming, previous):
-        for duty, event, days in (("review_notice", "review_invites_sent", REVIEW_NOTICE_DAYS),
-                                  ("review_papers", "review_papers_sent", REVIEW_PAPERS_DAYS)):
+        for duty, event, days in (
+            ("review_notice", "review_invites_sent", REVIEW_NOTICE_DAYS),
+            ("review_papers", "review_papers_sent", REVIEW_PAPERS_DAYS),
+        ):
             sent = [d for d in events.get(event, []) if last < d <= meeting]
             done = sent[-1] if sent else None
             add(_instance(upn, school, duty, meeting, meeting - pd.Timedelta(days=days), done, as_of))
@@ -147,8 +169,18 @@ def _pupil_ehc_duties(upn, school, events: dict[str, list], on_plan: bool, year_
         if not plans:
             continue
         earliest = plans[-1] + pd.DateOffset(months=REASSESSMENT_MIN_MONTHS)
-        add(_instance(upn, school, "reassessment_timing", plans[-1], earliest, requested, as_of,
-                      status="met" if requested >= earliest else "too_early"))
+        add(
+            _instance(
+                upn,
+                school,
+                "reassessment_timing",
+                plans[-1],
+                earliest,
+                requested,
+                as_of,
+                status="met" if requested >= earliest else "too_early",
+            )
+        )
     # phase transfer: pupils with a plan in Year 6 or Year 11 this academic year
     if on_plan and year_group in PHASE_TRANSFER_DEADLINES:
         start = academic_year_start(as_of)
@@ -234,20 +266,34 @@ def statutory_duties(trust: TrustData, as_of=None) -> pd.DataFrame:
         if upn not in pupils.index:
             continue
         pupil = pupils.loc[upn]
-        rows += _pupil_ehc_duties(upn, pupil["school"], events, pupil["sen_provision"] == "E",
-                                  pupil["year_group"], as_of)
+        rows += _pupil_ehc_duties(
+            upn, pupil["school"], events, pupil["sen_provision"] == "E", pupil["year_group"], as_of
+        )
     rows += _parent_meeting_duties(trust, as_of)
     duties = pd.DataFrame(rows, columns=DUTY_COLUMNS)
     for column in ("trigger_date", "due_date", "done_date"):
         duties[column] = pd.to_datetime(duties[column]).astype("datetime64[ns]")
     duties["days_late"] = duties["days_late"].astype("int64")
     order = {duty: i for i, duty in enumerate(DUTIES)}
-    return (duties.sort_values(["school", "upn", "duty", "trigger_date"], key=lambda s: s.map(order)
-                               if s.name == "duty" else s).reset_index(drop=True))
+    return duties.sort_values(
+        ["school", "upn", "duty", "trigger_date"], key=lambda s: s.map(order) if s.name == "duty" else s
+    ).reset_index(drop=True)
 
 
-GRADUATED_COLUMNS = ["upn", "school", "year_group", "sen_provision", "plan_start", "review_due", "review_held",
-                     "review_status", "days_to_review", "meetings_this_year", "meetings_owed", "last_meeting"]
+GRADUATED_COLUMNS = [
+    "upn",
+    "school",
+    "year_group",
+    "sen_provision",
+    "plan_start",
+    "review_due",
+    "review_held",
+    "review_status",
+    "days_to_review",
+    "meetings_this_year",
+    "meetings_owed",
+    "last_meeting",
+]
 REVIEW_STATUSES = ("on_track", "due_soon", "overdue", "no_review_date", "no_plan")
 
 
@@ -271,7 +317,8 @@ def graduated_approach(trust: TrustData, as_of=None) -> pd.DataFrame:
     """
     as_of = _as_of(trust, as_of)
     send = trust.pupils[trust.pupils["sen_provision"].isin(["K", "E"])][
-        ["upn", "school", "year_group", "sen_provision"]]
+        ["upn", "school", "year_group", "sen_provision"]
+    ]
     if trust.support_plans is not None:
         plans = trust.support_plans[trust.support_plans["plan_start"] <= as_of].sort_values("plan_start")
         current = plans.groupby("upn").tail(1)[["upn", "plan_start", "review_due", "review_held"]]
@@ -304,8 +351,20 @@ def graduated_approach(trust: TrustData, as_of=None) -> pd.DataFrame:
     return table[GRADUATED_COLUMNS].sort_values(["school", "upn"]).reset_index(drop=True)
 
 
-SUMMARY_COLUMNS = ["school", "duty", "label", "instances", "met", "late", "too_early", "overdue", "due",
-                   "met_on_time_pct", "overdue_now", "due_next_30_days"]
+SUMMARY_COLUMNS = [
+    "school",
+    "duty",
+    "label",
+    "instances",
+    "met",
+    "late",
+    "too_early",
+    "overdue",
+    "due",
+    "met_on_time_pct",
+    "overdue_now",
+    "due_next_30_days",
+]
 
 
 def duties_summary(trust: TrustData, as_of=None, duties: pd.DataFrame | None = None) -> pd.DataFrame:
@@ -328,18 +387,23 @@ def duties_summary(trust: TrustData, as_of=None, duties: pd.DataFrame | None = N
         counts = group["status"].value_counts()
         judged = sum(counts.get(s, 0) for s in ("met", "late", "too_early", "overdue"))
         soon = group["status"].eq("due") & (group["due_date"] <= as_of + pd.Timedelta(days=TODO_HORIZON_DAYS))
-        rows.append({
-            "school": school, "duty": duty, "label": DUTY_LABELS[duty], "instances": len(group),
-            **{s: int(counts.get(s, 0)) for s in ("met", "late", "too_early", "overdue", "due")},
-            "met_on_time_pct": 100.0 * counts.get("met", 0) / judged if judged else float("nan"),
-            "overdue_now": int(counts.get("overdue", 0)), "due_next_30_days": int(soon.sum()),
-        })
+        rows.append(
+            {
+                "school": school,
+                "duty": duty,
+                "label": DUTY_LABELS[duty],
+                "instances": len(group),
+                **{s: int(counts.get(s, 0)) for s in ("met", "late", "too_early", "overdue", "due")},
+                "met_on_time_pct": 100.0 * counts.get("met", 0) / judged if judged else float("nan"),
+                "overdue_now": int(counts.get("overdue", 0)),
+                "due_next_30_days": int(soon.sum()),
+            }
+        )
     summary = pd.DataFrame(rows, columns=SUMMARY_COLUMNS)
     order = {duty: i for i, duty in enumerate(DUTIES)}
     summary["_order"] = summary["duty"].map(order)
     summary["_trust"] = summary["school"].eq("All schools")
-    return (summary.sort_values(["_trust", "school", "_order"]).drop(columns=["_order", "_trust"])
-            .reset_index(drop=True))
+    return summary.sort_values(["_trust", "school", "_order"]).drop(columns=["_order", "_trust"]).reset_index(drop=True)
 
 
 _TODO_ACTIONS = {
@@ -355,8 +419,9 @@ _TODO_ACTIONS = {
 TODO_COLUMNS = ["school", "upn", "what", "by", "status", "days"]
 
 
-def duties_todo(trust: TrustData, as_of=None, horizon_days: int = TODO_HORIZON_DAYS,
-                duties: pd.DataFrame | None = None) -> pd.DataFrame:
+def duties_todo(
+    trust: TrustData, as_of=None, horizon_days: int = TODO_HORIZON_DAYS, duties: pd.DataFrame | None = None
+) -> pd.DataFrame:
     """The SENCO's to-do list: what is overdue now and what falls due in the next 30 days.
 
     Duty instances not done (overdue, or due within ``horizon_days``) and support-plan
@@ -372,7 +437,9 @@ def duties_todo(trust: TrustData, as_of=None, horizon_days: int = TODO_HORIZON_D
     as_of = _as_of(trust, as_of)
     duties = statutory_duties(trust, as_of) if duties is None else duties
     horizon = as_of + pd.Timedelta(days=horizon_days)
-    open_duties = duties[duties["status"].eq("overdue") | (duties["status"].eq("due") & (duties["due_date"] <= horizon))]
+    open_duties = duties[
+        duties["status"].eq("overdue") | (duties["status"].eq("due") & (duties["due_date"] <= horizon))
+    ]
     plans = graduated_approach(trust, as_of)
     held = plans.set_index("upn")["meetings_this_year"]
     rows = []
@@ -391,12 +458,22 @@ def duties_todo(trust: TrustData, as_of=None, horizon_days: int = TODO_HORIZON_D
         rows.append((duty.school, duty.upn, what, duty.due_date, duty.status, _days(duty.due_date, as_of)))
     for plan in plans.itertuples(index=False):
         if plan.review_status in ("overdue", "due_soon"):
-            rows.append((plan.school, plan.upn, f"Review the support plan started {plan.plan_start:%d %b %Y}",
-                         plan.review_due, "overdue" if plan.review_status == "overdue" else "due",
-                         _days(plan.review_due, as_of)))
+            rows.append(
+                (
+                    plan.school,
+                    plan.upn,
+                    f"Review the support plan started {plan.plan_start:%d %b %Y}",
+                    plan.review_due,
+                    "overdue" if plan.review_status == "overdue" else "due",
+                    _days(plan.review_due, as_of),
+                )
+            )
         elif plan.review_status in ("no_plan", "no_review_date"):
-            what = ("Write a support plan with a review date (assess, plan, do, review)" if plan.review_status ==
-                    "no_plan" else "Set a review date for the support plan")
+            what = (
+                "Write a support plan with a review date (assess, plan, do, review)"
+                if plan.review_status == "no_plan"
+                else "Set a review date for the support plan"
+            )
             rows.append((plan.school, plan.upn, what, as_of, "overdue", 0))
     todo = pd.DataFrame(rows, columns=TODO_COLUMNS)
     todo["by"] = pd.to_datetime(todo["by"]).astype("datetime64[ns]")

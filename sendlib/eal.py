@@ -6,7 +6,7 @@ their sources, says which way each points (``SEND``, ``LANGUAGE``, ``NEUTRAL`` o
 ``MISSING``), and combines them by the rules below into one of four outcomes, with what to
 do next. EAL support always continues.
 
-Combining rules (README has them as a table):
+Combining rules (the documentation, docs/methods/eal.md, has them as a table):
 
 1. ``INSUFFICIENT_EVIDENCE`` when a key item is missing: first-language development (a
    first-language assessment or the parents' report: at least one), or the pupil's
@@ -22,6 +22,7 @@ Combining rules (README has them as a table):
    set.
 4. ``MIXED_REVIEW`` otherwise.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -32,8 +33,7 @@ from .loader import TrustData
 from .progress import assess_progress
 
 SEND, LANGUAGE, NEUTRAL, MISSING = "SEND", "LANGUAGE", "NEUTRAL", "MISSING"
-OUTCOMES = ("CONSIDER_SEND_ASSESSMENT", "CONSISTENT_WITH_LANGUAGE_ACQUISITION", "MIXED_REVIEW",
-            "INSUFFICIENT_EVIDENCE")
+OUTCOMES = ("CONSIDER_SEND_ASSESSMENT", "CONSISTENT_WITH_LANGUAGE_ACQUISITION", "MIXED_REVIEW", "INSUFFICIENT_EVIDENCE")
 
 # Conversational English takes 1-2 years, academic English 5-7 or more (Cummins; Devon
 # guidance); two-thirds of pupils starting Reception new to English take over six years to
@@ -51,7 +51,10 @@ STAGE_STALL_YEARS = 2.0
 # by step while it has fewer than this many pupils.
 MIN_TRUE_PEERS = 5
 TRUE_PEER_STEPS = (  # (stage distance, years either side)
-    (0, 1.0), (0, 2.0), (1, 2.0), (0, np.inf),
+    (0, 1.0),
+    (0, 2.0),
+    (1, 2.0),
+    (0, np.inf),
 )
 MIN_CHANGE_SD = 15 * np.sqrt(1 - 0.90) * np.sqrt(2 / 3)  # SEM of a mean of 3 scores, twice: ~3.9
 PEER_SLOWER_Z = -1.28  # progress among the slowest tenth of true peers points to SEND
@@ -67,10 +70,22 @@ CAT4_LOW_SAS = 88
 PERSISTENT_ABSENCE_PCT = 90.0  # DfE: missing 10% or more of sessions is persistent absence
 REVIEW_AFTER_DAYS = 182  # review a language-acquisition outcome after two terms
 
-ITEMS = ("proficiency_and_exposure", "proficiency_progress", "progress_against_true_peers",
-         "progress_tests", "first_language_assessment", "parent_report", "eal_support", "hearing_check",
-         "vision_check", "less_language_heavy_work", "cat4_profile", "interrupted_schooling", "attendance",
-         "recent_arrival")
+ITEMS = (
+    "proficiency_and_exposure",
+    "proficiency_progress",
+    "progress_against_true_peers",
+    "progress_tests",
+    "first_language_assessment",
+    "parent_report",
+    "eal_support",
+    "hearing_check",
+    "vision_check",
+    "less_language_heavy_work",
+    "cat4_profile",
+    "interrupted_schooling",
+    "attendance",
+    "recent_arrival",
+)
 ITEM_LABELS = {
     "proficiency_and_exposure": "proficiency in English and time in English schools",
     "proficiency_progress": "progress in English proficiency",
@@ -88,13 +103,24 @@ ITEM_LABELS = {
     "recent_arrival": "date the pupil started school in England",
 }
 KEY_REQUIREMENTS = {
-    "first-language development (a first-language assessment or the parents' report)":
-        ("first_language_assessment", "parent_report"),
+    "first-language development (a first-language assessment or the parents' report)": (
+        "first_language_assessment",
+        "parent_report",
+    ),
     "proficiency in English and time in English schools": ("proficiency_and_exposure",),
 }
 ITEM_COLUMNS = ["upn", "school", "item", "finding", "detail"]
-OUTCOME_COLUMNS = ["upn", "school", "outcome", "points_to_send", "points_to_language", "missing", "next_steps",
-                   "explanation", "review_date"]
+OUTCOME_COLUMNS = [
+    "upn",
+    "school",
+    "outcome",
+    "points_to_send",
+    "points_to_language",
+    "missing",
+    "next_steps",
+    "explanation",
+    "review_date",
+]
 
 
 # --- the items: pure functions of one pupil's facts --------------------------------------------
@@ -104,13 +130,20 @@ def proficiency_and_exposure(stage, years_here):
         return MISSING, "proficiency stage or the date the pupil started school in England is not recorded"
     where = f"stage {stage} ({ENGLISH_PROFICIENCY[stage].lower()}) after {years_here:.1f} years in English schools"
     if stage in "AB" and years_here < EARLY_EXPOSURE_YEARS:
-        return LANGUAGE, f"{where}: early in learning English, as expected so soon (conversational English takes 1-2 years)"
+        return (
+            LANGUAGE,
+            f"{where}: early in learning English, as expected so soon (conversational English takes 1-2 years)",
+        )
     if stage in "AB" and years_here >= STUCK_EARLY_YEARS:
-        return SEND, (f"{where}: most pupils are well beyond this after {STUCK_EARLY_YEARS:.0f} years "
-                      "(80% are competent or fluent after five); worth looking further")
+        return SEND, (
+            f"{where}: most pupils are well beyond this after {STUCK_EARLY_YEARS:.0f} years "
+            "(80% are competent or fluent after five); worth looking further"
+        )
     if stage in "ABC" and years_here < ACQUIRING_YEARS:
-        return LANGUAGE, (f"{where}: still acquiring academic English, which takes 5-7 years or more "
-                          "(two-thirds of pupils new to English take over six years to reach competent)")
+        return LANGUAGE, (
+            f"{where}: still acquiring academic English, which takes 5-7 years or more "
+            "(two-thirds of pupils new to English take over six years to reach competent)"
+        )
     if stage in "DE":
         return NEUTRAL, f"{where}: competent or fluent, so language explains less of any difficulty"
     return NEUTRAL, f"{where}"
@@ -126,7 +159,10 @@ def proficiency_progress(stages: list[tuple[pd.Timestamp, str]]):
     gained = "ABCDE".index(last) - "ABCDE".index(first)
     where = f"stage {first} in {first_date:%B %Y}, {last} in {last_date:%B %Y}"
     if gained > 0:
-        return LANGUAGE, f"{where}: English is coming on ({gained} stage{'s' if gained > 1 else ''} in {years:.1f} years)"
+        return (
+            LANGUAGE,
+            f"{where}: English is coming on ({gained} stage{'s' if gained > 1 else ''} in {years:.1f} years)",
+        )
     if years >= STAGE_STALL_YEARS and last in "ABC":
         return SEND, f"{where}: no change in {years:.1f} years while still below competent"
     return NEUTRAL, f"{where}"
@@ -137,14 +173,15 @@ def progress_against_true_peers(change, peer_mean, peer_sd, n_peers, widened: st
     if change is None or not np.isfinite(change):
         return MISSING, "no progress yet to compare (fewer than two scores)"
     if n_peers < MIN_TRUE_PEERS:
-        return MISSING, (f"only {n_peers} true peer{'s' if n_peers != 1 else ''} (EAL pupils at the same stage "
-                         f"with similar time here); at least {MIN_TRUE_PEERS} are needed")
+        return MISSING, (
+            f"only {n_peers} true peer{'s' if n_peers != 1 else ''} (EAL pupils at the same stage "
+            f"with similar time here); at least {MIN_TRUE_PEERS} are needed"
+        )
     # a floor on the spread: true peers' changes can agree more closely than one pupil's
     # scores can be measured (a change of two window means of a standardised test: ~3.9)
     spread = max(peer_sd, MIN_CHANGE_SD) if np.isfinite(peer_sd) else MIN_CHANGE_SD
     z = (change - peer_mean) / (spread * np.sqrt(1 + 1 / n_peers))
-    where = (f"scores changed by {change:+.1f} points; {n_peers} true peers ({widened}) typically by "
-             f"{peer_mean:+.1f}")
+    where = f"scores changed by {change:+.1f} points; {n_peers} true peers ({widened}) typically by {peer_mean:+.1f}"
     if z < PEER_SLOWER_Z:
         return SEND, f"{where}: slower than nine in ten of them (z = {z:.1f})"
     if z >= PEER_LIKE_Z:
@@ -182,8 +219,10 @@ def eal_support(terms):
     if terms is None or not np.isfinite(terms):
         return MISSING, "EAL support not documented"
     if terms < MIN_EAL_SUPPORT_TERMS:
-        return LANGUAGE, (f"{terms:.0f} term(s) of documented EAL support: slow progress counts toward SEND only "
-                          f"after {MIN_EAL_SUPPORT_TERMS}")
+        return LANGUAGE, (
+            f"{terms:.0f} term(s) of documented EAL support: slow progress counts toward SEND only "
+            f"after {MIN_EAL_SUPPORT_TERMS}"
+        )
     return NEUTRAL, f"{terms:.0f} terms of documented EAL support"
 
 
@@ -255,8 +294,11 @@ def recent_arrival(years_here):
 # --- combining ----------------------------------------------------------------------------------
 def missing_key_requirements(findings: dict[str, str]) -> list[str]:
     """The key requirements not met: each needs at least one of its items not MISSING."""
-    return [name for name, items in KEY_REQUIREMENTS.items()
-            if all(findings.get(item, MISSING) == MISSING for item in items)]
+    return [
+        name
+        for name, items in KEY_REQUIREMENTS.items()
+        if all(findings.get(item, MISSING) == MISSING for item in items)
+    ]
 
 
 def combine(findings: dict[str, str]) -> str:
@@ -277,8 +319,9 @@ def combine(findings: dict[str, str]) -> str:
     l1_send = SEND in first_language and LANGUAGE not in first_language
     l1_language = LANGUAGE in first_language and SEND not in first_language
     slow = SEND in (findings.get("progress_against_true_peers"), findings.get("progress_tests"))
-    other_send = sum(f == SEND for item, f in findings.items()
-                     if item not in ("first_language_assessment", "parent_report"))
+    other_send = sum(
+        f == SEND for item, f in findings.items() if item not in ("first_language_assessment", "parent_report")
+    )
     enough_support = findings.get("eal_support", MISSING) != LANGUAGE
     if l1_send and enough_support and (slow or other_send >= 2) and to_send > to_language:
         return "CONSIDER_SEND_ASSESSMENT"
@@ -308,12 +351,14 @@ def _next_steps(outcome, findings, checks, review_date, terms) -> list[str]:
         elif value != "pass":
             steps.append(f"Arrange a {sense} check")
     if outcome == "INSUFFICIENT_EVIDENCE":
-        for requirement, items in KEY_REQUIREMENTS.items():
+        for items in KEY_REQUIREMENTS.values():
             if all(findings.get(i, MISSING) == MISSING for i in items):
                 steps += [_COLLECT[i] for i in items]
     elif outcome == "CONSIDER_SEND_ASSESSMENT":
-        steps.append("Talk with the parents and consider assessing for SEN (assess, plan, do, review); "
-                     "keep tracking English as an additional language")
+        steps.append(
+            "Talk with the parents and consider assessing for SEN (assess, plan, do, review); "
+            "keep tracking English as an additional language"
+        )
     elif outcome == "CONSISTENT_WITH_LANGUAGE_ACQUISITION":
         steps.append(f"Review on {review_date:%d %B %Y}, or sooner if progress slows")
     else:
@@ -373,14 +418,17 @@ def _true_peers(stage_index: np.ndarray, years: np.ndarray, has_change: np.ndarr
     gap = np.abs(years - years[i])
     candidates = (stage_index >= 0) & np.isfinite(years) & typical
     candidates[i] = False
-    for step, (within, span) in enumerate(TRUE_PEER_STEPS):
+    for step, (within, span) in enumerate(TRUE_PEER_STEPS):  # noqa: B007 - step is read after the loop
         peers = np.flatnonzero(candidates & (distance <= within) & (gap <= span))
         if has_change[peers].sum() >= MIN_TRUE_PEERS:
             break
     stage = "ABCDE"[stage_index[i]]
     stages = f"stage {stage}" if within == 0 else f"stages within one of {stage}"
-    time_here = ("any time in English schools" if not np.isfinite(span) else
-                 f"within {span:g} year{'s' if span != 1 else ''} of the pupil's time here")
+    time_here = (
+        "any time in English schools"
+        if not np.isfinite(span)
+        else f"within {span:g} year{'s' if span != 1 else ''} of the pupil's time here"
+    )
     note = "" if step == 0 else "; widened as too few were alike"
     return peers, f"EAL pupils at {stages}, {time_here}{note}"
 
@@ -435,24 +483,30 @@ def _weigh(trust, as_of, progress):
         peer_typical = np.median(peer_changes) if len(peer_changes) else np.nan
         peer_spread = 1.4826 * np.median(np.abs(peer_changes - peer_typical)) if len(peer_changes) > 1 else np.nan
         peer_maths = maths[peers][np.isfinite(maths[peers])]
-        maths_z = ((maths[i] - peer_maths.mean()) / peer_maths.std(ddof=1)
-                   if len(peer_maths) >= MIN_TRUE_PEERS and peer_maths.std(ddof=1) > 0 else None)
+        maths_z = (
+            (maths[i] - peer_maths.mean()) / peer_maths.std(ddof=1)
+            if len(peer_maths) >= MIN_TRUE_PEERS and peer_maths.std(ddof=1) > 0
+            else None
+        )
         terms = _value(record, "eal_support_terms")
         results = {
             "proficiency_and_exposure": proficiency_and_exposure(stage, years_here),
             "proficiency_progress": proficiency_progress(history.get(upn, [])),
             "progress_against_true_peers": progress_against_true_peers(
-                change[i], peer_typical, peer_spread, len(peer_changes), widened),
+                change[i], peer_typical, peer_spread, len(peer_changes), widened
+            ),
             "progress_tests": progress_tests(flags.get(upn)),
             "first_language_assessment": first_language_assessment(_value(record, "l1_assessment")),
             "parent_report": parent_report(_value(record, "parent_l1_report")),
             "eal_support": eal_support(terms),
             "hearing_check": sensory_check(_value(record, "hearing_check"), "hearing"),
             "vision_check": sensory_check(_value(record, "vision_check"), "vision"),
-            "less_language_heavy_work": less_language_heavy_work(maths_z, len(peer_maths),
-                                                                 _value(record, "cat4_quantitative")),
-            "cat4_profile": cat4_profile(stage, *(_value(record, f"cat4_{b}") for b in
-                                                  ("verbal", "quantitative", "nonverbal", "spatial"))),
+            "less_language_heavy_work": less_language_heavy_work(
+                maths_z, len(peer_maths), _value(record, "cat4_quantitative")
+            ),
+            "cat4_profile": cat4_profile(
+                stage, *(_value(record, f"cat4_{b}") for b in ("verbal", "quantitative", "nonverbal", "spatial"))
+            ),
             "interrupted_schooling": interrupted_schooling(_value(record, "interrupted_schooling")),
             "attendance": attendance(_value(record, "attendance_pct")),
             "recent_arrival": recent_arrival(years_here),
@@ -464,13 +518,25 @@ def _weigh(trust, as_of, progress):
         missing = [ITEM_LABELS[item] for item, finding in findings.items() if finding == MISSING]
         to_send = [i for i, f in findings.items() if f == SEND]
         to_language = [i for i, f in findings.items() if f == LANGUAGE]
-        outcome_rows.append((
-            upn, pupil["school"], outcome, len(to_send), len(to_language), missing,
-            _next_steps(outcome, findings, {sense: _value(record, f"{sense}_check") for sense in ("hearing", "vision")},
-                        review_date, terms),
-            _explanation(outcome, results, to_send, to_language, missing),
-            review_date if outcome in ("CONSISTENT_WITH_LANGUAGE_ACQUISITION", "MIXED_REVIEW") else pd.NaT,
-        ))
+        outcome_rows.append(
+            (
+                upn,
+                pupil["school"],
+                outcome,
+                len(to_send),
+                len(to_language),
+                missing,
+                _next_steps(
+                    outcome,
+                    findings,
+                    {sense: _value(record, f"{sense}_check") for sense in ("hearing", "vision")},
+                    review_date,
+                    terms,
+                ),
+                _explanation(outcome, results, to_send, to_language, missing),
+                review_date if outcome in ("CONSISTENT_WITH_LANGUAGE_ACQUISITION", "MIXED_REVIEW") else pd.NaT,
+            )
+        )
     items = pd.DataFrame(item_rows, columns=ITEM_COLUMNS)
     outcomes = pd.DataFrame(outcome_rows, columns=OUTCOME_COLUMNS)
     outcomes["review_date"] = pd.to_datetime(outcomes["review_date"]).astype("datetime64[ns]")
@@ -479,7 +545,7 @@ def _weigh(trust, as_of, progress):
 
 _OUTCOME_WORDS = {
     "CONSIDER_SEND_ASSESSMENT": "The evidence points to a possible special educational need as well as to "
-                                "learning English: consider an SEN assessment.",
+    "learning English: consider an SEN assessment.",
     "CONSISTENT_WITH_LANGUAGE_ACQUISITION": "The evidence is consistent with a pupil still acquiring English.",
     "MIXED_REVIEW": "The evidence points both ways: review it together.",
     "INSUFFICIENT_EVIDENCE": "Not enough evidence yet to tell language acquisition from SEND.",
@@ -527,19 +593,33 @@ def identification_by_language(trust: TrustData) -> pd.DataFrame:
     def national_pct(codes):
         return sum(rates[p] * shares[p].reindex(list(codes)).fillna(0).sum() / 100 for p in ("K", "E"))
 
-    measures = [("SEN support (K)", lambda p: p["sen_provision"] == "K", national["SEN support (K)"]),
-                ("EHC plan (E)", lambda p: p["sen_provision"] == "E", national["EHC plan (E)"])]
+    measures = [
+        ("SEN support (K)", lambda p: p["sen_provision"] == "K", national["SEN support (K)"]),
+        ("EHC plan (E)", lambda p: p["sen_provision"] == "E", national["EHC plan (E)"]),
+    ]
     for area, codes in BROAD_AREAS.items():
         measures.append((area, lambda p, c=codes: p["primary_need"].isin(c), national_pct(codes)))
-    measures += [("SLCN (primary need)", lambda p: p["primary_need"] == "SLCN", national_pct(["SLCN"])),
-                 ("SpLD (primary need)", lambda p: p["primary_need"] == "SPLD", national_pct(["SPLD"]))]
+    measures += [
+        ("SLCN (primary need)", lambda p: p["primary_need"] == "SLCN", national_pct(["SLCN"])),
+        ("SpLD (primary need)", lambda p: p["primary_need"] == "SPLD", national_pct(["SPLD"])),
+    ]
     pupils = trust.pupils[trust.pupils["eal"].notna()]
     rows = []
     for school, group in [("All schools", pupils), *pupils.groupby("school")]:
         eal = group[group["eal"].astype(bool)]
         english = group[~group["eal"].astype(bool)]
         for name, test, nat in measures:
-            rows.append((school, name, 100 * test(eal).mean() if len(eal) else np.nan,
-                         100 * test(english).mean() if len(english) else np.nan, nat, len(eal), len(english)))
-    return pd.DataFrame(rows, columns=["school", "measure", "eal_pct", "english_pct", "national_pct",
-                                       "eal_pupils", "english_pupils"])
+            rows.append(
+                (
+                    school,
+                    name,
+                    100 * test(eal).mean() if len(eal) else np.nan,
+                    100 * test(english).mean() if len(english) else np.nan,
+                    nat,
+                    len(eal),
+                    len(english),
+                )
+            )
+    return pd.DataFrame(
+        rows, columns=["school", "measure", "eal_pct", "english_pct", "national_pct", "eal_pupils", "english_pupils"]
+    )

@@ -4,6 +4,7 @@ Every error sendlib raises on purpose is a :class:`SendlibError`. Errors about t
 user's data are :class:`DataError`, which is also a ``ValueError`` so that code written
 against the built-in keeps working (the pattern of scikit-learn's ``NotFittedError``).
 """
+
 from __future__ import annotations
 
 import pandas as pd
@@ -82,8 +83,7 @@ def format_problem(file, row, column, value, problem) -> str:
     return f"{text} -- {problem}"
 
 
-def format_problems(problems: pd.DataFrame, summary: str | None = None,
-                    limit: int | None = MESSAGE_PROBLEMS) -> str:
+def format_problems(problems: pd.DataFrame, summary: str | None = None, limit: int | None = MESSAGE_PROBLEMS) -> str:
     """The text of a list of problems: a summary line, then the first ``limit`` problems."""
     n = len(problems)
     if summary is None:

@@ -15,7 +15,10 @@ learned attributes end in ``_``, ``fit`` returns ``self``, ``NotFittedError`` be
 log-linear baselines (MAPE, bias, interval coverage), as the DfE's SCAP guidance asks:
 check the accuracy of previous forecasts first.
 """
+
 from __future__ import annotations
+
+import itertools
 
 import numpy as np
 import pandas as pd
@@ -36,7 +39,6 @@ AUTO_ORIGINS = 6  # auto picks by one-year-ahead error over up to this many rece
 Z80, Z95 = stats.norm.ppf(0.90), stats.norm.ppf(0.975)
 
 
-
 def check_series(series: pd.DataFrame) -> pd.DataFrame:
     """A ``year, count`` frame: sorted, whole years, counts 0 or more, the last unbroken run.
 
@@ -55,7 +57,7 @@ def check_series(series: pd.DataFrame) -> pd.DataFrame:
     data = data.astype({"year": "int64", "count": "float64"}).sort_values("year").reset_index(drop=True)
     breaks = np.flatnonzero(np.diff(data["year"].to_numpy()) != 1)
     if len(breaks):
-        data = data.iloc[breaks[-1] + 1:].reset_index(drop=True)
+        data = data.iloc[breaks[-1] + 1 :].reset_index(drop=True)
     return data
 
 
@@ -76,6 +78,8 @@ class TrendForecaster(BaseEstimator):
     n_points : int, default 5
         Points for the log-linear trend.
 
+    Notes
+    -----
     Intervals are on the log scale and include the error of the trend itself, read from
     the method's own past errors at each horizon (or, for the log-linear trend, its
     prediction standard error with t quantiles), plus Poisson noise for small counts.
@@ -132,11 +136,17 @@ class TrendForecaster(BaseEstimator):
         point, log_sd, dof = _point_and_spread(self.method_, self._years, self._counts, steps, self.n_points)
         log_point = _log(point)
         poisson = 1 / np.maximum(point, 0.5)  # variance of a Poisson count on the log scale
-        sd = np.sqrt(log_sd ** 2 + poisson)
+        sd = np.sqrt(log_sd**2 + poisson)
         q80, q95 = (stats.t.ppf(q, dof) if dof else stats.norm.ppf(q) for q in (0.90, 0.975))
-        bounds = {name: np.maximum(np.exp(log_point + sign * q * sd) - 0.5, 0)
-                  for name, sign, q in (("lower_80", -1, q80), ("upper_80", 1, q80),
-                                        ("lower_95", -1, q95), ("upper_95", 1, q95))}
+        bounds = {
+            name: np.maximum(np.exp(log_point + sign * q * sd) - 0.5, 0)
+            for name, sign, q in (
+                ("lower_80", -1, q80),
+                ("upper_80", 1, q80),
+                ("lower_95", -1, q95),
+                ("upper_95", 1, q95),
+            )
+        }
         return pd.DataFrame({"year": self.last_year_ + steps, "count": point, **bounds})[FORECAST_COLUMNS]
 
 
@@ -153,7 +163,7 @@ def _point_and_spread(method, years, counts, steps, n_points):
         point = np.exp(fit.intercept + fit.slope * future) - 0.5
         residual = y - (fit.intercept + fit.slope * t)
         m = len(t)
-        s = np.sqrt((residual ** 2).sum() / (m - 2)) if m > 2 else 0.0
+        s = np.sqrt((residual**2).sum() / (m - 2)) if m > 2 else 0.0
         sxx = ((t - t.mean()) ** 2).sum()
         # the prediction error of a regression line: residual noise plus slope uncertainty
         se = s * np.sqrt(1 + 1 / m + (future - t.mean()) ** 2 / sxx)
@@ -211,8 +221,11 @@ def _one_step_errors(years, counts, n_points) -> pd.Series:
     origins = range(max(2, n - AUTO_ORIGINS), n)
     scores = {}
     for method in METHODS:
-        errors = [abs(_point_only(method, years[:o], counts[:o], 1, n_points) - counts[o]) / counts[o]
-                  for o in origins if counts[o] > 0]
+        errors = [
+            abs(_point_only(method, years[:o], counts[:o], 1, n_points) - counts[o]) / counts[o]
+            for o in origins
+            if counts[o] > 0
+        ]
         scores[method] = 100 * np.mean(errors) if errors else np.nan
     return pd.Series(scores)
 
@@ -276,18 +289,27 @@ def backtest(estimator, data, origins, horizons=(1, 2, 3)) -> pd.DataFrame:
                 frame = _trust_forecasts(model, data, origin, horizons)
             if frame is not None:
                 frames.append(frame)
-        scored = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(
-            columns=[*FORECAST_COLUMNS, "horizon", "actual"])
+        scored = (
+            pd.concat(frames, ignore_index=True)
+            if frames
+            else pd.DataFrame(columns=[*FORECAST_COLUMNS, "horizon", "actual"])
+        )
         scored = scored.dropna(subset=["actual"])
         scored = scored[scored["actual"] > 0]
         for h in horizons:
             at = scored[scored["horizon"] == h]
             error = (at["count"] - at["actual"]) / at["actual"] * 100
-            rows.append({"model": name, "horizon": h, "n": len(at),
-                         "mape": error.abs().mean() if len(at) else np.nan,
-                         "bias": error.mean() if len(at) else np.nan,
-                         "coverage_80": at["actual"].between(at["lower_80"], at["upper_80"]).mean() if len(at) else np.nan,
-                         "coverage_95": at["actual"].between(at["lower_95"], at["upper_95"]).mean() if len(at) else np.nan})
+            rows.append(
+                {
+                    "model": name,
+                    "horizon": h,
+                    "n": len(at),
+                    "mape": error.abs().mean() if len(at) else np.nan,
+                    "bias": error.mean() if len(at) else np.nan,
+                    "coverage_80": at["actual"].between(at["lower_80"], at["upper_80"]).mean() if len(at) else np.nan,
+                    "coverage_95": at["actual"].between(at["lower_95"], at["upper_95"]).mean() if len(at) else np.nan,
+                }
+            )
     return pd.DataFrame(rows, columns=BACKTEST_COLUMNS)
 
 
@@ -309,22 +331,39 @@ def ehc_plan_benchmark(area: str = "England", horizon: int = 3, method: str = "a
     notes = []
     run = check_series(series)
     if len(run) < len(series):
-        notes.append(f"the series breaks in {int(run['year'].iloc[0]) - 1} (a boundary change?); "
-                     f"the forecast uses {int(run['year'].iloc[0])}-{int(run['year'].iloc[-1])}")
+        notes.append(
+            f"the series breaks in {int(run['year'].iloc[0]) - 1} (a boundary change?); "
+            f"the forecast uses {int(run['year'].iloc[0])}-{int(run['year'].iloc[-1])}"
+        )
     if series["year"].max() < 2024:
         notes.append(f"no figures after {int(series['year'].max())} (the authority changed or stopped reporting)")
     if len(run) < 3:
         notes.append("fewer than three years of figures: the forecast repeats the last value")
     forecaster = TrendForecaster(method=method if len(run) >= 3 else "naive").fit(series)
     need_mix = reference_table("ehc_plans_by_need")[["need_code", "need", "ehc_plans", "share_pct"]]
-    return {"series": series, "forecast": forecaster.predict(horizon), "method": forecaster.method_,
-            "need_mix": need_mix, "notes": notes}
+    return {
+        "series": series,
+        "forecast": forecaster.predict(horizon),
+        "method": forecaster.method_,
+        "need_mix": need_mix,
+        "notes": notes,
+    }
 
 
 # --- the cohort transition model ------------------------------------------------------------------
 STATES = ("N", "K", "E")
-NEED_TRANSITION_COLUMNS = ["year", "school", "year_group", "sen_provision", "need_area", "count", "lower_80",
-                           "upper_80", "lower_95", "upper_95"]
+NEED_TRANSITION_COLUMNS = [
+    "year",
+    "school",
+    "year_group",
+    "sen_provision",
+    "need_area",
+    "count",
+    "lower_80",
+    "upper_80",
+    "lower_95",
+    "upper_95",
+]
 YEAR_GROUPS = np.arange(-2, 15)  # N1 .. 13, and one past for those who would move on
 PRIOR_STRENGTH = 30  # pseudo-pupils: how far a small group's rates lean on trust-wide rates
 TREND_DAMPING = 0.8  # each further year carries 80% of the previous year's trend (damped trend)
@@ -372,8 +411,14 @@ class NeedForecaster(BaseEstimator):
     random_state : int or None
     """
 
-    def __init__(self, n_simulations: int = 1000, identification_change: float = 0.0, intake_change: float = 0.0,
-                 roll_projection: pd.DataFrame | None = None, random_state=None):
+    def __init__(
+        self,
+        n_simulations: int = 1000,
+        identification_change: float = 0.0,
+        intake_change: float = 0.0,
+        roll_projection: pd.DataFrame | None = None,
+        random_state=None,
+    ):
         self.n_simulations = n_simulations
         self.identification_change = identification_change
         self.intake_change = intake_change
@@ -450,9 +495,12 @@ def _cell_index(history, schools, areas):
     state = history["sen_provision"].map({"N": 0, "K": 1, "E": 2}).to_numpy()
     area = history["need_area"].map(area_index).fillna(len(areas) - 1).astype(int).to_numpy()
     cell_state = np.where(state == 0, 0, np.where(state == 1, 1 + area, 1 + len(areas) + area))
-    return {"school_i": history["school"].map({s: i for i, s in enumerate(schools)}).to_numpy(),
-            "yg_i": (history["year_group"].astype(int) + 2).clip(0, len(YEAR_GROUPS) - 1).to_numpy(),
-            "state_i": state, "cell_state": cell_state}
+    return {
+        "school_i": history["school"].map({s: i for i, s in enumerate(schools)}).to_numpy(),
+        "yg_i": (history["year_group"].astype(int) + 2).clip(0, len(YEAR_GROUPS) - 1).to_numpy(),
+        "state_i": state,
+        "cell_state": cell_state,
+    }
 
 
 def _population(census, schools, areas):
@@ -464,7 +512,7 @@ def _population(census, schools, areas):
 def _flows(history, years):
     """Each pupil at one census beside the same pupil at the next: stayed in the school, state then."""
     frames = []
-    for before, after in zip(years[:-1], years[1:]):
+    for before, after in itertools.pairwise(years):
         a = history[history["census_year"] == before]
         b = history[history["census_year"] == after][["upn", "school", "state_i", "cell_state"]]
         merged = a.merge(b, on="upn", how="left", suffixes=("", "_next"))
@@ -524,31 +572,30 @@ def _move_rates(flows, years):
                     trend[a, b] = np.clip(slope * (k - 1) / (k + 1), -MAX_TREND, MAX_TREND)
                     if ok.sum() >= 3:
                         residual = np.log(rate[ok]) - (intercept + slope * t[ok])
-                        noise[a, b] = max(np.sqrt((residual ** 2).sum() / (ok.sum() - 2)), DEFAULT_RATE_NOISE / 2)
+                        noise[a, b] = max(np.sqrt((residual**2).sum() / (ok.sum() - 2)), DEFAULT_RATE_NOISE / 2)
     return alpha, trend, mid, noise
 
 
 def _joiners(history, years, schools, areas):
     """Mean and spread of pupils joining each school and year group; their state mix."""
-    recent = years[-RECENT_INTERVALS - 1:]
+    recent = years[-RECENT_INTERVALS - 1 :]
     n_yg, n_state = len(YEAR_GROUPS), 1 + 2 * len(areas)
     counts = np.zeros((len(recent) - 1, len(schools), n_yg))
     mix = np.zeros((n_yg, n_state)) + 0.01
-    for i, (before, after) in enumerate(zip(recent[:-1], recent[1:])):
+    for i, (before, after) in enumerate(itertools.pairwise(recent)):
         a = history[history["census_year"] == before][["upn", "school"]]
         b = history[history["census_year"] == after]
         new = b.merge(a, on="upn", how="left", suffixes=("", "_before"))
         new = new[new["school_before"].ne(new["school"])]
         np.add.at(counts[i], (new["school_i"], new["yg_i"]), 1)
         np.add.at(mix, (new["yg_i"], new["cell_state"]), 1)
-    return {"mean": counts.mean(0), "var": counts.var(0, ddof=1) if len(counts) > 1 else counts.mean(0),
-            "mix": mix}
+    return {"mean": counts.mean(0), "var": counts.var(0, ddof=1) if len(counts) > 1 else counts.mean(0), "mix": mix}
 
 
 def _new_identification_mix(flows, population, n_areas):
     """Broad-area mix of new identifications (N to K or E) by phase; the current mix if few."""
     new = flows[(flows["state_i"] == 0) & flows["stayed"] & (flows["state_i_next"] > 0)]
-    area_of = lambda cell: np.where(cell > n_areas, cell - 1 - n_areas, cell - 1)  # noqa: E731
+    area_of = lambda cell: np.where(cell > n_areas, cell - 1 - n_areas, cell - 1)
     mix = np.ones((2, n_areas)) * 0.5
     for phase, rows in enumerate((new[new["yg_i"] <= 8], new[new["yg_i"] > 8])):
         np.add.at(mix[phase], area_of(rows["cell_state_next"].astype(int).to_numpy()), 1)
@@ -584,7 +631,7 @@ def _simulate(model, years, rng):
     phase = (np.arange(n_yg) > 8).astype(int)  # Year 7 (index 9) and above: secondary
     for step in range(years):
         year = model.last_year_ + step + 1
-        offset = sum(TREND_DAMPING ** k for k in range(step + 1)) + (model.last_year_ - model.trend_year_)
+        offset = sum(TREND_DAMPING**k for k in range(step + 1)) + (model.last_year_ - model.trend_year_)
         shock = rng.normal(0, model.rate_noise_, size=(S, 1, 3, 3))
         factor = np.exp(model.trend_ * offset + shock)
         boost = np.ones((3, 3))
@@ -649,9 +696,10 @@ def _draw_joiners(model, rng, year, mix):
                 mean[model.schools_.index(row.school), int(row.year_group) + 2] = row.count
     var = np.maximum(model.joiners_["var"] * (1 + model.intake_change) ** 2, mean)
     # negative binomial (gamma-Poisson) with the spread seen between years
-    shape = np.where(var > mean, mean ** 2 / np.maximum(var - mean, 1e-9), 1e6)
-    lam = rng.gamma(np.maximum(shape, 1e-9), np.where(shape > 0, mean / np.maximum(shape, 1e-9), 0),
-                    size=(S, *mean.shape))
+    shape = np.where(var > mean, mean**2 / np.maximum(var - mean, 1e-9), 1e6)
+    lam = rng.gamma(
+        np.maximum(shape, 1e-9), np.where(shape > 0, mean / np.maximum(shape, 1e-9), 0), size=(S, *mean.shape)
+    )
     totals = rng.poisson(lam)  # (S, school, yg)
     out = np.zeros((*totals.shape, mix.shape[-1]), dtype=np.int64)
     remaining = totals
@@ -671,11 +719,19 @@ def summarise_simulations(sims, model, by=None) -> pd.DataFrame:
     n_areas = len(model.areas_)
     provision = np.array(["N"] + ["K"] * n_areas + ["E"] * n_areas, dtype=object)
     area = np.array([""] + list(model.areas_) * 2, dtype=object)
-    index = pd.MultiIndex.from_product([np.arange(years), np.arange(n_school), np.arange(n_yg), np.arange(n_state)],
-                                       names=["step", "school_i", "yg_i", "state"])
-    frame = pd.DataFrame({"step": index.get_level_values(0), "school": np.array(model.schools_, dtype=object)[
-        index.get_level_values(1)], "year_group": YEAR_GROUPS[index.get_level_values(2)],
-        "sen_provision": provision[index.get_level_values(3)], "need_area": area[index.get_level_values(3)]})
+    index = pd.MultiIndex.from_product(
+        [np.arange(years), np.arange(n_school), np.arange(n_yg), np.arange(n_state)],
+        names=["step", "school_i", "yg_i", "state"],
+    )
+    frame = pd.DataFrame(
+        {
+            "step": index.get_level_values(0),
+            "school": np.array(model.schools_, dtype=object)[index.get_level_values(1)],
+            "year_group": YEAR_GROUPS[index.get_level_values(2)],
+            "sen_provision": provision[index.get_level_values(3)],
+            "need_area": area[index.get_level_values(3)],
+        }
+    )
     values = sims.reshape(S, -1)
     keys = ["step"] + list(by or ["school", "year_group", "sen_provision", "need_area"])
     unknown = set(keys) - {"step", "school", "year_group", "sen_provision", "need_area"}
@@ -685,8 +741,9 @@ def summarise_simulations(sims, model, by=None) -> pd.DataFrame:
     labels = frame.groupby(keys, sort=True).first().reset_index()[keys]
     from scipy import sparse
 
-    one_hot = sparse.csr_matrix((np.ones(len(groups)), (np.arange(len(groups)), groups)),
-                                shape=(len(groups), groups.max() + 1))
+    one_hot = sparse.csr_matrix(
+        (np.ones(len(groups)), (np.arange(len(groups)), groups)), shape=(len(groups), groups.max() + 1)
+    )
     totals = np.asarray((sparse.csr_matrix(values) @ one_hot).todense(), dtype=float)
     q = np.percentile(totals, [10, 90, 2.5, 97.5], axis=0)
     result = labels.assign(count=totals.mean(0), lower_80=q[0], upper_80=q[1], lower_95=q[2], upper_95=q[3])
@@ -697,8 +754,11 @@ def summarise_simulations(sims, model, by=None) -> pd.DataFrame:
 
 def _census_totals(history) -> pd.DataFrame:
     """Pupils at K and at E in each January census: ``year, sen_provision, count``."""
-    counts = history[history["sen_provision"].isin(["K", "E"])].groupby(
-        [history["census_date"].dt.year.rename("year"), "sen_provision"]).size()
+    counts = (
+        history[history["sen_provision"].isin(["K", "E"])]
+        .groupby([history["census_date"].dt.year.rename("year"), "sen_provision"])
+        .size()
+    )
     return counts.rename("count").reset_index()
 
 

@@ -6,6 +6,7 @@ with ``strict=False`` it returns the data with the problems attached instead, le
 only rows that cannot be used (a bad value in a required column), each one reported.
 Input files are opened read-only and never changed.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -23,8 +24,19 @@ from . import _parse, codes
 from ._paths import DATA_ENV, SAMPLE_DIR
 from ._read import TABLE_SUFFIXES, read_sheets
 from .exceptions import DataError, problems_frame
-from .profiles import (MAPPING_FILE, Context, Extract, extract, file_key, fits, known_columns, profile_named,
-                       read_mapping, table_for_header, table_for_name)
+from .profiles import (
+    MAPPING_FILE,
+    Context,
+    Extract,
+    extract,
+    file_key,
+    fits,
+    known_columns,
+    profile_named,
+    read_mapping,
+    table_for_header,
+    table_for_name,
+)
 from .schema import TABLES, Column, Table
 
 MANIFEST = "manifest.json"
@@ -78,9 +90,20 @@ class TrustData:
         frame = getattr(self, table)
         if frame is None:
             what = TABLES[table].description.rstrip(".").lower()
-            raise DataError(problems_frame([(f"{table}.csv", None, None, None,
-                                             f"this needs {table}.csv ({what}), which the export folder does not "
-                                             "have")]), "Not in this export")
+            raise DataError(
+                problems_frame(
+                    [
+                        (
+                            f"{table}.csv",
+                            None,
+                            None,
+                            None,
+                            f"this needs {table}.csv ({what}), which the export folder does not have",
+                        )
+                    ]
+                ),
+                "Not in this export",
+            )
         return frame
 
 
@@ -88,11 +111,15 @@ def data_date_warning(as_of, source: str) -> str:
     """A sentence when data dated ``as_of`` are more than a term old, or carry no date, else ""."""
     age = (pd.Timestamp(dt.date.today()) - pd.Timestamp(as_of)).days
     if source == "today's date":
-        return ("These files carry no date (no manifest.json and no dated record), so sendlib counts from "
-                "today: deadlines may be wrong. Add a manifest.json with exported_on.")
+        return (
+            "These files carry no date (no manifest.json and no dated record), so sendlib counts from "
+            "today: deadlines may be wrong. Add a manifest.json with exported_on."
+        )
     if age > DATA_OLD_DAYS:
-        return (f"These data are from {pd.Timestamp(as_of):%d %B %Y}, {age // 7} weeks ago: more than a term old. "
-                "Deadlines and lists are as they stood then; export the files again for today's picture.")
+        return (
+            f"These data are from {pd.Timestamp(as_of):%d %B %Y}, {age // 7} weeks ago: more than a term old. "
+            "Deadlines and lists are as they stood then; export the files again for today's picture."
+        )
     return ""
 
 
@@ -131,11 +158,15 @@ def _inventory(folder: Path, school: str = "") -> tuple[list[_Source], list[tupl
             continue
         if path.is_dir():
             if path.suffix.lower() in TABLE_SUFFIXES and table_for_name(path.stem):
-                problems.append((path.name, None, None, None,
-                                 "this is a folder, not a file: put the exported file itself here"))
+                problems.append(
+                    (path.name, None, None, None, "this is a folder, not a file: put the exported file itself here")
+                )
                 continue
-            inner = [p for p in sorted(path.iterdir()) if p.is_file() and p.suffix.lower() in TABLE_SUFFIXES
-                     and not p.name.startswith((".", "~$"))]
+            inner = [
+                p
+                for p in sorted(path.iterdir())
+                if p.is_file() and p.suffix.lower() in TABLE_SUFFIXES and not p.name.startswith((".", "~$"))
+            ]
             if not inner:
                 notes.append(f"{path.name}/: a folder without CSV or XLSX files; left alone")
                 continue
@@ -157,8 +188,9 @@ def _inventory(folder: Path, school: str = "") -> tuple[list[_Source], list[tupl
             by_stem.setdefault((source.path.parent, source.table), []).append(source)
     for (_, name), same in by_stem.items():
         if len(same) > 1:
-            problems.append((", ".join(s.label for s in same), None, None, None,
-                             f"more than one file for {name}: keep one"))
+            problems.append(
+                (", ".join(s.label for s in same), None, None, None, f"more than one file for {name}: keep one")
+            )
             sources = [s for s in sources if s not in same]
     return sources, problems, notes
 
@@ -174,8 +206,7 @@ def _what_is_there(folder: Path) -> str:
             found.append(f"a folder {path.name}/ ({', '.join(inner) or 'empty'})")
         else:
             found.append(path.name)
-    return "; it holds: " + ", ".join(found[:12]) + (" ..." if len(found) > 12 else "") if found else \
-        "; it is empty"
+    return "; it holds: " + ", ".join(found[:12]) + (" ..." if len(found) > 12 else "") if found else "; it is empty"
 
 
 def _parser(column: Column, today: dt.date):
@@ -258,7 +289,8 @@ def _read_all(sources: list[_Source], context: Context, profile, mapping, proble
         except DataError as error:
             problems.extend(error.problems.itertuples(index=False, name=None))
             continue
-        def table_of(raw):
+
+        def table_of(raw, sheets=sheets, source=source):
             """A file's name says its table (its problems named if it does not fit); a sheet's
             name or its file's, if the sheet fits; else the table its header fits."""
             if len(sheets) == 1 and source.table:
@@ -274,8 +306,10 @@ def _read_all(sources: list[_Source], context: Context, profile, mapping, proble
             kept = [(sheets[0], source.table)]  # no sheet fits: the first, so that its problems are named
         for raw, _ in chosen:
             if all(raw is not k for k, _ in kept) and len(sheets) > 1:
-                notes.append(f"{source.label}: sheet '{raw.sheet}' skipped: it does not hold the columns of any "
-                             "file sendlib reads (a summary, pivot or cover sheet?)")
+                notes.append(
+                    f"{source.label}: sheet '{raw.sheet}' skipped: it does not hold the columns of any "
+                    "file sendlib reads (a summary, pivot or cover sheet?)"
+                )
         if not kept:
             header = ", ".join(h for h in sheets[0].header if h)[:200] if sheets else ""
             notes.append(f"{source.label}: not a file sendlib recognises (its columns: {header}); left alone")
@@ -283,30 +317,60 @@ def _read_all(sources: list[_Source], context: Context, profile, mapping, proble
         if len(sheets) > 1 and len(kept) == 1:
             raw = kept[0][0]
             _relabel(raw, source.label)
-            notes.append(f"{source.label}: read the sheet '{raw.sheet}' ({sheets.index(raw) + 1} of {len(sheets)}); "
-                         "row numbers are that sheet's")
+            notes.append(
+                f"{source.label}: read the sheet '{raw.sheet}' ({sheets.index(raw) + 1} of {len(sheets)}); "
+                "row numbers are that sheet's"
+            )
         elif len(kept) > 1:
-            notes.append(f"{source.label}: {len(kept)} sheets read and stacked (" +
-                         ", ".join(f"'{raw.sheet}'" for raw, _ in kept) + "); row numbers are each sheet's")
+            notes.append(
+                f"{source.label}: {len(kept)} sheets read and stacked ("
+                + ", ".join(f"'{raw.sheet}'" for raw, _ in kept)
+                + "); row numbers are each sheet's"
+            )
         for raw, table in kept:
-            here = Context(source.school or context.school, source.school_source or context.school_source,
-                           source.path.parent.name, source.path.stem, raw.sheet, raw.title,
-                           school_is_guess=not source.school and context.school_is_guess)
+            here = Context(
+                source.school or context.school,
+                source.school_source or context.school_source,
+                source.path.parent.name,
+                source.path.stem,
+                raw.sheet,
+                raw.title,
+                school_is_guess=not source.school and context.school_is_guess,
+            )
             piece = extract(raw, table, here, profile, mapping)
             notes.extend(raw.notes + piece.notes)
             problems.extend(raw.problems + piece.problems)
             extracts[table].append(piece)
             read = [h for c, h in piece.headers.items() if not c.startswith("_")]
-            reading.append((piece.file, table, len(piece.cells), ", ".join(dict.fromkeys(read)),
-                            ", ".join(piece.not_read), piece.profile.title if piece.profile else ""))
+            reading.append(
+                (
+                    piece.file,
+                    table,
+                    len(piece.cells),
+                    ", ".join(dict.fromkeys(read)),
+                    ", ".join(piece.not_read),
+                    piece.profile.title if piece.profile else "",
+                )
+            )
     if not extracts["sen_history"]:  # a census download (GIAP) gives pupils and their censuses
         for piece in extracts["pupils"]:
             if piece.census is not None and len(piece.census.cells):
                 notes.extend(piece.census.notes)
                 extracts["sen_history"].append(piece.census)
-                reading.append((piece.file, "sen_history", len(piece.census.cells),
-                                ", ".join(h for c, h in piece.census.headers.items() if c in
-                                          {col.name for col in TABLES["sen_history"].columns}), "", ""))
+                reading.append(
+                    (
+                        piece.file,
+                        "sen_history",
+                        len(piece.census.cells),
+                        ", ".join(
+                            h
+                            for c, h in piece.census.headers.items()
+                            if c in {col.name for col in TABLES["sen_history"].columns}
+                        ),
+                        "",
+                        "",
+                    )
+                )
     return extracts, pd.DataFrame(reading, columns=READING_COLUMNS)
 
 
@@ -317,8 +381,15 @@ def _relabel(raw, label: str) -> None:
     raw.problems = [(label, *problem[1:]) for problem in raw.problems]
 
 
-def _parse_extract(piece: Extract, table: Table, today: dt.date, values: dict, problems: list, notes: list,
-                   blank_is_no: set[str] = frozenset()):
+def _parse_extract(
+    piece: Extract,
+    table: Table,
+    today: dt.date,
+    values: dict,
+    problems: list,
+    notes: list,
+    blank_is_no: set[str] = frozenset(),
+):
     """The typed frame of one sheet: every column parsed, each bad value a problem; a blank in a
     column of ``blank_is_no`` read as No (or N)."""
     cells = piece.cells
@@ -332,20 +403,34 @@ def _parse_extract(piece: Extract, table: Table, today: dt.date, values: dict, p
         text = cells[column.name].reset_index(drop=True)
         parsed, bad = _parse_column(text, column, today, values.get(column.name))
         for header, kept_as, compared in piece.alternates.get(column.name, []):
-            parsed = _second_column(piece, column, header, cells[kept_as].reset_index(drop=True), compared, parsed,
-                                    today, values, problems, notes)
+            parsed = _second_column(
+                piece,
+                column,
+                header,
+                cells[kept_as].reset_index(drop=True),
+                compared,
+                parsed,
+                today,
+                values,
+                problems,
+                notes,
+            )
         if column.name in blank_is_no and text.eq("").any():
             blank = text.eq("").to_numpy()
             no, word, read_as = (False, "No", "No") if column.kind == "flag" else (codes.NO_SEN, "N", "N, no SEN")
             parsed, bad = np.where(blank, no, parsed), np.where(blank, None, bad)
-            notes.append(f"{piece.file}: column '{piece.headers[column.name]}': {int(blank.sum())} blank(s) read as "
-                         f"{read_as} (the column marks only the pupils it applies to: it holds no {word} anywhere)")
+            notes.append(
+                f"{piece.file}: column '{piece.headers[column.name]}': {int(blank.sum())} blank(s) read as "
+                f"{read_as} (the column marks only the pupils it applies to: it holds no {word} anywhere)"
+            )
         if pd.notna(bad).any():
             headers = cells.get(f"_header_{column.name}", pd.Series(piece.headers[column.name], index=cells.index))
             for problem in pd.unique(bad[pd.notna(bad)]):
                 mask = bad == problem
-                problems.extend((piece.file, int(row), header, value, problem) for row, header, value in
-                                zip(frame["row"][mask], headers.to_numpy()[mask], text[mask]))
+                problems.extend(
+                    (piece.file, int(row), header, value, problem)
+                    for row, header, value in zip(frame["row"][mask], headers.to_numpy()[mask], text[mask])
+                )
                 if column.required:
                     frame.loc[mask, "_unusable"] = True
         frame[column.name] = _typed(parsed, column.kind)
@@ -364,17 +449,29 @@ def _second_column(piece, column, header, other, compared, parsed, today, values
         both = pd.notna(parsed) & pd.notna(theirs)
         differ = both & (pd.Series(parsed).astype(str).to_numpy() != pd.Series(theirs).astype(str).to_numpy())
         if differ.any():
-            problems.append((piece.file, None, header, None, f"a second column for {column.name} (also '{first}') "
-                                                             f"with different values in {int(differ.sum())} row(s): "
-                                                             "keep one"))
+            problems.append(
+                (
+                    piece.file,
+                    None,
+                    header,
+                    None,
+                    f"a second column for {column.name} (also '{first}') "
+                    f"with different values in {int(differ.sum())} row(s): "
+                    "keep one",
+                )
+            )
             return parsed
     fill = pd.isna(parsed) & pd.notna(theirs)
     if compared:
-        notes.append(f"{piece.file}: column '{header}' holds the same {column.name} as '{first}'"
-                     + (f" (and fills {int(fill.sum())} blank(s) there)" if fill.any() else ""))
+        notes.append(
+            f"{piece.file}: column '{header}' holds the same {column.name} as '{first}'"
+            + (f" (and fills {int(fill.sum())} blank(s) there)" if fill.any() else "")
+        )
     else:
-        notes.append(f"{piece.file}: column '{header}' not read: {column.name} is read from '{first}'"
-                     + (f", and from '{header}' in {int(fill.sum())} row(s) where that is blank" if fill.any() else ""))
+        notes.append(
+            f"{piece.file}: column '{header}' not read: {column.name} is read from '{first}'"
+            + (f", and from '{header}' in {int(fill.sum())} row(s) where that is blank" if fill.any() else "")
+        )
     return np.where(fill, theirs, parsed)
 
 
@@ -386,7 +483,9 @@ def _blank_is_no(pieces: list[Extract], table: Table, today: dt.date, values: di
     for column in table.columns:
         if column.kind not in ("flag", "provision"):
             continue
-        texts = list(dict.fromkeys(t for p in pieces if column.name in p.cells for t in pd.unique(p.cells[column.name])))
+        texts = list(
+            dict.fromkeys(t for p in pieces if column.name in p.cells for t in pd.unique(p.cells[column.name]))
+        )
         if "" not in texts:
             continue
         parsed = pd.Series(_parse_column(pd.Series(texts, dtype=object), column, today, values.get(column.name))[0])
@@ -409,8 +508,10 @@ def _check_unique(frame, table: Table, check: _Checker):
     origin = frame.loc[first[later.index].to_numpy(), ["file", "row"]]
     same_file = origin["file"].astype(object).to_numpy() == later["file"].astype(object).to_numpy()
     what = f"a second row for the same {' and '.join(table.unique)}: also in "  # one kind, grouped by validate
-    texts = [what + (f"row {row}" if same else f"{file} row {row}")
-             for same, file, row in zip(same_file, origin["file"].astype(object), origin["row"])]
+    texts = [
+        what + (f"row {row}" if same else f"{file} row {row}")
+        for same, file, row in zip(same_file, origin["file"].astype(object), origin["row"])
+    ]
     check.add(later, table.unique[0], later[table.unique[0]].to_numpy(), texts, unusable=True)
 
 
@@ -419,39 +520,79 @@ def _check_needs(frame, check: _Checker, today: dt.date):
     send = provision.isin(["K", "E"])
     no_column = frame["file"].map(lambda file: "primary_need" not in check.headers.get(file, {})).astype(bool)
     for file, rows in frame[send & no_column].groupby("file", observed=True)["row"]:
-        check.problems.append((file, None, "primary_need", None,
-                               f"no primary need column, and {len(rows)} pupil(s) at K (SEN support) or E (EHC plan) "
-                               "need one: export it (SEN Need Type, Primary SEN Need), or name it in mapping.toml"))
-    check.where(frame, send & need.isna() & ~no_column, "primary_need",
-                "blank, but pupils at K (SEN support) or E (EHC plan) need a primary need", value_column="sen_provision")
-    check.where(frame, provision.eq("N") & need.notna(), "primary_need",
-                "a primary need is given for a pupil with no SEN (provision N)")
-    check.where(frame, provision.eq("E") & need.eq(codes.NEED_ONLY_WITH_SEN_SUPPORT), "primary_need",
-                "NSA (no specialist assessment) is allowed only with SEN support (K), not with an EHC plan")
+        check.problems.append(
+            (
+                file,
+                None,
+                "primary_need",
+                None,
+                f"no primary need column, and {len(rows)} pupil(s) at K (SEN support) or E (EHC plan) "
+                "need one: export it (SEN Need Type, Primary SEN Need), or name it in mapping.toml",
+            )
+        )
+    check.where(
+        frame,
+        send & need.isna() & ~no_column,
+        "primary_need",
+        "blank, but pupils at K (SEN support) or E (EHC plan) need a primary need",
+        value_column="sen_provision",
+    )
+    check.where(
+        frame,
+        provision.eq("N") & need.notna(),
+        "primary_need",
+        "a primary need is given for a pupil with no SEN (provision N)",
+    )
+    check.where(
+        frame,
+        provision.eq("E") & need.eq(codes.NEED_ONLY_WITH_SEN_SUPPORT),
+        "primary_need",
+        "NSA (no specialist assessment) is allowed only with SEN support (K), not with an EHC plan",
+    )
     if "secondary_need" in frame:
         second = frame["secondary_need"]
-        check.where(frame, provision.eq("N") & second.notna(), "secondary_need",
-                    "a secondary need is given for a pupil with no SEN (provision N)")
-        check.where(frame, second.notna() & second.eq(need), "secondary_need",
-                    "the secondary need is the same as the primary need")
+        check.where(
+            frame,
+            provision.eq("N") & second.notna(),
+            "secondary_need",
+            "a secondary need is given for a pupil with no SEN (provision N)",
+        )
+        check.where(
+            frame,
+            second.notna() & second.eq(need),
+            "secondary_need",
+            "the secondary need is the same as the primary need",
+        )
 
 
 def _check_pupils(frame, check: _Checker, today: dt.date):
     _check_needs(frame, check, today)
     dob = frame["date_of_birth"]
     oldest = pd.Timestamp(today) - pd.DateOffset(years=OLDEST_PUPIL_YEARS)
-    check.where(frame, dob.notna() & (dob < oldest), "date_of_birth",
-                f"this date of birth makes the pupil over {OLDEST_PUPIL_YEARS}: is the year right?",
-                unusable=True)
+    check.where(
+        frame,
+        dob.notna() & (dob < oldest),
+        "date_of_birth",
+        f"this date of birth makes the pupil over {OLDEST_PUPIL_YEARS}: is the year right?",
+        unusable=True,
+    )
     entered = frame["entered_english_schooling"]
-    check.where(frame, entered.notna() & dob.notna() & (entered < dob), "entered_english_schooling",
-                "before the pupil's date of birth")
+    check.where(
+        frame,
+        entered.notna() & dob.notna() & (entered < dob),
+        "entered_english_schooling",
+        "before the pupil's date of birth",
+    )
 
 
 def _check_support_plans(frame, check: _Checker, today: dt.date):
     for column in ("review_due", "review_held"):
-        check.where(frame, frame[column].notna() & (frame[column] < frame["plan_start"]), column,
-                    "before the plan started (plan_start)")
+        check.where(
+            frame,
+            frame[column].notna() & (frame[column] < frame["plan_start"]),
+            column,
+            "before the plan started (plan_start)",
+        )
 
 
 # An EHC event that answers another must come on or after it: (event, what it answers).
@@ -461,14 +602,19 @@ EHC_EVENT_ORDER = (
     ("review_report_sent", "review_meeting"),
 )
 # Events that need a plan: none may come before the first plan_issued on record.
-EHC_PLAN_EVENTS = ("review_invites_sent", "review_papers_sent", "review_meeting", "review_report_sent",
-                   "reassessment_requested")
+EHC_PLAN_EVENTS = (
+    "review_invites_sent",
+    "review_papers_sent",
+    "review_meeting",
+    "review_report_sent",
+    "reassessment_requested",
+)
 
 
 def _check_ehc_events(frame, pupils, check: _Checker):
     """Event histories that cannot be right: answers before questions, reviews before plans."""
     events = frame.dropna(subset=["upn", "event", "date"]).sort_values(["upn", "date"], kind="stable")
-    for upn, history in events.groupby("upn", sort=False):
+    for _, history in events.groupby("upn", sort=False):
         for answer, question in EHC_EVENT_ORDER:
             asked = history.loc[history["event"] == question, "date"]
             answered = history[history["event"] == answer]
@@ -476,40 +622,66 @@ def _check_ehc_events(frame, pupils, check: _Checker):
             previous = pd.Timestamp.min
             for index, date in zip(answered.index, answered["date"]):
                 if not ((asked >= previous) & (asked <= date)).any():
-                    check.add(frame.loc[[index]], "event", [answer], f"{answer} on {date:%d/%m/%Y} has no {question} "
-                                                                     "on or before it (events out of order, or one missing)")
+                    check.add(
+                        frame.loc[[index]],
+                        "event",
+                        [answer],
+                        f"{answer} on {date:%d/%m/%Y} has no {question} "
+                        "on or before it (events out of order, or one missing)",
+                    )
                 previous = date
         issued = history.loc[history["event"] == "plan_issued", "date"]
         if len(issued):
             early = history[history["event"].isin(EHC_PLAN_EVENTS) & (history["date"] < issued.min())]
-            check.add(early, "event", early["event"],
-                      f"before the first plan_issued on record ({issued.min():%d/%m/%Y})")
+            check.add(
+                early, "event", early["event"], f"before the first plan_issued on record ({issued.min():%d/%m/%Y})"
+            )
     if pupils is not None:
         no_sen = set(pupils.loc[pupils["sen_provision"] == "N", "upn"])
-        check.where(frame, frame["upn"].isin(no_sen), "upn",
-                    "EHC events for a pupil with no SEN provision (N) in pupils: is the provision out of date?")
+        check.where(
+            frame,
+            frame["upn"].isin(no_sen),
+            "upn",
+            "EHC events for a pupil with no SEN provision (N) in pupils: is the provision out of date?",
+        )
         with_plan = set(pupils.loc[pupils["sen_provision"] == "E", "upn"])
         issued_for = set(frame.loc[frame["event"] == "plan_issued", "upn"])
         for upn in sorted(with_plan & set(frame["upn"]) - issued_for):
             first = frame[frame["upn"] == upn].head(1)
-            check.add(first, "upn", [upn], "this pupil has an EHC plan but no plan_issued event: "
-                                           "the annual review cannot be checked")
+            check.add(
+                first,
+                "upn",
+                [upn],
+                "this pupil has an EHC plan but no plan_issued event: the annual review cannot be checked",
+            )
 
 
 def _check_assessments(frame, check: _Checker, scales: pd.DataFrame):
     frame["scale"] = frame["scale"].map(codes.scale_name, na_action="ignore").astype("str")
     known = frame["scale"].isin(scales["scale"])
-    check.where(frame, frame["scale"].notna() & ~known, "scale",
-                f"unknown scale; expected {', '.join(scales['scale'])} or a scale defined in scales.csv",
-                unusable=True)
+    check.where(
+        frame,
+        frame["scale"].notna() & ~known,
+        "scale",
+        f"unknown scale; expected {', '.join(scales['scale'])} or a scale defined in scales.csv",
+        unusable=True,
+    )
     bounds = frame[["scale"]].merge(scales[["scale", "min", "max"]], on="scale", how="left")
-    out = frame["score"].notna() & ((frame["score"] < bounds["min"].to_numpy()) | (frame["score"] > bounds["max"].to_numpy()))
+    out = frame["score"].notna() & (
+        (frame["score"] < bounds["min"].to_numpy()) | (frame["score"] > bounds["max"].to_numpy())
+    )
     for scale, rows in frame[out].groupby("scale"):
         low, high = bounds.loc[rows.index[0], ["min", "max"]]  # the scale's range, merged in above
-        check.add(rows, "score", rows["_text_score"],
-                  f"outside the range of its scale ({scale}: {low:g} to {high:g})", unusable=True)
-    frame["no_score"] = pd.Series(np.where(frame["score"].isna(), frame["_text_score"].map(codes.no_score_reason),
-                                           None), dtype="str")
+        check.add(
+            rows,
+            "score",
+            rows["_text_score"],
+            f"outside the range of its scale ({scale}: {low:g} to {high:g})",
+            unusable=True,
+        )
+    frame["no_score"] = pd.Series(
+        np.where(frame["score"].isna(), frame["_text_score"].map(codes.no_score_reason), None), dtype="str"
+    )
 
 
 def _term_dates_by(frame, as_of: pd.Timestamp, notes: list) -> None:
@@ -523,8 +695,10 @@ def _term_dates_by(frame, as_of: pd.Timestamp, notes: list) -> None:
         frame.loc[late, "assessment_date"] = as_of
         for file, count in frame.loc[late, "file"].value_counts().items():
             if count:
-                notes.append(f"{file}: {count} score(s) of a term still under way dated {as_of:%d/%m/%Y}, the data "
-                             "date, not the term's usual date")
+                notes.append(
+                    f"{file}: {count} score(s) of a term still under way dated {as_of:%d/%m/%Y}, the data "
+                    "date, not the term's usual date"
+                )
 
 
 def _scales_table(custom: pd.DataFrame | None, check: _Checker | None) -> pd.DataFrame:
@@ -536,8 +710,13 @@ def _scales_table(custom: pd.DataFrame | None, check: _Checker | None) -> pd.Dat
     custom["scale"] = custom["scale"].map(codes.scale_name, na_action="ignore")
     if check is not None:
         check.where(custom, custom["max"] <= custom["min"], "max", "max must be above min", unusable=True)
-        check.where(custom, custom["scale"].isin(built_in["scale"]), "scale",
-                    "a built-in scale cannot be redefined; give it another name", unusable=True)
+        check.where(
+            custom,
+            custom["scale"].isin(built_in["scale"]),
+            "scale",
+            "a built-in scale cannot be redefined; give it another name",
+            unusable=True,
+        )
     custom["source"] = "scales.csv"
     return pd.concat([built_in, custom.drop(columns=["file", "row"])], ignore_index=True)
 
@@ -556,8 +735,14 @@ def _read_manifest(folder: Path, notes: list) -> pd.Timestamp | None:
 
 # The dates that say how recent an export is: each table's record dates (not birth dates,
 # nor plans' review dates, which may be ahead).
-RECORD_DATES = {"assessments": "assessment_date", "parent_meetings": "meeting_date", "ehc_events": "date",
-                "sen_history": "census_date", "support_plans": "review_held", "eal_evidence": "recorded_on"}
+RECORD_DATES = {
+    "assessments": "assessment_date",
+    "parent_meetings": "meeting_date",
+    "ehc_events": "date",
+    "sen_history": "census_date",
+    "support_plans": "review_held",
+    "eal_evidence": "recorded_on",
+}
 
 
 def _data_date(frames: dict, manifest: pd.Timestamp | None, today: dt.date) -> tuple[pd.Timestamp, str]:
@@ -565,8 +750,11 @@ def _data_date(frames: dict, manifest: pd.Timestamp | None, today: dt.date) -> t
     else (said so on every surface) today."""
     if manifest is not None:
         return manifest, f"{MANIFEST} (exported_on)"
-    newest = [(frames[name][column].max(), name) for name, column in RECORD_DATES.items()
-              if name in frames and frames[name][column].notna().any()]
+    newest = [
+        (frames[name][column].max(), name)
+        for name, column in RECORD_DATES.items()
+        if name in frames and frames[name][column].notna().any()
+    ]
     if newest:
         date, name = max(newest)
         return pd.Timestamp(date).normalize(), f"the newest dated record ({name}, {date:%d/%m/%Y})"
@@ -585,13 +773,15 @@ def _unify_schools(frames: dict, notes: list) -> None:
     canonical: dict[str, str] = {}
     for spelling in spellings.value_counts().index:  # the most used first
         canonical.setdefault(key(spelling), spelling)
-    for name, frame in named.items():
+    for frame in named.values():
         school = frame["school"]
         read_as = school.map(lambda s: s if pd.isna(s) else canonical[key(s)])
         changed = school.notna() & school.ne(read_as)
         for (file, variant), rows in frame[changed].groupby(["file", "school"], sort=False)["row"]:
-            notes.append(f"{file}: school '{variant}' ({len(rows)} row(s) from row {rows.min()}) "
-                         f"read as '{canonical[key(variant)]}', the spelling most rows use")
+            notes.append(
+                f"{file}: school '{variant}' ({len(rows)} row(s) from row {rows.min()}) "
+                f"read as '{canonical[key(variant)]}', the spelling most rows use"
+            )
         if changed.any():
             frame["school"] = read_as.astype(school.dtype)
 
@@ -604,10 +794,17 @@ def _year_not_followed(frame, check: _Checker, as_of: pd.Timestamp, notes: list)
     by_age = frame.loc[x, "date_of_birth"].map(lambda dob: codes.year_group_for_age(dob, as_of))
     frame.loc[x, "year_group"] = by_age.astype("Int64")
     for file, rows in frame[x].groupby("file")["row"]:
-        notes.append(f"{file}: {len(rows)} pupil(s) with NC year X (curriculum not followed) given the year "
-                     "group of their age, from the date of birth")
-    check.where(frame, x & frame["year_group"].isna(), "year_group",
-                "NC year X and no usable date of birth: the year group cannot be worked out", unusable=True)
+        notes.append(
+            f"{file}: {len(rows)} pupil(s) with NC year X (curriculum not followed) given the year "
+            "group of their age, from the date of birth"
+        )
+    check.where(
+        frame,
+        x & frame["year_group"].isna(),
+        "year_group",
+        "NC year X and no usable date of birth: the year group cannot be worked out",
+        unusable=True,
+    )
 
 
 def read_folder(folder: Path, profile: str | None = None, school: str | None = None):
@@ -621,8 +818,10 @@ def read_folder(folder: Path, profile: str | None = None, school: str | None = N
         values.setdefault(column, {}).update(table)
     sources, problems, notes = _inventory(folder, school or "")
     if mapping is not None:
-        notes.append(f"{MAPPING_FILE}: {len(mapping.headers)} header(s) and "
-                     f"{sum(map(len, mapping.values.values()))} value(s) of the school's own mapping used")
+        notes.append(
+            f"{MAPPING_FILE}: {len(mapping.headers)} header(s) and "
+            f"{sum(map(len, mapping.values.values()))} value(s) of the school's own mapping used"
+        )
     top_school, how = (school, "--school") if school else _school_of(folder)
     # the export folder's own name is a last resort: it fills no blank cell of a school column
     context = Context(top_school, how, folder.name, school_is_guess=how == "its folder's name")
@@ -666,8 +865,9 @@ def load_trust(path, strict: bool = True, profile: str | None = None, school: st
     """
     folder = Path(path)
     if not folder.is_dir():
-        raise DataError(problems_frame([(str(folder), None, None, None,
-                                         "no such folder: give the folder that holds pupils.csv")]))
+        raise DataError(
+            problems_frame([(str(folder), None, None, None, "no such folder: give the folder that holds pupils.csv")])
+        )
     today = dt.date.today()
     extracts, reading, problems, notes, values = read_folder(folder, profile, school)
     frames, checkers = {}, {}
@@ -676,18 +876,29 @@ def load_trust(path, strict: bool = True, profile: str | None = None, school: st
         if not pieces:
             continue
         blank_is_no = _blank_is_no(pieces, table, today, values)
-        frame = pd.concat([_parse_extract(p, table, today, values, problems, notes, blank_is_no) for p in pieces],
-                          ignore_index=True)
+        frame = pd.concat(
+            [_parse_extract(p, table, today, values, problems, notes, blank_is_no) for p in pieces], ignore_index=True
+        )
         frame["file"] = frame["file"].astype("category")
         checkers[name] = _Checker({p.file: p.headers for p in pieces})
         if "_unusable" in frame:
             checkers[name].unusable |= set(frame.index[frame["_unusable"].eq(True)])
         frames[name] = frame
-    if "pupils" not in frames and not extracts["pupils"]:
-        if not any(p[4].startswith("more than one file for pupils") for p in problems):
-            problems.append(("pupils.csv", None, None, None,
-                             "the folder has no pupils.csv (or pupils.xlsx, or a student list sendlib "
-                             f"recognises), which is always required{_what_is_there(folder)}"))
+    if (
+        "pupils" not in frames
+        and not extracts["pupils"]
+        and not any(p[4].startswith("more than one file for pupils") for p in problems)
+    ):
+        problems.append(
+            (
+                "pupils.csv",
+                None,
+                None,
+                None,
+                "the folder has no pupils.csv (or pupils.xlsx, or a student list sendlib "
+                f"recognises), which is always required{_what_is_there(folder)}",
+            )
+        )
     scales = _scales_table(frames.get("scales"), checkers.get("scales"))
     manifest = _read_manifest(folder, notes)
     as_of, as_of_source = _data_date(frames, manifest, today)
@@ -712,8 +923,15 @@ def load_trust(path, strict: bool = True, profile: str | None = None, school: st
     _unify_schools(frames, notes)
     pupils = frames.get("pupils")
     if pupils is not None and pupils.empty and not checkers["pupils"].problems:
-        problems.append((", ".join(p.file for p in extracts["pupils"]), None, None, None,
-                         "the file has a header row but no pupils: export it again with its rows"))
+        problems.append(
+            (
+                ", ".join(p.file for p in extracts["pupils"]),
+                None,
+                None,
+                None,
+                "the file has a header row but no pupils: export it again with its rows",
+            )
+        )
         del frames["pupils"]
         pupils = None
     if pupils is not None:
@@ -724,35 +942,53 @@ def load_trust(path, strict: bool = True, profile: str | None = None, school: st
             if not TABLES[name].pupil_upns_in_pupils:
                 continue
             check = checkers[name]
-            check.where(frame, frame["upn"].notna() & ~frame["upn"].isin(on_roll), "upn",
-                        f"this UPN is not a pupil in {pupils_files}", unusable=True)
+            check.where(
+                frame,
+                frame["upn"].notna() & ~frame["upn"].isin(on_roll),
+                "upn",
+                f"this UPN is not a pupil in {pupils_files}",
+                unusable=True,
+            )
             if name == "ehc_events":
                 _check_ehc_events(frame, pupils, check)
             if name == "eal_evidence":
-                check.where(frame, frame["upn"].isin(english), "upn",
-                            "an EAL evidence record for a pupil whose first language is English in pupils")
+                check.where(
+                    frame,
+                    frame["upn"].isin(english),
+                    "upn",
+                    "an EAL evidence record for a pupil whose first language is English in pupils",
+                )
     for check in checkers.values():
         problems.extend(check.problems)
     problem_table = problems_frame(problems).sort_values(["file", "row"], na_position="first", kind="stable")
     if strict and len(problem_table):
-        raise DataError(problem_table, f"{len(problem_table)} problem{'s' if len(problem_table) != 1 else ''} "
-                                       f"found in {folder}")
+        raise DataError(
+            problem_table, f"{len(problem_table)} problem{'s' if len(problem_table) != 1 else ''} found in {folder}"
+        )
     for name, frame in frames.items():
         unusable = checkers[name].unusable
         if unusable:
             left_out = frame.loc[sorted(unusable), "file"].value_counts()
-            notes += [f"{file}: {count} row(s) left out because of the problems listed"
-                      for file, count in left_out[left_out > 0].items()]
+            notes += [
+                f"{file}: {count} row(s) left out because of the problems listed"
+                for file, count in left_out[left_out > 0].items()
+            ]
             frame = frame.drop(index=sorted(unusable)).reset_index(drop=True)
         frames[name] = frame.drop(columns=[c for c in frame.columns if c.startswith("_")])
     if frames.get("pupils") is None:
         raise DataError(problem_table, "pupils could not be loaded")
     files = {name: ", ".join(dict.fromkeys(p.file for p in extracts[name])) for name in frames}
     return TrustData(
-        pupils=frames["pupils"], scales=scales,
+        pupils=frames["pupils"],
+        scales=scales,
         **{name: frames.get(name) for name in TABLES if name not in ("pupils", "scales")},
-        source=folder, files=files, problems=problem_table.reset_index(drop=True), notes=notes,
-        as_of=as_of, as_of_source=as_of_source, reading=reading,
+        source=folder,
+        files=files,
+        problems=problem_table.reset_index(drop=True),
+        notes=notes,
+        as_of=as_of,
+        as_of_source=as_of_source,
+        reading=reading,
     )
 
 
@@ -774,5 +1010,8 @@ def input_hashes(data_dir: Path) -> dict[str, str]:
     folder = Path(data_dir)
     files = [p for p in sorted(folder.iterdir()) if not p.name.startswith(".")]
     files = [f for p in files for f in ([p] if p.is_file() else sorted(p.iterdir()) if p.is_dir() else [])]
-    return {p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest() for p in files
-            if p.is_file() and not p.name.startswith(".")}
+    return {
+        p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in files
+        if p.is_file() and not p.name.startswith(".")
+    }

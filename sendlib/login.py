@@ -17,13 +17,15 @@ header a browser sends itself never reaches an app. A user removed from the acce
 signed out at their next request. A kernel's URLs (its websocket, Voila's shutdown) answer
 only the user whose page the kernel serves (:func:`sendlib.access.claim_kernel`).
 """
+
 from __future__ import annotations
 
 import os
 
 from jupyter_server.auth.identity import IdentityProvider, User
 
-from .access import ACCESS_ENV, USER_HEADER as HEADER, kernel_refusal, load_access, log_access
+from .access import ACCESS_ENV, kernel_refusal, load_access, log_access
+from .access import USER_HEADER as HEADER
 
 
 class AccessFileIdentityProvider(IdentityProvider):
@@ -47,7 +49,9 @@ class AccessFileIdentityProvider(IdentityProvider):
             return handler._jupyter_current_user
         policy = self.policy
         if policy.login == "proxy":
-            name = handler.request.headers.get(HEADER, "") if policy.proxy_token_ok(self.get_token(handler) or "") else ""
+            name = (
+                handler.request.headers.get(HEADER, "") if policy.proxy_token_ok(self.get_token(handler) or "") else ""
+            )
             user = _user(name) if policy.user(name) else None
             if user is not None:
                 handler._token_authenticated = True
@@ -73,8 +77,13 @@ class AccessFileIdentityProvider(IdentityProvider):
     def process_login_form(self, handler) -> User | None:
         policy = self.policy
         found = policy.user_for_token(handler.get_argument("password", default=""))
-        log_access(policy, found.name if found else "?", "login", event="signed in" if found else "refused",
-                   detail="" if found else f"wrong token from {handler.request.remote_ip}")
+        log_access(
+            policy,
+            found.name if found else "?",
+            "login",
+            event="signed in" if found else "refused",
+            detail="" if found else f"wrong token from {handler.request.remote_ip}",
+        )
         return _user(found.name) if found else None
 
 

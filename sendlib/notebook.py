@@ -1,5 +1,6 @@
 """Helpers for the analysis notebooks in ``notebooks/``: each step either runs or says, in one
 sentence, what the export lacks for it; the notebook runs on to its end either way."""
+
 from __future__ import annotations
 
 from IPython.display import HTML

@@ -2,6 +2,7 @@
 
 Colours follow the Okabe-Ito palette, which reads for colour-blind viewers too.
 """
+
 from __future__ import annotations
 
 import matplotlib.dates as mdates
@@ -10,8 +11,7 @@ import pandas as pd
 
 from .duties import DUTIES, DUTY_LABELS
 
-STATUS_COLOURS = {"met": "#009E73", "late": "#E69F00", "due": "#0072B2", "overdue": "#D55E00",
-                  "too_early": "#CC79A7"}
+STATUS_COLOURS = {"met": "#009E73", "late": "#E69F00", "due": "#0072B2", "overdue": "#D55E00", "too_early": "#CC79A7"}
 
 
 def _axes(ax, size=(9, 4)):
@@ -45,8 +45,7 @@ def plot_ehc_timeline(events: pd.DataFrame, duties: pd.DataFrame, as_of, ax=None
         colour = STATUS_COLOURS[duty.status]
         start = min(duty.trigger_date, duty.due_date)
         end = duty.done_date if pd.notna(duty.done_date) else max(duty.due_date, pd.Timestamp(as_of))
-        ax.plot([start, max(end, duty.due_date)], [y, y], color=colour, alpha=0.35, linewidth=6,
-                solid_capstyle="butt")
+        ax.plot([start, max(end, duty.due_date)], [y, y], color=colour, alpha=0.35, linewidth=6, solid_capstyle="butt")
         ax.plot([duty.due_date], [y], marker="|", color="black", markersize=14)
         if pd.notna(duty.done_date):
             ax.plot([duty.done_date], [y], marker="o", color=colour, markersize=7)
@@ -57,8 +56,11 @@ def plot_ehc_timeline(events: pd.DataFrame, duties: pd.DataFrame, as_of, ax=None
     ax.set_yticks([0, *rows.values()], ["events", *(DUTY_LABELS[d] for d in rows)])
     ax.set_ylim(-0.6, len(rows) + 0.9)
     _date_axis(ax)
-    handles = [plt.Line2D([], [], color=c, marker="o", linestyle="", label=s.replace("_", " "))
-               for s, c in STATUS_COLOURS.items() if s in set(duties["status"])]
+    handles = [
+        plt.Line2D([], [], color=c, marker="o", linestyle="", label=s.replace("_", " "))
+        for s, c in STATUS_COLOURS.items()
+        if s in set(duties["status"])
+    ]
     handles.append(plt.Line2D([], [], color="black", marker="|", linestyle="", markersize=12, label="deadline"))
     ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1), frameon=False)
     ax.set_title("EHC plan: events and deadlines")
@@ -93,15 +95,22 @@ def plot_progress_band(band: pd.DataFrame, subject: str = "", ax=None):
         ax.set_axis_off()
         return ax
     dates = pd.to_datetime(band["assessment_date"])
-    ax.fill_between(dates, band["peers_low"], band["peers_high"], color="#56B4E9", alpha=0.25,
-                    label="pupils who started at the same level (middle 80%)")
+    ax.fill_between(
+        dates,
+        band["peers_low"],
+        band["peers_high"],
+        color="#56B4E9",
+        alpha=0.25,
+        label="pupils who started at the same level (middle 80%)",
+    )
     ax.plot(dates, band["peers_mean"], color="#0072B2", linewidth=1.5, label="their average")
     ax.plot(dates, band["cohort_mean"], color="#999999", linestyle="--", linewidth=1.2, label="year group average")
     ax.plot(dates, band["score"], color="#D55E00", marker="o", linewidth=2, label="this pupil")
     ax.set_ylabel("standardised score" if band["score"].max() > 60 else "score")
     _date_axis(ax)
-    ax.set_title(f"{subject.capitalize()}: scores against pupils who started at the same level".strip(": "),
-                 fontsize=11)
+    ax.set_title(
+        f"{subject.capitalize()}: scores against pupils who started at the same level".strip(": "), fontsize=11
+    )
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=2, frameon=False, fontsize=9)
     ax.grid(alpha=0.3)
     return ax
@@ -126,11 +135,9 @@ def plot_forecast(history: pd.DataFrame, forecast: pd.DataFrame, ax=None, label:
     """
     ax = _axes(ax, size=(7.5, 4))
     years = list(history["year"].iloc[-1:]) + list(forecast["year"])
-    joined = lambda column: list(history["count"].iloc[-1:]) + list(forecast[column])  # noqa: E731
-    ax.fill_between(years, joined("lower_95"), joined("upper_95"), color="#56B4E9", alpha=0.2,
-                    label="95% interval")
-    ax.fill_between(years, joined("lower_80"), joined("upper_80"), color="#56B4E9", alpha=0.4,
-                    label="80% interval")
+    joined = lambda column: list(history["count"].iloc[-1:]) + list(forecast[column])
+    ax.fill_between(years, joined("lower_95"), joined("upper_95"), color="#56B4E9", alpha=0.2, label="95% interval")
+    ax.fill_between(years, joined("lower_80"), joined("upper_80"), color="#56B4E9", alpha=0.4, label="80% interval")
     ax.plot(history["year"], history["count"], color="black", marker="o", label="recorded")
     ax.plot(years, joined("count"), color="#0072B2", marker="o", linestyle="--", label="forecast")
     ax.set_xlabel("January")

@@ -6,6 +6,7 @@ never show a name or a UPN, and never a count small enough to identify a pupil: 
 secondary suppression hides one more cell wherever a shown total would let a reader work a
 hidden count out by subtraction. Percentages made from a hidden count are hidden too.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -16,8 +17,9 @@ SMALL = "fewer than 6"
 HIDDEN = "not shown"  # a cell hidden so that a total cannot reveal a small one
 
 
-def suppression_mask(counts: pd.DataFrame, total_column: str | None = None, total_row=None,
-                     high: int = SMALL_COUNT_MAX) -> tuple[pd.DataFrame, pd.DataFrame]:
+def suppression_mask(
+    counts: pd.DataFrame, total_column: str | None = None, total_row=None, high: int = SMALL_COUNT_MAX
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Which cells to hide: (primary, secondary) boolean frames the shape of ``counts``.
 
     Primary: counts from 1 to ``high``. Secondary: in every row whose ``total_column`` is
@@ -50,8 +52,13 @@ def suppression_mask(counts: pd.DataFrame, total_column: str | None = None, tota
     return primary, hidden & ~primary
 
 
-def suppress(counts: pd.DataFrame, total_column: str | None = None, total_row=None,
-             percents: dict[str, str] | None = None, high: int = SMALL_COUNT_MAX) -> pd.DataFrame:
+def suppress(
+    counts: pd.DataFrame,
+    total_column: str | None = None,
+    total_row=None,
+    percents: dict[str, str] | None = None,
+    high: int = SMALL_COUNT_MAX,
+) -> pd.DataFrame:
     """A table of counts ready for a committee: small counts and what reveals them hidden.
 
     Parameters

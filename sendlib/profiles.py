@@ -22,6 +22,7 @@ A :class:`Profile` is a declaration: a vendor's headers and values, with their p
 source. The profile whose headers a file fits best is named in the notes; ``profile=`` (or
 ``sendlib validate --profile``) puts one first where vendors disagree.
 """
+
 from __future__ import annotations
 
 import calendar
@@ -69,15 +70,25 @@ PROFILES: dict[str, Profile] = {p.name: p for p in VENDORS}
 def _distinctive() -> dict[tuple[str, str], set[str]]:
     """(profile, table) -> the keys of the headers only that profile writes (not a header of the
     schema, which many exports share, nor another profile's): what names a file's convention."""
-    own = {header_keys(text)[0] for t in TABLES.values() for c in t.columns + t.helpers
-           for text in (c.name, *c.aliases, *c.preferred_aliases, *c.fallback_aliases)}  # everyone's words
-    keys = {(p.name, t): {header_keys(h)[0] for h in headers} - own
-            for p in PROFILES.values() for t, headers in p.headers.items()}
-    return {(name, table): mine - set().union(*(k for (n, t), k in keys.items() if t == table and n != name))
-            for (name, table), mine in keys.items()}
+    own = {
+        header_keys(text)[0]
+        for t in TABLES.values()
+        for c in t.columns + t.helpers
+        for text in (c.name, *c.aliases, *c.preferred_aliases, *c.fallback_aliases)
+    }  # everyone's words
+    keys = {
+        (p.name, t): {header_keys(h)[0] for h in headers} - own
+        for p in PROFILES.values()
+        for t, headers in p.headers.items()
+    }
+    return {
+        (name, table): mine - set().union(*(k for (n, t), k in keys.items() if t == table and n != name))
+        for (name, table), mine in keys.items()
+    }
 
 
 _DISTINCTIVE = _distinctive()
+
 
 def profile_named(name: str | None) -> Profile | None:
     """The profile called ``name`` (None for automatic), or a DataError listing the profiles."""
@@ -87,8 +98,9 @@ def profile_named(name: str | None) -> Profile | None:
     for profile in PROFILES.values():
         if key == profile.name:
             return profile
-    raise DataError(problems_frame([("--profile", None, None, name,
-                                     f"no such profile; the profiles are: {', '.join(PROFILES)}")]))
+    raise DataError(
+        problems_frame([("--profile", None, None, name, f"no such profile; the profiles are: {', '.join(PROFILES)}")])
+    )
 
 
 # --- a folder's own mapping: mapping.toml ------------------------------------------------------
@@ -130,15 +142,17 @@ def read_mapping(path: Path) -> Mapping | None:
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8-sig"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
-        raise DataError(problems_frame([(file, None, None, None, f"not a TOML file sendlib can read: {error}")]))
+        problem = f"not a TOML file sendlib can read: {error}"
+        raise DataError(problems_frame([(file, None, None, None, problem)])) from None
     problems = []
     columns = {c.name for t in TABLES.values() for c in t.columns + t.helpers}
     headers = data.get("headers", {})
     values = data.get("values", {})
     unknown = set(data) - {"headers", "values"}
     if unknown:
-        problems.append((file, None, None, ", ".join(sorted(unknown)), "unknown section; expected [headers] and "
-                                                                        "[values.COLUMN]"))
+        problems.append(
+            (file, None, None, ", ".join(sorted(unknown)), "unknown section; expected [headers] and [values.COLUMN]")
+        )
     if not isinstance(headers, dict) or not isinstance(values, dict):
         problems.append((file, None, None, None, "[headers] and [values.COLUMN] must be tables of text"))
         headers, values = {}, {}
@@ -147,15 +161,25 @@ def read_mapping(path: Path) -> Mapping | None:
         if column in EHC_EVENT_HEADERS and owner in ("", "ehc_events"):
             continue  # a date column of an EHC timeline, named by its event
         if column not in columns or (owner and owner not in TABLES):
-            problems.append((file, None, "headers", f"{header} = {target}",
-                             f"not a sendlib column; the columns are: {', '.join(sorted(columns))}"))
+            problems.append(
+                (
+                    file,
+                    None,
+                    "headers",
+                    f"{header} = {target}",
+                    f"not a sendlib column; the columns are: {', '.join(sorted(columns))}",
+                )
+            )
     for column, table in values.items():
         if column not in columns or not isinstance(table, dict):
             problems.append((file, None, "values", column, "expected [values.COLUMN] with a sendlib column name"))
     if problems:
         raise DataError(problems_frame(problems))
-    return Mapping({str(k): str(v) for k, v in headers.items()},
-                   {c: {str(k): str(v) for k, v in t.items()} for c, t in values.items()}, file)
+    return Mapping(
+        {str(k): str(v) for k, v in headers.items()},
+        {c: {str(k): str(v) for k, v in t.items()} for c, t in values.items()},
+        file,
+    )
 
 
 # --- headers -------------------------------------------------------------------------------------
@@ -260,15 +284,17 @@ def best_profile(table: str, header: list[str]) -> Profile | None:
     """The profile whose distinctive headers this header row uses most (at least two, and more
     than any other profile), if any."""
     keys = {header_keys(h)[0] for h in header if h}
-    counts = sorted(((len(keys & _DISTINCTIVE.get((p.name, table), set())), p.name) for p in PROFILES.values()),
-                    reverse=True)
+    counts = sorted(
+        ((len(keys & _DISTINCTIVE.get((p.name, table), set())), p.name) for p in PROFILES.values()), reverse=True
+    )
     (best, name), (second, _) = counts[0], counts[1]
     return PROFILES[name] if best >= 2 and best > second else None  # named only when it is clear
 
 
 # --- which table a file holds ----------------------------------------------------------------------
-_COPY_MARK = re.compile(r"(\s*\(\d+\)|[\s_-]+(?:copy|export|download|final|\d{4}[-_]?\d{2}[-_]?\d{2}|\d{6,8}))+$",
-                        re.IGNORECASE)
+_COPY_MARK = re.compile(
+    r"(\s*\(\d+\)|[\s_-]+(?:copy|export|download|final|\d{4}[-_]?\d{2}[-_]?\d{2}|\d{6,8}))+$", re.IGNORECASE
+)
 
 
 def file_key(stem: str) -> str:
@@ -288,8 +314,9 @@ def table_for_name(stem: str) -> str | None:
     ('pupils', 'pupils', 'assessments')
     """
     key = file_key(stem)
-    names = [(normalise_header(word), table.name) for table in TABLES.values()
-             for word in (table.name, *table.file_names)]
+    names = [
+        (normalise_header(word), table.name) for table in TABLES.values() for word in (table.name, *table.file_names)
+    ]
     for word, name in names:
         if key == word:
             return name
@@ -317,11 +344,15 @@ def fits(raw: RawTable, table: str, profile: Profile | None = None, mapping: Map
 def table_for_header(raw: RawTable, profile: Profile | None, mapping: Mapping | None) -> str | None:
     """The table a sheet's header fits, the one naming most of its columns when several do; at
     least one column beside the UPN (any file with UPNs would do for eal_evidence)."""
+
     def beside_upn(name, found):  # a column beside the UPN, or score or event columns to reshape
         return found - {"upn"} or {"score", "event"} & _derivable(name, found, raw)
 
-    fitting = {name: len(found) for name in TABLES
-               if beside_upn(name, found := _found(raw, name, profile, mapping)) and fits(raw, name, profile, mapping)}
+    fitting = {
+        name: len(found)
+        for name in TABLES
+        if beside_upn(name, found := _found(raw, name, profile, mapping)) and fits(raw, name, profile, mapping)
+    }
     return max(fitting, key=fitting.get) if fitting else None
 
 
@@ -382,8 +413,9 @@ class Extract:
     census: Extract | None = None  # a census download's January censuses, for sen_history
 
 
-def extract(raw: RawTable, table: str, context: Context, profile: Profile | None = None,
-            mapping: Mapping | None = None) -> Extract:
+def extract(
+    raw: RawTable, table: str, context: Context, profile: Profile | None = None, mapping: Mapping | None = None
+) -> Extract:
     """Map a sheet's headers to ``table``'s columns and reshape it to one row per record.
     Required columns that are still missing are problems of the Extract."""
     detected = profile or best_profile(table, raw.header)
@@ -397,8 +429,7 @@ def extract(raw: RawTable, table: str, context: Context, profile: Profile | None
             column, tier = hit
             if column not in chosen or tier < chosen[column][1]:
                 chosen[column] = (position, tier)
-    out = Extract(raw.file, table, pd.DataFrame({"row": raw.cells.index.to_numpy(dtype="int64")}), {},
-                  profile=detected)
+    out = Extract(raw.file, table, pd.DataFrame({"row": raw.cells.index.to_numpy(dtype="int64")}), {}, profile=detected)
     chosen.pop("", None)  # headers a profile knows and sendlib does not need
     for column, (position, _) in chosen.items():
         out.cells[column] = raw.cells[position].to_numpy()
@@ -418,15 +449,25 @@ def extract(raw: RawTable, table: str, context: Context, profile: Profile | None
     left = [raw.header[p] or f"column {p + 1}" for p in unread if p not in out.used and raw.cells[p].ne("").any()]
     if left:
         named = ", ".join(f"'{text}'" for text in left)
-        out.notes.append(f"{raw.file}: column {named} is not one sendlib reads; left alone" if len(left) == 1 else
-                         f"{raw.file}: columns {named} are not ones sendlib reads; left alone")
+        out.notes.append(
+            f"{raw.file}: column {named} is not one sendlib reads; left alone"
+            if len(left) == 1
+            else f"{raw.file}: columns {named} are not ones sendlib reads; left alone"
+        )
         out.not_read.extend(left)
     _fill_school(out, context)
     for column in TABLES[table].columns:
         if column.required and column.name not in out.cells:
-            out.problems.append((raw.file, raw.header_row, column.name, None,
-                                 f"required column {column.name} is missing (the header row has: "
-                                 f"{', '.join(h for h in raw.header if h)})"))
+            out.problems.append(
+                (
+                    raw.file,
+                    raw.header_row,
+                    column.name,
+                    None,
+                    f"required column {column.name} is missing (the header row has: "
+                    f"{', '.join(h for h in raw.header if h)})",
+                )
+            )
     return out
 
 
@@ -437,19 +478,29 @@ def _fill_school(out: Extract, context: Context) -> None:
         out.cells["school"] = context.school
         out.headers["school"] = "school"
         if context.school_is_guess:  # only the export folder's name: the user must say
-            out.problems.append((out.file, None, "school", None,
-                                 f"no school column: every row read as '{context.school}', the export folder's name; "
-                                 "name the school with --school, a manifest.json with \"school\", or a folder per "
-                                 "school"))
+            out.problems.append(
+                (
+                    out.file,
+                    None,
+                    "school",
+                    None,
+                    f"no school column: every row read as '{context.school}', the export folder's name; "
+                    'name the school with --school, a manifest.json with "school", or a folder per '
+                    "school",
+                )
+            )
         else:
-            out.notes.append(f"{out.file}: no school column; every row read as '{context.school}' "
-                             f"({context.school_source})")
+            out.notes.append(
+                f"{out.file}: no school column; every row read as '{context.school}' ({context.school_source})"
+            )
     else:
         blank = out.cells["school"].eq("")
         if blank.any() and not context.school_is_guess:
             out.cells.loc[blank, "school"] = context.school
-            out.notes.append(f"{out.file}: {int(blank.sum())} blank school cell(s) read as '{context.school}' "
-                             f"({context.school_source})")
+            out.notes.append(
+                f"{out.file}: {int(blank.sum())} blank school cell(s) read as '{context.school}' "
+                f"({context.school_source})"
+            )
 
 
 def _find_upns(raw: RawTable, out: Extract, unread: list[int]) -> None:
@@ -461,7 +512,9 @@ def _find_upns(raw: RawTable, out: Extract, unread: list[int]) -> None:
         if len(filled) and filled.str.upper().str.replace(" ", "").map(codes.upn_is_valid).mean() >= 0.9:
             out.cells["upn"] = values.to_numpy()
             out.headers["upn"] = raw.header[position]
-            out.notes.append(f"{out.file}: no UPN column; UPNs read from '{raw.header[position]}', whose values are UPNs")
+            out.notes.append(
+                f"{out.file}: no UPN column; UPNs read from '{raw.header[position]}', whose values are UPNs"
+            )
             unread.remove(position)
             return
 
@@ -491,30 +544,45 @@ def _shape_pupils(raw: RawTable, out: Extract, context: Context, unread: list[in
         if year:
             cells["year_group"] = year.group(1) or year.group(2)
             out.headers["year_group"] = "year_group"
-            out.notes.append(f"{out.file}: no year group column; every row read as {year.group(0)} (from the name "
-                             f"'{context.words}')")
+            out.notes.append(
+                f"{out.file}: no year group column; every row read as {year.group(0)} (from the name '{context.words}')"
+            )
     if "full_name" in cells and not {"forename", "surname"} & set(cells):
         names = cells["full_name"].map(_split_name)
         cells["forename"], cells["surname"] = names.str[0], names.str[1]
         out.headers["forename"] = out.headers["surname"] = out.headers["full_name"]
-        out.notes.append(f"{out.file}: no forename or surname column; both read from '{out.headers['full_name']}' "
-                         "(\"Surname, Forename\", else the last word as the surname)")
+        out.notes.append(
+            f"{out.file}: no forename or surname column; both read from '{out.headers['full_name']}' "
+            '("Surname, Forename", else the last word as the surname)'
+        )
     if "upn" not in cells or not cells["upn"].duplicated().any():
         return
     if "census_term" in cells:
         _shape_census(raw, out, context, unread, mapping)
     if "census_date" not in cells:
         return
-    order = pd.Series([_parse.parse_date(text, dt.date.max)[0] if text else None for text in cells["census_date"]],
-                      index=cells.index, dtype="datetime64[ns]")
+    order = pd.Series(
+        [_parse.parse_date(text, dt.date.max)[0] if text else None for text in cells["census_date"]],
+        index=cells.index,
+        dtype="datetime64[ns]",
+    )
     latest = order.groupby(cells["upn"]).transform("max")
     keep = order.eq(latest) | latest.isna()
     january = order.dt.month.eq(1).to_numpy()
-    out.census = Extract(out.file, "sen_history", cells[january].reset_index(drop=True), dict(out.headers),
-                         notes=[f"{out.file}: its January censuses ({int(january.sum())} rows) read as the census "
-                                "history (sen_history), as the folder has no other"])
-    out.notes.append(f"{out.file}: pupils are each pupil's latest census; {int((~keep).sum())} row(s) of earlier "
-                     "censuses are not pupils")
+    out.census = Extract(
+        out.file,
+        "sen_history",
+        cells[january].reset_index(drop=True),
+        dict(out.headers),
+        notes=[
+            f"{out.file}: its January censuses ({int(january.sum())} rows) read as the census "
+            "history (sen_history), as the folder has no other"
+        ],
+    )
+    out.notes.append(
+        f"{out.file}: pupils are each pupil's latest census; {int((~keep).sum())} row(s) of earlier "
+        "censuses are not pupils"
+    )
     out.cells = cells[keep].reset_index(drop=True)
 
 
@@ -522,23 +590,49 @@ def _shape_pupils(raw: RawTable, out: Extract, context: Context, unread: list[in
 # Words that name a subject, as they appear in a test's name or a column's header. A test of
 # reading from GL (NGRT), Renaissance (Star Reading), Rising Stars (PiRA) or NFER is "reading".
 SUBJECT_WORDS = {
-    "reading": "reading", "read": "reading", "ngrt": "reading", "pira": "reading", "nfer reading": "reading",
-    "star reading": "reading", "reading comprehension": "reading",
-    "maths": "maths", "math": "maths", "mathematics": "maths", "numeracy": "maths", "ptm": "maths",
-    "puma": "maths", "star maths": "maths", "star math": "maths", "arithmetic": "maths",
-    "english": "english", "pte": "english",
-    "gps": "grammar, punctuation and spelling", "spag": "grammar, punctuation and spelling",
+    "reading": "reading",
+    "read": "reading",
+    "ngrt": "reading",
+    "pira": "reading",
+    "nfer reading": "reading",
+    "star reading": "reading",
+    "reading comprehension": "reading",
+    "maths": "maths",
+    "math": "maths",
+    "mathematics": "maths",
+    "numeracy": "maths",
+    "ptm": "maths",
+    "puma": "maths",
+    "star maths": "maths",
+    "star math": "maths",
+    "arithmetic": "maths",
+    "english": "english",
+    "pte": "english",
+    "gps": "grammar, punctuation and spelling",
+    "spag": "grammar, punctuation and spelling",
     "grammar punctuation and spelling": "grammar, punctuation and spelling",
-    "spelling": "spelling", "science": "science", "writing": "writing", "vocabulary": "vocabulary",
-    "early literacy": "early literacy", "star early literacy": "early literacy",
+    "spelling": "spelling",
+    "science": "science",
+    "writing": "writing",
+    "vocabulary": "vocabulary",
+    "early literacy": "early literacy",
+    "star early literacy": "early literacy",
 }
 # Headers of a score column that say which scale it is on.
 SCALE_WORDS = {
-    "sas": "standardised", "standardised score": "standardised", "standardized score": "standardised",
-    "standard age score": "standardised", "age standardised score": "standardised",
-    "age standardised": "standardised", "standardised": "standardised", "std score": "standardised",
-    "nrss": "standardised", "norm referenced standardised score": "standardised", "ss": "",
-    "scaled score": "ks2_scaled", "ks2 scaled score": "ks2_scaled",
+    "sas": "standardised",
+    "standardised score": "standardised",
+    "standardized score": "standardised",
+    "standard age score": "standardised",
+    "age standardised score": "standardised",
+    "age standardised": "standardised",
+    "standardised": "standardised",
+    "std score": "standardised",
+    "nrss": "standardised",
+    "norm referenced standardised score": "standardised",
+    "ss": "",
+    "scaled score": "ks2_scaled",
+    "ks2 scaled score": "ks2_scaled",
 }
 
 
@@ -560,14 +654,18 @@ def _plain(text: str) -> str:
 def _subject_of_key(key: str) -> str:
     if key in SUBJECT_WORDS:
         return SUBJECT_WORDS[key]
-    for long_name, words in (("progress test in english", "english"), ("progress test in maths", "maths"),
-                             ("new group reading test", "reading"), ("new group spelling test", "spelling")):
+    for long_name, words in (
+        ("progress test in english", "english"),
+        ("progress test in maths", "maths"),
+        ("new group reading test", "reading"),
+        ("new group spelling test", "spelling"),
+    ):
         if key.startswith(long_name):
             return words
     tokens = key.split()
     for size in (3, 2, 1):
         for i in range(len(tokens) - size + 1):
-            phrase = " ".join(tokens[i:i + size])
+            phrase = " ".join(tokens[i : i + size])
             word = re.sub(r"\d+$", "", phrase)  # "ptm9", "pte10"
             if phrase in SUBJECT_WORDS or word in SUBJECT_WORDS:
                 return SUBJECT_WORDS.get(phrase) or SUBJECT_WORDS[word]
@@ -582,12 +680,23 @@ def subject_name(text: str) -> str:
 
 # Terms of the school year, and the day sendlib dates a term's assessment on when the export
 # gives only the term: the middle of the usual window for end-of-term tests.
-TERM_MONTH_DAY = {"autumn": (12, 1), "spring": (3, 15), "summer": (6, 15),
-                  "autumn 1": (10, 15), "autumn 2": (12, 1), "spring 1": (2, 10), "spring 2": (3, 25),
-                  "summer 1": (5, 20), "summer 2": (7, 5),
-                  "ks2": (5, 12)}  # the KS2 tests: the second week of May (STA's test timetable)
-_TERM = re.compile(r"\b(aut(?:umn)?|spr(?:ing)?|sum(?:mer)?)\s*(?:term\s*)?(?:\(?([12])(?!\d)\)?|half\s*term\s*([12]))?"
-                   r"(?![a-z])", re.IGNORECASE)
+TERM_MONTH_DAY = {
+    "autumn": (12, 1),
+    "spring": (3, 15),
+    "summer": (6, 15),
+    "autumn 1": (10, 15),
+    "autumn 2": (12, 1),
+    "spring 1": (2, 10),
+    "spring 2": (3, 25),
+    "summer 1": (5, 20),
+    "summer 2": (7, 5),
+    "ks2": (5, 12),
+}  # the KS2 tests: the second week of May (STA's test timetable)
+_TERM = re.compile(
+    r"\b(aut(?:umn)?|spr(?:ing)?|sum(?:mer)?)\s*(?:term\s*)?(?:\(?([12])(?!\d)\)?|half\s*term\s*([12]))?"
+    r"(?![a-z])",
+    re.IGNORECASE,
+)
 _ACADEMIC_YEAR = re.compile(r"\b((?:19|20)\d{2})\s*[/-]\s*((?:19|20)?\d{2})\b|\b(\d{2})\s*/\s*(\d{2})\b")
 _YEAR = re.compile(r"\b((?:19|20)\d{2})\b")
 
@@ -662,8 +771,9 @@ def score_column(header: str, around: str = "") -> dict | None:
     if not subject:
         return None
     term, year_text = find_term(header), header
-    scale = next((SCALE_WORDS[w] for w in sorted(SCALE_WORDS, key=len, reverse=True)
-                  if re.search(rf"\b{w}\b", key)), "")
+    scale = next(
+        (SCALE_WORDS[w] for w in sorted(SCALE_WORDS, key=len, reverse=True) if re.search(rf"\b{w}\b", key)), ""
+    )
     if not term and _SCORE_WORDS.search(key):
         if scale == "ks2_scaled" or "ks2" in key or "ks2" in normalise_header(around):
             term, scale = "ks2", "ks2_scaled"
@@ -683,10 +793,20 @@ def _shape_assessments(raw: RawTable, out: Extract, context: Context, unread: li
         _melt_scores(raw, out, context, wide, [p for p in unread if p not in wide])
         cells = out.cells
     if "score" in cells and "scale" not in cells:
-        scale = next((SCALE_WORDS[w] for w in sorted(SCALE_WORDS, key=len, reverse=True)
-                      if SCALE_WORDS[w] and re.search(rf"\b{w}\b", normalise_header(out.headers["score"]))), "")
+        scale = next(
+            (
+                SCALE_WORDS[w]
+                for w in sorted(SCALE_WORDS, key=len, reverse=True)
+                if SCALE_WORDS[w] and re.search(rf"\b{w}\b", normalise_header(out.headers["score"]))
+            ),
+            "",
+        )
         why = f"the header '{out.headers['score']}' says so"
-        if not scale and "test" in cells and cells["test"].map(lambda t: bool(_STANDARDISED_TESTS.search(_plain(t)))).all():
+        if (
+            not scale
+            and "test" in cells
+            and cells["test"].map(lambda t: bool(_STANDARDISED_TESTS.search(_plain(t)))).all()
+        ):
             scale, why = "standardised", f"every test named in '{out.headers['test']}' reports standardised scores"
         if scale:
             cells["scale"] = scale
@@ -697,15 +817,17 @@ def _shape_assessments(raw: RawTable, out: Extract, context: Context, unread: li
             subjects = cells["test"].map(subject_of)
             cells["subject"] = subjects.where(subjects.ne(""), cells["test"].str.lower())
             out.headers["subject"] = out.headers["test"]
-            out.notes.append(f"{out.file}: no subject column; each row's subject read from its test name "
-                             f"('{out.headers['test']}')")
+            out.notes.append(
+                f"{out.file}: no subject column; each row's subject read from its test name ('{out.headers['test']}')"
+            )
         else:
             subject = subject_of(context.words)
             if subject:
                 cells["subject"] = subject
                 out.headers["subject"] = "subject"
-                out.notes.append(f"{out.file}: no subject column; every row read as {subject} "
-                                 f"(from the name '{context.words}')")
+                out.notes.append(
+                    f"{out.file}: no subject column; every row read as {subject} (from the name '{context.words}')"
+                )
     if "subject" in cells:
         cells["subject"] = cells["subject"].map(lambda s: subject_name(s) if s else s)
     if "assessment_date" not in cells and "term" in cells and "academic_year" not in cells:
@@ -719,28 +841,45 @@ def _shape_assessments(raw: RawTable, out: Extract, context: Context, unread: li
     if "assessment_date" not in cells and "term" in cells:
         year_column = cells["academic_year"] if "academic_year" in cells else pd.Series(context.words, cells.index)
         terms = cells["term"].map(find_term)
-        dates = [term_date(t, f"{term_text} {y}") if t else None
-                 for t, term_text, y in zip(terms, cells["term"], year_column)]
+        dates = [
+            term_date(t, f"{term_text} {y}") if t else None
+            for t, term_text, y in zip(terms, cells["term"], year_column)
+        ]
         cells["assessment_date"] = [d.isoformat() if d else "" for d in dates]
         cells["_from_term"] = True
-        where = "'" + out.headers["term"] + "'" + (f" and '{out.headers['academic_year']}'"
-                                                   if "academic_year" in out.headers else "")
+        where = (
+            "'"
+            + out.headers["term"]
+            + "'"
+            + (f" and '{out.headers['academic_year']}'" if "academic_year" in out.headers else "")
+        )
         out.headers["assessment_date"] = out.headers["term"]
-        out.notes.append(f"{out.file}: no date column; dates worked out from {where} "
-                         f"({_term_dates_text(terms.dropna())})")
+        out.notes.append(
+            f"{out.file}: no date column; dates worked out from {where} ({_term_dates_text(terms.dropna())})"
+        )
         undated = cells["assessment_date"].eq("") & cells["term"].ne("")
         for row, text in zip(cells.loc[undated, "row"], cells.loc[undated, "term"]):
-            out.problems.append((out.file, int(row), out.headers["term"], text,
-                                 "a term without a year: sendlib cannot date this score (add an academic-year "
-                                 "column, or the year to the term: Autumn 2024)"))
+            out.problems.append(
+                (
+                    out.file,
+                    int(row),
+                    out.headers["term"],
+                    text,
+                    "a term without a year: sendlib cannot date this score (add an academic-year "
+                    "column, or the year to the term: Autumn 2024)",
+                )
+            )
         cells.loc[undated, "assessment_date"] = "?"
 
 
 def _term_dates_text(terms) -> str:
     """The day each of the ``terms`` read is dated to, in the order of the calendar's terms."""
     terms = set(terms)
-    return ", ".join(f"{'KS2 tests' if t == 'ks2' else t} {d} {calendar.month_abbr[m]}"
-                     for t, (m, d) in TERM_MONTH_DAY.items() if t in terms)
+    return ", ".join(
+        f"{'KS2 tests' if t == 'ks2' else t} {d} {calendar.month_abbr[m]}"
+        for t, (m, d) in TERM_MONTH_DAY.items()
+        if t in terms
+    )
 
 
 def _melt_scores(raw: RawTable, out: Extract, context: Context, wide: dict[int, dict], others: list[int]) -> None:
@@ -751,7 +890,7 @@ def _melt_scores(raw: RawTable, out: Extract, context: Context, wide: dict[int, 
     undated = []
     for position, spec in wide.items():
         out.used.add(position)
-        date = (term_date(spec["term"], spec["year_text"]) or term_date(spec["term"], context.words))
+        date = term_date(spec["term"], spec["year_text"]) or term_date(spec["term"], context.words)
         if date is None:
             undated.append(raw.header[position])
             continue
@@ -760,34 +899,56 @@ def _melt_scores(raw: RawTable, out: Extract, context: Context, wide: dict[int, 
         frame["assessment_date"] = date.isoformat()
         frame["_from_term"] = True
         frame["score"] = raw.cells[position].to_numpy()
-        outcome = None if spec["term"] != "ks2" else next(
-            (p for p in others if subject_of(raw.header[p]) == spec["subject"]
-             and re.search(r"\boutcome\b", normalise_header(raw.header[p]))), None)
+        outcome = (
+            None
+            if spec["term"] != "ks2"
+            else next(
+                (
+                    p
+                    for p in others
+                    if subject_of(raw.header[p]) == spec["subject"]
+                    and re.search(r"\boutcome\b", normalise_header(raw.header[p]))
+                ),
+                None,
+            )
+        )
         if outcome is not None:
             marks = raw.cells[outcome].str.strip().str.upper()
             coded = frame["score"].eq("").to_numpy() & marks.isin(codes.NO_SCORE_CODES).to_numpy()
             frame.loc[coded, "score"] = marks[coded].to_numpy()
             out.used.add(outcome)
-            out.notes.append(f"{out.file}: '{raw.header[outcome]}' gives the reason for {int(coded.sum())} blank "
-                             f"'{raw.header[position]}' cell(s) (the STA's codes: A absent, B working below the "
-                             "standard, ...)")
+            out.notes.append(
+                f"{out.file}: '{raw.header[outcome]}' gives the reason for {int(coded.sum())} blank "
+                f"'{raw.header[position]}' cell(s) (the STA's codes: A absent, B working below the "
+                "standard, ...)"
+            )
         frame["_header_score"] = raw.header[position]
         if "scale" not in frame:
             frame["scale"] = spec["scale"] or "standardised"
         frames.append(frame[frame["score"].ne("")])
     for header in undated:
-        out.problems.append((out.file, raw.header_row, header, None,
-                             "a score column naming a term but no year: sendlib cannot date its scores (write the "
-                             "year in the header, e.g. 'Reading Autumn 2024', or in the title line above it)"))
+        out.problems.append(
+            (
+                out.file,
+                raw.header_row,
+                header,
+                None,
+                "a score column naming a term but no year: sendlib cannot date its scores (write the "
+                "year in the header, e.g. 'Reading Autumn 2024', or in the title line above it)",
+            )
+        )
     columns = [c for c in out.cells.columns] + ["subject", "assessment_date", "score", "_header_score", "scale"]
-    out.cells = (pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=list(dict.fromkeys(columns))))
+    out.cells = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=list(dict.fromkeys(columns)))
     out.cells = out.cells.sort_values(["row"], kind="stable").reset_index(drop=True)
-    out.headers.update(subject="subject", assessment_date="assessment_date", score="score",
-                       scale=out.headers.get("scale", "scale"))
+    out.headers.update(
+        subject="subject", assessment_date="assessment_date", score="score", scale=out.headers.get("scale", "scale")
+    )
     named = ", ".join(f"'{raw.header[p]}'" for p in list(wide)[:4]) + (" ..." if len(wide) > 4 else "")
-    out.notes.append(f"{out.file}: {len(wide)} score columns ({named}) read as one row per pupil, subject and term"
-                     f" ({len(out.cells):,} scores; blank cells are no test taken; dated by term: "
-                     f"{_term_dates_text(spec['term'] for spec in wide.values())})")
+    out.notes.append(
+        f"{out.file}: {len(wide)} score columns ({named}) read as one row per pupil, subject and term"
+        f" ({len(out.cells):,} scores; blank cells are no test taken; dated by term: "
+        f"{_term_dates_text(spec['term'] for spec in wide.values())})"
+    )
 
 
 # --- census history: a term and a year give the census day -------------------------------------
@@ -819,9 +980,11 @@ def _shape_census(raw: RawTable, out: Extract, context: Context, unread: list[in
         dates.append(census_day(start + (term != "autumn"), term).isoformat() if term and start else "")
     cells["census_date"] = dates
     out.headers["census_date"] = out.headers["census_term"]
-    out.notes.append(f"{out.file}: census dates worked out from '{out.headers['census_term']}'"
-                     + (f" and '{out.headers['academic_year']}'" if "academic_year" in out.headers else "")
-                     + " (the census days: third Thursday of January and May, first Thursday of October)")
+    out.notes.append(
+        f"{out.file}: census dates worked out from '{out.headers['census_term']}'"
+        + (f" and '{out.headers['academic_year']}'" if "academic_year" in out.headers else "")
+        + " (the census days: third Thursday of January and May, first Thursday of October)"
+    )
 
 
 # --- EHC events: one date column per milestone becomes one row per event ------------------------
@@ -835,8 +998,7 @@ def _event_words(text: str) -> frozenset[str]:
     return frozenset(w for w in words if w not in _EVENT_FILLERS)
 
 
-_EVENT_WORDS = {_event_words(text): event for event, headers in EHC_EVENT_HEADERS.items()
-                for text in (event, *headers)}
+_EVENT_WORDS = {_event_words(text): event for event, headers in EHC_EVENT_HEADERS.items() for text in (event, *headers)}
 
 
 def event_column(header: str, mapping: Mapping | None = None) -> str:
@@ -863,10 +1025,17 @@ def _shape_events(raw: RawTable, out: Extract, context: Context, unread: list[in
         values = raw.cells[position][raw.cells[position].ne("")]
         if len(values) and values.map(lambda v: _parse.parse_date(v, dt.date.max)[1] is None).mean() >= 0.8:
             out.used.add(position)
-            out.problems.append((out.file, raw.header_row, raw.header[position], None,
-                                 f"a column of {len(values)} dates that is no EHC event sendlib knows: its dates were "
-                                 "not read (name the event in mapping.toml, e.g. "
-                                 f"\"{raw.header[position]}\" = \"review_meeting\")"))
+            out.problems.append(
+                (
+                    out.file,
+                    raw.header_row,
+                    raw.header[position],
+                    None,
+                    f"a column of {len(values)} dates that is no EHC event sendlib knows: its dates were "
+                    "not read (name the event in mapping.toml, e.g. "
+                    f'"{raw.header[position]}" = "review_meeting")',
+                )
+            )
     frames = []
     for position, event in wide.items():
         out.used.add(position)
@@ -880,31 +1049,41 @@ def _shape_events(raw: RawTable, out: Extract, context: Context, unread: list[in
     by_event = {}
     for position, event in wide.items():
         by_event.setdefault(event, []).append(f"'{raw.header[position]}'")
-    out.notes.append(f"{out.file}: {len(wide)} date columns read as EHC events ("
-                     + "; ".join(f"{e}: {', '.join(h[:2])}{' ...' if len(h) > 2 else ''}" for e, h in by_event.items())
-                     + f"): {len(out.cells):,} events; a blank date is an event that has not happened")
+    out.notes.append(
+        f"{out.file}: {len(wide)} date columns read as EHC events ("
+        + "; ".join(f"{e}: {', '.join(h[:2])}{' ...' if len(h) > 2 else ''}" for e, h in by_event.items())
+        + f"): {len(out.cells):,} events; a blank date is an event that has not happened"
+    )
 
 
-SHAPES = {"pupils": _shape_pupils, "assessments": _shape_assessments, "sen_history": _shape_census,
-          "ehc_events": _shape_events}
+SHAPES = {
+    "pupils": _shape_pupils,
+    "assessments": _shape_assessments,
+    "sen_history": _shape_census,
+    "ehc_events": _shape_events,
+}
 
 
 # --- suggesting a mapping for what nothing knows -------------------------------------------------
-def suggest_mapping(not_read: dict[str, list[str]], unknown_values: dict[str, list[str]],
-                    missing: dict[str, list[str]] | None = None) -> str:
+def suggest_mapping(
+    not_read: dict[str, list[str]], unknown_values: dict[str, list[str]], missing: dict[str, list[str]] | None = None
+) -> str:
     """A ``mapping.toml`` to fill in: each header sendlib did not read, with the closest column as
     a guess (commented out; the columns a file lacks first), and each value it could not read."""
-    lines = ["# mapping.toml: what this export's own headers and values mean to sendlib.",
-             "# Uncomment a line and correct it where the guess is wrong; save the file in the export folder.",
-             "", "[headers]"]
+    lines = [
+        "# mapping.toml: what this export's own headers and values mean to sendlib.",
+        "# Uncomment a line and correct it where the guess is wrong; save the file in the export folder.",
+        "",
+        "[headers]",
+    ]
     for file in dict.fromkeys([*(missing or {}), *not_read]):
         lacking = (missing or {}).get(file, [])
         lines.append(f"# {file}" + (f": sendlib found no column for {', '.join(lacking)}" if lacking else ""))
         for header in not_read.get(file, []):
-            lines.append(f"# {_toml_key(header)} = \"{_guess(header, lacking) or 'COLUMN'}\"")
+            lines.append(f'# {_toml_key(header)} = "{_guess(header, lacking) or "COLUMN"}"')
     for column, values in unknown_values.items():
         lines += ["", f"[values.{column}]"]
-        lines += [f"# {_toml_key(value)} = \"CODE\"" for value in values]
+        lines += [f'# {_toml_key(value)} = "CODE"' for value in values]
     return "\n".join(lines) + "\n"
 
 
@@ -915,8 +1094,10 @@ def _guess(header: str, lacking: list[str]) -> str:
     best, best_score = "", (0, 0)
     for table in TABLES.values():
         for column in table.columns:
-            shared = max(len(words & set(normalise_header(text).split()))
-                         for text in (column.name.replace("_", " "), *column.aliases))
+            shared = max(
+                len(words & set(normalise_header(text).split()))
+                for text in (column.name.replace("_", " "), *column.aliases)
+            )
             score = (shared, column.name in lacking)
             if shared and score > best_score:
                 best, best_score = column.name, score

@@ -31,13 +31,14 @@ Because (a), (b) and (d) are three looks at the same data, each uses a stricter 
 1.645 so that a pupil whose true attainment is steady is flagged by any of them rarely
 (about 5% on a simulated trust; see ``tests/test_progress.py``).
 """
+
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
 
-from .loader import TrustData
 from .exceptions import SendlibError
+from .loader import TrustData
 
 # z thresholds (one-sided). 1.645 is one test at 5%; three looks at the same pupil at that
 # level flag about 12% of steady pupils. 2.05 (2% each) keeps the union near 5%.
@@ -56,9 +57,14 @@ TRIM_Z = 1.5  # peers this far below the line (in robust SDs) are left out of th
 DAYS_PER_YEAR = 365.25
 
 SETTINGS = {
-    "z_slower_than_peers": Z_SLOWER_THAN_PEERS, "z_below_previous_rate": Z_BELOW_PREVIOUS_RATE,
-    "z_gap_widening": Z_GAP_WIDENING, "z_gap": Z_GAP, "min_peer_group": MIN_PEER_GROUP,
-    "min_gap_peers": MIN_GAP_PEERS, "min_window_scores": MIN_WINDOW_SCORES, "gap_peers": "no_sen",
+    "z_slower_than_peers": Z_SLOWER_THAN_PEERS,
+    "z_below_previous_rate": Z_BELOW_PREVIOUS_RATE,
+    "z_gap_widening": Z_GAP_WIDENING,
+    "z_gap": Z_GAP,
+    "min_peer_group": MIN_PEER_GROUP,
+    "min_gap_peers": MIN_GAP_PEERS,
+    "min_window_scores": MIN_WINDOW_SCORES,
+    "gap_peers": "no_sen",
 }
 
 PROGRESS_COLUMNS = {
@@ -126,7 +132,7 @@ def reliable_change_index(x1, x2, sd, reliability, sd2=None, practice_effect=0.0
     if sd2 is None:
         s_diff = np.sqrt(2) * sem(sd, reliability)
     else:
-        s_diff = np.sqrt((sd ** 2 + sd2 ** 2) * (1 - reliability))
+        s_diff = np.sqrt((sd**2 + sd2**2) * (1 - reliability))
     rci = (x2 - (x1 + practice_effect)) / s_diff
     return (float(rci), float(s_diff)) if np.ndim(rci) == 0 else (rci, s_diff)
 
@@ -177,8 +183,7 @@ def _segment_sum(values, segments, n_segments):
 def _check_settings(settings):
     unknown = set(settings) - set(SETTINGS)
     if unknown:
-        raise SendlibError(f"Unknown setting(s) {', '.join(sorted(unknown))}; the settings are "
-                           f"{', '.join(SETTINGS)}.")
+        raise SendlibError(f"Unknown setting(s) {', '.join(sorted(unknown))}; the settings are {', '.join(SETTINGS)}.")
     merged = {**SETTINGS, **settings}
     if merged["gap_peers"] not in ("no_sen", "cohort"):
         raise SendlibError(f"gap_peers {merged['gap_peers']!r} is invalid; use 'no_sen' or 'cohort'.")
@@ -222,8 +227,9 @@ def assess_progress(trust: TrustData, as_of=None, reasons: bool = True, **settin
     upn_code, upns = pd.factorize(assessments["upn"])
     upn_code = pd.Index(pupils["upn"]).get_indexer(upns)[upn_code]
     if (upn_code < 0).any():
-        raise SendlibError("assessments has pupils who are not in pupils; load the folder with load_trust, "
-                           "which reports them")
+        raise SendlibError(
+            "assessments has pupils who are not in pupils; load the folder with load_trust, which reports them"
+        )
     subject_code, subjects = pd.factorize(assessments["subject"])
     # the same subject written differently ("Reading", "reading ") is one subject
     subject_code, subjects = _merge_codes(subject_code, pd.Index(subjects).str.strip().str.lower())
@@ -235,8 +241,9 @@ def assess_progress(trust: TrustData, as_of=None, reasons: bool = True, **settin
     date_ns = assessments["assessment_date"].to_numpy().astype("datetime64[D]").astype(np.int64)
     # one integer sort key (series, then date); exports sorted that way already sort in one pass
     first_day = date_ns.min() if len(date_ns) else 0
-    order = np.argsort(key * (date_ns.max() - first_day + 1 if len(date_ns) else 1) + (date_ns - first_day),
-                       kind="stable")
+    order = np.argsort(
+        key * (date_ns.max() - first_day + 1 if len(date_ns) else 1) + (date_ns - first_day), kind="stable"
+    )
     order = order[scored[order]]
     x = assessments["score"].to_numpy()
     if len(order) != len(key) or (order[1:] != order[:-1] + 1).any():
@@ -273,7 +280,7 @@ def assess_progress(trust: TrustData, as_of=None, reasons: bool = True, **settin
     sum_tx = _segment_sum(t * x, window, 2 * n_seg).reshape(n_seg, 2)
     with np.errstate(invalid="ignore", divide="ignore"):
         level = sum_x / cnt
-        sxx = sum_tt - sum_t ** 2 / cnt
+        sxx = sum_tt - sum_t**2 / cnt
         slope = (sum_tx - sum_t * sum_x / cnt) / sxx
     seg_scale = scale_code[starts]
     seg_sem = scale_sem[seg_scale]
@@ -304,7 +311,7 @@ def assess_progress(trust: TrustData, as_of=None, reasons: bool = True, **settin
     gap_cnt = np.bincount(window, weights=has_gap, minlength=2 * n_seg).reshape(n_seg, 2)
     with np.errstate(invalid="ignore", divide="ignore"):
         gap_level = _segment_sum(np.where(has_gap, gap, 0), window, 2 * n_seg).reshape(n_seg, 2) / gap_cnt
-        peer_var = _segment_sum(np.where(has_gap, gap_var, 0), window, 2 * n_seg).reshape(n_seg, 2) / gap_cnt ** 2
+        peer_var = _segment_sum(np.where(has_gap, gap_var, 0), window, 2 * n_seg).reshape(n_seg, 2) / gap_cnt**2
         gap_se = np.sqrt(seg_sem[:, None] ** 2 / gap_cnt + peer_var)
         gap_change_z = (gap_level[:, 1] - gap_level[:, 0]) / np.sqrt(gap_se[:, 0] ** 2 + gap_se[:, 1] ** 2)
     gap_change_z[(gap_cnt == 0).any(axis=1)] = np.nan
@@ -313,8 +320,20 @@ def assess_progress(trust: TrustData, as_of=None, reasons: bool = True, **settin
     # (a) expected latest level from same-baseline peers
     first_term, last_term = term[starts], term[starts + n - 1]
     expected, progress_z, peer_n = _expected_levels(
-        baseline, latest_level, k_prev, k_latest, seg_sem, scale_mean[seg_scale], scale_sd[seg_scale],
-        subject_code[starts], seg_scale, first_term, last_term, n, s["min_peer_group"])
+        baseline,
+        latest_level,
+        k_prev,
+        k_latest,
+        seg_sem,
+        scale_mean[seg_scale],
+        scale_sd[seg_scale],
+        subject_code[starts],
+        seg_scale,
+        first_term,
+        last_term,
+        n,
+        s["min_peer_group"],
+    )
 
     has_two = n >= 2
     slower = _flag(progress_z < -s["z_slower_than_peers"], np.isfinite(progress_z) & has_two)
@@ -322,7 +341,8 @@ def assess_progress(trust: TrustData, as_of=None, reasons: bool = True, **settin
     gap_known = np.isfinite(gap_level[:, 1]) & has_two
     with np.errstate(invalid="ignore"):
         below_peers = (gap_level[:, 1] < -s["z_gap"] * gap_se[:, 1]) & (
-            gap_level[:, 1] < -MEANINGFUL_GAP_SD * scale_sd[seg_scale])
+            gap_level[:, 1] < -MEANINGFUL_GAP_SD * scale_sd[seg_scale]
+        )
         closing = gap_change_z > RELIABLE_CHANGE_Z
     not_closing = _flag(below_peers & ~closing, gap_known)
     widening = _flag(gap_change_z < -s["z_gap_widening"], np.isfinite(gap_change_z))
@@ -332,44 +352,50 @@ def assess_progress(trust: TrustData, as_of=None, reasons: bool = True, **settin
 
     seg_upn = upn_code[starts]
     unscored = pd.Series(unscored_counts, index=unscored_keys)
-    result = pd.DataFrame({
-        **_pupil_columns(pupils, seg_upn),
-        "subject": pd.Categorical.from_codes(subject_code[starts], subjects),
-        "scale": pd.Categorical.from_codes(seg_scale, scale_names),
-        "n_scores": n,
-        "n_no_score": unscored.reindex(key[starts], fill_value=0).to_numpy(),
-        "first_date": pd.to_datetime(date_ns[starts], unit="D"),
-        "latest_date": pd.to_datetime(date_ns[starts + n - 1], unit="D"),
-        "first_score": x[starts],
-        "last_score": x[starts + n - 1],
-        "baseline_score": np.where(has_two, baseline, np.nan),
-        "latest_score": latest_level,
-        "expected_score": expected,
-        "progress_score": latest_level - expected,
-        "progress_z": progress_z,
-        "expected_from": pd.Categorical.from_codes((peer_n < s["min_peer_group"]).astype(np.int8),
-                                                   ["same-baseline peers", "regression to the mean (too few peers)"]),
-        "rate_previous": rate_prev,
-        "rate_latest": rate_latest,
-        "rate_change_z": rate_z,
-        "gap_baseline": np.where(has_two, gap_level[:, 0], np.nan),
-        "gap_latest": gap_level[:, 1],
-        "gap_change_z": gap_change_z,
-        "gap_peers": pd.Categorical.from_codes(
-            (seg_used_cohort | (s["gap_peers"] == "cohort")).astype(np.int8),
-            ["pupils without SEN in the year group", "all pupils in the year group"]),
-        "slower_than_peers": slower,
-        "below_previous_rate": below_rate,
-        "gap_not_closing": not_closing,
-        "gap_widening": widening,
-        "less_than_expected_progress": any_flag,
-        "sem": seg_sem,
-    })
+    result = pd.DataFrame(
+        {
+            **_pupil_columns(pupils, seg_upn),
+            "subject": pd.Categorical.from_codes(subject_code[starts], subjects),
+            "scale": pd.Categorical.from_codes(seg_scale, scale_names),
+            "n_scores": n,
+            "n_no_score": unscored.reindex(key[starts], fill_value=0).to_numpy(),
+            "first_date": pd.to_datetime(date_ns[starts], unit="D"),
+            "latest_date": pd.to_datetime(date_ns[starts + n - 1], unit="D"),
+            "first_score": x[starts],
+            "last_score": x[starts + n - 1],
+            "baseline_score": np.where(has_two, baseline, np.nan),
+            "latest_score": latest_level,
+            "expected_score": expected,
+            "progress_score": latest_level - expected,
+            "progress_z": progress_z,
+            "expected_from": pd.Categorical.from_codes(
+                (peer_n < s["min_peer_group"]).astype(np.int8),
+                ["same-baseline peers", "regression to the mean (too few peers)"],
+            ),
+            "rate_previous": rate_prev,
+            "rate_latest": rate_latest,
+            "rate_change_z": rate_z,
+            "gap_baseline": np.where(has_two, gap_level[:, 0], np.nan),
+            "gap_latest": gap_level[:, 1],
+            "gap_change_z": gap_change_z,
+            "gap_peers": pd.Categorical.from_codes(
+                (seg_used_cohort | (s["gap_peers"] == "cohort")).astype(np.int8),
+                ["pupils without SEN in the year group", "all pupils in the year group"],
+            ),
+            "slower_than_peers": slower,
+            "below_previous_rate": below_rate,
+            "gap_not_closing": not_closing,
+            "gap_widening": widening,
+            "less_than_expected_progress": any_flag,
+            "sem": seg_sem,
+        }
+    )
     result["n_scores"] = result["n_scores"].astype("int64")
     if reasons:
         result["reason"] = _reasons(result, last_term - first_term, date_ns[starts + k_prev], enough, progress_z, s)
-    result = _add_unscored_series(result, assessments, unscored, key[starts], pupils, subjects, scale_names,
-                                  len(subjects), len(scale_names))
+    result = _add_unscored_series(
+        result, assessments, unscored, key[starts], pupils, subjects, scale_names, len(subjects), len(scale_names)
+    )
     return result
 
 
@@ -395,7 +421,7 @@ def _peer_gaps(x, group, n_groups, is_peer, min_peers):
     s_g = np.bincount(group, weights=xm, minlength=n_groups)
     q_g = np.bincount(group, weights=xm * x, minlength=n_groups)
     with np.errstate(invalid="ignore", divide="ignore"):
-        var_of_mean = (np.maximum(q_g - s_g ** 2 / n_g, 0) / (n_g - 1) / (n_g - 1))[group]
+        var_of_mean = (np.maximum(q_g - s_g**2 / n_g, 0) / (n_g - 1) / (n_g - 1))[group]
         n = n_g[group] - member
         gap = x - (s_g[group] - xm) / n
     bad = n < min_peers
@@ -404,14 +430,16 @@ def _peer_gaps(x, group, n_groups, is_peer, min_peers):
     return gap, var_of_mean, use_all
 
 
-def _expected_levels(baseline, latest, k_prev, k_latest, seg_sem, mean, sd, subject, scale, first_term,
-                     last_term, n, min_group):
+def _expected_levels(
+    baseline, latest, k_prev, k_latest, seg_sem, mean, sd, subject, scale, first_term, last_term, n, min_group
+):
     """Expected latest level from same-baseline peers, leaving each pupil out; else theory."""
     n_seg = len(baseline)
     ok = np.isfinite(baseline) & np.isfinite(latest)
     span = last_term - first_term
-    peers, _ = pd.factorize((((subject.astype(np.int64) * 64 + scale) * 100_000 + first_term) * 64 + span) * 64
-                            + np.minimum(n, 63))
+    peers, _ = pd.factorize(
+        (((subject.astype(np.int64) * 64 + scale) * 100_000 + first_term) * 64 + span) * 64 + np.minimum(n, 63)
+    )
     n_groups = peers.max() + 1 if n_seg else 0
     include = ok.copy()
     for _ in range(6):
@@ -422,8 +450,11 @@ def _expected_levels(baseline, latest, k_prev, k_latest, seg_sem, mean, sd, subj
         resid = latest - (fit["a"][peers] + fit["b"][peers] * baseline)
         above = include & (resid > 0)
         with np.errstate(invalid="ignore", divide="ignore"):
-            spread = (np.bincount(peers, np.where(above, resid, 0), n_groups)
-                      / np.bincount(peers, above, n_groups) / np.sqrt(2 / np.pi))
+            spread = (
+                np.bincount(peers, np.where(above, resid, 0), n_groups)
+                / np.bincount(peers, above, n_groups)
+                / np.sqrt(2 / np.pi)
+            )
         scale_e = spread[peers]
         with np.errstate(invalid="ignore"):
             include = ok & ~(resid < -TRIM_Z * scale_e)
@@ -435,16 +466,16 @@ def _expected_levels(baseline, latest, k_prev, k_latest, seg_sem, mean, sd, subj
         resid_loo = np.where(include, resid / (1 - leverage), resid)
         expected_peer = latest - resid_loo
         b = fit["b"][peers]
-        measurement = seg_sem ** 2 * (1 / k_latest + b ** 2 / k_prev)
+        measurement = seg_sem**2 * (1 / k_latest + b**2 / k_prev)
         # judged against measurement error (Jacobson and Truax 1991), plus the error of the peers' line
         var_peer = measurement + fit["s2"][peers] * leverage
     use_peers = ok & (size >= min_group) & (sxx > 1e-9) & np.isfinite(expected_peer)
     # theory: regression to the mean with the reliability of a mean of k scores
-    true_var = sd ** 2 - seg_sem ** 2
+    true_var = sd**2 - seg_sem**2
     with np.errstate(invalid="ignore", divide="ignore"):
-        r_k = true_var / (true_var + seg_sem ** 2 / k_prev)
+        r_k = true_var / (true_var + seg_sem**2 / k_prev)
         expected_theory = mean + r_k * (baseline - mean)
-        var_theory = true_var * (1 - r_k) + seg_sem ** 2 / k_latest
+        var_theory = true_var * (1 - r_k) + seg_sem**2 / k_latest
     expected = np.where(use_peers, expected_peer, expected_theory)
     variance = np.where(use_peers, var_peer, var_theory)
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -464,9 +495,9 @@ def _group_ols(x, y, group, n_groups, include):
     syy = np.bincount(group, ys * ys, n_groups)
     with np.errstate(invalid="ignore", divide="ignore"):
         x_bar, y_bar = sx / n, sy / n
-        cxx = sxx - n * x_bar ** 2
+        cxx = sxx - n * x_bar**2
         cxy = sxy - n * x_bar * y_bar
-        cyy = syy - n * y_bar ** 2
+        cyy = syy - n * y_bar**2
         b = cxy / cxx
         a = y_bar - b * x_bar
         s2 = np.maximum(cyy - b * cxy, 0) / (n - 2)
@@ -481,18 +512,46 @@ def _whole(values) -> list:
     return [v if k else None for v, k in zip(rounded, ok.tolist())]
 
 
-def _flagged_reason(subject, base, last, exp, below, margin, span, since, rate_latest, rate_prev, gap_base,
-                    gap_latest, peers, a, b, c, d, enough, min_window):
+def _flagged_reason(
+    subject,
+    base,
+    last,
+    exp,
+    below,
+    margin,
+    span,
+    since,
+    rate_latest,
+    rate_prev,
+    gap_base,
+    gap_latest,
+    peers,
+    a,
+    b,
+    c,
+    d,
+    enough,
+    min_window,
+):
     change = last - base
-    verb = (f"stayed at about {last}" if abs(change) < 1 else
-            f"rose from {base} to {last}" if change > 0 else f"fell from {base} to {last}")
+    verb = (
+        f"stayed at about {last}"
+        if abs(change) < 1
+        else f"rose from {base} to {last}"
+        if change > 0
+        else f"fell from {base} to {last}"
+    )
     parts = [f"{subject} {verb} over {span} term{'s' if span != 1 else ''}."]
     if a:
-        parts.append(f"Pupils who started at {base} now average {exp}; this is {below} points below them, "
-                     f"more than measurement error allows (about {margin} points).")
+        parts.append(
+            f"Pupils who started at {base} now average {exp}; this is {below} points below them, "
+            f"more than measurement error allows (about {margin} points)."
+        )
     if b:
-        parts.append(f"Progress since {since} ({rate_latest:+d} points a year) is slower than before "
-                     f"({rate_prev:+d} a year), by more than measurement error.")
+        parts.append(
+            f"Progress since {since} ({rate_latest:+d} points a year) is slower than before "
+            f"({rate_prev:+d} a year), by more than measurement error."
+        )
     elif not enough:
         parts.append(f"Not enough scores yet to compare rates of progress (needs {min_window} in each half).")
     if c:
@@ -512,26 +571,39 @@ def _reasons(r, span_terms, window_start_days, enough, progress_z, s):
     n_scores = r["n_scores"].to_numpy()
     flagged = r["less_than_expected_progress"].to_numpy(dtype=bool)
     one = n_scores < 2
-    text = np.where(one, subject + ": only one score so far; progress cannot be judged yet.",
-                    subject + ": progress in line with pupils who started at the same level, within "
-                              "measurement error.")
+    text = np.where(
+        one,
+        subject + ": only one score so far; progress cannot be judged yet.",
+        subject + ": progress in line with pupils who started at the same level, within measurement error.",
+    )
     short = ~one & ~flagged & ~enough
-    text[short] = text[short] + (" Not enough scores yet to compare rates of progress (needs "
-                                 f"{s['min_window_scores']} in each half).")
+    text[short] = text[short] + (
+        f" Not enough scores yet to compare rates of progress (needs {s['min_window_scores']} in each half)."
+    )
     rows = np.flatnonzero(flagged)
     if len(rows):
-        pick = lambda column: np.asarray(r[column])[rows]  # noqa: E731
+        pick = lambda column: np.asarray(r[column])[rows]
         margin = np.abs(pick("progress_score") / progress_z[rows]) * s["z_slower_than_peers"]
         days, inverse = np.unique(window_start_days[rows], return_inverse=True)
         since = [f"{pd.Timestamp(int(d), unit='D'):%B %Y}" for d in days]
         columns = [
-            subject[rows].tolist(), _whole(pick("baseline_score")), _whole(pick("latest_score")),
-            _whole(pick("expected_score")), _whole(-pick("progress_score")), _whole(margin),
-            span_terms[rows].tolist(), [since[i] for i in inverse.tolist()], _whole(pick("rate_latest")),
-            _whole(pick("rate_previous")), _whole(pick("gap_baseline")), _whole(pick("gap_latest")),
+            subject[rows].tolist(),
+            _whole(pick("baseline_score")),
+            _whole(pick("latest_score")),
+            _whole(pick("expected_score")),
+            _whole(-pick("progress_score")),
+            _whole(margin),
+            span_terms[rows].tolist(),
+            [since[i] for i in inverse.tolist()],
+            _whole(pick("rate_latest")),
+            _whole(pick("rate_previous")),
+            _whole(pick("gap_baseline")),
+            _whole(pick("gap_latest")),
             np.asarray(r["gap_peers"].cat.categories, dtype=object)[r["gap_peers"].cat.codes.to_numpy()[rows]].tolist(),
-            *(r[name].fillna(False).to_numpy(dtype=bool)[rows].tolist() for name in
-              ("slower_than_peers", "below_previous_rate", "gap_not_closing", "gap_widening")),
+            *(
+                r[name].fillna(False).to_numpy(dtype=bool)[rows].tolist()
+                for name in ("slower_than_peers", "below_previous_rate", "gap_not_closing", "gap_widening")
+            ),
             enough[rows].tolist(),
         ]
         minimum = s["min_window_scores"]
@@ -539,8 +611,7 @@ def _reasons(r, span_terms, window_start_days, enough, progress_z, s):
     return pd.Series(text, dtype=object)
 
 
-def _add_unscored_series(result, assessments, unscored, scored_keys, pupils, subjects, scale_names, n_subj,
-                         n_scale):
+def _add_unscored_series(result, assessments, unscored, scored_keys, pupils, subjects, scale_names, n_subj, n_scale):
     """Pupil-subjects with no score at all are reported too, never dropped."""
     missing = unscored.index.difference(scored_keys)
     if not len(missing):
@@ -549,25 +620,43 @@ def _add_unscored_series(result, assessments, unscored, scored_keys, pupils, sub
     scale_code = keys % n_scale
     subject_code = (keys // n_scale) % n_subj
     upn_code = keys // n_scale // n_subj
-    extra = pd.DataFrame({
-        **_pupil_columns(pupils, upn_code),
-        "subject": pd.Categorical.from_codes(subject_code, subjects),
-        "scale": pd.Categorical.from_codes(scale_code, scale_names),
-        "n_scores": 0, "n_no_score": unscored.loc[missing].to_numpy(),
-        "less_than_expected_progress": False,
-    })
+    extra = pd.DataFrame(
+        {
+            **_pupil_columns(pupils, upn_code),
+            "subject": pd.Categorical.from_codes(subject_code, subjects),
+            "scale": pd.Categorical.from_codes(scale_code, scale_names),
+            "n_scores": 0,
+            "n_no_score": unscored.loc[missing].to_numpy(),
+            "less_than_expected_progress": False,
+        }
+    )
     if "reason" in result:
-        extra["reason"] = pd.Series(extra["subject"].astype(str).str.capitalize() + ": no scores yet (" +
-                                    extra["n_no_score"].astype(str) + " assessment(s) absent, not taken or "
-                                    "blank); progress cannot be judged.", dtype=object)
+        extra["reason"] = pd.Series(
+            extra["subject"].astype(str).str.capitalize()
+            + ": no scores yet ("
+            + extra["n_no_score"].astype(str)
+            + " assessment(s) absent, not taken or "
+            "blank); progress cannot be judged.",
+            dtype=object,
+        )
     combined = pd.concat([result, extra], ignore_index=True)
     for column in ("subject", "scale", "expected_from", "gap_peers"):
         combined[column] = combined[column].astype("category")
     return combined
 
 
-GROUP_COLUMNS = ["school", "subject", "grouping", "group", "n_pupils", "mean_progress", "ci_low", "ci_high",
-                 "share_flagged", "reading"]
+GROUP_COLUMNS = [
+    "school",
+    "subject",
+    "grouping",
+    "group",
+    "n_pupils",
+    "mean_progress",
+    "ci_low",
+    "ci_high",
+    "share_flagged",
+    "reading",
+]
 _GROUPINGS = {
     "sen_provision": ("SEN provision", {"N": "No SEN", "K": "SEN support", "E": "EHC plan"}),
     "need_area": ("Broad area of need", None),
@@ -576,8 +665,13 @@ _GROUPINGS = {
 }
 
 
-def progress_by_group(trust: TrustData, progress: pd.DataFrame | None = None, school: str | None = None,
-                      as_of=None, z: float = RELIABLE_CHANGE_Z) -> pd.DataFrame:
+def progress_by_group(
+    trust: TrustData,
+    progress: pd.DataFrame | None = None,
+    school: str | None = None,
+    as_of=None,
+    z: float = RELIABLE_CHANGE_Z,
+) -> pd.DataFrame:
     """Mean progress score with a 95% confidence interval, by group, for a school or the trust.
 
     Groups: SEN provision (N, K, E), broad area of need (K and E), EAL and FSM. The
@@ -603,34 +697,50 @@ def progress_by_group(trust: TrustData, progress: pd.DataFrame | None = None, sc
     data = progress[progress["n_scores"] >= 2]
     if school is not None:
         data = data[data["school"] == school]
-    data = data.assign(need_area=data["upn"].map(pupils["need_area"]), eal=data["upn"].map(pupils["eal"]),
-                       fsm=data["upn"].map(pupils["fsm"]))
+    data = data.assign(
+        need_area=data["upn"].map(pupils["need_area"]),
+        eal=data["upn"].map(pupils["eal"]),
+        fsm=data["upn"].map(pupils["fsm"]),
+    )
     rows = []
     for subject, by_subject in data.groupby("subject", observed=True):
         for column, (grouping, labels) in _GROUPINGS.items():
             for value, group in by_subject.groupby(column, observed=True, dropna=True):
                 mean, low, high = mean_confidence_interval(group["progress_score"].to_numpy(), z=z)
                 label = labels.get(value, value) if labels else value
-                rows.append({"school": school or "All schools", "subject": subject, "grouping": grouping,
-                             "group": label, "n_pupils": len(group), "mean_progress": mean, "ci_low": low,
-                             "ci_high": high, "share_flagged": group["less_than_expected_progress"].mean(),
-                             "reading": _interval_reading(label, subject, mean, low, high)})
+                rows.append(
+                    {
+                        "school": school or "All schools",
+                        "subject": subject,
+                        "grouping": grouping,
+                        "group": label,
+                        "n_pupils": len(group),
+                        "mean_progress": mean,
+                        "ci_low": low,
+                        "ci_high": high,
+                        "share_flagged": group["less_than_expected_progress"].mean(),
+                        "reading": _interval_reading(label, subject, mean, low, high),
+                    }
+                )
     return pd.DataFrame(rows, columns=GROUP_COLUMNS)
 
 
 def _interval_reading(group, subject, mean, low, high) -> str:
     """A confidence interval in plain words.
 
-    >>> _interval_reading("EHC plan", "reading", -2.14, -4.0, -0.3)
-    'EHC plan, reading: on average 2.1 points below the progress of pupils who started at the same level; the whole 95% confidence interval (-4.0 to -0.3) is below zero, so this is unlikely to be chance.'
+    >>> _interval_reading("EHC plan", "reading", -2.14, -4.0, -0.3)  # doctest: +NORMALIZE_WHITESPACE
+    'EHC plan, reading: on average 2.1 points below the progress of pupils who started at the same level;
+    the whole 95% confidence interval (-4.0 to -0.3) is below zero, so this is unlikely to be chance.'
     """
     if not np.isfinite(mean):
         return f"{group}, {subject}: no progress scores yet."
     if not (np.isfinite(low) and np.isfinite(high)):
         return f"{group}, {subject}: one pupil only, too few to judge."
     side = "below" if mean < 0 else "above"
-    head = (f"{group}, {subject}: on average {abs(mean):.1f} points {side} the progress of pupils who started "
-            f"at the same level; ")
+    head = (
+        f"{group}, {subject}: on average {abs(mean):.1f} points {side} the progress of pupils who started "
+        f"at the same level; "
+    )
     interval = f"({low:.1f} to {high:.1f})".replace("-0.0", "0.0")
     if high < 0:
         return head + f"the whole 95% confidence interval {interval} is below zero, so this is unlikely to be chance."
@@ -640,8 +750,18 @@ def _interval_reading(group, subject, mean, low, high) -> str:
 
 
 REVIEW_WINDOW_DAYS = 365  # scores within a year either side of a plan's start are compared
-INTERVENTION_COLUMNS = ["upn", "school", "plan_start", "subject", "n_before", "n_after", "rate_before",
-                        "rate_after", "change_z", "verdict"]
+INTERVENTION_COLUMNS = [
+    "upn",
+    "school",
+    "plan_start",
+    "subject",
+    "n_before",
+    "n_after",
+    "rate_before",
+    "rate_after",
+    "change_z",
+    "verdict",
+]
 
 
 def review_interventions(trust: TrustData, as_of=None, z: float = RELIABLE_CHANGE_Z) -> pd.DataFrame:
@@ -662,8 +782,9 @@ def review_interventions(trust: TrustData, as_of=None, z: float = RELIABLE_CHANG
     as_of = pd.Timestamp(as_of).normalize() if as_of is not None else trust.as_of
     plans = trust.require("support_plans")
     scores = trust.require("assessments").dropna(subset=["score"])
-    scores = scores[scores["assessment_date"] <= as_of].merge(trust.scales[["scale", "sd", "reliability"]],
-                                                              on="scale", how="left")
+    scores = scores[scores["assessment_date"] <= as_of].merge(
+        trust.scales[["scale", "sd", "reliability"]], on="scale", how="left"
+    )
     scores["sem"] = sem(scores["sd"], scores["reliability"])
     by_pupil = dict(tuple(scores.groupby("upn")))
     school = trust.pupils.set_index("upn")["school"]
@@ -674,10 +795,12 @@ def review_interventions(trust: TrustData, as_of=None, z: float = RELIABLE_CHANG
         if mine is None:
             continue
         for (subject, _), series in mine.groupby(["subject", "scale"]):
-            before = series[(series["assessment_date"] < plan.plan_start) &
-                            (series["assessment_date"] >= plan.plan_start - window)]
-            after = series[(series["assessment_date"] >= plan.plan_start) &
-                           (series["assessment_date"] < plan.plan_start + window)]
+            before = series[
+                (series["assessment_date"] < plan.plan_start) & (series["assessment_date"] >= plan.plan_start - window)
+            ]
+            after = series[
+                (series["assessment_date"] >= plan.plan_start) & (series["assessment_date"] < plan.plan_start + window)
+            ]
             (rate_b, se_b), (rate_a, se_a) = _rate(before), _rate(after)
             change_z = (rate_a - rate_b) / np.hypot(se_a, se_b)
             if not np.isfinite(change_z):
@@ -688,8 +811,20 @@ def review_interventions(trust: TrustData, as_of=None, z: float = RELIABLE_CHANG
                 verdict = "slower since the plan started"
             else:
                 verdict = "no reliable change"
-            rows.append((plan.upn, school.get(plan.upn), plan.plan_start, subject, len(before), len(after),
-                         rate_b, rate_a, change_z, verdict))
+            rows.append(
+                (
+                    plan.upn,
+                    school.get(plan.upn),
+                    plan.plan_start,
+                    subject,
+                    len(before),
+                    len(after),
+                    rate_b,
+                    rate_a,
+                    change_z,
+                    verdict,
+                )
+            )
     return pd.DataFrame(rows, columns=INTERVENTION_COLUMNS)
 
 
@@ -727,27 +862,39 @@ def pupil_progress_band(trust: TrustData, upn: str, subject: str, as_of=None) ->
     if upn not in pupils.index:
         raise SendlibError(f"No pupil with UPN {upn!r} in this trust.")
     scores = trust.require("assessments")
-    scores = scores[(scores["subject"].str.lower() == subject.lower()) & scores["score"].notna()
-                    & (scores["assessment_date"] <= as_of)]
+    scores = scores[
+        (scores["subject"].str.lower() == subject.lower())
+        & scores["score"].notna()
+        & (scores["assessment_date"] <= as_of)
+    ]
     mine = scores[scores["upn"] == upn].sort_values("assessment_date")
     if mine.empty:
         return pd.DataFrame(columns=BAND_COLUMNS)
     scale = mine["scale"].iloc[0]
-    cohort = scores[(scores["scale"] == scale) &
-                    scores["upn"].map(pupils["year_group"]).eq(pupils.at[upn, "year_group"])].copy()
+    cohort = scores[
+        (scores["scale"] == scale) & scores["upn"].map(pupils["year_group"]).eq(pupils.at[upn, "year_group"])
+    ].copy()
     cohort["term"] = _term_index(cohort["assessment_date"].to_numpy().astype("datetime64[D]").astype(np.int64))
     first = cohort.sort_values("assessment_date").groupby("upn").first()
     start_term = _term_index(np.array([mine["assessment_date"].iloc[0]], dtype="datetime64[D]").astype(np.int64))[0]
-    same = first[(first["term"] == start_term) & ((first["score"] - mine["score"].iloc[0]).abs()
-                                                  <= SAME_BASELINE_POINTS)].index.drop(upn, errors="ignore")
+    same = first[
+        (first["term"] == start_term) & ((first["score"] - mine["score"].iloc[0]).abs() <= SAME_BASELINE_POINTS)
+    ].index.drop(upn, errors="ignore")
     peers = cohort[cohort["upn"].isin(same)]
     by_term = peers.groupby("term")["score"]
-    band = pd.DataFrame({"peers_mean": by_term.mean(), "peers_low": by_term.quantile(0.1),
-                         "peers_high": by_term.quantile(0.9), "n_peers": by_term.size()})
+    band = pd.DataFrame(
+        {
+            "peers_mean": by_term.mean(),
+            "peers_low": by_term.quantile(0.1),
+            "peers_high": by_term.quantile(0.9),
+            "n_peers": by_term.size(),
+        }
+    )
     band["cohort_mean"] = cohort[cohort["upn"] != upn].groupby("term")["score"].mean()
     band["assessment_date"] = cohort.groupby("term")["assessment_date"].median()
-    mine_by_term = mine.assign(term=_term_index(mine["assessment_date"].to_numpy().astype("datetime64[D]")
-                                                .astype(np.int64))).set_index("term")["score"]
+    mine_by_term = mine.assign(
+        term=_term_index(mine["assessment_date"].to_numpy().astype("datetime64[D]").astype(np.int64))
+    ).set_index("term")["score"]
     band["score"] = mine_by_term
     band = band[band.index >= start_term]
     return band.reset_index(drop=True)[BAND_COLUMNS]

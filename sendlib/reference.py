@@ -1,8 +1,9 @@
 """Published DfE SEND statistics shipped in ``data/reference`` (Open Government Licence v3.0).
 
-See ``data/reference/README.md`` for where each file comes from. Blank cells are counts
+See ``sendlib/data/reference/README.md`` for where each file comes from. Blank cells are counts
 the DfE did not publish (suppressed or not applicable) and load as missing.
 """
+
 from __future__ import annotations
 
 import difflib
@@ -10,7 +11,7 @@ import difflib
 import pandas as pd
 
 from ._paths import REFERENCE_DIR
-from .exceptions import UnknownAreaError, SendlibError
+from .exceptions import SendlibError, UnknownAreaError
 
 REFERENCE_FILES = {
     "ehc_plans_by_la": "sen2_ehc_plans_by_la_2010_2024.csv",
@@ -19,7 +20,6 @@ REFERENCE_FILES = {
     "census_national": "sen_census_england_national.csv",
     "census_need_mix": "sen_census_primary_need_state_funded_england.csv",
 }
-
 
 
 def reference_table(name: str) -> pd.DataFrame:
@@ -38,8 +38,12 @@ def areas() -> pd.DataFrame:
     table = reference_table("ehc_plans_by_la")
     table["name"] = table["la_name"].fillna(table["region_name"])
     table["code"] = table["la_code"].fillna("")
-    return (table[["geographic_level", "code", "name"]].drop_duplicates()
-            .rename(columns={"geographic_level": "level"}).reset_index(drop=True))
+    return (
+        table[["geographic_level", "code", "name"]]
+        .drop_duplicates()
+        .rename(columns={"geographic_level": "level"})
+        .reset_index(drop=True)
+    )
 
 
 def ehc_plans(area: str = "England", age_band: str = "all") -> pd.DataFrame:
@@ -87,5 +91,8 @@ def national_need_shares(provision: str = "E") -> pd.DataFrame:
     table = reference_table("census_need_mix")
     rows = table[table["sen_provision"] == provision]
     latest = rows[rows["january"] == rows["january"].max()]
-    return (latest[["need_code", "pct_of_provision", "january"]]
-            .rename(columns={"pct_of_provision": "share_pct"}).reset_index(drop=True))
+    return (
+        latest[["need_code", "pct_of_provision", "january"]]
+        .rename(columns={"pct_of_provision": "share_pct"})
+        .reset_index(drop=True)
+    )

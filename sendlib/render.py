@@ -6,6 +6,7 @@ this module returns is :class:`markupsafe.Markup`, safe to put into a page as it
 widgets here, and no matplotlib backend: figures are :class:`matplotlib.figure.Figure`
 objects that never reach pyplot, so a notebook's own plots are untouched.
 """
+
 from __future__ import annotations
 
 import functools
@@ -27,8 +28,13 @@ def table(frame: pd.DataFrame | None, index: bool = False) -> Markup:
 
 @functools.cache
 def _templates() -> Environment:
-    env = Environment(loader=PackageLoader("sendlib", "templates"), autoescape=True, trim_blocks=True,
-                      lstrip_blocks=True, keep_trailing_newline=False)
+    env = Environment(
+        loader=PackageLoader("sendlib", "templates"),
+        autoescape=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=False,
+    )
     env.filters["table"] = table
     return env
 
@@ -56,10 +62,14 @@ def problems(problems: pd.DataFrame, shown: int = 20) -> Markup | None:
     if problems.empty:
         return None
     more = len(problems) - shown
-    body = (Markup("<p><b>{} problem(s) were found in the export</b>; rows with a bad required value are left "
-                   "out. Fix them in the MIS and export again.</p>").format(len(problems))
-            + table(problems.head(shown))
-            + (Markup('<p class="note">... and {} more.</p>').format(more) if more > 0 else ""))
+    body = (
+        Markup(
+            "<p><b>{} problem(s) were found in the export</b>; rows with a bad required value are left "
+            "out. Fix them in the MIS and export again.</p>"
+        ).format(len(problems))
+        + table(problems.head(shown))
+        + (Markup('<p class="note">... and {} more.</p>').format(more) if more > 0 else "")
+    )
     return block(body, "error sendlib-problems")
 
 
@@ -79,8 +89,11 @@ def committee(page) -> Markup:
 def report(parts: list[str], title: str, footer: str, meta: dict[str, str]) -> str:
     """A self-contained HTML document: ``parts`` (trusted HTML) then the footer; ``meta`` as
     ``<meta>`` elements (the audit trail, machine-readable)."""
-    return _templates().get_template("report.html.j2").render(
-        parts=[Markup(p) for p in parts], title=title, footer=footer, meta=meta)
+    return (
+        _templates()
+        .get_template("report.html.j2")
+        .render(parts=[Markup(p) for p in parts], title=title, footer=footer, meta=meta)
+    )
 
 
 def new_figure(width: float, height: float):
@@ -95,4 +108,3 @@ def figure_png(fig, dpi: int = 110) -> bytes:
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=dpi, bbox_inches="tight")
     return buffer.getvalue()
-

@@ -4,6 +4,7 @@ The HTML is self-contained: the notebook's outputs (HTML tables and PNG figures,
 no widgets, no scripts) in one page, with a footer that records the parameters, the
 sendlib version and a hash of each input file (the audit trail).
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -16,8 +17,8 @@ import tempfile
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 
-from ._paths import SAMPLE_DIR, VOILA_APPS_DIR
 from . import render
+from ._paths import SAMPLE_DIR, VOILA_APPS_DIR
 from .exceptions import SendlibError
 from .loader import input_hashes
 
@@ -52,8 +53,9 @@ def notebook_outputs_html(notebook) -> list[str]:
     return parts
 
 
-def committee_report(school: str, data_dir: str | Path | None = None, out_dir: str | Path = "reports",
-                     pdf: bool = True) -> dict[str, Path]:
+def committee_report(
+    school: str, data_dir: str | Path | None = None, out_dir: str | Path = "reports", pdf: bool = True
+) -> dict[str, Path]:
     """Run the committee notebook for one school in report mode; write HTML (and PDF).
 
     Returns
@@ -70,21 +72,33 @@ def committee_report(school: str, data_dir: str | Path | None = None, out_dir: s
         executed = Path(work) / "committee.ipynb"
         try:
             notebook = papermill.execute_notebook(
-                str(COMMITTEE_NOTEBOOK), str(executed), parameters=parameters, kernel_name="python3",
-                cwd=str(VOILA_APPS_DIR), progress_bar=False, execution_timeout=REPORT_TIMEOUT)
+                str(COMMITTEE_NOTEBOOK),
+                str(executed),
+                parameters=parameters,
+                kernel_name="python3",
+                cwd=str(VOILA_APPS_DIR),
+                progress_bar=False,
+                execution_timeout=REPORT_TIMEOUT,
+            )
         except papermill.PapermillExecutionError as error:
             raise SendlibError(f"The report for {school} could not be made: {error.ename}: {error.evalue}") from None
     from . import __version__
 
     hashes = input_hashes(data_dir)
     made = dt.datetime.now()
-    footer = (f"Made by sendlib {__version__} on {made:%d %B %Y at %H:%M}. Parameters: school = {school}; "
-              f"data = {data_dir.name}. Input files (SHA-256): "
-              + "; ".join(f"{name} {digest[:16]}" for name, digest in hashes.items()) + ".")
+    footer = (
+        f"Made by sendlib {__version__} on {made:%d %B %Y at %H:%M}. Parameters: school = {school}; "
+        f"data = {data_dir.name}. Input files (SHA-256): "
+        + "; ".join(f"{name} {digest[:16]}" for name, digest in hashes.items())
+        + "."
+    )
     # the same audit trail, whole and machine-readable, in the page's metadata
-    meta = {"generator": f"sendlib {__version__}", "sendlib-made": made.isoformat(timespec="seconds"),
-            "sendlib-parameters": json.dumps({"school": school, "data": data_dir.name, "report_mode": True}),
-            **{f"sendlib-input-sha256:{name}": digest for name, digest in hashes.items()}}
+    meta = {
+        "generator": f"sendlib {__version__}",
+        "sendlib-made": made.isoformat(timespec="seconds"),
+        "sendlib-parameters": json.dumps({"school": school, "data": data_dir.name, "report_mode": True}),
+        **{f"sendlib-input-sha256:{name}": digest for name, digest in hashes.items()},
+    }
     page = render.report(notebook_outputs_html(notebook), f"{school}: SEND report", footer, meta)
     target = out_dir / f"{safe_name(school)}.html"
     target.write_text(page, encoding="utf-8")
@@ -92,9 +106,18 @@ def committee_report(school: str, data_dir: str | Path | None = None, out_dir: s
     chromium = next((c for c in CHROMIUM if os.path.exists(c)), None) or shutil.which("chromium")
     if pdf and chromium:
         pdf_path = target.with_suffix(".pdf")
-        subprocess.run([chromium, *CHROMIUM_FLAGS,
-                        "--no-pdf-header-footer", f"--print-to-pdf={pdf_path}", target.resolve().as_uri()],
-                       check=False, capture_output=True, timeout=120)
+        subprocess.run(
+            [
+                chromium,
+                *CHROMIUM_FLAGS,
+                "--no-pdf-header-footer",
+                f"--print-to-pdf={pdf_path}",
+                target.resolve().as_uri(),
+            ],
+            check=False,
+            capture_output=True,
+            timeout=120,
+        )
         if pdf_path.exists():
             written["pdf"] = pdf_path
     return written

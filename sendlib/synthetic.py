@@ -22,6 +22,7 @@ The trust is simulated year by year, so that its files agree with one another:
 
 ``write_sample`` writes the files and a ``manifest.json`` describing them.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -32,8 +33,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .codes import upn_check_letter
 from ._names import NAMES
+from .codes import upn_check_letter
 
 SAMPLE_SEED = 20261120
 SAMPLE_AS_OF = dt.date(2026, 11, 20)
@@ -58,16 +59,63 @@ DEFAULT_SCHOOLS = (
 # (reference/sen_census_primary_need_state_funded_england.csv), tilted by phase as the DfE
 # publishes (SLCN leads in primary, SEMH and SpLD in secondary).
 NEED_MIX_SUPPORT = {
-    "primary": {"SLCN": 0.33, "MLD": 0.16, "SEMH": 0.16, "SPLD": 0.10, "ASD": 0.08, "OTH": 0.04, "NSA": 0.06,
-                "PD": 0.02, "HI": 0.015, "VI": 0.01, "MSI": 0.003, "SLD": 0.002},
-    "secondary": {"SEMH": 0.26, "SPLD": 0.21, "MLD": 0.19, "SLCN": 0.11, "ASD": 0.08, "OTH": 0.05, "NSA": 0.03,
-                  "PD": 0.025, "HI": 0.02, "VI": 0.012, "MSI": 0.003},
+    "primary": {
+        "SLCN": 0.33,
+        "MLD": 0.16,
+        "SEMH": 0.16,
+        "SPLD": 0.10,
+        "ASD": 0.08,
+        "OTH": 0.04,
+        "NSA": 0.06,
+        "PD": 0.02,
+        "HI": 0.015,
+        "VI": 0.01,
+        "MSI": 0.003,
+        "SLD": 0.002,
+    },
+    "secondary": {
+        "SEMH": 0.26,
+        "SPLD": 0.21,
+        "MLD": 0.19,
+        "SLCN": 0.11,
+        "ASD": 0.08,
+        "OTH": 0.05,
+        "NSA": 0.03,
+        "PD": 0.025,
+        "HI": 0.02,
+        "VI": 0.012,
+        "MSI": 0.003,
+    },
 }
 # Needs of new EHC plans where the need changes (SEN2 2025 mix of all plans).
-NEED_MIX_EHC = {"ASD": 0.34, "SLCN": 0.18, "SEMH": 0.20, "MLD": 0.10, "SLD": 0.05, "PD": 0.04, "SPLD": 0.025,
-                "HI": 0.015, "PMLD": 0.012, "OTH": 0.012, "VI": 0.008, "DS": 0.005, "MSI": 0.003}
-EAL_LANGUAGES = {"POL": 0.18, "URD": 0.16, "PNJ": 0.10, "BNG": 0.10, "ARA": 0.10, "RMN": 0.10, "SOM": 0.07,
-                 "POR": 0.07, "LIT": 0.05, "TUR": 0.04, "UKR": 0.03}
+NEED_MIX_EHC = {
+    "ASD": 0.34,
+    "SLCN": 0.18,
+    "SEMH": 0.20,
+    "MLD": 0.10,
+    "SLD": 0.05,
+    "PD": 0.04,
+    "SPLD": 0.025,
+    "HI": 0.015,
+    "PMLD": 0.012,
+    "OTH": 0.012,
+    "VI": 0.008,
+    "DS": 0.005,
+    "MSI": 0.003,
+}
+EAL_LANGUAGES = {
+    "POL": 0.18,
+    "URD": 0.16,
+    "PNJ": 0.10,
+    "BNG": 0.10,
+    "ARA": 0.10,
+    "RMN": 0.10,
+    "SOM": 0.07,
+    "POR": 0.07,
+    "LIT": 0.05,
+    "TUR": 0.04,
+    "UKR": 0.03,
+}
 
 
 def third_thursday_of_january(year: int) -> dt.date:
@@ -160,8 +208,11 @@ class _Simulation:
             else:
                 arrived = dt.date(academic_year - year_group, 9, int(rng.integers(2, 8)))
             years_here = (joined - arrived).days / 365.25 + (year_group if arrived.year < joined.year else 0) * 0
-            proficiency = int(np.clip(rng.normal(0.5 + years_here, 0.8), 0, 4)) if new_arrival else int(
-                np.clip(rng.normal(1.0, 0.8) + (0 if year_group <= 0 else 0.3 * year_group), 0, 4))
+            proficiency = (
+                int(np.clip(rng.normal(0.5 + years_here, 0.8), 0, 4))
+                if new_arrival
+                else int(np.clip(rng.normal(1.0, 0.8) + (0 if year_group <= 0 else 0.3 * year_group), 0, 4))
+            )
             language_gap = float(rng.uniform(0.8, 1.2))
         risk = float(rng.lognormal(0, 0.9))
         eal_send = eal and risk > 2.5
@@ -170,10 +221,23 @@ class _Simulation:
         if fsm:
             ability -= 4
         pupil = _Pupil(
-            upn=self._upn(school, academic_year), forename=str(forename), surname=str(surname), sex=sex, dob=dob,
-            language=language, arrived=arrived, fsm=fsm, looked_after=rng.random() < 0.008,
-            school=school["name"], year_group=year_group, joined=joined, risk=risk, ability=ability,
-            language_gap=language_gap, proficiency=proficiency, eal_send=eal_send,
+            upn=self._upn(school, academic_year),
+            forename=str(forename),
+            surname=str(surname),
+            sex=sex,
+            dob=dob,
+            language=language,
+            arrived=arrived,
+            fsm=fsm,
+            looked_after=rng.random() < 0.008,
+            school=school["name"],
+            year_group=year_group,
+            joined=joined,
+            risk=risk,
+            ability=ability,
+            language_gap=language_gap,
+            proficiency=proficiency,
+            eal_send=eal_send,
         )
         # a pupil can start with SEN already identified (nursery, or a previous school)
         start = rng.random()
@@ -243,7 +307,7 @@ class _Simulation:
         rng = self.rng
         trend = 1.0 + 0.12 * (year - 2016)  # identification has risen year on year
         for pupil in self.pupils:
-            if not pupil.active or pupil.joined.year == year and pupil.joined.month >= 9:
+            if not pupil.active or (pupil.joined.year == year and pupil.joined.month >= 9):
                 continue
             phase = self._school(pupil.school)["phase"]
             u = rng.random()
@@ -274,13 +338,18 @@ class _Simulation:
         if requested > self.as_of:
             return
         events = [("info_requested", requested)]
-        answered = requested + dt.timedelta(days=int(rng.choice([rng.integers(10, 42), rng.integers(43, 70)],
-                                                                  p=[0.85, 0.15])))
+        answered = requested + dt.timedelta(
+            days=int(rng.choice([rng.integers(10, 42), rng.integers(43, 70)], p=[0.85, 0.15]))
+        )
         draft = requested + dt.timedelta(days=int(rng.integers(84, 120)))
         views = draft + dt.timedelta(days=int(rng.choice([rng.integers(3, 15), rng.integers(16, 30)], p=[0.8, 0.2])))
         issued = draft + dt.timedelta(days=int(rng.integers(20, 45)))
-        for name, date in (("info_sent", answered), ("draft_plan_received", draft), ("draft_views_sent", views),
-                           ("plan_issued", issued)):
+        for name, date in (
+            ("info_sent", answered),
+            ("draft_plan_received", draft),
+            ("draft_views_sent", views),
+            ("plan_issued", issued),
+        ):
             if date <= self.as_of:
                 events.append((name, date))
         pupil.events.extend(events)
@@ -301,12 +370,15 @@ class _Simulation:
             while True:
                 gap = int(rng.choice([rng.integers(300, 365), rng.integers(366, 430)], p=[0.88, 0.12]))
                 meeting = last + dt.timedelta(days=gap)
-                invites = meeting - dt.timedelta(days=int(rng.choice([rng.integers(14, 35), rng.integers(5, 14)],
-                                                                     p=[0.9, 0.1])))
-                papers = meeting - dt.timedelta(days=int(rng.choice([rng.integers(14, 21), rng.integers(3, 14)],
-                                                                    p=[0.85, 0.15])))
-                report = meeting + dt.timedelta(days=int(rng.choice([rng.integers(2, 15), rng.integers(15, 40)],
-                                                                    p=[0.85, 0.15])))
+                invites = meeting - dt.timedelta(
+                    days=int(rng.choice([rng.integers(14, 35), rng.integers(5, 14)], p=[0.9, 0.1]))
+                )
+                papers = meeting - dt.timedelta(
+                    days=int(rng.choice([rng.integers(14, 21), rng.integers(3, 14)], p=[0.85, 0.15]))
+                )
+                report = meeting + dt.timedelta(
+                    days=int(rng.choice([rng.integers(2, 15), rng.integers(15, 40)], p=[0.85, 0.15]))
+                )
                 for name, date in (("review_invites_sent", invites), ("review_papers_sent", papers)):
                     if date <= self.as_of:
                         pupil.events.append((name, date))
@@ -329,8 +401,16 @@ class _Simulation:
             return
         for pupil in self.pupils:
             if pupil.active and pupil.joined <= census_day:
-                pupil.census.append((census_day, pupil.school, pupil.year_group, pupil.status, pupil.need,
-                                     None if pupil.proficiency is None else "ABCDE"[pupil.proficiency]))
+                pupil.census.append(
+                    (
+                        census_day,
+                        pupil.school,
+                        pupil.year_group,
+                        pupil.status,
+                        pupil.need,
+                        None if pupil.proficiency is None else "ABCDE"[pupil.proficiency],
+                    )
+                )
                 pupil.sen_years[year] = pupil.status
 
     def run(self):
@@ -352,8 +432,13 @@ class _Simulation:
                 requested = self.as_of - dt.timedelta(days=int(self.rng.integers(5, 70)))
                 pupil.events.append(("info_requested", requested))
                 if self.rng.random() < 0.4:
-                    pupil.events.append(("info_sent", requested + dt.timedelta(
-                        days=int(self.rng.integers(3, max(4, (self.as_of - requested).days))))))
+                    pupil.events.append(
+                        (
+                            "info_sent",
+                            requested
+                            + dt.timedelta(days=int(self.rng.integers(3, max(4, (self.as_of - requested).days)))),
+                        )
+                    )
         return self
 
 
@@ -416,10 +501,16 @@ def _eal_evidence(sim, on_roll) -> pd.DataFrame:
         if pupil.proficiency is None or rng.random() > 0.75:
             continue
         send = pupil.eal_send
-        l1 = "not_done" if rng.random() < 0.35 else ("concern" if (rng.random() < (0.8 if send else 0.08))
-                                                   else "age_appropriate")
-        parent = "not_asked" if rng.random() < 0.3 else ("concern" if (rng.random() < (0.75 if send else 0.1))
-                                                        else "age_appropriate")
+        l1 = (
+            "not_done"
+            if rng.random() < 0.35
+            else ("concern" if (rng.random() < (0.8 if send else 0.08)) else "age_appropriate")
+        )
+        parent = (
+            "not_asked"
+            if rng.random() < 0.3
+            else ("concern" if (rng.random() < (0.75 if send else 0.1)) else "age_appropriate")
+        )
         years_here = (sim.as_of - pupil.arrived).days / 365.25 if pupil.arrived else 0
         terms = int(min(max(0, round(years_here * 3 * rng.uniform(0.5, 1.0))), 30))
 
@@ -431,19 +522,31 @@ def _eal_evidence(sim, on_roll) -> pd.DataFrame:
         cat4 = {}
         if pupil.year_group >= 4 and rng.random() < 0.7:
             gap = 18 * pupil.language_gap * np.exp(-years_here / 2.5)
-            cat4 = {"cat4_verbal": base - gap, "cat4_quantitative": base - gap / 3,
-                    "cat4_nonverbal": base - (6 if send else 0), "cat4_spatial": base - (6 if send else 0)}
+            cat4 = {
+                "cat4_verbal": base - gap,
+                "cat4_quantitative": base - gap / 3,
+                "cat4_nonverbal": base - (6 if send else 0),
+                "cat4_spatial": base - (6 if send else 0),
+            }
             cat4 = {k: int(np.clip(round(v + rng.normal(0, 5)), 60, 141)) for k, v in cat4.items()}
         recorded = sim.as_of - dt.timedelta(days=int(rng.integers(5, 300)))
         recorded = max(recorded, pupil.joined)
-        rows.append({
-            "upn": pupil.upn, "recorded_on": recorded.strftime("%d/%m/%Y"), "l1_assessment": l1,
-            "parent_l1_report": parent, "eal_support_terms": terms, "hearing_check": check(),
-            "vision_check": check(), **{k: cat4.get(k, "") for k in
-                                        ("cat4_verbal", "cat4_quantitative", "cat4_nonverbal", "cat4_spatial")},
-            "interrupted_schooling": "Y" if (pupil.arrived and pupil.year_group > 2 and rng.random() < 0.12) else "N",
-            "attendance_pct": round(float(np.clip(rng.normal(94, 4), 60, 100)), 1),
-        })
+        rows.append(
+            {
+                "upn": pupil.upn,
+                "recorded_on": recorded.strftime("%d/%m/%Y"),
+                "l1_assessment": l1,
+                "parent_l1_report": parent,
+                "eal_support_terms": terms,
+                "hearing_check": check(),
+                "vision_check": check(),
+                **{k: cat4.get(k, "") for k in ("cat4_verbal", "cat4_quantitative", "cat4_nonverbal", "cat4_spatial")},
+                "interrupted_schooling": "Y"
+                if (pupil.arrived and pupil.year_group > 2 and rng.random() < 0.12)
+                else "N",
+                "attendance_pct": round(float(np.clip(rng.normal(94, 4), 60, 100)), 1),
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -454,8 +557,13 @@ def _support_plans(sim, on_roll) -> pd.DataFrame:
     for year in (sim.current_year - 1, sim.current_year):
         starts += [dt.date(year, 9, 8), dt.date(year + 1, 1, 8), dt.date(year + 1, 4, 20)]
     starts = [s for s in starts if s <= sim.as_of]
-    outcomes = ["some targets met; continue", "targets met; new targets set", "little progress; adjust support",
-                "targets met; continue", "refer to specialist service"]
+    outcomes = [
+        "some targets met; continue",
+        "targets met; new targets set",
+        "little progress; adjust support",
+        "targets met; continue",
+        "refer to specialist service",
+    ]
     for pupil in on_roll:
         if pupil.status == "N":
             continue
@@ -470,9 +578,15 @@ def _support_plans(sim, on_roll) -> pd.DataFrame:
                 held_date = due + dt.timedelta(days=int(rng.integers(-10, 12)))
                 if held_date <= sim.as_of:
                     held = held_date.strftime("%d/%m/%Y")
-            rows.append({"upn": pupil.upn, "plan_start": start.strftime("%d/%m/%Y"),
-                         "review_due": due.strftime("%d/%m/%Y"), "review_held": held,
-                         "outcome": str(rng.choice(outcomes)) if held else ""})
+            rows.append(
+                {
+                    "upn": pupil.upn,
+                    "plan_start": start.strftime("%d/%m/%Y"),
+                    "review_due": due.strftime("%d/%m/%Y"),
+                    "review_held": held,
+                    "outcome": str(rng.choice(outcomes)) if held else "",
+                }
+            )
     return pd.DataFrame(rows).drop_duplicates(["upn", "plan_start"])
 
 
@@ -496,8 +610,9 @@ def _parent_meetings(sim, on_roll) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["upn", "meeting_date"])
 
 
-def generate_trust(seed: int = SAMPLE_SEED, as_of: dt.date = SAMPLE_AS_OF, schools=DEFAULT_SCHOOLS,
-                   size: float = 1.0) -> dict[str, pd.DataFrame]:
+def generate_trust(
+    seed: int = SAMPLE_SEED, as_of: dt.date = SAMPLE_AS_OF, schools=DEFAULT_SCHOOLS, size: float = 1.0
+) -> dict[str, pd.DataFrame]:
     """Simulate a trust and return its export files as DataFrames of text.
 
     Parameters
@@ -518,23 +633,53 @@ def generate_trust(seed: int = SAMPLE_SEED, as_of: dt.date = SAMPLE_AS_OF, schoo
     """
     sim = _Simulation(seed, as_of, schools, size).run()
     on_roll = [p for p in sim.pupils if p.active and p.joined <= as_of]
-    pupils = pd.DataFrame([{
-        "upn": p.upn, "school": p.school, "forename": p.forename, "surname": p.surname,
-        "date_of_birth": p.dob.strftime("%d/%m/%Y"), "year_group": {0: "R"}.get(p.year_group, str(p.year_group)),
-        "sen_provision": p.status, "primary_need": p.need or "", "secondary_need": p.need2 if p.need2 not in (None, p.need) else "",
-        "sex": p.sex, "first_language": p.language,
-        "english_proficiency": "" if p.proficiency is None else "ABCDE"[p.proficiency],
-        "entered_english_schooling": p.arrived.strftime("%d/%m/%Y") if p.arrived else "",
-        "fsm": "Y" if p.fsm else "N", "looked_after": "Y" if p.looked_after else "N",
-    } for p in on_roll])
-    history = pd.DataFrame([{
-        "upn": p.upn, "census_date": c[0].isoformat(), "school": c[1], "year_group": {0: "R"}.get(c[2], str(c[2])),
-        "sen_provision": c[3], "primary_need": c[4] or "", "english_proficiency": c[5] or "",
-    } for p in sim.pupils for c in p.census])
+    pupils = pd.DataFrame(
+        [
+            {
+                "upn": p.upn,
+                "school": p.school,
+                "forename": p.forename,
+                "surname": p.surname,
+                "date_of_birth": p.dob.strftime("%d/%m/%Y"),
+                "year_group": {0: "R"}.get(p.year_group, str(p.year_group)),
+                "sen_provision": p.status,
+                "primary_need": p.need or "",
+                "secondary_need": p.need2 if p.need2 not in (None, p.need) else "",
+                "sex": p.sex,
+                "first_language": p.language,
+                "english_proficiency": "" if p.proficiency is None else "ABCDE"[p.proficiency],
+                "entered_english_schooling": p.arrived.strftime("%d/%m/%Y") if p.arrived else "",
+                "fsm": "Y" if p.fsm else "N",
+                "looked_after": "Y" if p.looked_after else "N",
+            }
+            for p in on_roll
+        ]
+    )
+    history = pd.DataFrame(
+        [
+            {
+                "upn": p.upn,
+                "census_date": c[0].isoformat(),
+                "school": c[1],
+                "year_group": {0: "R"}.get(c[2], str(c[2])),
+                "sen_provision": c[3],
+                "primary_need": c[4] or "",
+                "english_proficiency": c[5] or "",
+            }
+            for p in sim.pupils
+            for c in p.census
+        ]
+    )
     last_censuses = sorted(history["census_date"].unique())[-CENSUS_YEARS:]
     history = history[history["census_date"].isin(last_censuses)].reset_index(drop=True)
-    events = pd.DataFrame([(p.upn, name, date.isoformat()) for p in on_roll for name, date in sorted(
-        set(p.events), key=lambda e: (e[1], e[0]))], columns=["upn", "event", "date"])
+    events = pd.DataFrame(
+        [
+            (p.upn, name, date.isoformat())
+            for p in on_roll
+            for name, date in sorted(set(p.events), key=lambda e: (e[1], e[0]))
+        ],
+        columns=["upn", "event", "date"],
+    )
     return {
         "pupils": pupils,
         "assessments": _scores(sim, on_roll),
@@ -546,8 +691,9 @@ def generate_trust(seed: int = SAMPLE_SEED, as_of: dt.date = SAMPLE_AS_OF, schoo
     }
 
 
-def write_sample(folder, seed: int = SAMPLE_SEED, as_of: dt.date = SAMPLE_AS_OF, schools=DEFAULT_SCHOOLS,
-                 size: float = 1.0) -> Path:
+def write_sample(
+    folder, seed: int = SAMPLE_SEED, as_of: dt.date = SAMPLE_AS_OF, schools=DEFAULT_SCHOOLS, size: float = 1.0
+) -> Path:
     """Generate a trust and write it, with a ``manifest.json``, to ``folder``."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)

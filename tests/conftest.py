@@ -1,4 +1,5 @@
 """Shared fixtures: small synthetic trusts written as real files in temporary folders."""
+
 from __future__ import annotations
 
 import base64
@@ -15,15 +16,13 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from sendlib._paths import ROOT
+from sendlib._testing import ARTIFACTS, free_port, write_folder
 from sendlib.reports import CHROMIUM_FLAGS
 from sendlib.synthetic import generate_trust
-from sendlib._testing import free_port, write_folder
 
 # cached committee pages go to a folder of this run (servers and papermill kernels inherit it)
 os.environ.setdefault("SENDLIB_CACHE", tempfile.mkdtemp(prefix="sendlib-cache-"))
 CHROMIUM = "/usr/bin/chromium"
-ARTIFACTS = ROOT / "tests" / "artifacts"  # screenshots and reports for a person to look at (not committed)
 
 
 @pytest.fixture(scope="module")
@@ -32,6 +31,7 @@ def browser():
     if not os.path.exists(CHROMIUM):
         pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium (CI does: apt-get install -y chromium)")
     from playwright.sync_api import sync_playwright
+
     ARTIFACTS.mkdir(exist_ok=True)
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
@@ -52,7 +52,7 @@ def small_folder(tmp_path, small_tables) -> Path:
 
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
 
-# The deployment block of the README, on loopback without TLS: nginx signs users in with
+# The deployment block of the documentation (docs/access.md), on loopback without TLS: nginx signs users in with
 # basic auth and vouches for them to Voila with its own token; a browser's own X-Remote-User
 # is replaced.
 NGINX_CONF = """
@@ -88,7 +88,7 @@ http {{
 
 @pytest.fixture
 def nginx_proxy(tmp_path):
-    """Start nginx (Debian's, as the README's deployment runs it) in front of a Voila port:
+    """Start nginx (Debian's, as the documented deployment runs it) in front of a Voila port:
     ``start(upstream_port, users={name: password}, proxy_token=...)`` returns its URL."""
 
     if not os.path.exists(NGINX):
@@ -98,14 +98,20 @@ def nginx_proxy(tmp_path):
     def start(upstream: int, users: dict[str, str], proxy_token: str) -> str:
         folder = tmp_path / "nginx"
         folder.mkdir()
-        (folder / "htpasswd").write_text("".join(
-            f"{name}:{{SHA}}{base64.b64encode(hashlib.sha1(password.encode()).digest()).decode()}\n"
-            for name, password in users.items()))
+        (folder / "htpasswd").write_text(
+            "".join(
+                f"{name}:{{SHA}}{base64.b64encode(hashlib.sha1(password.encode()).digest()).decode()}\n"
+                for name, password in users.items()
+            )
+        )
         port = free_port()
-        (folder / "nginx.conf").write_text(NGINX_CONF.format(dir=folder, port=port, upstream=upstream,
-                                                             token=proxy_token))
-        process = subprocess.Popen([NGINX, "-e", str(folder / "error.log"), "-p", str(folder),
-                                    "-c", str(folder / "nginx.conf")], stderr=subprocess.PIPE)
+        (folder / "nginx.conf").write_text(
+            NGINX_CONF.format(dir=folder, port=port, upstream=upstream, token=proxy_token)
+        )
+        process = subprocess.Popen(
+            [NGINX, "-e", str(folder / "error.log"), "-p", str(folder), "-c", str(folder / "nginx.conf")],
+            stderr=subprocess.PIPE,
+        )
         processes.append(process)
         for _ in range(100):
             try:

@@ -1,5 +1,6 @@
 """Access by school and role, in sendlib itself: the access file, scoping, pseudonymised keys,
 the apps built for one user (with forged widget messages), and the access log."""
+
 import json
 import multiprocessing
 
@@ -9,13 +10,27 @@ import pytest
 from traitlets import TraitError
 
 import sendlib
+from sendlib._testing import UPN, assert_none_of, find, pupils_of, sign_in, widget_text, write_access
+from sendlib.access import (
+    ACCESS_ENV,
+    LOCAL_USER,
+    PUPIL_TABLES,
+    USER_ENV,
+    AccessDenied,
+    User,
+    current_user,
+    load_access,
+    log_access,
+    pseudonym,
+    pseudonymise,
+    read_access_log,
+    redact,
+    scope_trust,
+    token_hash,
+)
 from sendlib.apps import app as open_app
 from sendlib.apps.senco import pupil_label
-from sendlib.access import (ACCESS_ENV, PUPIL_TABLES, LOCAL_USER, USER_ENV, AccessDenied, User, current_user, load_access,
-                            log_access, pseudonym, pseudonymise, read_access_log, redact, scope_trust, token_hash)
 from sendlib.exceptions import DataError, SendlibError, problems_frame
-from sendlib._testing import assert_none_of, find, pupils_of, sign_in, UPN, widget_text, write_access
-
 
 
 @pytest.fixture(scope="module")
@@ -30,9 +45,16 @@ def schools(sample):
 
 @pytest.fixture
 def access(tmp_path, schools):
-    return write_access(tmp_path, {
-        "okafor": ("senco", [schools[1]]), "lee": ("senco", [schools[0]]), "patel": ("planner", "all"),
-        "governor": ("committee", [schools[1]]), "head": ("senco", [schools[0], schools[2]])})
+    return write_access(
+        tmp_path,
+        {
+            "okafor": ("senco", [schools[1]]),
+            "lee": ("senco", [schools[0]]),
+            "patel": ("planner", "all"),
+            "governor": ("committee", [schools[1]]),
+            "head": ("senco", [schools[0], schools[2]]),
+        },
+    )
 
 
 # --- the access file ------------------------------------------------------------------------------
@@ -48,21 +70,29 @@ def test_reads_an_access_file(access, schools):
     assert policy.check_schools(schools[1:]) and "lee" in policy.check_schools(schools[1:])[0]
 
 
-@pytest.mark.parametrize("text, message", [
-    ('[users.a]\nrole = "teacher"\nschools = "all"\ntoken_sha256 = "' + "a" * 64 + '"', "user a, role: 'teacher'"),
-    ('[users.a]\nrole = "senco"\ntoken_sha256 = "' + "a" * 64 + '"', "user a, schools"),
-    ('[users.a]\nrole = "senco"\nschools = []\ntoken_sha256 = "' + "a" * 64 + '"', "user a, schools"),
-    ('[users.a]\nrole = "senco"\nschools = "all"\ntoken_sha256 = "abc"', "user a, token_sha256"),
-    ('[users.a]\nrole = "senco"\nschools = "all"', "user a, token_sha256"),
-    ('[users.a]\nrole = "senco"\nschools = "all"\ntoken_sha256 = "' + "a" * 64 + '"\n[users.b]\nrole = "senco"\n'
-     'schools = "all"\ntoken_sha256 = "' + "a" * 64 + '"', "the same token as user a"),
-    ('[users.a]\nrole = "senco"\nschools = "all"\ntoken = "x"\ntoken_sha256 = "' + "a" * 64 + '"',
-     "unknown key(s) token"),
-    ('[server]\nlogin = "password"\n[users.a]\nrole = "senco"\nschools = "all"', "[server] login"),
-    ('[server]\nlogin = "proxy"\n[users.a]\nrole = "senco"\nschools = "all"', "proxy_token_sha256"),
-    ('[server]\nlogin = "token"', "no [users.NAME] sections"),
-    ('[users.a\nrole = "senco"', "not a valid TOML file"),
-])
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ('[users.a]\nrole = "teacher"\nschools = "all"\ntoken_sha256 = "' + "a" * 64 + '"', "user a, role: 'teacher'"),
+        ('[users.a]\nrole = "senco"\ntoken_sha256 = "' + "a" * 64 + '"', "user a, schools"),
+        ('[users.a]\nrole = "senco"\nschools = []\ntoken_sha256 = "' + "a" * 64 + '"', "user a, schools"),
+        ('[users.a]\nrole = "senco"\nschools = "all"\ntoken_sha256 = "abc"', "user a, token_sha256"),
+        ('[users.a]\nrole = "senco"\nschools = "all"', "user a, token_sha256"),
+        (
+            '[users.a]\nrole = "senco"\nschools = "all"\ntoken_sha256 = "' + "a" * 64 + '"\n[users.b]\nrole = "senco"\n'
+            'schools = "all"\ntoken_sha256 = "' + "a" * 64 + '"',
+            "the same token as user a",
+        ),
+        (
+            '[users.a]\nrole = "senco"\nschools = "all"\ntoken = "x"\ntoken_sha256 = "' + "a" * 64 + '"',
+            "unknown key(s) token",
+        ),
+        ('[server]\nlogin = "password"\n[users.a]\nrole = "senco"\nschools = "all"', "[server] login"),
+        ('[server]\nlogin = "proxy"\n[users.a]\nrole = "senco"\nschools = "all"', "proxy_token_sha256"),
+        ('[server]\nlogin = "token"', "no [users.NAME] sections"),
+        ('[users.a\nrole = "senco"', "not a valid TOML file"),
+    ],
+)
 def test_a_broken_access_file_is_named(tmp_path, text, message):
     path = tmp_path / "access.toml"
     path.write_text(text)
@@ -73,8 +103,10 @@ def test_a_broken_access_file_is_named(tmp_path, text, message):
 
 def test_proxy_login_needs_the_proxy_token(tmp_path):
     path = tmp_path / "access.toml"
-    path.write_text(f'[server]\nlogin = "proxy"\nproxy_token_sha256 = "{token_hash("from-nginx")}"\n'
-                    '[users.a]\nrole = "planner"\nschools = "all"\n')
+    path.write_text(
+        f'[server]\nlogin = "proxy"\nproxy_token_sha256 = "{token_hash("from-nginx")}"\n'
+        '[users.a]\nrole = "planner"\nschools = "all"\n'
+    )
     policy = load_access(path)
     assert policy.proxy_token_ok("from-nginx") and not policy.proxy_token_ok("") and not policy.proxy_token_ok("x")
 
@@ -145,8 +177,11 @@ def test_pseudonymised_view_has_no_upn_name_or_birth_date(sample):
 
 def test_a_forecast_on_pseudonymised_keys_matches_the_named_one(sample):
     named = sendlib.NeedForecaster(n_simulations=50, random_state=0).fit(sample).predict(2, by=["school"])
-    keyed = sendlib.NeedForecaster(n_simulations=50, random_state=0).fit(
-        pseudonymise(sample, b"s" * 32)).predict(2, by=["school"])
+    keyed = (
+        sendlib.NeedForecaster(n_simulations=50, random_state=0)
+        .fit(pseudonymise(sample, b"s" * 32))
+        .predict(2, by=["school"])
+    )
     pd.testing.assert_frame_equal(named.reset_index(drop=True), keyed.reset_index(drop=True))
 
 

@@ -1,6 +1,7 @@
 """Access by school through a real Voila server (`sendlib dashboards --access`) and Chromium:
 personal tokens, the login page, an edited URL, a forged widget message, a browser's own
 X-Remote-User header, a trusted proxy, and the access log."""
+
 import json
 import urllib.error
 import urllib.request
@@ -10,8 +11,8 @@ from websockets.exceptions import InvalidStatus
 from websockets.sync.client import connect
 
 import sendlib
+from sendlib._testing import ARTIFACTS, UPN, start_server, write_access
 from sendlib.access import read_access_log, token_hash
-from sendlib._testing import ARTIFACTS, start_server, UPN, write_access
 
 pytestmark = pytest.mark.browser
 WAIT = 180_000
@@ -26,8 +27,10 @@ def sample():
 def trust_server(tmp_path_factory, sample):
     """Personal tokens; preheated kernels, as `sendlib dashboards --access` runs."""
     schools = sample.schools
-    path, tokens = write_access(tmp_path_factory.mktemp("access"), {
-        "okafor": ("senco", [schools[1]]), "patel": ("planner", "all"), "governor": ("committee", [schools[1]])})
+    path, tokens = write_access(
+        tmp_path_factory.mktemp("access"),
+        {"okafor": ("senco", [schools[1]]), "patel": ("planner", "all"), "governor": ("committee", [schools[1]])},
+    )
     process, port = start_server(access=path)
     yield f"http://127.0.0.1:{port}", tokens, path.parent / "access-log.jsonl"
     process.terminate()
@@ -126,8 +129,9 @@ def test_a_kernel_answers_only_the_user_whose_page_it_serves(trust_server, brows
     channels = f"ws{url[4:]}/api/kernels/{kernel}/channels"
 
     def shut_down(user):
-        request = urllib.request.Request(f"{url}/voila/api/shutdown/{kernel}", method="POST",
-                                         headers={"Authorization": f"token {tokens[user]}"})
+        request = urllib.request.Request(
+            f"{url}/voila/api/shutdown/{kernel}", method="POST", headers={"Authorization": f"token {tokens[user]}"}
+        )
         try:
             return urllib.request.urlopen(request, timeout=30).status
         except urllib.error.HTTPError as error:
@@ -182,12 +186,16 @@ def test_the_login_page_takes_a_personal_token_and_refuses_a_wrong_one(trust_ser
 
 
 def test_behind_a_proxy_only_the_proxys_word_counts(tmp_path, browser, sample, nginx_proxy):
-    """A real nginx in front (the README's deployment block): it signs users in (basic auth) and
+    """A real nginx in front (the documented deployment block): it signs users in (basic auth) and
     vouches for them with its token, on every request and on the kernel's websocket. A browser
     that goes to Voila itself, or sends its own X-Remote-User through nginx, is nobody else."""
     school = sample.schools[2]
-    path, _ = write_access(tmp_path, {"lee": ("committee", [school]), "patel": ("planner", "all")},
-                           login="proxy", proxy_token_sha256=token_hash("nginx-shared-secret"))
+    path, _ = write_access(
+        tmp_path,
+        {"lee": ("committee", [school]), "patel": ("planner", "all")},
+        login="proxy",
+        proxy_token_sha256=token_hash("nginx-shared-secret"),
+    )
     process, port = start_server(access=path, pool_size=0)
     try:
         app = "/voila/render/local_committee.ipynb"
@@ -202,8 +210,10 @@ def test_behind_a_proxy_only_the_proxys_word_counts(tmp_path, browser, sample, n
         assert response.status == 401
         wrong.close()
         # lee signs in at nginx; the browser also claims to be patel, which nginx replaces
-        proxied = browser.new_context(http_credentials={"username": "lee", "password": "lees-password"},
-                                      extra_http_headers={"X-Remote-User": "patel"})
+        proxied = browser.new_context(
+            http_credentials={"username": "lee", "password": "lees-password"},
+            extra_http_headers={"X-Remote-User": "patel"},
+        )
         page = proxied.new_page()
         page.goto(proxy + app, wait_until="commit")
         page.wait_for_selector(".sendlib-committee-view h2", timeout=WAIT)  # widgets came over the websocket

@@ -1,4 +1,5 @@
 """The bad-input corpus: every broken export gives a DataError naming file, row and column."""
+
 import json
 import os
 from pathlib import Path
@@ -23,8 +24,9 @@ def test_each_broken_export_names_its_problems(case):
         load_trust(case)
     problems = info.value.problems
     for item in expected:
-        hits = problems[(problems["file"] == item["file"]) &
-                        problems["problem"].str.contains(item["problem"], regex=False)]
+        hits = problems[
+            (problems["file"] == item["file"]) & problems["problem"].str.contains(item["problem"], regex=False)
+        ]
         if item["row"] is None:
             assert len(hits) and hits["row"].isna().all(), (item, problems)
         else:
@@ -46,6 +48,7 @@ def test_mixed_encodings_load():
     assert {"Zoé", "Renée"} <= set(trust.pupils["forename"])
 
 
+@pytest.mark.large
 def test_a_100_mb_export_is_read_and_its_problems_named(tmp_path):
     """A 100 MB assessments file (about 1.9 million rows), one row of it broken."""
     source = (CORPUS / "non_numeric_score" / "assessments.csv").read_text().splitlines()

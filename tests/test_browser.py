@@ -2,12 +2,13 @@
 
 Screenshots are saved in tests/artifacts/ for a person to look at.
 """
+
 import time
 
 import pytest
 
-from sendlib._testing import start_server as start_background
 from sendlib._testing import ARTIFACTS
+from sendlib._testing import start_server as start_background
 
 TOKEN = "browser-test-token"
 pytestmark = pytest.mark.browser
@@ -65,8 +66,9 @@ def test_committee_changes_school(server, page):
     options = [o.replace("\xa0", " ") for o in select.locator("option").all_inner_texts()]
     other = next(o for o in options if not first.startswith(o))
     select.select_option(index=options.index(other))
-    page.wait_for_function(f"document.querySelector('.sendlib-committee-view h2').innerText.startsWith({other!r})",
-                           timeout=60_000)
+    page.wait_for_function(
+        f"document.querySelector('.sendlib-committee-view h2').innerText.startsWith({other!r})", timeout=60_000
+    )
     assert "What this page says" in page.inner_text(".sendlib-committee-view")
     page.screenshot(path=str(ARTIFACTS / "committee.png"), full_page=True)
 
@@ -76,8 +78,9 @@ def test_forecast_switches_provision(server, page):
     page.wait_for_selector(".sendlib-forecast-table", timeout=120_000)
     assert "Forecast: EHC plans" in page.inner_text(".sendlib-forecast-view")
     page.get_by_role("button", name="SEN support").click()
-    page.wait_for_function("document.querySelector('.sendlib-forecast-view').innerText.includes('Forecast: SEN support')",
-                           timeout=60_000)
+    page.wait_for_function(
+        "document.querySelector('.sendlib-forecast-view').innerText.includes('Forecast: SEN support')", timeout=60_000
+    )
     page.screenshot(path=str(ARTIFACTS / "forecast.png"), full_page=True)
 
 

@@ -1,9 +1,9 @@
 import subprocess
 import sys
 
-from sendlib.cli import main
 from sendlib._paths import SAMPLE_DIR
 from sendlib._testing import write_access, write_folder
+from sendlib.cli import main
 
 
 def test_validate_sample_exits_0_with_a_summary(capsys):
@@ -52,6 +52,10 @@ def test_console_script_help():
     result = subprocess.run([sys.executable, "-m", "sendlib.cli", "--help"], capture_output=True, text=True)
     assert result.returncode == 0 and "validate" in result.stdout
     result = subprocess.run([sys.executable, "-m", "sendlib.cli", "validate"], capture_output=True, text=True)
+    assert result.returncode == 0 and "No problems found" in result.stdout  # no folder: the sample trust
+    result = subprocess.run(
+        [sys.executable, "-m", "sendlib.cli", "validate", "--nonsense"], capture_output=True, text=True
+    )
     assert result.returncode == 2 and "Traceback" not in result.stderr
 
 

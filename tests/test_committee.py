@@ -1,13 +1,10 @@
-
 import pytest
 
 import sendlib
 from sendlib import SendlibError
-from sendlib.committee import committee_page
-from sendlib.committee import committee_forecast
-from sendlib.render import committee as committee_html
 from sendlib._testing import assert_nothing_identifying
-
+from sendlib.committee import committee_forecast, committee_page
+from sendlib.render import committee as committee_html
 
 
 @pytest.fixture(scope="module")
@@ -19,8 +16,10 @@ def sample():
 def pages(sample):
     forecast = committee_forecast(sample, n_simulations=200)
     progress = sendlib.assess_progress(sample)
-    return {school: committee_html(committee_page(sample, school, progress=progress, forecast=forecast))
-            for school in sample.schools}
+    return {
+        school: committee_html(committee_page(sample, school, progress=progress, forecast=forecast))
+        for school in sample.schools
+    }
 
 
 def test_committee_pages_identify_no_pupil(pages, sample):

@@ -1,13 +1,22 @@
 """Fifteen governors open the committee dashboard at once, against one server (as in a meeting):
 every page renders its own school, the memory of the server and its kernels stays bounded,
 and once the browsers are gone the idle kernels are culled."""
+
 import time
 
 import pytest
 
 import sendlib
+from sendlib._testing import (
+    ARTIFACTS,
+    MemorySampler,
+    open_sessions,
+    report_figure,
+    server_memory,
+    start_server,
+    write_access,
+)
 from sendlib.access import read_access_log
-from sendlib._testing import ARTIFACTS, MemorySampler, open_sessions, report_figure, server_memory, start_server, write_access
 
 pytestmark = [pytest.mark.browser, pytest.mark.concurrency]
 SESSIONS = 15
@@ -23,8 +32,9 @@ def test_fifteen_sessions_of_the_committee_dashboard(tmp_path, browser):
     users = {f"governor{i:02d}": ("committee", [schools[i % len(schools)]]) for i in range(SESSIONS)}
     path, tokens = write_access(tmp_path, users)
     log = tmp_path / "voila.log"
-    process, port = start_server(access=path, log=log, cull_idle_seconds=CULL_IDLE_SECONDS,
-                                 cull_interval_seconds=CULL_INTERVAL_SECONDS)
+    process, port = start_server(
+        access=path, log=log, cull_idle_seconds=CULL_IDLE_SECONDS, cull_interval_seconds=CULL_INTERVAL_SECONDS
+    )
     try:
         time.sleep(15)  # the preheated kernels (explorer, forecast) start, as before a meeting
         idle_memory, pool_kernels = server_memory(process)
@@ -55,10 +65,12 @@ def test_fifteen_sessions_of_the_committee_dashboard(tmp_path, browser):
         process.wait(timeout=30)
     log = read_access_log(path.parent / "access-log.jsonl")
     opened = log[(log["app"] == "committee") & (log["event"] == "opened")]
-    report_figure(f"concurrency: {SESSIONS} committee sessions rendered in {min(seconds):.1f}-{max(seconds):.1f} s; "
-                  f"peak memory {peak:.1f} GiB (idle {idle_memory:.1f} GiB, {pool_kernels} preheated kernels); "
-                  f"kernels back to {kernels_after} ({memory_after:.1f} GiB) {culled_after:.0f} s after the browsers "
-                  "closed")
+    report_figure(
+        f"concurrency: {SESSIONS} committee sessions rendered in {min(seconds):.1f}-{max(seconds):.1f} s; "
+        f"peak memory {peak:.1f} GiB (idle {idle_memory:.1f} GiB, {pool_kernels} preheated kernels); "
+        f"kernels back to {kernels_after} ({memory_after:.1f} GiB) {culled_after:.0f} s after the browsers "
+        "closed"
+    )
     assert sorted(opened["user"]) == sorted(users)
     assert peak < MEMORY_BOUND_GIB
     assert kernels_after <= pool_kernels, f"{kernels_after} kernels still running {culled_after:.0f} s after closing"

@@ -6,9 +6,9 @@ import pandas as pd
 import pytest
 
 from sendlib import DataError, load_trust
-from sendlib.duties import (DUTIES, duties_summary, duties_todo, graduated_approach, statutory_duties)
-from sendlib.codes import upn_check_letter
 from sendlib._testing import write_folder
+from sendlib.codes import upn_check_letter
+from sendlib.duties import DUTIES, duties_summary, duties_todo, graduated_approach, statutory_duties
 
 AS_OF = pd.Timestamp("2026-06-15")
 DAY = pd.Timedelta(days=1)
@@ -22,15 +22,26 @@ def upn(i: int) -> str:
 def trust_with(tmp_path, events, provision="E", year_group="4", meetings=(), plans=None, n_pupils=None):
     """A trust folder whose pupils are 0..n-1, all at ``provision``, with the events given."""
     n = n_pupils or (max([e[0] for e in events] + [m[0] for m in meetings] + [0]) + 1)
-    pupils = pd.DataFrame({
-        "upn": [upn(i) for i in range(n)], "school": "Elm", "date_of_birth": "01/02/2016",
-        "year_group": year_group, "sen_provision": provision, "primary_need": "ASD" if provision != "N" else ""})
-    files = {"pupils": pupils,
-             "ehc_events": pd.DataFrame([(upn(i), e, d.strftime("%d/%m/%Y")) for i, e, d in events],
-                                        columns=["upn", "event", "date"])}
+    pupils = pd.DataFrame(
+        {
+            "upn": [upn(i) for i in range(n)],
+            "school": "Elm",
+            "date_of_birth": "01/02/2016",
+            "year_group": year_group,
+            "sen_provision": provision,
+            "primary_need": "ASD" if provision != "N" else "",
+        }
+    )
+    files = {
+        "pupils": pupils,
+        "ehc_events": pd.DataFrame(
+            [(upn(i), e, d.strftime("%d/%m/%Y")) for i, e, d in events], columns=["upn", "event", "date"]
+        ),
+    }
     if meetings:
-        files["parent_meetings"] = pd.DataFrame([(upn(i), d.date().isoformat()) for i, d in meetings],
-                                                columns=["upn", "meeting_date"])
+        files["parent_meetings"] = pd.DataFrame(
+            [(upn(i), d.date().isoformat()) for i, d in meetings], columns=["upn", "meeting_date"]
+        )
     if plans is not None:
         files["support_plans"] = plans
     folder = write_folder(tmp_path / "t", files)
@@ -45,17 +56,25 @@ def statuses(trust, duty):
 
 
 # --- each duty at and around its deadline ------------------------------------------------------
-@pytest.mark.parametrize("question, answer, duty, days", [
-    ("info_requested", "info_sent", "info_for_needs_assessment", 42),
-    ("draft_plan_received", "draft_views_sent", "draft_plan_views", 15),
-])
+@pytest.mark.parametrize(
+    "question, answer, duty, days",
+    [
+        ("info_requested", "info_sent", "info_for_needs_assessment", 42),
+        ("draft_plan_received", "draft_views_sent", "draft_plan_views", 15),
+    ],
+)
 def test_answer_within_days(tmp_path, question, answer, duty, days):
     start = AS_OF - pd.Timedelta(days=200)
-    events = [(0, question, start), (0, answer, start + days * DAY),            # on the deadline: met
-              (1, question, start), (1, answer, start + (days + 1) * DAY),      # a day late
-              (2, question, AS_OF - days * DAY),                                # deadline today: due
-              (3, question, AS_OF - (days + 1) * DAY),                          # deadline yesterday: overdue
-              (4, question, start), (4, answer, start)]                         # same day: met
+    events = [
+        (0, question, start),
+        (0, answer, start + days * DAY),  # on the deadline: met
+        (1, question, start),
+        (1, answer, start + (days + 1) * DAY),  # a day late
+        (2, question, AS_OF - days * DAY),  # deadline today: due
+        (3, question, AS_OF - (days + 1) * DAY),  # deadline yesterday: overdue
+        (4, question, start),
+        (4, answer, start),
+    ]  # same day: met
     if duty == "draft_plan_views":
         events += [(i, "plan_issued", start - 400 * DAY) for i in range(5)]
     provision = "E" if duty == "draft_plan_views" else "K"
@@ -70,10 +89,13 @@ def test_answer_within_days(tmp_path, question, answer, duty, days):
 
 def test_annual_review_within_twelve_calendar_months(tmp_path):
     issued = pd.Timestamp("2024-03-31")
-    events = [(0, "plan_issued", issued), (0, "review_meeting", pd.Timestamp("2025-03-31")),   # met, exactly
-              (0, "review_meeting", pd.Timestamp("2026-04-01")),                               # then a day late
-              (1, "plan_issued", AS_OF - pd.DateOffset(months=12)),                            # due today
-              (2, "plan_issued", AS_OF - pd.DateOffset(months=12) - DAY)]                      # overdue
+    events = [
+        (0, "plan_issued", issued),
+        (0, "review_meeting", pd.Timestamp("2025-03-31")),  # met, exactly
+        (0, "review_meeting", pd.Timestamp("2026-04-01")),  # then a day late
+        (1, "plan_issued", AS_OF - pd.DateOffset(months=12)),  # due today
+        (2, "plan_issued", AS_OF - pd.DateOffset(months=12) - DAY),
+    ]  # overdue
     d = statutory_duties(trust_with(tmp_path, events))
     reviews = d[d["duty"] == "annual_review"]
     first = reviews[reviews["upn"] == upn(0)]["status"].tolist()
@@ -87,15 +109,19 @@ def test_no_review_owed_once_the_plan_has_ended(tmp_path):
     assert statuses(trust_with(tmp_path, events, provision="K"), "annual_review") == {}
 
 
-@pytest.mark.parametrize("event, duty", [("review_invites_sent", "review_notice"),
-                                         ("review_papers_sent", "review_papers")])
+@pytest.mark.parametrize(
+    "event, duty", [("review_invites_sent", "review_notice"), ("review_papers_sent", "review_papers")]
+)
 def test_two_weeks_before_the_meeting(tmp_path, event, duty):
     issued = AS_OF - pd.Timedelta(days=500)
     meeting = AS_OF - pd.Timedelta(days=100)
     events = [(i, "plan_issued", issued) for i in range(3)] + [
-        (0, "review_meeting", meeting), (0, event, meeting - 14 * DAY),   # exactly two weeks: met
-        (1, "review_meeting", meeting), (1, event, meeting - 13 * DAY),   # 13 days' notice: late
-        (2, "review_meeting", meeting)]                                   # never sent: overdue
+        (0, "review_meeting", meeting),
+        (0, event, meeting - 14 * DAY),  # exactly two weeks: met
+        (1, "review_meeting", meeting),
+        (1, event, meeting - 13 * DAY),  # 13 days' notice: late
+        (2, "review_meeting", meeting),
+    ]  # never sent: overdue
     d = statutory_duties(trust_with(tmp_path, events))
     held = d[(d["duty"] == duty) & (d["trigger_date"] == meeting)]
     assert held.set_index("upn")["status"].to_dict() == {upn(0): "met", upn(1): "late", upn(2): "overdue"}
@@ -109,25 +135,35 @@ def test_review_report_within_two_weeks(tmp_path):
     issued = AS_OF - pd.Timedelta(days=500)
     m = AS_OF - pd.Timedelta(days=60)
     events = [(i, "plan_issued", issued) for i in range(4)] + [
-        (0, "review_meeting", m), (0, "review_report_sent", m + 14 * DAY),
-        (1, "review_meeting", m), (1, "review_report_sent", m + 15 * DAY),
+        (0, "review_meeting", m),
+        (0, "review_report_sent", m + 14 * DAY),
+        (1, "review_meeting", m),
+        (1, "review_report_sent", m + 15 * DAY),
         (2, "review_meeting", AS_OF - 14 * DAY),
-        (3, "review_meeting", AS_OF - 15 * DAY)]
+        (3, "review_meeting", AS_OF - 15 * DAY),
+    ]
     got = statuses(trust_with(tmp_path, events), "review_report")
     assert [got[upn(i)] for i in range(4)] == ["met", "late", "due", "overdue"]
 
 
 def test_reassessment_no_sooner_than_six_months(tmp_path):
     issued = pd.Timestamp("2025-01-31")
-    events = [(0, "plan_issued", issued), (0, "reassessment_requested", pd.Timestamp("2025-07-31")),
-              (1, "plan_issued", issued), (1, "reassessment_requested", pd.Timestamp("2025-07-30"))]
+    events = [
+        (0, "plan_issued", issued),
+        (0, "reassessment_requested", pd.Timestamp("2025-07-31")),
+        (1, "plan_issued", issued),
+        (1, "reassessment_requested", pd.Timestamp("2025-07-30")),
+    ]
     got = statuses(trust_with(tmp_path, events), "reassessment_timing")
     assert got == {upn(0): "met", upn(1): "too_early"}
 
 
 def test_phase_transfer_review_for_year_6(tmp_path):
-    events = [(0, "plan_issued", pd.Timestamp("2025-03-01")), (0, "review_meeting", pd.Timestamp("2026-02-10")),
-              (1, "plan_issued", pd.Timestamp("2025-03-01"))]
+    events = [
+        (0, "plan_issued", pd.Timestamp("2025-03-01")),
+        (0, "review_meeting", pd.Timestamp("2026-02-10")),
+        (1, "plan_issued", pd.Timestamp("2025-03-01")),
+    ]
     trust = trust_with(tmp_path, events, year_group="6")
     d = statutory_duties(trust, as_of="2026-02-20")
     transfer = d[d["duty"] == "phase_transfer_review"].set_index("upn")
@@ -136,8 +172,9 @@ def test_phase_transfer_review_for_year_6(tmp_path):
 
 
 def test_parent_meetings_three_a_year(tmp_path):
-    this_year = [(0, pd.Timestamp(d)) for d in ("2025-10-01", "2026-02-01", "2026-05-01")] + \
-                [(1, pd.Timestamp("2025-10-01"))]
+    this_year = [(0, pd.Timestamp(d)) for d in ("2025-10-01", "2026-02-01", "2026-05-01")] + [
+        (1, pd.Timestamp("2025-10-01"))
+    ]
     trust = trust_with(tmp_path, [], provision="K", meetings=this_year, n_pupils=2)
     d = statutory_duties(trust)
     current = d[(d["duty"] == "parent_meetings") & (d["trigger_date"] == pd.Timestamp("2025-09-01"))]
@@ -152,9 +189,11 @@ def test_parent_meetings_three_a_year(tmp_path):
 def test_planted_trust_statuses_agree_with_the_rules(tmp_path):
     rng = np.random.default_rng(3)
     events, expected = [], {}
-    rules = {"info_for_needs_assessment": ("info_requested", "info_sent", 42),
-             "draft_plan_views": ("draft_plan_received", "draft_views_sent", 15),
-             "review_report": ("review_meeting", "review_report_sent", 14)}
+    rules = {
+        "info_for_needs_assessment": ("info_requested", "info_sent", 42),
+        "draft_plan_views": ("draft_plan_received", "draft_views_sent", 15),
+        "review_report": ("review_meeting", "review_report_sent", 14),
+    }
     for i in range(300):
         duty = list(rules)[i % 3]
         question, answer, days = rules[duty]
@@ -178,20 +217,29 @@ def test_planted_trust_statuses_agree_with_the_rules(tmp_path):
 
 # --- the graduated approach ------------------------------------------------------------------------
 def test_graduated_approach_review_statuses(tmp_path):
-    plans = pd.DataFrame([
-        (upn(0), "2026-04-20", "2026-06-01", ""),            # overdue
-        (upn(1), "2026-04-20", "2026-06-25", ""),            # due within 14 days: due soon
-        (upn(2), "2026-04-20", "2026-07-20", ""),            # on track
-        (upn(4), "2026-01-10", "2026-03-30", "2026-03-28"),  # reviewed long ago, no new plan
-        (upn(5), "2026-04-20", "", ""),                      # no review date
-        (upn(6), "2026-01-10", "2026-03-30", "2026-03-28"),  # reviewed, then a new plan
-        (upn(6), "2026-04-01", "2026-06-29", ""),            # due on the 14th day: due soon
-    ], columns=["upn", "plan_start", "review_due", "review_held"])
+    plans = pd.DataFrame(
+        [
+            (upn(0), "2026-04-20", "2026-06-01", ""),  # overdue
+            (upn(1), "2026-04-20", "2026-06-25", ""),  # due within 14 days: due soon
+            (upn(2), "2026-04-20", "2026-07-20", ""),  # on track
+            (upn(4), "2026-01-10", "2026-03-30", "2026-03-28"),  # reviewed long ago, no new plan
+            (upn(5), "2026-04-20", "", ""),  # no review date
+            (upn(6), "2026-01-10", "2026-03-30", "2026-03-28"),  # reviewed, then a new plan
+            (upn(6), "2026-04-01", "2026-06-29", ""),  # due on the 14th day: due soon
+        ],
+        columns=["upn", "plan_start", "review_due", "review_held"],
+    )
     trust = trust_with(tmp_path, [], provision="K", plans=plans, n_pupils=7)
     table = graduated_approach(trust).set_index("upn")
     assert table["review_status"].to_dict() == {
-        upn(0): "overdue", upn(1): "due_soon", upn(2): "on_track", upn(3): "no_plan", upn(4): "no_plan",
-        upn(5): "no_review_date", upn(6): "due_soon"}
+        upn(0): "overdue",
+        upn(1): "due_soon",
+        upn(2): "on_track",
+        upn(3): "no_plan",
+        upn(4): "no_plan",
+        upn(5): "no_review_date",
+        upn(6): "due_soon",
+    }
     assert table.loc[upn(0), "days_to_review"] == -14
 
 
@@ -200,6 +248,7 @@ def test_graduated_approach_when_no_meeting_falls_in_the_school_year(as_of):
     """The first day of a school year, or an export from an earlier year opened later: no parent
     meeting this school year is an answer (three owed each), not a crash."""
     import sendlib
+
     trust = sendlib.load_sample()
     table = graduated_approach(trust, as_of=as_of)
     send = trust.pupils["sen_provision"].isin(["K", "E"]).sum()
@@ -211,6 +260,7 @@ def test_graduated_approach_when_no_meeting_falls_in_the_school_year(as_of):
 
 def test_summary_and_todo_on_the_sample():
     import sendlib
+
     trust = sendlib.load_sample()
     duties = statutory_duties(trust)
     assert set(duties["duty"]) == set(DUTIES)
@@ -235,15 +285,25 @@ def test_todo_lists_a_request_with_a_week_left(tmp_path):
 
 
 # --- inconsistent histories are data problems -------------------------------------------------------
-@pytest.mark.parametrize("events, provision, problem", [
-    ([(0, "plan_issued", "2025-01-10"), (0, "review_report_sent", "2026-01-05"),
-      (0, "review_meeting", "2026-01-10")], "E", "review_report_sent on 05/01/2026 has no review_meeting"),
-    ([(0, "info_sent", "2026-01-05")], "K", "info_sent on 05/01/2026 has no info_requested"),
-    ([(0, "plan_issued", "2025-01-10"), (0, "review_meeting", "2024-12-10")], "E", "before the first plan_issued"),
-    ([(0, "plan_issued", "2025-01-10"), (0, "plan_issued", "2025-01-10")], "E", "a second row for the same"),
-    ([(0, "info_requested", "2025-01-10")], "N", "no SEN provision (N)"),
-    ([(0, "review_meeting", "2025-01-10")], "E", "has an EHC plan but no plan_issued"),
-])
+@pytest.mark.parametrize(
+    "events, provision, problem",
+    [
+        (
+            [
+                (0, "plan_issued", "2025-01-10"),
+                (0, "review_report_sent", "2026-01-05"),
+                (0, "review_meeting", "2026-01-10"),
+            ],
+            "E",
+            "review_report_sent on 05/01/2026 has no review_meeting",
+        ),
+        ([(0, "info_sent", "2026-01-05")], "K", "info_sent on 05/01/2026 has no info_requested"),
+        ([(0, "plan_issued", "2025-01-10"), (0, "review_meeting", "2024-12-10")], "E", "before the first plan_issued"),
+        ([(0, "plan_issued", "2025-01-10"), (0, "plan_issued", "2025-01-10")], "E", "a second row for the same"),
+        ([(0, "info_requested", "2025-01-10")], "N", "no SEN provision (N)"),
+        ([(0, "review_meeting", "2025-01-10")], "E", "has an EHC plan but no plan_issued"),
+    ],
+)
 def test_inconsistent_event_histories(tmp_path, events, provision, problem):
     events = [(i, e, pd.Timestamp(d)) for i, e, d in events]
     with pytest.raises(DataError, match=re.escape(problem)) as info:

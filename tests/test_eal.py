@@ -1,34 +1,70 @@
 import pandas as pd
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
 import sendlib
 from sendlib import eal, load_trust
-from sendlib.eal import (ITEMS, KEY_REQUIREMENTS, LANGUAGE, MISSING, NEUTRAL, OUTCOMES, SEND, combine,
-                         eal_evidence_items, identification_by_language, weigh_eal_evidence)
 from sendlib._testing import planted_eal_trust, write_folder
+from sendlib.eal import (
+    ITEMS,
+    KEY_REQUIREMENTS,
+    LANGUAGE,
+    MISSING,
+    NEUTRAL,
+    OUTCOMES,
+    SEND,
+    combine,
+    eal_evidence_items,
+    identification_by_language,
+    weigh_eal_evidence,
+)
 
 ALL_LANGUAGE = {item: NEUTRAL for item in ITEMS} | {
-    "first_language_assessment": LANGUAGE, "parent_report": LANGUAGE, "proficiency_and_exposure": LANGUAGE}
+    "first_language_assessment": LANGUAGE,
+    "parent_report": LANGUAGE,
+    "proficiency_and_exposure": LANGUAGE,
+}
 
 
 # --- one golden case per combining branch ---------------------------------------------------------
-@pytest.mark.parametrize("changes, outcome", [
-    ({"first_language_assessment": MISSING, "parent_report": MISSING}, "INSUFFICIENT_EVIDENCE"),
-    ({"proficiency_and_exposure": MISSING}, "INSUFFICIENT_EVIDENCE"),
-    ({}, "CONSISTENT_WITH_LANGUAGE_ACQUISITION"),
-    ({"first_language_assessment": SEND, "parent_report": SEND, "progress_against_true_peers": SEND,
-      "cat4_profile": SEND}, "CONSIDER_SEND_ASSESSMENT"),
-    # first-language concern but progress like true peers and nothing else: mixed
-    ({"first_language_assessment": SEND, "parent_report": MISSING, "progress_against_true_peers": LANGUAGE},
-     "MIXED_REVIEW"),
-    # concerns and slow progress, but too little EAL support yet: mixed, not SEND
-    ({"first_language_assessment": SEND, "parent_report": SEND, "progress_against_true_peers": SEND,
-      "eal_support": LANGUAGE}, "MIXED_REVIEW"),
-    # assessment and parents disagree: mixed
-    ({"first_language_assessment": SEND, "parent_report": LANGUAGE, "progress_against_true_peers": SEND},
-     "MIXED_REVIEW"),
-])
+@pytest.mark.parametrize(
+    "changes, outcome",
+    [
+        ({"first_language_assessment": MISSING, "parent_report": MISSING}, "INSUFFICIENT_EVIDENCE"),
+        ({"proficiency_and_exposure": MISSING}, "INSUFFICIENT_EVIDENCE"),
+        ({}, "CONSISTENT_WITH_LANGUAGE_ACQUISITION"),
+        (
+            {
+                "first_language_assessment": SEND,
+                "parent_report": SEND,
+                "progress_against_true_peers": SEND,
+                "cat4_profile": SEND,
+            },
+            "CONSIDER_SEND_ASSESSMENT",
+        ),
+        # first-language concern but progress like true peers and nothing else: mixed
+        (
+            {"first_language_assessment": SEND, "parent_report": MISSING, "progress_against_true_peers": LANGUAGE},
+            "MIXED_REVIEW",
+        ),
+        # concerns and slow progress, but too little EAL support yet: mixed, not SEND
+        (
+            {
+                "first_language_assessment": SEND,
+                "parent_report": SEND,
+                "progress_against_true_peers": SEND,
+                "eal_support": LANGUAGE,
+            },
+            "MIXED_REVIEW",
+        ),
+        # assessment and parents disagree: mixed
+        (
+            {"first_language_assessment": SEND, "parent_report": LANGUAGE, "progress_against_true_peers": SEND},
+            "MIXED_REVIEW",
+        ),
+    ],
+)
 def test_combining_branches(changes, outcome):
     assert combine(ALL_LANGUAGE | changes) == outcome
 
@@ -38,8 +74,10 @@ def test_low_scores_in_english_alone_never_reach_send():
     assert combine(findings) != "CONSIDER_SEND_ASSESSMENT"
 
 
-@given(st.fixed_dictionaries({item: st.sampled_from([SEND, LANGUAGE, NEUTRAL, MISSING]) for item in ITEMS}),
-       st.sampled_from(list(KEY_REQUIREMENTS)))
+@given(
+    st.fixed_dictionaries({item: st.sampled_from([SEND, LANGUAGE, NEUTRAL, MISSING]) for item in ITEMS}),
+    st.sampled_from(list(KEY_REQUIREMENTS)),
+)
 def test_a_missing_key_item_always_gives_insufficient_evidence(findings, requirement):
     for item in KEY_REQUIREMENTS[requirement]:
         findings[item] = MISSING
@@ -47,21 +85,35 @@ def test_a_missing_key_item_always_gives_insufficient_evidence(findings, require
 
 
 # --- items -----------------------------------------------------------------------------------------
-@pytest.mark.parametrize("stage, years, finding", [
-    ("A", 0.5, LANGUAGE), ("B", 1.9, LANGUAGE), ("C", 4.0, LANGUAGE), ("A", 4.5, SEND), ("B", 6.0, SEND),
-    ("D", 3.0, NEUTRAL), ("E", 8.0, NEUTRAL), ("C", 7.0, NEUTRAL), (None, 2.0, MISSING), ("B", None, MISSING),
-])
+@pytest.mark.parametrize(
+    "stage, years, finding",
+    [
+        ("A", 0.5, LANGUAGE),
+        ("B", 1.9, LANGUAGE),
+        ("C", 4.0, LANGUAGE),
+        ("A", 4.5, SEND),
+        ("B", 6.0, SEND),
+        ("D", 3.0, NEUTRAL),
+        ("E", 8.0, NEUTRAL),
+        ("C", 7.0, NEUTRAL),
+        (None, 2.0, MISSING),
+        ("B", None, MISSING),
+    ],
+)
 def test_proficiency_and_exposure(stage, years, finding):
     assert eal.proficiency_and_exposure(stage, years)[0] == finding
 
 
-@pytest.mark.parametrize("stage, scores, finding", [
-    ("C", (70, 95, 96, 94), LANGUAGE),   # verbal 10+ below the others
-    ("C", (80, 85, 84, 82), SEND),       # non-verbal and spatial both stanine 3 or below
-    ("B", (70, 80, 75, 75), NEUTRAL),    # never used as SEND evidence at stage A or B
-    ("D", (98, 100, 97, 102), NEUTRAL),
-    ("D", (None, None, None, None), MISSING),
-])
+@pytest.mark.parametrize(
+    "stage, scores, finding",
+    [
+        ("C", (70, 95, 96, 94), LANGUAGE),  # verbal 10+ below the others
+        ("C", (80, 85, 84, 82), SEND),  # non-verbal and spatial both stanine 3 or below
+        ("B", (70, 80, 75, 75), NEUTRAL),  # never used as SEND evidence at stage A or B
+        ("D", (98, 100, 97, 102), NEUTRAL),
+        ("D", (None, None, None, None), MISSING),
+    ],
+)
 def test_cat4_profile(stage, scores, finding):
     values = [float("nan") if v is None else float(v) for v in scores]
     assert eal.cat4_profile(stage, *values)[0] == finding
@@ -101,7 +153,7 @@ def test_clear_cut_cases(planted):
 
 
 def test_every_outcome_explains_itself_and_continues_eal_support(planted):
-    trust, truth = planted
+    trust, _ = planted
     outcomes = weigh_eal_evidence(trust)
     assert outcomes["next_steps"].map(lambda steps: steps[0] == "Continue EAL support").all()
     insufficient = outcomes[outcomes["outcome"] == "INSUFFICIENT_EVIDENCE"].iloc[0]
@@ -119,7 +171,7 @@ def test_every_outcome_explains_itself_and_continues_eal_support(planted):
 
 
 def test_true_peers_widen_and_say_so(tmp_path):
-    tables, truth = planted_eal_trust(n_typical=30, n_each=6, n_english=10, seed=3)
+    tables, _ = planted_eal_trust(n_typical=30, n_each=6, n_english=10, seed=3)
     trust = load_trust(write_folder(tmp_path / "t", tables))
     details = eal_evidence_items(trust)
     peers = details[details["item"] == "progress_against_true_peers"]["detail"]
@@ -132,8 +184,7 @@ def test_journey_two_panel_updates_when_evidence_arrives(tmp_path):
     before = weigh_eal_evidence(load_trust(write_folder(tmp_path / "a", tables))).set_index("upn").loc[upn]
     assert before["outcome"] == "INSUFFICIENT_EVIDENCE"
     evidence = tables["eal_evidence"].copy()
-    evidence.loc[evidence["upn"] == upn, ["l1_assessment", "parent_l1_report"]] = ["age_appropriate",
-                                                                                     "age_appropriate"]
+    evidence.loc[evidence["upn"] == upn, ["l1_assessment", "parent_l1_report"]] = ["age_appropriate", "age_appropriate"]
     after = weigh_eal_evidence(load_trust(write_folder(tmp_path / "b", {**tables, "eal_evidence": evidence})))
     assert after.set_index("upn").loc[upn, "outcome"] != "INSUFFICIENT_EVIDENCE"
 

@@ -2,18 +2,20 @@
 and a section whose data are absent says so. Exports are generated: only some files, one
 school, a school of a few pupils, nobody with SEND, no manifest, the first day of a school
 year, an export from July opened in December."""
+
 import json
 
 import papermill
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import sendlib
 from sendlib import apps
-from sendlib.apps import senco
 from sendlib._paths import NOTEBOOKS_DIR, VOILA_APPS_DIR
-from sendlib.committee import committee_pages
 from sendlib._testing import ARTIFACTS, EDGE_FILES, start_server, write_edge_trust
+from sendlib.apps import senco
+from sendlib.committee import committee_pages
 
 # the first day of a school year; a July export; a December export
 DATES = ("2026-09-01", "2026-07-15", "2026-11-27")
@@ -45,11 +47,17 @@ def words(widget) -> str:
     return " ".join(parts)
 
 
-@settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
-                                                                 HealthCheck.too_slow])
-@given(exported_on=st.sampled_from(DATES), files=st.sets(st.sampled_from(EDGE_FILES)),
-       schools=st.sampled_from([None, 1, 2]), tiny=st.sampled_from([0, 4]), no_send=st.booleans(),
-       manifest=st.booleans())
+@settings(
+    max_examples=6, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow]
+)
+@given(
+    exported_on=st.sampled_from(DATES),
+    files=st.sets(st.sampled_from(EDGE_FILES)),
+    schools=st.sampled_from([None, 1, 2]),
+    tiny=st.sampled_from([0, 4]),
+    no_send=st.booleans(),
+    manifest=st.booleans(),
+)
 def test_every_app_opens_on_any_export(tmp_path_factory, exported_on, files, schools, tiny, no_send, manifest):
     folder = write_edge_trust(tmp_path_factory.mktemp("edge"), exported_on, files, schools, tiny, no_send, manifest)
     trust = sendlib.load_trust(folder)  # the loader accepts it: no problem at all
@@ -96,8 +104,12 @@ NOTEBOOKS = sorted(NOTEBOOKS_DIR.glob("*.ipynb")) + sorted(VOILA_APPS_DIR.glob("
 
 # the analyst notebooks on both exports; the apps' notebooks (one call each, opened in-process
 # on every generated export above) on the first
-CASES = [(path, case) for path in NOTEBOOKS for case in ("pupils only", "one tiny school on the first day")
-         if case == "pupils only" or path.parent == NOTEBOOKS_DIR]
+CASES = [
+    (path, case)
+    for path in NOTEBOOKS
+    for case in ("pupils only", "one tiny school on the first day")
+    if case == "pupils only" or path.parent == NOTEBOOKS_DIR
+]
 
 
 @pytest.mark.parametrize("path, case", CASES, ids=lambda v: getattr(v, "name", v))
@@ -107,8 +119,14 @@ def test_every_notebook_runs_to_the_end(path, case, tmp_path):
     else:
         folder = write_edge_trust(tmp_path / "t", "2026-09-01", schools=1, tiny=4)
     out = tmp_path / path.name
-    papermill.execute_notebook(str(path), str(out), parameters={"data_dir": str(folder)}, kernel_name="python3",
-                               cwd=str(path.parent), progress_bar=False)  # raises on a cell's error
+    papermill.execute_notebook(
+        str(path),
+        str(out),
+        parameters={"data_dir": str(folder)},
+        kernel_name="python3",
+        cwd=str(path.parent),
+        progress_bar=False,
+    )  # raises on a cell's error
     outputs = json.dumps(json.loads(out.read_text())["cells"])
     assert "Traceback" not in outputs
     if case == "pupils only" and path.name.startswith("01"):

@@ -5,8 +5,15 @@ from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 
 import sendlib
-from sendlib.forecast import (FORECAST_COLUMNS, ForecastError, NeedForecaster, TrendForecaster, backtest,
-                              check_series, ehc_plan_benchmark)
+from sendlib.forecast import (
+    FORECAST_COLUMNS,
+    ForecastError,
+    NeedForecaster,
+    TrendForecaster,
+    backtest,
+    check_series,
+    ehc_plan_benchmark,
+)
 from sendlib.reference import areas, ehc_plans
 
 
@@ -65,7 +72,7 @@ def test_series_that_stop_or_start_late(area):
     except sendlib.reference.UnknownAreaError:
         pytest.skip(f"{area} is not in this reference file")
     assert list(result["forecast"].columns) == FORECAST_COLUMNS
-    assert (result["forecast"]["year"].iloc[0] == result["series"]["year"].max() + 1)
+    assert result["forecast"]["year"].iloc[0] == result["series"]["year"].max() + 1
     assert result["notes"] or len(result["series"]) >= 3
 
 
@@ -82,15 +89,19 @@ def test_intervals_widen_with_the_horizon_and_nest():
     forecast = TrendForecaster("auto").fit(ehc_plans("England")).predict(5)
     width = forecast["upper_95"] - forecast["lower_95"]
     assert (np.diff(width) > 0).all()
-    assert ((forecast["lower_95"] <= forecast["lower_80"]) & (forecast["lower_80"] <= forecast["count"])
-            & (forecast["count"] <= forecast["upper_80"]) & (forecast["upper_80"] <= forecast["upper_95"])).all()
+    assert (
+        (forecast["lower_95"] <= forecast["lower_80"])
+        & (forecast["lower_80"] <= forecast["count"])
+        & (forecast["count"] <= forecast["upper_80"])
+        & (forecast["upper_80"] <= forecast["upper_95"])
+    ).all()
 
 
 # --- the scikit-learn contract ---------------------------------------------------------------------
 @pytest.mark.parametrize("estimator", [TrendForecaster(method="growth"), NeedForecaster(n_simulations=50)])
 def test_estimator_contract(estimator):
     with pytest.raises(NotFittedError):
-        estimator.predict(1) if isinstance(estimator, TrendForecaster) else estimator.predict(1)
+        estimator.predict(1)
     copy = clone(estimator)
     assert copy.get_params() == estimator.get_params()
     data = ehc_plans("England") if isinstance(estimator, TrendForecaster) else sendlib.load_sample()
@@ -98,9 +109,13 @@ def test_estimator_contract(estimator):
     assert not hasattr(estimator, "history_") and not hasattr(estimator, "stay_")
 
 
-@pytest.mark.parametrize("params, message", [
-    ({"method": "magic"}, "unknown"), ({"n_points": 2}, "n_points"),
-])
+@pytest.mark.parametrize(
+    "params, message",
+    [
+        ({"method": "magic"}, "unknown"),
+        ({"n_points": 2}, "n_points"),
+    ],
+)
 def test_bad_trend_settings(params, message):
     with pytest.raises(ForecastError, match=message):
         TrendForecaster(**params).fit(ehc_plans("England"))
@@ -122,8 +137,9 @@ def sample():
 
 
 def test_transition_model_beats_naive_and_trend_on_the_sample(sample):
-    scores = backtest(NeedForecaster(n_simulations=300, random_state=0), sample, origins=[2023, 2024, 2025],
-                      horizons=(1, 2, 3)).set_index(["model", "horizon"])
+    scores = backtest(
+        NeedForecaster(n_simulations=300, random_state=0), sample, origins=[2023, 2024, 2025], horizons=(1, 2, 3)
+    ).set_index(["model", "horizon"])
     for horizon in (1, 2, 3):
         need = scores.loc[("need", horizon), "mape"]
         assert need < scores.loc[("naive", horizon), "mape"]
@@ -135,8 +151,18 @@ def test_transition_model_beats_naive_and_trend_on_the_sample(sample):
 def test_transition_forecast_shape_and_aggregation(sample):
     model = NeedForecaster(n_simulations=200, random_state=1).fit(sample)
     detail = model.predict(2)
-    assert list(detail.columns) == ["year", "school", "year_group", "sen_provision", "need_area", "count",
-                                    "lower_80", "upper_80", "lower_95", "upper_95"]
+    assert list(detail.columns) == [
+        "year",
+        "school",
+        "year_group",
+        "sen_provision",
+        "need_area",
+        "count",
+        "lower_80",
+        "upper_80",
+        "lower_95",
+        "upper_95",
+    ]
     assert set(detail["year"]) == {2027, 2028}
     assert set(detail["school"]) <= set(sample.schools)
     assert set(detail.loc[detail["sen_provision"] != "N", "need_area"]) <= set(sendlib.codes.BROAD_AREAS)
@@ -153,11 +179,17 @@ def test_transition_forecast_shape_and_aggregation(sample):
 
 def test_scenarios_move_the_forecast(sample):
     base = NeedForecaster(n_simulations=300, random_state=2).fit(sample).predict(3, by=["sen_provision"])
-    more = NeedForecaster(n_simulations=300, random_state=2, identification_change=0.5).fit(sample).predict(
-        3, by=["sen_provision"])
-    fewer_pupils = NeedForecaster(n_simulations=300, random_state=2, intake_change=-0.5).fit(sample).predict(
-        3, by=["sen_provision"])
-    pick = lambda f, p: f[(f["year"] == 2029) & (f["sen_provision"] == p)]["count"].iloc[0]  # noqa: E731
+    more = (
+        NeedForecaster(n_simulations=300, random_state=2, identification_change=0.5)
+        .fit(sample)
+        .predict(3, by=["sen_provision"])
+    )
+    fewer_pupils = (
+        NeedForecaster(n_simulations=300, random_state=2, intake_change=-0.5)
+        .fit(sample)
+        .predict(3, by=["sen_provision"])
+    )
+    pick = lambda f, p: f[(f["year"] == 2029) & (f["sen_provision"] == p)]["count"].iloc[0]
     assert pick(more, "K") > pick(base, "K") and pick(more, "E") > pick(base, "E")
     assert pick(fewer_pupils, "N") < pick(base, "N")
 
@@ -165,14 +197,18 @@ def test_scenarios_move_the_forecast(sample):
 def test_roll_projection_sets_the_intake(sample):
     school = "Oakfield Primary"
     roll = pd.DataFrame({"year": [2027], "school": [school], "year_group": [0], "count": [200]})
-    forecast = NeedForecaster(n_simulations=100, random_state=3, roll_projection=roll).fit(sample).predict(
-        1, by=["school", "year_group"])
+    forecast = (
+        NeedForecaster(n_simulations=100, random_state=3, roll_projection=roll)
+        .fit(sample)
+        .predict(1, by=["school", "year_group"])
+    )
     reception = forecast[(forecast["school"] == school) & (forecast["year_group"] == 0)]["count"].iloc[0]
     assert 170 < reception < 230
 
 
 def test_needs_two_censuses(sample):
     from dataclasses import replace
+
     one = replace(sample, sen_history=sample.sen_history[sample.sen_history["census_date"].dt.year == 2026])
     with pytest.raises(ForecastError, match="two Januaries"):
         NeedForecaster().fit(one)

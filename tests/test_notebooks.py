@@ -1,5 +1,6 @@
 """Every notebook and app runs headless through papermill on the sample trust, with its
 defaults and with other parameters, and shows what it should."""
+
 import json
 import re
 import subprocess
@@ -17,8 +18,9 @@ NOTEBOOKS = sorted(NOTEBOOKS_DIR.glob("*.ipynb")) + sorted(VOILA_APPS_DIR.glob("
 
 def run(path, tmp_path, **parameters):
     out = tmp_path / path.name
-    notebook = papermill.execute_notebook(str(path), str(out), parameters=parameters, kernel_name="python3",
-                                          cwd=str(path.parent), progress_bar=False)
+    notebook = papermill.execute_notebook(
+        str(path), str(out), parameters=parameters, kernel_name="python3", cwd=str(path.parent), progress_bar=False
+    )
     texts = []
     for cell in notebook.cells:
         for output in cell.get("outputs", []):
@@ -31,9 +33,15 @@ def run(path, tmp_path, **parameters):
 
 def test_every_notebook_is_there():
     names = {p.name for p in NOTEBOOKS}
-    assert {"senco_pupil_explorer.ipynb", "trust_need_forecast.ipynb", "local_committee.ipynb",
-            "01-progress-gaps.ipynb", "02-eal-evidence.ipynb", "03-need-forecast.ipynb",
-            "04-statutory-duties.ipynb"} <= names
+    assert {
+        "senco_pupil_explorer.ipynb",
+        "trust_need_forecast.ipynb",
+        "local_committee.ipynb",
+        "01-progress-gaps.ipynb",
+        "02-eal-evidence.ipynb",
+        "03-need-forecast.ipynb",
+        "04-statutory-duties.ipynb",
+    } <= names
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
@@ -53,27 +61,34 @@ def test_committed_notebooks_carry_no_outputs_and_have_typed_parameters(path):
 
 
 def test_papermill_help_shows_the_parameters():
-    result = subprocess.run([sys.executable, "-m", "papermill", "--help-notebook",
-                             str(VOILA_APPS_DIR / "local_committee.ipynb")], capture_output=True, text=True)
+    result = subprocess.run(
+        [sys.executable, "-m", "papermill", "--help-notebook", str(VOILA_APPS_DIR / "local_committee.ipynb")],
+        capture_output=True,
+        text=True,
+    )
     assert "report_mode: bool" in result.stdout and "school whose committee this is" in result.stdout
 
 
-@pytest.mark.parametrize("path, parameters, expected", [
-    (NOTEBOOKS_DIR / "01-progress-gaps.ipynb", {}, ["less_than_expected_progress", "ci_low"]),
-    (NOTEBOOKS_DIR / "01-progress-gaps.ipynb", {"school": "Oakfield Primary"}, ["Oakfield Primary"]),
-    (NOTEBOOKS_DIR / "02-eal-evidence.ipynb", {}, ["CONSISTENT_WITH_LANGUAGE_ACQUISITION", "SLCN (primary need)"]),
-    (NOTEBOOKS_DIR / "02-eal-evidence.ipynb", {"data_dir": "small"}, ["INSUFFICIENT_EVIDENCE"]),
-    (NOTEBOOKS_DIR / "03-need-forecast.ipynb", {}, ["lower_95", "coverage_95"]),
-    (NOTEBOOKS_DIR / "03-need-forecast.ipynb", {"n_simulations": 100}, ["lower_95", "coverage_95"]),
-    (NOTEBOOKS_DIR / "03-need-forecast.ipynb", {"n_simulations": 50, "area": "Hartlepool"}, ["upper_80"]),
-    (NOTEBOOKS_DIR / "04-statutory-duties.ipynb", {}, ["met_on_time_pct", "overdue"]),
-    (NOTEBOOKS_DIR / "04-statutory-duties.ipynb", {"school": "Beacon Academy"}, ["Beacon Academy"]),
-    (VOILA_APPS_DIR / "senco_pupil_explorer.ipynb", {}, ["VBox"]),
-    (VOILA_APPS_DIR / "senco_pupil_explorer.ipynb", {"school": "Hawthorn Primary"}, ["VBox"]),
-    (VOILA_APPS_DIR / "trust_need_forecast.ipynb", {}, ["VBox"]),
-    (VOILA_APPS_DIR / "trust_need_forecast.ipynb", {"provision": "K", "horizon": 2, "data_dir": "small"}, ["VBox"]),
-    (VOILA_APPS_DIR / "local_committee.ipynb", {}, ["VBox"]),
-], ids=lambda v: v.name if hasattr(v, "name") else str(v)[:30])
+@pytest.mark.parametrize(
+    "path, parameters, expected",
+    [
+        (NOTEBOOKS_DIR / "01-progress-gaps.ipynb", {}, ["less_than_expected_progress", "ci_low"]),
+        (NOTEBOOKS_DIR / "01-progress-gaps.ipynb", {"school": "Oakfield Primary"}, ["Oakfield Primary"]),
+        (NOTEBOOKS_DIR / "02-eal-evidence.ipynb", {}, ["CONSISTENT_WITH_LANGUAGE_ACQUISITION", "SLCN (primary need)"]),
+        (NOTEBOOKS_DIR / "02-eal-evidence.ipynb", {"data_dir": "small"}, ["INSUFFICIENT_EVIDENCE"]),
+        (NOTEBOOKS_DIR / "03-need-forecast.ipynb", {}, ["lower_95", "coverage_95"]),
+        (NOTEBOOKS_DIR / "03-need-forecast.ipynb", {"n_simulations": 100}, ["lower_95", "coverage_95"]),
+        (NOTEBOOKS_DIR / "03-need-forecast.ipynb", {"n_simulations": 50, "area": "Hartlepool"}, ["upper_80"]),
+        (NOTEBOOKS_DIR / "04-statutory-duties.ipynb", {}, ["met_on_time_pct", "overdue"]),
+        (NOTEBOOKS_DIR / "04-statutory-duties.ipynb", {"school": "Beacon Academy"}, ["Beacon Academy"]),
+        (VOILA_APPS_DIR / "senco_pupil_explorer.ipynb", {}, ["VBox"]),
+        (VOILA_APPS_DIR / "senco_pupil_explorer.ipynb", {"school": "Hawthorn Primary"}, ["VBox"]),
+        (VOILA_APPS_DIR / "trust_need_forecast.ipynb", {}, ["VBox"]),
+        (VOILA_APPS_DIR / "trust_need_forecast.ipynb", {"provision": "K", "horizon": 2, "data_dir": "small"}, ["VBox"]),
+        (VOILA_APPS_DIR / "local_committee.ipynb", {}, ["VBox"]),
+    ],
+    ids=lambda v: v.name if hasattr(v, "name") else str(v)[:30],
+)
 def test_notebooks_run_with_defaults_and_other_parameters(tmp_path, small_folder, path, parameters, expected):
     parameters = dict(parameters)
     if parameters.get("data_dir") == "small":  # another, smaller synthetic trust
@@ -84,8 +99,9 @@ def test_notebooks_run_with_defaults_and_other_parameters(tmp_path, small_folder
 
 
 def test_committee_report_mode_is_static_and_identifies_no_pupil(tmp_path):
-    notebook, text = run(VOILA_APPS_DIR / "local_committee.ipynb", tmp_path, data_dir="", school="Riverside Primary",
-                         report_mode=True)
+    notebook, text = run(
+        VOILA_APPS_DIR / "local_committee.ipynb", tmp_path, data_dir="", school="Riverside Primary", report_mode=True
+    )
     outputs = [o for c in notebook.cells for o in c.get("outputs", [])]
     assert not any("application/vnd.jupyter.widget-view+json" in o.get("data", {}) for o in outputs)
     assert "Riverside Primary: special educational needs" in text

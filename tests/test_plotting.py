@@ -3,8 +3,8 @@ import matplotlib
 matplotlib.use("Agg")
 
 
-import sendlib  # noqa: E402
-from sendlib.plotting import STATUS_COLOURS, plot_ehc_timeline  # noqa: E402
+import sendlib
+from sendlib.plotting import STATUS_COLOURS, plot_ehc_timeline
 
 
 def test_ehc_timeline_draws_every_duty_and_event():
@@ -25,6 +25,7 @@ def test_ehc_timeline_draws_every_duty_and_event():
 
 def test_progress_band_plot():
     from sendlib.plotting import plot_progress_band
+
     trust = sendlib.load_sample()
     result = sendlib.assess_progress(trust)
     upn = result[(result["n_scores"] >= 6)]["upn"].iloc[0]
@@ -44,6 +45,7 @@ def test_forecast_plot():
     from sendlib.forecast import TrendForecaster
     from sendlib.plotting import plot_forecast
     from sendlib.reference import ehc_plans
+
     history = ehc_plans("England")
     forecast = TrendForecaster().fit(history).predict(3)
     ax = plot_forecast(history, forecast, label="EHC plans")
@@ -55,10 +57,20 @@ def test_forecast_plot():
 
 def test_date_axes_find_ticks_for_one_score_and_for_years(recwarn):
     import pandas as pd
+
     from sendlib.plotting import plot_progress_band
+
     for dates in (["2025-05-12"], ["2021-09-20", "2025-05-12"], ["2025-01-06", "2025-01-20"]):
-        band = pd.DataFrame({"assessment_date": pd.to_datetime(dates), "score": 98.0, "peers_low": 95.0,
-                             "peers_high": 105.0, "peers_mean": 100.0, "cohort_mean": 100.0})
+        band = pd.DataFrame(
+            {
+                "assessment_date": pd.to_datetime(dates),
+                "score": 98.0,
+                "peers_low": 95.0,
+                "peers_high": 105.0,
+                "peers_mean": 100.0,
+                "cohort_mean": 100.0,
+            }
+        )
         ax = plot_progress_band(band, "reading")
         ax.figure.canvas.draw()
         assert 3 <= len(ax.get_xticks()) <= 9, dates

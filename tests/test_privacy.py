@@ -1,5 +1,6 @@
 import pandas as pd
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
 from sendlib.privacy import HIDDEN, SMALL, is_disclosive, suppress, suppression_mask
 

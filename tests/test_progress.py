@@ -4,9 +4,16 @@ import pytest
 
 import sendlib
 from sendlib import SendlibError, load_trust
-from sendlib.progress import (assess_progress, mean_confidence_interval, progress_by_group, pupil_progress_band,
-                              reliable_change_index, review_interventions, sem)
 from sendlib._testing import planted_progress_trust, write_folder
+from sendlib.progress import (
+    assess_progress,
+    mean_confidence_interval,
+    progress_by_group,
+    pupil_progress_band,
+    reliable_change_index,
+    review_interventions,
+    sem,
+)
 
 
 # --- reference values ---------------------------------------------------------------------------
@@ -24,7 +31,7 @@ def test_maassen_worked_example():
 
 
 def test_school_confidence_interval_worked_example():
-    mean, low, high = mean_confidence_interval([0, .1, .2, .3, .4, .3, .2, .25, .3], sd=1.41628)
+    mean, low, high = mean_confidence_interval([0, 0.1, 0.2, 0.3, 0.4, 0.3, 0.2, 0.25, 0.3], sd=1.41628)
     assert (round(mean, 2), round(low, 2), round(high, 2)) == (0.23, -0.70, 1.15)
 
 
@@ -89,11 +96,24 @@ def test_a_pupils_own_score_does_not_set_their_expectation(tmp_path):
 
 
 def test_regression_to_the_mean_when_too_few_peers(tmp_path):
-    pupils = pd.DataFrame({"upn": [sendlib.upn_check_letter("999400001000") + "999400001000"], "school": "Oak",
-                           "date_of_birth": "01/03/2013", "year_group": "8", "sen_provision": "N"})
-    scores = pd.DataFrame({"upn": pupils["upn"].iloc[0], "subject": "reading",
-                           "assessment_date": ["2025-11-10", "2026-03-10", "2026-06-10", "2026-11-10"],
-                           "score": ["70", "70", "70", "70"], "scale": "standardised"})
+    pupils = pd.DataFrame(
+        {
+            "upn": [sendlib.upn_check_letter("999400001000") + "999400001000"],
+            "school": "Oak",
+            "date_of_birth": "01/03/2013",
+            "year_group": "8",
+            "sen_provision": "N",
+        }
+    )
+    scores = pd.DataFrame(
+        {
+            "upn": pupils["upn"].iloc[0],
+            "subject": "reading",
+            "assessment_date": ["2025-11-10", "2026-03-10", "2026-06-10", "2026-11-10"],
+            "score": ["70", "70", "70", "70"],
+            "scale": "standardised",
+        }
+    )
     trust = load_trust(write_folder(tmp_path / "t", {"pupils": pupils, "assessments": scores}))
     row = assess_progress(trust, as_of="2026-11-20").iloc[0]
     assert row["expected_from"] == "regression to the mean (too few peers)"
@@ -131,18 +151,25 @@ def test_reasons_carry_the_numbers(tmp_path):
 def test_custom_scale_uses_its_reliability(tmp_path):
     tables, _ = planted_progress_trust(n_pupils=100, n_scores=6, seed=11)
     scores = tables["assessments"].assign(scale="PiRA")
-    trust = load_trust(write_folder(tmp_path / "t", {
-        **tables, "assessments": scores, "scales": "scale,mean,sd,reliability,min,max\nPiRA,100,15,0.96,40,160\n"}))
+    trust = load_trust(
+        write_folder(
+            tmp_path / "t",
+            {**tables, "assessments": scores, "scales": "scale,mean,sd,reliability,min,max\nPiRA,100,15,0.96,40,160\n"},
+        )
+    )
     result = assess_progress(trust)
     assert set(result["scale"]) == {"pira"}
     assert result["sem"].iloc[0] == pytest.approx(15 * np.sqrt(0.04))
 
 
-@pytest.mark.parametrize("settings, message", [
-    ({"z_gap": 2, "colour": "red"}, "Unknown setting"),
-    ({"gap_peers": "friends"}, "gap_peers"),
-    ({"min_window_scores": 1}, "min_window_scores"),
-])
+@pytest.mark.parametrize(
+    "settings, message",
+    [
+        ({"z_gap": 2, "colour": "red"}, "Unknown setting"),
+        ({"gap_peers": "friends"}, "gap_peers"),
+        ({"min_window_scores": 1}, "min_window_scores"),
+    ],
+)
 def test_bad_settings(settings, message):
     with pytest.raises(SendlibError, match=message):
         assess_progress(sendlib.load_sample(), **settings)
@@ -159,8 +186,12 @@ def test_progress_by_group_on_the_sample():
     assert ehc["n_pupils"] == len(values)
     assert (ehc["mean_progress"], ehc["ci_low"], ehc["ci_high"]) == pytest.approx((mean, low, high))
     assert ehc["reading"].startswith("EHC plan, reading: on average")
-    assert set(groups["grouping"]) == {"SEN provision", "Broad area of need", "English as an additional language",
-                                       "Free school meals"}
+    assert set(groups["grouping"]) == {
+        "SEN provision",
+        "Broad area of need",
+        "English as an additional language",
+        "Free school meals",
+    }
     school = progress_by_group(trust, result, school="Oakfield Primary")
     assert (school["school"] == "Oakfield Primary").all()
     assert school["n_pupils"].sum() < groups["n_pupils"].sum()
@@ -168,16 +199,33 @@ def test_progress_by_group_on_the_sample():
 
 def test_review_interventions_sees_a_change(tmp_path):
     upn = sendlib.upn_check_letter("999400002000") + "999400002000"
-    pupils = pd.DataFrame({"upn": [upn], "school": "Oak", "date_of_birth": "01/03/2013", "year_group": "8",
-                           "sen_provision": "K", "primary_need": "SPLD"})
+    pupils = pd.DataFrame(
+        {
+            "upn": [upn],
+            "school": "Oak",
+            "date_of_birth": "01/03/2013",
+            "year_group": "8",
+            "sen_provision": "K",
+            "primary_need": "SPLD",
+        }
+    )
     dates = pd.date_range("2024-09-15", periods=8, freq="91D")
     scores = [80, 80, 80, 80, 88, 96, 104, 112]  # flat for a year, then rising fast
-    assessments = pd.DataFrame({"upn": upn, "subject": "reading", "assessment_date": dates.strftime("%Y-%m-%d"),
-                                "score": [str(s) for s in scores], "scale": "standardised"})
-    plans = pd.DataFrame({"upn": [upn, upn], "plan_start": ["2025-09-10", "2026-11-01"],
-                          "review_due": ["2025-12-10", "2027-02-01"]})
-    trust = load_trust(write_folder(tmp_path / "t", {"pupils": pupils, "assessments": assessments,
-                                                     "support_plans": plans}))
+    assessments = pd.DataFrame(
+        {
+            "upn": upn,
+            "subject": "reading",
+            "assessment_date": dates.strftime("%Y-%m-%d"),
+            "score": [str(s) for s in scores],
+            "scale": "standardised",
+        }
+    )
+    plans = pd.DataFrame(
+        {"upn": [upn, upn], "plan_start": ["2025-09-10", "2026-11-01"], "review_due": ["2025-12-10", "2027-02-01"]}
+    )
+    trust = load_trust(
+        write_folder(tmp_path / "t", {"pupils": pupils, "assessments": assessments, "support_plans": plans})
+    )
     review = review_interventions(trust, as_of="2026-11-20").set_index("plan_start")
     assert review.loc["2025-09-10", "verdict"] == "faster since the plan started"
     assert review.loc["2025-09-10", "rate_before"] == pytest.approx(0, abs=1e-9)

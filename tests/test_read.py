@@ -41,7 +41,7 @@ def test_encodings(tmp_path, encoding):
 
 def test_mixed_encodings_are_read_line_by_line(tmp_path):
     path = tmp_path / "x.csv"
-    path.write_bytes("upn,school\nA,Zoé\n".encode("utf-8") + "B,Renée\n".encode("cp1252"))
+    path.write_bytes("upn,school\nA,Zoé\n".encode() + "B,Renée\n".encode("cp1252"))
     table = read_table(path, KNOWN)
     assert table.cells[1].tolist() == ["Zoé", "Renée"]
     assert "mixes UTF-8 and Windows-1252" in table.notes[0]
@@ -63,13 +63,16 @@ def test_a_row_with_too_many_values_is_a_problem_not_a_silent_loss(tmp_path):
     assert "3 values but the header has 2" in table.problems[0][4]
 
 
-@pytest.mark.parametrize("content, problem", [
-    (b"", "the file is empty"),
-    (b"\r\n \n", "the file is empty"),
-    (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "binary data"),
-    (b"PK\x03\x04rest", "Excel workbook with a .csv name"),
-    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "old Excel (.xls)"),
-])
+@pytest.mark.parametrize(
+    "content, problem",
+    [
+        (b"", "the file is empty"),
+        (b"\r\n \n", "the file is empty"),
+        (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "binary data"),
+        (b"PK\x03\x04rest", "Excel workbook with a .csv name"),
+        (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "old Excel (.xls)"),
+    ],
+)
 def test_files_that_are_not_tables(tmp_path, content, problem):
     path = tmp_path / "pupils.csv"
     path.write_bytes(content)
@@ -80,9 +83,18 @@ def test_files_that_are_not_tables(tmp_path, content, problem):
 
 def test_xlsx_values_become_text(tmp_path):
     import datetime as dt
+
     path = tmp_path / "x.xlsx"
-    path.write_bytes(_xlsx_bytes([["upn", "date", "score"], ["A", dt.datetime(2025, 1, 16), 104.0], [None, None, None],
-                                  ["B", dt.date(2025, 3, 3), 97.5]]))
+    path.write_bytes(
+        _xlsx_bytes(
+            [
+                ["upn", "date", "score"],
+                ["A", dt.datetime(2025, 1, 16), 104.0],
+                [None, None, None],
+                ["B", dt.date(2025, 3, 3), 97.5],
+            ]
+        )
+    )
     table = read_table(path, KNOWN)
     assert table.cells.loc[2].tolist() == ["A", "2025-01-16", "104"]
     assert table.cells.loc[4].tolist() == ["B", "2025-03-03", "97.5"]
@@ -119,7 +131,7 @@ def test_a_quoted_multi_line_cell_is_kept_but_an_unclosed_quote_is_named(tmp_pat
     path.write_text('upn,school,score\nA,"Oak,1\nC,D,2\nE,F,3\n')
     table = read_table(path, KNOWN)
     assert len(table.cells) == 0
-    (file, row, column, value, problem), = table.problems
+    ((file, row, column, _value, problem),) = table.problems
     assert (file, row, column) == ("x.csv", 2, "school") and "never closed" in problem and "2 more lines" in problem
 
 

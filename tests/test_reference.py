@@ -1,7 +1,6 @@
 import pytest
 
-from sendlib.reference import (REFERENCE_FILES, UnknownAreaError, areas, ehc_plans, national_need_shares,
-                               reference_table)
+from sendlib.reference import REFERENCE_FILES, UnknownAreaError, areas, ehc_plans, national_need_shares, reference_table
 
 
 def test_every_reference_file_loads():

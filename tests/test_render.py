@@ -1,5 +1,6 @@
 """The render layer: everything escaped, one stylesheet, figures outside pyplot; and importing
 the apps in a Jupyter kernel leaves the notebook's own plots alone."""
+
 import pandas as pd
 import pytest
 from jupyter_client.manager import start_new_kernel
@@ -54,9 +55,12 @@ def test_importing_the_apps_in_a_kernel_leaves_the_notebook_plots_inline(kernel)
     run(kernel, "import sendlib, sendlib.notebook, sendlib.apps.senco, sendlib.apps.forecast, sendlib.apps.committee")
     after = run(kernel, "print(matplotlib.get_backend())")[0]["text"].strip()
     assert after == backend
-    shown = run(kernel, "import pandas as pd\n"
-                        "series = pd.DataFrame({'year': [2022, 2023, 2024], 'count': [10, 12, 13]})\n"
-                        "forecast = pd.DataFrame({'year': [2025], 'count': [14.0], 'lower_80': [13.0], "
-                        "'upper_80': [15.0], 'lower_95': [12.0], 'upper_95': [16.0]})\n"
-                        "sendlib.plot_forecast(series, forecast, label='EHC plans');")
+    shown = run(
+        kernel,
+        "import pandas as pd\n"
+        "series = pd.DataFrame({'year': [2022, 2023, 2024], 'count': [10, 12, 13]})\n"
+        "forecast = pd.DataFrame({'year': [2025], 'count': [14.0], 'lower_80': [13.0], "
+        "'upper_80': [15.0], 'lower_95': [12.0], 'upper_95': [16.0]})\n"
+        "sendlib.plot_forecast(series, forecast, label='EHC plans');",
+    )
     assert any("image/png" in content.get("data", {}) for content in shown), shown

@@ -10,9 +10,9 @@ from bs4 import BeautifulSoup
 import sendlib
 from sendlib import __version__
 from sendlib._paths import SAMPLE_DIR
+from sendlib._testing import ARTIFACTS, UPN, assert_nothing_identifying
 from sendlib.loader import input_hashes
 from sendlib.reports import safe_name
-from sendlib._testing import ARTIFACTS, assert_nothing_identifying, UPN
 
 
 @pytest.fixture(scope="module")
@@ -20,8 +20,12 @@ def all_reports():
     """Every school's report, written where a person can look at them (tests/artifacts/reports)."""
     out = ARTIFACTS / "reports"
     shutil.rmtree(out, ignore_errors=True)
-    result = subprocess.run([sys.executable, "-m", "sendlib.cli", "report", "--all-schools", "--out", str(out)],
-                            capture_output=True, text=True, timeout=900)
+    result = subprocess.run(
+        [sys.executable, "-m", "sendlib.cli", "report", "--all-schools", "--out", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
     assert result.returncode == 0, result.stderr[-2000:]
     return out
 
@@ -58,17 +62,21 @@ def test_no_html_in_the_test_artefacts_contains_a_upn(all_reports):
 def test_pdf_when_chromium_is_present(all_reports):
     pdfs = list(all_reports.glob("*.pdf"))
     import shutil
+
     if shutil.which("chromium") is None:
         pytest.skip("Chromium is not installed here (CI installs it)")
     assert len(pdfs) == len(sendlib.load_sample().schools)
     assert all(p.read_bytes().startswith(b"%PDF") for p in pdfs)
 
 
-@pytest.mark.parametrize("args, code, message", [
-    (["report"], 2, "--school NAME or --all-schools"),
-    (["report", "--school", "Nowhere"], 2, "no school called"),
-    (["report", "--school", "X", "--data", "/nope"], 2, "not a folder"),
-])
+@pytest.mark.parametrize(
+    "args, code, message",
+    [
+        (["report"], 2, "--school NAME or --all-schools"),
+        (["report", "--school", "Nowhere"], 2, "no school called"),
+        (["report", "--school", "X", "--data", "/nope"], 2, "not a folder"),
+    ],
+)
 def test_report_usage_errors(args, code, message):
     result = subprocess.run([sys.executable, "-m", "sendlib.cli", *args], capture_output=True, text=True)
     assert result.returncode == code and message in result.stderr and "Traceback" not in result.stderr

@@ -7,9 +7,9 @@ import sendlib
 from sendlib import load_trust, upn_is_valid
 from sendlib._names import NAMES
 from sendlib._paths import SAMPLE_DIR
+from sendlib._testing import write_folder
 from sendlib.reference import reference_table
 from sendlib.synthetic import FAKE_LA_NUMBER, SAMPLE_AS_OF, generate_trust, write_sample
-from sendlib._testing import write_folder
 
 
 def test_same_seed_same_trust_and_other_seed_other_trust(small_tables):
@@ -94,8 +94,15 @@ def test_scores_are_termly_over_two_years_with_some_stalls(sample):
 
 def test_other_files_have_what_the_duties_need(sample):
     events = sample.ehc_events["event"].value_counts()
-    assert set(events.index) >= {"info_requested", "info_sent", "plan_issued", "review_meeting",
-                                 "review_report_sent", "draft_plan_received", "draft_views_sent"}
+    assert set(events.index) >= {
+        "info_requested",
+        "info_sent",
+        "plan_issued",
+        "review_meeting",
+        "review_report_sent",
+        "draft_plan_received",
+        "draft_views_sent",
+    }
     plans = sample.support_plans
     overdue = plans["review_due"].lt(sample.as_of) & plans["review_held"].isna()
     assert overdue.sum() > 0 and plans["review_held"].notna().sum() > 0

@@ -1,54 +1,51 @@
 """The apps' own time limit: a page that takes too long to open says so in a sentence; the
 wait of a preheated kernel for its visitor is not counted (tests/test_browser.py)."""
+
 import signal
 import time
 
 import pytest
 
+from sendlib._testing import widget_text
+from sendlib.access import ACCESS_ENV, USER_ENV
 from sendlib.apps import app
 from sendlib.apps._blocks import guarded
 from sendlib.apps._session import WORK_SECONDS, WORK_SECONDS_ENV, time_limit, work_seconds
-from sendlib.access import ACCESS_ENV, USER_ENV
 from sendlib.exceptions import SendlibError
-from sendlib._testing import widget_text
 
 
 def test_a_block_over_its_time_is_stopped_with_a_sentence():
     before = signal.getsignal(signal.SIGALRM)
     start = time.perf_counter()
-    with pytest.raises(SendlibError, match="took more than 1 second to prepare and was stopped"):
-        with time_limit(1):
-            time.sleep(5)
+    with pytest.raises(SendlibError, match="took more than 1 second to prepare and was stopped"), time_limit(1):
+        time.sleep(5)
     assert time.perf_counter() - start < 3
     assert signal.getsignal(signal.SIGALRM) is before and signal.alarm(0) == 0  # nothing left armed
 
 
 def test_the_limit_holds_when_the_alarm_rings_where_its_error_is_swallowed_or_wrapped():
     # as in a garbage-collection callback, or a panel that shows its own failures
-    with pytest.raises(SendlibError, match="took more than 1 second"):
-        with time_limit(1):
-            try:
-                time.sleep(5)
-            except Exception:  # noqa: BLE001 - the swallowing under test
-                pass
-    with pytest.raises(SendlibError, match="took more than 1 second"):
-        with time_limit(1):
-            try:
-                time.sleep(5)
-            except Exception as error:
-                raise ValueError("a library's own error") from error
+    with pytest.raises(SendlibError, match="took more than 1 second"), time_limit(1):
+        try:  # noqa: SIM105 - the swallowing under test
+            time.sleep(5)
+        except Exception:
+            pass
+    with pytest.raises(SendlibError, match="took more than 1 second"), time_limit(1):
+        try:
+            time.sleep(5)
+        except Exception as error:
+            raise ValueError("a library's own error") from error
     import ipywidgets as W
+
     panel = W.VBox()
-    with pytest.raises(SendlibError, match="took more than 1 second"):
-        with time_limit(1):
-            guarded(lambda: time.sleep(5), "a panel", panel)()
+    with pytest.raises(SendlibError, match="took more than 1 second"), time_limit(1):
+        guarded(lambda: time.sleep(5), "a panel", panel)()
     assert panel.children == ()  # the whole page says so, not the one panel
 
 
 def test_the_limit_reads_in_minutes_when_it_is_whole_minutes():
-    with pytest.raises(SendlibError, match="took more than 3 minutes to prepare"):
-        with time_limit(180):
-            signal.raise_signal(signal.SIGALRM)  # as if 3 minutes had passed
+    with pytest.raises(SendlibError, match="took more than 3 minutes to prepare"), time_limit(180):
+        signal.raise_signal(signal.SIGALRM)  # as if 3 minutes had passed
 
 
 def test_a_block_within_its_time_runs_undisturbed():

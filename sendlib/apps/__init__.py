@@ -7,6 +7,7 @@ notebooks in ``voila_apps/`` call :func:`app` and nothing else. An app's module 
 compute and plotting modules it needs, and is imported only when its app opens: the committee
 page, which fifteen people may open at once in a meeting, never loads scikit-learn or pyplot.
 """
+
 from __future__ import annotations
 
 import functools
@@ -16,8 +17,18 @@ import os
 
 import ipywidgets as W
 
-from ..access import (APP_NOTEBOOKS, APP_TITLES, APPS, LOCAL_USER, USER_ENV, claim_kernel, current_policy,
-                      current_user, log_access, redact)
+from ..access import (
+    APP_NOTEBOOKS,
+    APP_TITLES,
+    APPS,
+    LOCAL_USER,
+    USER_ENV,
+    claim_kernel,
+    current_policy,
+    current_user,
+    log_access,
+    redact,
+)
 from ..exceptions import AccessDenied, SendlibError
 from ._blocks import error_block, unexpected
 from ._session import choose_school, time_limit, url_hints, wait_for_visitor, work_seconds
@@ -58,8 +69,9 @@ def app(kind: str, data_dir: str = "", school: str = "", **params) -> W.Widget:
         if isinstance(prepared, Exception):
             raise prepared
         hints = url_hints()
-        school, refusal = choose_school(hints.get("school") or school, prepared.schools, user,
-                                        whole_trust=kind == "forecast")
+        school, refusal = choose_school(
+            hints.get("school") or school, prepared.schools, user, whole_trust=kind == "forecast"
+        )
         if refusal is not None:
             log_access(policy, user.name, kind, hints.get("school") or school, "refused", str(refusal))
         if kind == "senco" and hints.get("pupil"):
@@ -74,11 +86,13 @@ def app(kind: str, data_dir: str = "", school: str = "", **params) -> W.Widget:
         refusal = error_block(error, "Not available to you.")
         if user is not None and not user.may_open(kind):  # point to the pages they can open
             base = os.environ.get("VOILA_BASE_URL", "/")
-            links = " · ".join(f'<a href="{html.escape(base)}voila/render/{APP_NOTEBOOKS[a]}">{APP_TITLES[a]}</a>'
-                               for a in APPS[user.role])
+            links = " · ".join(
+                f'<a href="{html.escape(base)}voila/render/{APP_NOTEBOOKS[a]}">{APP_TITLES[a]}</a>'
+                for a in APPS[user.role]
+            )
             refusal.value = refusal.value.replace("</div>", f"<p>Open {links}.</p></div>")
         return refusal
     except (SendlibError, OSError) as error:
         return error_block(error if user is LOCAL_USER else redact(error))
-    except Exception as error:  # noqa: BLE001 - the page gets a sentence; the log gets the traceback
+    except Exception as error:
         return unexpected(error, kind)

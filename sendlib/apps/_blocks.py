@@ -1,5 +1,6 @@
 """Widget helpers shared by the apps: :mod:`sendlib.render`'s HTML in ipywidgets, and
 callbacks whose failures reach the page as sentences (never as tracebacks)."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -43,7 +44,7 @@ def figure_widget(fig) -> W.Image:
 
 
 def signed_in(user: User) -> str:
-    """" Signed in as …": who the page is for (nothing for the one local user)."""
+    """ " Signed in as …": who the page is for (nothing for the one local user)."""
     if user is LOCAL_USER:
         return ""
     schools = "all schools" if user.schools is None else ", ".join(user.schools)
@@ -56,21 +57,26 @@ def unexpected(error: Exception, where: str) -> W.HTML:
     stamp = dt.datetime.now().strftime("%d/%m/%Y %H:%M:%S")
     print(f"[sendlib {stamp}] unexpected error in {where}:", file=sys.__stderr__)
     traceback.print_exception(error, file=sys.__stderr__)
-    return error_block(SendlibError(
-        f"Something went wrong while preparing this page ({type(error).__name__}, at {stamp}). Please reload "
-        "it; if it happens again, tell whoever runs sendlib: the details are in the server's log at that time."),
-        "This could not be shown.")
+    return error_block(
+        SendlibError(
+            f"Something went wrong while preparing this page ({type(error).__name__}, at {stamp}). Please reload "
+            "it; if it happens again, tell whoever runs sendlib: the details are in the server's log at that time."
+        ),
+        "This could not be shown.",
+    )
 
 
 def guarded(view, where: str, into: W.Box):
     """A widget callback that, should it fail, shows :func:`unexpected` in ``into`` instead of
     failing without a word (ipywidgets only logs a callback's exception)."""
+
     @functools.wraps(view)
     def run(*args, **kwargs):
         try:
             return view(*args, **kwargs)
         except OverTime:  # the page's time is up: the whole page says so, not one panel
             raise
-        except Exception as error:  # noqa: BLE001 - a callback's failure would otherwise vanish
+        except Exception as error:
             into.children = [unexpected(error, where)]
+
     return run

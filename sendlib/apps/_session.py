@@ -1,5 +1,6 @@
 """One visit to an app: the time limit, the wait for the visitor of a preheated kernel, the
 hints in the page's address, and the school to open."""
+
 from __future__ import annotations
 
 import contextlib
@@ -35,15 +36,22 @@ def time_limit(seconds: int):
         yield
         return
 
-    limit = (f"{seconds // 60} minutes" if seconds >= 120 and seconds % 60 == 0
-             else f"{seconds} second{'s' if seconds != 1 else ''}")
+    limit = (
+        f"{seconds // 60} minutes"
+        if seconds >= 120 and seconds % 60 == 0
+        else f"{seconds} second{'s' if seconds != 1 else ''}"
+    )
 
     rang = []
 
     def expire(*_):
-        rang.append(OverTime(f"This page took more than {limit} to prepare and was stopped. "
-                             "The export may be unusually large: please reload, and tell whoever runs sendlib "
-                             "if it happens again."))
+        rang.append(
+            OverTime(
+                f"This page took more than {limit} to prepare and was stopped. "
+                "The export may be unusually large: please reload, and tell whoever runs sendlib "
+                "if it happens again."
+            )
+        )
         raise rang[0]
 
     previous = signal.signal(signal.SIGALRM, expire)

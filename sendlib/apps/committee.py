@@ -1,5 +1,6 @@
 """The Local Committee page: suppressed aggregates for one school at a time (a school picker
 for a projector), and the same page as static HTML for the meeting papers (:func:`report`)."""
+
 from __future__ import annotations
 
 import ipywidgets as W
@@ -21,12 +22,10 @@ class Prepared:
         self.schools = list(self.pages)
 
 
-def build(prepared: Prepared, user: User = LOCAL_USER, school: str = "",
-                  log=lambda *args, **kwargs: None) -> W.Widget:
+def build(prepared: Prepared, user: User = LOCAL_USER, school: str = "", log=lambda *args, **kwargs: None) -> W.Widget:
     """The committee page with a school picker (for a projector): ``user``'s schools only."""
     pages = {s: prepared.pages[s] for s in user.allowed(prepared.schools)}
-    box = W.Dropdown(options=list(pages), value=school if school in pages else next(iter(pages)),
-                     description="School")
+    box = W.Dropdown(options=list(pages), value=school if school in pages else next(iter(pages)), description="School")
     view = W.HTML()
     view.add_class("sendlib-committee-view")
 

@@ -1,5 +1,6 @@
 """The trust planner's need forecast: SEN support or EHC plans for the trust or a school, with
 a back-test, national and local-authority benchmarks, and scenarios that re-run the model."""
+
 from __future__ import annotations
 
 import html
@@ -30,33 +31,50 @@ class Prepared:
         self.schools = trust.schools
         self.state = {}
         self.run(horizon)
-        self.state["backtest"] = backtest(NeedForecaster(n_simulations=200, random_state=0), self.trust,
-                                          origins=self.state["model"].census_years_[1:-1], horizons=(1, 2))
+        self.state["backtest"] = backtest(
+            NeedForecaster(n_simulations=200, random_state=0),
+            self.trust,
+            origins=self.state["model"].census_years_[1:-1],
+            horizons=(1, 2),
+        )
 
     def run(self, horizon: int, identification: float = 0.0, intake: float = 0.0) -> None:
-        model = NeedForecaster(n_simulations=FORECAST_SIMULATIONS, identification_change=identification,
-                               intake_change=intake, random_state=0).fit(self.trust)
-        self.state.update(model=model, simulations=model.simulate(horizon), horizon=horizon,
-                          scenario=(identification, intake))
+        model = NeedForecaster(
+            n_simulations=FORECAST_SIMULATIONS,
+            identification_change=identification,
+            intake_change=intake,
+            random_state=0,
+        ).fit(self.trust)
+        self.state.update(
+            model=model, simulations=model.simulate(horizon), horizon=horizon, scenario=(identification, intake)
+        )
 
 
-def build(prepared: Prepared, user: User = LOCAL_USER, school: str = "", provision: str = "E",
-                 area: str = "", horizon: int = 3, local_authority: str = "England",
-                 log=lambda *args, **kwargs: None) -> W.Widget:
+def build(
+    prepared: Prepared,
+    user: User = LOCAL_USER,
+    school: str = "",
+    provision: str = "E",
+    area: str = "",
+    horizon: int = 3,
+    local_authority: str = "England",
+    log=lambda *args, **kwargs: None,
+) -> W.Widget:
     """Forecast SEN support or EHC plans for the trust or a school, with a back-test and
     benchmarks; scenario sliders re-run the model. Only ``user``'s schools; the whole trust
     only for a user of every school."""
     trust, state = prepared.trust, prepared.state
     allowed = user.allowed(prepared.schools)
     options = ([("Whole trust", "")] if user.schools is None else []) + [(s, s) for s in allowed]
-    school_box = W.Dropdown(options=options, value=school if school in allowed else options[0][1],
-                            description="School")
+    school_box = W.Dropdown(options=options, value=school if school in allowed else options[0][1], description="School")
     provision_box = W.ToggleButtons(options=[("SEN support", "K"), ("EHC plan", "E")], value=provision)
-    area_box = W.Dropdown(options=[("All areas", "")] + [(a, a) for a in BROAD_AREAS], value=area or "",
-                          description="Need")
+    area_box = W.Dropdown(
+        options=[("All areas", "")] + [(a, a) for a in BROAD_AREAS], value=area or "", description="Need"
+    )
     horizon_box = W.IntSlider(value=horizon, min=1, max=5, description="Years")
-    identification = W.IntSlider(value=0, min=-30, max=30, step=5, description="Identify %",
-                                 tooltip="Change in the rate of new identification")
+    identification = W.IntSlider(
+        value=0, min=-30, max=30, step=5, description="Identify %", tooltip="Change in the rate of new identification"
+    )
     intake = W.IntSlider(value=0, min=-30, max=30, step=5, description="Intake %")
     la_box = W.Text(value=local_authority, description="Benchmark", placeholder="England or an LA name/code")
     run = W.Button(description="Re-run forecast", button_style="primary", icon="refresh")
@@ -90,8 +108,11 @@ def build(prepared: Prepared, user: User = LOCAL_USER, school: str = "", provisi
         fig, ax = new_figure(6.5, 3.6)
         plot_forecast(result["series"].tail(10), result["forecast"], ax=ax, label="EHC plans (SEN2, ages 0-25)")
         ax.set_title(f"{la_box.value.strip() or 'England'}: EHC plans, method {result['method']}", fontsize=11)
-        mix = result["need_mix"].head(6)[["need", "share_pct"]].rename(columns={"need": "Need (England, 2025)",
-                                                                                 "share_pct": "% of EHC plans"})
+        mix = (
+            result["need_mix"]
+            .head(6)[["need", "share_pct"]]
+            .rename(columns={"need": "Need (England, 2025)", "share_pct": "% of EHC plans"})
+        )
         notes = "".join(f"<p class='note'>{html.escape(n)}</p>" for n in result["notes"])
         benchmark.children = [figure_widget(fig), html_block(notes + table_html(mix), "sendlib-benchmark")]
 
@@ -105,13 +126,30 @@ def build(prepared: Prepared, user: User = LOCAL_USER, school: str = "", provisi
     la_button.on_click(show_benchmark)
     forecast()
     show_benchmark()
-    controls = W.VBox([W.HBox([school_box, area_box]), provision_box, horizon_box,
-                       html_block("<h3>Scenario</h3>"), W.HBox([identification, intake, run])])
-    app = W.VBox([html_block("<h2>Trust planner: need forecast</h2><p class='note'>A cohort transition model of "
-                             f"the trust's January censuses: 80% and 95% ranges from {FORECAST_SIMULATIONS} "
-                             f"simulations. Pupils are pseudonymised keys here.{signed_in(user)}</p>"),
-                  data_date(trust), controls, output, html_block("<h3>National and local-authority benchmark</h3>"),
-                  W.HBox([la_box, la_button]), benchmark])
+    controls = W.VBox(
+        [
+            W.HBox([school_box, area_box]),
+            provision_box,
+            horizon_box,
+            html_block("<h3>Scenario</h3>"),
+            W.HBox([identification, intake, run]),
+        ]
+    )
+    app = W.VBox(
+        [
+            html_block(
+                "<h2>Trust planner: need forecast</h2><p class='note'>A cohort transition model of "
+                f"the trust's January censuses: 80% and 95% ranges from {FORECAST_SIMULATIONS} "
+                f"simulations. Pupils are pseudonymised keys here.{signed_in(user)}</p>"
+            ),
+            data_date(trust),
+            controls,
+            output,
+            html_block("<h3>National and local-authority benchmark</h3>"),
+            W.HBox([la_box, la_button]),
+            benchmark,
+        ]
+    )
     app.add_class("sendlib-app")
     return app
 
@@ -146,15 +184,30 @@ def _forecast_panels(trust, state, school, provision, area):
     accuracy = scores[scores["n"] > 0].copy()
     accuracy["mape"] = accuracy["mape"].map("{:.1f}%".format)
     accuracy["coverage_95"] = accuracy["coverage_95"].map("{:.0%}".format)
-    accuracy = accuracy[["model", "horizon", "n", "mape", "coverage_95"]].rename(columns={
-        "model": "Model", "horizon": "Years ahead", "n": "Forecasts", "mape": "Average error",
-        "coverage_95": "Inside 95% range"})
+    accuracy = accuracy[["model", "horizon", "n", "mape", "coverage_95"]].rename(
+        columns={
+            "model": "Model",
+            "horizon": "Years ahead",
+            "n": "Forecasts",
+            "mape": "Average error",
+            "coverage_95": "Inside 95% range",
+        }
+    )
     one_year = scores[(scores["model"] == "need") & (scores["horizon"] == 1)]
-    sentence = (f"One year ahead, the trust's forecasts were off by {one_year['mape'].iloc[0]:.1f}% on average "
-                "(trust totals of SEN support and EHC plans)." if len(one_year) and one_year["n"].iloc[0] else "")
-    return [figure_widget(fig), html_block(
-        f"<h3>Forecast: {label}</h3>" + table_html(table) + "<h3>How accurate were past forecasts?</h3>"
-        f"<p>{sentence}</p>" + table_html(accuracy), "sendlib-forecast-table")]
+    sentence = (
+        f"One year ahead, the trust's forecasts were off by {one_year['mape'].iloc[0]:.1f}% on average "
+        "(trust totals of SEN support and EHC plans)."
+        if len(one_year) and one_year["n"].iloc[0]
+        else ""
+    )
+    return [
+        figure_widget(fig),
+        html_block(
+            f"<h3>Forecast: {label}</h3>" + table_html(table) + "<h3>How accurate were past forecasts?</h3>"
+            f"<p>{sentence}</p>" + table_html(accuracy),
+            "sendlib-forecast-table",
+        ),
+    ]
 
 
 prepare = Prepared

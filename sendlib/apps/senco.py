@@ -1,9 +1,11 @@
 """The SENCO's pupil explorer: a pupil's progress against same-baseline peers, the four tests
 with their reasons, EAL evidence, support plan and review, parent meetings and EHC deadlines;
 the school's list of pupils flagged and its to-do list."""
+
 from __future__ import annotations
 
 import dataclasses
+import functools
 import html
 import secrets
 from collections.abc import Callable
@@ -20,8 +22,7 @@ from ..loader import TrustData, load
 from ..plotting import plot_ehc_timeline, plot_progress_band
 from ..progress import assess_progress, pupil_progress_band
 from ..render import new_figure
-from ._blocks import (data_date, error_block, figure_widget, guarded, html_block, problems_block, signed_in,
-                      table_html)
+from ._blocks import data_date, error_block, figure_widget, guarded, html_block, problems_block, signed_in, table_html
 
 
 @dataclasses.dataclass(frozen=True)
@@ -47,12 +48,20 @@ class Prepared:
         if schools == self.schools:
             return self
         upns = school_upns(self.trust, schools)
-        frames = {f.name: scope_frame(getattr(self, f.name), upns) for f in dataclasses.fields(self)
-                  if isinstance(getattr(self, f.name), pd.DataFrame)}
+        frames = {
+            f.name: scope_frame(getattr(self, f.name), upns)
+            for f in dataclasses.fields(self)
+            if isinstance(getattr(self, f.name), pd.DataFrame)
+        }
         secret = secrets.token_bytes(32)  # these keys never leave the kernel
-        return dataclasses.replace(self, **frames, trust=scope_trust(self.trust, schools), schools=schools,
-                                   peers=pseudonymise(self.trust, secret),
-                                   peer_key=lambda upn: pseudonym(upn, secret))
+        return dataclasses.replace(
+            self,
+            **frames,
+            trust=scope_trust(self.trust, schools),
+            schools=schools,
+            peers=pseudonymise(self.trust, secret),
+            peer_key=lambda upn: pseudonym(upn, secret),
+        )
 
 
 def prepare(data_dir: str = "", policy=None) -> Prepared:
@@ -60,11 +69,18 @@ def prepare(data_dir: str = "", policy=None) -> Prepared:
     progress = assess_progress(trust) if trust.assessments is not None else None
     duties = statutory_duties(trust)
     return Prepared(
-        trust=trust, schools=trust.schools, progress=progress,
-        eal=weigh_eal_evidence(trust, progress=progress), eal_items=eal_evidence_items(trust, progress=progress),
-        duties=duties, plans=graduated_approach(trust), todo=duties_todo(trust, duties=duties),
-        peers=trust, peer_key=str,
-        log_key=(lambda upn, secret=policy.secret(): pseudonym(upn, secret)) if policy else str)
+        trust=trust,
+        schools=trust.schools,
+        progress=progress,
+        eal=weigh_eal_evidence(trust, progress=progress),
+        eal_items=eal_evidence_items(trust, progress=progress),
+        duties=duties,
+        plans=graduated_approach(trust),
+        todo=duties_todo(trust, duties=duties),
+        peers=trust,
+        peer_key=str,
+        log_key=functools.partial(pseudonym, secret=policy.secret()) if policy else str,
+    )
 
 
 def pupil_label(row) -> str:
@@ -72,8 +88,9 @@ def pupil_label(row) -> str:
     return f"{name or 'Unnamed pupil'} ({year_group_label(row['year_group'])}, {row['upn']})"
 
 
-def build(prepared: Prepared, user: User = LOCAL_USER, school: str = "", pupil: str = "",
-                   log=lambda *args, **kwargs: None) -> W.Widget:
+def build(
+    prepared: Prepared, user: User = LOCAL_USER, school: str = "", pupil: str = "", log=lambda *args, **kwargs: None
+) -> W.Widget:
     """Pick a school and a pupil: progress against same-baseline peers, the four tests with
     their reasons, EAL evidence, support plan and review, parent meetings, EHC deadlines;
     and the school's list of pupils flagged and its to-do list. Only ``user``'s schools."""
@@ -82,10 +99,13 @@ def build(prepared: Prepared, user: User = LOCAL_USER, school: str = "", pupil: 
     schools = data.schools
     school = school if school in schools else schools[0]
     school_box = W.Dropdown(options=schools, value=school, description="School")
-    pupil_box = W.Combobox(placeholder="Type a name or UPN", description="Pupil", ensure_option=True,
-                           layout=W.Layout(width="420px"))
-    sort_box = W.Dropdown(options=[("Most tests flagged", "tests"), ("Name", "name"), ("Year group", "year"),
-                                   ("Subject", "subject")], description="Sort by")
+    pupil_box = W.Combobox(
+        placeholder="Type a name or UPN", description="Pupil", ensure_option=True, layout=W.Layout(width="420px")
+    )
+    sort_box = W.Dropdown(
+        options=[("Most tests flagged", "tests"), ("Name", "name"), ("Year group", "year"), ("Subject", "subject")],
+        description="Sort by",
+    )
     pupil_view = W.VBox()
     pupil_view.add_class("sendlib-pupil-view")
     school_view = W.VBox()
@@ -98,8 +118,9 @@ def build(prepared: Prepared, user: User = LOCAL_USER, school: str = "", pupil: 
         labels.update({pupil_label(r): r["upn"] for r in pupils.to_dict("records")})
         pupil_box.options = list(labels)
         pupil_box.value = ""
-        pupil_view.children = [html_block('<p class="note">Type the first letters of a name or UPN and pick '
-                                          "the pupil.</p>")]
+        pupil_view.children = [
+            html_block('<p class="note">Type the first letters of a name or UPN and pick the pupil.</p>')
+        ]
         school_view.children = _school_lists(data, school_box.value, sort_box.value)
         if change is not None:
             log(school_box.value, "school shown")
@@ -115,9 +136,14 @@ def build(prepared: Prepared, user: User = LOCAL_USER, school: str = "", pupil: 
 
     school_box.observe(guarded(refresh_school, "the explorer's school", school_view), "value")
     pupil_box.observe(guarded(refresh_pupil, "the explorer's pupil", pupil_view), "value")
-    sort_box.observe(guarded(lambda *_: setattr(school_view, "children", _school_lists(data, school_box.value,
-                                                                                         sort_box.value)),
-                             "the explorer's lists", school_view), "value")
+    sort_box.observe(
+        guarded(
+            lambda *_: setattr(school_view, "children", _school_lists(data, school_box.value, sort_box.value)),
+            "the explorer's lists",
+            school_view,
+        ),
+        "value",
+    )
     refresh_school()
     if pupil:
         match = [label for label, upn in labels.items() if upn == pupil or pupil.lower() in label.lower()]
@@ -126,8 +152,10 @@ def build(prepared: Prepared, user: User = LOCAL_USER, school: str = "", pupil: 
     tabs = W.Tab(children=[W.VBox([pupil_box, pupil_view]), W.VBox([sort_box, school_view])])
     tabs.set_title(0, "Pupil")
     tabs.set_title(1, "School lists")
-    header = html_block("<h2>SENCO: pupil explorer</h2><p class='note'>Progress is judged against measurement "
-                        f"error and pupils who started at the same level.{signed_in(user)}</p>")
+    header = html_block(
+        "<h2>SENCO: pupil explorer</h2><p class='note'>Progress is judged against measurement "
+        f"error and pupils who started at the same level.{signed_in(user)}</p>"
+    )
     parts = [header, data_date(trust), school_box, tabs]
     problems = problems_block(trust)
     if problems is not None:
@@ -144,23 +172,40 @@ def _pupil_panels(data: Prepared, upn: str) -> list:
     provision = {"N": "no SEN", "K": "SEN support", "E": "an EHC plan"}[pupil["sen_provision"]]
     need = f", primary need {pupil['primary_need']}" if isinstance(pupil["primary_need"], str) else ""
     eal = " English is an additional language." if pupil["eal"] is True else ""
-    panels = [html_block(f"<h2>{html.escape(name or upn)}</h2><p>{year_group_label(pupil['year_group'])}, "
-                         f"{html.escape(pupil['school'])}: {provision}{html.escape(need)}.{eal}</p>")]
+    panels = [
+        html_block(
+            f"<h2>{html.escape(name or upn)}</h2><p>{year_group_label(pupil['year_group'])}, "
+            f"{html.escape(pupil['school'])}: {provision}{html.escape(need)}.{eal}</p>"
+        )
+    ]
     if data.progress is not None:
         mine = data.progress[data.progress["upn"] == upn]
         rows = []
         for record in mine.itertuples(index=False):
-            tests = [("(a) slower than peers", record.slower_than_peers),
-                     ("(b) slower than before", record.below_previous_rate),
-                     ("(c) gap not closing", record.gap_not_closing), ("(d) gap widening", record.gap_widening)]
+            tests = [
+                ("(a) slower than peers", record.slower_than_peers),
+                ("(b) slower than before", record.below_previous_rate),
+                ("(c) gap not closing", record.gap_not_closing),
+                ("(d) gap widening", record.gap_widening),
+            ]
             flags = ", ".join(label for label, flag in tests if not pd.isna(flag) and bool(flag)) or "none"
-            verdict = ('<span class="flag">less than expected progress</span>' if record.less_than_expected_progress
-                       else '<span class="ok">progress as expected</span>')
-            rows.append(f"<tr><td>{html.escape(str(record.subject).capitalize())}</td><td>{verdict}<br>"
-                        f"<span class='note'>tests flagged: {flags}</span></td><td>{html.escape(record.reason)}"
-                        "</td></tr>")
-        panels.append(html_block("<h3>Progress: the four tests</h3><table><tr><th>Subject</th><th>Verdict</th>"
-                                 "<th>Why</th></tr>" + "".join(rows) + "</table>", "sendlib-progress"))
+            verdict = (
+                '<span class="flag">less than expected progress</span>'
+                if record.less_than_expected_progress
+                else '<span class="ok">progress as expected</span>'
+            )
+            rows.append(
+                f"<tr><td>{html.escape(str(record.subject).capitalize())}</td><td>{verdict}<br>"
+                f"<span class='note'>tests flagged: {flags}</span></td><td>{html.escape(record.reason)}"
+                "</td></tr>"
+            )
+        panels.append(
+            html_block(
+                "<h3>Progress: the four tests</h3><table><tr><th>Subject</th><th>Verdict</th>"
+                "<th>Why</th></tr>" + "".join(rows) + "</table>",
+                "sendlib-progress",
+            )
+        )
         figures = []
         for subject in mine["subject"].astype(str):
             band = pupil_progress_band(data.peers, data.peer_key(upn), subject)
@@ -175,33 +220,50 @@ def _pupil_panels(data: Prepared, upn: str) -> list:
         record = outcome.iloc[0]
         items = data.eal_items[data.eal_items["upn"] == upn][["item", "finding", "detail"]]
         steps = "".join(f"<li>{html.escape(s)}</li>" for s in record["next_steps"])
-        panels.append(html_block(
-            f"<h3>EAL or SEND? The evidence</h3><p><b>{record['outcome'].replace('_', ' ').capitalize()}</b>. "
-            f"{html.escape(record['explanation'])}</p><p><b>Next steps</b></p><ul>{steps}</ul>"
-            + table_html(items.rename(columns=str.capitalize)), "sendlib-eal"))
+        panels.append(
+            html_block(
+                f"<h3>EAL or SEND? The evidence</h3><p><b>{record['outcome'].replace('_', ' ').capitalize()}</b>. "
+                f"{html.escape(record['explanation'])}</p><p><b>Next steps</b></p><ul>{steps}</ul>"
+                + table_html(items.rename(columns=str.capitalize)),
+                "sendlib-eal",
+            )
+        )
     plan = data.plans[data.plans["upn"] == upn]
     if len(plan):
         p = plan.iloc[0]
         due = "no review date" if pd.isna(p["review_due"]) else f"review due {p['review_due']:%d %B %Y}"
         started = "no current plan" if pd.isna(p["plan_start"]) else f"plan started {p['plan_start']:%d %B %Y}"
-        meetings = trust.parent_meetings[trust.parent_meetings["upn"] == upn] if trust.parent_meetings is not None \
+        meetings = (
+            trust.parent_meetings[trust.parent_meetings["upn"] == upn]
+            if trust.parent_meetings is not None
             else pd.DataFrame(columns=["meeting_date"])
+        )
         this_year = meetings[meetings["meeting_date"] >= pd.Timestamp(trust.as_of.year - (trust.as_of.month < 9), 9, 1)]
         held = ", ".join(f"{d:%d %B %Y}" for d in sorted(this_year["meeting_date"])) or "none yet"
-        panels.append(html_block(
-            f"<h3>Support plan and parent meetings</h3><p>{started}; {due} "
-            f"(<b>{p['review_status'].replace('_', ' ')}</b>).</p><p>Parent meetings this school year: {held}; "
-            f"{int(p['meetings_owed'])} still owed toward three.</p>", "sendlib-plan"))
+        panels.append(
+            html_block(
+                f"<h3>Support plan and parent meetings</h3><p>{started}; {due} "
+                f"(<b>{p['review_status'].replace('_', ' ')}</b>).</p><p>Parent meetings this school year: {held}; "
+                f"{int(p['meetings_owed'])} still owed toward three.</p>",
+                "sendlib-plan",
+            )
+        )
     duties = data.duties[(data.duties["upn"] == upn) & (data.duties["duty"] != "parent_meetings")]
     if len(duties):
         events = trust.ehc_events[trust.ehc_events["upn"] == upn]
         fig, ax = new_figure(9, 3.8)
         plot_ehc_timeline(events, duties, trust.as_of, ax=ax)
         open_duties = duties[duties["status"].isin(["due", "overdue"])]
-        lines = "".join(f"<li>{html.escape(DUTY_LABELS[d.duty])}: {d.status}, deadline {d.due_date:%d %B %Y}</li>"
-                        for d in open_duties.itertuples())
-        panels.append(html_block("<h3>EHC plan deadlines</h3>" + (f"<ul>{lines}</ul>" if lines else
-                                                                   "<p>Nothing open.</p>"), "sendlib-ehc"))
+        lines = "".join(
+            f"<li>{html.escape(DUTY_LABELS[d.duty])}: {d.status}, deadline {d.due_date:%d %B %Y}</li>"
+            for d in open_duties.itertuples()
+        )
+        panels.append(
+            html_block(
+                "<h3>EHC plan deadlines</h3>" + (f"<ul>{lines}</ul>" if lines else "<p>Nothing open.</p>"),
+                "sendlib-ehc",
+            )
+        )
         panels.append(figure_widget(fig))
     return panels
 
@@ -214,21 +276,46 @@ def _school_lists(data: Prepared, school: str, sort: str) -> list:
         flagged = flagged.assign(
             name=flagged["upn"].map(lambda u: f"{pupils.at[u, 'surname']}, {pupils.at[u, 'forename']}"),
             tests=flagged[["slower_than_peers", "below_previous_rate", "gap_not_closing", "gap_widening"]]
-            .fillna(False).astype(int).sum(axis=1))
-        order = {"tests": (["tests", "name"], [False, True]), "name": (["name"], [True]),
-                 "year": (["year_group", "name"], [True, True]), "subject": (["subject", "name"], [True, True])}[sort]
+            .fillna(False)
+            .astype(int)
+            .sum(axis=1),
+        )
+        order = {
+            "tests": (["tests", "name"], [False, True]),
+            "name": (["name"], [True]),
+            "year": (["year_group", "name"], [True, True]),
+            "subject": (["subject", "name"], [True, True]),
+        }[sort]
         flagged = flagged.sort_values(order[0], ascending=order[1])
         table = flagged.assign(year=flagged["year_group"].map(year_group_label))[
-            ["name", "year", "sen_provision", "subject", "tests", "reason"]].rename(columns={
-                "name": "Pupil", "year": "Year", "sen_provision": "SEN", "subject": "Subject", "tests": "Tests flagged",
-                "reason": "Why"})
-        blocks.append(html_block(f"<h3>Pupils making less than expected progress ({len(flagged)})</h3>"
-                                 + table_html(table), "sendlib-flagged"))
+            ["name", "year", "sen_provision", "subject", "tests", "reason"]
+        ].rename(
+            columns={
+                "name": "Pupil",
+                "year": "Year",
+                "sen_provision": "SEN",
+                "subject": "Subject",
+                "tests": "Tests flagged",
+                "reason": "Why",
+            }
+        )
+        blocks.append(
+            html_block(
+                f"<h3>Pupils making less than expected progress ({len(flagged)})</h3>" + table_html(table),
+                "sendlib-flagged",
+            )
+        )
     todo = data.todo[data.todo["school"] == school]
     pupils = data.trust.pupils.set_index("upn")
-    todo = todo.assign(pupil=todo["upn"].map(lambda u: f"{pupils.at[u, 'surname']}, {pupils.at[u, 'forename']}"),
-                       by=todo["by"].dt.strftime("%d %b %Y"))
-    blocks.append(html_block(f"<h3>To do: overdue, and due in the next 30 days ({len(todo)})</h3>"
-                             + table_html(todo[["status", "by", "pupil", "what"]].rename(columns=str.capitalize)),
-                             "sendlib-todo"))
+    todo = todo.assign(
+        pupil=todo["upn"].map(lambda u: f"{pupils.at[u, 'surname']}, {pupils.at[u, 'forename']}"),
+        by=todo["by"].dt.strftime("%d %b %Y"),
+    )
+    blocks.append(
+        html_block(
+            f"<h3>To do: overdue, and due in the next 30 days ({len(todo)})</h3>"
+            + table_html(todo[["status", "by", "pupil", "what"]].rename(columns=str.capitalize)),
+            "sendlib-todo",
+        )
+    )
     return blocks
