@@ -15,9 +15,13 @@ Statuses of a duty instance:
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
+
 import pandas as pd
 
 from .loader import TrustData
+from .schema import EHC_ANSWERS
 
 # The trust SEND policy, section 3, which follows the SEND Regulations 2014 and the SEND
 # Code of Practice 0-25 (2015):
@@ -38,28 +42,6 @@ REVIEW_DUE_SOON_DAYS = 14  # a support-plan review within two weeks is "due soon
 TODO_HORIZON_DAYS = 30  # the SENCO's to-do list looks this far ahead
 ACADEMIC_YEAR_START_MONTH = 9  # academic years run September to August
 
-DUTIES = (
-    "info_for_needs_assessment",
-    "draft_plan_views",
-    "annual_review",
-    "review_notice",
-    "review_papers",
-    "review_report",
-    "reassessment_timing",
-    "phase_transfer_review",
-    "parent_meetings",
-)
-DUTY_LABELS = {
-    "info_for_needs_assessment": "Answer the LA's request for information (6 weeks)",
-    "draft_plan_views": "Views on a draft EHC plan (15 days)",
-    "annual_review": "Annual review of the EHC plan (12 months)",
-    "review_notice": "Review meeting invitations (2 weeks' notice)",
-    "review_papers": "Review papers sent (2 weeks before)",
-    "review_report": "Review report sent (2 weeks after)",
-    "reassessment_timing": "Re-assessment not within 6 months",
-    "phase_transfer_review": "Phase transfer review (15 Feb / 31 Mar)",
-    "parent_meetings": "Parent meetings (3 a year)",
-}
 STATUSES = ("met", "late", "due", "overdue", "too_early")
 DUTY_COLUMNS = ["upn", "school", "duty", "trigger_date", "due_date", "done_date", "status", "days_late"]
 
@@ -120,78 +102,123 @@ def _first(dates: list, after, before=None, inclusive=True):
     return None
 
 
-# (duty, the event that starts the clock, the event that meets the duty, days allowed)
-_ANSWER_DUTIES = (
-    ("info_for_needs_assessment", "info_requested", "info_sent", INFO_FOR_NEEDS_ASSESSMENT_DAYS),
-    ("draft_plan_views", "draft_plan_received", "draft_views_sent", DRAFT_PLAN_VIEWS_DAYS),
-    ("review_report", "review_meeting", "review_report_sent", REVIEW_REPORT_DAYS),
-)
+@dataclass(frozen=True)
+class Pupil:
+    """What a pupil's EHC duties are worked out from: their events by kind, dates sorted."""
+
+    upn: str
+    school: str
+    events: dict[str, list]
+    on_plan: bool  # has an EHC plan now
+    year_group: int
+    as_of: pd.Timestamp
+
+    def dates(self, event: str) -> list:
+        return self.events.get(event, [])
+
+    def instance(self, duty: str, trigger, due, done, status=None) -> tuple:
+        return _instance(self.upn, self.school, duty, trigger, due, done, self.as_of, status)
 
 
-def _pupil_ehc_duties(upn, school, events: dict[str, list], on_plan: bool, year_group, as_of):
+@dataclass(frozen=True)
+class Duty:
+    """One dated duty: its words, its source and its rule.
+
+    ``rule(pupil, duty)`` gives the duty's instances for one :class:`Pupil` (tuples of
+    ``DUTY_COLUMNS``); a rule of the whole trust (``per_pupil=False``) is called once as
+    ``rule(trust, as_of, duty)``. Everything else (the order of tables, labels, the to-do
+    list's sentence, the summary) is read from the declaration."""
+
+    name: str
+    label: str  # how tables and charts name it
+    action: str  # the to-do list's instruction; {trigger} is the date that started the clock, {held} meetings held
+    source: str  # the regulation or guidance it comes from
+    rule: Callable[..., list[tuple]]
+    event: str = ""  # the event that meets it
+    days: int = 0
+    statutory: bool = True  # False: the Code's guidance or the trust's own policy
+    per_pupil: bool = True
+
+
+REGISTRY: dict[str, Duty] = {}
+
+
+def register(duty: Duty) -> Duty:
+    """Declare a duty: from now on it is worked out, labelled, summarised and listed to do."""
+    REGISTRY[duty.name] = duty
+    return duty
+
+
+def _answered(pupil: Pupil, duty: Duty) -> list[tuple]:
+    """An answer within ``duty.days`` of each question, paired with the first answer after it."""
+    asked = pupil.dates(EHC_ANSWERS[duty.event])
     rows = []
-    add = rows.append
-    # answers within a deadline: each question paired with the first answer after it
-    for duty, question, answer, days in _ANSWER_DUTIES:
-        asked = events.get(question, [])
-        for i, start in enumerate(asked):
-            nxt = asked[i + 1] if i + 1 < len(asked) else None
-            done = _first(events.get(answer, []), start, nxt)
-            add(_instance(upn, school, duty, start, start + pd.Timedelta(days=days), done, as_of))
-    # annual reviews: a chain from each plan issued through each review meeting
-    issued = events.get("plan_issued", [])
-    meetings = events.get("review_meeting", [])
-    triggers = sorted(issued + meetings)
-    for trigger in triggers:
+    for i, start in enumerate(asked):
+        nxt = asked[i + 1] if i + 1 < len(asked) else None
+        done = _first(pupil.dates(duty.event), start, nxt)
+        rows.append(pupil.instance(duty.name, start, start + pd.Timedelta(days=duty.days), done))
+    return rows
+
+
+def _review_triggers(pupil: Pupil) -> list:
+    """Each plan issued and each review meeting: the chain a review is owed from."""
+    return sorted(pupil.dates("plan_issued") + pupil.dates("review_meeting"))
+
+
+def _annual_reviews(pupil: Pupil, duty: Duty) -> list[tuple]:
+    issued, meetings = pupil.dates("plan_issued"), pupil.dates("review_meeting")
+    rows = []
+    for trigger in _review_triggers(pupil):
         done = _first(meetings, trigger, inclusive=False)
-        if done is None and not on_plan:
+        if done is None and not pupil.on_plan:
             continue  # the plan has ended: no review is owed
         nxt_issue = _first(issued, trigger, inclusive=False)
         if nxt_issue is not None and (done is None or nxt_issue < done):
             continue  # a new plan replaced this one before a review was due
         due = trigger + pd.DateOffset(months=ANNUAL_REVIEW_MONTHS)
-        add(_instance(upn, school, "annual_review", trigger, due, done, as_of))
-    # notice, papers and report for each review meeting, and for the next one owed
-    previous = [pd.Timestamp.min] + meetings
+        rows.append(pupil.instance(duty.name, trigger, due, done))
+    return rows
+
+
+def _before_each_review(pupil: Pupil, duty: Duty) -> list[tuple]:
+    """``duty.event`` sent at least ``duty.days`` before each review meeting, and before the next one owed."""
+    meetings = pupil.dates("review_meeting")
+    triggers = _review_triggers(pupil)
     upcoming = []
-    if on_plan and triggers and _first(meetings, triggers[-1], inclusive=False) is None:
+    if pupil.on_plan and triggers and _first(meetings, triggers[-1], inclusive=False) is None:
         upcoming = [triggers[-1] + pd.DateOffset(months=ANNUAL_REVIEW_MONTHS)]
-    for meeting, last in zip(meetings + upcoming, previous):
-        for duty, event, days in (
-            ("review_notice", "review_invites_sent", REVIEW_NOTICE_DAYS),
-            ("review_papers", "review_papers_sent", REVIEW_PAPERS_DAYS),
-        ):
-            sent = [d for d in events.get(event, []) if last < d <= meeting]
-            done = sent[-1] if sent else None
-            add(_instance(upn, school, duty, meeting, meeting - pd.Timedelta(days=days), done, as_of))
-    for requested in events.get("reassessment_requested", []):
+    rows = []
+    for meeting, last in zip(meetings + upcoming, [pd.Timestamp.min] + meetings):
+        sent = [d for d in pupil.dates(duty.event) if last < d <= meeting]
+        done = sent[-1] if sent else None
+        rows.append(pupil.instance(duty.name, meeting, meeting - pd.Timedelta(days=duty.days), done))
+    return rows
+
+
+def _reassessment_timing(pupil: Pupil, duty: Duty) -> list[tuple]:
+    issued = pupil.dates("plan_issued")
+    rows = []
+    for requested in pupil.dates("reassessment_requested"):
         plans = [d for d in issued if d <= requested]
         if not plans:
             continue
         earliest = plans[-1] + pd.DateOffset(months=REASSESSMENT_MIN_MONTHS)
-        add(
-            _instance(
-                upn,
-                school,
-                "reassessment_timing",
-                plans[-1],
-                earliest,
-                requested,
-                as_of,
-                status="met" if requested >= earliest else "too_early",
-            )
-        )
-    # phase transfer: pupils with a plan in Year 6 or Year 11 this academic year
-    if on_plan and year_group in PHASE_TRANSFER_DEADLINES:
-        start = academic_year_start(as_of)
-        month, day = PHASE_TRANSFER_DEADLINES[year_group]
-        due = pd.Timestamp(start.year + 1, month, day)
-        done = _first(meetings, start)
-        add(_instance(upn, school, "phase_transfer_review", start, due, done, as_of))
+        status = "met" if requested >= earliest else "too_early"
+        rows.append(pupil.instance(duty.name, plans[-1], earliest, requested, status=status))
     return rows
 
 
-def _parent_meeting_duties(trust: TrustData, as_of) -> list[tuple]:
+def _phase_transfer(pupil: Pupil, duty: Duty) -> list[tuple]:
+    """Pupils with a plan in Year 6 or Year 11 this academic year."""
+    if not pupil.on_plan or pupil.year_group not in PHASE_TRANSFER_DEADLINES:
+        return []
+    start = academic_year_start(pupil.as_of)
+    month, day = PHASE_TRANSFER_DEADLINES[pupil.year_group]
+    done = _first(pupil.dates("review_meeting"), start)
+    return [pupil.instance(duty.name, start, pd.Timestamp(start.year + 1, month, day), done)]
+
+
+def _parent_meetings(trust: TrustData, as_of, duty: Duty) -> list[tuple]:
     """One instance per pupil at K or E for this academic year and the last complete one."""
     if trust.parent_meetings is None:
         return []
@@ -207,8 +234,108 @@ def _parent_meeting_duties(trust: TrustData, as_of) -> list[tuple]:
         for upn in sorted(on_send):
             dates = by_pupil.get(upn, [])
             done = dates[PARENT_MEETINGS_PER_YEAR - 1] if len(dates) >= PARENT_MEETINGS_PER_YEAR else None
-            rows.append(_instance(upn, pupils.at[upn, "school"], "parent_meetings", start, end, done, as_of))
+            rows.append(_instance(upn, pupils.at[upn, "school"], duty.name, start, end, done, as_of))
     return rows
+
+
+# The duties, in the order tables show them. The trust SEND policy, section 3, follows the
+# SEND Regulations 2014 and the SEND Code of Practice 0-25 (2015).
+register(
+    Duty(
+        "info_for_needs_assessment",
+        "Answer the LA's request for information (6 weeks)",
+        "Send the LA the information it asked for on {trigger}",
+        "SEND Regulations 2014 r.8(2); CoP 9.52",
+        _answered,
+        event="info_sent",
+        days=INFO_FOR_NEEDS_ASSESSMENT_DAYS,
+    )
+)
+register(
+    Duty(
+        "draft_plan_views",
+        "Views on a draft EHC plan (15 days)",
+        "Send views on the draft EHC plan received on {trigger}",
+        "SEND Regulations 2014 r.13(1); CoP 9.77",
+        _answered,
+        event="draft_views_sent",
+        days=DRAFT_PLAN_VIEWS_DAYS,
+    )
+)
+register(
+    Duty(
+        "annual_review",
+        "Annual review of the EHC plan (12 months)",
+        "Hold the annual review of the EHC plan (last review or plan {trigger})",
+        "Children and Families Act 2014 s.44(1); CoP 9.166",
+        _annual_reviews,
+        event="review_meeting",
+    )
+)
+register(
+    Duty(
+        "review_notice",
+        "Review meeting invitations (2 weeks' notice)",
+        "Send invitations to the annual review meeting (meeting due by {trigger} at the latest)",
+        "SEND Regulations 2014 r.20(3); CoP 9.176",
+        _before_each_review,
+        event="review_invites_sent",
+        days=REVIEW_NOTICE_DAYS,
+    )
+)
+register(
+    Duty(
+        "review_papers",
+        "Review papers sent (2 weeks before)",
+        "Send the advice and papers for the annual review meeting (meeting due by {trigger} at the latest)",
+        "SEND Regulations 2014 r.20(4); CoP 9.176",
+        _before_each_review,
+        event="review_papers_sent",
+        days=REVIEW_PAPERS_DAYS,
+    )
+)
+register(
+    Duty(
+        "review_report",
+        "Review report sent (2 weeks after)",
+        "Send the report of the review meeting held on {trigger}",
+        "SEND Regulations 2014 r.20(7); CoP 9.176",
+        _answered,
+        event="review_report_sent",
+        days=REVIEW_REPORT_DAYS,
+    )
+)
+register(
+    Duty(
+        "reassessment_timing",
+        "Re-assessment not within 6 months",
+        "",
+        "SEND Regulations 2014 r.24(3)",
+        _reassessment_timing,
+        event="reassessment_requested",
+    )
+)
+register(
+    Duty(
+        "phase_transfer_review",
+        "Phase transfer review (15 Feb / 31 Mar)",
+        "Review and amend the EHC plan before the phase transfer",
+        "SEND Regulations 2014 r.18(1); CoP 9.179",
+        _phase_transfer,
+        event="review_meeting",
+    )
+)
+register(
+    Duty(
+        "parent_meetings",
+        "Parent meetings (3 a year)",
+        "Meet the pupil's parents ({held} of 3 this year)",
+        "SEND Code of Practice 6.65 (guidance) and the trust's policy",
+        _parent_meetings,
+        statutory=False,
+        per_pupil=False,
+    )
+)
 
 
 def _pupils_at_send(trust: TrustData, start, end, as_of) -> set[str]:
@@ -252,7 +379,7 @@ def statutory_duties(trust: TrustData, as_of=None) -> pd.DataFrame:
     -------
     DataFrame
         ``upn, school, duty, trigger_date, due_date, done_date, status, days_late``:
-        ``duty`` one of ``DUTIES``; ``trigger_date`` the event that starts the clock (for
+        ``duty`` the name of a duty in ``REGISTRY``; ``trigger_date`` the event that starts the clock (for
         notice and papers, the meeting itself; for the next review owed, its latest date);
         ``due_date`` the deadline (for notice and papers, the last day to send; for
         re-assessment, the earliest allowed request; for parent meetings, the end of the
@@ -261,20 +388,23 @@ def statutory_duties(trust: TrustData, as_of=None) -> pd.DataFrame:
     """
     as_of = _as_of(trust, as_of)
     pupils = trust.pupils.set_index("upn")
+    per_pupil = [duty for duty in REGISTRY.values() if duty.per_pupil]
     rows = []
     for upn, events in _ehc_events_by_pupil(trust, as_of).items():
         if upn not in pupils.index:
             continue
-        pupil = pupils.loc[upn]
-        rows += _pupil_ehc_duties(
-            upn, pupil["school"], events, pupil["sen_provision"] == "E", pupil["year_group"], as_of
-        )
-    rows += _parent_meeting_duties(trust, as_of)
+        row = pupils.loc[upn]
+        pupil = Pupil(upn, row["school"], events, row["sen_provision"] == "E", row["year_group"], as_of)
+        for duty in per_pupil:
+            rows += duty.rule(pupil, duty)
+    for duty in REGISTRY.values():
+        if not duty.per_pupil:
+            rows += duty.rule(trust, as_of, duty)
     duties = pd.DataFrame(rows, columns=DUTY_COLUMNS)
     for column in ("trigger_date", "due_date", "done_date"):
         duties[column] = pd.to_datetime(duties[column]).astype("datetime64[ns]")
     duties["days_late"] = duties["days_late"].astype("int64")
-    order = {duty: i for i, duty in enumerate(DUTIES)}
+    order = {duty: i for i, duty in enumerate(REGISTRY)}
     return duties.sort_values(
         ["school", "upn", "duty", "trigger_date"], key=lambda s: s.map(order) if s.name == "duty" else s
     ).reset_index(drop=True)
@@ -391,7 +521,7 @@ def duties_summary(trust: TrustData, as_of=None, duties: pd.DataFrame | None = N
             {
                 "school": school,
                 "duty": duty,
-                "label": DUTY_LABELS[duty],
+                "label": REGISTRY[duty].label,
                 "instances": len(group),
                 **{s: int(counts.get(s, 0)) for s in ("met", "late", "too_early", "overdue", "due")},
                 "met_on_time_pct": 100.0 * counts.get("met", 0) / judged if judged else float("nan"),
@@ -400,22 +530,12 @@ def duties_summary(trust: TrustData, as_of=None, duties: pd.DataFrame | None = N
             }
         )
     summary = pd.DataFrame(rows, columns=SUMMARY_COLUMNS)
-    order = {duty: i for i, duty in enumerate(DUTIES)}
+    order = {duty: i for i, duty in enumerate(REGISTRY)}
     summary["_order"] = summary["duty"].map(order)
     summary["_trust"] = summary["school"].eq("All schools")
     return summary.sort_values(["_trust", "school", "_order"]).drop(columns=["_order", "_trust"]).reset_index(drop=True)
 
 
-_TODO_ACTIONS = {
-    "info_for_needs_assessment": "Send the LA the information it asked for on {trigger}",
-    "draft_plan_views": "Send views on the draft EHC plan received on {trigger}",
-    "annual_review": "Hold the annual review of the EHC plan (last review or plan {trigger})",
-    "review_notice": "Send invitations to the annual review meeting (by {trigger} at the latest)",
-    "review_papers": "Send the advice and papers for the annual review meeting (by {trigger} at the latest)",
-    "review_report": "Send the report of the review meeting held on {trigger}",
-    "phase_transfer_review": "Review and amend the EHC plan before the phase transfer",
-    "parent_meetings": "Meet the pupil's parents ({held} of 3 this year)",
-}
 TODO_COLUMNS = ["school", "upn", "what", "by", "status", "days"]
 
 
@@ -452,9 +572,7 @@ def duties_todo(
                 continue
         else:
             count = 0
-        what = _TODO_ACTIONS[duty.duty].format(trigger=f"{duty.trigger_date:%d %b %Y}", held=count)
-        if duty.duty in ("review_notice", "review_papers"):
-            what = what.replace(f"by {duty.trigger_date:%d %b %Y}", f"meeting due by {duty.trigger_date:%d %b %Y}")
+        what = REGISTRY[duty.duty].action.format(trigger=f"{duty.trigger_date:%d %b %Y}", held=count)
         rows.append((duty.school, duty.upn, what, duty.due_date, duty.status, _days(duty.due_date, as_of)))
     for plan in plans.itertuples(index=False):
         if plan.review_status in ("overdue", "due_soon"):

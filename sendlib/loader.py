@@ -37,7 +37,7 @@ from .profiles import (
     table_for_header,
     table_for_name,
 )
-from .schema import TABLES, Column, Table
+from .schema import EHC_ANSWERS, TABLES, Column, Table
 
 MANIFEST = "manifest.json"
 # A date of birth this many years before today is not a pupil's (a typing slip in the year).
@@ -596,11 +596,6 @@ def _check_support_plans(frame, check: _Checker, today: dt.date):
 
 
 # An EHC event that answers another must come on or after it: (event, what it answers).
-EHC_EVENT_ORDER = (
-    ("info_sent", "info_requested"),
-    ("draft_views_sent", "draft_plan_received"),
-    ("review_report_sent", "review_meeting"),
-)
 # Events that need a plan: none may come before the first plan_issued on record.
 EHC_PLAN_EVENTS = (
     "review_invites_sent",
@@ -615,7 +610,7 @@ def _check_ehc_events(frame, pupils, check: _Checker):
     """Event histories that cannot be right: answers before questions, reviews before plans."""
     events = frame.dropna(subset=["upn", "event", "date"]).sort_values(["upn", "date"], kind="stable")
     for _, history in events.groupby("upn", sort=False):
-        for answer, question in EHC_EVENT_ORDER:
+        for answer, question in EHC_ANSWERS.items():
             asked = history.loc[history["event"] == question, "date"]
             answered = history[history["event"] == answer]
             # each answer needs a question on or before it, after the previous answer

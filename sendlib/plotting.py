@@ -9,7 +9,7 @@ import matplotlib.dates as mdates
 import matplotlib.pyplot as plt
 import pandas as pd
 
-from .duties import DUTIES, DUTY_LABELS
+from .duties import REGISTRY
 
 STATUS_COLOURS = {"met": "#009E73", "late": "#E69F00", "due": "#0072B2", "overdue": "#D55E00", "too_early": "#CC79A7"}
 
@@ -38,7 +38,7 @@ def plot_ehc_timeline(events: pd.DataFrame, duties: pd.DataFrame, as_of, ax=None
     matplotlib Axes
     """
     ax = _axes(ax)
-    shown = [d for d in DUTIES if d in set(duties["duty"])]
+    shown = [d for d in REGISTRY if d in set(duties["duty"])]
     rows = {duty: i for i, duty in enumerate(reversed(shown), start=1)}
     for duty in duties.itertuples(index=False):
         y = rows[duty.duty]
@@ -53,7 +53,7 @@ def plot_ehc_timeline(events: pd.DataFrame, duties: pd.DataFrame, as_of, ax=None
         ax.plot([event.date], [0], marker="v", color="#555555", markersize=6)
     ax.axvline(pd.Timestamp(as_of), color="black", linestyle="--", linewidth=1)
     ax.text(pd.Timestamp(as_of), len(rows) + 0.6, " today", va="center", fontsize=9)
-    ax.set_yticks([0, *rows.values()], ["events", *(DUTY_LABELS[d] for d in rows)])
+    ax.set_yticks([0, *rows.values()], ["events", *(REGISTRY[d].label for d in rows)])
     ax.set_ylim(-0.6, len(rows) + 0.9)
     _date_axis(ax)
     handles = [

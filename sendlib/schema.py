@@ -755,6 +755,13 @@ EHC_EVENTS = (
     "review_report_sent",
     "reassessment_requested",
 )
+# Events that answer another: each needs its question on or before it (the loader checks the
+# order; the duties time the answer from the question).
+EHC_ANSWERS = {
+    "info_sent": "info_requested",
+    "draft_views_sent": "draft_plan_received",
+    "review_report_sent": "review_meeting",
+}
 # Headers an LA's or a SENCO's timeline (one date column per milestone, SEN2-style) gives each
 # event: such a file is read as one row per event.
 EHC_EVENT_HEADERS = {

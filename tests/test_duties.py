@@ -6,9 +6,10 @@ import pandas as pd
 import pytest
 
 from sendlib import DataError, load_trust
+from sendlib import duties as duties_module
 from sendlib._testing import write_folder
 from sendlib.codes import upn_check_letter
-from sendlib.duties import DUTIES, duties_summary, duties_todo, graduated_approach, statutory_duties
+from sendlib.duties import REGISTRY, Duty, duties_summary, duties_todo, graduated_approach, statutory_duties
 
 AS_OF = pd.Timestamp("2026-06-15")
 DAY = pd.Timedelta(days=1)
@@ -263,7 +264,7 @@ def test_summary_and_todo_on_the_sample():
 
     trust = sendlib.load_sample()
     duties = statutory_duties(trust)
-    assert set(duties["duty"]) == set(DUTIES)
+    assert set(duties["duty"]) == set(REGISTRY)
     summary = duties_summary(trust, duties=duties)
     whole = summary[summary["school"] == "All schools"].set_index("duty")
     assert whole.loc["annual_review", "instances"] == (duties["duty"] == "annual_review").sum()
@@ -310,3 +311,40 @@ def test_inconsistent_event_histories(tmp_path, events, provision, problem):
         trust_with(tmp_path, events, provision=provision)
     assert info.value.problems.iloc[0]["file"] == "ehc_events.csv"
     assert info.value.problems.iloc[0]["row"] >= 2
+
+
+# --- the registry: a duty is one declaration plus its rule ----------------------------------------
+def test_a_registered_duty_appears_in_the_table_the_summary_and_the_to_do_list(tmp_path, monkeypatch):
+    def transition_plan(pupil, duty):  # a made-up duty: a plan meeting within 10 days of each plan issued
+        return [
+            pupil.instance(duty.name, issued, issued + pd.Timedelta(days=duty.days), None)
+            for issued in pupil.dates("plan_issued")
+        ]
+
+    monkeypatch.setattr(duties_module, "REGISTRY", dict(REGISTRY))
+    duties_module.register(
+        Duty(
+            "transition_meeting",
+            "Transition meeting (10 days)",
+            "Hold the transition meeting for the plan of {trigger}",
+            "an example",
+            transition_plan,
+            days=10,
+        )
+    )
+    trust = trust_with(tmp_path, [(0, "plan_issued", AS_OF - 30 * DAY)])
+    table = statutory_duties(trust)
+    mine = table[table["duty"] == "transition_meeting"]
+    assert mine["status"].tolist() == ["overdue"] and mine["days_late"].tolist() == [20]
+    assert table["duty"].iloc[-1] == "transition_meeting"  # in the order of declaration
+    summary = duties_summary(trust)
+    row = summary[(summary["school"] == "Elm") & (summary["duty"] == "transition_meeting")].iloc[0]
+    assert row["label"] == "Transition meeting (10 days)" and row["overdue_now"] == 1
+    todo = duties_todo(trust)
+    assert f"Hold the transition meeting for the plan of {AS_OF - 30 * DAY:%d %b %Y}" in todo["what"].tolist()
+
+
+def test_every_declared_duty_has_its_words_and_its_source():
+    for name, duty in REGISTRY.items():
+        assert duty.name == name and duty.label and duty.source
+        assert duty.action or name == "reassessment_timing"  # never open: met, or requested too early

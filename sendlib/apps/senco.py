@@ -15,7 +15,8 @@ import pandas as pd
 
 from ..access import LOCAL_USER, User, pseudonym, pseudonymise, school_upns, scope_frame, scope_trust
 from ..codes import year_group_label
-from ..duties import DUTY_LABELS, duties_todo, graduated_approach, statutory_duties
+from ..duties import REGISTRY as DUTIES
+from ..duties import duties_todo, graduated_approach, statutory_duties
 from ..eal import eal_evidence_items, weigh_eal_evidence
 from ..exceptions import SendlibError
 from ..loader import TrustData, load
@@ -255,7 +256,7 @@ def _pupil_panels(data: Prepared, upn: str) -> list:
         plot_ehc_timeline(events, duties, trust.as_of, ax=ax)
         open_duties = duties[duties["status"].isin(["due", "overdue"])]
         lines = "".join(
-            f"<li>{html.escape(DUTY_LABELS[d.duty])}: {d.status}, deadline {d.due_date:%d %B %Y}</li>"
+            f"<li>{html.escape(DUTIES[d.duty].label)}: {d.status}, deadline {d.due_date:%d %B %Y}</li>"
             for d in open_duties.itertuples()
         )
         panels.append(
