@@ -25,6 +25,9 @@ Combining rules (the documentation, docs/methods/eal.md, has them as a table):
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 
@@ -70,38 +73,6 @@ CAT4_LOW_SAS = 88
 PERSISTENT_ABSENCE_PCT = 90.0  # DfE: missing 10% or more of sessions is persistent absence
 REVIEW_AFTER_DAYS = 182  # review a language-acquisition outcome after two terms
 
-ITEMS = (
-    "proficiency_and_exposure",
-    "proficiency_progress",
-    "progress_against_true_peers",
-    "progress_tests",
-    "first_language_assessment",
-    "parent_report",
-    "eal_support",
-    "hearing_check",
-    "vision_check",
-    "less_language_heavy_work",
-    "cat4_profile",
-    "interrupted_schooling",
-    "attendance",
-    "recent_arrival",
-)
-ITEM_LABELS = {
-    "proficiency_and_exposure": "proficiency in English and time in English schools",
-    "proficiency_progress": "progress in English proficiency",
-    "progress_against_true_peers": "progress against true peers",
-    "progress_tests": "the four progress tests",
-    "first_language_assessment": "a first-language assessment",
-    "parent_report": "the parents' report of the home language",
-    "eal_support": "documented EAL support",
-    "hearing_check": "a hearing check",
-    "vision_check": "a vision check",
-    "less_language_heavy_work": "work that depends less on English (maths, CAT4 quantitative)",
-    "cat4_profile": "a CAT4 profile",
-    "interrupted_schooling": "whether schooling was interrupted",
-    "attendance": "attendance",
-    "recent_arrival": "date the pupil started school in England",
-}
 KEY_REQUIREMENTS = {
     "first-language development (a first-language assessment or the parents' report)": (
         "first_language_assessment",
@@ -123,7 +94,62 @@ OUTCOME_COLUMNS = [
 ]
 
 
-# --- the items: pure functions of one pupil's facts --------------------------------------------
+# --- the items: pure functions of one pupil's facts, each declared once ---------------------------
+@dataclass(frozen=True)
+class Evidence:
+    """One EAL pupil's facts, as the items read them."""
+
+    stage: str | None  # proficiency in English, A-E
+    years_here: float | None  # years since starting school in England
+    stages: list  # (census date, stage) over the census history
+    change: float  # change in attainment (latest window mean minus baseline), NaN if unknown
+    peer_change: float  # typical change of true peers (median)
+    peer_spread: float  # their spread (1.4826 MAD)
+    n_peers: int  # true peers with a change
+    peers_are: str  # who the true peers are, in words
+    flags: dict | None  # subject -> flagged by progress test (a), (b) or (d)
+    maths_z: float | None  # maths against true peers
+    n_maths_peers: int
+    record: dict | None  # the pupil's row of eal_evidence.csv
+
+    def value(self, column: str):
+        return _value(self.record, column)
+
+
+@dataclass(frozen=True)
+class Item:
+    """An evidence item: how it is named, what to do when it is missing, what it reads and its rule."""
+
+    name: str
+    label: str  # in sentences: "... not yet recorded: {label}"
+    collect: str  # the next step when it is missing ("" when there is nothing to collect)
+    reads: Callable[[Evidence], tuple]  # the rule's arguments from a pupil's evidence
+    judge: Callable[..., tuple[str, str]]  # (finding, detail): SEND, LANGUAGE, NEUTRAL or MISSING, in words
+
+    def __call__(self, evidence: Evidence) -> tuple[str, str]:
+        return self.judge(*self.reads(evidence))
+
+
+ITEMS: dict[str, Item] = {}  # every item, in the order tables show them
+
+
+def item(label: str, reads: Callable[[Evidence], tuple], collect: str = "", name: str = ""):
+    """Declare an evidence item: ``@item(label, reads=...)`` on its rule. From then on it is
+    judged for every EAL pupil, listed in the evidence table, counted by :func:`combine` and
+    named in the next steps when missing."""
+
+    def register(judge):
+        ITEMS[name or judge.__name__] = Item(name or judge.__name__, label, collect, reads, judge)
+        return judge
+
+    return register
+
+
+@item(
+    "proficiency in English and time in English schools",
+    reads=lambda e: (e.stage, e.years_here),
+    collect="Record the proficiency stage (A-E) and the date the pupil started school in England",
+)
 def proficiency_and_exposure(stage, years_here):
     """Proficiency stage A-E against years in English schools."""
     if stage is None or years_here is None:
@@ -149,6 +175,7 @@ def proficiency_and_exposure(stage, years_here):
     return NEUTRAL, f"{where}"
 
 
+@item("progress in English proficiency", reads=lambda e: (e.stages,))
 def proficiency_progress(stages: list[tuple[pd.Timestamp, str]]):
     """Change in proficiency stage across census records."""
     stages = [(d, s) for d, s in stages if isinstance(s, str)]
@@ -168,6 +195,11 @@ def proficiency_progress(stages: list[tuple[pd.Timestamp, str]]):
     return NEUTRAL, f"{where}"
 
 
+@item(
+    "progress against true peers",
+    reads=lambda e: (e.change, e.peer_change, e.peer_spread, e.n_peers, e.peers_are),
+    collect="Keep assessing termly so progress can be compared with true peers",
+)
 def progress_against_true_peers(change, peer_mean, peer_sd, n_peers, widened: str):
     """The pupil's change in attainment against that of true peers."""
     if change is None or not np.isfinite(change):
@@ -189,6 +221,7 @@ def progress_against_true_peers(change, peer_mean, peer_sd, n_peers, widened: st
     return NEUTRAL, f"{where}: a little slower, within the usual spread (z = {z:.1f})"
 
 
+@item("the four progress tests", reads=lambda e: (e.flags,))
 def progress_tests(flags: dict[str, bool] | None):
     """The four tests of less than expected progress (subjects flagged by (a), (b) or (d))."""
     if not flags:
@@ -199,6 +232,11 @@ def progress_tests(flags: dict[str, bool] | None):
     return NEUTRAL, f"no slowing in {', '.join(flags)} beyond measurement error"
 
 
+@item(
+    "a first-language assessment",
+    reads=lambda e: (e.value("l1_assessment"),),
+    collect="Ask bilingual staff (or an interpreter) to assess the first language",
+)
 def first_language_assessment(value):
     if value == "concern":
         return SEND, "bilingual staff found concerns in the first language too"
@@ -207,6 +245,11 @@ def first_language_assessment(value):
     return MISSING, "no first-language assessment by bilingual staff"
 
 
+@item(
+    "the parents' report of the home language",
+    reads=lambda e: (e.value("parent_l1_report"),),
+    collect="Ask the parents, with an interpreter if needed, how the home language is developing",
+)
 def parent_report(value):
     if value == "concern":
         return SEND, "parents report concerns about development in the home language"
@@ -215,6 +258,11 @@ def parent_report(value):
     return MISSING, "parents not yet asked about development in the home language"
 
 
+@item(
+    "documented EAL support",
+    reads=lambda e: (e.value("eal_support_terms"),),
+    collect="Record the EAL support given and for how long",
+)
 def eal_support(terms):
     if terms is None or not np.isfinite(terms):
         return MISSING, "EAL support not documented"
@@ -234,6 +282,17 @@ def sensory_check(value, sense: str):
     return MISSING, f"no {sense} check recorded"
 
 
+for _sense in ("hearing", "vision"):
+    item(f"a {_sense} check", reads=lambda e, sense=_sense: (e.value(f"{sense}_check"), sense), name=f"{_sense}_check")(
+        sensory_check
+    )
+
+
+@item(
+    "work that depends less on English (maths, CAT4 quantitative)",
+    reads=lambda e: (e.maths_z, e.n_maths_peers, e.value("cat4_quantitative")),
+    collect="Compare progress in maths or another less language-heavy subject",
+)
 def less_language_heavy_work(maths_z, n_peers, quantitative):
     """Maths against true peers, else CAT4 quantitative: where English matters less."""
     if maths_z is not None and np.isfinite(maths_z) and n_peers >= MIN_TRUE_PEERS:
@@ -251,6 +310,11 @@ def less_language_heavy_work(maths_z, n_peers, quantitative):
     return MISSING, "no maths scores against true peers and no CAT4 quantitative score"
 
 
+@item(
+    "a CAT4 profile",
+    reads=lambda e: (e.stage, *(e.value(f"cat4_{b}") for b in ("verbal", "quantitative", "nonverbal", "spatial"))),
+    collect="Consider a CAT4 (from stage C)",
+)
 def cat4_profile(stage, verbal, quantitative, nonverbal, spatial):
     scores = {"verbal": verbal, "quantitative": quantitative, "non-verbal": nonverbal, "spatial": spatial}
     if all(v is None or not np.isfinite(v) for v in scores.values()):
@@ -267,6 +331,11 @@ def cat4_profile(stage, verbal, quantitative, nonverbal, spatial):
     return NEUTRAL, shown
 
 
+@item(
+    "whether schooling was interrupted",
+    reads=lambda e: (e.value("interrupted_schooling"),),
+    collect="Find out whether schooling was interrupted",
+)
 def interrupted_schooling(value):
     if value is True:
         return NEUTRAL, "schooling was interrupted: gaps in learning, not SEND, may explain slow progress"
@@ -275,6 +344,7 @@ def interrupted_schooling(value):
     return MISSING, "not recorded whether schooling was interrupted"
 
 
+@item("attendance", reads=lambda e: (e.value("attendance_pct"),), collect="Record attendance")
 def attendance(pct):
     if pct is None or not np.isfinite(pct):
         return MISSING, "attendance not recorded"
@@ -283,6 +353,7 @@ def attendance(pct):
     return NEUTRAL, f"attendance {pct:.0f}%"
 
 
+@item("date the pupil started school in England", reads=lambda e: (e.years_here,))
 def recent_arrival(years_here):
     if years_here is None:
         return MISSING, "date the pupil started school in England not recorded"
@@ -330,19 +401,6 @@ def combine(findings: dict[str, str]) -> str:
     return "MIXED_REVIEW"
 
 
-_COLLECT = {
-    "first_language_assessment": "Ask bilingual staff (or an interpreter) to assess the first language",
-    "parent_report": "Ask the parents, with an interpreter if needed, how the home language is developing",
-    "proficiency_and_exposure": "Record the proficiency stage (A-E) and the date the pupil started school in England",
-    "progress_against_true_peers": "Keep assessing termly so progress can be compared with true peers",
-    "eal_support": "Record the EAL support given and for how long",
-    "cat4_profile": "Consider a CAT4 (from stage C)",
-    "less_language_heavy_work": "Compare progress in maths or another less language-heavy subject",
-    "attendance": "Record attendance",
-    "interrupted_schooling": "Find out whether schooling was interrupted",
-}
-
-
 def _next_steps(outcome, findings, checks, review_date, terms) -> list[str]:
     steps = ["Continue EAL support"]
     for sense, value in checks.items():
@@ -353,7 +411,7 @@ def _next_steps(outcome, findings, checks, review_date, terms) -> list[str]:
     if outcome == "INSUFFICIENT_EVIDENCE":
         for items in KEY_REQUIREMENTS.values():
             if all(findings.get(i, MISSING) == MISSING for i in items):
-                steps += [_COLLECT[i] for i in items]
+                steps += [ITEMS[i].collect for i in items]
     elif outcome == "CONSIDER_SEND_ASSESSMENT":
         steps.append(
             "Talk with the parents and consider assessing for SEN (assess, plan, do, review); "
@@ -368,7 +426,7 @@ def _next_steps(outcome, findings, checks, review_date, terms) -> list[str]:
     if outcome != "INSUFFICIENT_EVIDENCE":
         for item in ("first_language_assessment", "parent_report", "progress_against_true_peers"):
             if findings.get(item) == MISSING:
-                steps.append(_COLLECT[item])
+                steps.append(ITEMS[item].collect)
     return steps
 
 
@@ -439,7 +497,7 @@ def eal_evidence_items(trust: TrustData, as_of=None, progress: pd.DataFrame | No
     Returns
     -------
     DataFrame
-        ``upn, school, item, finding, detail``: ``item`` one of ``ITEMS``; ``finding``
+        ``upn, school, item, finding, detail``: ``item`` the name of an item in ``ITEMS``; ``finding``
         ``SEND``, ``LANGUAGE``, ``NEUTRAL`` or ``MISSING``; ``detail`` the data and the rule
         in words.
     """
@@ -489,33 +547,26 @@ def _weigh(trust, as_of, progress):
             else None
         )
         terms = _value(record, "eal_support_terms")
-        results = {
-            "proficiency_and_exposure": proficiency_and_exposure(stage, years_here),
-            "proficiency_progress": proficiency_progress(history.get(upn, [])),
-            "progress_against_true_peers": progress_against_true_peers(
-                change[i], peer_typical, peer_spread, len(peer_changes), widened
-            ),
-            "progress_tests": progress_tests(flags.get(upn)),
-            "first_language_assessment": first_language_assessment(_value(record, "l1_assessment")),
-            "parent_report": parent_report(_value(record, "parent_l1_report")),
-            "eal_support": eal_support(terms),
-            "hearing_check": sensory_check(_value(record, "hearing_check"), "hearing"),
-            "vision_check": sensory_check(_value(record, "vision_check"), "vision"),
-            "less_language_heavy_work": less_language_heavy_work(
-                maths_z, len(peer_maths), _value(record, "cat4_quantitative")
-            ),
-            "cat4_profile": cat4_profile(
-                stage, *(_value(record, f"cat4_{b}") for b in ("verbal", "quantitative", "nonverbal", "spatial"))
-            ),
-            "interrupted_schooling": interrupted_schooling(_value(record, "interrupted_schooling")),
-            "attendance": attendance(_value(record, "attendance_pct")),
-            "recent_arrival": recent_arrival(years_here),
-        }
+        evidence_of_pupil = Evidence(
+            stage,
+            years_here,
+            history.get(upn, []),
+            change[i],
+            peer_typical,
+            peer_spread,
+            len(peer_changes),
+            widened,
+            flags.get(upn),
+            maths_z,
+            len(peer_maths),
+            record,
+        )
+        results = {name: judged(evidence_of_pupil) for name, judged in ITEMS.items()}
         findings = {item: finding for item, (finding, _) in results.items()}
         for item, (finding, detail) in results.items():
             item_rows.append((upn, pupil["school"], item, finding, detail))
         outcome = combine(findings)
-        missing = [ITEM_LABELS[item] for item, finding in findings.items() if finding == MISSING]
+        missing = [ITEMS[item].label for item, finding in findings.items() if finding == MISSING]
         to_send = [i for i, f in findings.items() if f == SEND]
         to_language = [i for i, f in findings.items() if f == LANGUAGE]
         outcome_rows.append(

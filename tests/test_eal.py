@@ -203,3 +203,27 @@ def test_identification_by_language_on_the_sample():
     assert whole.loc["SLCN (primary need)", "eal_pct"] > whole.loc["SLCN (primary need)", "english_pct"]
     assert whole.loc["SEN support (K)", "national_pct"] == pytest.approx(14.2)
     assert set(table["school"]) == {"All schools", *sendlib.load_sample().schools}
+
+
+# --- the registry: an item is one declaration plus its rule ----------------------------------------
+def test_a_registered_item_is_judged_tabled_counted_and_named_when_missing(planted, monkeypatch):
+    trust, _ = planted
+    monkeypatch.setattr(eal, "ITEMS", dict(ITEMS))
+
+    @eal.item("a speech and language screen", reads=lambda e: (e.value("speech_screen"),))
+    def speech_screen(value):  # a made-up item: eal_evidence.csv has no such column, so it is missing
+        return (SEND, "the screen found a concern") if value == "concern" else (MISSING, "no speech screen")
+
+    items = eal_evidence_items(trust)
+    mine = items[items["item"] == "speech_screen"]
+    assert len(mine) == items["upn"].nunique() and set(mine["finding"]) == {MISSING}
+    assert list(items.drop_duplicates("item")["item"])[-1] == "speech_screen"  # in the order of declaration
+    outcomes = weigh_eal_evidence(trust)
+    assert outcomes["missing"].map(lambda words: "a speech and language screen" in words).all()
+
+
+def test_every_item_has_its_words():
+    for name, declared in ITEMS.items():
+        assert declared.name == name and declared.label
+    for items in KEY_REQUIREMENTS.values():  # a missing key item always says how to collect it
+        assert all(ITEMS[name].collect for name in items)
