@@ -34,6 +34,9 @@ Because (a), (b) and (d) are three looks at the same data, each uses a stricter 
 
 from __future__ import annotations
 
+import itertools
+from typing import NamedTuple
+
 import numpy as np
 import pandas as pd
 
@@ -512,27 +515,31 @@ def _whole(values) -> list:
     return [v if k else None for v, k in zip(rounded, ok.tolist())]
 
 
-def _flagged_reason(
-    subject,
-    base,
-    last,
-    exp,
-    below,
-    margin,
-    span,
-    since,
-    rate_latest,
-    rate_prev,
-    gap_base,
-    gap_latest,
-    peers,
-    a,
-    b,
-    c,
-    d,
-    enough,
-    min_window,
-):
+class _Flagged(NamedTuple):
+    """A flagged row, as its reason reads it (whole numbers, words)."""
+
+    subject: str
+    base: int  # baseline_score
+    last: int  # latest_score
+    expected: int  # expected_score
+    below: int  # points below the expected score
+    margin: int  # what measurement error allows
+    span: int  # terms between the first and last score
+    since: str  # month the latest window began
+    rate_latest: int
+    rate_previous: int
+    gap_base: int
+    gap_latest: int
+    peers: str  # who the gap is measured to
+    slower_than_peers: bool
+    below_previous_rate: bool
+    gap_not_closing: bool
+    gap_widening: bool
+    enough: bool  # enough scores to compare rates
+
+
+def _flagged_reason(row: _Flagged, min_window: int) -> str:
+    subject, base, last, span = row.subject, row.base, row.last, row.span
     change = last - base
     verb = (
         f"stayed at about {last}"
@@ -542,22 +549,22 @@ def _flagged_reason(
         else f"fell from {base} to {last}"
     )
     parts = [f"{subject} {verb} over {span} term{'s' if span != 1 else ''}."]
-    if a:
+    if row.slower_than_peers:
         parts.append(
-            f"Pupils who started at {base} now average {exp}; this is {below} points below them, "
-            f"more than measurement error allows (about {margin} points)."
+            f"Pupils who started at {base} now average {row.expected}; this is {row.below} points below them, "
+            f"more than measurement error allows (about {row.margin} points)."
         )
-    if b:
+    if row.below_previous_rate:
         parts.append(
-            f"Progress since {since} ({rate_latest:+d} points a year) is slower than before "
-            f"({rate_prev:+d} a year), by more than measurement error."
+            f"Progress since {row.since} ({row.rate_latest:+d} points a year) is slower than before "
+            f"({row.rate_previous:+d} a year), by more than measurement error."
         )
-    elif not enough:
+    elif not row.enough:
         parts.append(f"Not enough scores yet to compare rates of progress (needs {min_window} in each half).")
-    if c:
-        parts.append(f"Now {-gap_latest} points below {peers}, and the gap is not closing.")
-    if d:
-        parts.append(f"The gap to {peers} has widened from {gap_base:+d} to {gap_latest:+d} points.")
+    if row.gap_not_closing:
+        parts.append(f"Now {-row.gap_latest} points below {row.peers}, and the gap is not closing.")
+    if row.gap_widening:
+        parts.append(f"The gap to {row.peers} has widened from {row.gap_base:+d} to {row.gap_latest:+d} points.")
     return " ".join(parts)
 
 
@@ -586,28 +593,29 @@ def _reasons(r, span_terms, window_start_days, enough, progress_z, s):
         margin = np.abs(pick("progress_score") / progress_z[rows]) * s["z_slower_than_peers"]
         days, inverse = np.unique(window_start_days[rows], return_inverse=True)
         since = [f"{pd.Timestamp(int(d), unit='D'):%B %Y}" for d in days]
-        columns = [
-            subject[rows].tolist(),
-            _whole(pick("baseline_score")),
-            _whole(pick("latest_score")),
-            _whole(pick("expected_score")),
-            _whole(-pick("progress_score")),
-            _whole(margin),
-            span_terms[rows].tolist(),
-            [since[i] for i in inverse.tolist()],
-            _whole(pick("rate_latest")),
-            _whole(pick("rate_previous")),
-            _whole(pick("gap_baseline")),
-            _whole(pick("gap_latest")),
-            np.asarray(r["gap_peers"].cat.categories, dtype=object)[r["gap_peers"].cat.codes.to_numpy()[rows]].tolist(),
-            *(
-                r[name].fillna(False).to_numpy(dtype=bool)[rows].tolist()
-                for name in ("slower_than_peers", "below_previous_rate", "gap_not_closing", "gap_widening")
-            ),
-            enough[rows].tolist(),
-        ]
+        flags = ("slower_than_peers", "below_previous_rate", "gap_not_closing", "gap_widening")
+        columns = {
+            "subject": subject[rows].tolist(),
+            "base": _whole(pick("baseline_score")),
+            "last": _whole(pick("latest_score")),
+            "expected": _whole(pick("expected_score")),
+            "below": _whole(-pick("progress_score")),
+            "margin": _whole(margin),
+            "span": span_terms[rows].tolist(),
+            "since": [since[i] for i in inverse.tolist()],
+            "rate_latest": _whole(pick("rate_latest")),
+            "rate_previous": _whole(pick("rate_previous")),
+            "gap_base": _whole(pick("gap_baseline")),
+            "gap_latest": _whole(pick("gap_latest")),
+            "peers": np.asarray(r["gap_peers"].cat.categories, dtype=object)[
+                r["gap_peers"].cat.codes.to_numpy()[rows]
+            ].tolist(),
+            **{name: r[name].fillna(False).to_numpy(dtype=bool)[rows].tolist() for name in flags},
+            "enough": enough[rows].tolist(),
+        }
         minimum = s["min_window_scores"]
-        text[rows] = [_flagged_reason(*values, minimum) for values in zip(*columns)]
+        flagged_rows = itertools.starmap(_Flagged, zip(*(columns[field] for field in _Flagged._fields)))
+        text[rows] = [_flagged_reason(row, minimum) for row in flagged_rows]
     return pd.Series(text, dtype=object)
 
 
