@@ -13,6 +13,7 @@ import re
 import pandas as pd
 
 from ._paths import REFERENCE_DIR
+from .school_calendar import school_year
 
 # --- SEN provision (CBDS D00040) ---------------------------------------------------
 NO_SEN, SEN_SUPPORT, EHC_PLAN = "N", "K", "E"
@@ -278,7 +279,7 @@ def year_group_for_age(date_of_birth, as_of) -> int | None:
     if date_of_birth is None or pd.isna(date_of_birth):
         return None
     as_of = pd.Timestamp(as_of)
-    start = as_of.year - (as_of.month < 9)  # the school year starts on 1 September
+    start = school_year(as_of)
     age_on_31_august = start - date_of_birth.year - ((date_of_birth.month, date_of_birth.day) > (8, 31))
     year = age_on_31_august - 4
     return year if YEAR_GROUP_MIN <= year <= YEAR_GROUP_MAX else None

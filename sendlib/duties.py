@@ -22,6 +22,7 @@ import pandas as pd
 
 from .loader import TrustData
 from .schema import EHC_ANSWERS
+from .school_calendar import school_year_start, terms_started
 
 # The trust SEND policy, section 3, which follows the SEND Regulations 2014 and the SEND
 # Code of Practice 0-25 (2015):
@@ -40,7 +41,6 @@ PARENT_MEETINGS_PER_YEAR = 3  # meet parents at least three times each year (CoP
 PHASE_TRANSFER_DEADLINES = {6: (2, 15), 11: (3, 31)}
 REVIEW_DUE_SOON_DAYS = 14  # a support-plan review within two weeks is "due soon" (trust policy)
 TODO_HORIZON_DAYS = 30  # the SENCO's to-do list looks this far ahead
-ACADEMIC_YEAR_START_MONTH = 9  # academic years run September to August
 
 STATUSES = ("met", "late", "due", "overdue", "too_early")
 DUTY_COLUMNS = ["upn", "school", "duty", "trigger_date", "due_date", "done_date", "status", "days_late"]
@@ -48,17 +48,6 @@ DUTY_COLUMNS = ["upn", "school", "duty", "trigger_date", "due_date", "done_date"
 
 def _as_of(trust: TrustData, as_of) -> pd.Timestamp:
     return pd.Timestamp(as_of).normalize() if as_of is not None else trust.as_of
-
-
-def academic_year_start(date) -> pd.Timestamp:
-    """1 September of the academic year that holds ``date``.
-
-    >>> academic_year_start("2026-02-01"), academic_year_start("2026-09-01")
-    (Timestamp('2025-09-01 00:00:00'), Timestamp('2026-09-01 00:00:00'))
-    """
-    date = pd.Timestamp(date)
-    year = date.year if date.month >= ACADEMIC_YEAR_START_MONTH else date.year - 1
-    return pd.Timestamp(year, ACADEMIC_YEAR_START_MONTH, 1)
 
 
 def duty_status(due_date, done_date, as_of) -> str:
@@ -212,7 +201,7 @@ def _phase_transfer(pupil: Pupil, duty: Duty) -> list[tuple]:
     """Pupils with a plan in Year 6 or Year 11 this academic year."""
     if not pupil.on_plan or pupil.year_group not in PHASE_TRANSFER_DEADLINES:
         return []
-    start = academic_year_start(pupil.as_of)
+    start = school_year_start(pupil.as_of)
     month, day = PHASE_TRANSFER_DEADLINES[pupil.year_group]
     done = _first(pupil.dates("review_meeting"), start)
     return [pupil.instance(duty.name, start, pd.Timestamp(start.year + 1, month, day), done)]
@@ -223,7 +212,7 @@ def _parent_meetings(trust: TrustData, as_of, duty: Duty) -> list[tuple]:
     if trust.parent_meetings is None:
         return []
     rows = []
-    this_year = academic_year_start(as_of)
+    this_year = school_year_start(as_of)
     meetings = trust.parent_meetings[trust.parent_meetings["meeting_date"] <= as_of]
     pupils = trust.pupils.set_index("upn")
     for start in (this_year - pd.DateOffset(years=1), this_year):
@@ -346,7 +335,7 @@ def _pupils_at_send(trust: TrustData, start, end, as_of) -> set[str]:
     """
     current = set(trust.pupils.loc[trust.pupils["sen_provision"].isin(["K", "E"]), "upn"])
     history = trust.sen_history
-    if history is None or start == academic_year_start(as_of):
+    if history is None or start == school_year_start(as_of):
         return current
     census = history[history["census_date"].between(start, end)]
     if census.empty:
@@ -468,7 +457,7 @@ def graduated_approach(trust: TrustData, as_of=None) -> pd.DataFrame:
     status[table["plan_start"].isna()] = "no_plan"
     table["review_status"] = status
     table["days_to_review"] = (table["review_due"] - as_of).dt.days.astype("Int64")
-    start = academic_year_start(as_of)
+    start = school_year_start(as_of)
     if trust.parent_meetings is not None:
         held = trust.parent_meetings[trust.parent_meetings["meeting_date"].between(start, as_of)]
         counts = held.groupby("upn")["meeting_date"].agg(["count", "max"])
@@ -563,12 +552,12 @@ def duties_todo(
     plans = graduated_approach(trust, as_of)
     held = plans.set_index("upn")["meetings_this_year"]
     rows = []
-    terms_started = _terms_started(as_of)
+    terms_so_far = terms_started(as_of)
     for duty in open_duties.itertuples(index=False):
         if duty.duty == "parent_meetings":
             # only this year's meetings can still be held; list them once a term is owed
             count = int(held.get(duty.upn, 0))
-            if duty.trigger_date != academic_year_start(as_of) or count >= terms_started:
+            if duty.trigger_date != school_year_start(as_of) or count >= terms_so_far:
                 continue
         else:
             count = 0
@@ -601,9 +590,3 @@ def duties_todo(
 
 def _days(due, as_of) -> int:
     return abs((as_of - due).days)
-
-
-def _terms_started(as_of) -> int:
-    """How many terms of the academic year have begun (autumn 1 Sep, spring 1 Jan, summer ~Easter)."""
-    month = pd.Timestamp(as_of).month
-    return 1 if month >= 9 else (2 if month < 4 else 3)

@@ -39,6 +39,7 @@ from . import _parse, codes
 from ._read import RawTable, header_keys, normalise_header
 from .exceptions import DataError, problems_frame
 from .schema import EHC_EVENT_HEADERS, TABLES, Table
+from .school_calendar import SCHOOL_YEAR_START_MONTH, census_day
 
 MAPPING_FILE = "mapping.toml"
 
@@ -749,7 +750,7 @@ def term_date(term: str, text: str) -> dt.date | None:
     month, day = TERM_MONTH_DAY[term]
     if _ACADEMIC_YEAR.search(text) or re.search(r"\b(19|20)\d{4}\b", text):
         start = academic_year_start(text)
-        return dt.date(start + (month < 9), month, day)
+        return dt.date(start + (month < SCHOOL_YEAR_START_MONTH), month, day)
     match = _YEAR.search(text)
     return dt.date(int(match.group(1)), month, day) if match else None
 
@@ -952,19 +953,6 @@ def _melt_scores(raw: RawTable, out: Extract, context: Context, wide: dict[int, 
 
 
 # --- census history: a term and a year give the census day -------------------------------------
-def census_day(year: int, term: str) -> dt.date:
-    """The school census day: the third Thursday of January (spring), the third Thursday of May
-    (summer), the first Thursday of October (autumn) (DfE school census guide).
-
-    >>> census_day(2025, "spring"), census_day(2024, "autumn")
-    (datetime.date(2025, 1, 16), datetime.date(2024, 10, 3))
-    """
-    month, nth = {"spring": (1, 3), "summer": (5, 3), "autumn": (10, 1)}[term.split()[0]]
-    first = dt.date(year, month, 1)
-    first_thursday = first + dt.timedelta(days=(3 - first.weekday()) % 7)
-    return first_thursday + dt.timedelta(weeks=nth - 1)
-
-
 def _shape_census(raw: RawTable, out: Extract, context: Context, unread: list[int], mapping) -> None:
     cells = out.cells
     if "census_date" in cells or "census_term" not in cells:

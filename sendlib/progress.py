@@ -42,6 +42,7 @@ import pandas as pd
 
 from .exceptions import SendlibError
 from .loader import TrustData
+from .school_calendar import term_index
 
 # z thresholds (one-sided). 1.645 is one test at 5%; three looks at the same pupil at that
 # level flag about 12% of steady pupils. 2.05 (2% each) keeps the union near 5%.
@@ -160,19 +161,6 @@ def mean_confidence_interval(values, sd=None, z=1.96):
     return mean, float(mean - half), float(mean + half)
 
 
-def _term_index(days: np.ndarray) -> np.ndarray:
-    """Academic term of each date (days since 1970) as 3 * academic year + (0 autumn, 1 spring, 2 summer).
-
-    >>> d = np.array(["2025-09-01", "2026-01-05", "2026-04-20"], dtype="datetime64[D]").astype(np.int64)
-    >>> (_term_index(d) - 3 * 2025).tolist()
-    [0, 1, 2]
-    """
-    months = np.asarray(days).astype("datetime64[D]").astype("datetime64[M]").astype(np.int64)
-    year, month = months // 12 + 1970, months % 12 + 1
-    academic = np.where(month >= 9, year, year - 1)
-    return academic * 3 + np.select([month >= 9, month <= 3], [0, 1], 2)
-
-
 def _merge_codes(codes, labels: pd.Index):
     """Codes of a factorize after relabelling; equal labels share one code."""
     new_codes, uniques = pd.factorize(labels)
@@ -253,7 +241,7 @@ def assess_progress(trust: TrustData, as_of=None, reasons: bool = True, **settin
         key, date_ns, x = key[order], date_ns[order], x[order]
         upn_code, subject_code, scale_code = upn_code[order], subject_code[order], scale_code[order]
     # terms looked up by day: far fewer distinct days than rows
-    term = _term_index(np.arange(first_day, first_day + (np.ptp(date_ns) + 1 if len(date_ns) else 1)))
+    term = term_index(np.arange(first_day, first_day + (np.ptp(date_ns) + 1 if len(date_ns) else 1)))
     term = term[date_ns - first_day] - term[0]
 
     # scale parameters per row
@@ -882,9 +870,9 @@ def pupil_progress_band(trust: TrustData, upn: str, subject: str, as_of=None) ->
     cohort = scores[
         (scores["scale"] == scale) & scores["upn"].map(pupils["year_group"]).eq(pupils.at[upn, "year_group"])
     ].copy()
-    cohort["term"] = _term_index(cohort["assessment_date"].to_numpy().astype("datetime64[D]").astype(np.int64))
+    cohort["term"] = term_index(cohort["assessment_date"].to_numpy().astype("datetime64[D]").astype(np.int64))
     first = cohort.sort_values("assessment_date").groupby("upn").first()
-    start_term = _term_index(np.array([mine["assessment_date"].iloc[0]], dtype="datetime64[D]").astype(np.int64))[0]
+    start_term = term_index(np.array([mine["assessment_date"].iloc[0]], dtype="datetime64[D]").astype(np.int64))[0]
     same = first[
         (first["term"] == start_term) & ((first["score"] - mine["score"].iloc[0]).abs() <= SAME_BASELINE_POINTS)
     ].index.drop(upn, errors="ignore")
@@ -901,7 +889,7 @@ def pupil_progress_band(trust: TrustData, upn: str, subject: str, as_of=None) ->
     band["cohort_mean"] = cohort[cohort["upn"] != upn].groupby("term")["score"].mean()
     band["assessment_date"] = cohort.groupby("term")["assessment_date"].median()
     mine_by_term = mine.assign(
-        term=_term_index(mine["assessment_date"].to_numpy().astype("datetime64[D]").astype(np.int64))
+        term=term_index(mine["assessment_date"].to_numpy().astype("datetime64[D]").astype(np.int64))
     ).set_index("term")["score"]
     band["score"] = mine_by_term
     band = band[band.index >= start_term]

@@ -35,6 +35,7 @@ import pandas as pd
 
 from ._names import NAMES
 from .codes import upn_check_letter
+from .school_calendar import census_day, school_year
 
 SAMPLE_SEED = 20261120
 SAMPLE_AS_OF = dt.date(2026, 11, 20)
@@ -118,16 +119,6 @@ EAL_LANGUAGES = {
 }
 
 
-def third_thursday_of_january(year: int) -> dt.date:
-    """The DfE spring census day.
-
-    >>> third_thursday_of_january(2025)
-    datetime.date(2025, 1, 16)
-    """
-    first = dt.date(year, 1, 1)
-    return first + dt.timedelta(days=(3 - first.weekday()) % 7 + 14)
-
-
 @dataclass
 class _Pupil:
     upn: str
@@ -168,7 +159,7 @@ class _Simulation:
             s["intake"] = max(1, round(s["intake"] * size))
         self.pupils: list[_Pupil] = []
         self.serial: dict[tuple, int] = {}
-        self.current_year = as_of.year if as_of.month >= 9 else as_of.year - 1
+        self.current_year = school_year(as_of)
 
     # -- people --------------------------------------------------------------------
     def _upn(self, school, year) -> str:
@@ -396,14 +387,14 @@ class _Simulation:
                     pupil.events.append(("reassessment_requested", date))
 
     def _census(self, year):
-        census_day = third_thursday_of_january(year + 1)
-        if census_day > self.as_of:
+        day = census_day(year + 1, "spring")
+        if day > self.as_of:
             return
         for pupil in self.pupils:
-            if pupil.active and pupil.joined <= census_day:
+            if pupil.active and pupil.joined <= day:
                 pupil.census.append(
                     (
-                        census_day,
+                        day,
                         pupil.school,
                         pupil.year_group,
                         pupil.status,
@@ -448,16 +439,12 @@ def _terms(as_of: dt.date) -> list[dt.date]:
     year = as_of.year + 1
     while len(dates) < TERMS_OF_SCORES and year > 2000:
         for month, day in reversed(TERM_DATES):
-            academic_year = year if month >= 9 else year - 1
             date = dt.date(year, month, day)
+            academic_year = school_year(date)
             if date <= as_of and academic_year <= year:
                 dates.append(date)
         year -= 1
     return sorted(dates)[-TERMS_OF_SCORES:]
-
-
-def _academic_year(date: dt.date) -> int:
-    return date.year if date.month >= 9 else date.year - 1
 
 
 def _scores(sim: _Simulation, on_roll: list[_Pupil]) -> pd.DataFrame:
@@ -466,7 +453,7 @@ def _scores(sim: _Simulation, on_roll: list[_Pupil]) -> pd.DataFrame:
     terms = _terms(sim.as_of)
     for pupil in on_roll:
         for index, date in enumerate(terms):
-            year_group = pupil.year_group - (sim.current_year - _academic_year(date))
+            year_group = pupil.year_group - (sim.current_year - school_year(date))
             if year_group < 1 or year_group > 11 or date < pupil.joined:
                 continue
             for subject in ("reading", "maths"):

@@ -23,6 +23,7 @@ from ..loader import TrustData, load
 from ..plotting import plot_ehc_timeline, plot_progress_band
 from ..progress import assess_progress, pupil_progress_band
 from ..render import new_figure
+from ..school_calendar import school_year_start
 from ._blocks import data_date, error_block, figure_widget, guarded, html_block, problems_block, signed_in, table_html
 
 
@@ -239,7 +240,7 @@ def _pupil_panels(data: Prepared, upn: str) -> list:
             if trust.parent_meetings is not None
             else pd.DataFrame(columns=["meeting_date"])
         )
-        this_year = meetings[meetings["meeting_date"] >= pd.Timestamp(trust.as_of.year - (trust.as_of.month < 9), 9, 1)]
+        this_year = meetings[meetings["meeting_date"] >= school_year_start(trust.as_of)]
         held = ", ".join(f"{d:%d %B %Y}" for d in sorted(this_year["meeting_date"])) or "none yet"
         panels.append(
             html_block(
