@@ -9,6 +9,7 @@ Pupil Numbers (UPN): a guide for schools and local authorities" (the check lette
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 import pandas as pd
 
@@ -21,6 +22,23 @@ SEN_PROVISION = {
     NO_SEN: "No special educational need",
     SEN_SUPPORT: "SEN support",
     EHC_PLAN: "Education, health and care plan",
+}
+
+
+@dataclass(frozen=True)
+class ProvisionWords:
+    """How pages and sentences name a provision, written once."""
+
+    label: str  # a table's row or column: "SEN support", "EHC plan"
+    plural: str  # "EHC plans"
+    pupils: str  # "pupils with EHC plans"
+    in_sentence: str  # "Year 5, Oak Primary: an EHC plan"
+
+
+PROVISION_WORDS = {
+    NO_SEN: ProvisionWords("No SEN", "No SEN", "pupils with no SEN", "no SEN"),
+    SEN_SUPPORT: ProvisionWords("SEN support", "SEN support", "pupils on SEN support", "SEN support"),
+    EHC_PLAN: ProvisionWords("EHC plan", "EHC plans", "pupils with EHC plans", "an EHC plan"),
 }
 SEN_PROVISION_ALIASES = {
     "no sen": NO_SEN,

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from .codes import BROAD_AREAS
+from .codes import BROAD_AREAS, PROVISION_WORDS
 from .duties import duties_summary, statutory_duties
 from .exceptions import SendlibError
 from .loader import TrustData, input_hashes, load
@@ -82,7 +82,9 @@ def committee_page(
     n = len(pupils)
     k = int((pupils["sen_provision"] == "K").sum())
     e = int((pupils["sen_provision"] == "E").sum())
-    headline_counts = pd.DataFrame({"Pupils": [k, e, n]}, index=["SEN support", "EHC plan", "All pupils"])
+    headline_counts = pd.DataFrame(
+        {"Pupils": [k, e, n]}, index=[PROVISION_WORDS["K"].label, PROVISION_WORDS["E"].label, "All pupils"]
+    )
     headline = suppress(headline_counts, total_row=None)
     headline["% of pupils"] = [
         f"{100 * k / n:.1f}%" if k > SMALL_COUNT_MAX else "not shown",
@@ -102,14 +104,15 @@ def committee_page(
     by_area["Total"] = by_area.sum(axis=1)
     by_area.loc["All areas"] = by_area.sum()
     shares = {p: 100 * by_area.loc[list(BROAD_AREAS), p] / max(by_area.loc["All areas", p], 1) for p in ("K", "E")}
-    table = by_area.rename(columns={"K": "SEN support", "E": "EHC plan"})
-    table["% of SEN support"] = shares["K"].reindex(table.index)
-    table["% of EHC plans"] = shares["E"].reindex(table.index)
+    table = by_area.rename(columns={p: PROVISION_WORDS[p].label for p in ("K", "E")})
+    share_of = {p: f"% of {PROVISION_WORDS[p].plural}" for p in ("K", "E")}
+    for p in ("K", "E"):
+        table[share_of[p]] = shares[p].reindex(table.index)
     need_areas = suppress(
         table,
         total_column="Total",
         total_row="All areas",
-        percents={"% of SEN support": "SEN support", "% of EHC plans": "EHC plan"},
+        percents={share_of[p]: PROVISION_WORDS[p].label for p in ("K", "E")},
     )
     need_areas["England: % of SEN support"] = (
         _national_area_shares("K").map("{:.1f}%".format).reindex(table.index).fillna("")
@@ -158,7 +161,7 @@ def _progress_section(trust, school, as_of, progress):
                 "What it means": "Too few pupils to show." if small else record.reading.split(": ", 1)[1],
             }
         )
-        if record.group in ("SEN support", "EHC plan") and not small:
+        if record.group in (PROVISION_WORDS["K"].label, PROVISION_WORDS["E"].label) and not small:
             lines.append(f"{record.reading}")
     return pd.DataFrame(rows), lines[:2]
 
@@ -201,7 +204,7 @@ def _forecast_section(forecast, school):
     mine = forecast[(forecast["school"] == school) & forecast["sen_provision"].isin(["K", "E"])]
     rows, lines = [], []
     for record in mine.itertuples(index=False):
-        label = {"K": "SEN support", "E": "EHC plan"}[record.sen_provision]
+        label = PROVISION_WORDS[record.sen_provision].label
         small = record.count < SMALL_COUNT_MAX + 0.5
         rows.append(
             {

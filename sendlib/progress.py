@@ -40,6 +40,7 @@ from typing import NamedTuple
 import numpy as np
 import pandas as pd
 
+from .codes import PROVISION_WORDS
 from .exceptions import SendlibError
 from .loader import TrustData
 from .school_calendar import term_index
@@ -654,7 +655,7 @@ GROUP_COLUMNS = [
     "reading",
 ]
 _GROUPINGS = {
-    "sen_provision": ("SEN provision", {"N": "No SEN", "K": "SEN support", "E": "EHC plan"}),
+    "sen_provision": ("SEN provision", {code: words.label for code, words in PROVISION_WORDS.items()}),
     "need_area": ("Broad area of need", None),
     "eal": ("English as an additional language", {True: "EAL", False: "English first language"}),
     "fsm": ("Free school meals", {True: "FSM", False: "Not FSM"}),

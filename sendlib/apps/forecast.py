@@ -9,7 +9,7 @@ import secrets
 import ipywidgets as W
 
 from ..access import LOCAL_USER, User, pseudonymise
-from ..codes import BROAD_AREAS
+from ..codes import BROAD_AREAS, PROVISION_WORDS
 from ..exceptions import AccessDenied, SendlibError
 from ..forecast import NeedForecaster, backtest, ehc_plan_benchmark, summarise_simulations
 from ..loader import load
@@ -67,7 +67,7 @@ def build(
     allowed = user.allowed(prepared.schools)
     options = ([("Whole trust", "")] if user.schools is None else []) + [(s, s) for s in allowed]
     school_box = W.Dropdown(options=options, value=school if school in allowed else options[0][1], description="School")
-    provision_box = W.ToggleButtons(options=[("SEN support", "K"), ("EHC plan", "E")], value=provision)
+    provision_box = W.ToggleButtons(options=[(PROVISION_WORDS[p].label, p) for p in ("K", "E")], value=provision)
     area_box = W.Dropdown(
         options=[("All areas", "")] + [(a, a) for a in BROAD_AREAS], value=area or "", description="Need"
     )
@@ -155,8 +155,7 @@ def build(
 
 
 def _forecast_panels(trust, state, school, provision, area):
-    label = {"K": "SEN support", "E": "EHC plans"}[provision]
-    axis_label = {"K": "pupils on SEN support", "E": "pupils with EHC plans"}[provision]
+    label, axis_label = PROVISION_WORDS[provision].plural, PROVISION_WORDS[provision].pupils
     model = state["model"]
     # intervals of a sum are not sums of intervals: aggregate the simulations, then take them
     by = ["sen_provision"] + (["school"] if school else []) + (["need_area"] if area else [])

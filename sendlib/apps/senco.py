@@ -14,7 +14,7 @@ import ipywidgets as W
 import pandas as pd
 
 from ..access import LOCAL_USER, User, pseudonym, pseudonymise, school_upns, scope_frame, scope_trust
-from ..codes import year_group_label
+from ..codes import PROVISION_WORDS, year_group_label
 from ..duties import REGISTRY as DUTIES
 from ..duties import duties_todo, graduated_approach, statutory_duties
 from ..eal import eal_evidence_items, weigh_eal_evidence
@@ -171,7 +171,7 @@ def _pupil_panels(data: Prepared, upn: str) -> list:
     trust = data.trust
     pupil = trust.pupils.set_index("upn").loc[upn]
     name = " ".join(v for v in (pupil.get("forename"), pupil.get("surname")) if isinstance(v, str))
-    provision = {"N": "no SEN", "K": "SEN support", "E": "an EHC plan"}[pupil["sen_provision"]]
+    provision = PROVISION_WORDS[pupil["sen_provision"]].in_sentence
     need = f", primary need {pupil['primary_need']}" if isinstance(pupil["primary_need"], str) else ""
     eal = " English is an additional language." if pupil["eal"] is True else ""
     panels = [
