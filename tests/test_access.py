@@ -33,6 +33,25 @@ from sendlib.apps.senco import pupil_label
 from sendlib.exceptions import DataError, SendlibError, problems_frame
 
 
+@pytest.fixture(scope="module", autouse=True)
+def explorer_prepared_once():
+    """The explorer's trust-wide work is the same for every user: done once here, so that these
+    tests (about what each user gets from it) do not repeat it for every user they sign in."""
+    from sendlib.apps import senco
+
+    done = {}
+    real = senco.prepare
+
+    def once(data_dir="", policy=None):
+        if data_dir not in done:
+            done[data_dir] = real(data_dir, policy)
+        return done[data_dir]
+
+    senco.prepare = once
+    yield
+    senco.prepare = real
+
+
 @pytest.fixture(scope="module")
 def sample():
     return sendlib.load_sample()

@@ -13,7 +13,7 @@ from collections.abc import Callable
 import ipywidgets as W
 import pandas as pd
 
-from ..access import LOCAL_USER, User, pseudonym, pseudonymise, school_upns, scope_frame, scope_trust
+from ..access import LOCAL_USER, User, current_policy, pseudonym, pseudonymise, school_upns, scope_frame, scope_trust
 from ..codes import PROVISION_WORDS, year_group_label
 from ..duties import REGISTRY as DUTIES
 from ..duties import duties_todo, graduated_approach, statutory_duties
@@ -43,7 +43,6 @@ class Prepared:
     todo: pd.DataFrame
     peers: TrustData  # the pupils a progress band compares with (pseudonymised outside the user's schools)
     peer_key: Callable[[str], str]  # a pupil's key among the peers
-    log_key: Callable[[str], str]  # how the access log names a pupil
 
     def for_schools(self, schools: list[str]) -> Prepared:
         """Named pupils of ``schools`` only; the peer bands see the rest of the trust pseudonymised."""
@@ -67,6 +66,8 @@ class Prepared:
 
 
 def prepare(data_dir: str = "", policy=None) -> Prepared:
+    """The explorer's trust-wide work: the same for every user (who may see what is decided in
+    :func:`build`), so ``policy`` is not used."""
     trust = load(data_dir)
     progress = assess_progress(trust) if trust.assessments is not None else None
     duties = statutory_duties(trust)
@@ -81,7 +82,6 @@ def prepare(data_dir: str = "", policy=None) -> Prepared:
         todo=duties_todo(trust, duties=duties),
         peers=trust,
         peer_key=str,
-        log_key=functools.partial(pseudonym, secret=policy.secret()) if policy else str,
     )
 
 
@@ -96,6 +96,8 @@ def build(
     """Pick a school and a pupil: progress against same-baseline peers, the four tests with
     their reasons, EAL evidence, support plan and review, parent meetings, EHC deadlines;
     and the school's list of pupils flagged and its to-do list. Only ``user``'s schools."""
+    policy = current_policy()
+    log_key = functools.partial(pseudonym, secret=policy.secret()) if policy else str  # how the log names a pupil
     data = prepared.for_schools(user.allowed(prepared.schools))
     trust = data.trust
     schools = data.schools
@@ -130,7 +132,7 @@ def build(
     def refresh_pupil(*_):
         upn = labels.get(pupil_box.value)  # only this school's pupils have labels: nothing else can open
         if upn:
-            log(school_box.value, "pupil opened", data.log_key(upn))
+            log(school_box.value, "pupil opened", log_key(upn))
             try:
                 pupil_view.children = _pupil_panels(data, upn)
             except SendlibError as error:
