@@ -56,25 +56,27 @@ def parse_date(text: str, today: dt.date, future_ok: bool = False):
     'not a date in day/month/year order: month 16 does not exist (is this US month/day order?)'
     """
     text = _WEEKDAY.sub("", text.strip())
-    day = month = year = None
+    day: int | None = None
+    month: int | None = None
+    year: int | None = None
     if _ISO_MOMENT.match(text):
         text = _uk_date_of_moment(text)
     if match := _ISO.match(text):
         year, month, day = (int(g) for g in match.groups())
     elif match := _UK.match(text):
-        day, month, year = int(match.group(1)), int(match.group(2)), match.group(3)
-        year = _full_year(int(year), today) if len(year) == 2 else int(year)
+        day, month, year_text = int(match.group(1)), int(match.group(2)), match.group(3)
+        year = _full_year(int(year_text), today) if len(year_text) == 2 else int(year_text)
         if month > 12:
             return None, (
                 f"not a date in day/month/year order: month {month} does not exist"
                 + (" (is this US month/day order?)" if day <= 12 else "")
             )
     elif match := _NAMED.match(text):
-        day, name, year = int(match.group(1)), match.group(2).lower(), match.group(3)
+        day, name, year_text = int(match.group(1)), match.group(2).lower(), match.group(3)
         month = _MONTHS.get(name)
         if month is None:
             return None, f"not a date: '{match.group(2)}' is not a month; expected {DATE_FORMATS}"
-        year = _full_year(int(year), today) if len(year) == 2 else int(year)
+        year = _full_year(int(year_text), today) if len(year_text) == 2 else int(year_text)
     else:
         return None, f"not a date; expected {DATE_FORMATS}"
     try:

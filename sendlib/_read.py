@@ -195,8 +195,9 @@ def find_header(rows: list[list[str]], known: Callable[[list[str]], int]) -> tup
     for i, row in enumerate(top):
         if known(row) >= 2:
             return i, True
-    widths = [sum(bool(c.strip()) for c in row) for row in top]
-    return (widths.index(max(widths)) if widths and max(widths) else 0), False
+    widths: list[int] = [sum(bool(c.strip()) for c in row) for row in top]
+    widest = max(widths, default=0)
+    return (widths.index(widest) if widest else 0), False
 
 
 def _swallowed_rows(row: list[str], width: int) -> tuple[int, int] | None:

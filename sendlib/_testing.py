@@ -147,7 +147,7 @@ def planted_progress_trust(
     sem_ = 15 * np.sqrt(1 - reliability)
     true_sd = 15 * np.sqrt(reliability)
     end = as_of
-    terms = []
+    terms: list[dt.date] = []
     year = end.year + 1
     while len(terms) < n_scores:
         for month, day in reversed(TERM_DATES):
@@ -354,7 +354,7 @@ def open_sessions(browser, urls: list[str], selector: str, timeout_ms: int = 300
     pages, consoles = [], []
     for url in urls:
         page = browser.new_context(viewport={"width": 1200, "height": 900}).new_page()
-        console = []
+        console: list[str] = []
         page.on(
             "console",
             lambda message, console=console: console.append(

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from .profiles import Profile
 
-VENDORS = (
+VENDORS: tuple[Profile, ...] = (
     Profile(
         "sims",
         "a SIMS (ESS) student list or marksheet",

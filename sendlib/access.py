@@ -199,7 +199,8 @@ def load_access(path: str | Path) -> AccessPolicy:
             "[server] proxy_token_sha256",
             'login = "proxy" needs the SHA-256 of the token nginx sends (from `sendlib access token`)',
         )
-    users, hashes = {}, {}
+    users: dict[str, User] = {}
+    hashes: dict[str, str] = {}
     if not raw.get("users"):
         _fail(path, "", "no [users.NAME] sections: nobody could sign in")
     for name, entry in raw["users"].items():

@@ -238,6 +238,7 @@ def _access(args) -> int:
         print(f"{args.file}: {len(policy.users)} users, sign-in by {policy.login}; no problems found.")
         return EXIT_OK
     policy = check_access(args.file, args.data)
+    assert policy.log_file is not None  # an access file read from disk always has one
     log = read_access_log(policy.log_file)
     print(log.tail(args.last).to_string(index=False) if len(log) else f"{policy.log_file}: nothing logged yet")
     return EXIT_OK

@@ -135,7 +135,7 @@ ENGLISH_PROFICIENCY = {
     "E": "Fluent",
 }
 PROFICIENCY_NOT_ASSESSED = "N"  # CBDS: "not yet assessed"; loaded as missing
-PROFICIENCY_ALIASES = {name.lower(): code for code, name in ENGLISH_PROFICIENCY.items()}
+PROFICIENCY_ALIASES: dict[str, str | None] = {name.lower(): code for code, name in ENGLISH_PROFICIENCY.items()}
 PROFICIENCY_ALIASES.update({"not yet assessed": None, "not assessed": None, "fluent in english": "E"})
 
 # --- First language (CBDS D00011) ---------------------------------------------------

@@ -262,7 +262,7 @@ def committee_pages(trust: TrustData) -> dict[str, CommitteePage | SendlibError]
     progress = assess_progress(trust) if trust.assessments is not None else None
     forecast = committee_forecast(trust)
     duties = statutory_duties(trust)
-    pages = {}
+    pages: dict[str, CommitteePage | SendlibError] = {}
     for school in trust.schools:
         try:
             pages[school] = committee_page(trust, school, progress=progress, forecast=forecast, duties=duties)

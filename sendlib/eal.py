@@ -282,10 +282,12 @@ def sensory_check(value, sense: str):
     return MISSING, f"no {sense} check recorded"
 
 
+def _sensory_reads(sense: str) -> Callable[[Evidence], tuple]:
+    return lambda e: (e.value(f"{sense}_check"), sense)
+
+
 for _sense in ("hearing", "vision"):
-    item(f"a {_sense} check", reads=lambda e, sense=_sense: (e.value(f"{sense}_check"), sense), name=f"{_sense}_check")(
-        sensory_check
-    )
+    item(f"a {_sense} check", reads=_sensory_reads(_sense), name=f"{_sense}_check")(sensory_check)
 
 
 @item(
@@ -618,6 +620,10 @@ def _explanation(outcome, results, to_send, to_language, missing) -> str:
     return " ".join(parts)
 
 
+def _needs_in(codes) -> Callable[[pd.DataFrame], pd.Series]:
+    return lambda pupils: pupils["primary_need"].isin(codes)
+
+
 def identification_by_language(trust: TrustData) -> pd.DataFrame:
     """Shares of EAL and other pupils at SEN support and EHC plan, by need, beside England.
 
@@ -649,7 +655,7 @@ def identification_by_language(trust: TrustData) -> pd.DataFrame:
         ("EHC plan (E)", lambda p: p["sen_provision"] == "E", national["EHC plan (E)"]),
     ]
     for area, codes in BROAD_AREAS.items():
-        measures.append((area, lambda p, c=codes: p["primary_need"].isin(c), national_pct(codes)))
+        measures.append((area, _needs_in(codes), national_pct(codes)))
     measures += [
         ("SLCN (primary need)", lambda p: p["primary_need"] == "SLCN", national_pct(["SLCN"])),
         ("SpLD (primary need)", lambda p: p["primary_need"] == "SPLD", national_pct(["SPLD"])),

@@ -13,6 +13,7 @@ import datetime as dt
 import hashlib
 import json
 import os
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -42,6 +43,9 @@ from .schema import EHC_ANSWERS, TABLES, Column, Table
 MANIFEST = "manifest.json"
 # A date of birth this many years before today is not a pupil's (a typing slip in the year).
 OLDEST_PUPIL_YEARS = 30
+
+
+READING_COLUMNS = ["file", "table", "rows", "columns_read", "columns_not_read", "profile"]
 
 
 @dataclass
@@ -123,7 +127,6 @@ def data_date_warning(as_of, source: str) -> str:
     return ""
 
 
-READING_COLUMNS = ["file", "table", "rows", "columns_read", "columns_not_read", "profile"]
 # Data older than this (about a school term) are flagged on every surface.
 DATA_OLD_DAYS = 122
 
@@ -227,7 +230,8 @@ def _parse_column(texts: pd.Series, column: Column, today: dt.date, values: dict
     parse = _parser(column, today)
     positions, uniques = pd.factorize(texts, sort=False)
     own = {" ".join(k.casefold().split()): v for k, v in (values or {}).items()}
-    parsed, problems = [], []
+    parsed: list = []
+    problems: list = []
     for text in uniques:
         if text == "":
             parsed.append(None)
@@ -388,7 +392,7 @@ def _parse_extract(
     values: dict,
     problems: list,
     notes: list,
-    blank_is_no: set[str] = frozenset(),
+    blank_is_no: AbstractSet[str] = frozenset(),
 ):
     """The typed frame of one sheet: every column parsed, each bad value a problem; a blank in a
     column of ``blank_is_no`` read as No (or N)."""

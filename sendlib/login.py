@@ -62,7 +62,7 @@ class AccessFileIdentityProvider(IdentityProvider):
                 user = None
         handler.request.headers.pop(HEADER, None)  # never a browser's own claim
         refusal = kernel_refusal(policy, user.username, handler.request.path) if user is not None else ""
-        if refusal:
+        if refusal and user is not None:
             log_access(policy, user.username, "kernel", event="refused", detail=refusal)
             user = None
         if user is not None:

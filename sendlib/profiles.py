@@ -145,7 +145,7 @@ def read_mapping(path: Path) -> Mapping | None:
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
         problem = f"not a TOML file sendlib can read: {error}"
         raise DataError(problems_frame([(file, None, None, None, problem)])) from None
-    problems = []
+    problems: list[tuple] = []
     columns = {c.name for t in TABLES.values() for c in t.columns + t.helpers}
     headers = data.get("headers", {})
     values = data.get("values", {})
@@ -242,11 +242,11 @@ class Matcher:
             for text in column.fallback_aliases:
                 add(text, column.name, FALLBACK)
         for vendor in PROFILES.values():
-            for text, column in vendor.headers.get(table.name, {}).items():
-                add(text, column, CHOSEN if vendor is profile else VENDOR)
+            for text, target in vendor.headers.get(table.name, {}).items():
+                add(text, target, CHOSEN if vendor is profile else VENDOR)
         if mapping is not None:
-            for text, column in mapping.headers_for(table.name).items():
-                add(text, column, MAPPED)
+            for text, target in mapping.headers_for(table.name).items():
+                add(text, target, MAPPED)
 
     def match(self, header: str) -> tuple[str, int] | None:
         """(column, priority) that ``header`` names, or None."""
@@ -354,7 +354,7 @@ def table_for_header(raw: RawTable, profile: Profile | None, mapping: Mapping | 
         for name in TABLES
         if beside_upn(name, found := _found(raw, name, profile, mapping)) and fits(raw, name, profile, mapping)
     }
-    return max(fitting, key=fitting.get) if fitting else None
+    return max(fitting, key=lambda name: fitting[name]) if fitting else None
 
 
 def _derivable(table: str, found: set[str], raw: RawTable) -> set[str]:
@@ -457,15 +457,15 @@ def extract(
         )
         out.not_read.extend(left)
     _fill_school(out, context)
-    for column in TABLES[table].columns:
-        if column.required and column.name not in out.cells:
+    for declared in TABLES[table].columns:
+        if declared.required and declared.name not in out.cells:
             out.problems.append(
                 (
                     raw.file,
                     raw.header_row,
-                    column.name,
+                    declared.name,
                     None,
-                    f"required column {column.name} is missing (the header row has: "
+                    f"required column {declared.name} is missing (the header row has: "
                     f"{', '.join(h for h in raw.header if h)})",
                 )
             )
@@ -750,7 +750,7 @@ def term_date(term: str, text: str) -> dt.date | None:
     month, day = TERM_MONTH_DAY[term]
     if _ACADEMIC_YEAR.search(text) or re.search(r"\b(19|20)\d{4}\b", text):
         start = academic_year_start(text)
-        return dt.date(start + (month < SCHOOL_YEAR_START_MONTH), month, day)
+        return None if start is None else dt.date(start + (month < SCHOOL_YEAR_START_MONTH), month, day)
     match = _YEAR.search(text)
     return dt.date(int(match.group(1)), month, day) if match else None
 
@@ -788,8 +788,8 @@ def score_column(header: str, around: str = "") -> dict | None:
 
 def _shape_assessments(raw: RawTable, out: Extract, context: Context, unread: list[int], mapping) -> None:
     cells = out.cells
-    wide = {p: score_column(raw.header[p], context.words) for p in unread}
-    wide = {p: spec for p, spec in wide.items() if spec}
+    specs = {p: score_column(raw.header[p], context.words) for p in unread}
+    wide = {p: spec for p, spec in specs.items() if spec}
     if wide and "score" not in cells:
         _melt_scores(raw, out, context, wide, [p for p in unread if p not in wide])
         cells = out.cells
@@ -1034,7 +1034,7 @@ def _shape_events(raw: RawTable, out: Extract, context: Context, unread: list[in
         frames.append(frame[frame["date"].ne("")])
     out.cells = pd.concat(frames, ignore_index=True).sort_values("row", kind="stable").reset_index(drop=True)
     out.headers.update(event="event", date="date")
-    by_event = {}
+    by_event: dict[str, list[str]] = {}
     for position, event in wide.items():
         by_event.setdefault(event, []).append(f"'{raw.header[position]}'")
     out.notes.append(

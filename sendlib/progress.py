@@ -246,7 +246,7 @@ def assess_progress(trust: TrustData, as_of=None, reasons: bool = True, **settin
     term = term[date_ns - first_day] - term[0]
 
     # scale parameters per row
-    scales = trust.scales.set_index("scale").reindex(scale_names)
+    scales = trust.require("scales").set_index("scale").reindex(scale_names)
     scale_sd, scale_mean, scale_rel = (scales[c].to_numpy(dtype=float) for c in ("sd", "mean", "reliability"))
     scale_sem = sem(scale_sd, scale_rel)
 
@@ -780,7 +780,7 @@ def review_interventions(trust: TrustData, as_of=None, z: float = RELIABLE_CHANG
     plans = trust.require("support_plans")
     scores = trust.require("assessments").dropna(subset=["score"])
     scores = scores[scores["assessment_date"] <= as_of].merge(
-        trust.scales[["scale", "sd", "reliability"]], on="scale", how="left"
+        trust.require("scales")[["scale", "sd", "reliability"]], on="scale", how="left"
     )
     scores["sem"] = sem(scores["sd"], scores["reliability"])
     by_pupil = dict(tuple(scores.groupby("upn")))

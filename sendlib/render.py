@@ -42,7 +42,9 @@ def _templates() -> Environment:
 @functools.cache
 def style() -> Markup:
     """The one stylesheet of sendlib's blocks, as a ``<style>`` element."""
-    source = _templates().loader.get_source(_templates(), "sendlib.css")[0]
+    env = _templates()
+    assert env.loader is not None  # made with a PackageLoader
+    source = env.loader.get_source(env, "sendlib.css")[0]
     return Markup("<style>\n{}</style>\n").format(Markup(source))
 
 

@@ -435,7 +435,7 @@ class _Simulation:
 
 # -- tables ---------------------------------------------------------------------------------
 def _terms(as_of: dt.date) -> list[dt.date]:
-    dates = []
+    dates: list[dt.date] = []
     year = as_of.year + 1
     while len(dates) < TERMS_OF_SCORES and year > 2000:
         for month, day in reversed(TERM_DATES):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import html
 import secrets
+from typing import Any
 
 import ipywidgets as W
 
@@ -29,7 +30,7 @@ class Prepared:
         trust = load(data_dir)
         self.trust = pseudonymise(trust, secret)
         self.schools = trust.schools
-        self.state = {}
+        self.state: dict[str, Any] = {}
         self.run(horizon)
         self.state["backtest"] = backtest(
             NeedForecaster(n_simulations=200, random_state=0),

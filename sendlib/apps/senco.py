@@ -254,7 +254,8 @@ def _pupil_panels(data: Prepared, upn: str) -> list:
         )
     duties = data.duties[(data.duties["upn"] == upn) & (data.duties["duty"] != "parent_meetings")]
     if len(duties):
-        events = trust.ehc_events[trust.ehc_events["upn"] == upn]
+        events = trust.require("ehc_events")
+        events = events[events["upn"] == upn]
         fig, ax = new_figure(9, 3.8)
         plot_ehc_timeline(events, duties, trust.as_of, ax=ax)
         open_duties = duties[duties["status"].isin(["due", "overdue"])]
