@@ -152,15 +152,13 @@ class TrendForecaster(BaseEstimator):
 
 def _point_and_spread(method, years, counts, steps, n_points):
     """Point forecasts and the log-scale SD of their error at each step."""
+    point = _trend_points(method, years, counts, steps, n_points)
     n = len(counts)
-    logs = _log(counts)
-    last = counts[-1]
     if method == "loglinear" and n >= 3:
         use = slice(max(0, n - n_points), n)
-        t, y = years[use].astype(float), logs[use]
+        t, y = years[use].astype(float), _log(counts[use])
         fit = stats.linregress(t, y)
         future = years[-1] + steps
-        point = np.exp(fit.intercept + fit.slope * future) - 0.5
         residual = y - (fit.intercept + fit.slope * t)
         m = len(t)
         s = np.sqrt((residual**2).sum() / (m - 2)) if m > 2 else 0.0
@@ -168,16 +166,8 @@ def _point_and_spread(method, years, counts, steps, n_points):
         # the prediction error of a regression line: residual noise plus slope uncertainty
         se = s * np.sqrt(1 + 1 / m + (future - t.mean()) ** 2 / sxx)
         past = _past_errors("loglinear", years, counts, n_points, steps)
-        return np.maximum(point, 0), np.maximum(se, past), max(m - 2, 1)
-    if method == "drift" and n >= 2:
-        slope = (counts[-1] - counts[0]) / (n - 1)
-        point = last + slope * steps
-    elif method == "growth" and n >= 2:
-        rate = _log(counts[-1]) - _log(counts[-2])
-        point = np.exp(_log(last) + rate * steps) - 0.5
-    else:
-        point = np.full(len(steps), float(last))
-    return np.maximum(point, 0), _past_errors(method, years, counts, n_points, steps), None
+        return point, np.maximum(se, past), max(m - 2, 1)
+    return point, _past_errors(method, years, counts, n_points, steps), None
 
 
 def _past_errors(method, years, counts, n_points, steps):
@@ -192,7 +182,7 @@ def _past_errors(method, years, counts, n_points, steps):
     for origin in range(2, n):
         for h in steps:
             if origin + h - 1 < n:
-                point = _point_only(method, years[:origin], counts[:origin], h, n_points)
+                point = _trend_points(method, years[:origin], counts[:origin], [h], n_points)[0]
                 errors[h].append(_log(counts[origin + h - 1]) - _log(point))
     rms = np.array([np.sqrt(np.mean(np.square(errors[h]))) if len(errors[h]) >= 2 else np.nan for h in steps])
     one = rms[0] if np.isfinite(rms[0]) else (np.std(np.diff(_log(counts))) if n > 2 else 0.1)
@@ -201,18 +191,30 @@ def _past_errors(method, years, counts, n_points, steps):
     return np.where(np.isfinite(rms), np.maximum(rms, scaled), scaled)
 
 
-def _point_only(method, years, counts, h, n_points):
+def _trend_points(method, years, counts, steps, n_points) -> np.ndarray:
+    """Each trend method's point forecast ``steps`` years after the last count (the formulas,
+    written once): naive repeats the last count; drift extends the average yearly change;
+    growth repeats the last year's growth rate; loglinear extends a least-squares line through
+    the logarithm of the last ``n_points`` counts. Never below zero.
+
+    >>> years, counts = np.arange(2018, 2023), np.array([100, 110, 121, 133, 146])
+    >>> [_trend_points(m, years, counts, np.array([1]), 5).round(1).tolist() for m in METHODS]
+    [[146.0], [157.5], [160.3], [160.6]]
+    """
+    steps = np.asarray(steps, dtype=float)
     n = len(counts)
     if method == "loglinear" and n >= 3:
         use = slice(max(0, n - n_points), n)
         t, y = years[use].astype(float), _log(counts[use])
         slope = ((t - t.mean()) * (y - y.mean())).sum() / ((t - t.mean()) ** 2).sum()
-        return max(np.exp(y.mean() + slope * (years[-1] + h - t.mean())) - 0.5, 0)
-    if method == "drift" and n >= 2:
-        return max(counts[-1] + (counts[-1] - counts[0]) / (n - 1) * h, 0)
-    if method == "growth" and n >= 2:
-        return max(np.exp(_log(counts[-1]) + (_log(counts[-1]) - _log(counts[-2])) * h) - 0.5, 0)
-    return counts[-1]
+        point = np.exp(y.mean() + slope * (years[-1] + steps - t.mean())) - 0.5
+    elif method == "drift" and n >= 2:
+        point = counts[-1] + (counts[-1] - counts[0]) / (n - 1) * steps
+    elif method == "growth" and n >= 2:
+        point = np.exp(_log(counts[-1]) + (_log(counts[-1]) - _log(counts[-2])) * steps) - 0.5
+    else:
+        point = np.full(len(steps), float(counts[-1]))
+    return np.maximum(point, 0)
 
 
 def _one_step_errors(years, counts, n_points) -> pd.Series:
@@ -222,7 +224,7 @@ def _one_step_errors(years, counts, n_points) -> pd.Series:
     scores = {}
     for method in METHODS:
         errors = [
-            abs(_point_only(method, years[:o], counts[:o], 1, n_points) - counts[o]) / counts[o]
+            abs(_trend_points(method, years[:o], counts[:o], [1], n_points)[0] - counts[o]) / counts[o]
             for o in origins
             if counts[o] > 0
         ]
