@@ -54,7 +54,7 @@ sample: $(STAMP)
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis site
 
-## Benchmarks (figures in the README).
+## Benchmarks (figures in docs/benchmarks.md).
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_progress.py
 	$(BIN)/python benchmarks/bench_forecast.py

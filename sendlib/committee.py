@@ -114,12 +114,9 @@ def committee_page(
         total_row="All areas",
         percents={share_of[p]: PROVISION_WORDS[p].label for p in ("K", "E")},
     )
-    need_areas["England: % of SEN support"] = (
-        _national_area_shares("K").map("{:.1f}%".format).reindex(table.index).fillna("")
-    )
-    need_areas["England: % of EHC plans"] = (
-        _national_area_shares("E").map("{:.1f}%".format).reindex(table.index).fillna("")
-    )
+    for p in ("K", "E"):
+        england = _national_area_shares(p).map("{:.1f}%".format).reindex(table.index).fillna("")
+        need_areas[f"England: {share_of[p]}"] = england
     need_areas.index.name = "Broad area of need"
     need_areas.columns.name = None
 

@@ -136,7 +136,9 @@ ITEMS: dict[str, Item] = {}  # every item, in the order tables show them
 def item(label: str, reads: Callable[[Evidence], tuple], collect: str = "", name: str = ""):
     """Declare an evidence item: ``@item(label, reads=...)`` on its rule. From then on it is
     judged for every EAL pupil, listed in the evidence table, counted by :func:`combine` and
-    named in the next steps when missing."""
+    named by its label among the missing items. ``collect`` becomes a next step only for the
+    items the next steps ask for: the key requirements (``KEY_REQUIREMENTS``) and the
+    first-language evidence and progress against true peers."""
 
     def register(judge):
         ITEMS[name or judge.__name__] = Item(name or judge.__name__, label, collect, reads, judge)

@@ -12,7 +12,7 @@ from .exceptions import SendlibError
 
 def data_date(trust) -> HTML:
     """The date the data describe, where it comes from and (when old or undated) a warning."""
-    return HTML(str(render.data_date(trust.as_of, trust.as_of_source, trust.as_of_warning)))
+    return HTML(str(render.data_date(trust)))
 
 
 class Missing:

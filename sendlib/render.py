@@ -75,11 +75,11 @@ def problems(problems: pd.DataFrame, shown: int = 20) -> Markup | None:
     return block(body, "error sendlib-problems")
 
 
-def data_date(as_of, source: str, warning: str = "") -> Markup:
-    """The date the data describe, where it comes from, and a warning when it is old or undated."""
-    body = Markup("<p class='note'>Data as of {:%d %B %Y} (from {}).</p>").format(as_of, source)
-    if warning:
-        body += Markup("<p class='warning'>{}</p>").format(warning)
+def data_date(trust) -> Markup:
+    """The date a trust's data describe, where it comes from, and a warning when it is old or undated."""
+    body = Markup("<p class='note'>Data as of {:%d %B %Y} (from {}).</p>").format(trust.as_of, trust.as_of_source)
+    if trust.as_of_warning:
+        body += Markup("<p class='warning'>{}</p>").format(trust.as_of_warning)
     return block(body, "sendlib-data-date")
 
 

@@ -25,7 +25,7 @@ def test_national_ehc_plans_one_year_ahead():
     assert auto["mape"] <= 1.5
     assert auto["coverage_95"] >= 0.85
     naive = scores.set_index("model").loc["naive"]
-    assert naive["mape"] == pytest.approx(9.4, abs=0.1)  # METHODS.md: naive 9.4%
+    assert naive["mape"] == pytest.approx(9.4, abs=0.1)  # docs/methods/forecasting.md: naive 9.4%
 
 
 @pytest.mark.parametrize("method, mape", [("growth", 0.7), ("loglinear", 1.6)])
@@ -41,7 +41,7 @@ def test_poisson_alone_would_not_cover_but_these_intervals_do():
         forecast = TrendForecaster("auto").fit(series[series["year"] <= origin]).predict(1).iloc[0]
         actual = series.set_index("year").loc[origin + 1, "count"]
         last = series.set_index("year").loc[origin, "count"]
-        assert abs(actual - last) > 1.96 * np.sqrt(last)  # Poisson intervals around naive miss (METHODS.md)
+        assert abs(actual - last) > 1.96 * np.sqrt(last)  # Poisson intervals around naive miss
         covered += forecast["lower_95"] <= actual <= forecast["upper_95"]
     assert covered >= 5
 

@@ -36,7 +36,7 @@ def problems_block(trust) -> W.HTML | None:
 
 def data_date(trust) -> W.HTML:
     """The date the data describe, where it comes from and (when old or undated) a warning."""
-    return W.HTML(str(render.data_date(trust.as_of, trust.as_of_source, trust.as_of_warning)))
+    return W.HTML(str(render.data_date(trust)))
 
 
 def figure_widget(fig) -> W.Image:

@@ -2,7 +2,7 @@
 export it. Each folder must load equal to the same part of the sample (tests/test_profiles.py).
 
 Each writer follows its convention's public documentation (headers, value forms, layout), not
-sendlib's own reading of it; see the README's "Import profiles" table for the sources. Run it
+sendlib's own reading of it; see "Import profiles" in docs/export-folder.md for the sources. Run it
 again after changing a writer:
 
     .venv/bin/python tests/data/make_profiles.py
