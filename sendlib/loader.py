@@ -613,28 +613,32 @@ EHC_PLAN_EVENTS = (
 def _check_ehc_events(frame, pupils, check: _Checker):
     """Event histories that cannot be right: answers before questions, reviews before plans."""
     events = frame.dropna(subset=["upn", "event", "date"]).sort_values(["upn", "date"], kind="stable")
-    for _, history in events.groupby("upn", sort=False):
-        for answer, question in EHC_ANSWERS.items():
-            asked = history.loc[history["event"] == question, "date"]
-            answered = history[history["event"] == answer]
-            # each answer needs a question on or before it, after the previous answer
-            previous = pd.Timestamp.min
-            for index, date in zip(answered.index, answered["date"]):
-                if not ((asked >= previous) & (asked <= date)).any():
-                    check.add(
-                        frame.loc[[index]],
-                        "event",
-                        [answer],
-                        f"{answer} on {date:%d/%m/%Y} has no {question} "
-                        "on or before it (events out of order, or one missing)",
-                    )
-                previous = date
-        issued = history.loc[history["event"] == "plan_issued", "date"]
-        if len(issued):
-            early = history[history["event"].isin(EHC_PLAN_EVENTS) & (history["date"] < issued.min())]
+    events = events.assign(_index=events.index)
+    for answer, question in EHC_ANSWERS.items():
+        # each answer needs a question on or before it, after the previous answer of the pupil
+        answered = events[events["event"] == answer]
+        answered = answered.assign(_previous=answered.groupby("upn")["date"].shift().fillna(pd.Timestamp.min))
+        asked = events.loc[events["event"] == question, ["upn", "date"]].rename(columns={"date": "_asked"})
+        latest = pd.merge_asof(
+            answered.sort_values("date", kind="stable"),
+            asked.sort_values("_asked", kind="stable"),
+            left_on="date",
+            right_on="_asked",
+            by="upn",
+        )
+        for index, date in latest.loc[~(latest["_asked"] >= latest["_previous"]), ["_index", "date"]].itertuples(
+            index=False
+        ):
             check.add(
-                early, "event", early["event"], f"before the first plan_issued on record ({issued.min():%d/%m/%Y})"
+                frame.loc[[index]],
+                "event",
+                [answer],
+                f"{answer} on {date:%d/%m/%Y} has no {question} on or before it (events out of order, or one missing)",
             )
+    issued = events["date"].where(events["event"] == "plan_issued").groupby(events["upn"]).transform("min")
+    early = events["event"].isin(EHC_PLAN_EVENTS) & (events["date"] < issued)
+    for first, rows in events[early].groupby(issued[early], sort=False):
+        check.add(rows, "event", rows["event"], f"before the first plan_issued on record ({first:%d/%m/%Y})")
     if pupils is not None:
         no_sen = set(pupils.loc[pupils["sen_provision"] == "N", "upn"])
         check.where(
