@@ -500,25 +500,19 @@ def duties_summary(trust: TrustData, as_of=None, duties: pd.DataFrame | None = N
     """
     as_of = _as_of(trust, as_of)
     duties = statutory_duties(trust, as_of) if duties is None else duties
-    trust_wide = duties.assign(school="All schools")
-    rows = []
-    for (school, duty), group in pd.concat([duties, trust_wide]).groupby(["school", "duty"], sort=False):
-        counts = group["status"].value_counts()
-        judged = sum(counts.get(s, 0) for s in ("met", "late", "too_early", "overdue"))
-        soon = group["status"].eq("due") & (group["due_date"] <= as_of + pd.Timedelta(days=TODO_HORIZON_DAYS))
-        rows.append(
-            {
-                "school": school,
-                "duty": duty,
-                "label": REGISTRY[duty].label,
-                "instances": len(group),
-                **{s: int(counts.get(s, 0)) for s in ("met", "late", "too_early", "overdue", "due")},
-                "met_on_time_pct": 100.0 * counts.get("met", 0) / judged if judged else float("nan"),
-                "overdue_now": int(counts.get("overdue", 0)),
-                "due_next_30_days": int(soon.sum()),
-            }
-        )
-    summary = pd.DataFrame(rows, columns=SUMMARY_COLUMNS)
+    both = pd.concat([duties, duties.assign(school="All schools")])
+    statuses = ("met", "late", "too_early", "overdue", "due")
+    flags = {s: both["status"].eq(s) for s in statuses}
+    flags["due_next_30_days"] = flags["due"] & (both["due_date"] <= as_of + pd.Timedelta(days=TODO_HORIZON_DAYS))
+    flags["instances"] = pd.Series(True, index=both.index)
+    summary = (
+        pd.DataFrame(flags).astype("int64").groupby([both["school"], both["duty"]], sort=False).sum().reset_index()
+    )
+    judged = summary[["met", "late", "too_early", "overdue"]].sum(axis=1)
+    summary["met_on_time_pct"] = (100.0 * summary["met"] / judged).where(judged > 0)
+    summary["overdue_now"] = summary["overdue"]
+    summary["label"] = summary["duty"].map(lambda duty: REGISTRY[duty].label)
+    summary = summary[SUMMARY_COLUMNS]
     order = {duty: i for i, duty in enumerate(REGISTRY)}
     summary["_order"] = summary["duty"].map(order)
     summary["_trust"] = summary["school"].eq("All schools")

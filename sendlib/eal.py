@@ -25,6 +25,7 @@ Combining rules (the documentation, docs/methods/eal.md, has them as a table):
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -389,8 +390,8 @@ def combine(findings: dict[str, str]) -> str:
     if missing_key_requirements(findings):
         return "INSUFFICIENT_EVIDENCE"
     first_language = [findings.get(i, MISSING) for i in ("first_language_assessment", "parent_report")]
-    counts = pd.Series(list(findings.values())).value_counts()
-    to_send, to_language = counts.get(SEND, 0), counts.get(LANGUAGE, 0)
+    counts = Counter(findings.values())
+    to_send, to_language = counts[SEND], counts[LANGUAGE]
     l1_send = SEND in first_language and LANGUAGE not in first_language
     l1_language = LANGUAGE in first_language and SEND not in first_language
     slow = SEND in (findings.get("progress_against_true_peers"), findings.get("progress_tests"))
@@ -455,13 +456,16 @@ def _facts(trust: TrustData, as_of, progress: pd.DataFrame | None):
         change = mine.groupby("upn")["change"].mean()
         maths_latest = mine[mine["subject"].astype(str) == "maths"].set_index("upn")["latest_score"]
         mine["slow"] = mine[["slower_than_peers", "below_previous_rate", "gap_widening"]].fillna(False).any(axis=1)
-        flags = {upn: dict(zip(g["subject"].astype(str), g["slow"])) for upn, g in mine.groupby("upn")}
+        flags = {}
+        for upn, subject, slow in zip(mine["upn"], mine["subject"].astype(str), mine["slow"]):
+            flags.setdefault(upn, {})[subject] = slow
     pupils["change"] = pupils["upn"].map(change) if change is not None else np.nan
     pupils["maths_latest"] = pupils["upn"].map(maths_latest) if maths_latest is not None else np.nan
     history = {}
     if trust.sen_history is not None:
         censuses = trust.sen_history[trust.sen_history["upn"].isin(pupils["upn"])].sort_values("census_date")
-        history = {upn: list(zip(g["census_date"], g["english_proficiency"])) for upn, g in censuses.groupby("upn")}
+        for upn, date, stage in zip(censuses["upn"], censuses["census_date"], censuses["english_proficiency"]):
+            history.setdefault(upn, []).append((date, stage))
     evidence = {}
     if trust.eal_evidence is not None:
         evidence = trust.eal_evidence.set_index("upn").to_dict("index")

@@ -783,58 +783,58 @@ def review_interventions(trust: TrustData, as_of=None, z: float = RELIABLE_CHANG
         trust.require("scales")[["scale", "sd", "reliability"]], on="scale", how="left"
     )
     scores["sem"] = sem(scores["sd"], scores["reliability"])
-    by_pupil = dict(tuple(scores.groupby("upn")))
-    school = trust.pupils.set_index("upn")["school"]
+    plans = plans.loc[plans["plan_start"] <= as_of, ["upn", "plan_start"]]
+    plans = plans.assign(_plan=np.arange(len(plans)))
+    keys = ["_plan", "subject", "scale"]
+    # one row per plan and each subject (and scale) the pupil has scores in, as the reviewer reads them
+    reviews = plans.merge(scores.drop_duplicates(["upn", "subject", "scale"])[["upn", "subject", "scale"]], on="upn")
+    reviews = reviews.sort_values(keys, kind="stable").set_index(keys)
+    dated = plans.merge(scores[["upn", "subject", "scale", "assessment_date", "score", "sem"]], on="upn")
+    since = dated["assessment_date"] - dated["plan_start"]
     window = pd.Timedelta(days=REVIEW_WINDOW_DAYS)
-    rows = []
-    for plan in plans[plans["plan_start"] <= as_of].itertuples(index=False):
-        mine = by_pupil.get(plan.upn)
-        if mine is None:
-            continue
-        for (subject, _), series in mine.groupby(["subject", "scale"]):
-            before = series[
-                (series["assessment_date"] < plan.plan_start) & (series["assessment_date"] >= plan.plan_start - window)
-            ]
-            after = series[
-                (series["assessment_date"] >= plan.plan_start) & (series["assessment_date"] < plan.plan_start + window)
-            ]
-            (rate_b, se_b), (rate_a, se_a) = _rate(before), _rate(after)
-            change_z = (rate_a - rate_b) / np.hypot(se_a, se_b)
-            if not np.isfinite(change_z):
-                verdict = "not enough scores"
-            elif change_z > z:
-                verdict = "faster since the plan started"
-            elif change_z < -z:
-                verdict = "slower since the plan started"
-            else:
-                verdict = "no reliable change"
-            rows.append(
-                (
-                    plan.upn,
-                    school.get(plan.upn),
-                    plan.plan_start,
-                    subject,
-                    len(before),
-                    len(after),
-                    rate_b,
-                    rate_a,
-                    change_z,
-                    verdict,
-                )
-            )
-    return pd.DataFrame(rows, columns=INTERVENTION_COLUMNS)
+    dated["side"] = np.select(
+        [(since < pd.Timedelta(0)) & (since >= -window), (since >= pd.Timedelta(0)) & (since < window)],
+        ["before", "after"],
+        "",
+    )
+    dated = dated[dated["side"] != ""]
+    rates = _rates(dated, [*keys, "side"]).unstack("side")
+    for side in ("before", "after"):
+        for column in ("n", "rate", "se"):
+            reviews[f"{column}_{side}"] = rates.get((column, side), np.nan)
+    reviews[["n_before", "n_after"]] = reviews[["n_before", "n_after"]].fillna(0).astype("int64")
+    change_z = (reviews["rate_after"] - reviews["rate_before"]) / np.hypot(reviews["se_after"], reviews["se_before"])
+    reviews["change_z"] = change_z
+    reviews["verdict"] = np.select(
+        [~np.isfinite(change_z), change_z > z, change_z < -z],
+        ["not enough scores", "faster since the plan started", "slower since the plan started"],
+        "no reliable change",
+    )
+    reviews["school"] = reviews["upn"].map(trust.pupils.set_index("upn")["school"])
+    return reviews.reset_index()[INTERVENTION_COLUMNS]
 
 
-def _rate(series: pd.DataFrame):
-    """Least-squares slope (points a year) and its standard error from measurement error."""
-    if len(series) < 2:
-        return np.nan, np.nan
-    t = (series["assessment_date"] - series["assessment_date"].min()).dt.days.to_numpy() / DAYS_PER_YEAR
-    sxx = ((t - t.mean()) ** 2).sum()
-    if sxx <= 0:
-        return np.nan, np.nan
-    slope = ((t - t.mean()) * (series["score"].to_numpy() - series["score"].mean())).sum() / sxx
-    return slope, series["sem"].iloc[0] / np.sqrt(sxx)
+def _rates(scores: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    """For each group of scores: ``n`` and the least-squares slope (``rate``, points a year) with
+    its standard error (``se``) from measurement error (``sem``); no rate for fewer than two dates."""
+    groups = scores.groupby(keys, sort=False)
+    days = (scores["assessment_date"] - groups["assessment_date"].transform("min")).dt.days
+    t = days / DAYS_PER_YEAR
+    centred = t - t.groupby([scores[k] for k in keys], sort=False).transform("mean")
+    score = scores["score"] - groups["score"].transform("mean")
+    sums = (
+        pd.DataFrame({"sxx": centred**2, "sxy": centred * score, "sem": scores["sem"]})
+        .groupby([scores[k] for k in keys], sort=False)
+        .agg(sxx=("sxx", "sum"), sxy=("sxy", "sum"), sem=("sem", "first"), n=("sxx", "size"))
+    )
+    fitted = (sums["n"] >= 2) & (sums["sxx"] > 0)
+    return pd.DataFrame(
+        {
+            "n": sums["n"],
+            "rate": (sums["sxy"] / sums["sxx"]).where(fitted),
+            "se": (sums["sem"] / np.sqrt(sums["sxx"])).where(fitted),
+        }
+    )
 
 
 BAND_COLUMNS = ["assessment_date", "score", "peers_mean", "peers_low", "peers_high", "n_peers", "cohort_mean"]
