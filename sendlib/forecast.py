@@ -47,17 +47,21 @@ def check_series(series: pd.DataFrame) -> pd.DataFrame:
     """
     if not isinstance(series, pd.DataFrame) or not {"year", "count"} <= set(series.columns):
         raise ForecastError("A series is a DataFrame with columns year and count.")
-    data = series[["year", "count"]].dropna()
-    if data.empty:
+    year = series["year"].to_numpy(dtype=float, na_value=np.nan)
+    count = series["count"].to_numpy(dtype=float, na_value=np.nan)
+    known = ~(np.isnan(year) | np.isnan(count))
+    year, count = year[known], count[known]
+    if not len(year):
         raise ForecastError("The series has no years with a count.")
-    if (data["count"] < 0).any():
-        raise ForecastError(f"Counts cannot be negative: {data.loc[data['count'] < 0, 'count'].tolist()}.")
-    if data["year"].duplicated().any():
-        raise ForecastError(f"Years appear twice: {sorted(set(data.loc[data['year'].duplicated(), 'year']))}.")
-    data = data.astype({"year": "int64", "count": "float64"}).sort_values("year").reset_index(drop=True)
-    breaks = np.flatnonzero(np.diff(data["year"].to_numpy()) != 1)
-    if len(breaks):
-        data = data.iloc[breaks[-1] + 1 :].reset_index(drop=True)
+    if (count < 0).any():
+        raise ForecastError(f"Counts cannot be negative: {count[count < 0].tolist()}.")
+    order = np.argsort(year, kind="stable")
+    year, count = year[order].astype("int64"), count[order]
+    if (np.diff(year) == 0).any():
+        raise ForecastError(f"Years appear twice: {sorted(set(year[1:][np.diff(year) == 0].tolist()))}.")
+    breaks = np.flatnonzero(np.diff(year) != 1)
+    start = breaks[-1] + 1 if len(breaks) else 0
+    data = pd.DataFrame({"year": year[start:], "count": count[start:]})
     return data
 
 
@@ -245,13 +249,13 @@ def _series_forecasts(estimator, series, origin, horizons):
     history = series[series["year"] <= origin]
     if len(history) < 1:
         return None
-    fitted = clone(estimator).fit(history)
-    forecast = fitted.predict(max(horizons))
-    forecast["horizon"] = forecast["year"] - origin
-    actual = series.set_index("year")["count"]
-    forecast["actual"] = forecast["year"].map(actual)
-    forecast["target"] = "count"
-    return forecast[forecast["horizon"].isin(horizons)]
+    forecast = clone(estimator).fit(history).predict(max(horizons))
+    horizon = forecast["year"].to_numpy() - origin
+    actual = dict(zip(series["year"].tolist(), series["count"].tolist()))
+    forecast = forecast.assign(
+        horizon=horizon, actual=[actual.get(year, np.nan) for year in forecast["year"].tolist()], target="count"
+    )
+    return forecast[np.isin(horizon, horizons)]
 
 
 def backtest(estimator, data, origins, horizons=(1, 2, 3)) -> pd.DataFrame:
@@ -281,12 +285,14 @@ def backtest(estimator, data, origins, horizons=(1, 2, 3)) -> pd.DataFrame:
     models = {_model_name(estimator): estimator}
     for name in BASELINES:
         models.setdefault(name, TrendForecaster(method=name))
+    if isinstance(data, pd.DataFrame) and len(data):
+        data = check_series(data)
     rows = []
     for name, model in models.items():
         frames = []
         for origin in origins:
             if isinstance(data, pd.DataFrame):
-                frame = _series_forecasts(model, check_series(data) if len(data) else data, origin, horizons)
+                frame = _series_forecasts(model, data, origin, horizons)
             else:
                 frame = _trust_forecasts(model, data, origin, horizons)
             if frame is not None:
