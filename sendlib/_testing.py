@@ -432,6 +432,30 @@ def server_memory(process) -> tuple[float, int]:
     return total / 2**30, kernels
 
 
+def wait_for_quiet(process, kernels: int, timeout: float = 180) -> float:
+    """Wait until the server runs ``kernels`` kernels (or more) and its whole process tree has
+    been idle (under a tenth of a core) for two readings in a row: the preheated kernels have
+    done their work. Returns the seconds it took; fails after ``timeout``."""
+    import time
+
+    import psutil
+
+    start, quiet = time.perf_counter(), 0
+    while time.perf_counter() - start < timeout:
+        try:
+            tree = [psutil.Process(process.pid), *psutil.Process(process.pid).children(recursive=True)]
+            before = sum(p.cpu_times().user + p.cpu_times().system for p in tree)
+            time.sleep(0.5)
+            after = sum(p.cpu_times().user + p.cpu_times().system for p in tree)
+        except psutil.NoSuchProcess:
+            continue
+        running = server_memory(process)[1]
+        quiet = quiet + 1 if running >= kernels and after - before < 0.05 else 0
+        if quiet >= 2:
+            return time.perf_counter() - start
+    raise AssertionError(f"the server's {kernels} kernel(s) were not idle within {timeout:.0f} s")
+
+
 # --- what a page shows -------------------------------------------------------------------------------
 def assert_nothing_identifying(html_text: str, pupils: pd.DataFrame):
     assert not UPN.search(html_text), UPN.search(html_text)

@@ -8,6 +8,7 @@ Pupil Numbers (UPN): a guide for schools and local authorities" (the check lette
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
@@ -438,6 +439,7 @@ NO_SCORE_CODES = {
 _BEYOND_RANGE = re.compile(r"^([<>])\s*=?\s*(\d+(?:\.\d+)?)$")
 
 
+@functools.lru_cache(maxsize=4096)  # a text at a time, the same few texts in every row
 def no_score_reason(text: str) -> str | None:
     """Why a score cell holds no score: a code above, "blank", or a score beyond the range a
     test reports (``<70``: below its lowest reported score); None for a number.
@@ -458,6 +460,7 @@ def no_score_reason(text: str) -> str | None:
     return None
 
 
+@functools.lru_cache(maxsize=4096)  # a text at a time, the same few texts in every row
 def scale_name(text: str) -> str:
     """The canonical name of a scale: lower case, words joined by ``_``, aliases resolved.
 

@@ -90,6 +90,8 @@ def test_a_forged_widget_message_shows_nothing_of_another_school(trust_server, b
     url, tokens, _ = trust_server
     mine, other = sample.schools[1], sample.schools[0]
     page = browser.new_page(viewport={"width": 1280, "height": 900})
+    frames: list = []  # what the kernel sends the page
+    page.on("websocket", lambda socket: socket.on("framereceived", frames.append))
     open_app(page, url, "local_committee", f"?token={tokens['governor']}")
     page.wait_for_selector(".sendlib-committee-view h2", timeout=WAIT)
     page.evaluate(f"""() => {{
@@ -100,7 +102,19 @@ def test_a_forged_widget_message_shows_nothing_of_another_school(trust_server, b
         select.selectedIndex = 1;
         select.dispatchEvent(new Event('change', {{bubbles: true}}));
     }}""")
-    page.wait_for_timeout(4000)
+    seen = len(frames)
+
+    def handled() -> bool:  # the kernel reports idle after the widget message: it has dealt with it
+        return any(
+            b"comm_msg" in f and b'"idle"' in f
+            for f in (f if isinstance(f, bytes) else f.encode() for f in frames[seen:])
+        )
+
+    for _ in range(600):
+        if handled():
+            break
+        page.wait_for_timeout(100)  # Playwright delivers the frames while it waits
+    assert handled(), "the kernel never answered the widget message"
     assert page.inner_text(".sendlib-committee-view h2").startswith(mine)
     assert other not in page.inner_text(".sendlib-committee-view")
     page.close()

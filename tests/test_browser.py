@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from sendlib._testing import ARTIFACTS
+from sendlib._testing import ARTIFACTS, wait_for_quiet
 from sendlib._testing import start_server as start_background
 
 TOKEN = "browser-test-token"
@@ -110,11 +110,15 @@ def test_a_broken_export_reads_as_a_sentence(browser, tmp_path):
 def test_a_preheated_app_waits_for_its_visitor_however_long(browser):
     """A preheated kernel's cell waits for its visitor; the wait counts against no time limit.
     (With Voila's cell timeout it did: an explorer opened more than 3 minutes after the server
-    started showed "Cell execution timed out".) Here the apps may take 20 s to open, and the
-    visitor comes after 32 s."""
-    process, port = start_server({"SENDLIB_WORK_SECONDS": "20"})
+    started showed "Cell execution timed out".) Here the apps may take 15 s to open, and the
+    visitor comes once the preheated kernels have done their work, more than 15 s after they
+    started it."""
+    work = 15
+    started = time.perf_counter()
+    process, port = start_server({"SENDLIB_WORK_SECONDS": str(work)})
     try:
-        time.sleep(32)
+        wait_for_quiet(process, kernels=2)
+        time.sleep(max(0.0, started + work + 2 - time.perf_counter()))  # past the limit, counted from the start
         page = browser.new_page(viewport={"width": 1280, "height": 1000})
         page.goto(f"http://127.0.0.1:{port}/voila/render/senco_pupil_explorer.ipynb?token={TOKEN}", wait_until="commit")
         page.wait_for_selector(".sendlib-app", timeout=120_000)

@@ -8,7 +8,7 @@ import pytest
 
 from sendlib._testing import widget_text
 from sendlib.access import ACCESS_ENV, USER_ENV
-from sendlib.apps import app
+from sendlib.apps import app, module
 from sendlib.apps._blocks import guarded
 from sendlib.apps._session import WORK_SECONDS, WORK_SECONDS_ENV, time_limit, work_seconds
 from sendlib.exceptions import SendlibError
@@ -49,17 +49,19 @@ def test_the_limit_reads_in_minutes_when_it_is_whole_minutes():
 
 
 def test_a_block_within_its_time_runs_undisturbed():
+    before = signal.getsignal(signal.SIGALRM)
     with time_limit(2):
         total = sum(range(1000))
-    time.sleep(2.5)  # the alarm was cancelled: nothing fires afterwards
-    assert total == 499500 and signal.alarm(0) == 0
+    # the alarm was cancelled (none pending) and the handler before it is back: nothing fires afterwards
+    assert total == 499500 and signal.alarm(0) == 0 and signal.getsignal(signal.SIGALRM) is before
 
 
 def test_an_app_over_its_time_reads_as_a_sentence(monkeypatch):
     monkeypatch.delenv(ACCESS_ENV, raising=False)
     monkeypatch.delenv(USER_ENV, raising=False)
     monkeypatch.delenv("QUERY_STRING", raising=False)
-    monkeypatch.setenv(WORK_SECONDS_ENV, "1")  # the forecast's simulations take longer
+    monkeypatch.setenv(WORK_SECONDS_ENV, "1")
+    monkeypatch.setattr(module("forecast"), "prepare", lambda *args: time.sleep(5))  # work that takes longer
     text = widget_text(app("forecast"))
     assert "took more than 1 second to prepare" in text and "Traceback" not in text
     monkeypatch.setenv(WORK_SECONDS_ENV, "not a number")
