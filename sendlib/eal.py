@@ -449,19 +449,19 @@ def _facts(trust: TrustData, as_of, progress: pd.DataFrame | None):
     pupils["stage"] = pupils["english_proficiency"]
     if progress is None and trust.assessments is not None:
         progress = assess_progress(trust, as_of)
-    change = maths_latest = flags = None
+    change = maths_latest = None
+    flags: dict[str, dict[str, bool]] = {}
     if progress is not None:
         mine = progress[progress["upn"].isin(pupils["upn"]) & (progress["n_scores"] >= 2)].copy()
         mine["change"] = mine["latest_score"] - mine["baseline_score"]
         change = mine.groupby("upn")["change"].mean()
         maths_latest = mine[mine["subject"].astype(str) == "maths"].set_index("upn")["latest_score"]
         mine["slow"] = mine[["slower_than_peers", "below_previous_rate", "gap_widening"]].fillna(False).any(axis=1)
-        flags = {}
         for upn, subject, slow in zip(mine["upn"], mine["subject"].astype(str), mine["slow"]):
             flags.setdefault(upn, {})[subject] = slow
     pupils["change"] = pupils["upn"].map(change) if change is not None else np.nan
     pupils["maths_latest"] = pupils["upn"].map(maths_latest) if maths_latest is not None else np.nan
-    history = {}
+    history: dict[str, list] = {}
     if trust.sen_history is not None:
         censuses = trust.sen_history[trust.sen_history["upn"].isin(pupils["upn"])].sort_values("census_date")
         for upn, date, stage in zip(censuses["upn"], censuses["census_date"], censuses["english_proficiency"]):
@@ -469,7 +469,7 @@ def _facts(trust: TrustData, as_of, progress: pd.DataFrame | None):
     evidence = {}
     if trust.eal_evidence is not None:
         evidence = trust.eal_evidence.set_index("upn").to_dict("index")
-    return pupils.reset_index(drop=True), flags or {}, history, evidence
+    return pupils.reset_index(drop=True), flags, history, evidence
 
 
 def _true_peers(stage_index: np.ndarray, years: np.ndarray, has_change: np.ndarray, typical: np.ndarray, i: int):
