@@ -29,13 +29,17 @@ dashboards: $(STAMP)
 	$(BIN)/sendlib validate
 	$(BIN)/sendlib dashboards
 
+# Tests run on every core (pytest-xdist); the tests that share one Voila server, and each
+# other file's tests, stay together in one worker (tests/conftest.py).
+PARALLEL := -n auto --dist loadgroup
+
 ## Set up, then check the code (lint, format, types) and run the whole test suite.
 test: lint
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest $(PARALLEL)
 
 ## The suite without the browser, concurrency and 100 MB tests: for a change in progress.
 quick: lint
-	$(BIN)/python -m pytest -m "not browser and not concurrency and not large" --durations=5
+	$(BIN)/python -m pytest $(PARALLEL) -m "not browser and not concurrency and not large" --durations=5
 
 ## ruff (lint and format) and mypy, as CI runs them; `ruff format sendlib tests benchmarks` fixes the format.
 lint: $(STAMP)

@@ -25,12 +25,6 @@ from .synthetic import FAKE_LA_NUMBER, SAMPLE_AS_OF, SEM_STANDARDISED, TERM_DATE
 
 ARTIFACTS = PACKAGE.parent / "tests" / "artifacts"  # screenshots and reports for a person to look at (not committed)
 UPN = re.compile(r"\b[A-HJ-NP-RT-Z]\d{11}[0-9A-HJ-NP-RT-Z]\b")
-FIGURES: list[str] = []  # measured figures tests report, printed at the end of the run
-
-
-def report_figure(line: str) -> None:
-    """Record a measured figure (e.g. peak memory) for the end-of-run summary."""
-    FIGURES.append(line)
 
 
 # --- export folders ---------------------------------------------------------------------------------

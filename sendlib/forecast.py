@@ -101,21 +101,13 @@ class TrendForecaster(BaseEstimator):
         self.n_points = n_points
 
     def fit(self, series: pd.DataFrame):
-        if self.method not in (*METHODS, "auto"):
-            raise ForecastError(f"method {self.method!r} is unknown; use one of {', '.join((*METHODS, 'auto'))}.")
-        if not isinstance(self.n_points, (int, np.integer)) or self.n_points < 3:
-            raise ForecastError(f"n_points must be a whole number of 3 or more, not {self.n_points!r}.")
+        _check_settings(self.method, self.n_points)
         data = check_series(series)
         self.history_ = data
         years, counts = data["year"].to_numpy(), data["count"].to_numpy()
-        if self.method == "auto":
-            self.scores_ = _one_step_errors(years, counts, self.n_points)
-            ranked = self.scores_.dropna().sort_values()
-            self.method_ = ranked.index[0] if len(ranked) else "naive"
-        else:
-            self.method_ = self.method
-        if len(counts) < 2 and self.method_ != "naive":
-            self.method_ = "naive"  # one point: nothing else can be fitted
+        self.method_, scores = _choose_method(self.method, years, counts, self.n_points)
+        if scores is not None:
+            self.scores_ = scores
         self.last_year_ = int(years[-1])
         self.last_count_ = float(counts[-1])
         self._years, self._counts = years, counts
@@ -136,22 +128,47 @@ class TrendForecaster(BaseEstimator):
         self._check_fitted()
         if not isinstance(horizon, (int, np.integer)) or horizon < 1:
             raise ForecastError(f"horizon must be a whole number of years, 1 or more, not {horizon!r}.")
-        steps = np.arange(1, horizon + 1)
-        point, log_sd, dof = _point_and_spread(self.method_, self._years, self._counts, steps, self.n_points)
-        log_point = _log(point)
-        poisson = 1 / np.maximum(point, 0.5)  # variance of a Poisson count on the log scale
-        sd = np.sqrt(log_sd**2 + poisson)
-        q80, q95 = (stats.t.ppf(q, dof) if dof else stats.norm.ppf(q) for q in (0.90, 0.975))
-        bounds = {
-            name: np.maximum(np.exp(log_point + sign * q * sd) - 0.5, 0)
-            for name, sign, q in (
-                ("lower_80", -1, q80),
-                ("upper_80", 1, q80),
-                ("lower_95", -1, q95),
-                ("upper_95", 1, q95),
-            )
-        }
-        return pd.DataFrame({"year": self.last_year_ + steps, "count": point, **bounds})[FORECAST_COLUMNS]
+        return pd.DataFrame(_forecast(self.method_, self._years, self._counts, horizon, self.n_points))
+
+
+def _check_settings(method, n_points) -> None:
+    if method not in (*METHODS, "auto"):
+        raise ForecastError(f"method {method!r} is unknown; use one of {', '.join((*METHODS, 'auto'))}.")
+    if not isinstance(n_points, (int, np.integer)) or n_points < 3:
+        raise ForecastError(f"n_points must be a whole number of 3 or more, not {n_points!r}.")
+
+
+def _choose_method(method, years, counts, n_points) -> tuple[str, pd.Series | None]:
+    """The method to forecast with (``auto``: the smallest recent one-year-ahead error), and for
+    ``auto`` each method's error."""
+    scores = None
+    if method == "auto":
+        scores = _one_step_errors(years, counts, n_points)
+        ranked = scores.dropna().sort_values()
+        method = ranked.index[0] if len(ranked) else "naive"
+    if len(counts) < 2 and method != "naive":
+        method = "naive"  # one point: nothing else can be fitted
+    return method, scores
+
+
+def _forecast(method, years, counts, horizon, n_points) -> dict[str, np.ndarray]:
+    """The forecast ``horizon`` years on, with its intervals (the columns of ``FORECAST_COLUMNS``)."""
+    steps = np.arange(1, horizon + 1)
+    point, log_sd, dof = _point_and_spread(method, years, counts, steps, n_points)
+    log_point = _log(point)
+    poisson = 1 / np.maximum(point, 0.5)  # variance of a Poisson count on the log scale
+    sd = np.sqrt(log_sd**2 + poisson)
+    q80, q95 = (stats.t.ppf(q, dof) if dof else stats.norm.ppf(q) for q in (0.90, 0.975))
+    bounds = {
+        name: np.maximum(np.exp(log_point + sign * q * sd) - 0.5, 0)
+        for name, sign, q in (
+            ("lower_80", -1, q80),
+            ("upper_80", 1, q80),
+            ("lower_95", -1, q95),
+            ("upper_95", 1, q95),
+        )
+    }
+    return {"year": int(years[-1]) + steps, "count": point, **bounds}
 
 
 def _point_and_spread(method, years, counts, steps, n_points):
@@ -244,18 +261,23 @@ def _model_name(estimator) -> str:
     return getattr(estimator, "method", None) or type(estimator).__name__.replace("Forecaster", "").lower()
 
 
-def _series_forecasts(estimator, series, origin, horizons):
-    """Forecasts of a series from an origin, beside what happened."""
-    history = series[series["year"] <= origin]
-    if len(history) < 1:
+def _series_forecasts(model, years, counts, origin, horizons):
+    """A trend model's forecasts of a series (``years``, ``counts``) from an origin, beside what happened."""
+    known = years <= origin
+    if not known.any():
         return None
-    forecast = clone(estimator).fit(history).predict(max(horizons))
-    horizon = forecast["year"].to_numpy() - origin
-    actual = dict(zip(series["year"].tolist(), series["count"].tolist()))
-    forecast = forecast.assign(
-        horizon=horizon, actual=[actual.get(year, np.nan) for year in forecast["year"].tolist()], target="count"
+    method, _ = _choose_method(model.method, years[known], counts[known], model.n_points)
+    forecast = _forecast(method, years[known], counts[known], max(horizons), model.n_points)
+    horizon = forecast["year"] - origin
+    keep = np.isin(horizon, horizons)
+    actual = dict(zip(years.tolist(), counts.tolist()))
+    return pd.DataFrame(
+        {
+            **{column: values[keep] for column, values in forecast.items()},
+            "horizon": horizon[keep],
+            "actual": np.array([actual.get(year, np.nan) for year in forecast["year"][keep].tolist()], dtype=float),
+        }
     )
-    return forecast[np.isin(horizon, horizons)]
 
 
 def backtest(estimator, data, origins, horizons=(1, 2, 3)) -> pd.DataFrame:
@@ -285,14 +307,19 @@ def backtest(estimator, data, origins, horizons=(1, 2, 3)) -> pd.DataFrame:
     models = {_model_name(estimator): estimator}
     for name in BASELINES:
         models.setdefault(name, TrendForecaster(method=name))
-    if isinstance(data, pd.DataFrame) and len(data):
-        data = check_series(data)
+    if isinstance(data, pd.DataFrame):
+        if not all(isinstance(model, TrendForecaster) for model in models.values()):
+            raise ForecastError("A series is forecast with a TrendForecaster; a NeedForecaster needs a trust.")
+        for model in models.values():
+            _check_settings(model.method, model.n_points)
+        series = check_series(data) if len(data) else data
+        years, counts = series["year"].to_numpy(), series["count"].to_numpy()
     rows = []
     for name, model in models.items():
         frames = []
         for origin in origins:
             if isinstance(data, pd.DataFrame):
-                frame = _series_forecasts(model, data, origin, horizons)
+                frame = _series_forecasts(model, years, counts, origin, horizons)
             else:
                 frame = _trust_forecasts(model, data, origin, horizons)
             if frame is not None:

@@ -12,11 +12,13 @@ import time
 import urllib.error
 import urllib.request
 from pathlib import Path
+from typing import NamedTuple
 
 import pandas as pd
 import pytest
 
-from sendlib._testing import ARTIFACTS, free_port, write_folder
+import sendlib
+from sendlib._testing import ARTIFACTS, free_port, start_server, write_access, write_folder
 from sendlib.reports import CHROMIUM_FLAGS
 from sendlib.synthetic import generate_trust
 
@@ -37,6 +39,43 @@ def browser():
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
         yield browser
         browser.close()
+
+
+class Server(NamedTuple):
+    url: str
+    tokens: dict[str, str]  # each user's personal token
+    access_log: Path
+    process: subprocess.Popen
+    governors: list[str]  # fifteen Local Committee members, for the meeting of test_concurrency
+
+
+@pytest.fixture(scope="session")
+def voila(tmp_path_factory) -> Server:
+    """One Voila server for every browser test that can share it: the sample trust, users signed
+    in by the access file with personal tokens, preheated kernels, as `sendlib dashboards
+    --access` runs it. (Tests of other settings, exports or installs start their own.)"""
+    schools = sendlib.load_sample().schools
+    governors = {f"governor{i:02d}": ("committee", [schools[i % len(schools)]]) for i in range(15)}
+    users = {
+        "lead": ("senco", "all"),  # a SENCO of the whole trust: every app, every school
+        "okafor": ("senco", [schools[1]]),
+        "patel": ("planner", "all"),
+        "governor": ("committee", [schools[1]]),
+        **governors,
+    }
+    path, tokens = write_access(tmp_path_factory.mktemp("voila"), users)
+    process, port = start_server(access=path, log=path.parent / "voila.log")
+    yield Server(f"http://127.0.0.1:{port}", tokens, path.parent / "access-log.jsonl", process, list(governors))
+    process.terminate()
+    process.wait(timeout=30)
+
+
+def pytest_collection_modifyitems(items):
+    """For parallel runs (pytest-xdist, --dist loadgroup): the tests that share the Voila server
+    run in one worker, and every other file's tests together in one (its module fixtures made once)."""
+    for item in items:
+        group = "voila" if "voila" in getattr(item, "fixturenames", ()) else item.nodeid.split("::")[0]
+        item.add_marker(pytest.mark.xdist_group(group))
 
 
 @pytest.fixture(scope="session")
@@ -130,9 +169,15 @@ def nginx_proxy(tmp_path):
         process.wait(timeout=10)
 
 
-def pytest_terminal_summary(terminalreporter):
-    from sendlib._testing import FIGURES
+FIGURES: list[str] = []  # measured figures (record_property("figure", ...)), printed at the end of the run
 
+
+def pytest_runtest_logreport(report):
+    """Figures a test measured (also from the workers of a parallel run)."""
+    FIGURES.extend(value for name, value in report.user_properties if name == "figure" and report.when == "call")
+
+
+def pytest_terminal_summary(terminalreporter):
     if FIGURES:
         terminalreporter.section("figures measured by the tests")
         for line in dict.fromkeys(FIGURES):

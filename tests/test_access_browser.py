@@ -23,18 +23,11 @@ def sample():
     return sendlib.load_sample()
 
 
-@pytest.fixture(scope="module")
-def trust_server(tmp_path_factory, sample):
-    """Personal tokens; preheated kernels, as `sendlib dashboards --access` runs."""
-    schools = sample.schools
-    path, tokens = write_access(
-        tmp_path_factory.mktemp("access"),
-        {"okafor": ("senco", [schools[1]]), "patel": ("planner", "all"), "governor": ("committee", [schools[1]])},
-    )
-    process, port = start_server(access=path)
-    yield f"http://127.0.0.1:{port}", tokens, path.parent / "access-log.jsonl"
-    process.terminate()
-    process.wait(timeout=20)
+@pytest.fixture
+def trust_server(voila):
+    """The shared server (personal tokens, preheated kernels, as `sendlib dashboards --access`
+    runs): okafor a SENCO of one school, patel a planner, governor on one school's committee."""
+    return voila.url, voila.tokens, voila.access_log
 
 
 def other_schools_upns(sample, school):
@@ -91,7 +84,7 @@ def test_a_forged_widget_message_shows_nothing_of_another_school(trust_server, b
     mine, other = sample.schools[1], sample.schools[0]
     page = browser.new_page(viewport={"width": 1280, "height": 900})
     frames: list = []  # what the kernel sends the page
-    page.on("websocket", lambda socket: socket.on("framereceived", frames.append))
+    page.on("websocket", lambda socket: socket.on("framereceived", lambda payload: frames.append(payload)))
     open_app(page, url, "local_committee", f"?token={tokens['governor']}")
     page.wait_for_selector(".sendlib-committee-view h2", timeout=WAIT)
     page.evaluate(f"""() => {{

@@ -18,12 +18,10 @@ def start_server(env_extra=None):
     return start_background(TOKEN, env_extra)
 
 
-@pytest.fixture(scope="module")
-def server():
-    process, port = start_server()
-    yield f"http://127.0.0.1:{port}"
-    process.terminate()
-    process.wait(timeout=20)
+@pytest.fixture
+def server(voila):
+    """The shared server, as a SENCO of the whole trust ("lead") signed in with her token."""
+    return voila.url, f"?token={voila.tokens['lead']}"
 
 
 @pytest.fixture
@@ -36,7 +34,8 @@ def page(browser):
 def open_app(page, server, name):
     # the page streams in as its kernel works: wait for the app itself, not for the load event
     # (30 s by default, which a first visit on a loaded machine can take)
-    page.goto(f"{server}/voila/render/{name}.ipynb?token={TOKEN}", wait_until="commit")
+    url, query = server
+    page.goto(f"{url}/voila/render/{name}.ipynb{query}", wait_until="commit")
     page.wait_for_selector(".sendlib-app", timeout=180_000)
     ARTIFACTS.mkdir(exist_ok=True)
 
@@ -85,7 +84,7 @@ def test_forecast_switches_provision(server, page):
 
 
 def test_without_the_token_nothing_is_shown(server, page):
-    page.goto(f"{server}/voila/render/local_committee.ipynb")
+    page.goto(f"{server[0]}/voila/render/local_committee.ipynb")
     assert "special educational needs" not in page.content()
     assert "login" in page.url or "token" in page.content().lower()
 
