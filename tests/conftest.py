@@ -70,12 +70,28 @@ def voila(tmp_path_factory) -> Server:
     process.wait(timeout=30)
 
 
+# The files whose tests share the `voila` server: in a parallel run (pytest-xdist) they go to one
+# worker, so one server serves them all; every other file goes whole to one worker, so its
+# module fixtures are made once.
+SHARED_SERVER_FILES = ("test_browser.py", "test_access_browser.py", "test_concurrency.py")
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config, log):
+    from xdist.scheduler import LoadScopeScheduling
+
+    class ByFile(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            file = nodeid.split("::")[0]
+            return "voila" if Path(file).name in SHARED_SERVER_FILES else file
+
+    return ByFile(config, log)
+
+
 def pytest_collection_modifyitems(items):
-    """For parallel runs (pytest-xdist, --dist loadgroup): the tests that share the Voila server
-    run in one worker, and every other file's tests together in one (its module fixtures made once)."""
     for item in items:
-        group = "voila" if "voila" in getattr(item, "fixturenames", ()) else item.nodeid.split("::")[0]
-        item.add_marker(pytest.mark.xdist_group(group))
+        if "voila" in getattr(item, "fixturenames", ()) and item.path.name not in SHARED_SERVER_FILES:
+            raise pytest.UsageError(f"{item.nodeid} uses the shared server: add its file to SHARED_SERVER_FILES")
 
 
 @pytest.fixture(scope="session")
