@@ -71,9 +71,11 @@ def voila(tmp_path_factory) -> Server:
 
 
 # The files whose tests share the `voila` server: in a parallel run (pytest-xdist) they go to one
-# worker, so one server serves them all; every other file goes whole to one worker, so its
-# module fixtures are made once.
+# worker, so one server serves them all. Files of independent runs (each test a notebook run
+# or a generated export, no module fixture) are shared out test by test; every other file goes
+# whole to one worker, so its module fixtures are made once.
 SHARED_SERVER_FILES = ("test_browser.py", "test_access_browser.py", "test_concurrency.py")
+TEST_BY_TEST_FILES = ("test_notebooks.py", "test_edge_cases.py")
 
 
 @pytest.hookimpl(optionalhook=True)
@@ -83,7 +85,9 @@ def pytest_xdist_make_scheduler(config, log):
     class ByFile(LoadScopeScheduling):
         def _split_scope(self, nodeid: str) -> str:
             file = nodeid.split("::")[0]
-            return "voila" if Path(file).name in SHARED_SERVER_FILES else file
+            if Path(file).name in SHARED_SERVER_FILES:
+                return "voila"
+            return nodeid if Path(file).name in TEST_BY_TEST_FILES else file
 
     return ByFile(config, log)
 
