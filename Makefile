@@ -31,7 +31,7 @@ dashboards: $(STAMP)
 
 # Tests run on every core (pytest-xdist); the tests that share one Voila server, and each
 # other file's tests, stay together in one worker (tests/conftest.py).
-PARALLEL := -n auto --dist loadscope
+PARALLEL := -n auto
 
 ## Set up, then check the code (lint, format, types) and run the whole test suite.
 test: lint

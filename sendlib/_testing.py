@@ -407,6 +407,24 @@ class MemorySampler:
         return self.peak
 
 
+def kernel_pids(process) -> set[int]:
+    """The process ids of the server's kernels."""
+    import psutil
+
+    pids: set[int] = set()
+    try:
+        children = psutil.Process(process.pid).children(recursive=True)
+    except psutil.NoSuchProcess:
+        return pids
+    for child in children:
+        try:
+            if "ipykernel" in " ".join(child.cmdline()):
+                pids.add(child.pid)
+        except psutil.NoSuchProcess:
+            pass
+    return pids
+
+
 def server_memory(process) -> tuple[float, int]:
     """Resident memory (GiB) of the Voila server and all its kernels, and the number of kernels."""
     import psutil
@@ -436,12 +454,15 @@ def wait_for_quiet(process, kernels: int, timeout: float = 180) -> float:
 
     start, quiet = time.perf_counter(), 0
     while time.perf_counter() - start < timeout:
+        if process.poll() is not None:
+            raise AssertionError(f"the server exited (code {process.returncode}) before its kernels were idle")
         try:
             tree = [psutil.Process(process.pid), *psutil.Process(process.pid).children(recursive=True)]
             before = sum(p.cpu_times().user + p.cpu_times().system for p in tree)
             time.sleep(0.5)
             after = sum(p.cpu_times().user + p.cpu_times().system for p in tree)
-        except psutil.NoSuchProcess:
+        except psutil.NoSuchProcess:  # a kernel came or went while it was read
+            time.sleep(0.5)
             continue
         running = server_memory(process)[1]
         quiet = quiet + 1 if running >= kernels and after - before < 0.05 else 0

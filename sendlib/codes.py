@@ -439,7 +439,7 @@ NO_SCORE_CODES = {
 _BEYOND_RANGE = re.compile(r"^([<>])\s*=?\s*(\d+(?:\.\d+)?)$")
 
 
-@functools.lru_cache(maxsize=4096)  # a text at a time, the same few texts in every row
+@functools.lru_cache(maxsize=4096, typed=True)  # a text at a time, the same few texts in every row
 def no_score_reason(text: str) -> str | None:
     """Why a score cell holds no score: a code above, "blank", or a score beyond the range a
     test reports (``<70``: below its lowest reported score); None for a number.
@@ -460,7 +460,7 @@ def no_score_reason(text: str) -> str | None:
     return None
 
 
-@functools.lru_cache(maxsize=4096)  # a text at a time, the same few texts in every row
+@functools.lru_cache(maxsize=4096, typed=True)  # a text at a time, the same few texts in every row
 def scale_name(text: str) -> str:
     """The canonical name of a scale: lower case, words joined by ``_``, aliases resolved.
 

@@ -638,7 +638,7 @@ SCALE_WORDS = {
 }
 
 
-@functools.lru_cache(maxsize=4096)  # a text at a time, the same few texts in every row
+@functools.lru_cache(maxsize=4096, typed=True)  # a text at a time, the same few texts in every row
 def subject_of(text: str) -> str:
     """The subject a test's name or a subject cell names, in sendlib's words ("" if none).
 
@@ -675,7 +675,7 @@ def _subject_of_key(key: str) -> str:
     return ""
 
 
-@functools.lru_cache(maxsize=4096)  # a text at a time, the same few texts in every row
+@functools.lru_cache(maxsize=4096, typed=True)  # a text at a time, the same few texts in every row
 def subject_name(text: str) -> str:
     """A subject cell as sendlib keeps it: the canonical word for a known subject, else the text
     in lower case (so that ``Maths`` and ``Mathematics`` are one subject)."""

@@ -579,7 +579,8 @@ def _reasons(r, span_terms, window_start_days, enough, progress_z, s):
     rows = np.flatnonzero(flagged)
     if len(rows):
         pick = lambda column: np.asarray(r[column])[rows]
-        margin = np.abs(pick("progress_score") / progress_z[rows]) * s["z_slower_than_peers"]
+        with np.errstate(divide="ignore", invalid="ignore"):  # a score of 0 at z 0: no margin, and none is shown
+            margin = np.abs(pick("progress_score") / progress_z[rows]) * s["z_slower_than_peers"]
         days, inverse = np.unique(window_start_days[rows], return_inverse=True)
         since = [f"{pd.Timestamp(int(d), unit='D'):%B %Y}" for d in days]
         flags = ("slower_than_peers", "below_previous_rate", "gap_not_closing", "gap_widening")
@@ -783,7 +784,8 @@ def review_interventions(trust: TrustData, as_of=None, z: float = RELIABLE_CHANG
         trust.require("scales")[["scale", "sd", "reliability"]], on="scale", how="left"
     )
     scores["sem"] = sem(scores["sd"], scores["reliability"])
-    plans = plans.loc[plans["plan_start"] <= as_of, ["upn", "plan_start"]]
+    scores = scores.dropna(subset=["upn", "subject", "scale"])
+    plans = plans.loc[plans["plan_start"] <= as_of, ["upn", "plan_start"]].dropna(subset=["upn"])
     plans = plans.assign(_plan=np.arange(len(plans)))
     keys = ["_plan", "subject", "scale"]
     # one row per plan and each subject (and scale) the pupil has scores in, as the reviewer reads them

@@ -3,6 +3,7 @@ personal tokens, the login page, an edited URL, a forged widget message, a brows
 X-Remote-User header, a trusted proxy, and the access log."""
 
 import json
+import re
 import urllib.error
 import urllib.request
 
@@ -83,10 +84,22 @@ def test_a_forged_widget_message_shows_nothing_of_another_school(trust_server, b
     url, tokens, _ = trust_server
     mine, other = sample.schools[1], sample.schools[0]
     page = browser.new_page(viewport={"width": 1280, "height": 900})
-    frames: list = []  # what the kernel sends the page
-    page.on("websocket", lambda socket: socket.on("framereceived", lambda payload: frames.append(payload)))
+    sent: list[bytes] = []  # what the page sends its kernel, and what comes back
+    received: list[bytes] = []
+
+    def as_bytes(payload) -> bytes:
+        return payload if isinstance(payload, bytes) else payload.encode()
+
+    page.on(
+        "websocket",
+        lambda socket: (
+            socket.on("framesent", lambda payload: sent.append(as_bytes(payload))),
+            socket.on("framereceived", lambda payload: received.append(as_bytes(payload))),
+        ),
+    )
     open_app(page, url, "local_committee", f"?token={tokens['governor']}")
     page.wait_for_selector(".sendlib-committee-view h2", timeout=WAIT)
+    already = len(sent)
     page.evaluate(f"""() => {{
         const select = document.querySelector('.widget-dropdown select');
         const option = document.createElement('option');
@@ -95,19 +108,17 @@ def test_a_forged_widget_message_shows_nothing_of_another_school(trust_server, b
         select.selectedIndex = 1;
         select.dispatchEvent(new Event('change', {{bubbles: true}}));
     }}""")
-    seen = len(frames)
 
-    def handled() -> bool:  # the kernel reports idle after the widget message: it has dealt with it
-        return any(
-            b"comm_msg" in f and b'"idle"' in f
-            for f in (f if isinstance(f, bytes) else f.encode() for f in frames[seen:])
-        )
+    def handled() -> bool:
+        """The kernel has reported idle after the forged widget message (its id in the reply's parent)."""
+        ids = [re.search(rb'"msg_id": ?"([^"]+)"', f) for f in sent[already:] if b"comm_msg" in f]
+        return any(i and i.group(1) in f and b'"idle"' in f for i in ids for f in received)
 
     for _ in range(600):
         if handled():
             break
         page.wait_for_timeout(100)  # Playwright delivers the frames while it waits
-    assert handled(), "the kernel never answered the widget message"
+    assert handled(), "the kernel never answered the forged widget message"
     assert page.inner_text(".sendlib-committee-view h2").startswith(mine)
     assert other not in page.inner_text(".sendlib-committee-view")
     page.close()

@@ -10,6 +10,7 @@ import sendlib
 from sendlib._testing import (
     ARTIFACTS,
     MemorySampler,
+    kernel_pids,
     open_sessions,
     server_memory,
     start_server,
@@ -31,6 +32,7 @@ def test_fifteen_sessions_of_the_committee_dashboard(voila, browser, record_prop
     process, log = voila.process, voila.access_log.parent / "voila.log"
     wait_for_quiet(process, PREHEATED)  # the preheated kernels have done their work, as before a meeting
     idle_memory, kernels_before = server_memory(process)
+    before = kernel_pids(process)
     sampler = MemorySampler(process)
     urls = [f"{voila.url}/voila/render/local_committee.ipynb?token={voila.tokens[name]}" for name in users]
     try:
@@ -45,10 +47,10 @@ def test_fifteen_sessions_of_the_committee_dashboard(voila, browser, record_prop
         assert heading.startswith(school), (name, heading)
         assert "Traceback" not in page.content() and "What this page says" in page.inner_text("body")
     pages[0].screenshot(path=str(ARTIFACTS / "concurrency_committee.png"), full_page=True)
-    _, open_kernels = server_memory(process)
+    started = kernel_pids(process) - before
     for page in pages:
         page.context.close()
-    assert open_kernels >= kernels_before + SESSIONS  # a kernel for each page (the committee page is not preheated)
+    assert len(started) >= SESSIONS  # a kernel for each page (the committee page is not preheated)
     entries = read_access_log(voila.access_log)
     opened = entries[(entries["app"] == "committee") & (entries["event"] == "opened")]
     record_property(
@@ -57,7 +59,7 @@ def test_fifteen_sessions_of_the_committee_dashboard(voila, browser, record_prop
         f"peak memory {peak:.1f} GiB ({peak - idle_memory:.1f} GiB above the {kernels_before} kernels "
         "running before)",
     )
-    assert set(users) <= set(opened["user"])
+    assert sorted(opened.loc[opened["user"].isin(users), "user"]) == sorted(users)  # each governor once
     assert peak - idle_memory < MEMORY_BOUND_GIB
 
 
@@ -72,7 +74,7 @@ def test_a_kernel_is_culled_once_its_browser_is_gone(browser, record_property):
         _, pool_kernels = server_memory(process)
         url = f"http://127.0.0.1:{port}/voila/render/local_committee.ipynb?token=cull-token"
         (page,), _ = open_sessions(browser, [url], ".sendlib-committee-view h2")
-        time.sleep(idle + 2 * interval)  # idle, but connected: kept
+        time.sleep(idle + 5 * interval)  # idle past the limit, but connected: kept
         assert server_memory(process)[1] == pool_kernels + 1
         page.context.close()  # no beforeunload: the server is not told
         closed = time.perf_counter()
