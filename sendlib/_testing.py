@@ -407,6 +407,10 @@ class MemorySampler:
         return self.peak
 
 
+def _is_kernel(proc) -> bool:
+    return "ipykernel" in " ".join(proc.cmdline())
+
+
 def kernel_pids(process) -> set[int]:
     """The process ids of the server's kernels."""
     import psutil
@@ -418,7 +422,7 @@ def kernel_pids(process) -> set[int]:
         return pids
     for child in children:
         try:
-            if "ipykernel" in " ".join(child.cmdline()):
+            if _is_kernel(child):
                 pids.add(child.pid)
         except psutil.NoSuchProcess:
             pass
@@ -438,7 +442,7 @@ def server_memory(process) -> tuple[float, int]:
     for proc in tree:
         try:
             total += proc.memory_info().rss
-            kernels += "ipykernel" in " ".join(proc.cmdline())
+            kernels += _is_kernel(proc)
         except psutil.NoSuchProcess:
             pass
     return total / 2**30, kernels
