@@ -16,6 +16,7 @@ from typing import NamedTuple
 
 import pandas as pd
 import pytest
+from hypothesis import settings
 
 import sendlib
 from sendlib._testing import ARTIFACTS, free_port, start_server, write_access, write_folder
@@ -25,6 +26,10 @@ from sendlib.synthetic import generate_trust
 # cached committee pages go to a folder of this run (servers and papermill kernels inherit it)
 os.environ.setdefault("SENDLIB_CACHE", tempfile.mkdtemp(prefix="sendlib-cache-"))
 CHROMIUM = "/usr/bin/chromium"
+# Hypothesis' 200 ms deadline per example times the machine, not the property: a loaded CI
+# machine must not fail a privacy or loader check, so no property test has one
+settings.register_profile("sendlib", deadline=None)
+settings.load_profile("sendlib")
 
 
 @pytest.fixture(scope="module")

@@ -47,9 +47,7 @@ def words(widget) -> str:
     return " ".join(parts)
 
 
-@settings(
-    max_examples=6, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow]
-)
+@settings(max_examples=6, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(
     exported_on=st.sampled_from(DATES),
     files=st.sets(st.sampled_from(EDGE_FILES)),

@@ -296,7 +296,7 @@ _header = st.lists(
 )
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=150, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
     header=_header,
     rows=st.lists(st.lists(_cells, max_size=9), max_size=6),
