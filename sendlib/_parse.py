@@ -7,6 +7,7 @@ bad. The loader applies a parser once per distinct value in a column.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 
 from . import codes
@@ -103,6 +104,7 @@ def _uk_date_of_moment(text: str) -> str:
     return moment.date().isoformat()
 
 
+@functools.lru_cache(maxsize=65536)  # a pupil's UPN is in every file: parsed once
 def parse_upn(text: str):
     """A UPN, upper case, without spaces; a problem says what is wrong with it.
 

@@ -45,6 +45,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from ._frames import isin
 from .exceptions import AccessDenied, DataError, SendlibError
 from .schema import TABLES
 
@@ -271,7 +272,7 @@ def scope_frame(frame: pd.DataFrame | None, upns) -> pd.DataFrame | None:
     """The rows of ``frame`` about the given pupils only."""
     if frame is None:
         return None
-    return frame[frame["upn"].isin(upns)].reset_index(drop=True)
+    return frame[isin(frame["upn"], upns)].reset_index(drop=True)
 
 
 def school_upns(trust, schools: list[str]) -> set[str]:

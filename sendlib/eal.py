@@ -32,6 +32,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from ._frames import isin
 from .codes import BROAD_AREAS, ENGLISH_PROFICIENCY
 from .loader import TrustData
 from .progress import assess_progress
@@ -452,7 +453,7 @@ def _facts(trust: TrustData, as_of, progress: pd.DataFrame | None):
     change = maths_latest = None
     flags: dict[str, dict[str, bool]] = {}
     if progress is not None:
-        mine = progress[progress["upn"].isin(pupils["upn"]) & (progress["n_scores"] >= 2)].copy()
+        mine = progress[isin(progress["upn"], set(pupils["upn"])) & (progress["n_scores"] >= 2)].copy()
         mine["change"] = mine["latest_score"] - mine["baseline_score"]
         change = mine.groupby("upn")["change"].mean()
         maths_latest = mine[mine["subject"].astype(str) == "maths"].set_index("upn")["latest_score"]
@@ -463,7 +464,7 @@ def _facts(trust: TrustData, as_of, progress: pd.DataFrame | None):
     pupils["maths_latest"] = pupils["upn"].map(maths_latest) if maths_latest is not None else np.nan
     history: dict[str, list] = {}
     if trust.sen_history is not None:
-        censuses = trust.sen_history[trust.sen_history["upn"].isin(pupils["upn"])].sort_values("census_date")
+        censuses = trust.sen_history[isin(trust.sen_history["upn"], set(pupils["upn"]))].sort_values("census_date")
         for upn, date, stage in zip(censuses["upn"], censuses["census_date"], censuses["english_proficiency"]):
             history.setdefault(upn, []).append((date, stage))
     evidence = {}
@@ -536,7 +537,7 @@ def _weigh(trust, as_of, progress):
     change = pupils["change"].to_numpy(dtype=float, na_value=np.nan)
     maths = pupils["maths_latest"].to_numpy(dtype=float, na_value=np.nan)
     concern = {upn for upn, e in evidence.items() if "concern" in (e.get("l1_assessment"), e.get("parent_l1_report"))}
-    typical = (pupils["sen_provision"].eq("N") & ~pupils["upn"].isin(concern)).to_numpy(dtype=bool)
+    typical = (pupils["sen_provision"].eq("N") & ~isin(pupils["upn"], concern)).to_numpy(dtype=bool)
     for i, pupil in enumerate(pupils.to_dict("records")):
         upn = pupil["upn"]
         record = evidence.get(upn)

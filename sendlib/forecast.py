@@ -18,6 +18,7 @@ check the accuracy of previous forecasts first.
 
 from __future__ import annotations
 
+import functools
 import itertools
 
 import numpy as np
@@ -107,7 +108,7 @@ class TrendForecaster(BaseEstimator):
         years, counts = data["year"].to_numpy(), data["count"].to_numpy()
         self.method_, scores = _choose_method(self.method, years, counts, self.n_points)
         if scores is not None:
-            self.scores_ = scores
+            self.scores_ = pd.Series(scores)
         self.last_year_ = int(years[-1])
         self.last_count_ = float(counts[-1])
         self._years, self._counts = years, counts
@@ -138,14 +139,14 @@ def _check_settings(method, n_points) -> None:
         raise ForecastError(f"n_points must be a whole number of 3 or more, not {n_points!r}.")
 
 
-def _choose_method(method, years, counts, n_points) -> tuple[str, pd.Series | None]:
-    """The method to forecast with (``auto``: the smallest recent one-year-ahead error), and for
-    ``auto`` each method's error."""
+def _choose_method(method, years, counts, n_points) -> tuple[str, dict[str, float] | None]:
+    """The method to forecast with (``auto``: the smallest recent one-year-ahead error, the
+    first in ``METHODS`` on a tie), and for ``auto`` each method's error."""
     scores = None
     if method == "auto":
         scores = _one_step_errors(years, counts, n_points)
-        ranked = scores.dropna().sort_values()
-        method = ranked.index[0] if len(ranked) else "naive"
+        scored = [name for name in METHODS if np.isfinite(scores[name])]
+        method = min(scored, key=scores.__getitem__) if scored else "naive"
     if len(counts) < 2 and method != "naive":
         method = "naive"  # one point: nothing else can be fitted
     return method, scores
@@ -158,7 +159,7 @@ def _forecast(method, years, counts, horizon, n_points) -> dict[str, np.ndarray]
     log_point = _log(point)
     poisson = 1 / np.maximum(point, 0.5)  # variance of a Poisson count on the log scale
     sd = np.sqrt(log_sd**2 + poisson)
-    q80, q95 = (stats.t.ppf(q, dof) if dof else stats.norm.ppf(q) for q in (0.90, 0.975))
+    q80, q95 = _quantile(0.90, dof), _quantile(0.975, dof)
     bounds = {
         name: np.maximum(np.exp(log_point + sign * q * sd) - 0.5, 0)
         for name, sign, q in (
@@ -171,6 +172,12 @@ def _forecast(method, years, counts, horizon, n_points) -> dict[str, np.ndarray]
     return {"year": int(years[-1]) + steps, "count": point, **bounds}
 
 
+@functools.lru_cache(maxsize=256)
+def _quantile(q: float, dof: int | None) -> float:
+    """The ``q`` quantile of Student's t with ``dof`` degrees of freedom (None: the normal)."""
+    return float(stats.t.ppf(q, dof) if dof else stats.norm.ppf(q))
+
+
 def _point_and_spread(method, years, counts, steps, n_points):
     """Point forecasts and the log-scale SD of their error at each step."""
     point = _trend_points(method, years, counts, steps, n_points)
@@ -178,12 +185,12 @@ def _point_and_spread(method, years, counts, steps, n_points):
     if method == "loglinear" and n >= 3:
         use = slice(max(0, n - n_points), n)
         t, y = years[use].astype(float), _log(counts[use])
-        fit = stats.linregress(t, y)
+        sxx = ((t - t.mean()) ** 2).sum()
+        slope = ((t - t.mean()) * (y - y.mean())).sum() / sxx  # least squares, as in _trend_points
         future = years[-1] + steps
-        residual = y - (fit.intercept + fit.slope * t)
+        residual = y - (y.mean() + slope * (t - t.mean()))
         m = len(t)
         s = np.sqrt((residual**2).sum() / (m - 2)) if m > 2 else 0.0
-        sxx = ((t - t.mean()) ** 2).sum()
         # the prediction error of a regression line: residual noise plus slope uncertainty
         se = s * np.sqrt(1 + 1 / m + (future - t.mean()) ** 2 / sxx)
         past = _past_errors("loglinear", years, counts, n_points, steps)
@@ -238,7 +245,7 @@ def _trend_points(method, years, counts, steps, n_points) -> np.ndarray:
     return np.maximum(point, 0)
 
 
-def _one_step_errors(years, counts, n_points) -> pd.Series:
+def _one_step_errors(years, counts, n_points) -> dict[str, float]:
     """Mean absolute percentage error one year ahead over recent origins, by method."""
     n = len(counts)
     origins = range(max(2, n - AUTO_ORIGINS), n)
@@ -249,8 +256,8 @@ def _one_step_errors(years, counts, n_points) -> pd.Series:
             for o in origins
             if counts[o] > 0
         ]
-        scores[method] = 100 * np.mean(errors) if errors else np.nan
-    return pd.Series(scores)
+        scores[method] = 100 * float(np.mean(errors)) if errors else np.nan
+    return scores
 
 
 # --- the back-test ------------------------------------------------------------------------------

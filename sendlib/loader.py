@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from . import _parse, codes
+from ._frames import isin
 from ._paths import DATA_ENV, SAMPLE_DIR
 from ._read import TABLE_SUFFIXES, read_sheets
 from .exceptions import DataError, problems_frame
@@ -643,7 +644,7 @@ def _check_ehc_events(frame, pupils, check: _Checker):
         no_sen = set(pupils.loc[pupils["sen_provision"] == "N", "upn"])
         check.where(
             frame,
-            frame["upn"].isin(no_sen),
+            isin(frame["upn"], no_sen),
             "upn",
             "EHC events for a pupil with no SEN provision (N) in pupils: is the provision out of date?",
         )
@@ -947,7 +948,7 @@ def load_trust(path, strict: bool = True, profile: str | None = None, school: st
             check = checkers[name]
             check.where(
                 frame,
-                frame["upn"].notna() & ~frame["upn"].isin(on_roll),
+                frame["upn"].notna() & ~isin(frame["upn"], on_roll),
                 "upn",
                 f"this UPN is not a pupil in {pupils_files}",
                 unusable=True,
@@ -957,7 +958,7 @@ def load_trust(path, strict: bool = True, profile: str | None = None, school: st
             if name == "eal_evidence":
                 check.where(
                     frame,
-                    frame["upn"].isin(english),
+                    isin(frame["upn"], english),
                     "upn",
                     "an EAL evidence record for a pupil whose first language is English in pupils",
                 )

@@ -7,6 +7,7 @@ the DfE did not publish (suppressed or not applicable) and load as missing.
 from __future__ import annotations
 
 import difflib
+import functools
 
 import pandas as pd
 
@@ -30,6 +31,12 @@ def reference_table(name: str) -> pd.DataFrame:
     """
     if name not in REFERENCE_FILES:
         raise SendlibError(f"No reference table {name!r}; the tables are {', '.join(REFERENCE_FILES)}.")
+    return _read(name).copy()  # a copy: the caller may change it
+
+
+@functools.cache
+def _read(name: str) -> pd.DataFrame:
+    """Each file is read once per process (the package's files do not change while it runs)."""
     return pd.read_csv(REFERENCE_DIR / REFERENCE_FILES[name])
 
 
