@@ -27,6 +27,36 @@ CHROMIUM = ("/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-c
 # headless, no sandbox (CI runs as root), and no calls to Google's blocked hosts
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 REPORT_TIMEOUT = 600  # seconds a notebook cell may run
+KERNEL_STARTS = 3  # tries to start a notebook's kernel (see run_notebook)
+
+
+def run_notebook(path: str | Path, output: str | Path, parameters: dict, cwd: str | Path, **options):
+    """Run a notebook headless with papermill (Python kernel, no progress bar): the executed
+    notebook, raising on a cell's error.
+
+    A kernel that dies before it answers is started again, up to ``KERNEL_STARTS`` times:
+    jupyter_client chooses the kernel's ports by binding free ones and releasing them, so a
+    kernel started at the same moment by another process can take a port first
+    (``ZMQError: Address already in use``; papermill issue 511, where the maintainers
+    propose retrying with fresh ports).
+    """
+    import papermill
+
+    for attempt in range(1, KERNEL_STARTS + 1):
+        try:
+            return papermill.execute_notebook(
+                str(path),
+                str(output),
+                parameters=parameters,
+                kernel_name="python3",
+                cwd=str(cwd),
+                progress_bar=False,
+                **options,
+            )
+        except RuntimeError as error:
+            if "before replying to kernel_info" not in str(error) or attempt == KERNEL_STARTS:
+                raise
+    raise AssertionError("unreachable")  # the loop returns or raises
 
 
 def safe_name(school: str) -> str:
@@ -71,14 +101,8 @@ def committee_report(
     with tempfile.TemporaryDirectory() as work:
         executed = Path(work) / "committee.ipynb"
         try:
-            notebook = papermill.execute_notebook(
-                str(COMMITTEE_NOTEBOOK),
-                str(executed),
-                parameters=parameters,
-                kernel_name="python3",
-                cwd=str(VOILA_APPS_DIR),
-                progress_bar=False,
-                execution_timeout=REPORT_TIMEOUT,
+            notebook = run_notebook(
+                COMMITTEE_NOTEBOOK, executed, parameters, VOILA_APPS_DIR, execution_timeout=REPORT_TIMEOUT
             )
         except papermill.PapermillExecutionError as error:
             raise SendlibError(f"The report for {school} could not be made: {error.ename}: {error.evalue}") from None

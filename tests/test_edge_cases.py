@@ -5,7 +5,6 @@ year, an export from July opened in December."""
 
 import json
 
-import papermill
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -16,6 +15,7 @@ from sendlib._paths import NOTEBOOKS_DIR, VOILA_APPS_DIR
 from sendlib._testing import ARTIFACTS, EDGE_FILES, start_server, write_edge_trust
 from sendlib.apps import senco
 from sendlib.committee import committee_pages
+from sendlib.reports import run_notebook
 
 # the first day of a school year; a July export; a December export
 DATES = ("2026-09-01", "2026-07-15", "2026-11-27")
@@ -117,14 +117,7 @@ def test_every_notebook_runs_to_the_end(path, case, tmp_path):
     else:
         folder = write_edge_trust(tmp_path / "t", "2026-09-01", schools=1, tiny=4)
     out = tmp_path / path.name
-    papermill.execute_notebook(
-        str(path),
-        str(out),
-        parameters={"data_dir": str(folder)},
-        kernel_name="python3",
-        cwd=str(path.parent),
-        progress_bar=False,
-    )  # raises on a cell's error
+    run_notebook(path, out, {"data_dir": str(folder)}, path.parent)  # raises on a cell's error
     outputs = json.dumps(json.loads(out.read_text())["cells"])
     assert "Traceback" not in outputs
     if case == "pupils only" and path.name.startswith("01"):

@@ -6,7 +6,6 @@ import re
 import subprocess
 import sys
 
-import papermill
 import pytest
 from click.testing import CliRunner
 from papermill.cli import papermill as papermill_cli
@@ -14,15 +13,14 @@ from papermill.cli import papermill as papermill_cli
 import sendlib
 from sendlib._paths import NOTEBOOKS_DIR, VOILA_APPS_DIR
 from sendlib._testing import assert_nothing_identifying
+from sendlib.reports import run_notebook
 
 NOTEBOOKS = sorted(NOTEBOOKS_DIR.glob("*.ipynb")) + sorted(VOILA_APPS_DIR.glob("*.ipynb"))
 
 
 def run(path, tmp_path, **parameters):
     out = tmp_path / path.name
-    notebook = papermill.execute_notebook(
-        str(path), str(out), parameters=parameters, kernel_name="python3", cwd=str(path.parent), progress_bar=False
-    )
+    notebook = run_notebook(path, out, parameters, path.parent)
     texts = []
     for cell in notebook.cells:
         for output in cell.get("outputs", []):

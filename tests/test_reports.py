@@ -9,7 +9,7 @@ from bs4 import BeautifulSoup
 
 import sendlib
 from sendlib import __version__
-from sendlib._paths import SAMPLE_DIR
+from sendlib._paths import SAMPLE_DIR, VOILA_APPS_DIR
 from sendlib._testing import ARTIFACTS, UPN, assert_nothing_identifying
 from sendlib.loader import input_hashes
 from sendlib.reports import safe_name
@@ -77,3 +77,29 @@ def test_every_school_gets_a_pdf(all_reports):
 def test_report_usage_errors(args, code, message):
     result = subprocess.run([sys.executable, "-m", "sendlib.cli", *args], capture_output=True, text=True)
     assert result.returncode == code and message in result.stderr and "Traceback" not in result.stderr
+
+
+def test_a_kernel_that_lost_the_race_for_its_ports_is_started_again(monkeypatch, tmp_path):
+    """jupyter_client's port race (papermill issue 511) cannot be staged on demand: papermill is
+    made to fail the way it does then, twice, and the third start runs the real notebook."""
+    import papermill
+
+    from sendlib.reports import run_notebook
+
+    real, failures = papermill.execute_notebook, []
+
+    def racing(*args, **kwargs):
+        if len(failures) < 2:
+            failures.append(1)
+            raise RuntimeError("Kernel died before replying to kernel_info")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(papermill, "execute_notebook", racing)
+    notebook = run_notebook(
+        VOILA_APPS_DIR / "local_committee.ipynb", tmp_path / "out.ipynb", {"report_mode": True}, VOILA_APPS_DIR
+    )
+    assert len(failures) == 2 and "special educational needs" in json.dumps(notebook["cells"])
+    failures.clear()
+    monkeypatch.setattr(papermill, "execute_notebook", lambda *a, **k: (_ for _ in ()).throw(RuntimeError("other")))
+    with pytest.raises(RuntimeError, match="other"):  # any other failure is not retried
+        run_notebook(VOILA_APPS_DIR / "local_committee.ipynb", tmp_path / "o.ipynb", {}, VOILA_APPS_DIR)
