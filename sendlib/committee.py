@@ -167,30 +167,31 @@ def _duties_section(trust, school, as_of, duties):
     duties = statutory_duties(trust, as_of) if duties is None else duties
     summary = duties_summary(trust, as_of, duties=duties)
     summary = summary[(summary["school"] == school) & (summary["instances"] > 0)]
+
+    def rate(met, judged) -> str:
+        if judged == 0:
+            return "no deadline yet"
+        return "not shown" if judged <= SMALL_COUNT_MAX else f"{100 * met / judged:.0f}%"
+
     rows, lines = [], []
-    judged_total = met_total = overdue_total = 0
     for record in summary.itertuples(index=False):
-        judged = record.met + record.late + record.too_early + record.overdue
-        judged_total += judged
-        met_total += record.met
-        overdue_total += record.overdue_now
         rows.append(
             {
                 "Duty": record.label,
-                "Deadlines passed or met": _count_text(judged),
-                "Met on time": (
-                    "not shown"
-                    if judged <= SMALL_COUNT_MAX or pd.isna(record.met_on_time_pct)
-                    else f"{record.met_on_time_pct:.0f}%"
-                ),
+                "Required by": "law" if record.basis == "statutory" else "trust policy",
+                "Deadlines in the last 12 months": _count_text(record.judged_12_months),
+                "Met on time, last 12 months": rate(record.met_12_months, record.judged_12_months),
+                "Met on time, this school year": rate(record.met_this_year, record.judged_this_year),
                 "Overdue now": _count_text(record.overdue_now),
                 "Due in the next 30 days": _count_text(record.due_next_30_days),
             }
         )
-    if judged_total > SMALL_COUNT_MAX:
+    statutory = summary[summary["basis"] == "statutory"]
+    judged, met = statutory["judged_12_months"].sum(), statutory["met_12_months"].sum()
+    if judged > SMALL_COUNT_MAX:
         lines.append(
-            f"Statutory duties: {100 * met_total / judged_total:.0f}% of deadlines that have passed were "
-            f"met on time; {_count_text(overdue_total)} are overdue now."
+            f"Statutory duties: {rate(met, judged)} of deadlines in the last 12 months were met on time; "
+            f"{_count_text(statutory['overdue_now'].sum())} are overdue now."
         )
     return pd.DataFrame(rows), lines
 

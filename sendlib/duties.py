@@ -9,7 +9,12 @@ Statuses of a duty instance:
 ``met``        done on or before the deadline
 ``late``       done after the deadline (for notice duties: sent with less notice than required)
 ``due``        not done, deadline today or ahead
-``overdue``    not done, deadline passed
+``overdue``    not done, deadline passed, and it can still be done
+``missed``     not done, deadline passed, and it can no longer be done: a later instance of
+               the same duty for the same pupil has been done (a later request answered, a
+               later review's report sent), the meeting it was owed before has been held, or
+               (parent meetings) its school year has ended. Kept in the history and in on-time
+               rates; never in "overdue now" or the to-do list.
 ``too_early``  a re-assessment requested sooner than the rules allow
 """
 
@@ -42,7 +47,8 @@ PHASE_TRANSFER_DEADLINES = {6: (2, 15), 11: (3, 31)}
 REVIEW_DUE_SOON_DAYS = 14  # a support-plan review within two weeks is "due soon" (trust policy)
 TODO_HORIZON_DAYS = 30  # the SENCO's to-do list looks this far ahead
 
-STATUSES = ("met", "late", "due", "overdue", "too_early")
+STATUSES = ("met", "late", "due", "overdue", "missed", "too_early")
+JUDGED = ("met", "late", "too_early", "overdue", "missed")  # deadline passed, or done
 DUTY_COLUMNS = ["upn", "school", "duty", "trigger_date", "due_date", "done_date", "status", "days_late"]
 
 
@@ -180,7 +186,9 @@ def _before_each_review(pupil: Pupil, duty: Duty) -> list[tuple]:
     for meeting, last in zip(meetings + upcoming, [pd.Timestamp.min] + meetings):
         sent = [d for d in pupil.dates(duty.event) if last < d <= meeting]
         done = sent[-1] if sent else None
-        rows.append(pupil.instance(duty.name, meeting, meeting - pd.Timedelta(days=duty.days), done))
+        held = meeting in meetings  # nothing can be sent before a meeting that has been held
+        status = "missed" if held and done is None else None
+        rows.append(pupil.instance(duty.name, meeting, meeting - pd.Timedelta(days=duty.days), done, status))
     return rows
 
 
@@ -208,7 +216,8 @@ def _phase_transfer(pupil: Pupil, duty: Duty) -> list[tuple]:
 
 
 def _parent_meetings(trust: TrustData, as_of, duty: Duty) -> list[tuple]:
-    """One instance per pupil at K or E for this academic year and the last complete one."""
+    """One instance per pupil at K or E for this academic year and the last complete one (whose
+    shortfall is ``missed``: its meetings can no longer be held)."""
     if trust.parent_meetings is None:
         return []
     rows = []
@@ -223,7 +232,8 @@ def _parent_meetings(trust: TrustData, as_of, duty: Duty) -> list[tuple]:
         for upn in sorted(on_send):
             dates = by_pupil.get(upn, [])
             done = dates[PARENT_MEETINGS_PER_YEAR - 1] if len(dates) >= PARENT_MEETINGS_PER_YEAR else None
-            rows.append(_instance(upn, pupils.at[upn, "school"], duty.name, start, end, done, as_of))
+            status = "missed" if done is None and end < this_year else None
+            rows.append(_instance(upn, pupils.at[upn, "school"], duty.name, start, end, done, as_of, status))
     return rows
 
 
@@ -393,10 +403,23 @@ def statutory_duties(trust: TrustData, as_of=None) -> pd.DataFrame:
     for column in ("trigger_date", "due_date", "done_date"):
         duties[column] = pd.to_datetime(duties[column]).astype("datetime64[ns]")
     duties["days_late"] = duties["days_late"].astype("int64")
+    duties = _supersede(duties)
     order = {duty: i for i, duty in enumerate(REGISTRY)}
     return duties.sort_values(
         ["school", "upn", "duty", "trigger_date"], key=lambda s: s.map(order) if s.name == "duty" else s
     ).reset_index(drop=True)
+
+
+def _supersede(duties: pd.DataFrame) -> pd.DataFrame:
+    """Overdue instances with a later instance of the same duty for the same pupil done (met or
+    late) become ``missed``: the pupil's duty has moved on (a review report from 2019 is not
+    owed now when this year's was sent)."""
+    done = duties["status"].isin(["met", "late"])
+    last_done = duties["trigger_date"].where(done).groupby([duties["upn"], duties["duty"]]).transform("max")
+    superseded = duties["status"].eq("overdue") & (duties["trigger_date"] < last_done)
+    return duties.assign(
+        status=duties["status"].mask(superseded, "missed"), days_late=duties["days_late"].mask(superseded, 0)
+    )
 
 
 GRADUATED_COLUMNS = [
@@ -474,13 +497,17 @@ SUMMARY_COLUMNS = [
     "school",
     "duty",
     "label",
+    "basis",
     "instances",
-    "met",
-    "late",
-    "too_early",
-    "overdue",
-    "due",
+    *STATUSES,
+    "judged",
     "met_on_time_pct",
+    "judged_this_year",
+    "met_this_year",
+    "met_on_time_this_year_pct",
+    "judged_12_months",
+    "met_12_months",
+    "met_on_time_12_months_pct",
     "overdue_now",
     "due_next_30_days",
 ]
@@ -492,26 +519,42 @@ def duties_summary(trust: TrustData, as_of=None, duties: pd.DataFrame | None = N
     Returns
     -------
     DataFrame
-        ``school`` ("All schools" for the trust), ``duty``, ``label``, ``instances``, counts
-        by status, ``met_on_time_pct`` (met as a percentage of instances whose deadline has
-        passed or which are done: met, late, too early, overdue), ``overdue_now`` and
-        ``due_next_30_days`` (not done, deadline within ``TODO_HORIZON_DAYS``).
-        Counts are exact: suppress small ones before showing them to a committee.
+        ``school`` ("All schools" for the trust), ``duty``, ``label``, ``basis``
+        ("statutory" or "trust policy"), ``instances``, counts by status; ``judged``, the
+        instances whose deadline has passed or which are done (every status but ``due``),
+        and ``met_on_time_pct``, met as a percentage of them, over all the history; the same
+        for the instances judged this school year (``judged_this_year``, ``met_this_year``,
+        ``met_on_time_this_year_pct``) and in the last 12 months (``judged_12_months``,
+        ``met_12_months``, ``met_on_time_12_months_pct``), an instance being judged on its
+        deadline or, if earlier, the day it was done; ``overdue_now`` and ``due_next_30_days`` (not done,
+        deadline within ``TODO_HORIZON_DAYS``). Counts are exact: suppress small ones before
+        showing them to a committee.
     """
     as_of = _as_of(trust, as_of)
     duties = statutory_duties(trust, as_of) if duties is None else duties
     both = pd.concat([duties, duties.assign(school="All schools")])
-    statuses = ("met", "late", "too_early", "overdue", "due")
-    flags = {s: both["status"].eq(s) for s in statuses}
+    flags = {status: both["status"].eq(status) for status in STATUSES}
+    judged = both["status"].isin(JUDGED)
+    judged_on = both[["due_date", "done_date"]].min(axis=1)
+    windows = {  # column suffix: the instances judged in that window
+        "": judged,
+        "_this_year": judged & judged_on.between(school_year_start(as_of), as_of),
+        "_12_months": judged & judged_on.between(as_of - pd.DateOffset(months=12) + pd.Timedelta(days=1), as_of),
+    }
+    for suffix, within in windows.items():
+        flags[f"judged{suffix}"] = within
+        flags[f"met{suffix}"] = within & flags["met"]  # (every met instance is judged)
     flags["due_next_30_days"] = flags["due"] & (both["due_date"] <= as_of + pd.Timedelta(days=TODO_HORIZON_DAYS))
     flags["instances"] = pd.Series(True, index=both.index)
     summary = (
         pd.DataFrame(flags).astype("int64").groupby([both["school"], both["duty"]], sort=False).sum().reset_index()
     )
-    judged = summary[["met", "late", "too_early", "overdue"]].sum(axis=1)
-    summary["met_on_time_pct"] = (100.0 * summary["met"] / judged).where(judged > 0)
+    for suffix in windows:
+        judged_n = summary[f"judged{suffix}"]
+        summary[f"met_on_time{suffix}_pct"] = (100.0 * summary[f"met{suffix}"] / judged_n).where(judged_n > 0)
     summary["overdue_now"] = summary["overdue"]
     summary["label"] = summary["duty"].map(lambda duty: REGISTRY[duty].label)
+    summary["basis"] = summary["duty"].map(lambda duty: "statutory" if REGISTRY[duty].statutory else "trust policy")
     summary = summary[SUMMARY_COLUMNS]
     order = {duty: i for i, duty in enumerate(REGISTRY)}
     summary["_order"] = summary["duty"].map(order)
@@ -520,6 +563,7 @@ def duties_summary(trust: TrustData, as_of=None, duties: pd.DataFrame | None = N
 
 
 TODO_COLUMNS = ["school", "upn", "what", "by", "status", "days"]
+TODO_STATUSES = ("overdue", "no deadline", "due")  # the to-do list's order
 
 
 def duties_todo(
@@ -527,15 +571,20 @@ def duties_todo(
 ) -> pd.DataFrame:
     """The SENCO's to-do list: what is overdue now and what falls due in the next 30 days.
 
-    Duty instances not done (overdue, or due within ``horizon_days``) and support-plan
-    reviews that are overdue or due soon; parent meetings are listed when fewer have been
-    held this year than the year so far calls for (one a term).
+    Duty instances not done (overdue, or due within ``horizon_days``; never ``missed``), one
+    line per pupil and duty (its latest open instance), and support-plan reviews that are
+    overdue or due soon; parent meetings are listed when fewer have been held this year than
+    the year so far calls for (one a term).
 
     Returns
     -------
     DataFrame
         ``school, upn, what`` (an instruction in words), ``by`` (the deadline), ``status``
-        (``overdue`` or ``due``), ``days`` (days overdue, or days left), most urgent first.
+        (``overdue``, ``due``, or ``no deadline``: a pupil at K or E with no support plan, or
+        a plan with no review date, which is owed now but has no date to be late from),
+        ``days`` (days overdue, or days left): what is overdue first, the most recent
+        deadline first (the oldest a SENCO may already have in hand), then what has no
+        deadline, then what is due, the soonest first.
     """
     as_of = _as_of(trust, as_of)
     duties = statutory_duties(trust, as_of) if duties is None else duties
@@ -543,6 +592,7 @@ def duties_todo(
     open_duties = duties[
         duties["status"].eq("overdue") | (duties["status"].eq("due") & (duties["due_date"] <= horizon))
     ]
+    open_duties = open_duties.sort_values("trigger_date").groupby(["upn", "duty"], sort=False).tail(1)
     plans = graduated_approach(trust, as_of)
     held = plans.set_index("upn")["meetings_this_year"]
     rows = []
@@ -575,11 +625,12 @@ def duties_todo(
                 if plan.review_status == "no_plan"
                 else "Set a review date for the support plan"
             )
-            rows.append((plan.school, plan.upn, what, as_of, "overdue", 0))
+            rows.append((plan.school, plan.upn, what, pd.NaT, "no deadline", 0))  # owed, but undated
     todo = pd.DataFrame(rows, columns=TODO_COLUMNS)
     todo["by"] = pd.to_datetime(todo["by"]).astype("datetime64[ns]")
-    todo["_urgency"] = todo["status"].map({"overdue": 0, "due": 1})
-    return todo.sort_values(["_urgency", "by", "school"]).drop(columns="_urgency").reset_index(drop=True)
+    todo["_urgency"] = todo["status"].map({status: i for i, status in enumerate(TODO_STATUSES)})
+    # overdue: the fewest days overdue first; due: the fewest days left first
+    return todo.sort_values(["_urgency", "days", "school", "upn"]).drop(columns="_urgency").reset_index(drop=True)
 
 
 def _days(due, as_of) -> int:

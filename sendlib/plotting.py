@@ -11,7 +11,14 @@ import pandas as pd
 
 from .duties import REGISTRY
 
-STATUS_COLOURS = {"met": "#009E73", "late": "#E69F00", "due": "#0072B2", "overdue": "#D55E00", "too_early": "#CC79A7"}
+STATUS_COLOURS = {
+    "met": "#009E73",
+    "late": "#E69F00",
+    "due": "#0072B2",
+    "overdue": "#D55E00",
+    "missed": "#666666",
+    "too_early": "#CC79A7",
+}
 
 
 def _axes(ax, size=(9, 4)):

@@ -122,10 +122,10 @@ def test_two_weeks_before_the_meeting(tmp_path, event, duty):
         (1, "review_meeting", meeting),
         (1, event, meeting - 13 * DAY),  # 13 days' notice: late
         (2, "review_meeting", meeting),
-    ]  # never sent: overdue
+    ]  # never sent, and the meeting has been held: missed (it can no longer be sent before it)
     d = statutory_duties(trust_with(tmp_path, events))
     held = d[(d["duty"] == duty) & (d["trigger_date"] == meeting)]
-    assert held.set_index("upn")["status"].to_dict() == {upn(0): "met", upn(1): "late", upn(2): "overdue"}
+    assert held.set_index("upn")["status"].to_dict() == {upn(0): "met", upn(1): "late", upn(2): "missed"}
     # the next meeting owed (a year after this one): invitations are due two weeks before it
     upcoming = d[(d["duty"] == duty) & (d["trigger_date"] > AS_OF)]
     assert set(upcoming["status"]) == {"due"}
@@ -181,7 +181,7 @@ def test_parent_meetings_three_a_year(tmp_path):
     current = d[(d["duty"] == "parent_meetings") & (d["trigger_date"] == pd.Timestamp("2025-09-01"))]
     assert current.set_index("upn")["status"].to_dict() == {upn(0): "met", upn(1): "due"}
     last_year = d[(d["duty"] == "parent_meetings") & (d["trigger_date"] == pd.Timestamp("2024-09-01"))]
-    assert set(last_year["status"]) == {"overdue"}  # none held last year
+    assert set(last_year["status"]) == {"missed"}  # none held last year, which has ended
     plans = graduated_approach(trust).set_index("upn")
     assert plans.loc[upn(1), "meetings_this_year"] == 1 and plans.loc[upn(1), "meetings_owed"] == 2
 
@@ -272,7 +272,8 @@ def test_summary_and_todo_on_the_sample():
     assert (per_school == whole["overdue_now"].reindex(per_school.index)).all()
     assert whole["met_on_time_pct"].between(0, 100).all()
     todo = duties_todo(trust, duties=duties)
-    assert set(todo["status"]) == {"overdue", "due"}
+    assert set(todo["status"]) == {"overdue", "due", "no deadline"}
+    assert todo["by"].isna().eq(todo["status"].eq("no deadline")).all()  # never the export date as a deadline
     assert todo["what"].str.len().gt(10).all()
     due = todo[todo["status"] == "due"]
     assert (due["by"] <= trust.as_of + pd.Timedelta(days=30)).all()
@@ -348,3 +349,84 @@ def test_every_declared_duty_has_its_words_and_its_source():
     for name, duty in REGISTRY.items():
         assert duty.name == name and duty.label and duty.source
         assert duty.action or name == "reassessment_timing"  # never open: met, or requested too early
+
+
+# --- duties that expire: superseded, past and missed --------------------------------------------------
+def test_a_later_instance_done_supersedes_an_old_one_never_done(tmp_path):
+    """A review report owed since October 2019 is not overdue now for a pupil whose later
+    reviews' reports were sent; it is kept as missed. Without a later one sent it stays owed."""
+    events = [(i, "plan_issued", pd.Timestamp("2019-01-10")) for i in range(3)]
+    for year in range(2019, 2026):
+        meeting = pd.Timestamp(f"{year}-10-01")
+        events += [(0, "review_meeting", meeting), (1, "review_meeting", meeting)]
+        if year > 2019:
+            events.append((0, "review_report_sent", meeting + 10 * DAY))  # every report but 2019's
+    events += [  # pupil 2: asked twice, the first request never answered, the second answered
+        (2, "info_requested", pd.Timestamp("2025-01-06")),
+        (2, "info_requested", pd.Timestamp("2025-05-06")),
+        (2, "info_sent", pd.Timestamp("2025-05-20")),
+    ]
+    trust = trust_with(tmp_path, events)
+    d = statutory_duties(trust)
+    reports = d[d["duty"] == "review_report"].set_index(["upn", "trigger_date"])
+    first = reports.loc[(upn(0), pd.Timestamp("2019-10-01"))]
+    assert first["status"] == "missed" and first["days_late"] == 0
+    assert set(reports.loc[upn(0), "status"]) == {"met", "missed"}
+    assert set(reports.loc[upn(1), "status"]) == {"overdue"}  # none ever sent: every one still owed
+    info = d[(d["duty"] == "info_for_needs_assessment") & (d["upn"] == upn(2))]
+    assert info["status"].tolist() == ["missed", "met"]
+    todo = duties_todo(trust, duties=d)
+    todo = todo[todo["what"].str.contains("report of the review|information")]
+    assert upn(0) not in set(todo["upn"]) and upn(2) not in set(todo["upn"])
+    owed = todo[todo["upn"] == upn(1)]  # one line for the pupil: the latest report owed
+    assert len(owed) == 1 and "01 Oct 2025" in owed["what"].iloc[0]
+    summary = duties_summary(trust, duties=d).set_index(["school", "duty"]).loc[("Elm", "review_report")]
+    assert summary["overdue_now"] == 7 and summary["missed"] == 1 and summary["met"] == 6
+
+
+def test_the_school_year_and_twelve_month_rates(tmp_path):
+    """Deadlines judged this school year (from 1 September 2025; AS_OF is 15 June 2026), in the
+    last 12 months (from 16 June 2025), and before: each rate counts only its own."""
+    dates = {
+        0: ("2026-03-02", "2026-03-09"),  # this year: met
+        1: ("2026-01-05", "2026-03-02"),  # this year: late (deadline 16 Feb)
+        2: ("2025-07-01", "2025-07-08"),  # last 12 months, last school year: met
+        3: ("2024-03-04", None),  # two years ago: overdue (no later request)
+    }
+    events = [(i, "info_requested", pd.Timestamp(asked)) for i, (asked, _) in dates.items()]
+    events += [(i, "info_sent", pd.Timestamp(sent)) for i, (_, sent) in dates.items() if sent]
+    trust = trust_with(tmp_path, events, provision="K")
+    row = duties_summary(trust).set_index(["school", "duty"]).loc[("Elm", "info_for_needs_assessment")]
+    assert (row["judged_this_year"], row["met_this_year"], row["met_on_time_this_year_pct"]) == (2, 1, 50.0)
+    assert (row["judged_12_months"], row["met_12_months"], row["met_on_time_12_months_pct"]) == (3, 2, 200 / 3)
+    assert (row["judged"], row["met"], row["met_on_time_pct"]) == (4, 2, 50.0)
+    assert row["basis"] == "statutory" and row["overdue_now"] == 1
+
+
+def test_the_to_do_list_puts_the_most_recent_overdue_first_then_the_soonest_due(tmp_path):
+    events = [
+        (0, "info_requested", AS_OF - 100 * DAY),  # 58 days overdue
+        (1, "info_requested", AS_OF - 50 * DAY),  # 8 days overdue
+        (2, "info_requested", AS_OF - 30 * DAY),  # 12 days left
+        (3, "info_requested", AS_OF - 40 * DAY),  # 2 days left
+    ]
+    todo = duties_todo(trust_with(tmp_path, events, provision="K"))
+    todo = todo[todo["what"].str.contains("information")]
+    assert todo["upn"].tolist() == [upn(1), upn(0), upn(3), upn(2)]
+    assert todo["days"].tolist() == [8, 58, 2, 12]
+
+
+def test_on_the_sample_nothing_overdue_is_superseded_or_from_a_past_school_year():
+    import sendlib
+
+    trust = sendlib.load_sample()
+    d = statutory_duties(trust)
+    done = d[d["status"].isin(["met", "late"])].groupby(["upn", "duty"])["trigger_date"].max()
+    overdue = d[d["status"] == "overdue"]
+    later_done = overdue.set_index(["upn", "duty"]).index.map(lambda key: done.get(key, pd.NaT))
+    assert not (overdue["trigger_date"].to_numpy() < later_done.to_numpy()).any()
+    meetings = d[d["duty"] == "parent_meetings"]
+    past = meetings["due_date"] < pd.Timestamp("2026-09-01")  # the sample's school year began then
+    assert trust.as_of >= pd.Timestamp("2026-09-01") and past.any()
+    assert set(meetings.loc[past, "status"]) <= {"met", "missed"}
+    assert d["status"].eq("missed").any() and set(d["status"]) <= set(duties_module.STATUSES)

@@ -314,12 +314,18 @@ def _school_lists(data: Prepared, school: str, sort: str) -> list:
     pupils = data.trust.pupils.set_index("upn")
     todo = todo.assign(
         pupil=todo["upn"].map(lambda u: f"{pupils.at[u, 'surname']}, {pupils.at[u, 'forename']}"),
-        by=todo["by"].dt.strftime("%d %b %Y"),
+        by=todo["by"].dt.strftime("%d %b %Y").fillna(""),
+        when=[
+            ""
+            if status == "no deadline"
+            else f"{days} day{'s' * (days != 1)} {'overdue' if status == 'overdue' else 'left'}"
+            for status, days in zip(todo["status"], todo["days"])
+        ],
     )
     blocks.append(
         html_block(
-            f"<h3>To do: overdue, and due in the next 30 days ({len(todo)})</h3>"
-            + table_html(todo[["status", "by", "pupil", "what"]].rename(columns=str.capitalize)),
+            f"<h3>To do: overdue, owed without a date, and due in the next 30 days ({len(todo)})</h3>"
+            + table_html(todo[["status", "by", "when", "pupil", "what"]].rename(columns=str.capitalize)),
             "sendlib-todo",
         )
     )
