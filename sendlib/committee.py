@@ -15,6 +15,7 @@ from pathlib import Path
 import pandas as pd
 
 from .codes import BROAD_AREAS, PROVISION_WORDS
+from .duties import REGISTRY as DUTY_REGISTRY
 from .duties import duties_summary, statutory_duties
 from .exceptions import SendlibError
 from .loader import TrustData, input_hashes, load
@@ -163,6 +164,12 @@ def _progress_section(trust, school, as_of, progress):
     return pd.DataFrame(rows), lines[:2]
 
 
+def _required_by(duty: str) -> str:
+    """The law a duty comes from (its first source), or the trust's policy."""
+    declared = DUTY_REGISTRY[duty]
+    return f"law: {declared.source.split(';')[0]}" if declared.statutory else "trust policy"
+
+
 def _duties_section(trust, school, as_of, duties):
     duties = statutory_duties(trust, as_of) if duties is None else duties
     summary = duties_summary(trust, as_of, duties=duties)
@@ -178,7 +185,7 @@ def _duties_section(trust, school, as_of, duties):
         rows.append(
             {
                 "Duty": record.label,
-                "Required by": "law" if record.basis == "statutory" else "trust policy",
+                "Required by": _required_by(record.duty),
                 "Deadlines in the last 12 months": _count_text(record.judged_12_months),
                 "Met on time, last 12 months": rate(record.met_12_months, record.judged_12_months),
                 "Met on time, this school year": rate(record.met_this_year, record.judged_this_year),

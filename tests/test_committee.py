@@ -35,6 +35,13 @@ def test_committee_page_content(sample, pages):
     assert {"EHC plan", "SEN support", "No SEN"} <= set(page.progress["Pupils"])
     assert page.narrative[0].startswith("Beacon Academy has")
     assert "Forecast" in pages["Beacon Academy"]
+    duties = page.duties.set_index("Duty")
+    assert duties.loc["Parent meetings (3 a year)", "Required by"] == "trust policy"
+    assert duties.loc["Review report sent (2 weeks after)", "Required by"] == "law: SEND Regulations 2014 r.20(7)"
+    # parent meetings fall due on 31 August: none has passed this school year yet
+    assert duties.loc["Parent meetings (3 a year)", "Met on time, this school year"] == "no deadline yet"
+    statutory = [line for line in page.narrative if line.startswith("Statutory duties")]
+    assert len(statutory) == 1 and "in the last 12 months were met on time" in statutory[0]
 
 
 def test_unknown_school(sample):
