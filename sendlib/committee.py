@@ -175,10 +175,14 @@ def _duties_section(trust, school, as_of, duties):
     summary = duties_summary(trust, as_of, duties=duties)
     summary = summary[(summary["school"] == school) & (summary["instances"] > 0)]
 
+    def small(n) -> bool:
+        return 1 <= n <= SMALL_COUNT_MAX
+
     def rate(met, judged) -> str:
+        """A share that reveals no small count: not the total, the met, nor the rest."""
         if judged == 0:
-            return "no deadline yet"
-        return "not shown" if judged <= SMALL_COUNT_MAX else f"{100 * met / judged:.0f}%"
+            return "none in this period"
+        return "not shown" if small(judged) or small(met) or small(judged - met) else f"{100 * met / judged:.0f}%"
 
     rows, lines = [], []
     for record in summary.itertuples(index=False):
@@ -186,7 +190,7 @@ def _duties_section(trust, school, as_of, duties):
             {
                 "Duty": record.label,
                 "Required by": _required_by(record.duty),
-                "Deadlines in the last 12 months": _count_text(record.judged_12_months),
+                "Deadlines passed or met, last 12 months": _count_text(record.judged_12_months),
                 "Met on time, last 12 months": rate(record.met_12_months, record.judged_12_months),
                 "Met on time, this school year": rate(record.met_this_year, record.judged_this_year),
                 "Overdue now": _count_text(record.overdue_now),
@@ -196,9 +200,15 @@ def _duties_section(trust, school, as_of, duties):
     statutory = summary[summary["basis"] == "statutory"]
     judged, met = statutory["judged_12_months"].sum(), statutory["met_12_months"].sum()
     if judged > SMALL_COUNT_MAX:
+        overdue = statutory["overdue_now"]
+        # a total beside a hidden cell would reveal it: the total only when no cell is hidden
+        now = (
+            "see the table for what is overdue now"
+            if overdue.map(small).any()
+            else (f"{_count_text(overdue.sum())} are overdue now")
+        )
         lines.append(
-            f"Statutory duties: {rate(met, judged)} of deadlines in the last 12 months were met on time; "
-            f"{_count_text(statutory['overdue_now'].sum())} are overdue now."
+            f"Statutory duties: {rate(met, judged)} of deadlines in the last 12 months were met on time; {now}."
         )
     return pd.DataFrame(rows), lines
 

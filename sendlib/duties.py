@@ -525,8 +525,8 @@ def duties_summary(trust: TrustData, as_of=None, duties: pd.DataFrame | None = N
         and ``met_on_time_pct``, met as a percentage of them, over all the history; the same
         for the instances judged this school year (``judged_this_year``, ``met_this_year``,
         ``met_on_time_this_year_pct``) and in the last 12 months (``judged_12_months``,
-        ``met_12_months``, ``met_on_time_12_months_pct``), an instance being judged on its
-        deadline or, if earlier, the day it was done; ``overdue_now`` and ``due_next_30_days`` (not done,
+        ``met_12_months``, ``met_on_time_12_months_pct``), an instance being judged on the
+        day it was done or, if it was not, on its deadline; ``overdue_now`` and ``due_next_30_days`` (not done,
         deadline within ``TODO_HORIZON_DAYS``). Counts are exact: suppress small ones before
         showing them to a committee.
     """
@@ -535,7 +535,7 @@ def duties_summary(trust: TrustData, as_of=None, duties: pd.DataFrame | None = N
     both = pd.concat([duties, duties.assign(school="All schools")])
     flags = {status: both["status"].eq(status) for status in STATUSES}
     judged = both["status"].isin(JUDGED)
-    judged_on = both[["due_date", "done_date"]].min(axis=1)
+    judged_on = both["done_date"].fillna(both["due_date"])  # the day it was done, else its deadline
     windows = {  # column suffix: the instances judged in that window
         "": judged,
         "_this_year": judged & judged_on.between(school_year_start(as_of), as_of),
@@ -589,10 +589,18 @@ def duties_todo(
     as_of = _as_of(trust, as_of)
     duties = statutory_duties(trust, as_of) if duties is None else duties
     horizon = as_of + pd.Timedelta(days=horizon_days)
+    # parent meetings fall due on 31 August: owed within the year, listed by the rule below
     open_duties = duties[
-        duties["status"].eq("overdue") | (duties["status"].eq("due") & (duties["due_date"] <= horizon))
+        duties["status"].eq("overdue")
+        | (duties["status"].eq("due") & ((duties["due_date"] <= horizon) | duties["duty"].eq("parent_meetings")))
     ]
-    open_duties = open_duties.sort_values("trigger_date").groupby(["upn", "duty"], sort=False).tail(1)
+    # one line per pupil and duty: the latest overdue instance, else the latest due
+    open_duties = (
+        open_duties.assign(_overdue=open_duties["status"].eq("overdue"))
+        .sort_values(["_overdue", "trigger_date"])
+        .groupby(["upn", "duty"], sort=False)
+        .tail(1)
+    )
     plans = graduated_approach(trust, as_of)
     held = plans.set_index("upn")["meetings_this_year"]
     rows = []

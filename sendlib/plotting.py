@@ -51,7 +51,10 @@ def plot_ehc_timeline(events: pd.DataFrame, duties: pd.DataFrame, as_of, ax=None
         y = rows[duty.duty]
         colour = STATUS_COLOURS[duty.status]
         start = min(duty.trigger_date, duty.due_date)
-        end = duty.done_date if pd.notna(duty.done_date) else max(duty.due_date, pd.Timestamp(as_of))
+        if pd.notna(duty.done_date):
+            end = duty.done_date
+        else:  # an open duty runs on to today; a missed one stopped at its deadline
+            end = duty.due_date if duty.status == "missed" else max(duty.due_date, pd.Timestamp(as_of))
         ax.plot([start, max(end, duty.due_date)], [y, y], color=colour, alpha=0.35, linewidth=6, solid_capstyle="butt")
         ax.plot([duty.due_date], [y], marker="|", color="black", markersize=14)
         if pd.notna(duty.done_date):

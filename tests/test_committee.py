@@ -39,9 +39,23 @@ def test_committee_page_content(sample, pages):
     assert duties.loc["Parent meetings (3 a year)", "Required by"] == "trust policy"
     assert duties.loc["Review report sent (2 weeks after)", "Required by"] == "law: SEND Regulations 2014 r.20(7)"
     # parent meetings fall due on 31 August: none has passed this school year yet
-    assert duties.loc["Parent meetings (3 a year)", "Met on time, this school year"] == "no deadline yet"
+    assert duties.loc["Parent meetings (3 a year)", "Met on time, this school year"] == "none in this period"
     statutory = [line for line in page.narrative if line.startswith("Statutory duties")]
     assert len(statutory) == 1 and "in the last 12 months were met on time" in statutory[0]
+
+
+def test_no_on_time_rate_reveals_a_small_count(sample):
+    """A rate beside its total would give away the met and the rest: neither may be 1 to 5."""
+    shown = 0
+    for school in sample.schools:
+        table = committee_page(sample, school).duties
+        for record in table.to_dict("records"):
+            rate, total = record["Met on time, last 12 months"], record["Deadlines passed or met, last 12 months"]
+            if rate.endswith("%"):
+                shown += 1
+                met = round(float(rate[:-1]) * int(total.replace(",", "")) / 100)
+                assert not 1 <= met <= 5 and not 1 <= int(total.replace(",", "")) - met <= 5, (school, record)
+    assert shown >= 10  # (the rule leaves rates to show)
 
 
 def test_unknown_school(sample):

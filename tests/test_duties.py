@@ -276,7 +276,8 @@ def test_summary_and_todo_on_the_sample():
     assert todo["by"].isna().eq(todo["status"].eq("no deadline")).all()  # never the export date as a deadline
     assert todo["what"].str.len().gt(10).all()
     due = todo[todo["status"] == "due"]
-    assert (due["by"] <= trust.as_of + pd.Timedelta(days=30)).all()
+    meetings = due["what"].str.startswith("Meet the pupil's parents")  # owed within the year
+    assert (due.loc[~meetings, "by"] <= trust.as_of + pd.Timedelta(days=30)).all() and meetings.any()
 
 
 def test_todo_lists_a_request_with_a_week_left(tmp_path):
@@ -403,6 +404,28 @@ def test_the_school_year_and_twelve_month_rates(tmp_path):
     assert row["basis"] == "statutory" and row["overdue_now"] == 1
 
 
+@pytest.mark.parametrize(
+    "sent, this_year, last_12_months",
+    [("2025-06-15", 0, 0), ("2025-06-16", 0, 1), ("2025-08-31", 0, 1), ("2025-09-01", 1, 1)],
+)
+def test_the_windows_begin_on_1_september_and_twelve_months_ago_to_the_day(tmp_path, sent, this_year, last_12_months):
+    """AS_OF is 15 June 2026: the school year began on 1 September 2025, the 12 months on 16
+    June 2025. A request answered on time is judged on the day the answer went."""
+    events = [(0, "info_requested", pd.Timestamp(sent) - 5 * DAY), (0, "info_sent", pd.Timestamp(sent))]
+    row = duties_summary(trust_with(tmp_path, events, provision="K")).set_index("duty").iloc[0]
+    assert (row["judged_this_year"], row["judged_12_months"]) == (this_year, last_12_months)
+
+
+def test_a_re_assessment_is_judged_on_the_day_it_was_requested(tmp_path):
+    """Its 'deadline' is the earliest day allowed: a request made in time is judged when made."""
+    events = [
+        (0, "plan_issued", pd.Timestamp("2025-01-10")),
+        (0, "reassessment_requested", pd.Timestamp("2025-09-15")),  # in time, this school year
+    ]
+    row = duties_summary(trust_with(tmp_path, events)).set_index(["school", "duty"]).loc[("Elm", "reassessment_timing")]
+    assert (row["judged_this_year"], row["met_this_year"]) == (1, 1)
+
+
 def test_the_to_do_list_puts_the_most_recent_overdue_first_then_the_soonest_due(tmp_path):
     events = [
         (0, "info_requested", AS_OF - 100 * DAY),  # 58 days overdue
@@ -411,9 +434,31 @@ def test_the_to_do_list_puts_the_most_recent_overdue_first_then_the_soonest_due(
         (3, "info_requested", AS_OF - 40 * DAY),  # 2 days left
     ]
     todo = duties_todo(trust_with(tmp_path, events, provision="K"))
+    order = {status: i for i, status in enumerate(duties_module.TODO_STATUSES)}
+    assert todo["status"].map(order).is_monotonic_increasing  # overdue, no deadline (no plans here), due
+    assert set(todo["status"]) == set(order)
     todo = todo[todo["what"].str.contains("information")]
     assert todo["upn"].tolist() == [upn(1), upn(0), upn(3), upn(2)]
     assert todo["days"].tolist() == [8, 58, 2, 12]
+
+
+def test_parent_meetings_owed_this_term_are_on_the_to_do_list(tmp_path):
+    """Due on 31 August, yet owed once a term: a pupil with none this year is listed in June."""
+    meetings = [(0, pd.Timestamp(d)) for d in ("2025-10-01", "2026-02-01", "2026-05-01")] + [
+        (1, pd.Timestamp("2025-10-01"))
+    ]
+    todo = duties_todo(trust_with(tmp_path, [], provision="K", meetings=meetings, n_pupils=3))
+    listed = todo[todo["what"].str.startswith("Meet the pupil's parents")].set_index("upn")
+    assert set(listed.index) == {upn(1), upn(2)}  # pupil 0 has had three
+    assert listed.loc[upn(2), "what"] == "Meet the pupil's parents (0 of 3 this year)"
+    assert listed.loc[upn(2), "by"] == pd.Timestamp("2026-08-31")
+
+
+def test_an_overdue_request_is_not_hidden_by_a_newer_one_due(tmp_path):
+    events = [(0, "info_requested", AS_OF - 60 * DAY), (0, "info_requested", AS_OF - 10 * DAY)]
+    todo = duties_todo(trust_with(tmp_path, events, provision="K"))
+    line = todo[todo["what"].str.contains("information")]
+    assert len(line) == 1 and line["status"].iloc[0] == "overdue" and line["days"].iloc[0] == 18
 
 
 def test_on_the_sample_nothing_overdue_is_superseded_or_from_a_past_school_year():

@@ -273,6 +273,15 @@ def _pupil_panels(data: Prepared, upn: str) -> list:
     return panels
 
 
+def _when(status: str, days: int) -> str:
+    """A to-do line's urgency in words."""
+    if status == "no deadline":
+        return "owed now (no date)"
+    if days == 0:  # (overdue is at least a day past the deadline)
+        return "due today"
+    return f"{days} day{'s' * (days != 1)} {'overdue' if status == 'overdue' else 'left'}"
+
+
 def _school_lists(data: Prepared, school: str, sort: str) -> list:
     blocks = []
     if data.progress is not None:
@@ -315,12 +324,7 @@ def _school_lists(data: Prepared, school: str, sort: str) -> list:
     todo = todo.assign(
         pupil=todo["upn"].map(lambda u: f"{pupils.at[u, 'surname']}, {pupils.at[u, 'forename']}"),
         by=todo["by"].dt.strftime("%d %b %Y").fillna(""),
-        when=[
-            ""
-            if status == "no deadline"
-            else f"{days} day{'s' * (days != 1)} {'overdue' if status == 'overdue' else 'left'}"
-            for status, days in zip(todo["status"], todo["days"])
-        ],
+        when=[_when(status, days) for status, days in zip(todo["status"], todo["days"])],
     )
     blocks.append(
         html_block(
