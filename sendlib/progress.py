@@ -530,17 +530,19 @@ class _Flagged(NamedTuple):
 def _flagged_reason(row: _Flagged, min_window: int) -> str:
     subject, base, last, span = row.subject, row.base, row.last, row.span
     change = last - base
+    # the two levels are averages of the earlier and the latest scores, not single scores (the
+    # chart shows each score): say so, or the sentence and the chart seem to disagree
     verb = (
-        f"stayed at about {last}"
+        f"averaged about {last} in both its earlier and its latest scores"
         if abs(change) < 1
-        else f"rose from {base} to {last}"
+        else f"rose from an average of {base} in its earlier scores to {last} in its latest"
         if change > 0
-        else f"fell from {base} to {last}"
+        else f"fell from an average of {base} in its earlier scores to {last} in its latest"
     )
-    parts = [f"{subject} {verb} over {span} term{'s' if span != 1 else ''}."]
+    parts = [f"{subject} {verb}, over {span} term{'s' if span != 1 else ''}."]
     if row.slower_than_peers:
         parts.append(
-            f"Pupils who started at {base} now average {row.expected}; this is {row.below} points below them, "
+            f"Pupils who started at about {base} now average {row.expected}; this is {row.below} points below them, "
             f"more than measurement error allows (about {row.margin} points)."
         )
     if row.below_previous_rate:

@@ -142,7 +142,8 @@ def test_reasons_carry_the_numbers(tmp_path):
     result, _ = _run(tmp_path, n_pupils=800, n_scores=6, fall_share=0.3, seed=10)
     row = result[result["slower_than_peers"].fillna(False)].iloc[0]
     assert f"now average {round(row['expected_score'])}" in row["reason"]
-    assert f"fell from {round(row['baseline_score'])} to {round(row['latest_score'])}" in row["reason"]
+    base, last = round(row["baseline_score"]), round(row["latest_score"])
+    assert f"fell from an average of {base} in its earlier scores to {last} in its latest" in row["reason"]
     assert "measurement error" in row["reason"]
     calm = result[~result["less_than_expected_progress"]].iloc[0]
     assert "in line with pupils who started at the same level" in calm["reason"]
