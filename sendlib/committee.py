@@ -19,7 +19,7 @@ from .duties import REGISTRY as DUTY_REGISTRY
 from .duties import duties_summary, statutory_duties
 from .exceptions import SendlibError
 from .loader import TrustData, input_hashes, load
-from .privacy import SMALL, SMALL_COUNT_MAX, suppress
+from .privacy import SMALL, SMALL_COUNT_MAX, is_disclosive, suppress
 from .progress import assess_progress, progress_by_group
 from .reference import national_need_shares, reference_table
 
@@ -175,14 +175,11 @@ def _duties_section(trust, school, as_of, duties):
     summary = duties_summary(trust, as_of, duties=duties)
     summary = summary[(summary["school"] == school) & (summary["instances"] > 0)]
 
-    def small(n) -> bool:
-        return 1 <= n <= SMALL_COUNT_MAX
-
     def rate(met, judged) -> str:
         """A share that reveals no small count: not the total, the met, nor the rest."""
         if judged == 0:
             return "none in this period"
-        return "not shown" if small(judged) or small(met) or small(judged - met) else f"{100 * met / judged:.0f}%"
+        return "not shown" if is_disclosive((judged, met, judged - met)) else f"{100 * met / judged:.0f}%"
 
     rows, lines = [], []
     for record in summary.itertuples(index=False):
@@ -204,7 +201,7 @@ def _duties_section(trust, school, as_of, duties):
         # a total beside a hidden cell would reveal it: the total only when no cell is hidden
         now = (
             "see the table for what is overdue now"
-            if overdue.map(small).any()
+            if is_disclosive(overdue)
             else (f"{_count_text(overdue.sum())} are overdue now")
         )
         lines.append(

@@ -526,9 +526,9 @@ def duties_summary(trust: TrustData, as_of=None, duties: pd.DataFrame | None = N
         for the instances judged this school year (``judged_this_year``, ``met_this_year``,
         ``met_on_time_this_year_pct``) and in the last 12 months (``judged_12_months``,
         ``met_12_months``, ``met_on_time_12_months_pct``), an instance being judged on the
-        day it was done or, if it was not, on its deadline; ``overdue_now`` and ``due_next_30_days`` (not done,
-        deadline within ``TODO_HORIZON_DAYS``). Counts are exact: suppress small ones before
-        showing them to a committee.
+        day it was done or, if it was not, on its deadline; ``overdue_now`` and
+        ``due_next_30_days`` (not done, deadline within ``TODO_HORIZON_DAYS``). Counts are
+        exact: suppress small ones before showing them to a committee.
     """
     as_of = _as_of(trust, as_of)
     duties = statutory_duties(trust, as_of) if duties is None else duties
@@ -607,9 +607,9 @@ def duties_todo(
     terms_so_far = terms_started(as_of)
     for duty in open_duties.itertuples(index=False):
         if duty.duty == "parent_meetings":
-            # only this year's meetings can still be held; list them once a term is owed
+            # (only this year's can be open: last year's are missed) listed once a term is owed
             count = int(held.get(duty.upn, 0))
-            if duty.trigger_date != school_year_start(as_of) or count >= terms_so_far:
+            if count >= terms_so_far:
                 continue
         else:
             count = 0
