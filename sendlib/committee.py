@@ -20,7 +20,7 @@ from .duties import duties_summary, statutory_duties
 from .exceptions import SendlibError
 from .loader import TrustData, input_hashes, load
 from .privacy import SMALL, SMALL_COUNT_MAX, is_disclosive, suppress
-from .progress import assess_progress, progress_by_group
+from .progress import assess_progress, difference_words, progress_by_group
 from .reference import national_need_shares, reference_table
 
 
@@ -138,30 +138,64 @@ def committee_page(
     )
 
 
+def _share_text(flagged: float, n: int) -> str:
+    """A share that reveals no small count: not the group, the flagged, nor the rest."""
+    flagged = round(flagged)
+    return "not shown" if is_disclosive((n, flagged, n - flagged)) else f"{100 * flagged / n:.0f}%"
+
+
 def _progress_section(trust, school, as_of, progress):
     if trust.assessments is None:
         return pd.DataFrame(), ["No assessment scores were in the export, so progress is not shown."]
     progress = assess_progress(trust, as_of) if progress is None else progress
     groups = progress_by_group(trust, progress, school=school)
     groups = groups[groups["grouping"] == "SEN provision"]
+    send = (PROVISION_WORDS["K"].label, PROVISION_WORDS["E"].label)
     rows, lines = [], []
-    for record in groups.itertuples(index=False):
-        small = record.n_pupils <= SMALL_COUNT_MAX
-        rows.append(
-            {
-                "Subject": str(record.subject).capitalize(),
-                "Pupils": record.group,
-                "Number": _count_text(record.n_pupils),
-                "Average progress (points)": "not shown" if small else _signed(record.mean_progress),
-                "95% confidence interval": "not shown"
-                if small
-                else f"{_signed(record.ci_low)} to {_signed(record.ci_high)}",
-                "What it means": "Too few pupils to show." if small else record.reading.split(": ", 1)[1],
-            }
+    for subject, by_subject in groups.groupby("subject", observed=True, sort=False):
+        compared = []
+        for record in by_subject.itertuples(index=False):
+            small = record.n_pupils <= SMALL_COUNT_MAX
+            against = ""
+            if record.group in send and not small and pd.notna(record.difference):
+                against = (
+                    f"{_signed(record.difference)} ({_signed(record.difference_low)} to "
+                    f"{_signed(record.difference_high)})"
+                )
+                words = next(w for w in PROVISION_WORDS.values() if w.label == record.group)
+                compared.append(
+                    f"{words.pupils} "
+                    + difference_words(
+                        record.difference, record.difference_low, record.difference_high, record.compared_with
+                    )
+                )
+            rows.append(
+                {
+                    "Subject": str(subject).capitalize(),
+                    "Pupils": record.group,
+                    "Number with enough scores": _count_text(record.n_pupils),
+                    "Average progress (points)": "not shown" if small else _signed(record.mean_progress),
+                    "95% confidence interval": "not shown"
+                    if small
+                    else f"{_signed(record.ci_low)} to {_signed(record.ci_high)}",
+                    "Against pupils with no SEN (95% interval)": against,
+                    "Progress slower than expected": _share_text(
+                        record.share_slower_progress * record.n_pupils, record.n_pupils
+                    ),
+                    "Attainment gap not closing": _share_text(
+                        record.share_gap_not_closing * record.n_pupils, record.n_pupils
+                    ),
+                }
+            )
+        if compared:
+            lines.append(f"{str(subject).capitalize()}: " + "; ".join(compared) + ".")
+    if lines:
+        lines.insert(
+            0,
+            "Progress is measured against pupils across the trust who started at the same level, so the "
+            "trust's average is zero in each subject and year group.",
         )
-        if record.group in (PROVISION_WORDS["K"].label, PROVISION_WORDS["E"].label) and not small:
-            lines.append(f"{record.reading}")
-    return pd.DataFrame(rows), lines[:2]
+    return pd.DataFrame(rows), lines
 
 
 def _required_by(duty: str) -> str:

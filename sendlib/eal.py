@@ -33,7 +33,7 @@ import numpy as np
 import pandas as pd
 
 from ._frames import isin
-from .codes import BROAD_AREAS, ENGLISH_PROFICIENCY
+from .codes import BROAD_AREAS, ENGLISH_PROFICIENCY, PROVISION_WORDS
 from .loader import TrustData
 from .progress import assess_progress
 
@@ -86,6 +86,7 @@ ITEM_COLUMNS = ["upn", "school", "item", "finding", "detail"]
 OUTCOME_COLUMNS = [
     "upn",
     "school",
+    "situation",
     "outcome",
     "points_to_send",
     "points_to_language",
@@ -407,8 +408,8 @@ def combine(findings: dict[str, str]) -> str:
     return "MIXED_REVIEW"
 
 
-def _next_steps(outcome, findings, checks, review_date, terms) -> list[str]:
-    steps = ["Continue EAL support"]
+def _next_steps(outcome, findings, checks, review_date, terms, on_register: bool, stage) -> list[str]:
+    steps = [FLUENT_FIRST_STEP if stage == "E" else "Continue EAL support"]
     for sense, value in checks.items():
         if value == "concern":
             steps.append(f"Follow up the {sense} concern (medical causes first)")
@@ -418,10 +419,19 @@ def _next_steps(outcome, findings, checks, review_date, terms) -> list[str]:
         for items in KEY_REQUIREMENTS.values():
             if all(findings.get(i, MISSING) == MISSING for i in items):
                 steps += [ITEMS[i].collect for i in items]
+    elif outcome == "CONSIDER_SEND_ASSESSMENT" and on_register:
+        steps.append(
+            "Keep the SEN provision and the EAL support working together; share this evidence at the next review"
+        )
     elif outcome == "CONSIDER_SEND_ASSESSMENT":
         steps.append(
             "Talk with the parents and consider assessing for SEN (assess, plan, do, review); "
             "keep tracking English as an additional language"
+        )
+    elif outcome == "CONSISTENT_WITH_LANGUAGE_ACQUISITION" and on_register:
+        steps.append(
+            "At the next SEN review, with the EAL lead, check that the recorded need is distinct from learning "
+            "English (first-language evidence first)"
         )
     elif outcome == "CONSISTENT_WITH_LANGUAGE_ACQUISITION":
         steps.append(f"Review on {review_date:%d %B %Y}, or sooner if progress slows")
@@ -457,7 +467,7 @@ def _facts(trust: TrustData, as_of, progress: pd.DataFrame | None):
         mine["change"] = mine["latest_score"] - mine["baseline_score"]
         change = mine.groupby("upn")["change"].mean()
         maths_latest = mine[mine["subject"].astype(str) == "maths"].set_index("upn")["latest_score"]
-        mine["slow"] = mine[["slower_than_peers", "below_previous_rate", "gap_widening"]].fillna(False).any(axis=1)
+        mine["slow"] = mine["slower_progress"].fillna(False).astype(bool)
         for upn, subject, slow in zip(mine["upn"], mine["subject"].astype(str), mine["slow"]):
             flags.setdefault(upn, {})[subject] = slow
     pupils["change"] = pupils["upn"].map(change) if change is not None else np.nan
@@ -575,6 +585,8 @@ def _weigh(trust, as_of, progress):
         for item, (finding, detail) in results.items():
             item_rows.append((upn, pupil["school"], item, finding, detail))
         outcome = combine(findings)
+        provision = pupil["sen_provision"] if pupil["sen_provision"] in SITUATIONS else "N"
+        on_register = provision != "N"
         missing = [ITEMS[item].label for item, finding in findings.items() if finding == MISSING]
         to_send = [i for i, f in findings.items() if f == SEND]
         to_language = [i for i, f in findings.items() if f == LANGUAGE]
@@ -582,6 +594,7 @@ def _weigh(trust, as_of, progress):
             (
                 upn,
                 pupil["school"],
+                SITUATIONS[provision],
                 outcome,
                 len(to_send),
                 len(to_language),
@@ -592,8 +605,10 @@ def _weigh(trust, as_of, progress):
                     {sense: _value(record, f"{sense}_check") for sense in ("hearing", "vision")},
                     review_date,
                     terms,
+                    on_register,
+                    stage,
                 ),
-                _explanation(outcome, results, to_send, to_language, missing),
+                _explanation(outcome, results, to_send, to_language, missing, pupil, stage),
                 review_date if outcome in ("CONSISTENT_WITH_LANGUAGE_ACQUISITION", "MIXED_REVIEW") else pd.NaT,
             )
         )
@@ -603,17 +618,43 @@ def _weigh(trust, as_of, progress):
     return items, outcomes
 
 
-_OUTCOME_WORDS = {
-    "CONSIDER_SEND_ASSESSMENT": "The evidence points to a possible special educational need as well as to "
-    "learning English: consider an SEN assessment.",
-    "CONSISTENT_WITH_LANGUAGE_ACQUISITION": "The evidence is consistent with a pupil still acquiring English.",
-    "MIXED_REVIEW": "The evidence points both ways: review it together.",
-    "INSUFFICIENT_EVIDENCE": "Not enough evidence yet to tell language acquisition from SEND.",
+# Who the check is for. EAL pupils not on the SEN register: is it language or SEND? Pupils
+# already at SEN support or with an EHC plan: is the recorded need distinct from language?
+# (EAL pupils are over-identified with SLCN and under-identified with SpLD: Solihull guidance.)
+SITUATIONS = {
+    "N": "not on the SEN register: is it learning English or SEND?",
+    "K": "on SEN support: is the recorded need distinct from learning English?",
+    "E": "with an EHC plan: is the recorded need distinct from learning English?",
 }
+_OUTCOME_WORDS = {
+    ("CONSIDER_SEND_ASSESSMENT", False): "The evidence points to a possible special educational need as well as to "
+    "learning English: consider an SEN assessment.",
+    ("CONSIDER_SEND_ASSESSMENT", True): "The evidence supports a need beyond learning English, as recorded.",
+    ("CONSISTENT_WITH_LANGUAGE_ACQUISITION", False): "The evidence is consistent with a pupil still acquiring English.",
+    ("CONSISTENT_WITH_LANGUAGE_ACQUISITION", True): "The evidence leans to learning English rather than to the "
+    "recorded need: check at the next review that the need is distinct from language.",
+    ("MIXED_REVIEW", False): "The evidence points both ways: review it together.",
+    ("MIXED_REVIEW", True): "The evidence points both ways: review it with the EAL lead at the next SEN review.",
+    ("INSUFFICIENT_EVIDENCE", False): "Not enough evidence yet to tell language acquisition from SEND.",
+    ("INSUFFICIENT_EVIDENCE", True): "Not enough evidence yet to tell whether the recorded need is distinct from "
+    "learning English.",
+}
+FLUENT_FIRST_STEP = "Keep tracking English as an additional language (fluent: support as needed)"
+# a pupil competent or fluent in English (stages D and E) is not "still acquiring English"
+_NOT_ACQUIRING = "The evidence does not point to a special educational need: first-language development is "
+_NOT_ACQUIRING += "age-appropriate, and no more of the evidence points to SEND than to language."
 
 
-def _explanation(outcome, results, to_send, to_language, missing) -> str:
-    parts = [_OUTCOME_WORDS[outcome]]
+def _explanation(outcome, results, to_send, to_language, missing, pupil, stage) -> str:
+    on_register = pupil["sen_provision"] in ("K", "E")
+    words = _OUTCOME_WORDS[(outcome, on_register)]
+    if outcome == "CONSISTENT_WITH_LANGUAGE_ACQUISITION" and not on_register and stage not in ("A", "B", "C"):
+        words = _NOT_ACQUIRING
+    parts = [words]
+    if on_register:
+        need = pupil.get("primary_need")
+        need = f", primary need {need}" if isinstance(need, str) and need else ""
+        parts.insert(0, f"On the SEN register ({PROVISION_WORDS[pupil['sen_provision']].label}{need}).")
     for item in ("proficiency_and_exposure", "progress_against_true_peers"):
         finding, detail = results[item]
         if finding == NEUTRAL or (finding == MISSING and item == "progress_against_true_peers"):

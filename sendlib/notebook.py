@@ -43,7 +43,10 @@ class Missing:
     def __eq__(self, other):
         return self
 
-    __ne__ = __lt__ = __le__ = __gt__ = __ge__ = __and__ = __or__ = __invert__ = __eq__
+    def __invert__(self):
+        return self
+
+    __ne__ = __lt__ = __le__ = __gt__ = __ge__ = __and__ = __or__ = __eq__
     __hash__ = object.__hash__
 
 

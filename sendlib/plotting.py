@@ -99,6 +99,8 @@ def plot_progress_band(band: pd.DataFrame, subject: str = "", ax=None):
     -------
     matplotlib Axes
     """
+    from .progress import SAME_BASELINE_POINTS
+
     ax = _axes(ax, size=(7.5, 4.2))
     if band.empty:
         ax.text(0.5, 0.5, "No scores yet", ha="center", va="center", transform=ax.transAxes)
@@ -111,9 +113,9 @@ def plot_progress_band(band: pd.DataFrame, subject: str = "", ax=None):
         band["peers_high"],
         color="#56B4E9",
         alpha=0.25,
-        label="pupils who started at the same level (middle 80%)",
+        label=f"middle 80% of the scores of pupils whose first score was within {SAME_BASELINE_POINTS} points",
     )
-    ax.plot(dates, band["peers_mean"], color="#0072B2", linewidth=1.5, label="their average")
+    ax.plot(dates, band["peers_mean"], color="#0072B2", linewidth=1.5, label="those pupils' average")
     ax.plot(dates, band["cohort_mean"], color="#999999", linestyle="--", linewidth=1.2, label="year group average")
     ax.plot(dates, band["score"], color="#D55E00", marker="o", linewidth=2, label="this pupil")
     ax.set_ylabel("standardised score" if band["score"].max() > 60 else "score")

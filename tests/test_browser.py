@@ -54,7 +54,7 @@ def test_senco_explorer_picks_a_pupil(server, page):
     page.screenshot(path=str(ARTIFACTS / "senco_pupil.png"), full_page=True)
     page.get_by_text("School lists").click()
     page.wait_for_selector(".sendlib-flagged", timeout=30_000)
-    assert "Pupils making less than expected progress" in page.inner_text(".sendlib-school-view")
+    assert "Progress slower than expected" in page.inner_text(".sendlib-school-view")
     page.screenshot(path=str(ARTIFACTS / "senco_school_lists.png"), full_page=True)
 
 

@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import sendlib
+
 REPOSITORY = Path(__file__).parents[1]
 
 
@@ -31,3 +33,15 @@ def test_the_docs_and_readme_cite_no_file_outside_the_repository():
         assert not re.search(r"\.\./shared|DESIGN\.md|METHODS\.md|JOURNEYS\.md|STYLE\.md|STACK\.md", text), page
         for target in re.findall(r"\]\(([^)#:]+)\)", text):  # every relative link reaches a file
             assert (page.parent / target).exists(), (page, target)
+
+
+def test_the_readme_flag_rates_are_the_sample_s():
+    """The README's "after" figures are what sendlib computes on the sample, to 0.1%."""
+    rates = sendlib.flag_rates(sendlib.assess_progress(sendlib.load_sample())).set_index("provision")
+    readme = (REPOSITORY / "README.md").read_text(encoding="utf-8")
+    columns = ["slower_progress_pct", "gap_not_closing_pct", "either_pct", "not_enough_scores_pct"]
+    for provision in ("No SEN", "SEN support", "EHC plan"):
+        row = re.search(rf"^\| {provision} \|(.*)\|$", readme, re.MULTILINE)
+        assert row, provision
+        after = [float(cell.split("->")[1].strip().rstrip("%")) for cell in row.group(1).split("|")]
+        assert after == [round(rates.loc[provision, c], 1) for c in columns], provision

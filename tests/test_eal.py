@@ -155,7 +155,8 @@ def test_clear_cut_cases(planted):
 def test_every_outcome_explains_itself_and_continues_eal_support(planted):
     trust, _ = planted
     outcomes = weigh_eal_evidence(trust)
-    assert outcomes["next_steps"].map(lambda steps: steps[0] == "Continue EAL support").all()
+    first = outcomes["next_steps"].map(lambda steps: steps[0])
+    assert first.isin(["Continue EAL support", eal.FLUENT_FIRST_STEP]).all() and (first == "Continue EAL support").any()
     insufficient = outcomes[outcomes["outcome"] == "INSUFFICIENT_EVIDENCE"].iloc[0]
     assert any("first language" in step for step in insufficient["next_steps"])
     assert any("parents" in step for step in insufficient["next_steps"])
@@ -220,6 +221,21 @@ def test_a_registered_item_is_judged_tabled_counted_and_named_when_missing(plant
     assert list(items.drop_duplicates("item")["item"])[-1] == "speech_screen"  # in the order of declaration
     outcomes = weigh_eal_evidence(trust)
     assert outcomes["missing"].map(lambda words: "a speech and language screen" in words).all()
+
+
+def test_pupils_on_the_register_and_fluent_pupils_are_framed_for_their_situation():
+    trust = sendlib.load_sample()
+    outcomes = weigh_eal_evidence(trust).merge(trust.pupils[["upn", "sen_provision", "english_proficiency"]], on="upn")
+    assert (outcomes["situation"] == outcomes["sen_provision"].map(eal.SITUATIONS)).all()
+    fluent = outcomes["english_proficiency"].isin(["D", "E"])
+    assert fluent.sum() >= 50 and not outcomes.loc[fluent, "explanation"].str.contains("still acquiring").any()
+    assert (outcomes.loc[outcomes["english_proficiency"] == "E", "next_steps"].str[0] == eal.FLUENT_FIRST_STEP).all()
+    registered = outcomes[outcomes["sen_provision"].isin(["K", "E"])]
+    assert len(registered) >= 20
+    assert registered["explanation"].str.startswith("On the SEN register (").all()
+    # nobody already on the register is told to consider an SEN assessment
+    assert not registered["next_steps"].map(lambda steps: any("consider assessing for SEN" in s for s in steps)).any()
+    assert not registered["explanation"].str.contains("consider an SEN assessment").any()
 
 
 def test_every_item_has_its_words():

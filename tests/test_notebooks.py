@@ -74,7 +74,11 @@ def test_papermill_help_shows_the_parameters():
 @pytest.mark.parametrize(
     "path, parameters, expected",
     [
-        (NOTEBOOKS_DIR / "01-progress-gaps.ipynb", {}, ["less_than_expected_progress", "ci_low"]),
+        (
+            NOTEBOOKS_DIR / "01-progress-gaps.ipynb",
+            {},
+            ["slower_progress_pct", "ci_low", "difference_high", "mean_change"],
+        ),
         (NOTEBOOKS_DIR / "01-progress-gaps.ipynb", {"school": "Oakfield Primary"}, ["Oakfield Primary"]),
         (NOTEBOOKS_DIR / "02-eal-evidence.ipynb", {}, ["CONSISTENT_WITH_LANGUAGE_ACQUISITION", "SLCN (primary need)"]),
         (NOTEBOOKS_DIR / "02-eal-evidence.ipynb", {"data_dir": "small"}, ["INSUFFICIENT_EVIDENCE"]),

@@ -32,7 +32,7 @@ def test_progress_band_plot():
     band = sendlib.pupil_progress_band(trust, upn, "maths")
     ax = plot_progress_band(band, "maths")
     labels = [line.get_label() for line in ax.lines]
-    assert labels == ["their average", "year group average", "this pupil"]
+    assert labels == ["those pupils' average", "year group average", "this pupil"]
     assert len(ax.collections) == 1 and ax.get_title().startswith("Maths")
     pupil = ax.lines[2]
     assert list(pupil.get_ydata()) == list(band["score"])

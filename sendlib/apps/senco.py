@@ -186,22 +186,11 @@ def _pupil_panels(data: Prepared, upn: str) -> list:
         mine = data.progress[data.progress["upn"] == upn]
         rows = []
         for record in mine.itertuples(index=False):
-            tests = [
-                ("(a) slower than peers", record.slower_than_peers),
-                ("(b) slower than before", record.below_previous_rate),
-                ("(c) gap not closing", record.gap_not_closing),
-                ("(d) gap widening", record.gap_widening),
-            ]
-            flags = ", ".join(label for label, flag in tests if not pd.isna(flag) and bool(flag)) or "none"
-            verdict = (
-                '<span class="flag">less than expected progress</span>'
-                if record.less_than_expected_progress
-                else '<span class="ok">progress as expected</span>'
-            )
+            flags = ", ".join(label for column, label in TEST_LABELS.items() if _true(getattr(record, column)))
             rows.append(
-                f"<tr><td>{html.escape(str(record.subject).capitalize())}</td><td>{verdict}<br>"
-                f"<span class='note'>tests flagged: {flags}</span></td><td>{html.escape(record.reason)}"
-                "</td></tr>"
+                f"<tr><td>{html.escape(str(record.subject).capitalize())}</td><td>{_verdict(record.verdict)}"
+                + (f"<br><span class='note'>tests flagged: {flags}</span>" if flags else "")
+                + f"</td><td>{html.escape(record.reason)}</td></tr>"
             )
         panels.append(
             html_block(
@@ -226,8 +215,8 @@ def _pupil_panels(data: Prepared, upn: str) -> list:
         steps = "".join(f"<li>{html.escape(s)}</li>" for s in record["next_steps"])
         panels.append(
             html_block(
-                f"<h3>EAL or SEND? The evidence</h3><p><b>{record['outcome'].replace('_', ' ').capitalize()}</b>. "
-                f"{html.escape(record['explanation'])}</p><p><b>Next steps</b></p><ul>{steps}</ul>"
+                f"<h3>{'EAL or SEND?' if pupil['sen_provision'] == 'N' else 'EAL and the recorded need:'} "
+                f"the evidence</h3><p>{html.escape(record['explanation'])}</p><p><b>Next steps</b></p><ul>{steps}</ul>"
                 + table_html(items.rename(columns=str.capitalize)),
                 "sendlib-eal",
             )
@@ -273,6 +262,32 @@ def _pupil_panels(data: Prepared, upn: str) -> list:
     return panels
 
 
+TEST_LABELS = {
+    "slower_than_peers": "(a) slower than pupils from the same start",
+    "below_previous_rate": "(b) slower than before",
+    "gap_not_closing": "(c) attainment gap not closing",
+    "gap_widening": "(d) gap widening",
+}
+_VERDICT_CLASS = {
+    "not enough scores yet": "unknown",
+    "as expected": "ok",
+    "attainment gap not closing": "gap",
+}
+
+
+def _pupils(n: int) -> str:
+    return f"{n} pupil{'s' * (n != 1)}"
+
+
+def _true(flag) -> bool:
+    return not pd.isna(flag) and bool(flag)
+
+
+def _verdict(verdict: str) -> str:
+    words = "progress as expected" if verdict == "as expected" else verdict
+    return f'<span class="{_VERDICT_CLASS.get(verdict, "flag")}">{html.escape(words)}</span>'
+
+
 def _when(status: str, days: int) -> str:
     """A to-do line's urgency in words."""
     if status == "no deadline":
@@ -285,14 +300,12 @@ def _when(status: str, days: int) -> str:
 def _school_lists(data: Prepared, school: str, sort: str) -> list:
     blocks = []
     if data.progress is not None:
-        flagged = data.progress[(data.progress["school"] == school) & data.progress["less_than_expected_progress"]]
+        mine = data.progress[data.progress["school"] == school]
         pupils = data.trust.pupils.set_index("upn")
-        flagged = flagged.assign(
-            name=flagged["upn"].map(lambda u: f"{pupils.at[u, 'surname']}, {pupils.at[u, 'forename']}"),
-            tests=flagged[["slower_than_peers", "below_previous_rate", "gap_not_closing", "gap_widening"]]
-            .fillna(False)
-            .astype(int)
-            .sum(axis=1),
+        mine = mine.assign(
+            name=mine["upn"].map(lambda u: f"{pupils.at[u, 'surname']}, {pupils.at[u, 'forename']}"),
+            year=mine["year_group"].map(year_group_label),
+            tests=mine[list(TEST_LABELS)].fillna(False).astype(int).sum(axis=1),
         )
         order = {
             "tests": (["tests", "name"], [False, True]),
@@ -300,25 +313,36 @@ def _school_lists(data: Prepared, school: str, sort: str) -> list:
             "year": (["year_group", "name"], [True, True]),
             "subject": (["subject", "name"], [True, True]),
         }[sort]
-        flagged = flagged.sort_values(order[0], ascending=order[1])
-        table = flagged.assign(year=flagged["year_group"].map(year_group_label))[
-            ["name", "year", "sen_provision", "subject", "tests", "reason"]
-        ].rename(
-            columns={
-                "name": "Pupil",
-                "year": "Year",
-                "sen_provision": "SEN",
-                "subject": "Subject",
-                "tests": "Tests flagged",
-                "reason": "Why",
-            }
-        )
-        blocks.append(
-            html_block(
-                f"<h3>Pupils making less than expected progress ({len(flagged)})</h3>" + table_html(table),
-                "sendlib-flagged",
+        mine = mine.sort_values(order[0], ascending=order[1])
+        columns = {"name": "Pupil", "year": "Year", "sen_provision": "SEN", "subject": "Subject"}
+        lists = [
+            (
+                "Progress slower than expected: tests (a), (b) or (d)",
+                mine[mine["slower_progress"].fillna(False).astype(bool)],
+                {"tests": "Tests flagged", "reason": "Why"},
+            ),
+            (
+                "Attainment gap not closing: test (c)",
+                mine[mine["gap_not_closing"].fillna(False).astype(bool)],
+                {"gap_latest": "Points from peers", "reason": "Why"},
+            ),
+            (
+                "Not enough scores yet to judge (fewer than three, or all in one term)",
+                mine[~mine["enough_scores"].fillna(False).astype(bool)],
+                {"n_scores": "Scores so far", "reason": "Why"},
+            ),
+        ]
+        for title, rows, extra in lists:
+            table = rows[[*columns, *extra]].rename(columns={**columns, **extra})
+            if "Points from peers" in table:
+                table["Points from peers"] = table["Points from peers"].round().astype("Int64")
+            blocks.append(
+                html_block(
+                    f"<h3>{title} ({_pupils(rows['upn'].nunique())})</h3>"
+                    + (table_html(table) if len(table) else "<p>None.</p>"),
+                    "sendlib-flagged",
+                )
             )
-        )
     todo = data.todo[data.todo["school"] == school]
     pupils = data.trust.pupils.set_index("upn")
     todo = todo.assign(
