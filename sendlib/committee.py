@@ -140,6 +140,8 @@ def committee_page(
 
 def _share_text(flagged: float, n: int) -> str:
     """A share that reveals no small count: not the group, the flagged, nor the rest."""
+    if not n or pd.isna(flagged):
+        return "not shown"
     flagged = round(flagged)
     return "not shown" if is_disclosive((n, flagged, n - flagged)) else f"{100 * flagged / n:.0f}%"
 
@@ -151,6 +153,9 @@ def _progress_section(trust, school, as_of, progress):
     groups = progress_by_group(trust, progress, school=school)
     groups = groups[groups["grouping"] == "SEN provision"]
     send = (PROVISION_WORDS["K"].label, PROVISION_WORDS["E"].label)
+    # the page gives each group's roll: a number judged must not reveal a small remainder
+    on_roll = trust.pupils.loc[trust.pupils["school"] == school, "sen_provision"].value_counts()
+    roll = {words.label: int(on_roll.get(code, 0)) for code, words in PROVISION_WORDS.items()}
     rows, lines = [], []
     for subject, by_subject in groups.groupby("subject", observed=True, sort=False):
         compared = []
@@ -173,7 +178,9 @@ def _progress_section(trust, school, as_of, progress):
                 {
                     "Subject": str(subject).capitalize(),
                     "Pupils": record.group,
-                    "Number with enough scores": _count_text(record.n_pupils),
+                    "Number with enough scores": "not shown"
+                    if is_disclosive((record.n_pupils, roll.get(record.group, 0) - record.n_pupils))
+                    else _count_text(record.n_pupils),
                     "Average progress (points)": "not shown" if small else _signed(record.mean_progress),
                     "95% confidence interval": "not shown"
                     if small

@@ -585,8 +585,7 @@ def _weigh(trust, as_of, progress):
         for item, (finding, detail) in results.items():
             item_rows.append((upn, pupil["school"], item, finding, detail))
         outcome = combine(findings)
-        provision = pupil["sen_provision"] if pupil["sen_provision"] in SITUATIONS else "N"
-        on_register = provision != "N"
+        on_register = is_on_register(pupil["sen_provision"])
         missing = [ITEMS[item].label for item, finding in findings.items() if finding == MISSING]
         to_send = [i for i, f in findings.items() if f == SEND]
         to_language = [i for i, f in findings.items() if f == LANGUAGE]
@@ -594,7 +593,7 @@ def _weigh(trust, as_of, progress):
             (
                 upn,
                 pupil["school"],
-                SITUATIONS[provision],
+                SITUATIONS[pupil["sen_provision"] if on_register else "N"],
                 outcome,
                 len(to_send),
                 len(to_language),
@@ -639,17 +638,27 @@ _OUTCOME_WORDS = {
     ("INSUFFICIENT_EVIDENCE", True): "Not enough evidence yet to tell whether the recorded need is distinct from "
     "learning English.",
 }
+# ... nor, on the register, "learning English": the first language is the evidence that speaks
+_NEED_NOT_SEEN_IN_L1 = (
+    "First-language development is reported as age-appropriate, which a need in learning, speech or language "
+    "would usually affect too: check at the next review that the recorded need is distinct from language."
+)
 FLUENT_FIRST_STEP = "Keep tracking English as an additional language (fluent: support as needed)"
 # a pupil competent or fluent in English (stages D and E) is not "still acquiring English"
 _NOT_ACQUIRING = "The evidence does not point to a special educational need: first-language development is "
 _NOT_ACQUIRING += "age-appropriate, and no more of the evidence points to SEND than to language."
 
 
+def is_on_register(provision) -> bool:
+    """At SEN support (K) or with an EHC plan (E): the EAL question is then about the recorded need."""
+    return provision in ("K", "E")
+
+
 def _explanation(outcome, results, to_send, to_language, missing, pupil, stage) -> str:
-    on_register = pupil["sen_provision"] in ("K", "E")
+    on_register = is_on_register(pupil["sen_provision"])
     words = _OUTCOME_WORDS[(outcome, on_register)]
-    if outcome == "CONSISTENT_WITH_LANGUAGE_ACQUISITION" and not on_register and stage not in ("A", "B", "C"):
-        words = _NOT_ACQUIRING
+    if outcome == "CONSISTENT_WITH_LANGUAGE_ACQUISITION" and stage not in ("A", "B", "C"):
+        words = _NEED_NOT_SEEN_IN_L1 if on_register else _NOT_ACQUIRING
     parts = [words]
     if on_register:
         need = pupil.get("primary_need")

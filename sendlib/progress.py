@@ -123,7 +123,8 @@ PROGRESS_COLUMNS = {
     "expected_from": "how expected_score was found: same-baseline peers (with their number) or regression to the mean",
     "rate_previous": "rate of progress in the previous window, points a year",
     "rate_latest": "rate of progress in the latest window, points a year",
-    "rate_peers": "rate of progress of same-baseline peers over the latest window, points a year",
+    "rate_peers": "rate of progress of same-baseline peers over the latest window, points a year; missing "
+    "when too few peers (then (b) compares with a steady score, 0 a year)",
     "rate_change_z": "(rate_latest - rate_previous) in standard errors",
     "gap_baseline": "baseline level minus the peers' mean at the same assessments",
     "gap_latest": "latest level minus the peers' mean at the same assessments",
@@ -232,7 +233,9 @@ def assess_progress(trust: TrustData, as_of=None, reasons: bool = True, **settin
     **settings
         Override the defaults in ``SETTINGS``: ``z_slower_than_peers``,
         ``z_below_previous_rate``, ``z_gap_widening``, ``z_gap`` (thresholds in standard
-        errors), ``min_peer_group``, ``min_gap_peers``, ``min_window_scores``, and
+        errors), ``min_peer_group``, ``min_gap_peers``, ``min_window_scores``,
+        ``min_scores`` (no verdict from fewer, or from one term), ``gap_sd`` (the gap that
+        matters for test (c), in scale SDs), and
         ``gap_peers`` ("no_sen": pupils without SEN in the same year group, the default;
         "cohort": the whole year group).
     reasons : bool, default True
@@ -243,7 +246,8 @@ def assess_progress(trust: TrustData, as_of=None, reasons: bool = True, **settin
     -------
     DataFrame
         One row per pupil, subject and scale with the columns of ``PROGRESS_COLUMNS``.
-        Pupils with one score are kept, with the tests missing and a reason saying so.
+        Rows without enough scores (``min_scores``, in more than one term) are kept, with
+        the tests missing, ``verdict`` "not enough scores yet" and a reason saying so.
     """
     s = _check_settings(settings)
     as_of = pd.Timestamp(as_of).normalize() if as_of is not None else trust.as_of
@@ -357,7 +361,7 @@ def assess_progress(trust: TrustData, as_of=None, reasons: bool = True, **settin
         * 64
         + np.minimum(n, 63)
     )
-    expected, variance, peer_n = _expected_levels(
+    expected, variance, peer_n, typical = _expected_levels(
         baseline,
         latest_level,
         k_prev,
@@ -384,17 +388,20 @@ def assess_progress(trust: TrustData, as_of=None, reasons: bool = True, **settin
     # terms by more than measurement error
     # (their least-squares line of latest rate on baseline; 0 for an age-standardised scale
     # when too few peers: a steady standardised score is expected progress, NFER)
-    rate_fit = _group_ols(baseline, rate_latest, peers, peers.max() + 1 if n_seg else 0, np.isfinite(rate_latest))
+    # (fitted, like (a), on the typical peers, so that many stalling do not hide each other)
+    rate_fit = _group_ols(
+        baseline, rate_latest, peers, peers.max() + 1 if n_seg else 0, typical & np.isfinite(rate_latest)
+    )
     with np.errstate(invalid="ignore"):
         peer_rate = rate_fit["a"][peers] + rate_fit["b"][peers] * baseline
-    peer_rate = np.where((rate_fit["n"][peers] >= s["min_peer_group"]) & np.isfinite(peer_rate), peer_rate, 0.0)
+    peer_rate = np.where((rate_fit["n"][peers] >= s["min_peer_group"]) & np.isfinite(peer_rate), peer_rate, np.nan)
 
     has_two = n >= 2
     slower = _flag(progress_z < -s["z_slower_than_peers"], np.isfinite(progress_z) & judged)
     with np.errstate(invalid="ignore"):
         below_rate = _flag(
             (rate_z < -s["z_below_previous_rate"])
-            & (rate_latest - peer_rate < -s["z_below_previous_rate"] * slope_se[:, 1]),
+            & (rate_latest - np.nan_to_num(peer_rate) < -s["z_below_previous_rate"] * slope_se[:, 1]),
             np.isfinite(rate_z) & judged,
         )
     gap_known = np.isfinite(gap_level[:, 1]) & judged
@@ -429,7 +436,7 @@ def assess_progress(trust: TrustData, as_of=None, reasons: bool = True, **settin
             "progress_score": np.where(judged, progress_score, np.nan),
             "progress_z": np.where(judged, progress_z, np.nan),
             "expected_from": pd.Categorical.from_codes(
-                (peer_n < s["min_peer_group"]).astype(np.int8),
+                np.where(judged, peer_n < s["min_peer_group"], -1).astype(np.int8),
                 ["same-baseline peers", "regression to the mean (too few peers)"],
             ),
             "rate_previous": rate_prev,
@@ -501,7 +508,8 @@ def _peer_gaps(x, group, n_groups, is_peer, min_peers):
 
 def _expected_levels(baseline, latest, k_prev, k_latest, seg_sem, mean, sd, peers, min_group):
     """Expected latest level from same-baseline peers (``peers``: group codes), leaving each
-    pupil out; else theory. Returns the expectation, its variance and the peers' number."""
+    pupil out; else theory. Returns the expectation, its variance, the peers' number and
+    which pupils the final line was fitted on (not far below it: the typical peers)."""
     n_seg = len(baseline)
     ok = np.isfinite(baseline) & np.isfinite(latest)
     n_groups = peers.max() + 1 if n_seg else 0
@@ -543,7 +551,7 @@ def _expected_levels(baseline, latest, k_prev, k_latest, seg_sem, mean, sd, peer
     expected = np.where(use_peers, expected_peer, expected_theory)
     variance = np.where(use_peers, var_peer, var_theory)
     expected[~ok] = np.nan
-    return expected, variance, np.where(use_peers, size, 0)
+    return expected, variance, np.where(use_peers, size, 0), include
 
 
 def _group_ols(x, y, group, n_groups, include):
@@ -586,7 +594,7 @@ class _Flagged(NamedTuple):
     since: str  # month the latest window began
     rate_latest: int
     rate_previous: int
-    rate_peers: int
+    rate_peers: int | None
     gap_base: int
     gap_latest: int
     peers: str  # who the gap is measured to
@@ -618,8 +626,12 @@ def _flagged_reason(row: _Flagged, min_window: int) -> str:
     if row.below_previous_rate:
         parts.append(
             f"Progress since {row.since} ({row.rate_latest:+d} points a year) is slower than before "
-            f"({row.rate_previous:+d} a year), by more than measurement error, and slower than pupils who "
-            f"started at the same level ({row.rate_peers:+d} a year)."
+            f"({row.rate_previous:+d} a year), by more than measurement error, and slower than "
+            + (
+                f"pupils who started at the same level ({row.rate_peers:+d} a year)."
+                if row.rate_peers is not None
+                else "a steady score (too few pupils started at the same level to compare with)."
+            )
         )
     elif not row.enough:
         parts.append(f"Not enough scores yet to compare rates of progress (needs {min_window} in each half).")
@@ -643,8 +655,10 @@ def _reasons(r, span_terms, window_start_days, enough, progress_z, s):
     flagged = r["less_than_expected_progress"].fillna(False).to_numpy(dtype=bool)
     judged = r["enough_scores"].to_numpy(dtype=bool)
     one = ~judged
-    words = np.asarray(["no scores", "one score", "two scores"] + [f"{k} scores" for k in range(3, 10)], dtype=object)
-    counted = words[np.minimum(n_scores, 9)] + np.where(n_scores >= s["min_scores"], ", all in one term", "")
+    counted = np.asarray(
+        [{0: "no scores", 1: "one score", 2: "two scores"}.get(k, f"{k} scores") for k in n_scores.tolist()],
+        dtype=object,
+    ) + np.where(n_scores >= s["min_scores"], ", all in one term", "")
     text = np.where(
         one,
         subject
@@ -870,8 +884,9 @@ def progress_by_group(
                         "mean_progress": mean,
                         "ci_low": low,
                         "ci_high": high,
-                        "share_slower_progress": group["slower_progress"].astype(float).mean(),
-                        "share_gap_not_closing": group["gap_not_closing"].astype(float).mean(),
+                        # of the group's pupils with enough scores (a gap with no peers to measure it: not flagged)
+                        "share_slower_progress": group["slower_progress"].fillna(False).astype(float).mean(),
+                        "share_gap_not_closing": group["gap_not_closing"].fillna(False).astype(float).mean(),
                         "compared_with": compared,
                         "difference": diff,
                         "difference_low": diff_low,
@@ -913,8 +928,8 @@ def _interval_reading(group, subject, mean, low, high) -> str:
     """A confidence interval in plain words.
 
     >>> _interval_reading("EHC plan", "reading", -2.14, -4.0, -0.3)  # doctest: +NORMALIZE_WHITESPACE
-    'EHC plan, reading: on average 2.1 points below the progress of pupils who started at the same level;
-    the whole 95% confidence interval (-4.0 to -0.3) is below zero, so this is unlikely to be chance.'
+    'EHC plan, reading: on average 2.1 points below the trust's average for pupils who started at the same
+    level; the whole 95% confidence interval (-4.0 to -0.3) is below zero, so this is unlikely to be chance.'
     """
     if not np.isfinite(mean):
         return f"{group}, {subject}: no progress scores yet."
@@ -922,9 +937,10 @@ def _interval_reading(group, subject, mean, low, high) -> str:
         return f"{group}, {subject}: one pupil only, too few to judge."
     side = "below" if mean < 0 else "above"
     head = (
-        f"{group}, {subject}: on average {abs(mean):.1f} points {side} the progress of pupils who started "
-        f"at the same level; "
+        f"{group}, {subject}: on average {abs(mean):.1f} points {side} the trust's average for pupils who "
+        f"started at the same level; "
     )
+    low, high = round(low, 1), round(high, 1)  # judged on the figures as shown
     interval = f"({low:.1f} to {high:.1f})".replace("-0.0", "0.0")
     if high < 0:
         return head + f"the whole 95% confidence interval {interval} is below zero, so this is unlikely to be chance."
@@ -939,7 +955,7 @@ REVIEW_VERDICTS = (
     "fell further behind the year group since the plan started",
     "no reliable change",
     "too early: no assessment since the plan started",
-    "no score since the plan started",
+    "no score in the year after the plan started",
     "no score in the year before the plan started",
 )
 INTERVENTION_COLUMNS = [
@@ -974,7 +990,8 @@ def review_interventions(trust: TrustData, as_of=None, z: float = RELIABLE_CHANG
     the plan started" or "fell further behind ..." when the change exceeds ``z`` standard
     errors, else "no reliable change". Without a score after the start, the verdict says
     "too early: no assessment since the plan started" only when no pupil in the trust has
-    been assessed in the subject since; otherwise "no score since the plan started".
+    been assessed in the subject since; otherwise "no score in the year after the plan started".
+    A score on the plan's first day counts as before it.
 
     Returns
     -------
@@ -1006,7 +1023,8 @@ def review_interventions(trust: TrustData, as_of=None, z: float = RELIABLE_CHANG
     since = dated["assessment_date"] - dated["plan_start"]
     window = pd.Timedelta(days=REVIEW_WINDOW_DAYS)
     dated["side"] = np.select(
-        [(since < pd.Timedelta(0)) & (since >= -window), (since >= pd.Timedelta(0)) & (since < window)],
+        # a score on the plan's first day shows where the pupil started: it counts as before
+        [(since <= pd.Timedelta(0)) & (since > -window), (since > pd.Timedelta(0)) & (since <= window)],
         ["before", "after"],
         "",
     )
@@ -1027,8 +1045,8 @@ def review_interventions(trust: TrustData, as_of=None, z: float = RELIABLE_CHANG
     reviews = reviews.reset_index()
     se = se.to_numpy()
     reviews["change"] = reviews["level_after"] - reviews["level_before"]
-    reviews["change_low"] = reviews["change"] - RELIABLE_CHANGE_Z * se
-    reviews["change_high"] = reviews["change"] + RELIABLE_CHANGE_Z * se
+    reviews["change_low"] = reviews["change"] - z * se
+    reviews["change_high"] = reviews["change"] + z * se
     reviews["change_z"] = reviews["change"] / se
     assessed_since = (
         pd.MultiIndex.from_frame(reviews[["subject", "scale"]]).map(last_assessed).to_numpy() >= reviews["plan_start"]

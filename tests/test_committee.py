@@ -58,6 +58,21 @@ def test_no_on_time_rate_reveals_a_small_count(sample):
     assert shown >= 10  # (the rule leaves rates to show)
 
 
+def test_no_progress_count_reveals_a_small_remainder_of_the_roll(sample):
+    """The page shows each group's roll: the number with enough scores must not leave 1 to 5."""
+    progress = sendlib.assess_progress(sample)
+    shown = 0
+    for school in sample.schools:
+        roll = sample.pupils.loc[sample.pupils["school"] == school, "sen_provision"].value_counts()
+        roll.index = roll.index.map({"N": "No SEN", "K": "SEN support", "E": "EHC plan"})
+        for record in committee_page(sample, school, progress=progress).progress.to_dict("records"):
+            number = record["Number with enough scores"]
+            if number not in ("not shown", "fewer than 6"):
+                shown += 1
+                assert not 1 <= roll[record["Pupils"]] - int(number.replace(",", "")) <= 5, (school, record)
+    assert shown >= 20
+
+
 def test_unknown_school(sample):
     with pytest.raises(SendlibError, match="No school called"):
         committee_page(sample, "Nowhere High")

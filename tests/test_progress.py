@@ -120,24 +120,23 @@ def test_a_high_attainer_who_levels_off_with_their_peers_is_not_slower_than_befo
 
 def test_no_verdict_from_too_few_scores(tmp_path):
     tables, _ = planted_progress_trust(n_pupils=200, n_scores=6, seed=22)
-    scores = tables["assessments"]
+    scores = tables["assessments"].copy()
     two, one_term, three = tables["pupils"]["upn"].iloc[:3]
     by_pupil = scores.groupby("upn").cumcount()
-    scores = scores[(scores["upn"] != two) | (by_pupil >= 4)].copy()
-    last = scores.loc[scores["upn"] == one_term, "assessment_date"].max()
-    scores.loc[scores["upn"] == one_term, "assessment_date"] = last  # six scores on one day
-    scores = scores.drop_duplicates(["upn", "assessment_date"], keep="first")
-    scores = pd.concat([scores, scores[scores["upn"] == one_term].assign(subject="maths")])
-    scores = scores[(scores["upn"] != three) | (scores.groupby("upn").cumcount() >= 3)]
+    mine = scores["upn"] == one_term  # six scores on six days of one term
+    last = pd.Timestamp(scores.loc[mine, "assessment_date"].max())
+    scores.loc[mine, "assessment_date"] = [(last - pd.Timedelta(days=d)).strftime("%Y-%m-%d") for d in range(6)]
+    scores = scores[((scores["upn"] != two) | (by_pupil >= 4)) & ((scores["upn"] != three) | (by_pupil >= 3))]
     trust = load_trust(write_folder(tmp_path / "t", {**tables, "assessments": scores}))
     result = assess_progress(trust).set_index("upn")
+    assert result.loc[two, "n_scores"] == 2 and result.loc[one_term, "n_scores"] == 6
     for upn in (two, one_term):
-        rows = result.loc[[upn]]
-        assert (rows["verdict"] == "not enough scores yet").all()
-        assert rows[["slower_than_peers", "gap_not_closing", "less_than_expected_progress"]].isna().all().all()
-        assert rows["progress_score"].isna().all()
-        assert rows["reason"].str.contains("not enough scores yet to judge progress").all()
-    assert result.loc[two, "n_scores"] == 2
+        row = result.loc[upn]
+        assert row["verdict"] == "not enough scores yet" and not row["enough_scores"]
+        assert pd.isna(row[["slower_than_peers", "gap_not_closing", "less_than_expected_progress"]]).all()
+        assert pd.isna(row["progress_score"]) and pd.isna(row["expected_from"])
+        assert "not enough scores yet to judge progress" in row["reason"]
+    assert "(6 scores, all in one term; needs 3" in result.loc[one_term, "reason"]
     assert result.loc[three, "n_scores"] == 3 and bool(result.loc[three, "enough_scores"])
     assert result.loc[three, "verdict"] != "not enough scores yet"
 
@@ -277,7 +276,7 @@ def test_review_interventions_reaches_a_verdict_wherever_scores_exist_on_both_si
     dates = sorted(scores["assessment_date"].unique())
     mine = scores["upn"] == riser
     scores.loc[mine, "score"] = ["80", "80", "80", "80", "96", "100", "104", "108"]  # flat, then up
-    scores = scores[(scores["upn"] != newcomer) | (scores["assessment_date"] >= dates[4])]
+    scores = scores[(scores["upn"] != newcomer) | (scores["assessment_date"] > dates[4])]
     plans = pd.DataFrame(
         {
             "upn": [riser, steady, newcomer, riser],
@@ -294,7 +293,7 @@ def test_review_interventions_reaches_a_verdict_wherever_scores_exist_on_both_si
     rose = review.loc[(riser, first)]
     assert rose["verdict"] == "gained on the year group since the plan started"
     assert rose["n_before"] >= 2 and rose["n_after"] >= 1 and rose["change_low"] > 0
-    assert review.loc[(steady, first), "verdict"] in ("no reliable change", *REVIEW_VERDICTS[:2])
+    assert review.loc[(steady, first), "verdict"] == "no reliable change"
     assert review.loc[(newcomer, first), "verdict"] == "no score in the year before the plan started"
     assert review.loc[(riser, pd.Timestamp("2026-11-18")), "verdict"] == (
         "too early: no assessment since the plan started"

@@ -17,7 +17,7 @@ from ..access import LOCAL_USER, User, current_policy, pseudonym, pseudonymise, 
 from ..codes import PROVISION_WORDS, year_group_label
 from ..duties import REGISTRY as DUTIES
 from ..duties import duties_todo, graduated_approach, statutory_duties
-from ..eal import eal_evidence_items, weigh_eal_evidence
+from ..eal import eal_evidence_items, is_on_register, weigh_eal_evidence
 from ..exceptions import SendlibError
 from ..loader import TrustData, load
 from ..plotting import plot_ehc_timeline, plot_progress_band
@@ -107,7 +107,12 @@ def build(
         placeholder="Type a name or UPN", description="Pupil", ensure_option=True, layout=W.Layout(width="420px")
     )
     sort_box = W.Dropdown(
-        options=[("Most tests flagged", "tests"), ("Name", "name"), ("Year group", "year"), ("Subject", "subject")],
+        options=[
+            ("Most progress tests flagged", "tests"),
+            ("Name", "name"),
+            ("Year group", "year"),
+            ("Subject", "subject"),
+        ],
         description="Sort by",
     )
     pupil_view = W.VBox()
@@ -215,7 +220,7 @@ def _pupil_panels(data: Prepared, upn: str) -> list:
         steps = "".join(f"<li>{html.escape(s)}</li>" for s in record["next_steps"])
         panels.append(
             html_block(
-                f"<h3>{'EAL or SEND?' if pupil['sen_provision'] == 'N' else 'EAL and the recorded need:'} "
+                f"<h3>{'EAL and the recorded need:' if is_on_register(pupil['sen_provision']) else 'EAL or SEND?'} "
                 f"the evidence</h3><p>{html.escape(record['explanation'])}</p><p><b>Next steps</b></p><ul>{steps}</ul>"
                 + table_html(items.rename(columns=str.capitalize)),
                 "sendlib-eal",
@@ -268,6 +273,7 @@ TEST_LABELS = {
     "gap_not_closing": "(c) attainment gap not closing",
     "gap_widening": "(d) gap widening",
 }
+PROGRESS_TESTS = ("slower_than_peers", "below_previous_rate", "gap_widening")  # (c) is listed apart
 _VERDICT_CLASS = {
     "not enough scores yet": "unknown",
     "as expected": "ok",
@@ -305,7 +311,12 @@ def _school_lists(data: Prepared, school: str, sort: str) -> list:
         mine = mine.assign(
             name=mine["upn"].map(lambda u: f"{pupils.at[u, 'surname']}, {pupils.at[u, 'forename']}"),
             year=mine["year_group"].map(year_group_label),
-            tests=mine[list(TEST_LABELS)].fillna(False).astype(int).sum(axis=1),
+            tests=mine[list(PROGRESS_TESTS)].fillna(False).astype(int).sum(axis=1),
+            letters=[
+                ", ".join(TEST_LABELS[test][1] for test, flag in zip(PROGRESS_TESTS, flags) if flag)
+                for flags in mine[list(PROGRESS_TESTS)].fillna(False).astype(bool).itertuples(index=False)
+            ],
+            subject=mine["subject"].astype(str).str.capitalize(),
         )
         order = {
             "tests": (["tests", "name"], [False, True]),
@@ -319,7 +330,7 @@ def _school_lists(data: Prepared, school: str, sort: str) -> list:
             (
                 "Progress slower than expected: tests (a), (b) or (d)",
                 mine[mine["slower_progress"].fillna(False).astype(bool)],
-                {"tests": "Tests flagged", "reason": "Why"},
+                {"letters": "Tests flagged", "reason": "Why"},
             ),
             (
                 "Attainment gap not closing: test (c)",
