@@ -927,9 +927,9 @@ def difference_words(diff: float, low: float, high: float, whom: str) -> str:
 def _interval_reading(group, subject, mean, low, high) -> str:
     """A confidence interval in plain words.
 
-    >>> _interval_reading("EHC plan", "reading", -2.14, -4.0, -0.3)  # doctest: +NORMALIZE_WHITESPACE
-    'EHC plan, reading: on average 2.1 points below the trust's average for pupils who started at the same
-    level; the whole 95% confidence interval (-4.0 to -0.3) is below zero, so this is unlikely to be chance.'
+    >>> print(_interval_reading("EHC plan", "reading", -2.14, -4.0, -0.3))  # doctest: +NORMALIZE_WHITESPACE
+    EHC plan, reading: on average 2.1 points below the trust's average for pupils who started at the same
+    level; the whole 95% confidence interval (-4.0 to -0.3) is below zero, so this is unlikely to be chance.
     """
     if not np.isfinite(mean):
         return f"{group}, {subject}: no progress scores yet."
