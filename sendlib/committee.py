@@ -138,12 +138,15 @@ def committee_page(
     )
 
 
-def _share_text(flagged: float, n: int) -> str:
-    """A share that reveals no small count: not the group, the flagged, nor the rest."""
-    if not n or pd.isna(flagged):
+def _share_text(part: float, whole: int, empty: str = "not shown") -> str:
+    """A share that reveals no small count: not the whole, the part, nor the rest (``empty``
+    when the whole is 0)."""
+    if pd.isna(part):
         return "not shown"
-    flagged = round(flagged)
-    return "not shown" if is_disclosive((n, flagged, n - flagged)) else f"{100 * flagged / n:.0f}%"
+    if whole == 0:
+        return empty
+    part = round(part)
+    return "not shown" if is_disclosive((whole, part, whole - part)) else f"{100 * part / whole:.0f}%"
 
 
 def _progress_section(trust, school, as_of, progress):
@@ -217,10 +220,7 @@ def _duties_section(trust, school, as_of, duties):
     summary = summary[(summary["school"] == school) & (summary["instances"] > 0)]
 
     def rate(met, judged) -> str:
-        """A share that reveals no small count: not the total, the met, nor the rest."""
-        if judged == 0:
-            return "none in this period"
-        return "not shown" if is_disclosive((judged, met, judged - met)) else f"{100 * met / judged:.0f}%"
+        return _share_text(met, judged, empty="none in this period")
 
     rows, lines = [], []
     for record in summary.itertuples(index=False):
