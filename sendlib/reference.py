@@ -9,6 +9,7 @@ from __future__ import annotations
 import difflib
 import functools
 
+import numpy as np
 import pandas as pd
 
 from ._paths import REFERENCE_DIR
@@ -103,3 +104,41 @@ def national_need_shares(provision: str = "E") -> pd.DataFrame:
         .rename(columns={"pct_of_provision": "share_pct"})
         .reset_index(drop=True)
     )
+
+
+def _slopes(frame: pd.DataFrame, value: str, by: str | None = None) -> pd.Series:
+    """Least-squares slope of log(value) on year, per ``by`` group (or one, named "all")."""
+    groups = frame.groupby(by) if by else [("all", frame)]
+    slopes = {}
+    for key, rows in groups:
+        if len(rows) >= 3 and (rows[value] > 0).all():
+            slopes[key] = float(np.polyfit(rows["year"], np.log(rows[value].astype(float)), 1)[0])
+    return pd.Series(slopes, dtype=float)
+
+
+@functools.cache
+def national_trends(years: int = 5) -> dict[str, float]:
+    """England's recent trends, the prior of a trust's: yearly growth on the log scale.
+
+    ``K`` and ``E`` are the log-linear slopes of the share of pupils at SEN support and with
+    an EHC plan over the last ``years`` Januaries of the school census (all schools in
+    England); ``spread`` is how far a place's trend strays from the nation's: the spread
+    (1.4826 times the median absolute deviation, robust to boundary changes) of the slopes
+    of every local authority's EHC plans (SEN2) around England's, over the last ``years``
+    Januaries published.
+
+    >>> trends = national_trends()
+    >>> 0 < trends["K"] < trends["E"] and trends["spread"] > 0
+    True
+    """
+    census = reference_table("census_national").rename(columns={"january": "year"})
+    census = census[census["year"] > census["year"].max() - years]
+    la = reference_table("ehc_plans_by_la").rename(columns={"january": "year"})
+    la = la[(la["age_band"] == "all") & (la["year"] > la["year"].max() - years)].dropna(subset=["ehc_plans"])
+    local = _slopes(la[la["geographic_level"] == "Local authority"], "ehc_plans", by="la_code")
+    england = _slopes(la[la["geographic_level"] == "National"], "ehc_plans").iloc[0]
+    return {
+        "K": float(_slopes(census, "sen_support_pct").iloc[0]),
+        "E": float(_slopes(census, "ehc_plan_pct").iloc[0]),
+        "spread": float(1.4826 * (local - england).abs().median()),
+    }
