@@ -1,4 +1,4 @@
-"""The ``sendlib`` command: ``validate``, ``report``, ``dashboards`` and ``access``.
+"""The ``sendlib`` command: ``validate``, ``report``, ``forecast``, ``dashboards`` and ``access``.
 
 Exit codes: 0 success, 1 problems found (or an error), 2 a usage error. Errors are
 printed as sentences, never as tracebacks (set SENDLIB_DEBUG=1 to see one).
@@ -197,6 +197,46 @@ def _report(args) -> int:
     return EXIT_OK
 
 
+def _forecast(args) -> int:
+    from .forecast import NeedForecaster, backtest, backtest_words, forecast_files, forecast_table, start_notes
+
+    out = Path(args.out)
+    if out.suffix.lower() not in (".xlsx", ".csv"):
+        print(f"sendlib forecast: --out names an .xlsx or .csv file, not {out.name}", file=sys.stderr)
+        return EXIT_USAGE
+    if args.data and not Path(args.data).is_dir():
+        print(f"sendlib forecast: {args.data} is not a folder", file=sys.stderr)
+        return EXIT_USAGE
+    if not 1 <= args.years <= 10:
+        print("sendlib forecast: --years is 1 to 10", file=sys.stderr)
+        return EXIT_USAGE
+    trust = load_trust(args.data, strict=False) if args.data else load_sample()
+    settings = dict(
+        identification_change=args.identification / 100,
+        intake_change=args.intake / 100,
+        scenario_from=args.scenario_from,
+    )
+    model = NeedForecaster(n_simulations=args.simulations, random_state=0, **settings).fit(trust)
+    simulations = model.simulate(args.years)
+    table = pd.concat(
+        [
+            forecast_table(model, simulations, ["school", "sen_provision"]),
+            forecast_table(model, simulations, ["sen_provision"]).assign(school="All schools"),
+        ],
+        ignore_index=True,
+    ).sort_values(["year", "school", "sen_provision"], kind="stable")
+    scores = backtest(NeedForecaster(n_simulations=200, random_state=0), trust, model.census_years_[1:-1])
+    notes = start_notes(model, simulations) + ["How accurate were past forecasts (each school's counts):"]
+    notes += backtest_words(scores)
+    kind = out.suffix.lower().lstrip(".")
+    data = {k: content for k, _, content in forecast_files(table, trust.as_of, notes)}[kind]
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_bytes(data)
+    print("\n".join(notes))
+    print(f"{out}: {len(table)} rows ({args.years} Januaries from {model.first_year_}, by school and in all)")
+    return EXIT_OK
+
+
 def _dashboards(args) -> int:
     from .dashboards import serve
 
@@ -286,6 +326,25 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--out", default="reports", help="folder for the reports (default: reports)")
     report.add_argument("--no-pdf", action="store_true", help="HTML only")
     report.set_defaults(run=_report)
+    forecast = commands.add_parser(
+        "forecast",
+        help="forecast SEN support and EHC plans by school into a spreadsheet",
+        description="Forecast pupils on SEN support and with EHC plans for the next Januaries, by school "
+        "and for the trust, with 80%% and 95%% ranges, the back-test and where the forecast starts; "
+        "write them to an XLSX (a Notes sheet with the sentences) or a CSV file.",
+    )
+    forecast.add_argument("--data", help="the export folder (default: the bundled sample trust)")
+    forecast.add_argument("--out", required=True, help="the file to write, FILE.xlsx or FILE.csv")
+    forecast.add_argument("--years", type=int, default=3, help="how many Januaries ahead (default 3)")
+    forecast.add_argument("--simulations", type=int, default=1000, help="simulations (default 1000)")
+    forecast.add_argument(
+        "--identification", type=float, default=0, help="scenario: change in new identification, %% (e.g. 10)"
+    )
+    forecast.add_argument("--intake", type=float, default=0, help="scenario: change in pupils joining, %% (e.g. -5)")
+    forecast.add_argument(
+        "--from", dest="scenario_from", type=int, help="scenario: first January it changes (default: every year)"
+    )
+    forecast.set_defaults(run=_forecast)
     dashboards = commands.add_parser(
         "dashboards",
         help="serve the dashboards (Voila) on this computer",

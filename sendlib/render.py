@@ -98,6 +98,17 @@ def report(parts: list[str], title: str, footer: str, meta: dict[str, str]) -> s
     )
 
 
+def downloads(name: str, files) -> Markup:
+    """Links that download ``files`` (``(extension, mime type, bytes)``) as ``name.<extension>``,
+    the bytes in the page itself (a data URL): nothing to fetch from the server."""
+    import base64
+
+    link = Markup("<a download='{}.{}' href='data:{};base64,{}'>Download {}</a>")
+    return Markup(" ").join(
+        link.format(name, kind, mime, base64.b64encode(data).decode(), kind.upper()) for kind, mime, data in files
+    )
+
+
 def new_figure(width: float, height: float):
     """A figure and its axes, outside pyplot (no backend, nothing shown by itself)."""
     from matplotlib.figure import Figure

@@ -12,10 +12,21 @@ import ipywidgets as W
 from ..access import LOCAL_USER, User, pseudonymise
 from ..codes import BROAD_AREAS, PROVISION_WORDS
 from ..exceptions import AccessDenied, SendlibError
-from ..forecast import NeedForecaster, backtest, ehc_plan_benchmark, summarise_simulations
+from ..forecast import (
+    METHOD_WORDS,
+    NeedForecaster,
+    backtest,
+    backtest_words,
+    ehc_plan_benchmark,
+    forecast_files,
+    forecast_table,
+    scenario_words,
+    start_notes,
+    summarise_simulations,
+)
 from ..loader import load
 from ..plotting import plot_forecast
-from ..render import new_figure
+from ..render import downloads, new_figure
 from ._blocks import data_date, error_block, figure_widget, guarded, html_block, signed_in, table_html
 
 FORECAST_SIMULATIONS = 500
@@ -23,7 +34,8 @@ FORECAST_SIMULATIONS = 500
 
 class Prepared:
     """The planner's data: the trust pseudonymised (keyed hash of each UPN, no names or birth
-    dates), the fitted model, its simulations for the next three Januaries and its back-test."""
+    dates), the fitted model, its simulations for the next Januaries without a scenario and
+    with the one last applied, and its back-test."""
 
     def __init__(self, data_dir: str = "", policy=None, horizon: int = 3):
         secret = policy.secret() if policy is not None else secrets.token_bytes(32)
@@ -36,19 +48,26 @@ class Prepared:
             NeedForecaster(n_simulations=200, random_state=0),
             self.trust,
             origins=self.state["model"].census_years_[1:-1],
-            horizons=(1, 2),
+            horizons=(1, 2, 3),
         )
 
-    def run(self, horizon: int, identification: float = 0.0, intake: float = 0.0) -> None:
-        model = NeedForecaster(
-            n_simulations=FORECAST_SIMULATIONS,
-            identification_change=identification,
-            intake_change=intake,
-            random_state=0,
-        ).fit(self.trust)
-        self.state.update(
-            model=model, simulations=model.simulate(horizon), horizon=horizon, scenario=(identification, intake)
-        )
+    def run(self, horizon: int, identification: float = 0.0, intake: float = 0.0, start: int | None = None) -> None:
+        """Simulate ``horizon`` Januaries without a scenario (kept while the horizon stays) and
+        with this one (identification and intake changes from January ``start``)."""
+        if self.state.get("horizon") != horizon:
+            base = NeedForecaster(n_simulations=FORECAST_SIMULATIONS, random_state=0).fit(self.trust)
+            self.state.update(base_model=base, base=base.simulate(horizon), horizon=horizon)
+        model, simulations = self.state["base_model"], self.state["base"]
+        if identification or intake:
+            model = NeedForecaster(
+                n_simulations=FORECAST_SIMULATIONS,
+                identification_change=identification,
+                intake_change=intake,
+                scenario_from=start,
+                random_state=0,  # the same draws as the forecast without it: the difference is the scenario's
+            ).fit(self.trust)
+            simulations = model.simulate(horizon)
+        self.state.update(model=model, simulations=simulations, scenario=(identification, intake, start))
 
 
 def build(
@@ -73,22 +92,38 @@ def build(
         options=[("All areas", "")] + [(a, a) for a in BROAD_AREAS], value=area or "", description="Need"
     )
     horizon_box = W.IntSlider(value=horizon, min=1, max=5, description="Years")
+    wide = {"description_width": "initial"}
     identification = W.IntSlider(
-        value=0, min=-30, max=30, step=5, description="Identify %", tooltip="Change in the rate of new identification"
+        value=0, min=-30, max=30, step=5, description="New identification (%)", readout_format="+d", style=wide
     )
-    intake = W.IntSlider(value=0, min=-30, max=30, step=5, description="Intake %")
+    intake = W.IntSlider(
+        value=0, min=-30, max=30, step=5, description="Pupils joining (%)", readout_format="+d", style=wide
+    )
+    first = state["base_model"].first_year_
+    start_box = W.Dropdown(
+        options=[(f"January {y}", y) for y in range(first, first + 5)], value=first, description="From", style=wide
+    )
+    pending = W.HTML()
     la_box = W.Text(value=local_authority, description="Benchmark", placeholder="England or an LA name/code")
     run = W.Button(description="Re-run forecast", button_style="primary", icon="refresh")
     output = W.VBox()
     output.add_class("sendlib-forecast-view")
     benchmark = W.VBox()
 
+    def wanted():
+        return (identification.value / 100, intake.value / 100, start_box.value)
+
     def forecast(*_):
-        wanted = (horizon_box.value, (identification.value / 100, intake.value / 100))
-        if (state["horizon"], state["scenario"]) != wanted:
+        if (state["horizon"], state["scenario"]) != (horizon_box.value, wanted()):
             output.children = [W.IntProgress(value=1, max=2, description="Working", bar_style="info")]
-            prepared.run(wanted[0], *wanted[1])
+            prepared.run(horizon_box.value, *wanted())
         show()
+        mark_pending()
+
+    def mark_pending(*_):
+        applied = state["scenario"]
+        same = wanted()[:2] == applied[:2] and (not any(applied[:2]) or wanted()[2] == applied[2])
+        pending.value = "" if same else "<p class='note'>Not applied yet: press <b>Re-run forecast</b>.</p>"
 
     def show(change=None):
         if change is not None and change["owner"] is school_box:
@@ -96,7 +131,7 @@ def build(
         try:
             if school_box.value not in allowed and not (school_box.value == "" and user.schools is None):
                 raise AccessDenied(f"You do not have access to {school_box.value or 'the whole trust'}.")
-            output.children = _forecast_panels(trust, state, school_box.value, provision_box.value, area_box.value)
+            output.children = _forecast_panels(prepared, state, school_box.value, provision_box.value, area_box.value)
         except SendlibError as error:
             output.children = [error_block(error)]
 
@@ -108,7 +143,9 @@ def build(
             return
         fig, ax = new_figure(6.5, 3.6)
         plot_forecast(result["series"].tail(10), result["forecast"], ax=ax, label="EHC plans (SEN2, ages 0-25)")
-        ax.set_title(f"{la_box.value.strip() or 'England'}: EHC plans, method {result['method']}", fontsize=11)
+        ax.set_title(
+            f"{la_box.value.strip() or 'England'}: EHC plans, from {METHOD_WORDS[result['method']]}", fontsize=10
+        )
         mix = (
             result["need_mix"]
             .head(6)[["need", "share_pct"]]
@@ -123,6 +160,8 @@ def build(
     for box in (school_box, provision_box, area_box):
         box.observe(show, "value")
     horizon_box.observe(forecast, "value")
+    for box in (identification, intake, start_box):
+        box.observe(mark_pending, "value")
     la_button = W.Button(description="Show benchmark")
     la_button.on_click(show_benchmark)
     forecast()
@@ -133,7 +172,14 @@ def build(
             provision_box,
             horizon_box,
             html_block("<h3>Scenario</h3>"),
-            W.HBox([identification, intake, run]),
+            html_block(
+                "<p class='note'>New identification changes how often pupils move from no SEN to SEN support "
+                "or a plan, and from SEN support to a plan; pupils joining changes the intakes and the pupils "
+                "who join during the year. Both from the January chosen.</p>"
+            ),
+            W.HBox([identification, intake]),
+            W.HBox([start_box, run]),
+            pending,
         ]
     )
     app = W.VBox(
@@ -155,12 +201,13 @@ def build(
     return app
 
 
-def _forecast_panels(trust, state, school, provision, area):
+def _forecast_panels(prepared, state, school, provision, area):
+    trust = prepared.trust
     label, axis_label = PROVISION_WORDS[provision].plural, PROVISION_WORDS[provision].pupils
-    model = state["model"]
+    model, simulations = state["model"], state["simulations"]
     # intervals of a sum are not sums of intervals: aggregate the simulations, then take them
     by = ["sen_provision"] + (["school"] if school else []) + (["need_area"] if area else [])
-    forecast = summarise_simulations(state["simulations"], model, by)
+    forecast = summarise_simulations(simulations, model, by)
     forecast = forecast[forecast["sen_provision"] == provision]
     if school:
         forecast = forecast[forecast["school"] == school]
@@ -174,40 +221,55 @@ def _forecast_panels(trust, state, school, provision, area):
     history = history.groupby(history["census_date"].dt.year).size().rename("count").rename_axis("year").reset_index()
     where = school or "the whole trust"
     if forecast.empty or history.empty:
-        return [html_block(f"<p>No pupils with {label.lower()} in {html.escape(where)} to forecast.</p>")]
+        what = f"{label.lower()}" + (f" in {area.lower()}" if area else "")
+        return [html_block(f"<p>No pupils with {html.escape(what)} in {html.escape(where)} to forecast.</p>")]
     fig, ax = new_figure(7, 3.8)
     plot_forecast(history, forecast, ax=ax, label=axis_label)
     ax.set_title(f"{label} in {where}" + (f", {area.lower()}" if area else ""), fontsize=11)
     table = forecast[["year", "count", "lower_80", "upper_80", "lower_95", "upper_95"]].round(0).astype(int)
     table.columns = ["January", "Expected", "80% low", "80% high", "95% low", "95% high"]
+    notes = start_notes(model, simulations, school) + scenario_words(
+        state["base"], simulations, model, school, provision
+    )
+    shown = forecast_table(model, simulations, by)
+    shown = shown[shown["sen_provision"] == provision]
+    if school:
+        shown = shown[shown["school"] == school]
+    if area:
+        shown = shown[shown["need_area"] == area]
+    name = f"sendlib-forecast-{(school or 'trust').lower().replace(' ', '-')}-{provision}"
+    links = downloads(name, forecast_files(shown, trust.as_of, notes))
     scores = state["backtest"]
     accuracy = scores[scores["n"] > 0].copy()
-    accuracy["mape"] = accuracy["mape"].map("{:.1f}%".format)
-    accuracy["coverage_95"] = accuracy["coverage_95"].map("{:.0%}".format)
-    accuracy = accuracy[["model", "horizon", "n", "mape", "coverage_95"]].rename(
+    accuracy["model"] = accuracy["model"].map(MODEL_NAMES).fillna(accuracy["model"])
+    accuracy["mape"] = accuracy["mape"].map("{:.0f}%".format)
+    accuracy["coverage_80"] = accuracy["coverage_80"].map("{:.0%}".format)
+    accuracy = accuracy[["model", "horizon", "n", "mape", "coverage_80"]].rename(
         columns={
-            "model": "Model",
+            "model": "Forecast",
             "horizon": "Years ahead",
-            "n": "Forecasts",
+            "n": "School counts",
             "mape": "Average error",
-            "coverage_95": "Inside 95% range",
+            "coverage_80": "Inside 80% range",
         }
     )
-    one_year = scores[(scores["model"] == "need") & (scores["horizon"] == 1)]
-    sentence = (
-        f"One year ahead, the trust's forecasts were off by {one_year['mape'].iloc[0]:.1f}% on average "
-        "(trust totals of SEN support and EHC plans)."
-        if len(one_year) and one_year["n"].iloc[0]
-        else ""
-    )
+    replayed = ", ".join(str(y) for y in model.census_years_[1:-1])
     return [
+        html_block("".join(f"<p>{html.escape(n)}</p>" for n in notes), "sendlib-forecast-notes"),
         figure_widget(fig),
         html_block(
-            f"<h3>Forecast: {label}</h3>" + table_html(table) + "<h3>How accurate were past forecasts?</h3>"
-            f"<p>{sentence}</p>" + table_html(accuracy),
+            f"<h3>Forecast: {label}</h3>" + table_html(table) + f"<p class='sendlib-downloads'>{links}</p>"
+            "<h3>How accurate were past forecasts?</h3>"
+            f"<p>Replayed from the January {replayed} censuses and scored on each school's SEN support and EHC "
+            "plan counts:</p>"
+            + "".join(f"<p>{html.escape(w)}</p>" for w in backtest_words(scores))
+            + table_html(accuracy),
             "sendlib-forecast-table",
         ),
     ]
+
+
+MODEL_NAMES = {"need": "This model", "naive": "Last census repeated", "linear": "Straight line"}
 
 
 prepare = Prepared
