@@ -11,6 +11,7 @@ import datetime as dt
 import re
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import ipywidgets as W
 import numpy as np
@@ -184,6 +185,131 @@ def planted_progress_trust(
     assessments = pd.DataFrame(rows, columns=["upn", "subject", "assessment_date", "score", "scale"])
     truth = pd.DataFrame({"upn": upns, "true_score": true, "pattern": pattern, "fall": fall})
     return {"pupils": pupils, "assessments": assessments}, truth
+
+
+def census_trust(
+    seed: int = 1,
+    primaries: int = 6,
+    secondaries: int = 2,
+    censuses: int = 7,
+    identification_trend: float = 0.04,
+    plan_trend: float = 0.08,
+    roll_trend: float = -0.01,
+    school_spread: float = 0.4,
+    as_of: dt.date = dt.date(2026, 11, 10),
+) -> dict[str, pd.DataFrame]:
+    """A trust's January censuses and today's roll, made differently from the sample (for
+    checking forecasts on a trust the forecaster was not built on).
+
+    Each school has its own propensity to identify (lognormal, SD ``school_spread`` on the
+    log scale), which also sets its joiners' SEN and how often its pupils step up to a plan
+    or leave SEN support; identification and stepping up to a plan grow by
+    ``identification_trend`` and ``plan_trend`` a year (log scale), with a shock shared by
+    the trust each year; intakes change by ``roll_trend`` a year; pupils leave at 5% a year
+    and half of Year 6 leavers join one of the trust's secondaries. SEN moves happen through
+    the year, 40% before the January census. Returns ``sen_history`` and ``pupils`` (the roll
+    on ``as_of``) in the export format.
+    """
+    rng = np.random.default_rng(seed)
+    areas = {"K": ["SLCN", "SEMH", "MLD", "SPLD", "ASD"], "E": ["ASD", "SLCN", "SEMH", "SLD", "MLD"]}
+    schools: list[dict[str, Any]] = [
+        dict(name=f"School P{i}", first=0, last=6, intake=rng.lognormal(np.log(35), 0.5), primary=True)
+        for i in range(primaries)
+    ] + [
+        dict(name=f"School S{i}", first=7, last=11 + 2 * (rng.random() < 0.5), intake=rng.lognormal(np.log(170), 0.35))
+        for i in range(secondaries)
+    ]
+    for school in schools:
+        school["lean"] = rng.lognormal(0, school_spread)
+    pupils: list[dict] = []
+    serial = iter(range(10**5))
+
+    def join(school, year_group):
+        lean = school["lean"]
+        u = rng.random()
+        status = "E" if u < 0.025 * lean else "K" if u < 0.14 * lean else "N"
+        n = next(serial)
+        body = f"{FAKE_LA_NUMBER}{4000 + seed % 1000:04d}{n // 1000:02d}{n % 1000:03d}"
+        need = "" if status == "N" else str(rng.choice(areas[status]))
+        pupils.append(
+            dict(upn=upn_check_letter(body) + body, school=school, year_group=year_group, status=status, need=need)
+        )
+
+    last_census = as_of.year if as_of.month >= 9 else as_of.year - 1
+    first_year = last_census - censuses - 6  # warm-up years give the roll its shape
+    for school in schools:
+        for year_group in range(school["first"], school["last"] + 1):
+            for _ in range(rng.poisson(school["intake"] * (0.6 if year_group >= 12 else 1))):
+                join(school, year_group)
+
+    def sen_moves(share, t, shock):
+        for pupil in pupils:
+            lean, u = pupil["school"]["lean"], rng.random()
+            age = 1.4 if pupil["year_group"] <= 3 else 1.0 if pupil["year_group"] <= 6 else 0.6
+            if pupil["status"] == "N":
+                to_k = 0.035 * age * lean * np.exp(identification_trend * t + shock)
+                to_e = to_k + 0.002 * lean * np.exp(plan_trend * t)
+                if u < to_e * share:
+                    pupil["status"] = "K" if u < to_k * share else "E"
+                    pupil["need"] = str(rng.choice(areas[pupil["status"]]))
+            elif pupil["status"] == "K":
+                if u < 0.05 * np.sqrt(lean) * np.exp(plan_trend * t + shock) * share:
+                    pupil["status"] = "E"
+                elif u > 1 - 0.14 / np.sqrt(lean) * share:
+                    pupil["status"], pupil["need"] = "N", ""
+            elif pupil["status"] == "E" and u < 0.015 * share:
+                pupil["status"] = "K"
+
+    def rows(date):
+        return [
+            dict(
+                upn=p["upn"],
+                census_date=date.isoformat(),
+                school=p["school"]["name"],
+                year_group="R" if p["year_group"] == 0 else str(p["year_group"]),
+                sen_provision=p["status"],
+                primary_need=p["need"],
+            )
+            for p in pupils
+        ]
+
+    history = []
+    for year in range(first_year, last_census + 1):
+        t = year - 2016
+        staying = []
+        for pupil in pupils:  # September: up a year, leave, move on
+            school = pupil["school"]
+            pupil["year_group"] += 1
+            if (
+                rng.random() < 0.05
+                or pupil["year_group"] > school["last"]
+                or (pupil["year_group"] == 12 and rng.random() < 0.5)
+            ):
+                secondary = [s for s in schools if not s.get("primary")]
+                if pupil["year_group"] == 7 and school.get("primary") and secondary and rng.random() < 0.5:
+                    pupil["school"] = secondary[rng.integers(len(secondary))]
+                else:
+                    continue
+            staying.append(pupil)
+        pupils[:] = staying
+        for school in schools:
+            intake = school["intake"] * np.exp(roll_trend * t) * (1 if school.get("primary") else 0.5)
+            for _ in range(rng.poisson(intake)):
+                join(school, school["first"])
+            for _ in range(rng.poisson(0.04 * school["intake"] * (school["last"] - school["first"]))):
+                join(school, int(rng.integers(school["first"] + 1, min(school["last"], 11) + 1)))
+        shock = rng.normal(0, 0.08)
+        if year == last_census:  # September to today
+            sen_moves(0.2, t, shock)
+            break
+        sen_moves(0.4, t, shock)
+        if year + 1 > last_census - censuses:
+            history += rows(dt.date(year + 1, 1, 15))
+        sen_moves(0.6, t, shock)
+    roll = pd.DataFrame(rows(as_of)).drop(columns="census_date")
+    born = (as_of.year if as_of.month >= 9 else as_of.year - 1) - 4
+    roll["date_of_birth"] = [f"15/03/{born - (0 if y == 'R' else int(y))}" for y in roll["year_group"]]
+    return {"sen_history": pd.DataFrame(history), "pupils": roll, "manifest.json": f'{{"exported_on": "{as_of}"}}'}
 
 
 def planted_eal_trust(

@@ -471,8 +471,8 @@ class NeedForecaster(BaseEstimator):
     ----------
     n_simulations : int, default 1000
     identification_change : float, default 0.0
-        Scenario: relative change in the rates of new identification (N to K or E, K to E);
-        0.1 is "identification rate +10%".
+        Scenario: relative change in the rates of new identification (pupils with no SEN
+        starting SEN support or a plan); 0.1 is "identification rate +10%".
     intake_change : float, default 0.0
         Scenario: relative change in the numbers joining.
     roll_projection : DataFrame, optional
@@ -813,32 +813,81 @@ def _new_identification_mix(flows, population, n_areas):
 
 
 def _draw(rng, n, p):
-    """Binomial draws that broadcast, with p clipped into [0, 1]; drawn only where n > 0."""
-    out = np.zeros(n.shape, dtype=np.int64)
-    live = n > 0
-    if live.any():
-        p = np.broadcast_to(p, n.shape)[live]
-        out[live] = rng.binomial(n[live], np.clip(np.nan_to_num(p), 0, 1))
-    return out
+    """Binomial draws that broadcast, with p clipped into [0, 1]."""
+    return rng.binomial(n, np.clip(np.broadcast_to(p, n.shape), 0, 1))
 
 
-def _simulate(model, years, rng):
-    S = model.n_simulations
+class _Average:
+    """A stand-in for the random generator that returns every draw's mean: one run of the
+    simulation on average rates, without chance (the model's expected path)."""
+
+    def beta(self, a, b, size):
+        return np.broadcast_to(a / (a + b), size).copy()
+
+    def gamma(self, shape, scale=1.0, size=None):
+        return np.broadcast_to(np.asarray(shape) * scale, size if size is not None else np.shape(shape)).copy()
+
+    def normal(self, loc, scale, size):
+        return np.full(size, loc, dtype=float)
+
+    def poisson(self, lam):
+        return np.asarray(lam, dtype=float)
+
+    def binomial(self, n, p):
+        return n * p
+
+
+def expected_path(model: NeedForecaster, years: int) -> np.ndarray:
+    """The model's expected counts (year, school, year group, state) without chance: the
+    simulation run once on average rates. Two scenarios' paths differ by the scenario alone,
+    where two sets of simulations also differ by chance."""
+    model._check_fitted()
+    return _simulate(model, years, _Average(), simulations=1)[0]
+
+
+def _live_cells(model) -> tuple[np.ndarray, ...]:
+    """The (school, year group) cells that can hold pupils: at the start, joining, or moved
+    up from a cell some pupils stay in. Simulating only these (a primary has no Year 9) does
+    less than half the work of every cell."""
+    live = (model.start_population_.sum(-1) > 0) | (model.joiners_["mean"] > 0)
+    if model.roll_projection is not None:
+        for row in model.roll_projection.itertuples(index=False):
+            if row.school in model.schools_:
+                live[model.schools_.index(row.school), int(row.year_group) + 2] = True
+    a, b = model.stay_
+    keeps = a / (a + b) > 1e-3
+    while True:
+        reached = np.zeros_like(live)
+        reached[:, 1:] = live[:, :-1] & keeps[:, :-1]
+        if not (reached & ~live).any():
+            return np.nonzero(live)
+        live |= reached
+
+
+def _simulate(model, years, rng, simulations=None):
+    S = simulations or model.n_simulations
     n_school, n_yg, n_state = model.start_population_.shape
     n_areas = len(model.areas_)
-    out = np.zeros((S, years, n_school, n_yg, n_state), dtype=np.int64)
-    population = np.broadcast_to(model.start_population_, (S, n_school, n_yg, n_state)).copy()
+    school_i, yg_i = _live_cells(model)
+    cells = len(school_i)
+    index = np.full((n_school, n_yg), -1)
+    index[school_i, yg_i] = np.arange(cells)
+    up = index[school_i, np.minimum(yg_i + 1, n_yg - 1)]  # the cell a pupil moves up to (-1: none)
+    top = yg_i == n_yg - 1  # the last year group keeps its pupils
+    moves_up = (up >= 0) & ~top
+    kind = float if isinstance(rng, _Average) else np.int32
+    out = np.zeros((S, years, n_school, n_yg, n_state), dtype=kind)
+    population = np.broadcast_to(model.start_population_[school_i, yg_i], (S, cells, n_state)).astype(kind)
     a, b = model.stay_
-    stay_p = rng.beta(a, b, size=(S, n_school, n_yg))
+    stay_p = rng.beta(a, b, size=(S, n_school, n_yg))[:, school_i, yg_i]
     gamma = rng.gamma(model.moves_, size=(S, *model.moves_.shape))
-    move_p = gamma / gamma.sum(-1, keepdims=True)  # (S, yg, from, to)
+    move_p = (gamma / gamma.sum(-1, keepdims=True))[:, yg_i]  # (S, cell, from, to)
     joiner_mix = rng.gamma(model.joiners_["mix"], size=(S, *model.joiners_["mix"].shape))
     joiner_mix /= joiner_mix.sum(-1, keepdims=True)
-    joiner_mix = _school_joiner_mix(model, rng, joiner_mix)
-    area_mix = model.new_area_mix_
-    phase = (np.arange(n_yg) > 8).astype(int)  # Year 7 (index 9) and above: secondary
+    joiner_mix = _school_joiner_mix(model, rng, joiner_mix)[:, school_i, yg_i]  # (S, cell, state)
+    area_mix = model.new_area_mix_[(yg_i > 8).astype(int)]  # (cell, area): Year 7 (index 9) on is secondary
     shape, rate = model.school_rates_
-    school_factor = rng.gamma(shape, 1 / rate, size=(S, *shape.shape))[:, :, None]  # (S, school, 1, from, to)
+    school_factor = rng.gamma(shape, 1 / rate, size=(S, *shape.shape))[:, school_i]  # (S, cell, from, to)
     for step in range(years):
         year = model.first_year_ + step
         span, september = model.first_step_ if step == 0 else (1.0, True)
@@ -847,33 +896,31 @@ def _simulate(model, years, rng):
         factor = np.exp(model.trend_ * offset + shock)
         scenario = model.scenario_from is None or year >= model.scenario_from
         boost = np.ones((3, 3))
-        boost[0, 1] = boost[0, 2] = boost[1, 2] = 1 + model.identification_change * scenario
-        p = (move_p * factor * boost)[:, None] * school_factor  # (S, school, yg, from, to)
+        boost[0, 1:] = 1 + model.identification_change * scenario  # new identification: N to K or E
+        p = move_p * factor * boost * school_factor  # (S, cell, from, to)
         p[..., 0, 0] = 0
         p[..., 1, 1] = 0
         p[..., 2, 2] = 0
         off = p.sum(-1, keepdims=True)
         scale = np.where(off > 0.95, 0.95 / off, 1.0)  # keep room for staying in the state
         p = p * scale * span  # a first step shorter than a year: moves in proportion
-        for s_ in range(3):
-            p[..., s_, s_] = 1 - p[..., s_, :].sum(-1)
         if september:
             stayers = _draw(rng, population, stay_p[..., None])
         else:  # no summer between: only the pupils who leave during a school year
-            in_year = 1 - np.median(np.where(stay_p > 0.5, stay_p, np.nan).reshape(S, -1), axis=1)
-            stayers = _draw(rng, population, (1 - span * np.nan_to_num(in_year))[:, None, None, None])
+            in_year = 1 - np.median(np.where(stay_p > 0.5, stay_p, np.nan), axis=1)
+            stayers = _draw(rng, population, (1 - span * np.nan_to_num(in_year))[:, None, None])
         nxt = np.zeros_like(population)
         # from N: to K or E (new area from the phase mix), else N
         n_now = stayers[..., 0]
-        p_n = p[..., 0, :]  # (S, school, yg, to)
+        p_n = p[..., 0, :]  # (S, cell, to)
         to_k = _draw(rng, n_now, p_n[..., 1])
         to_e = _draw(rng, n_now - to_k, p_n[..., 2] / np.maximum(1 - p_n[..., 1], 1e-12))
         nxt[..., 0] += n_now - to_k - to_e
         for counts, base in ((to_k, 1), (to_e, 1 + n_areas)):
             remaining = counts
-            left_p = np.ones(n_yg)
+            left_p = np.ones(cells)
             for area in range(n_areas):
-                share = area_mix[phase, area]
+                share = area_mix[:, area]
                 if area == n_areas - 1:
                     got = remaining
                 else:
@@ -882,26 +929,25 @@ def _simulate(model, years, rng):
                 remaining = remaining - got
                 left_p = left_p - share
         # from K or E in an area: keep the area, move between K and E, or to N
-        for state, base in ((1, 1), (2, 1 + n_areas)):
-            other, other_base = (2, 1 + n_areas) if state == 1 else (1, 1)
-            for area in range(n_areas):
-                n_now = stayers[..., base + area]
-                p_s = p[..., state, :]
-                to_n = _draw(rng, n_now, p_s[..., 0])
-                to_other = _draw(rng, n_now - to_n, p_s[..., other] / np.maximum(1 - p_s[..., 0], 1e-12))
-                nxt[..., 0] += to_n
-                nxt[..., other_base + area] += to_other
-                nxt[..., base + area] += n_now - to_n - to_other
+        for state, first in ((1, 1), (2, 1 + n_areas)):
+            other, other_first = (2, 1 + n_areas) if state == 1 else (1, 1)
+            p_s = p[..., state, :]
+            n_now = stayers[..., first : first + n_areas]  # (S, cell, area)
+            to_n = _draw(rng, n_now, p_s[..., 0, None])
+            to_other = _draw(rng, n_now - to_n, (p_s[..., other] / np.maximum(1 - p_s[..., 0], 1e-12))[..., None])
+            nxt[..., 0] += to_n.sum(-1)
+            nxt[..., other_first : other_first + n_areas] += to_other
+            nxt[..., first : first + n_areas] += n_now - to_n - to_other
         if september:
             moved = np.zeros_like(nxt)
-            moved[:, :, 1:] = nxt[:, :, :-1]  # everyone who stays moves up a year
-            moved[:, :, -1] += nxt[:, :, -1]
-            moved += _draw_joiners(model, rng, year, joiner_mix)
+            moved[:, up[moves_up]] = nxt[:, moves_up]  # everyone who stays moves up a year
+            moved[:, top] += nxt[:, top]
+            moved += _draw_joiners(model, rng, year, joiner_mix, (school_i, yg_i))
         else:  # joiners during the year, in proportion; no intake
-            in_year = span * (np.arange(n_yg)[None] > model.joiners_["entry"][:, None])
-            moved = nxt + _draw_joiners(model, rng, year, joiner_mix, in_year)
+            in_year = span * (yg_i > model.joiners_["entry"][school_i])
+            moved = nxt + _draw_joiners(model, rng, year, joiner_mix, (school_i, yg_i), in_year)
         population = moved
-        out[:, step] = population
+        out[:, step, school_i, yg_i] = population
     return out
 
 
@@ -918,25 +964,27 @@ def _school_joiner_mix(model, rng, mix):
     return school_mix
 
 
-def _draw_joiners(model, rng, year, mix, scale=1.0):
-    """Pupils joining each school and year group (times ``scale``), by state."""
+def _draw_joiners(model, rng, year, mix, cells, scale=1.0):
+    """Pupils joining each live cell (``cells``: school and year-group indexes), times
+    ``scale``, by state (``mix``: simulation, cell, state)."""
     S = mix.shape[0]
     change = model.intake_change if model.scenario_from is None or year >= model.scenario_from else 0.0
-    mean = model.joiners_["mean"] * (1 + change) * scale
+    mean = model.joiners_["mean"] * (1 + change)
     if model.roll_projection is not None:
         roll = model.roll_projection
         roll = roll[roll["year"] == year]
         for row in roll.itertuples(index=False):
             if row.school in model.schools_:
                 mean[model.schools_.index(row.school), int(row.year_group) + 2] = row.count
-    var = np.maximum(model.joiners_["var"] * ((1 + change) * scale) ** 2, mean)
+    mean = mean[cells] * scale
+    var = np.maximum(model.joiners_["var"][cells] * ((1 + change) * scale) ** 2, mean)
     # negative binomial (gamma-Poisson) with the spread seen between years
     shape = np.where(var > mean, mean**2 / np.maximum(var - mean, 1e-9), 1e6)
     lam = rng.gamma(
         np.maximum(shape, 1e-9), np.where(shape > 0, mean / np.maximum(shape, 1e-9), 0), size=(S, *mean.shape)
     )
-    totals = rng.poisson(lam)  # (S, school, yg)
-    out = np.zeros((*totals.shape, mix.shape[-1]), dtype=np.int64)
+    totals = rng.poisson(lam)  # (S, cell)
+    out = np.zeros((*totals.shape, mix.shape[-1]), dtype=totals.dtype)
     remaining = totals
     left_p = np.ones(mix.shape[:-1])
     for state in range(mix.shape[-1]):
@@ -1083,47 +1131,42 @@ def forecast_table(model: NeedForecaster, simulations: np.ndarray, by=("school",
     return pd.concat([table[["year", *by]], rounded], axis=1).assign(starts_from=model.origin_).reset_index(drop=True)
 
 
-def scenario_words(base, scenario, model: NeedForecaster, school: str = "", provision: str = "K") -> list[str]:
-    """What a scenario does, in sentences: what it changes, and how far it moves the count
-    of ``provision`` at ``school`` ("" the trust) in the first and last year, against the
-    same simulations without it (``base`` and ``scenario`` are ``simulate`` outputs of two
-    models alike but for the scenario, with the same random_state)."""
+def scenario_words(base: NeedForecaster, scenario: NeedForecaster, years: int, school: str = "", provision: str = "K"):
+    """What a scenario does, in sentences: what it changes, and how far it moves the count of
+    ``provision`` at ``school`` ("" the trust) in its first and last year, against the model
+    without it (``base``, fitted alike). The difference is that of the two models' expected
+    paths (:func:`expected_path`), so chance between two sets of simulations does not blur it.
+    """
     from .codes import PROVISION_WORDS
 
-    identification, intake = model.identification_change, model.intake_change
+    identification, intake = scenario.identification_change, scenario.intake_change
     if not identification and not intake:
         return []
-    first = model.scenario_from or model.first_year_
+    first = max(scenario.scenario_from or scenario.first_year_, scenario.first_year_)
     parts = []
     if identification:
-        yearly = model.new_identifications_.get(school, 0) if school else model.new_identifications_.sum()
+        yearly = scenario.new_identifications_.get(school, 0) if school else scenario.new_identifications_.sum()
         parts.append(
-            f"new identification {identification:+.0%} (pupils moving from no SEN to SEN support or a plan, and "
-            f"from SEN support to a plan; about {yearly:.0f} a year are newly identified in {school or 'the trust'}, "
-            f"so {abs(identification) * yearly:.0f} {'more' if identification > 0 else 'fewer'} a year, some of whom "
-            "leave SEN support again)"
+            f"new identification {identification:+.0%} (pupils with no SEN starting SEN support or a plan: about "
+            f"{yearly:.0f} a year in {school or 'the trust'}, so about {abs(identification) * yearly:.0f} "
+            f"{'more' if identification > 0 else 'fewer'} a year; some leave SEN support again or move on to a plan)"
         )
     if intake:
         parts.append(f"pupils joining {intake:+.0%} (Reception and Year 7 intakes, and joiners during the year)")
     words = [f"Scenario from January {first}: {'; '.join(parts)}."]
-    cells = lambda sims: summarise_simulations(
-        sims, model, ["school", "sen_provision"] if school else ["sen_provision"]
-    )
-    base_t, scen_t = cells(base), cells(scenario)
-    pick = lambda t: t[(t["sen_provision"] == provision) & ((t["school"] == school) if school else True)].set_index(
-        "year"
-    )["count"]
-    difference = (pick(scen_t) - pick(base_t)).reindex(sorted(set(pick(base_t).index)), fill_value=0)
-    shown = difference[difference.index >= first]
-    if len(shown):
-        label = PROVISION_WORDS[provision].pupils
-        ends = shown.iloc[[0, -1]] if len(shown) > 1 else shown
-        change = lambda value: f"{round(value):+d}" if round(value) else "no change"
-        steps = [f"{change(value)} in January {year}" for year, value in ends.items()]
-        words.append(f"Against the forecast without it, {label}: {', '.join(steps)}.")
-        span = model.first_step_[0]
-        if first == model.first_year_ and span < 1:
-            words.append(f"January {first} is {span * 52:.0f} weeks after the start: little can change by then.")
+    difference = expected_path(scenario, years) - expected_path(base, years)
+    cells = difference[:, scenario.schools_.index(school)] if school in scenario.schools_ else difference.sum(1)
+    n_areas = len(scenario.areas_)
+    state = slice(1, 1 + n_areas) if provision == "K" else slice(1 + n_areas, None)
+    change = dict(zip(range(scenario.first_year_, scenario.first_year_ + years), cells[..., state].sum((1, 2))))
+    shown = [year for year in change if year >= first]
+    if shown:
+        said = lambda value: f"{round(value):+d}" if round(value) else "no change"
+        steps = [f"{said(change[year])} in January {year}" for year in dict.fromkeys([shown[0], shown[-1]])]
+        words.append(f"Against the forecast without it, {PROVISION_WORDS[provision].pupils}: {', '.join(steps)}.")
+    span = scenario.first_step_[0]
+    if first == scenario.first_year_ and span < 1:
+        words.append(f"January {first} is {span * 52:.0f} weeks after the start: little can change by then.")
     return words
 
 

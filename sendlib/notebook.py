@@ -15,6 +15,11 @@ def data_date(trust) -> HTML:
     return HTML(str(render.data_date(trust)))
 
 
+def sentences(lines) -> HTML:
+    """Sentences (a forecast's notes, a back-test in words) as paragraphs."""
+    return HTML(str(render.block(Markup("").join(Markup("<p>{}</p>").format(line) for line in lines))))
+
+
 class Missing:
     """A notebook step the export has no data for (a file it lacks): shows its sentence, and
     anything done to it (a column, a filter, a method) gives itself, so the notebook runs on

@@ -99,3 +99,35 @@ def test_the_voila_command_with_and_without_an_access_file(tmp_path):
     for command in (alone, shared):
         assert "--VoilaConfiguration.show_tracebacks=False" in command
         assert any(arg.startswith("--MappingKernelManager.cull_idle_timeout=") for arg in command)
+
+
+def test_forecast_writes_a_workbook_or_a_csv(tmp_path, capsys):
+    import pandas as pd
+
+    assert main(["forecast", "--out", str(tmp_path / "f.xlsx"), "--years", "2", "--simulations", "100"]) == 0
+    out = capsys.readouterr().out
+    assert "starts from the roll on 20 November 2026" in out and "One year ahead: off by" in out
+    book = pd.read_excel(tmp_path / "f.xlsx", sheet_name=None)
+    forecast = book["Forecast"]
+    assert set(forecast["year"]) == {2027, 2028} and "All schools" in set(forecast["school"])
+    assert {"expected", "low_80", "high_80", "low_95", "high_95", "starts_from", "data_date"} <= set(forecast)
+    assert any("One year ahead" in note for note in book["Notes"]["notes"])
+    assert (
+        main(
+            [
+                "forecast",
+                "--out",
+                str(tmp_path / "f.csv"),
+                "--years",
+                "1",
+                "--simulations",
+                "50",
+                "--identification",
+                "10",
+            ]
+        )
+        == 0
+    )
+    assert "Scenario" not in capsys.readouterr().err
+    assert main(["forecast", "--out", str(tmp_path / "f.txt")]) == 2
+    assert "an .xlsx or .csv file" in capsys.readouterr().err

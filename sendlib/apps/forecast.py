@@ -229,7 +229,7 @@ def _forecast_panels(prepared, state, school, provision, area):
     table = forecast[["year", "count", "lower_80", "upper_80", "lower_95", "upper_95"]].round(0).astype(int)
     table.columns = ["January", "Expected", "80% low", "80% high", "95% low", "95% high"]
     notes = start_notes(model, simulations, school) + scenario_words(
-        state["base"], simulations, model, school, provision
+        state["base_model"], model, state["horizon"], school, provision
     )
     shown = forecast_table(model, simulations, by)
     shown = shown[shown["sen_provision"] == provision]

@@ -1,0 +1,94 @@
+"""Accuracy of the forecasts, as docs/methods/forecasting.md reports it (not a speed benchmark).
+
+.venv/bin/python benchmarks/forecast_accuracy.py
+
+1. The need model (NeedForecaster) against the last census repeated and a straight line, on
+   each school's SEN support and EHC plan counts, replayed from rolling census origins: on
+   the sample trust and on eight trusts made differently (sendlib._testing.census_trust).
+2. The trend forecasters on the DfE's SEN2 EHC-plan series: every local authority one to
+   three years ahead (median absolute percentage error by target year; auto was chosen on
+   2019-2022, so 2023 and 2024 are years it did not see) and England one year ahead.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+import pandas as pd
+
+import sendlib
+from sendlib._testing import census_trust, write_folder
+from sendlib.forecast import METHODS, NeedForecaster, TrendForecaster, backtest, check_series
+from sendlib.reference import areas, ehc_plans
+
+TRUSTS = [  # seed, then census_trust's settings: several shapes of trust
+    (1, {}),
+    (2, {"primaries": 12, "secondaries": 3, "identification_trend": 0.05, "plan_trend": 0.1}),
+    (3, {"primaries": 3, "secondaries": 1, "censuses": 5, "school_spread": 0.6}),
+    (4, {"primaries": 20, "secondaries": 5, "censuses": 6, "identification_trend": 0.0, "roll_trend": 0.01}),
+    (5, {"identification_trend": -0.03, "plan_trend": 0.04}),
+    (6, {"primaries": 8, "secondaries": 0, "censuses": 5}),
+    (7, {"primaries": 0, "secondaries": 4, "roll_trend": -0.03}),
+    (8, {"school_spread": 0.2, "censuses": 8}),
+]
+
+
+def pooled(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    """Back-test scores of several trusts pooled: means weighted by the number of targets."""
+    scores = pd.concat(frames)
+    columns = ["mape", "bias", "coverage_80", "coverage_95"]
+    weighted = scores[columns].mul(scores["n"], axis=0).assign(model=scores["model"], horizon=scores["horizon"])
+    sums = weighted.groupby(["model", "horizon"], sort=False).sum()
+    n = scores.groupby(["model", "horizon"], sort=False)["n"].sum()
+    return sums.div(n, axis=0).assign(n=n).reset_index()
+
+
+def trust_model() -> None:
+    sample = sendlib.load_sample()
+    years = sorted(sample.sen_history["census_date"].dt.year.unique())
+    print("The need model on the sample trust, each school's K and E counts:")
+    print(backtest(NeedForecaster(n_simulations=300, random_state=0), sample, years[1:-1]).round(2).to_string())
+    frames = []
+    with tempfile.TemporaryDirectory() as folder:
+        for seed, settings in TRUSTS:
+            trust = sendlib.load(write_folder(Path(folder) / str(seed), census_trust(seed=seed, **settings)))
+            years = sorted(trust.sen_history["census_date"].dt.year.unique())
+            frames.append(backtest(NeedForecaster(n_simulations=300, random_state=0), trust, years[1:-1]))
+    scores = pooled(frames)
+    best = scores[scores["model"] != "need"].groupby("horizon")["mape"].min()
+    scores["against_best_baseline"] = scores["mape"] / scores["horizon"].map(best)
+    print(f"\nEight trusts made differently ({len(TRUSTS)} shapes), pooled:")
+    print(scores.round(2).to_string())
+
+
+def trend_methods() -> None:
+    table = areas()
+    rows = []
+    for code in table.loc[table["level"] == "Local authority", "code"]:
+        series = ehc_plans(code)
+        years, counts = series["year"].to_numpy(), series["count"].to_numpy()
+        for target in range(2019, 2025):
+            if target not in years:
+                continue
+            for horizon in (1, 2, 3):
+                past = series[series["year"] <= target - horizon]
+                if len(past) < 5 or len(check_series(past)) < 5 or past["year"].max() != target - horizon:
+                    continue
+                actual = counts[years == target][0]
+                for method in (*METHODS, "auto"):
+                    point = TrendForecaster(method).fit(past).predict(horizon)["count"].iloc[-1]
+                    rows.append((target, horizon, method, abs(point - actual) / actual * 100))
+    errors = pd.DataFrame(rows, columns=["target", "horizon", "method", "ape"])
+    print("\nLocal authorities' EHC plans (SEN2), median absolute % error by target year (auto chosen on 2019-2022):")
+    print(errors.groupby(["horizon", "method", "target"])["ape"].median().unstack().round(2).to_string())
+    england = ehc_plans("England")
+    print("\nEngland's EHC plans, one year ahead, origins 2018-2023 (MAPE %):")
+    for method in (*METHODS, "auto"):
+        scores = backtest(TrendForecaster(method), england, origins=range(2018, 2024), horizons=(1,))
+        print(f"  {method:10s} {scores.iloc[0]['mape']:.2f}")
+
+
+if __name__ == "__main__":
+    trust_model()
+    trend_methods()
