@@ -1176,8 +1176,11 @@ def backtest_words(scores: pd.DataFrame, model: str = "need") -> list[str]:
 
     >>> scores = pd.DataFrame({"model": ["need", "naive"], "horizon": [1, 1], "n": [36, 36],
     ...     "mape": [11.0, 12.2], "bias": [4.6, -2.2], "coverage_80": [0.89, 0.94], "coverage_95": [0.97, 0.97]})
-    >>> print(backtest_words(scores)[0][:60])
-    One year ahead: off by 11% on average (36 forecasts); the la
+    >>> (sentence,) = backtest_words(scores)
+    >>> for part in sentence.split(". "):
+    ...     print(part)
+    One year ahead: off by 11% on average (36 forecasts); the last census repeated, 12%
+    89% of outcomes fell inside the 80% range.
     """
     names = {**METHOD_WORDS, "naive": "the last census repeated"}
     words = []

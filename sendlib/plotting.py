@@ -128,7 +128,7 @@ def plot_progress_band(band: pd.DataFrame, subject: str = "", ax=None):
     return ax
 
 
-def plot_forecast(history: pd.DataFrame, forecast: pd.DataFrame, ax=None, label: str = "count"):
+def plot_forecast(history: pd.DataFrame, forecast: pd.DataFrame, ax=None, label: str = "count", start=None):
     """History, forecast and its 80% and 95% intervals on one ``ax``.
 
     Parameters
@@ -140,18 +140,25 @@ def plot_forecast(history: pd.DataFrame, forecast: pd.DataFrame, ax=None, label:
         or ``NeedForecaster.predict(by=...)`` for one series).
     label : str
         What is counted, for the axis.
+    start : (float, int), optional
+        Where the forecast starts when it is not the last recorded year: a point in time (a
+        year and its fraction, e.g. 2026.85 for November 2026) and the count then, drawn as
+        "now (pupils file)".
 
     Returns
     -------
     matplotlib Axes
     """
     ax = _axes(ax, size=(7.5, 4))
-    years = list(history["year"].iloc[-1:]) + list(forecast["year"])
-    joined = lambda column: list(history["count"].iloc[-1:]) + list(forecast[column])
+    first_x, first_count = start if start is not None else (history["year"].iloc[-1], history["count"].iloc[-1])
+    years = [first_x] + list(forecast["year"])
+    joined = lambda column: [first_count] + list(forecast[column])
     ax.fill_between(years, joined("lower_95"), joined("upper_95"), color="#56B4E9", alpha=0.2, label="95% interval")
     ax.fill_between(years, joined("lower_80"), joined("upper_80"), color="#56B4E9", alpha=0.4, label="80% interval")
     ax.plot(history["year"], history["count"], color="black", marker="o", label="recorded")
     ax.plot(years, joined("count"), color="#0072B2", marker="o", linestyle="--", label="forecast")
+    if start is not None:
+        ax.plot([first_x], [first_count], color="#D55E00", marker="D", linestyle="none", label="now (pupils file)")
     ax.set_xlabel("January")
     ax.set_ylabel(label)
     ax.xaxis.get_major_locator().set_params(integer=True)

@@ -173,9 +173,9 @@ def build(
             horizon_box,
             html_block("<h3>Scenario</h3>"),
             html_block(
-                "<p class='note'>New identification changes how often pupils move from no SEN to SEN support "
-                "or a plan, and from SEN support to a plan; pupils joining changes the intakes and the pupils "
-                "who join during the year. Both from the January chosen.</p>"
+                "<p class='note'>New identification changes how often pupils with no SEN start SEN support or "
+                "an EHC plan; pupils joining changes the intakes and the pupils who join during the year. "
+                "Both from the January chosen, against the forecast without them.</p>"
             ),
             W.HBox([identification, intake]),
             W.HBox([start_box, run]),
@@ -223,8 +223,14 @@ def _forecast_panels(prepared, state, school, provision, area):
     if forecast.empty or history.empty:
         what = f"{label.lower()}" + (f" in {area.lower()}" if area else "")
         return [html_block(f"<p>No pupils with {html.escape(what)} in {html.escape(where)} to forecast.</p>")]
+    start = None
+    if model.start_counts_ is model.roll_counts_:  # the forecast starts from the pupils file
+        roll = trust.pupils[trust.pupils["sen_provision"] == provision]
+        roll = roll[roll["school"] == school] if school else roll
+        roll = roll[roll["need_area"] == area] if area else roll
+        start = (model.roll_date_.year + (model.roll_date_.dayofyear - 15) / 365.25, len(roll))
     fig, ax = new_figure(7, 3.8)
-    plot_forecast(history, forecast, ax=ax, label=axis_label)
+    plot_forecast(history, forecast, ax=ax, label=axis_label, start=start)
     ax.set_title(f"{label} in {where}" + (f", {area.lower()}" if area else ""), fontsize=11)
     table = forecast[["year", "count", "lower_80", "upper_80", "lower_95", "upper_95"]].round(0).astype(int)
     table.columns = ["January", "Expected", "80% low", "80% high", "95% low", "95% high"]
