@@ -207,17 +207,13 @@ def _forecast_panels(prepared, state, school, provision, area):
     model, simulations = state["model"], state["simulations"]
     # intervals of a sum are not sums of intervals: aggregate the simulations, then take them
     by = ["sen_provision"] + (["school"] if school else []) + (["need_area"] if area else [])
-    forecast = summarise_simulations(simulations, model, by)
-    forecast = forecast[forecast["sen_provision"] == provision]
-    if school:
-        forecast = forecast[forecast["school"] == school]
-    if area:
-        forecast = forecast[forecast["need_area"] == area]
-    history = trust.sen_history[trust.sen_history["sen_provision"] == provision]
-    if school:
-        history = history[history["school"] == school]
-    if area:
-        history = history[history["need_area"] == area]
+    view = lambda frame: frame[
+        frame["sen_provision"].eq(provision)
+        & (frame["school"].eq(school) if school else True)
+        & (frame["need_area"].eq(area) if area else True)
+    ]
+    forecast = view(summarise_simulations(simulations, model, by))
+    history = view(trust.sen_history)
     history = history.groupby(history["census_date"].dt.year).size().rename("count").rename_axis("year").reset_index()
     where = school or "the whole trust"
     if forecast.empty or history.empty:
@@ -225,10 +221,8 @@ def _forecast_panels(prepared, state, school, provision, area):
         return [html_block(f"<p>No pupils with {html.escape(what)} in {html.escape(where)} to forecast.</p>")]
     start = None
     if model.start_counts_ is model.roll_counts_:  # the forecast starts from the pupils file
-        roll = trust.pupils[trust.pupils["sen_provision"] == provision]
-        roll = roll[roll["school"] == school] if school else roll
-        roll = roll[roll["need_area"] == area] if area else roll
-        start = (model.roll_date_.year + (model.roll_date_.dayofyear - 15) / 365.25, len(roll))
+        day = model.roll_date_
+        start = (day.year + (day.dayofyear - 15) / 365.25, len(view(trust.pupils)))
     fig, ax = new_figure(7, 3.8)
     plot_forecast(history, forecast, ax=ax, label=axis_label, start=start)
     ax.set_title(f"{label} in {where}" + (f", {area.lower()}" if area else ""), fontsize=11)
@@ -237,12 +231,7 @@ def _forecast_panels(prepared, state, school, provision, area):
     notes = start_notes(model, simulations, school) + scenario_words(
         state["base_model"], model, state["horizon"], school, provision
     )
-    shown = forecast_table(model, simulations, by)
-    shown = shown[shown["sen_provision"] == provision]
-    if school:
-        shown = shown[shown["school"] == school]
-    if area:
-        shown = shown[shown["need_area"] == area]
+    shown = view(forecast_table(model, simulations, by))
     name = f"sendlib-forecast-{(school or 'trust').lower().replace(' ', '-')}-{provision}"
     links = downloads(name, forecast_files(shown, trust.as_of, notes))
     scores = state["backtest"]
