@@ -22,6 +22,7 @@ from ._paths import DATA_ENV, PACKAGE
 from .access import ACCESS_ENV, USER_ENV
 from .codes import upn_check_letter
 from .dashboards import _environment, voila_command, warm_committee_cache
+from .school_calendar import school_year
 from .synthetic import FAKE_LA_NUMBER, SAMPLE_AS_OF, SEM_STANDARDISED, TERM_DATES, _terms, generate_trust
 
 ARTIFACTS = PACKAGE.parent / "tests" / "artifacts"  # screenshots and reports for a person to look at (not committed)
@@ -235,7 +236,9 @@ def census_trust(
             dict(upn=upn_check_letter(body) + body, school=school, year_group=year_group, status=status, need=need)
         )
 
-    last_census = as_of.year if as_of.month >= 9 else as_of.year - 1
+    now = school_year(as_of)  # the school year holding as_of
+    census_passed = as_of >= dt.date(now + 1, 1, 15)  # this school year's January census
+    last_census = now + 1 if census_passed else now  # the January of the last census
     first_year = last_census - censuses - 6  # warm-up years give the roll its shape
     for school in schools:
         for year_group in range(school["first"], school["last"] + 1):
@@ -274,7 +277,7 @@ def census_trust(
         ]
 
     history = []
-    for year in range(first_year, last_census + 1):
+    for year in range(first_year, now + 1):
         t = year - 2016
         staying = []
         for pupil in pupils:  # September: up a year, leave, move on
@@ -299,12 +302,15 @@ def census_trust(
             for _ in range(rng.poisson(0.04 * school["intake"] * (school["last"] - school["first"]))):
                 join(school, int(rng.integers(school["first"] + 1, min(school["last"], 11) + 1)))
         shock = rng.normal(0, 0.08)
-        if year == last_census:  # September to today
+        if year == now and not census_passed:  # September to today, in the autumn
             sen_moves(0.2, t, shock)
             break
         sen_moves(0.4, t, shock)
         if year + 1 > last_census - censuses:
             history += rows(dt.date(year + 1, 1, 15))
+        if year == now:  # the January census to today
+            sen_moves(0.6 * (as_of - dt.date(year + 1, 1, 15)).days / 229, t, shock)
+            break
         sen_moves(0.6, t, shock)
     roll = pd.DataFrame(rows(as_of)).drop(columns="census_date")
     born = (as_of.year if as_of.month >= 9 else as_of.year - 1) - 4

@@ -198,7 +198,15 @@ def _report(args) -> int:
 
 
 def _forecast(args) -> int:
-    from .forecast import NeedForecaster, backtest, backtest_words, forecast_files, forecast_table, start_notes
+    from .forecast import (
+        NeedForecaster,
+        backtest,
+        backtest_words,
+        forecast_files,
+        forecast_table,
+        scenario_words,
+        start_notes,
+    )
 
     out = Path(args.out)
     if out.suffix.lower() not in (".xlsx", ".csv"):
@@ -210,12 +218,16 @@ def _forecast(args) -> int:
     if not 1 <= args.years <= 10:
         print("sendlib forecast: --years is 1 to 10", file=sys.stderr)
         return EXIT_USAGE
+    if args.identification <= -100 or args.intake <= -100:
+        print("sendlib forecast: --identification and --intake are per cent changes above -100", file=sys.stderr)
+        return EXIT_USAGE
     trust = load_trust(args.data, strict=False) if args.data else load_sample()
     settings = dict(
         identification_change=args.identification / 100,
         intake_change=args.intake / 100,
         scenario_from=args.scenario_from,
     )
+    base = NeedForecaster(n_simulations=args.simulations, random_state=0).fit(trust)
     model = NeedForecaster(n_simulations=args.simulations, random_state=0, **settings).fit(trust)
     simulations = model.simulate(args.years)
     table = pd.concat(
@@ -226,7 +238,8 @@ def _forecast(args) -> int:
         ignore_index=True,
     ).sort_values(["year", "school", "sen_provision"], kind="stable")
     scores = backtest(NeedForecaster(n_simulations=200, random_state=0), trust, model.census_years_[1:-1])
-    notes = start_notes(model, simulations) + ["How accurate were past forecasts (each school's counts):"]
+    notes = start_notes(model, simulations) + scenario_words(base, model, args.years)
+    notes += ["How accurate were past forecasts (each school's counts):"]
     notes += backtest_words(scores)
     kind = out.suffix.lower().lstrip(".")
     data = {k: content for k, _, content in forecast_files(table, trust.as_of, notes)}[kind]

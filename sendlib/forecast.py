@@ -5,15 +5,16 @@ learned attributes end in ``_``, ``fit`` returns ``self``, ``NotFittedError`` be
 ``clone`` works):
 
 - :class:`TrendForecaster` for one yearly count series (England, a local authority, a
-  school): naive, drift, last growth rate, log-linear trend, or ``auto``, which picks the
-  method with the smallest one-year-ahead error over the series' own recent past.
+  school): naive, drift, last growth rate, log-linear or straight-line trend, damped growth,
+  or ``auto`` (last growth and damped growth combined, chosen by a back-test over every
+  local authority).
 - :class:`NeedForecaster`, a cohort transition model of pupils moving between no SEN (N),
   SEN support (K), an EHC plan (E) and leaving, by year group, from a trust's January
   census history (after Mastodon C's witan.send and the GLA's pupil projections).
 
-:func:`backtest` replays either on rolling origins and scores it against the naive and
-log-linear baselines (MAPE, bias, interval coverage), as the DfE's SCAP guidance asks:
-check the accuracy of previous forecasts first.
+:func:`backtest` replays either on rolling origins and scores it against simple baselines
+(MAPE, bias, interval coverage), as the DfE's SCAP guidance asks: check the accuracy of
+previous forecasts first.
 """
 
 from __future__ import annotations
@@ -84,13 +85,14 @@ class TrendForecaster(BaseEstimator):
 
     Parameters
     ----------
-    method : {"auto", "naive", "drift", "growth", "loglinear"}
+    method : {"auto", "naive", "drift", "growth", "loglinear", "linear", "damped"}
         ``naive`` repeats the last value; ``drift`` extends the average yearly change;
         ``growth`` repeats the last year's growth rate; ``loglinear`` fits a straight line to
-        the logarithm of the last ``n_points`` values; ``auto`` picks the method with the
-        smallest one-year-ahead error over up to 6 recent origins of the series.
+        the logarithm of the last ``n_points`` values, ``linear`` to the values; ``damped``
+        repeats the last three years' average growth, each further year keeping 90% of the
+        year before's; ``auto`` is the mean of growth and damped on the log scale.
     n_points : int, default 5
-        Points for the log-linear trend.
+        Points for the log-linear and straight-line trends.
 
     Notes
     -----
@@ -538,38 +540,37 @@ class NeedForecaster(BaseEstimator):
         if len(years) < 2:
             raise ForecastError("The census history needs at least two Januaries to see how pupils move.")
         self.areas_ = list(BROAD_AREAS)
-        last_census = history["census_date"].max()
-        today = self.start == "today" and pd.Timestamp(trust.as_of) > last_census and len(trust.pupils)
-        roll = trust.pupils.dropna(subset=["school", "year_group", "sen_provision"]) if today else None
-        self.schools_ = sorted(set(history["school"]) | (set(roll["school"]) if today else set()))
+        self.roll_date_ = day = pd.Timestamp(trust.as_of)
+        roll = trust.pupils.dropna(subset=["school", "year_group", "sen_provision"])
+        later = day > history["census_date"].max() and len(roll) > 0  # the pupils file is newer
+        self.started_today_ = bool(later and self.start == "today")
+        self.schools_ = sorted(set(history["school"]) | (set(roll["school"]) if self.started_today_ else set()))
         self.census_years_ = years
-        cells = _cell_index(history, self.schools_, self.areas_)
-        history = history.assign(**cells)
+        history = history.assign(**_cell_index(history, self.schools_, self.areas_))
         last = history[history["census_year"] == years[-1]]
         self.last_census_ = _population(last, self.schools_, self.areas_)
         self.census_counts_ = _provision_counts(last)
+        self.roll_counts_ = _provision_counts(roll) if later else None
         self.last_year_ = int(years[-1])
-        self.first_year_, self.first_step_ = self.last_year_ + 1, (1.0, True)
-        self.origin_ = f"the January {self.last_year_} census"
-        self.start_population_ = self.last_census_
-        self.start_counts_ = self.census_counts_
-        later = pd.Timestamp(trust.as_of) > last_census and len(trust.pupils)
-        self.roll_counts_ = _provision_counts(trust.pupils) if later else None
-        self.roll_date_ = pd.Timestamp(trust.as_of)
-        if today:
-            self.start_population_ = _population(
-                roll.assign(**_cell_index(roll, self.schools_, self.areas_)), self.schools_, self.areas_
+        if self.started_today_:
+            roll = roll.assign(**_cell_index(roll, self.schools_, self.areas_))
+            self.start_population_, self.start_counts_ = (
+                _population(roll, self.schools_, self.areas_),
+                self.roll_counts_,
             )
-            self.start_counts_ = self.roll_counts_
-            self.first_year_, self.first_step_ = _first_census_after(pd.Timestamp(trust.as_of))
-            self.origin_ = f"the roll on {pd.Timestamp(trust.as_of):%-d %B %Y} (pupils file)"
+            self.first_year_, self.first_step_ = _first_census_after(day)
+            self.origin_ = f"the roll on {day.day} {day:%B %Y} (pupils file)"
+        else:
+            self.start_population_, self.start_counts_ = self.last_census_, self.census_counts_
+            self.first_year_, self.first_step_ = self.last_year_ + 1, (1.0, True)
+            self.origin_ = f"the January {self.last_year_} census"
         flows = _flows(history, years)
         self.stay_ = _stay_rates(flows, len(self.schools_))
         self.moves_, self.trend_, self.trend_year_, self.rate_noise_ = _move_rates(flows, years)
         self.school_rates_ = _school_rates(flows, self.moves_, len(self.schools_))
-        self.joiners_ = _joiners(history, years, self.schools_, self.areas_)
-        self.new_area_mix_ = _new_identification_mix(flows, self.last_census_, len(self.areas_))
+        self.joiners_ = _joiners(history, years, self.schools_, self.areas_, self.start_population_)
         new = flows[flows["stayed"] & (flows["state_i"] == 0) & (flows["state_i_next"] > 0)]
+        self.new_area_mix_ = _new_identification_mix(new, self.last_census_, len(self.areas_))
         self.new_identifications_ = new.groupby("school").size() / (len(years) - 1)  # a year, by school
         return self
 
@@ -589,7 +590,8 @@ class NeedForecaster(BaseEstimator):
         return _simulate(self, years, rng)
 
     def predict(self, years: int = 3, by=None) -> pd.DataFrame:
-        """Forecast counts for each January after the last census.
+        """Forecast counts for ``years`` Januaries from ``first_year_`` (the next census after
+        the start).
 
         Parameters
         ----------
@@ -763,22 +765,43 @@ def _school_rates(flows, moves, n_schools):
     return shape, rate
 
 
-def _joiners(history, years, schools, areas):
-    """Mean and spread of pupils joining each school and year group; their state mix."""
+def _joiners(history, years, schools, areas, start):
+    """Mean and spread of pupils joining each school and year group; their state mix; each
+    school's intake year groups.
+
+    A school counts joiners only over the intervals it was in the trust at the start of (a
+    school that converted in has a first census of pupils who all look new). A school with
+    no census history (only in the pupils file, ``start``) takes its lowest year group's
+    roll as its yearly intake.
+    """
     recent = years[-RECENT_INTERVALS - 1 :]
     n_yg, n_state = len(YEAR_GROUPS), 1 + 2 * len(areas)
     counts = np.zeros((len(recent) - 1, len(schools), n_yg))
+    present = np.zeros((len(recent) - 1, len(schools)), dtype=bool)
     mix = np.zeros((n_yg, n_state)) + 0.01
     joined = []
     for i, (before, after) in enumerate(itertools.pairwise(recent)):
         a = history[history["census_year"] == before][["upn", "school"]]
         b = history[history["census_year"] == after]
+        present[i] = np.isin(schools, a["school"].unique())
         new = b.merge(a, on="upn", how="left", suffixes=("", "_before"))
-        new = new[new["school_before"].ne(new["school"])]
+        new = new[new["school_before"].ne(new["school"]) & present[i][new["school_i"].to_numpy()]]
         np.add.at(counts[i], (new["school_i"], new["yg_i"]), 1)
         np.add.at(mix, (new["yg_i"], new["cell_state"]), 1)
         joined.append(new)
     joined = pd.concat(joined, ignore_index=True)
+    intervals = present.sum(0)  # per school
+    mean = counts.sum(0) / np.maximum(intervals, 1)[:, None]
+    deviation = (counts - mean[None]) * present[..., None]
+    var = np.where((intervals > 1)[:, None], (deviation**2).sum(0) / np.maximum(intervals - 1, 1)[:, None], mean)
+    roll = start.sum(-1)
+    for school in np.flatnonzero(intervals == 0):  # no history: the lowest year group's roll, each year
+        held = np.flatnonzero(roll[school] > 0)
+        if len(held):
+            mean[school, held[0]] = var[school, held[0]] = roll[school, held[0]]
+    # intake year groups: each school's lowest with joiners, and Reception, Year 7 and Year 12
+    lowest = np.where((mean > 0).any(1), (mean > 0).argmax(1), 0)
+    intake = (np.arange(n_yg)[None] == lowest[:, None]) | np.isin(YEAR_GROUPS, (0, 7, 12))[None]
     # each school's joiners: how many came with SEN support or a plan, against the trust's mix
     share = mix / mix.sum(1, keepdims=True)
     provision = np.array([0] + [1] * len(areas) + [2] * len(areas))
@@ -787,21 +810,19 @@ def _joiners(history, years, schools, areas):
     expected = np.zeros((len(schools), 3))
     for state in (1, 2):
         np.add.at(expected[:, state], joined["school_i"], share[joined["yg_i"]][:, provision == state].sum(1))
-    school_mix = _school_multipliers(observed[:, 1:], expected[:, 1:])
-    held = counts.sum((0, 2)) > 0
     return {
-        "entry": np.where(held, (counts.sum(0) > 0).argmax(1), 0),  # each school's intake year group
-        "mean": counts.mean(0),
-        "var": counts.var(0, ddof=1) if len(counts) > 1 else counts.mean(0),
+        "intake": intake,
+        "mean": mean,
+        "var": var,
         "mix": mix,
-        "school_mix": school_mix,
+        "school_mix": _school_multipliers(observed[:, 1:], expected[:, 1:]),
         "provision": provision,
     }
 
 
-def _new_identification_mix(flows, population, n_areas):
-    """Broad-area mix of new identifications (N to K or E) by phase; the current mix if few."""
-    new = flows[(flows["state_i"] == 0) & flows["stayed"] & (flows["state_i_next"] > 0)]
+def _new_identification_mix(new, population, n_areas):
+    """Broad-area mix of new identifications (``new``: the flows from N to K or E) by phase;
+    the current mix if few."""
     area_of = lambda cell: np.where(cell > n_areas, cell - 1 - n_areas, cell - 1)
     mix = np.ones((2, n_areas)) * 0.5
     for phase, rows in enumerate((new[new["yg_i"] <= 8], new[new["yg_i"] > 8])):
@@ -815,6 +836,31 @@ def _new_identification_mix(flows, population, n_areas):
 def _draw(rng, n, p):
     """Binomial draws that broadcast, with p clipped into [0, 1]."""
     return rng.binomial(n, np.clip(np.broadcast_to(p, n.shape), 0, 1))
+
+
+def _split(rng, counts, shares):
+    """``counts`` split among categories in ``shares`` (last axis, summing to one): a
+    multinomial drawn as a binomial for each category of what the ones before left."""
+    out = np.zeros((*counts.shape, shares.shape[-1]), dtype=counts.dtype)
+    remaining, left = counts, 1.0
+    for k in range(shares.shape[-1] - 1):
+        out[..., k] = _draw(rng, remaining, shares[..., k] / np.maximum(left, 1e-12))
+        remaining = remaining - out[..., k]
+        left = left - shares[..., k]
+    out[..., -1] = remaining
+    return out
+
+
+def _projected(model):
+    """The ``roll_projection`` as (year, school index, year-group index, count), for the schools
+    the model knows."""
+    if model.roll_projection is None:
+        return []
+    return [
+        (int(row.year), model.schools_.index(row.school), int(row.year_group) + 2, row.count)
+        for row in model.roll_projection.itertuples(index=False)
+        if row.school in model.schools_
+    ]
 
 
 class _Average:
@@ -850,10 +896,8 @@ def _live_cells(model) -> tuple[np.ndarray, ...]:
     up from a cell some pupils stay in. Simulating only these (a primary has no Year 9) does
     less than half the work of every cell."""
     live = (model.start_population_.sum(-1) > 0) | (model.joiners_["mean"] > 0)
-    if model.roll_projection is not None:
-        for row in model.roll_projection.itertuples(index=False):
-            if row.school in model.schools_:
-                live[model.schools_.index(row.school), int(row.year_group) + 2] = True
+    for _, school, year_group, _ in _projected(model):
+        live[school, year_group] = True
     a, b = model.stay_
     keeps = a / (a + b) > 1e-3
     while True:
@@ -891,7 +935,11 @@ def _simulate(model, years, rng, simulations=None):
     for step in range(years):
         year = model.first_year_ + step
         span, september = model.first_step_ if step == 0 else (1.0, True)
-        offset = sum(TREND_DAMPING**k for k in range(year - model.last_year_)) + (model.last_year_ - model.trend_year_)
+        # the rates' trend is centred on trend_year_ (the intervals' start years); this step's
+        # interval starts a year before ``year``, damped past the last interval seen
+        offset = (model.last_year_ - 1 - model.trend_year_) + sum(
+            TREND_DAMPING**k for k in range(year - model.last_year_)
+        )
         shock = rng.normal(0, model.rate_noise_, size=(S, 1, 3, 3))
         factor = np.exp(model.trend_ * offset + shock)
         scenario = model.scenario_from is None or year >= model.scenario_from
@@ -916,18 +964,8 @@ def _simulate(model, years, rng, simulations=None):
         to_k = _draw(rng, n_now, p_n[..., 1])
         to_e = _draw(rng, n_now - to_k, p_n[..., 2] / np.maximum(1 - p_n[..., 1], 1e-12))
         nxt[..., 0] += n_now - to_k - to_e
-        for counts, base in ((to_k, 1), (to_e, 1 + n_areas)):
-            remaining = counts
-            left_p = np.ones(cells)
-            for area in range(n_areas):
-                share = area_mix[:, area]
-                if area == n_areas - 1:
-                    got = remaining
-                else:
-                    got = _draw(rng, remaining, share / np.maximum(left_p, 1e-12))
-                nxt[..., base + area] += got
-                remaining = remaining - got
-                left_p = left_p - share
+        nxt[..., 1 : 1 + n_areas] += _split(rng, to_k, area_mix)
+        nxt[..., 1 + n_areas :] += _split(rng, to_e, area_mix)
         # from K or E in an area: keep the area, move between K and E, or to N
         for state, first in ((1, 1), (2, 1 + n_areas)):
             other, other_first = (2, 1 + n_areas) if state == 1 else (1, 1)
@@ -944,7 +982,7 @@ def _simulate(model, years, rng, simulations=None):
             moved[:, top] += nxt[:, top]
             moved += _draw_joiners(model, rng, year, joiner_mix, (school_i, yg_i))
         else:  # joiners during the year, in proportion; no intake
-            in_year = span * (yg_i > model.joiners_["entry"][school_i])
+            in_year = span * ~model.joiners_["intake"][school_i, yg_i]
             moved = nxt + _draw_joiners(model, rng, year, joiner_mix, (school_i, yg_i), in_year)
         population = moved
         out[:, step, school_i, yg_i] = population
@@ -970,12 +1008,9 @@ def _draw_joiners(model, rng, year, mix, cells, scale=1.0):
     S = mix.shape[0]
     change = model.intake_change if model.scenario_from is None or year >= model.scenario_from else 0.0
     mean = model.joiners_["mean"] * (1 + change)
-    if model.roll_projection is not None:
-        roll = model.roll_projection
-        roll = roll[roll["year"] == year]
-        for row in roll.itertuples(index=False):
-            if row.school in model.schools_:
-                mean[model.schools_.index(row.school), int(row.year_group) + 2] = row.count
+    for projected_year, school, year_group, count in _projected(model):
+        if projected_year == year:
+            mean[school, year_group] = count
     mean = mean[cells] * scale
     var = np.maximum(model.joiners_["var"][cells] * ((1 + change) * scale) ** 2, mean)
     # negative binomial (gamma-Poisson) with the spread seen between years
@@ -983,17 +1018,7 @@ def _draw_joiners(model, rng, year, mix, cells, scale=1.0):
     lam = rng.gamma(
         np.maximum(shape, 1e-9), np.where(shape > 0, mean / np.maximum(shape, 1e-9), 0), size=(S, *mean.shape)
     )
-    totals = rng.poisson(lam)  # (S, cell)
-    out = np.zeros((*totals.shape, mix.shape[-1]), dtype=totals.dtype)
-    remaining = totals
-    left_p = np.ones(mix.shape[:-1])
-    for state in range(mix.shape[-1]):
-        share = mix[..., state]
-        got = remaining if state == mix.shape[-1] - 1 else _draw(rng, remaining, share / np.maximum(left_p, 1e-12))
-        out[..., state] = got
-        remaining = remaining - got
-        left_p = left_p - share
-    return out
+    return _split(rng, rng.poisson(lam), mix)  # (S, cell, state)
 
 
 def summarise_simulations(sims, model, by=None) -> pd.DataFrame:
@@ -1037,13 +1062,14 @@ def summarise_simulations(sims, model, by=None) -> pd.DataFrame:
 
 def _census_totals(history, level: str = "trust") -> pd.Series:
     """Pupils at K and at E in each January census, by ``year, sen_provision`` (and
-    ``school`` for the school level), zero where a school had none."""
+    ``school`` for the school level), zero where a school in the trust that January had none."""
     keys = ["year", "sen_provision"] + (["school"] if level == "school" else [])
-    sen = history[history["sen_provision"].isin(["K", "E"])]
-    counts = sen.groupby([sen["census_date"].dt.year.rename("year"), *keys[1:]]).size()
-    years = history["census_date"].dt.year.unique()
-    full = [sorted(years), ["E", "K"]] + ([sorted(history["school"].unique())] if level == "school" else [])
-    return counts.reindex(pd.MultiIndex.from_product(full, names=keys), fill_value=0).rename("count")
+    year = history["census_date"].dt.year.rename("year")
+    sen = history["sen_provision"].isin(["K", "E"])
+    counts = history[sen].groupby([year[sen], *keys[1:]]).size()
+    held = history.assign(year=year).drop_duplicates(keys[:1] + keys[2:])[keys[:1] + keys[2:]]
+    grid = held.merge(pd.DataFrame({"sen_provision": ["E", "K"]}), how="cross")[keys]
+    return counts.reindex(pd.MultiIndex.from_frame(grid.sort_values(keys)), fill_value=0).rename("count")
 
 
 def _trust_forecasts(model, trust, origin, horizons, level):
@@ -1057,15 +1083,20 @@ def _trust_forecasts(model, trust, origin, horizons, level):
         return None
     actual = _census_totals(history, level)
     keys = ["sen_provision"] + (["school"] if level == "school" else [])
+    past_totals = _census_totals(past, level)
     if isinstance(model, NeedForecaster):
         fitted = clone(model).set_params(start="census").fit(replace(trust, sen_history=past))
         forecast = fitted.predict(max(horizons), by=keys)
-        forecast = forecast[forecast["sen_provision"].isin(["K", "E"])]
+        # the targets the baselines forecast (each school in the trust at the origin), zero where
+        # every simulation had none
+        grid = past_totals.reset_index()[keys].drop_duplicates()
+        grid = grid.merge(pd.DataFrame({"year": sorted(forecast["year"].unique())}), how="cross")
+        forecast = grid.merge(forecast, on=["year", *keys], how="left").fillna(0)
     else:
         frames = []
-        for key, series in _census_totals(past, level).groupby(level=keys[::-1] if level == "school" else keys):
+        for key, series in past_totals.groupby(level=keys):
             one = clone(model).fit(series.reset_index()[["year", "count"]]).predict(max(horizons))
-            frames.append(one.assign(**dict(zip(keys[::-1] if level == "school" else keys, np.atleast_1d(key)))))
+            frames.append(one.assign(**dict(zip(keys, np.atleast_1d(key)))))
         forecast = pd.concat(frames, ignore_index=True)
     forecast = forecast.assign(horizon=forecast["year"] - origin)
     index = pd.MultiIndex.from_frame(forecast[["year", *keys]])
@@ -1092,10 +1123,16 @@ def start_notes(model: NeedForecaster, simulations: np.ndarray, school: str = ""
         f"{count(frame, p)} {PROVISION_WORDS[p].pupils.removeprefix('pupils ')}" for p in ("K", "E")
     )
     notes = [f"The forecast for {where} starts from {model.origin_}: {words(start)}."]
-    if start is not census:
-        notes.append(f"The January {model.last_year_} census counted {words(census)}.")
+    in_census = not school or school in set(census["school"])
+    if model.started_today_:
+        notes.append(
+            f"The January {model.last_year_} census counted {words(census)}."
+            if in_census
+            else f"{school} was not in the January {model.last_year_} census: its intakes are its youngest year "
+            "group's roll now, its rates the trust's."
+        )
     elif roll is not None:
-        notes.append(f"The pupils file ({model.roll_date_:%-d %B %Y}) has {words(roll)} now.")
+        notes.append(f"The pupils file ({model.roll_date_.day} {model.roll_date_:%B %Y}) has {words(roll)} now.")
     if roll is None:
         return notes
     first = summarise_simulations(simulations[:, :1], model, ["school", "sen_provision"])
@@ -1103,16 +1140,18 @@ def start_notes(model: NeedForecaster, simulations: np.ndarray, school: str = ""
         if school and row.school != school:
             continue
         now = count(roll[roll["school"] == row.school], row.sen_provision)
-        if not row.lower_80 <= now <= row.upper_80:
-            notes.append(
-                f"{row.school} has {now} {PROVISION_WORDS[row.sen_provision].pupils} now, outside the model's "
-                f"80% range for January {row.year} ({row.lower_80:.0f} to {row.upper_80:.0f}): "
-                + (
-                    "the forecast starts from the census and has not seen the change since."
-                    if start is census
-                    else "past censuses' rates expect a change this large before then; check the pupils file."
-                )
+        if row.lower_80 <= now <= row.upper_80:
+            continue
+        label = PROVISION_WORDS[row.sen_provision].pupils
+        range_ = f"80% range for January {row.year}: {row.lower_80:.0f} to {row.upper_80:.0f}"
+        notes.append(
+            f"{row.school} has {now} {label} now, outside the model's {range_}. "
+            + (
+                "The forecast starts from the census and has not seen the change since."
+                if not model.started_today_
+                else "Past years' rates expect a change of this size in the weeks before the census."
             )
+        )
     return notes
 
 
@@ -1140,16 +1179,22 @@ def scenario_words(base: NeedForecaster, scenario: NeedForecaster, years: int, s
     from .codes import PROVISION_WORDS
 
     identification, intake = scenario.identification_change, scenario.intake_change
-    if not identification and not intake:
+    if (not identification and not intake) or (school and school not in scenario.schools_):
         return []
     first = max(scenario.scenario_from or scenario.first_year_, scenario.first_year_)
     parts = []
     if identification:
+        known = not school or school in scenario.new_identifications_.index
         yearly = scenario.new_identifications_.get(school, 0) if school else scenario.new_identifications_.sum()
+        how_many = (
+            f"about {yearly:.0f} a year in {school or 'the trust'}, so about {abs(identification) * yearly:.0f} "
+            f"{'more' if identification > 0 else 'fewer'} a year"
+            if known
+            else f"{school} has no census history, so the trust's rates"
+        )
         parts.append(
-            f"new identification {identification:+.0%} (pupils with no SEN starting SEN support or a plan: about "
-            f"{yearly:.0f} a year in {school or 'the trust'}, so about {abs(identification) * yearly:.0f} "
-            f"{'more' if identification > 0 else 'fewer'} a year; some leave SEN support again or move on to a plan)"
+            f"new identification {identification:+.0%} (pupils with no SEN starting SEN support or a plan: "
+            f"{how_many}; some leave SEN support again or move on to a plan)"
         )
     if intake:
         parts.append(f"pupils joining {intake:+.0%} (Reception and Year 7 intakes, and joiners during the year)")
@@ -1164,6 +1209,8 @@ def scenario_words(base: NeedForecaster, scenario: NeedForecaster, years: int, s
         said = lambda value: f"{round(value):+d}" if round(value) else "no change"
         steps = [f"{said(change[year])} in January {year}" for year in dict.fromkeys([shown[0], shown[-1]])]
         words.append(f"Against the forecast without it, {PROVISION_WORDS[provision].pupils}: {', '.join(steps)}.")
+    else:
+        words.append(f"January {first} is after the last January forecast: nothing changes in the years shown.")
     span = scenario.first_step_[0]
     if first == scenario.first_year_ and span < 1:
         words.append(f"January {first} is {span * 52:.0f} weeks after the start: little can change by then.")

@@ -150,15 +150,18 @@ def plot_forecast(history: pd.DataFrame, forecast: pd.DataFrame, ax=None, label:
     matplotlib Axes
     """
     ax = _axes(ax, size=(7.5, 4))
-    first_x, first_count = start if start is not None else (history["year"].iloc[-1], history["count"].iloc[-1])
-    years = [first_x] + list(forecast["year"])
-    joined = lambda column: [first_count] + list(forecast[column])
+    if start is None and len(history):
+        start = (history["year"].iloc[-1], history["count"].iloc[-1])
+    first = [start] if start is not None else []  # the forecast joins the last figure known
+    years = [x for x, _ in first] + list(forecast["year"])
+    joined = lambda column: [count for _, count in first] + list(forecast[column])
     ax.fill_between(years, joined("lower_95"), joined("upper_95"), color="#56B4E9", alpha=0.2, label="95% interval")
     ax.fill_between(years, joined("lower_80"), joined("upper_80"), color="#56B4E9", alpha=0.4, label="80% interval")
-    ax.plot(history["year"], history["count"], color="black", marker="o", label="recorded")
+    if len(history):
+        ax.plot(history["year"], history["count"], color="black", marker="o", label="recorded")
     ax.plot(years, joined("count"), color="#0072B2", marker="o", linestyle="--", label="forecast")
-    if start is not None:
-        ax.plot([first_x], [first_count], color="#D55E00", marker="D", linestyle="none", label="now (pupils file)")
+    if first and (not len(history) or start[0] != history["year"].iloc[-1]):
+        ax.plot(*zip(*first), color="#D55E00", marker="D", linestyle="none", label="now (pupils file)")
     ax.set_xlabel("January")
     ax.set_ylabel(label)
     ax.xaxis.get_major_locator().set_params(integer=True)

@@ -128,6 +128,7 @@ def test_forecast_writes_a_workbook_or_a_csv(tmp_path, capsys):
         )
         == 0
     )
-    assert "Scenario" not in capsys.readouterr().err
+    assert "Scenario from January 2027: new identification +10%" in capsys.readouterr().out
+    assert main(["forecast", "--out", str(tmp_path / "g.csv"), "--identification", "-100"]) == 2
     assert main(["forecast", "--out", str(tmp_path / "f.txt")]) == 2
     assert "an .xlsx or .csv file" in capsys.readouterr().err

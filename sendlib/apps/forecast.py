@@ -55,8 +55,11 @@ class Prepared:
         """Simulate ``horizon`` Januaries without a scenario (kept while the horizon stays) and
         with this one (identification and intake changes from January ``start``)."""
         if self.state.get("horizon") != horizon:
-            base = NeedForecaster(n_simulations=FORECAST_SIMULATIONS, random_state=0).fit(self.trust)
-            self.state.update(base_model=base, base=base.simulate(horizon), horizon=horizon)
+            if "base_model" not in self.state:
+                self.state["base_model"] = NeedForecaster(n_simulations=FORECAST_SIMULATIONS, random_state=0).fit(
+                    self.trust
+                )
+            self.state.update(base=self.state["base_model"].simulate(horizon), horizon=horizon)
         model, simulations = self.state["base_model"], self.state["base"]
         if identification or intake:
             model = NeedForecaster(
@@ -216,11 +219,11 @@ def _forecast_panels(prepared, state, school, provision, area):
     history = view(trust.sen_history)
     history = history.groupby(history["census_date"].dt.year).size().rename("count").rename_axis("year").reset_index()
     where = school or "the whole trust"
-    if forecast.empty or history.empty:
-        what = f"{label.lower()}" + (f" in {area.lower()}" if area else "")
-        return [html_block(f"<p>No pupils with {html.escape(what)} in {html.escape(where)} to forecast.</p>")]
+    if forecast.empty:
+        what = axis_label + (f" whose need is {area.lower()}" if area else "")
+        return [html_block(f"<p>No {html.escape(what)} in {html.escape(where)} to forecast.</p>")]
     start = None
-    if model.start_counts_ is model.roll_counts_:  # the forecast starts from the pupils file
+    if model.started_today_:
         day = model.roll_date_
         start = (day.year + (day.dayofyear - 15) / 365.25, len(view(trust.pupils)))
     fig, ax = new_figure(7, 3.8)
@@ -249,16 +252,18 @@ def _forecast_panels(prepared, state, school, provision, area):
         }
     )
     replayed = ", ".join(str(y) for y in model.census_years_[1:-1])
+    replay = (
+        f"<p>Replayed from the January {replayed} censuses and scored on each school's SEN support and EHC "
+        "plan counts:</p>" + "".join(f"<p>{html.escape(w)}</p>" for w in backtest_words(scores)) + table_html(accuracy)
+        if len(accuracy)
+        else "<p>Past forecasts can be replayed once there are three January censuses.</p>"
+    )
     return [
         html_block("".join(f"<p>{html.escape(n)}</p>" for n in notes), "sendlib-forecast-notes"),
         figure_widget(fig),
         html_block(
             f"<h3>Forecast: {label}</h3>" + table_html(table) + f"<p class='sendlib-downloads'>{links}</p>"
-            "<h3>How accurate were past forecasts?</h3>"
-            f"<p>Replayed from the January {replayed} censuses and scored on each school's SEN support and EHC "
-            "plan counts:</p>"
-            + "".join(f"<p>{html.escape(w)}</p>" for w in backtest_words(scores))
-            + table_html(accuracy),
+            "<h3>How accurate were past forecasts?</h3>" + replay,
             "sendlib-forecast-table",
         ),
     ]
