@@ -427,6 +427,7 @@ NEED_TRANSITION_COLUMNS = [
     "upper_80",
     "lower_95",
     "upper_95",
+    "mean",
 ]
 YEAR_GROUPS = np.arange(-2, 15)  # N1 .. 13, and one past for those who would move on
 PRIOR_STRENGTH = 30  # pseudo-pupils: how far a small group's rates lean on trust-wide rates
@@ -605,9 +606,11 @@ class NeedForecaster(BaseEstimator):
         Returns
         -------
         DataFrame
-            ``year, school, year_group, sen_provision, need_area, count`` (mean of the
-            simulations) and 80% and 95% intervals; pupils with no SEN have provision N and
-            no need area. Cells that are zero in every simulation are left out.
+            ``year, school, year_group, sen_provision, need_area, count`` (the median of the
+            simulations: the central forecast, half of them above it and half below), its 80%
+            and 95% intervals, and ``mean`` (which, unlike the median, adds up across cells);
+            pupils with no SEN have provision N and no need area. Cells that are zero in every
+            simulation are left out.
         """
         return summarise_simulations(self.simulate(years), self, by)
 
@@ -1053,8 +1056,10 @@ def summarise_simulations(sims, model, by=None) -> pd.DataFrame:
         (np.ones(len(groups)), (np.arange(len(groups)), groups)), shape=(len(groups), groups.max() + 1)
     )
     totals = np.asarray((sparse.csr_matrix(values) @ one_hot).todense(), dtype=float)
-    q = np.percentile(totals, [10, 90, 2.5, 97.5], axis=0)
-    result = labels.assign(count=totals.mean(0), lower_80=q[0], upper_80=q[1], lower_95=q[2], upper_95=q[3])
+    # the median is the central forecast: it sits in the middle of the ranges and, on counts as
+    # small as a school's plans, is off by less than the mean (docs/methods/forecasting.md)
+    q = np.percentile(totals, [50, 10, 90, 2.5, 97.5], axis=0)
+    result = labels.assign(count=q[0], lower_80=q[1], upper_80=q[2], lower_95=q[3], upper_95=q[4], mean=totals.mean(0))
     result.insert(0, "year", model.first_year_ + result.pop("step"))
     result = result[totals.max(0) > 0].reset_index(drop=True)
     return result
@@ -1158,16 +1163,18 @@ def start_notes(model: NeedForecaster, simulations: np.ndarray, school: str = ""
 def forecast_table(model: NeedForecaster, simulations: np.ndarray, by=("school", "sen_provision")) -> pd.DataFrame:
     """The forecast as a planner exports it: whole pupils, the ranges, where it starts.
 
-    ``year, <by>, expected, low_80, high_80, low_95, high_95, starts_from, data_date``:
-    expected is the mean of the simulations rounded to whole pupils, the ranges their
-    quantiles; pupils with no SEN are left out.
+    ``year, <by>, forecast, low_80, high_80, low_95, high_95, mean, starts_from``: the
+    central forecast (the median of the simulations) and the ranges in whole pupils, and the
+    mean to one decimal (means add up across schools; medians need not); pupils with no SEN
+    are left out.
     """
     table = summarise_simulations(simulations, model, list(by))
     if "sen_provision" in table:
         table = table[table["sen_provision"] != "N"]
     rounded = table[["count", "lower_80", "upper_80", "lower_95", "upper_95"]].round(0).astype("int64")
-    rounded.columns = ["expected", "low_80", "high_80", "low_95", "high_95"]
-    return pd.concat([table[["year", *by]], rounded], axis=1).assign(starts_from=model.origin_).reset_index(drop=True)
+    rounded.columns = ["forecast", "low_80", "high_80", "low_95", "high_95"]
+    table = pd.concat([table[["year", *by]], rounded, table["mean"].round(1)], axis=1)
+    return table.assign(starts_from=model.origin_).reset_index(drop=True)
 
 
 def scenario_words(base: NeedForecaster, scenario: NeedForecaster, years: int, school: str = "", provision: str = "K"):

@@ -110,7 +110,7 @@ def test_forecast_writes_a_workbook_or_a_csv(tmp_path, capsys):
     book = pd.read_excel(tmp_path / "f.xlsx", sheet_name=None)
     forecast = book["Forecast"]
     assert set(forecast["year"]) == {2027, 2028} and "All schools" in set(forecast["school"])
-    assert {"expected", "low_80", "high_80", "low_95", "high_95", "starts_from", "data_date"} <= set(forecast)
+    assert {"forecast", "low_80", "high_80", "low_95", "high_95", "mean", "starts_from", "data_date"} <= set(forecast)
     assert any("One year ahead" in note for note in book["Notes"]["notes"])
     assert (
         main(

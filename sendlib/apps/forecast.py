@@ -230,7 +230,7 @@ def _forecast_panels(prepared, state, school, provision, area):
     plot_forecast(history, forecast, ax=ax, label=axis_label, start=start)
     ax.set_title(f"{label} in {where}" + (f", {area.lower()}" if area else ""), fontsize=11)
     table = forecast[["year", "count", "lower_80", "upper_80", "lower_95", "upper_95"]].round(0).astype(int)
-    table.columns = ["January", "Expected", "80% low", "80% high", "95% low", "95% high"]
+    table.columns = ["January", "Forecast", "80% low", "80% high", "95% low", "95% high"]
     notes = start_notes(model, simulations, school) + scenario_words(
         state["base_model"], model, state["horizon"], school, provision
     )
