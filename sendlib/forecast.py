@@ -47,7 +47,6 @@ DAMPED_YEARS = 3  # damped: the average growth of the last three years
 # from the candidates in docs/methods/forecasting.md, on target years 2019-2022 and checked on
 # 2023-2024, which the choice did not see.
 AUTO = ("growth", "damped")
-Z80, Z95 = stats.norm.ppf(0.90), stats.norm.ppf(0.975)
 
 
 def check_series(series: pd.DataFrame) -> pd.DataFrame:
@@ -415,7 +414,6 @@ def ehc_plan_benchmark(area: str = "England", horizon: int = 3, method: str = "a
 
 
 # --- the cohort transition model ------------------------------------------------------------------
-STATES = ("N", "K", "E")
 NEED_TRANSITION_COLUMNS = [
     "year",
     "school",
