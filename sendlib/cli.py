@@ -227,8 +227,9 @@ def _forecast(args) -> int:
         intake_change=args.intake / 100,
         scenario_from=args.scenario_from,
     )
-    base = NeedForecaster(n_simulations=args.simulations, random_state=0).fit(trust)
     model = NeedForecaster(n_simulations=args.simulations, random_state=0, **settings).fit(trust)
+    scenario = args.identification or args.intake  # without one, nothing to compare with
+    base = NeedForecaster(n_simulations=args.simulations, random_state=0).fit(trust) if scenario else model
     simulations = model.simulate(args.years)
     table = pd.concat(
         [

@@ -1166,12 +1166,17 @@ def forecast_table(model: NeedForecaster, simulations: np.ndarray, by=("school",
     mean to one decimal (means add up across schools; medians need not); pupils with no SEN
     are left out.
     """
-    table = summarise_simulations(simulations, model, list(by))
-    if "sen_provision" in table:
-        table = table[table["sen_provision"] != "N"]
-    rounded = table[["count", "lower_80", "upper_80", "lower_95", "upper_95"]].round(0).astype("int64")
+    return export_table(summarise_simulations(simulations, model, list(by)), model)
+
+
+def export_table(summary: pd.DataFrame, model: NeedForecaster) -> pd.DataFrame:
+    """:func:`forecast_table` from a :func:`summarise_simulations` output already made."""
+    by = [c for c in summary.columns if c in ("school", "year_group", "sen_provision", "need_area")]
+    if "sen_provision" in summary:
+        summary = summary[summary["sen_provision"] != "N"]
+    rounded = summary[["count", "lower_80", "upper_80", "lower_95", "upper_95"]].round(0).astype("int64")
     rounded.columns = ["forecast", "low_80", "high_80", "low_95", "high_95"]
-    table = pd.concat([table[["year", *by]], rounded, table["mean"].round(1)], axis=1)
+    table = pd.concat([summary[["year", *by]], rounded, summary["mean"].round(1)], axis=1)
     return table.assign(starts_from=model.origin_).reset_index(drop=True)
 
 

@@ -18,8 +18,8 @@ from ..forecast import (
     backtest,
     backtest_words,
     ehc_plan_benchmark,
+    export_table,
     forecast_files,
-    forecast_table,
     scenario_words,
     start_notes,
     summarise_simulations,
@@ -234,7 +234,7 @@ def _forecast_panels(prepared, state, school, provision, area):
     notes = start_notes(model, simulations, school) + scenario_words(
         state["base_model"], model, state["horizon"], school, provision
     )
-    shown = view(forecast_table(model, simulations, by))
+    shown = export_table(forecast, model)
     name = f"sendlib-forecast-{(school or 'trust').lower().replace(' ', '-')}-{provision}"
     links = downloads(name, forecast_files(shown, trust.as_of, notes))
     scores = state["backtest"]
