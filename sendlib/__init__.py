@@ -1,7 +1,7 @@
 """sendlib: SEND decision-making for English schools.
 
 Public names load on first use (PEP 562), so that the command line and a dashboard
-start without importing scikit-learn or matplotlib until they need them.
+start without importing matplotlib or SciPy until they need them.
 """
 
 import importlib
@@ -13,6 +13,7 @@ _PUBLIC = {
     "AccessDenied": "exceptions",
     "DataError": "exceptions",
     "ForecastError": "exceptions",
+    "NotFittedError": "exceptions",
     "OverTime": "exceptions",
     "NeedForecaster": "forecast",
     "SendlibError": "exceptions",

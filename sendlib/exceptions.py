@@ -27,6 +27,10 @@ class ForecastError(SendlibError, ValueError):
     """A series or a setting a forecaster cannot use."""
 
 
+class NotFittedError(SendlibError, ValueError, AttributeError):
+    """A forecaster asked to predict before ``fit`` (the bases of scikit-learn's own)."""
+
+
 class OverTime(SendlibError):
     """An app ran past its time limit."""
 

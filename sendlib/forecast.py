@@ -1,8 +1,9 @@
 """Forecasting SEN support and EHC plan numbers, with intervals and an honest back-test.
 
 Two estimators follow the scikit-learn contract (parameters in ``__init__`` only,
-learned attributes end in ``_``, ``fit`` returns ``self``, ``NotFittedError`` before fit,
-``clone`` works):
+``get_params`` and ``set_params``, learned attributes end in ``_``, ``fit`` returns ``self``,
+``NotFittedError`` before fit, scikit-learn's ``clone`` works) without importing
+scikit-learn, whose import alone takes two seconds of every dashboard kernel's start:
 
 - :class:`TrendForecaster` for one yearly count series (England, a local authority, a
   school): naive, drift, last growth rate, log-linear or straight-line trend, damped growth,
@@ -20,15 +21,14 @@ previous forecasts first.
 from __future__ import annotations
 
 import functools
+import inspect
 import itertools
+import statistics
 
 import numpy as np
 import pandas as pd
-from scipy import stats
-from sklearn.base import BaseEstimator, clone
-from sklearn.exceptions import NotFittedError
 
-from .exceptions import ForecastError
+from .exceptions import ForecastError, NotFittedError
 from .reference import national_trends
 from .school_calendar import census_day, school_year
 
@@ -79,7 +79,37 @@ def _log(values):
     return np.log(np.asarray(values, dtype=float) + 0.5)  # + 0.5: small counts can be 0
 
 
-class TrendForecaster(BaseEstimator):
+class _Estimator:
+    """scikit-learn's estimator contract: the parameters are ``__init__``'s arguments, read by
+    ``get_params`` and changed by ``set_params`` (so ``sklearn.base.clone`` copies one)."""
+
+    @classmethod
+    def _parameter_names(cls) -> list[str]:
+        return [name for name in inspect.signature(cls.__init__).parameters if name != "self"]
+
+    def get_params(self, deep: bool = True) -> dict:
+        return {name: getattr(self, name) for name in self._parameter_names()}
+
+    def set_params(self, **params):
+        unknown = set(params) - set(self._parameter_names())
+        if unknown:
+            raise ValueError(f"{type(self).__name__} has no parameter {', '.join(sorted(unknown))}")
+        for name, value in params.items():
+            setattr(self, name, value)
+        return self
+
+    def __repr__(self) -> str:
+        defaults = {n: p.default for n, p in inspect.signature(type(self).__init__).parameters.items()}
+        changed = [f"{n}={v!r}" for n, v in self.get_params().items() if v != defaults[n]]
+        return f"{type(self).__name__}({', '.join(changed)})"
+
+
+def _clone(model: _Estimator) -> _Estimator:
+    """A new, unfitted estimator with the same parameters."""
+    return type(model)(**model.get_params())
+
+
+class TrendForecaster(_Estimator):
     """Forecast a yearly count series by a simple trend, with intervals.
 
     Parameters
@@ -175,7 +205,11 @@ def _forecast(method, years, counts, horizon, n_points) -> dict[str, np.ndarray]
 @functools.lru_cache(maxsize=256)
 def _quantile(q: float, dof: int | None) -> float:
     """The ``q`` quantile of Student's t with ``dof`` degrees of freedom (None: the normal)."""
-    return float(stats.t.ppf(q, dof) if dof else stats.norm.ppf(q))
+    if not dof:
+        return statistics.NormalDist().inv_cdf(q)
+    from scipy.special import stdtrit  # only the log-linear trend's intervals need it
+
+    return float(stdtrit(dof, q))
 
 
 def _point_and_spread(method, years, counts, steps, n_points):
@@ -287,7 +321,7 @@ def _series_forecasts(model, series, origin, horizons):
         method = _usable_method(model.method, counts[known])
         forecast = _forecast(method, years[known], counts[known], max(horizons), model.n_points)
     else:  # a subclass forecasts its own way
-        predicted = clone(model).fit(series[known]).predict(max(horizons))
+        predicted = _clone(model).fit(series[known]).predict(max(horizons))
         forecast = {column: predicted[column].to_numpy() for column in FORECAST_COLUMNS}
     horizon = forecast["year"] - origin
     keep = np.isin(horizon, horizons)
@@ -446,7 +480,7 @@ SCHOOL_PRIOR = 1.0
 NATIONAL_MOVES = {(0, 1): "K", (0, 2): "E", (1, 2): "E"}
 
 
-class NeedForecaster(BaseEstimator):
+class NeedForecaster(_Estimator):
     """Forecast pupils at SEN support and with EHC plans by school, year group and broad area.
 
     A cohort transition model: each January census, a pupil in a school either leaves it or
@@ -1088,7 +1122,7 @@ def _trust_forecasts(model, trust, origin, horizons, level):
     keys = ["sen_provision"] + (["school"] if level == "school" else [])
     past_totals = _census_totals(past, level)
     if isinstance(model, NeedForecaster):
-        fitted = clone(model).set_params(start="census").fit(replace(trust, sen_history=past))
+        fitted = _clone(model).set_params(start="census").fit(replace(trust, sen_history=past))
         forecast = fitted.predict(max(horizons), by=keys)
         # the targets the baselines forecast (each school in the trust at the origin), zero where
         # every simulation had none
@@ -1098,7 +1132,7 @@ def _trust_forecasts(model, trust, origin, horizons, level):
     else:
         frames = []
         for key, series in past_totals.groupby(level=keys):
-            one = clone(model).fit(series.reset_index()[["year", "count"]]).predict(max(horizons))
+            one = _clone(model).fit(series.reset_index()[["year", "count"]]).predict(max(horizons))
             frames.append(one.assign(**dict(zip(keys, np.atleast_1d(key)))))
         forecast = pd.concat(frames, ignore_index=True)
     forecast = forecast.assign(horizon=forecast["year"] - origin)

@@ -1,10 +1,11 @@
 import datetime as dt
+import subprocess
+import sys
 
 import numpy as np
 import pandas as pd
 import pytest
 from sklearn.base import clone
-from sklearn.exceptions import NotFittedError
 
 import sendlib
 from sendlib._testing import census_trust, write_folder
@@ -13,6 +14,7 @@ from sendlib.forecast import (
     SIMPLE,
     ForecastError,
     NeedForecaster,
+    NotFittedError,
     TrendForecaster,
     backtest,
     check_series,
@@ -122,6 +124,23 @@ def test_estimator_contract(estimator):
     data = ehc_plans("England") if isinstance(estimator, TrendForecaster) else sendlib.load_sample()
     assert copy.fit(data) is copy
     assert not hasattr(estimator, "history_") and not hasattr(estimator, "stay_")
+    with pytest.raises(ValueError, match="no parameter colour"):
+        estimator.set_params(colour="red")
+
+
+def test_an_estimator_shows_the_parameters_it_was_given():
+    assert repr(NeedForecaster(n_simulations=50)) == "NeedForecaster(n_simulations=50)"
+    assert repr(TrendForecaster().set_params(method="growth")) == "TrendForecaster(method='growth')"
+
+
+def test_a_forecast_kernel_does_not_import_scikit_learn():
+    """Its import alone takes two seconds of a planner's dashboard start."""
+    code = (
+        "import sys, sendlib; sendlib.NeedForecaster().fit(sendlib.load_sample());"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('sklearn', 'scipy') and m.count('.') < 2))"
+    )
+    modules = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert "sklearn" not in modules and "scipy.stats" not in modules, modules
 
 
 @pytest.mark.parametrize(

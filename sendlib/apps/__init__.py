@@ -5,7 +5,7 @@ kernel, before anyone asks) and ``build(prepared, user, school=..., log=..., **p
 widget for one signed-in user, from only what that user's role and schools allow). The
 notebooks in ``voila_apps/`` call :func:`app` and nothing else. An app's module imports the
 compute and plotting modules it needs, and is imported only when its app opens: the committee
-page, which fifteen people may open at once in a meeting, never loads scikit-learn or pyplot.
+page, which fifteen people may open at once in a meeting, never loads SciPy or pyplot.
 """
 
 from __future__ import annotations
