@@ -326,5 +326,34 @@ def parse_choice(text: str, choices: tuple[str, ...]):
     return None, f"expected one of {', '.join(choices)}"
 
 
+def parse_area(text: str):
+    area = codes.area_of(text)
+    if area:
+        return area, None
+    return None, (
+        "not a broad area of need: expected communication and interaction (C&I), cognition and learning "
+        "(C&L), social, emotional and mental health (SEMH) or sensory and/or physical (S&P)"
+    )
+
+
+def parse_role(text: str):
+    role = codes.staff_role(text)
+    if role:
+        return role, None
+    return None, "not a staff role sendlib knows: expected teacher, TA, specialist or external"
+
+
+def parse_money(text: str, low=None, high=None):
+    """An amount in pounds: "£1,250.50", "1250", "GBP 300".
+
+    >>> parse_money("£1,250.50"), parse_money("12 pounds")
+    ((1250.5, None), (None, 'not an amount of money: write it as 1250 or £1,250'))
+    """
+    value, problem = parse_number(re.sub(r"^(?:£|gbp)\s*|\s*(?:gbp)$", "", text.strip(), flags=re.I), low, high)
+    if problem == "not a number":
+        return None, "not an amount of money: write it as 1250 or £1,250"
+    return value, problem
+
+
 def parse_text(text: str):
     return text, None

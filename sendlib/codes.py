@@ -126,6 +126,115 @@ BROAD_AREAS = {
     NO_BROAD_AREA: ("DS", "OTH", "NSA"),
 }
 NEED_AREA = {code: area for area, codes in BROAD_AREAS.items() for code in codes}
+# Words a provision map uses for a broad area (compared lower case, letters and digits only);
+# a type-of-need code (SPLD, ASD ...) also names its area.
+AREA_ALIASES = {
+    "ci": COMMUNICATION,
+    "c i": COMMUNICATION,
+    "c and i": COMMUNICATION,
+    "communication": COMMUNICATION,
+    "communication and interaction": COMMUNICATION,
+    "communication interaction": COMMUNICATION,
+    "cl": COGNITION,
+    "c l": COGNITION,
+    "c and l": COGNITION,
+    "cognition": COGNITION,
+    "learning": COGNITION,
+    "cognition and learning": COGNITION,
+    "cognition learning": COGNITION,
+    "semh": SEMH_AREA,
+    "semh needs": SEMH_AREA,
+    "social emotional and mental health": SEMH_AREA,
+    "social emotional mental health": SEMH_AREA,
+    "sp": SENSORY,
+    "s p": SENSORY,
+    "s and p": SENSORY,
+    "ps": SENSORY,
+    "sensory": SENSORY,
+    "physical": SENSORY,
+    "sensory and or physical": SENSORY,
+    "sensory and physical": SENSORY,
+    "sensory or physical": SENSORY,
+    "sensory physical": SENSORY,
+    "physical sensory": SENSORY,
+    "physical and sensory": SENSORY,
+}
+
+# Who delivers a provision (issue's four roles); the words schools write for them.
+STAFF_ROLES = ("teacher", "ta", "specialist", "external")
+STAFF_ROLE_WORDS = {
+    "teacher": "Teacher",
+    "ta": "Teaching assistant",
+    "specialist": "Specialist",
+    "external": "External",
+}
+STAFF_ROLE_ALIASES = {
+    "teacher": "teacher",
+    "class teacher": "teacher",
+    "teachers": "teacher",
+    "senco": "teacher",
+    "sen teacher": "teacher",
+    "subject teacher": "teacher",
+    "ta": "ta",
+    "tas": "ta",
+    "teaching assistant": "ta",
+    "hlta": "ta",
+    "lsa": "ta",
+    "learning support assistant": "ta",
+    "higher level teaching assistant": "ta",
+    "support staff": "ta",
+    "specialist": "specialist",
+    "specialist teacher": "specialist",
+    "specialist ta": "specialist",
+    "elsa": "specialist",
+    "external": "external",
+    "external agency": "external",
+    "outside agency": "external",
+    "external provider": "external",
+    "ep": "external",
+    "educational psychologist": "external",
+    "salt": "external",
+    "slt": "external",
+    "speech and language therapist": "external",
+    "ot": "external",
+    "occupational therapist": "external",
+    "counsellor": "external",
+    "camhs": "external",
+}
+
+
+def _words(text: str) -> str:
+    return " ".join(re.sub(r"[^0-9a-z]+", " ", text.lower().replace("&", " and ")).split())
+
+
+def area_of(text: str) -> str | None:
+    """The broad area of need a provision map's cell names (None when it names none).
+
+    >>> area_of("C&L"), area_of("SEMH"), area_of("Sensory/Physical")
+    ('Cognition and learning', 'Social, emotional and mental health', 'Sensory and/or physical')
+    >>> area_of("ASD"), area_of("x")
+    ('Communication and interaction', None)
+    """
+    words = _words(text)
+    if words in AREA_ALIASES:
+        return AREA_ALIASES[words]
+    if words.replace(" and ", " ") in AREA_ALIASES:
+        return AREA_ALIASES[words.replace(" and ", " ")]
+    for area in BROAD_AREAS:
+        if words == _words(area):
+            return area
+    code = NEED_ALIASES.get(words, words.upper().replace(" ", ""))
+    return NEED_AREA.get(code) if code in NEED_AREA and NEED_AREA[code] != NO_BROAD_AREA else None
+
+
+def staff_role(text: str) -> str | None:
+    """The role (``STAFF_ROLES``) a cell names, or None.
+
+    >>> staff_role("Teaching Assistant"), staff_role("HLTA"), staff_role("Speech & Language Therapist")
+    ('ta', 'ta', 'external')
+    """
+    return STAFF_ROLE_ALIASES.get(_words(text))
+
 
 # --- Proficiency in English (CBDS D00246, collected 2016-2018 and by many schools since) --
 ENGLISH_PROFICIENCY = {

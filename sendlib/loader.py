@@ -72,6 +72,8 @@ class TrustData:
     support_plans: pd.DataFrame | None = None
     parent_meetings: pd.DataFrame | None = None
     ehc_events: pd.DataFrame | None = None
+    provisions: pd.DataFrame | None = None
+    staff_costs: pd.DataFrame | None = None
     source: Path | None = None
     files: dict[str, str] = field(default_factory=dict)  # table name -> the files read for it
     problems: pd.DataFrame = field(default_factory=problems_frame)
@@ -217,8 +219,9 @@ def _parser(column: Column, today: dt.date):
     kind = column.kind
     if kind == "date":
         return partial(_parse.parse_date, today=today, future_ok=column.future_ok)
-    if kind == "number":
-        return partial(_parse.parse_number, low=column.low, high=column.high)
+    if kind in ("number", "money"):
+        parse = _parse.parse_number if kind == "number" else _parse.parse_money
+        return partial(parse, low=column.low, high=column.high)
     if kind == "choice":
         return partial(_parse.parse_choice, choices=column.choices)
     return getattr(_parse, f"parse_{kind}")
@@ -251,7 +254,7 @@ def _typed(values: np.ndarray, kind: str) -> pd.Series:
         return pd.Series(pd.to_datetime(pd.Series(values, dtype=object)), dtype="datetime64[ns]")
     if kind == "year_group":
         return pd.Series(values, dtype="Int64")
-    if kind in ("number", "score"):
+    if kind in ("number", "score", "money"):
         return pd.Series(values, dtype="float64")
     if kind == "flag":
         return pd.Series(values, dtype="boolean")
@@ -590,6 +593,10 @@ def _check_pupils(frame, check: _Checker, today: dt.date):
     )
 
 
+def _check_provisions(frame, check: _Checker):
+    check.where(frame, frame["end"].notna() & (frame["end"] < frame["start"]), "end", "before it started (start)")
+
+
 def _check_support_plans(frame, check: _Checker, today: dt.date):
     for column in ("review_due", "review_held"):
         check.where(
@@ -746,6 +753,7 @@ RECORD_DATES = {
     "sen_history": "census_date",
     "support_plans": "review_held",
     "eal_evidence": "recorded_on",
+    "provisions": "start",
 }
 
 
@@ -921,6 +929,8 @@ def load_trust(path, strict: bool = True, profile: str | None = None, school: st
             frame["eal"] = pd.Series([codes.is_eal(v) for v in frame["first_language"]], dtype="boolean")
         if name == "support_plans":
             _check_support_plans(frame, check, today)
+        if name == "provisions":
+            _check_provisions(frame, check)
         if name == "assessments":
             _check_assessments(frame, check, scales)
             _term_dates_by(frame, as_of, notes)

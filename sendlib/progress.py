@@ -976,6 +976,25 @@ INTERVENTION_COLUMNS = [
 ]
 
 
+def score_levels(trust: TrustData, as_of) -> pd.DataFrame:
+    """Every score up to ``as_of`` read against the pupil's year group at the same assessment:
+    ``level`` is the score minus the mean score of the year group that term, in that subject
+    and scale (which takes out the test and the time of year); ``sem`` is the scale's
+    standard error of measurement. Columns ``upn, subject`` (lower case), ``scale,
+    assessment_date, score, sem, term, year_group, level``."""
+    pupils = trust.pupils.set_index("upn")
+    scores = trust.require("assessments").dropna(subset=["score", "upn", "subject", "scale"])
+    scores = scores.loc[scores["assessment_date"] <= as_of, ["upn", "subject", "scale", "assessment_date", "score"]]
+    scores = scores.merge(trust.require("scales")[["scale", "sd", "reliability"]], on="scale", how="left")
+    scores["sem"] = sem(scores["sd"], scores["reliability"])
+    scores["subject"] = scores["subject"].str.strip().str.lower()
+    scores["term"] = term_index(scores["assessment_date"].to_numpy().astype("datetime64[D]").astype(np.int64))
+    scores["year_group"] = scores["upn"].map(pupils["year_group"]).fillna(-99)
+    cohort = ["subject", "scale", "year_group", "term"]
+    scores["level"] = scores["score"] - scores.groupby(cohort)["score"].transform("mean")
+    return scores.drop(columns=["sd", "reliability"])
+
+
 def review_interventions(trust: TrustData, as_of=None, z: float = RELIABLE_CHANGE_Z) -> pd.DataFrame:
     """The "review" of assess-plan-do-review: did the pupil gain on their year group once a
     support plan started?
@@ -1003,15 +1022,7 @@ def review_interventions(trust: TrustData, as_of=None, z: float = RELIABLE_CHANG
     as_of = pd.Timestamp(as_of).normalize() if as_of is not None else trust.as_of
     plans = trust.require("support_plans")
     pupils = trust.pupils.set_index("upn")
-    scores = trust.require("assessments").dropna(subset=["score", "upn", "subject", "scale"])
-    scores = scores.loc[scores["assessment_date"] <= as_of, ["upn", "subject", "scale", "assessment_date", "score"]]
-    scores = scores.merge(trust.require("scales")[["scale", "sd", "reliability"]], on="scale", how="left")
-    scores["sem"] = sem(scores["sd"], scores["reliability"])
-    scores["subject"] = scores["subject"].str.strip().str.lower()
-    scores["term"] = term_index(scores["assessment_date"].to_numpy().astype("datetime64[D]").astype(np.int64))
-    scores["year_group"] = scores["upn"].map(pupils["year_group"]).fillna(-99)
-    cohort = ["subject", "scale", "year_group", "term"]
-    scores["level"] = scores["score"] - scores.groupby(cohort)["score"].transform("mean")
+    scores = score_levels(trust, as_of)
     last_assessed = scores.groupby(["subject", "scale"])["assessment_date"].max()
     outcome = plans["outcome"] if "outcome" in plans else pd.Series(np.nan, index=plans.index)
     plans = plans.assign(outcome=outcome).loc[plans["plan_start"] <= as_of, ["upn", "plan_start", "outcome"]]

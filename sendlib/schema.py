@@ -19,6 +19,9 @@ flag           True / False from ``Y`` / ``N``
 sex            ``F`` or ``M``
 number         a number within the column's range
 score          a number, or no score (blank, ``A`` absent, ``X`` not taken)
+money          an amount in pounds (``1250``, ``£1,250.50``)
+area           a broad area of need (``C&L``, ``SEMH`` ... or a type-of-need code)
+role           who delivers a provision: ``teacher``, ``ta``, ``specialist`` or ``external``
 choice         one of the column's listed values
 =============  =======================================================================
 """
@@ -743,6 +746,106 @@ PARENT_MEETINGS = Table(
     file_names=("parent meeting", "meetings", "parents meetings", "parent meetings log", "parents evenings"),
 )
 
+PROVISIONS = Table(
+    "provisions",
+    "The provision map: one row per pupil and intervention, with its sessions, staff and cost.",
+    (
+        _UPN,
+        Column(
+            "intervention",
+            "text",
+            "the intervention or provision (its name, as the school writes it)",
+            True,
+            ("provision", "intervention name", "provision name", "programme", "program", "support"),
+        ),
+        Column(
+            "area",
+            "area",
+            "broad area of need it meets (C&I, C&L, SEMH, S&P, or a type-of-need code)",
+            aliases=("area of need", "broad area", "broad area of need", "need area", "category", "need"),
+        ),
+        Column("start", "date", "date it started", True, ("start date", "started", "date started", "from")),
+        Column(
+            "end",
+            "date",
+            "date it ended or will end (blank while it runs)",
+            aliases=("end date", "ended", "date ended", "to", "finish date", "until"),
+            future_ok=True,
+        ),
+        Column(
+            "sessions_per_week",
+            "number",
+            "sessions a week",
+            aliases=("sessions a week", "sessions per week", "frequency per week", "times per week", "sessions"),
+            low=0,
+            high=40,
+        ),
+        Column(
+            "minutes",
+            "number",
+            "minutes a session",
+            aliases=("minutes per session", "session minutes", "session length", "duration minutes", "mins"),
+            low=1,
+            high=480,
+        ),
+        Column(
+            "group_size",
+            "number",
+            "pupils in the group (1 for one to one)",
+            aliases=("group size", "pupils in group", "number in group"),
+            low=1,
+            high=60,
+        ),
+        Column(
+            "staff_role",
+            "role",
+            "who delivers it: teacher, TA, specialist or external",
+            aliases=("staff", "role", "staff type", "delivered by", "staffing"),
+        ),
+        Column(
+            "cost",
+            "money",
+            "cost per pupil for the whole period (blank: worked out from staff_costs.csv)",
+            aliases=("cost per pupil", "cost gbp", "cost £", "total cost", "pupil cost"),
+            low=0,
+            high=200_000,
+        ),
+        Column("provider", "text", "who provides it (a service or company)", aliases=("provided by", "agency")),
+        Column("notes", "text", "notes", aliases=("comments", "note", "comment")),
+    ),
+    unique=("upn", "intervention", "start"),
+    file_names=(
+        "provision map",
+        "provision maps",
+        "interventions",
+        "intervention",
+        "intervention log",
+        "interventions register",
+        "provision log",
+        "costed provision map",
+    ),
+)
+
+STAFF_COSTS = Table(
+    "staff_costs",
+    "Hourly cost of each staff role, to cost provisions without a cost of their own.",
+    (
+        Column("staff_role", "role", "teacher, TA, specialist or external", True, ("role", "staff", "staff type")),
+        Column(
+            "hourly_cost",
+            "money",
+            "cost of an hour of their time, with on-costs (pounds)",
+            True,
+            ("hourly rate", "rate per hour", "cost per hour", "hourly cost gbp", "rate"),
+            low=0,
+            high=1000,
+        ),
+    ),
+    unique=("staff_role",),
+    pupil_upns_in_pupils=False,
+    file_names=("staff cost", "staff rates", "hourly rates", "staffing costs"),
+)
+
 EHC_EVENTS = (
     "info_requested",
     "info_sent",
@@ -892,7 +995,18 @@ EHC_EVENTS_TABLE = Table(
 
 TABLES: dict[str, Table] = {
     t.name: t
-    for t in (PUPILS, ASSESSMENTS, SCALES, SEN_HISTORY, EAL_EVIDENCE, SUPPORT_PLANS, PARENT_MEETINGS, EHC_EVENTS_TABLE)
+    for t in (
+        PUPILS,
+        ASSESSMENTS,
+        SCALES,
+        SEN_HISTORY,
+        EAL_EVIDENCE,
+        SUPPORT_PLANS,
+        PARENT_MEETINGS,
+        EHC_EVENTS_TABLE,
+        PROVISIONS,
+        STAFF_COSTS,
+    )
 }
 
 

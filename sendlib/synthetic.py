@@ -34,7 +34,7 @@ import numpy as np
 import pandas as pd
 
 from ._names import NAMES
-from .codes import upn_check_letter
+from .codes import NEED_AREA, area_of, upn_check_letter
 from .school_calendar import census_day, school_year
 
 SAMPLE_SEED = 20261120
@@ -119,6 +119,46 @@ EAL_LANGUAGES = {
 }
 
 
+@dataclass(frozen=True)
+class Intervention:
+    """An intervention of the generated provision map, with its planted effect: ``effect``
+    score points added to every score in the subjects it aims at (reading, maths or both)
+    from a fortnight after it starts."""
+
+    name: str
+    area: str  # as a provision map writes it: C&I, C&L, SEMH, S&P
+    sessions: int
+    minutes: int
+    group: int
+    role: str
+    weeks: int  # planned length; 0 while it runs with no end
+    effect: float
+    subjects: tuple[str, ...] = ("reading", "maths")
+    cost: float | None = None  # recorded per pupil for the period (external services)
+    who: str = "K"  # K, E or both: who on the SEN register receives it (N: early intervention too)
+    daily: bool = False  # daily support every pupil in ``who`` with a plan has (and 5% on SEN support)
+
+
+# The sample's interventions: two that work (reading), one that harms (withdrawal from
+# lessons), the rest no effect on scores (many aim at needs scores do not measure).
+INTERVENTIONS = (
+    Intervention("Phonics catch-up", "C&L", 5, 20, 4, "Teaching assistant", 12, 5.0, ("reading",), who="NK"),
+    Intervention("Reading fluency 1:1", "C&L", 3, 20, 1, "TA", 10, 4.0, ("reading",), who="NKE"),
+    Intervention("Precision teaching", "C&L", 5, 10, 1, "TA", 10, 0.0, who="KE"),
+    Intervention("Maths catch-up group", "C&L", 3, 30, 6, "TA", 12, 0.0, ("maths",), who="NK"),
+    Intervention("Spelling withdrawal group", "C&L", 4, 30, 4, "TA", 12, -4.0, ("reading",), who="KE"),
+    Intervention("Speech and language therapy", "C&I", 1, 45, 1, "SALT", 12, 0.0, cost=900.0, who="KE"),
+    Intervention("Social skills group", "C&I", 1, 45, 6, "TA", 12, 0.0, who="KE"),
+    Intervention("Nurture group", "SEMH", 4, 60, 8, "Teacher", 0, 0.0, who="KE"),
+    Intervention("ELSA sessions", "SEMH", 1, 40, 1, "Specialist", 8, 0.0, who="KE"),
+    Intervention("Counselling", "SEMH", 1, 50, 1, "External", 10, 0.0, cost=600.0, who="KE"),
+    Intervention("Fine motor skills group", "S&P", 2, 20, 4, "TA", 10, 0.0, who="KE"),
+    Intervention("1:1 TA support", "", 5, 150, 1, "TA", 0, 0.0, who="KE", daily=True),
+)
+# The sample's own hourly costs (illustrative: a trust writes its own staff_costs.csv).
+STAFF_COSTS = {"Teacher": 48.0, "Teaching assistant": 19.0, "Specialist": 30.0, "External": 60.0}
+
+
 @dataclass
 class _Pupil:
     upn: str
@@ -148,6 +188,7 @@ class _Pupil:
     plan_issued: dt.date | None = None
     events: list = field(default_factory=list)
     active: bool = True
+    provisions: list = field(default_factory=list)  # (Intervention, start, end or None)
 
 
 class _Simulation:
@@ -468,6 +509,11 @@ def _scores(sim: _Simulation, on_roll: list[_Pupil]) -> pd.DataFrame:
                 if pupil.stall_term is not None and index >= pupil.stall_term:
                     steps = min(index - pupil.stall_term + 1, 3)
                     true -= pupil.stall_size * steps / 3 * (1.0 if subject == "reading" else 0.8)
+                true += sum(
+                    i.effect
+                    for i, start, _ in pupil.provisions
+                    if subject in i.subjects and date > start + dt.timedelta(days=14)
+                )
                 u = rng.random()
                 if u < 0.02:
                     score = "A"
@@ -577,6 +623,70 @@ def _support_plans(sim, on_roll) -> pd.DataFrame:
     return pd.DataFrame(rows).drop_duplicates(["upn", "plan_start"])
 
 
+def _plan_provisions(sim, on_roll, rng, interventions) -> None:
+    """Give pupils interventions (their own random stream, so the other files' draws do not
+    move): on the register one to three over the last two school years, matched to their
+    area of need; some pupils with no SEN and low scores a catch-up (early intervention);
+    pupils with EHC plans, and a few on SEN support, daily 1:1 support."""
+    starts = [dt.date(y, m, d) for y in (sim.current_year - 1, sim.current_year) for m, d in ((9, 8), (1, 8), (4, 20))]
+    starts = [dt.date(s.year + (s.month < 9), s.month, s.day) for s in starts]
+    starts = [s for s in starts if s <= sim.as_of]
+    for pupil in on_roll:
+        kind = pupil.status if pupil.status != "N" or pupil.ability < 88 else ""
+        if not kind or (kind == "N" and rng.random() > 0.3):
+            continue
+        area = NEED_AREA.get(pupil.need or "", "Cognition and learning")
+        fits = [i for i in interventions if kind in i.who and i.weeks and area_of(i.area) == area]
+        fits = fits or [i for i in interventions if kind in i.who and i.weeks]
+        count = {"N": 1, "K": int(rng.integers(1, 3)), "E": int(rng.integers(1, 4))}[kind]
+        for _ in range(count if fits else 0):
+            chosen = fits[int(rng.integers(len(fits)))]
+            start = max(starts[int(rng.integers(len(starts)))], pupil.joined) + dt.timedelta(
+                days=int(rng.integers(0, 5))
+            )
+            pupil.provisions.append((chosen, start, start + dt.timedelta(weeks=chosen.weeks)))
+        daily = [i for i in interventions if i.daily and kind in i.who]
+        if daily and (kind == "E" or (kind == "K" and rng.random() < 0.05)):
+            pupil.provisions.append((daily[0], max(starts[-1], pupil.joined), None))
+        ongoing = [i for i in interventions if not i.weeks and not i.daily and area_of(i.area) == area]
+        if ongoing and kind != "N" and rng.random() < 0.3:
+            pupil.provisions.append((ongoing[0], max(starts[-2], pupil.joined), None))
+
+
+def _provisions(sim, on_roll) -> pd.DataFrame:
+    rows = []
+    for pupil in on_roll:
+        for i, start, end in pupil.provisions:
+            if start > sim.as_of:
+                continue
+            rows.append(
+                {
+                    "upn": pupil.upn,
+                    "intervention": i.name,
+                    "area": i.area or NEED_AREA_CODES.get(NEED_AREA.get(pupil.need or "", ""), ""),
+                    "start": start.strftime("%d/%m/%Y"),
+                    "end": end.strftime("%d/%m/%Y") if end else "",
+                    "sessions_per_week": i.sessions,
+                    "minutes": i.minutes,
+                    "group_size": i.group,
+                    "staff_role": i.role,
+                    "cost": f"{i.cost:.0f}" if i.cost else "",
+                }
+            )
+    columns = ["upn", "intervention", "area", "start", "end", "sessions_per_week", "minutes", "group_size"]
+    return pd.DataFrame(rows, columns=[*columns, "staff_role", "cost"]).drop_duplicates(
+        ["upn", "intervention", "start"]
+    )
+
+
+NEED_AREA_CODES = {
+    "Communication and interaction": "C&I",
+    "Cognition and learning": "C&L",
+    "Social, emotional and mental health": "SEMH",
+    "Sensory and/or physical": "S&P",
+}
+
+
 def _parent_meetings(sim, on_roll) -> pd.DataFrame:
     rng = sim.rng
     rows = []
@@ -598,7 +708,11 @@ def _parent_meetings(sim, on_roll) -> pd.DataFrame:
 
 
 def generate_trust(
-    seed: int = SAMPLE_SEED, as_of: dt.date = SAMPLE_AS_OF, schools=DEFAULT_SCHOOLS, size: float = 1.0
+    seed: int = SAMPLE_SEED,
+    as_of: dt.date = SAMPLE_AS_OF,
+    schools=DEFAULT_SCHOOLS,
+    size: float = 1.0,
+    interventions=INTERVENTIONS,
 ) -> dict[str, pd.DataFrame]:
     """Simulate a trust and return its export files as DataFrames of text.
 
@@ -612,6 +726,8 @@ def generate_trust(
         ``(name, phase, first year group, last year group, intake, establishment number)``.
     size : float
         Multiplies every intake (0.2 gives a small trust for quick tests).
+    interventions : sequence of Intervention
+        The provision map's interventions, each with its planted effect on scores.
 
     Returns
     -------
@@ -620,6 +736,7 @@ def generate_trust(
     """
     sim = _Simulation(seed, as_of, schools, size).run()
     on_roll = [p for p in sim.pupils if p.active and p.joined <= as_of]
+    _plan_provisions(sim, on_roll, np.random.default_rng([seed, 17]), interventions)
     pupils = pd.DataFrame(
         [
             {
@@ -675,6 +792,8 @@ def generate_trust(
         "support_plans": _support_plans(sim, on_roll),
         "parent_meetings": _parent_meetings(sim, on_roll),
         "ehc_events": events,
+        "provisions": _provisions(sim, on_roll),
+        "staff_costs": pd.DataFrame({"staff_role": list(STAFF_COSTS), "hourly_cost": list(STAFF_COSTS.values())}),
     }
 
 

@@ -41,6 +41,7 @@ def test_every_notebook_is_there():
         "02-eal-evidence.ipynb",
         "03-need-forecast.ipynb",
         "04-statutory-duties.ipynb",
+        "05-provision-map.ipynb",
     } <= names
 
 
@@ -86,6 +87,8 @@ def test_papermill_help_shows_the_parameters():
         (NOTEBOOKS_DIR / "03-need-forecast.ipynb", {"n_simulations": 50, "area": "Hartlepool"}, ["upper_80"]),
         (NOTEBOOKS_DIR / "04-statutory-duties.ipynb", {}, ["met_on_time_pct", "overdue"]),
         (NOTEBOOKS_DIR / "04-statutory-duties.ipynb", {"school": "Beacon Academy"}, ["Beacon Academy"]),
+        (NOTEBOOKS_DIR / "05-provision-map.ipynb", {}, ["cost_last_12_months", "over_threshold", "Phonics catch-up"]),
+        (NOTEBOOKS_DIR / "05-provision-map.ipynb", {"school": "Oakfield Primary", "data_dir": "small"}, ["upn"]),
         (VOILA_APPS_DIR / "senco_pupil_explorer.ipynb", {}, ["VBox"]),
         (VOILA_APPS_DIR / "senco_pupil_explorer.ipynb", {"school": "Hawthorn Primary"}, ["VBox"]),
         (VOILA_APPS_DIR / "trust_need_forecast.ipynb", {}, ["VBox"]),

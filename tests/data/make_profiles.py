@@ -27,8 +27,13 @@ EXPORTED_ON = "2026-11-20"
 
 
 def sample_part() -> dict[str, pd.DataFrame]:
-    """The sample's files as text, for two primaries and one in five pupils of Castle Hill School."""
-    tables = {p.stem: pd.read_csv(p, dtype=str, keep_default_na=False) for p in SAMPLE_DIR.glob("*.csv")}
+    """The sample's files as text, for two primaries and one in five pupils of Castle Hill School
+    (not the provision map, a school's own file that no MIS or test convention exports)."""
+    tables = {
+        p.stem: pd.read_csv(p, dtype=str, keep_default_na=False)
+        for p in SAMPLE_DIR.glob("*.csv")
+        if p.stem not in ("provisions", "staff_costs")
+    }
     pupils = tables["pupils"]
     keep = pupils["school"].isin(SCHOOLS) | (
         pupils["school"].eq("Castle Hill School") & pupils["upn"].str[-1].isin(["0", "5"])

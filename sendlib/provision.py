@@ -1,0 +1,410 @@
+"""The provision map: what each pupil receives, for how long, at what cost, and what it changed.
+
+From ``provisions.csv`` (one row per pupil and intervention) and, for provisions without a
+cost of their own, ``staff_costs.csv`` (an hour of each staff role):
+
+- :func:`provision_map`: one row per pupil and intervention, with hours a week and cost;
+- :func:`provision_costs`: one row per pupil, with the cost of their additional support
+  against the notional SEN threshold (6,000 GBP a year), which a mainstream school meets
+  from its own budget before the local authority's top-up;
+- :func:`provision_impact`: one row per intervention, its measured effect on attainment
+  (how pupils' level moved after it started, against pupils with the same SEN provision at
+  the same assessments, every intervention estimated together), with a 95% interval and a
+  verdict; :func:`impact_words` reads it aloud.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+
+import numpy as np
+import pandas as pd
+
+from .codes import PROVISION_WORDS, STAFF_ROLE_WORDS
+from .loader import TrustData
+from .progress import score_levels
+
+# A mainstream school meets the first 6,000 GBP a year of a pupil's additional support from
+# its notional SEN budget; above it the local authority's high-needs top-up is due (DfE,
+# "High needs funding: operational guide", the 6,000 GBP threshold).
+NOTIONAL_SEN_THRESHOLD = 6_000
+# A school year is 190 teaching days (School Teachers' Pay and Conditions Document): 38 weeks
+# of five days. A period's school weeks: its weekdays outside August and the Christmas
+# fortnight (21 December to 3 January), 229 in a year, scaled so that a year gives 38 (the
+# Easter fortnight and half-terms fall at different dates in each local authority).
+SCHOOL_WEEKS = 38
+TERM_WEEKDAYS_A_YEAR = 229
+# Before an intervention gets a verdict: pupils with a change measured against peers.
+MIN_PUPILS = 10
+VERDICTS = ("effective", "no_reliable_effect", "harmful", "not_enough_evidence")
+VERDICT_WORDS = {
+    "effective": "effective: pupils gained after it started",
+    "no_reliable_effect": "no reliable effect: the change could be chance",
+    "harmful": "pupils fell behind after it started",
+    "not_enough_evidence": "not enough evidence yet",
+}
+# Interventions aimed at a subject, by words in their names; any other is judged in every
+# subject the pupil is assessed in.
+SUBJECT_AIMS = {
+    r"read|phonic|literacy|spell|comprehension|writ|word|book|english|language skills": (
+        r"read|english|literacy|phonic|spell|writ|gps|grammar"
+    ),
+    r"math|numer|number|count|arithmetic|times table": r"math|numer|number|arithmetic",
+}
+
+MAP_COLUMNS = [
+    "upn",
+    "school",
+    "sen_provision",
+    "intervention",
+    "area",
+    "start",
+    "end",
+    "running",
+    "sessions_per_week",
+    "minutes",
+    "group_size",
+    "hours_per_week",
+    "staff_role",
+    "weeks",
+    "cost",
+    "cost_source",
+    "cost_last_12_months",
+    "cost_a_year",
+]
+COST_COLUMNS = [
+    "upn",
+    "school",
+    "sen_provision",
+    "interventions",
+    "running",
+    "hours_per_week",
+    "cost_last_12_months",
+    "cost_a_year",
+    "over_threshold",
+    "reason",
+]
+IMPACT_COLUMNS = [
+    "intervention",
+    "area",
+    "subjects",
+    "n_pupils",
+    "n_measured",
+    "effect",
+    "lower_95",
+    "upper_95",
+    "verdict",
+    "cost_per_pupil",
+    "cost_per_point",
+]
+
+
+def _school_weeks(start: pd.Series, end: pd.Series) -> pd.Series:
+    """School weeks from ``start`` up to ``end`` (at least a day)."""
+    first, last = start.dt.year.min(), end.dt.year.max()
+    holidays = [
+        day
+        for year in range(int(first) - 1, int(last) + 2)
+        for day in pd.date_range(f"{year}-08-01", f"{year}-08-31").append(
+            pd.date_range(f"{year}-12-21", f"{year + 1}-01-03")
+        )
+    ]
+    days = np.busday_count(
+        start.to_numpy().astype("datetime64[D]"),
+        end.to_numpy().astype("datetime64[D]"),
+        holidays=np.array(holidays, dtype="datetime64[D]"),
+    )
+    return pd.Series(np.maximum(days, 1) / 5 * SCHOOL_WEEKS / (TERM_WEEKDAYS_A_YEAR / 5), index=start.index)
+
+
+def provision_map(trust: TrustData, school: str | None = None, as_of=None) -> pd.DataFrame:
+    """One row per pupil and intervention, with hours and cost.
+
+    ``hours_per_week`` is sessions times minutes (blank when either is missing). ``weeks``
+    are school weeks (38 in a year) from ``start`` to ``end``, or to the data's date while it
+    runs (``running``). ``cost`` is per pupil for that period: the file's own ``cost``, else
+    hours a week x weeks x the role's hourly cost (``staff_costs.csv``) / ``group_size``;
+    ``cost_source`` says which (``recorded``, ``staff costs`` or ``not known``).
+    ``cost_last_12_months`` is the part of it in the year to the data's date (in proportion
+    to time); ``cost_a_year`` is its cost over a school year at its rate, for a provision
+    still running.
+    """
+    as_of = pd.Timestamp(as_of).normalize() if as_of is not None else trust.as_of
+    rows = trust.require("provisions")
+    pupils = trust.pupils.set_index("upn")
+    frame = rows[[c for c in MAP_COLUMNS if c in rows.columns]].copy()
+    frame["school"] = frame["upn"].map(pupils["school"])
+    frame["sen_provision"] = frame["upn"].map(pupils["sen_provision"])
+    if school:
+        frame = frame[frame["school"].eq(school)]
+    frame = frame[frame["start"] <= as_of]
+    frame["running"] = frame["end"].isna() | (frame["end"] > as_of)
+    frame["hours_per_week"] = frame["sessions_per_week"] * frame["minutes"] / 60
+    group = frame["group_size"].fillna(1)
+    until = frame["end"].where(frame["end"].notna(), as_of)
+    frame["weeks"] = _school_weeks(frame["start"], until) if len(frame) else pd.Series(dtype="float64")
+    rates = trust.staff_costs.set_index("staff_role")["hourly_cost"] if trust.staff_costs is not None else None
+    rate = frame["staff_role"].map(rates) if rates is not None else pd.Series(np.nan, index=frame.index)
+    worked_out = frame["hours_per_week"] * frame["weeks"] * rate / group
+    recorded = frame["cost"].notna()
+    frame["cost"] = frame["cost"].where(recorded, worked_out)
+    frame["cost_source"] = np.select([recorded, frame["cost"].notna()], ["recorded", "staff costs"], "not known")
+    year_ago = as_of - pd.Timedelta(days=365)
+    so_far = until.where(until < as_of, as_of)
+    overlap = (so_far - frame["start"].where(frame["start"] > year_ago, year_ago)).dt.days.clip(lower=0)
+    span = (until - frame["start"]).dt.days.clip(lower=1)
+    frame["cost_last_12_months"] = frame["cost"] * overlap / span
+    frame["cost_a_year"] = (frame["cost"] / frame["weeks"] * SCHOOL_WEEKS).where(frame["running"], 0.0)
+    return frame.sort_values(["school", "upn", "start"], kind="stable")[MAP_COLUMNS].reset_index(drop=True)
+
+
+def provision_costs(trust: TrustData, school: str | None = None, as_of=None) -> pd.DataFrame:
+    """One row per pupil with provision: their interventions, hours a week now, and the cost of
+    their additional support, flagged ``over_threshold`` when it exceeds the notional SEN
+    threshold (``NOTIONAL_SEN_THRESHOLD`` a year) either over the last 12 months or at the
+    rate of what runs now: evidence for a top-up request, or for an EHC needs assessment for a
+    pupil on SEN support. ``reason`` says which, in words."""
+    table = provision_map(trust, school, as_of)
+    by = table.groupby("upn", sort=False)
+    costs = pd.DataFrame(
+        {
+            "school": by["school"].first(),
+            "sen_provision": by["sen_provision"].first(),
+            "interventions": by["intervention"].size(),
+            "running": by["running"].sum(),
+            "hours_per_week": table[table["running"]].groupby("upn")["hours_per_week"].sum(min_count=1),
+            "cost_last_12_months": by["cost_last_12_months"].sum(min_count=1),
+            "cost_a_year": by["cost_a_year"].sum(min_count=1),
+            "unknown": table["cost_source"].eq("not known").groupby(table["upn"]).sum(),
+        }
+    ).reset_index()
+    costs["running"] = costs["running"].astype(int)
+    over_year = costs["cost_last_12_months"].gt(NOTIONAL_SEN_THRESHOLD)
+    over_rate = costs["cost_a_year"].gt(NOTIONAL_SEN_THRESHOLD)
+    costs["over_threshold"] = over_year | over_rate
+    costs["reason"] = [
+        _cost_reason(row, year, rate) for row, year, rate in zip(costs.itertuples(), over_year, over_rate)
+    ]
+    return costs.sort_values(["over_threshold", "cost_a_year"], ascending=False, kind="stable")[
+        COST_COLUMNS
+    ].reset_index(drop=True)
+
+
+def _cost_reason(row, over_year: bool, over_rate: bool) -> str:
+    parts = []
+    if over_rate:
+        parts.append(f"what runs now costs {_pounds(row.cost_a_year)} a year")
+    if over_year:
+        parts.append(f"{_pounds(row.cost_last_12_months)} was spent in the last 12 months")
+    words = (
+        " and ".join(parts) + f", above the {_pounds(NOTIONAL_SEN_THRESHOLD)} notional SEN threshold" if parts else ""
+    )
+    if row.unknown:
+        words += ("; " if words else "") + f"{row.unknown} of their provisions have no cost"
+    return words
+
+
+def _pounds(value: float) -> str:
+    return f"£{value:,.0f}"
+
+
+def provision_summary(table: pd.DataFrame) -> pd.DataFrame:
+    """A provision map (:func:`provision_map`) by school, broad area and SEN provision: pupils,
+    interventions, hours a week now and cost over the last 12 months."""
+    table = table.assign(
+        area=table["area"].fillna("Area not recorded"),
+        sen_provision=table["sen_provision"].map(lambda p: PROVISION_WORDS[p].label if p in PROVISION_WORDS else p),
+        hours_now=table["hours_per_week"].where(table["running"], 0),
+    )
+    summary = (
+        table.groupby(["school", "area", "sen_provision"], sort=True)
+        .agg(
+            pupils=("upn", "nunique"),
+            interventions=("intervention", "size"),
+            hours_per_week_now=("hours_now", "sum"),
+            cost_last_12_months=("cost_last_12_months", lambda s: s.sum(min_count=1)),
+        )
+        .reset_index()
+    )
+    return summary
+
+
+def _key(names: pd.Series) -> pd.Series:
+    return names.str.casefold().str.replace(r"[^0-9a-z]+", " ", regex=True).str.strip()
+
+
+def _aimed_at(intervention: str, subject: str) -> bool:
+    name = intervention.casefold()
+    for aim, subjects in SUBJECT_AIMS.items():
+        if re.search(aim, name):
+            return re.search(subjects, subject) is not None
+    return True
+
+
+def provision_impact(trust: TrustData, as_of=None, z: float = 1.96) -> pd.DataFrame:
+    """One row per intervention (names compared without case or punctuation): how many pupils
+    received it, how many have scores before and after its start in the subjects it aims at
+    (``n_measured``), its effect in score points with a 95% interval (:func:`_joint_effects`),
+    and a verdict: ``effective`` (the interval above zero), ``harmful`` (below),
+    ``no_reliable_effect``, or ``not_enough_evidence`` (fewer than ``MIN_PUPILS`` measured).
+    Subjects: those the intervention's name aims at (a reading or phonics intervention is
+    judged on reading, a maths one on maths), else every subject assessed. ``cost_per_pupil``
+    is the mean cost of a pupil's episode where costs are known; ``cost_per_point`` that cost
+    per point gained, for an effective intervention only."""
+    as_of = pd.Timestamp(as_of).normalize() if as_of is not None else trust.as_of
+    table = provision_map(trust, as_of=as_of)
+    table["key"] = _key(table["intervention"])
+    joint = _joint_effects(trust, as_of, z).set_index("key")
+    rows = []
+    for key, given in table.groupby("key", sort=False):
+        found = joint.loc[key] if key in joint.index else None
+        n = int(found["n_measured"]) if found is not None else 0
+        effect, low, high = found[["effect", "lower_95", "upper_95"]] if found is not None else [np.nan] * 3
+        verdict = (
+            "not_enough_evidence"
+            if n < MIN_PUPILS or np.isnan(low)
+            else ("effective" if low > 0 else "harmful" if high < 0 else "no_reliable_effect")
+        )
+        cost = given["cost"].mean()
+        name = given["intervention"].mode().iloc[0]
+        subjects = sorted(
+            {s for s in trust.require("assessments")["subject"].str.lower().unique() if _aimed_at(name, s)}
+        )
+        rows.append(
+            {
+                "intervention": name,
+                "area": given["area"].mode().iloc[0] if given["area"].notna().any() else None,
+                "subjects": ", ".join(subjects),
+                "n_pupils": given["upn"].nunique(),
+                "n_measured": n,
+                "effect": effect,
+                "lower_95": low,
+                "upper_95": high,
+                "verdict": verdict,
+                "cost_per_pupil": cost,
+                "cost_per_point": cost / effect if verdict == "effective" else np.nan,
+            }
+        )
+    impact = pd.DataFrame(rows, columns=IMPACT_COLUMNS)
+    order = {v: i for i, v in enumerate(VERDICTS)}
+    return impact.sort_values(
+        ["verdict", "n_measured"], key=lambda s: s.map(order) if s.name == "verdict" else -s, kind="stable"
+    ).reset_index(drop=True)
+
+
+def _coverage(z: float) -> float:
+    from statistics import NormalDist
+
+    return 2 * NormalDist().cdf(z) - 1
+
+
+def impact_words(impact: pd.DataFrame) -> list[str]:
+    """A sentence per intervention of :func:`provision_impact`, as a SENCO would say it."""
+    lines = []
+    for row in impact.itertuples():
+        who = f"{row.intervention} ({row.n_pupils} pupil{'s' if row.n_pupils != 1 else ''}"
+        if row.verdict == "not_enough_evidence":
+            lines.append(
+                f"{who}): not enough evidence yet; {row.n_measured} with scores before and after it, "
+                f"{MIN_PUPILS} needed."
+            )
+            continue
+        cost = f"; about {_pounds(row.cost_per_point)} a pupil per point gained" if row.cost_per_point > 0 else ""
+        lines.append(
+            f"{who}, {row.n_measured} with scores before and after in {row.subjects}): {row.effect:+.1f} points "
+            f"(95% interval {row.lower_95:+.1f} to {row.upper_95:+.1f}): {VERDICT_WORDS[row.verdict]}{cost}."
+        )
+    return lines
+
+
+def provision_workbook(trust: TrustData, school: str | None = None) -> bytes:
+    """The provision map as a workbook: the map, each pupil's cost against the threshold, the
+    summary by area and provision, what works (trust-wide) and notes."""
+    table = provision_map(trust, school)
+    impact = provision_impact(trust)
+    notes = [
+        f"Data as of {trust.as_of:%d %B %Y}.",
+        f"Costs are per pupil; a school year is {SCHOOL_WEEKS} weeks. The notional SEN threshold is "
+        f"{_pounds(NOTIONAL_SEN_THRESHOLD)} a year (DfE, High needs funding: operational guide).",
+        "Impact (the whole trust): how pupils' level on their year group moved after each intervention "
+        "started, against pupils with the same SEN provision at the same assessments, every intervention "
+        "estimated together; points on the test's scale.",
+        *impact_words(impact),
+    ]
+    roles = table["staff_role"].map(STAFF_ROLE_WORDS)
+    book = io.BytesIO()
+    with pd.ExcelWriter(book, engine="openpyxl") as writer:
+        table.assign(staff_role=roles).to_excel(writer, sheet_name="Provision map", index=False)
+        provision_costs(trust, school).to_excel(writer, sheet_name="Cost per pupil", index=False)
+        provision_summary(table).to_excel(writer, sheet_name="By area", index=False)
+        impact.to_excel(writer, sheet_name="What works", index=False)
+        pd.DataFrame({"notes": notes}).to_excel(writer, sheet_name="Notes", index=False)
+    return book.getvalue()
+
+
+def _joint_effects(trust: TrustData, as_of, z: float) -> pd.DataFrame:
+    """Every intervention's effect estimated together, so that pupils' other interventions do
+    not count toward one: a panel regression of each pupil's level, with a term of its own for
+    every pupil and subject (fixed effects: only changes within a pupil count), one for each
+    SEN provision and assessment (pupils with SEN progress differently), and for each
+    intervention a step from its start in the subjects it aims at. Standard errors are robust
+    to any correlation within a pupil (clustered by pupil), with Student's t on pupils - 1."""
+    from scipy.special import stdtrit
+
+    levels = score_levels(trust, as_of)
+    provisions = trust.require("provisions")
+    provisions = provisions.loc[provisions["start"] <= as_of, ["upn", "intervention", "start"]].copy()
+    provisions["key"] = _key(provisions["intervention"])
+    keys = list(pd.unique(provisions["key"]))
+    levels["series"] = pd.factorize(levels["upn"] + "\t" + levels["subject"] + "\t" + levels["scale"])[0]
+    status = levels["upn"].map(trust.pupils.set_index("upn")["sen_provision"]).fillna("?")
+    columns = {}
+    measured = {}
+    lag = pd.Timedelta(days=14)
+    for key in keys:
+        given = provisions[provisions["key"] == key].groupby("upn")["start"].min()
+        name = provisions.loc[provisions["key"] == key, "intervention"].iloc[0]
+        aimed = np.array([_aimed_at(name, s) for s in levels["subject"]])
+        start = levels["upn"].map(given)
+        after = (levels["assessment_date"] > start + lag) & aimed
+        columns[key] = after.to_numpy(dtype=float)
+        before = (levels["assessment_date"] <= start) & aimed
+        both = pd.DataFrame({"upn": levels["upn"], "a": after, "b": before}).groupby("upn")[["a", "b"]].any()
+        measured[key] = int((both["a"] & both["b"]).sum())
+    occasion = pd.factorize(status + "\t" + levels["term"].astype(str) + "\t" + levels["subject"])[0]
+    dummies = np.eye(occasion.max() + 1)[occasion][:, 1:] if occasion.max() > 0 else np.zeros((len(levels), 0))
+    x = np.column_stack([*(columns[k] for k in keys), dummies]) if keys else dummies
+    y = levels["level"].to_numpy(dtype=float)
+    series = levels["series"].to_numpy()
+    # within each pupil's series: subtract its means (the fixed effects)
+    counts = np.bincount(series)
+    x = (
+        x
+        - (np.add.reduceat(x[np.argsort(series, kind="stable")], np.r_[0, np.cumsum(counts)[:-1]]) / counts[:, None])[
+            series
+        ]
+    )
+    y = y - (np.bincount(series, y) / counts)[series]
+    keep = np.abs(x).sum(axis=0) > 1e-9
+    x, index = x[:, keep], np.flatnonzero(keep)
+    beta, *_ = np.linalg.lstsq(x, y, rcond=None)
+    residual = y - x @ beta
+    pupils = pd.factorize(levels["upn"])[0]
+    bread = np.linalg.pinv(x.T @ x)
+    scores = np.zeros((pupils.max() + 1, x.shape[1]))
+    np.add.at(scores, pupils, x * residual[:, None])
+    groups = len(scores)
+    covariance = bread @ (scores.T @ scores) @ bread * groups / max(groups - 1, 1)
+    t = float(stdtrit(max(groups - 1, 1), 1 - (1 - _coverage(z)) / 2))
+    rows = []
+    for position, key in enumerate(keys):
+        where = np.flatnonzero(index == position)
+        if len(where) == 0:
+            rows.append({"key": key, "effect": np.nan, "lower_95": np.nan, "upper_95": np.nan, "n_measured": 0})
+            continue
+        b, se = float(beta[where[0]]), float(np.sqrt(covariance[where[0], where[0]]))
+        rows.append(
+            {"key": key, "effect": b, "lower_95": b - t * se, "upper_95": b + t * se, "n_measured": measured[key]}
+        )
+    return pd.DataFrame(rows)

@@ -1,0 +1,139 @@
+"""The provision map: loading provisions.csv, its cost arithmetic, the threshold, and measured impact."""
+
+import dataclasses
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import sendlib
+from sendlib._testing import write_folder
+from sendlib.provision import NOTIONAL_SEN_THRESHOLD, SCHOOL_WEEKS, TERM_WEEKDAYS_A_YEAR
+from sendlib.synthetic import INTERVENTIONS, generate_trust
+
+
+def with_provisions(folder, small_tables, provisions: str, staff_costs: str | None = None):
+    tables = {**{k: v for k, v in small_tables.items() if k not in ("provisions", "staff_costs")}}
+    tables["Provision Map"] = provisions
+    if staff_costs is not None:
+        tables["staff_costs"] = staff_costs
+    return sendlib.load_trust(write_folder(folder, tables))
+
+
+def pupil_of(small_tables, status):
+    pupils = small_tables["pupils"]
+    return pupils.loc[pupils["sen_provision"] == status, "upn"].iloc[0]
+
+
+def test_a_provision_map_in_a_schools_own_words_loads(tmp_path, small_tables):
+    upn = pupil_of(small_tables, "K")
+    trust = with_provisions(
+        tmp_path / "t",
+        small_tables,
+        "Pupil UPN,Provision,Area of need,Start date,End date,Sessions a week,Minutes per session,Group size,"
+        "Delivered by,Cost (£)\n"
+        f"{upn},Phonics catch-up,C&L,08/09/2025,28/11/2025,5,20,4,Teaching Assistant,\n"
+        f'{upn},Speech therapy,Communication & Interaction,08/09/2025,,1,45,1,SALT,"£1,200"\n',
+        "Role,Hourly rate\nTA,£19.50\nTeacher,48\n",
+    )
+    rows = trust.provisions.sort_values("intervention")
+    assert rows["area"].tolist() == ["Cognition and learning", "Communication and interaction"]
+    assert rows["staff_role"].tolist() == ["ta", "external"]
+    assert rows["cost"].tolist()[1] == 1200 and np.isnan(rows["cost"].tolist()[0])
+    assert rows["start"].iloc[0] == pd.Timestamp("2025-09-08") and pd.isna(rows["end"].iloc[1])
+    assert trust.staff_costs.set_index("staff_role")["hourly_cost"].to_dict() == {"ta": 19.5, "teacher": 48.0}
+
+
+def test_bad_provisions_name_the_file_row_and_column(tmp_path, small_tables):
+    upn = pupil_of(small_tables, "K")
+    with pytest.raises(sendlib.DataError) as caught:
+        with_provisions(
+            tmp_path / "t",
+            small_tables,
+            "UPN,Intervention,Area,Start,End,Sessions per week,Minutes,Group size,Staff,Cost\n"
+            f"{upn},Fine,SEMH,08/09/2025,,1,30,1,TA,\n"
+            f"{upn},Dragons,Wizardry,08/09/2025,01/09/2025,x,30,0,wizard,lots\n"
+            f"{upn},,C&L,,,1,30,1,TA,\n",
+        )
+    problems = caught.value.problems
+    found = {(r.row, r.column): r.problem for r in problems.itertuples()}
+    assert set(problems["file"]) == {"Provision Map.csv"}
+    assert "not a broad area of need" in found[(3, "Area")]
+    assert found[(3, "Sessions per week")] == "not a number"
+    assert "outside the allowed range" in found[(3, "Group size")]
+    assert "not a staff role" in found[(3, "Staff")]
+    assert "not an amount of money" in found[(3, "Cost")]
+    assert "before it started" in found[(3, "End")]
+    assert "blank, but a value is required" in found[(4, "Intervention")]
+    assert "blank, but a value is required" in found[(4, "Start")]
+
+
+def school_weeks(start, end):
+    """The documented rule, written out: weekdays outside August and 21 December - 3 January."""
+    days = pd.bdate_range(start, pd.Timestamp(end) - pd.Timedelta(days=1))
+    term = [d for d in days if d.month != 8 and not ((d.month == 12 and d.day >= 21) or (d.month == 1 and d.day <= 3))]
+    return len(term) / 5 * SCHOOL_WEEKS / (TERM_WEEKDAYS_A_YEAR / 5)
+
+
+def test_costs_from_staff_rates_recorded_costs_and_the_threshold(tmp_path, small_tables):
+    k, e = pupil_of(small_tables, "K"), pupil_of(small_tables, "E")
+    trust = with_provisions(
+        tmp_path / "t",
+        small_tables,
+        "upn,intervention,area,start,end,sessions_per_week,minutes,group_size,staff_role,cost\n"
+        f"{k},Maths group,C&L,01/12/2025,02/02/2026,2,30,2,TA,\n"  # across Christmas
+        f"{k},Counselling,SEMH,05/01/2026,16/03/2026,1,50,1,External,600\n"
+        f"{k},Lego therapy,C&I,05/01/2026,16/03/2026,1,30,3,Specialist,\n"  # no rate for specialists
+        f"{e},1:1 support,,01/09/2026,,5,150,1,TA,\n",  # running on the data date
+        "staff_role,hourly_cost\nTA,20\nTeacher,45\n",
+    )
+    table = sendlib.provision_map(trust, as_of="2026-11-20").set_index("intervention")
+    weeks = school_weeks("2025-12-01", "2026-02-02")
+    assert table.at["Maths group", "weeks"] == pytest.approx(weeks)
+    assert table.at["Maths group", "cost"] == pytest.approx(1.0 * weeks * 20 / 2)
+    assert table.at["Maths group", "hours_per_week"] == 1.0
+    assert table.at["Counselling", "cost"] == 600 and table.at["Counselling", "cost_source"] == "recorded"
+    assert np.isnan(table.at["Lego therapy", "cost"]) and table.at["Lego therapy", "cost_source"] == "not known"
+    assert bool(table.at["1:1 support", "running"])
+    assert table.at["1:1 support", "cost_a_year"] == pytest.approx(12.5 * SCHOOL_WEEKS * 20)
+    costs = sendlib.provision_costs(trust, as_of="2026-11-20").set_index("upn")
+    assert bool(costs.at[e, "over_threshold"]) and 12.5 * SCHOOL_WEEKS * 20 > NOTIONAL_SEN_THRESHOLD
+    assert "a year, above the £6,000 notional SEN threshold" in costs.at[e, "reason"]
+    assert not costs.at[k, "over_threshold"] and "1 of their provisions have no cost" in costs.at[k, "reason"]
+    # both ended within the year to the data date: all of their cost is in it
+    assert costs.at[k, "cost_last_12_months"] == pytest.approx(table.loc[["Maths group", "Counselling"], "cost"].sum())
+
+
+def test_an_export_without_provisions_says_so(tmp_path, small_tables):
+    tables = {k: v for k, v in small_tables.items() if k not in ("provisions", "staff_costs")}
+    trust = sendlib.load_trust(write_folder(tmp_path / "t", tables))
+    assert trust.provisions is None
+    with pytest.raises(sendlib.DataError, match=r"this needs provisions\.csv"):
+        sendlib.provision_map(trust)
+
+
+def test_planted_effects_are_told_apart_on_a_trust_made_differently(tmp_path):
+    """Another seed, size and set of effects than the sample's: every verdict right, and each
+    planted effect inside its interval."""
+    planted = {"Phonics catch-up": 6.0, "Precision teaching": -5.0, "Social skills group": 0.0, "Counselling": 4.0}
+    catalogue = tuple(dataclasses.replace(i, effect=planted.get(i.name, 0.0)) for i in INTERVENTIONS)
+    trust = sendlib.load_trust(
+        write_folder(tmp_path / "t", generate_trust(seed=404, size=0.8, interventions=catalogue))
+    )
+    impact = sendlib.provision_impact(trust).set_index("intervention")
+    for name, effect in planted.items():
+        row = impact.loc[name]
+        assert row["n_measured"] >= 10, name
+        assert row["lower_95"] <= effect <= row["upper_95"], (name, row.to_dict())
+        assert row["verdict"] == ("effective" if effect > 0 else "harmful" if effect < 0 else "no_reliable_effect")
+    words = sendlib.impact_words(impact.reset_index())
+    assert any(w.startswith("Phonics catch-up (") and "effective" in w for w in words)
+
+
+def test_the_workbook_has_every_sheet():
+    book = pd.read_excel(
+        __import__("io").BytesIO(sendlib.provision_workbook(sendlib.load_sample(), "Oakfield Primary")), sheet_name=None
+    )
+    assert list(book) == ["Provision map", "Cost per pupil", "By area", "What works", "Notes"]
+    assert set(book["Provision map"]["school"]) == {"Oakfield Primary"}
+    assert "upn" in book["Cost per pupil"] and len(book["What works"]) >= 10
