@@ -1,4 +1,4 @@
-"""The ``sendlib`` command: ``validate``, ``report``, ``forecast``, ``dashboards`` and ``access``.
+"""The ``sendlib`` command: ``validate``, ``report``, ``forecast``, ``provision``, ``dashboards`` and ``access``.
 
 Exit codes: 0 success, 1 problems found (or an error), 2 a usage error. Errors are
 printed as sentences, never as tracebacks (set SENDLIB_DEBUG=1 to see one).
@@ -251,6 +251,34 @@ def _forecast(args) -> int:
     return EXIT_OK
 
 
+def _provision(args) -> int:
+    from .provision import impact_words, provision_costs, provision_impact, provision_workbook
+
+    out = Path(args.out)
+    if out.suffix.lower() != ".xlsx":
+        print(f"sendlib provision: --out names an .xlsx file, not {out.name}", file=sys.stderr)
+        return EXIT_USAGE
+    if args.data and not Path(args.data).is_dir():
+        print(f"sendlib provision: {args.data} is not a folder", file=sys.stderr)
+        return EXIT_USAGE
+    trust = load_trust(args.data, strict=False) if args.data else load_sample()
+    if args.school and args.school not in trust.schools:
+        print(f"sendlib provision: no school called {args.school!r} in {', '.join(trust.schools)}", file=sys.stderr)
+        return EXIT_USAGE
+    impact = provision_impact(trust) if trust.assessments is not None else None
+    data = provision_workbook(trust, args.school or None, impact=impact)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_bytes(data)
+    costs = provision_costs(trust, args.school or None)
+    if impact is not None:
+        print("\n".join(impact_words(impact)))
+    print(
+        f"{out}: {costs['interventions'].sum()} provisions of {len(costs)} pupils; "
+        f"{int(costs['over_threshold'].sum())} above the notional SEN threshold"
+    )
+    return EXIT_OK
+
+
 def _dashboards(args) -> int:
     from .dashboards import serve
 
@@ -359,6 +387,17 @@ def build_parser() -> argparse.ArgumentParser:
         "--from", dest="scenario_from", type=int, help="scenario: first January it changes (default: every year)"
     )
     forecast.set_defaults(run=_forecast)
+    provision = commands.add_parser(
+        "provision",
+        help="write the provision map, its costs and what works to a spreadsheet",
+        description="The provision map (provisions.csv) as an XLSX workbook: each pupil's provision with hours "
+        "and cost, each pupil's cost against the 6,000 GBP notional SEN threshold, a summary by broad area, "
+        "what works (each intervention's measured effect) and notes.",
+    )
+    provision.add_argument("--data", help="the export folder (default: the bundled sample trust)")
+    provision.add_argument("--out", required=True, help="the file to write, FILE.xlsx")
+    provision.add_argument("--school", help="one school (default: every school)")
+    provision.set_defaults(run=_provision)
     dashboards = commands.add_parser(
         "dashboards",
         help="serve the dashboards (Voila) on this computer",

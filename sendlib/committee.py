@@ -36,6 +36,9 @@ class CommitteePage:
     duties: pd.DataFrame
     forecast: pd.DataFrame
     narrative: list[str] = field(default_factory=list)
+    provision: pd.DataFrame = field(default_factory=pd.DataFrame)  # by broad area: pupils and spend
+    interventions: pd.DataFrame = field(default_factory=pd.DataFrame)  # used here, with what works
+
     forecast_series: dict = field(default_factory=dict)  # provision -> (history, forecast) for a chart
     as_of_warning: str = ""  # when the data are more than a term old, or undated
 
@@ -62,6 +65,7 @@ def committee_page(
     progress: pd.DataFrame | None = None,
     forecast: pd.DataFrame | None = None,
     duties: pd.DataFrame | None = None,
+    impact: pd.DataFrame | None = None,
 ) -> CommitteePage:
     """Build the committee page for ``school`` (suppressed; no pupil identifiable).
 
@@ -74,6 +78,8 @@ def committee_page(
         forecast section is left out when not given.
     duties : DataFrame, optional
         :func:`sendlib.statutory_duties` for the trust, if already computed.
+    impact : DataFrame, optional
+        :func:`sendlib.provision_impact` for the trust, if already computed.
     """
     if school not in trust.schools:
         raise SendlibError(f"No school called {school!r}; the schools are: {', '.join(trust.schools)}.")
@@ -124,7 +130,10 @@ def committee_page(
     progress_table, progress_lines = _progress_section(trust, school, as_of, progress)
     duties_table, duty_lines = _duties_section(trust, school, as_of, duties)
     forecast_table, forecast_lines = _forecast_section(forecast, school)
-    narrative = _narrative(school, n, k, e, national, by_area) + progress_lines + duty_lines + forecast_lines
+    provision, interventions, provision_lines = _provision_section(trust, school, as_of, impact)
+    narrative = (
+        _narrative(school, n, k, e, national, by_area) + progress_lines + duty_lines + provision_lines + forecast_lines
+    )
     return CommitteePage(
         school,
         as_of,
@@ -134,6 +143,8 @@ def committee_page(
         duties_table,
         forecast_table,
         narrative,
+        provision=provision,
+        interventions=interventions,
         as_of_warning=trust.as_of_warning if as_of == trust.as_of else "",
     )
 
@@ -275,6 +286,86 @@ def _forecast_section(forecast, school):
     return table, lines
 
 
+def _money_text(value: float, pupils: int) -> str:
+    """Spend on a group: shown only where the group's count is (1 to 5 pupils: not shown)."""
+    if pupils <= SMALL_COUNT_MAX:
+        return "not shown"
+    return "not known" if pd.isna(value) else f"£{value:,.0f}"
+
+
+def _provision_section(trust, school, as_of, impact):
+    """Provision in the last 12 months by broad area (pupils, spend), the
+    interventions used here with what the trust's data say of them, and the narrative."""
+    from .provision import NOTIONAL_SEN_THRESHOLD, VERDICT_WORDS, provision_costs, provision_impact, provision_map
+
+    if trust.provisions is None:
+        return pd.DataFrame(), pd.DataFrame(), ["No provision map was supplied (provisions.csv)."]
+    table = provision_map(trust, school, as_of)
+    table = table[table["running"] | (table["end"] >= as_of - pd.Timedelta(days=365))]
+    if table.empty:
+        return pd.DataFrame(), pd.DataFrame(), ["No provision recorded in the last 12 months."]
+    table = table.assign(area=table["area"].fillna("Area not recorded"))
+    rows = []
+    for area, group in [*table.groupby("area", sort=True), ("All areas", table)]:
+        pupils = group["upn"].nunique()
+        rows.append(
+            {
+                "Broad area of need": area,
+                "Pupils": _count_text(pupils),
+                "Spend, last 12 months": _money_text(group["cost_last_12_months"].sum(min_count=1), pupils),
+            }
+        )
+    by_area = pd.DataFrame(rows)
+    hidden = by_area["Spend, last 12 months"].iloc[:-1].eq("not shown")
+    if hidden.sum() == 1:  # the total less the rest would be the hidden spend
+        by_area.loc[by_area.index[-1], "Spend, last 12 months"] = "not shown"
+    if impact is None:
+        impact = (
+            provision_impact(trust, as_of)
+            if trust.assessments is not None
+            else pd.DataFrame(columns=["intervention", "verdict", "effect"])
+        )
+    verdicts = {
+        name.casefold(): (verdict, effect)
+        for name, verdict, effect in zip(impact["intervention"], impact["verdict"], impact["effect"])
+    }
+    used = []
+    for name, group in table.groupby(table["intervention"].str.casefold(), sort=True):
+        verdict, effect = verdicts.get(name, ("not_enough_evidence", float("nan")))
+        used.append(
+            {
+                "Intervention": group["intervention"].mode().iloc[0],
+                "Broad area of need": group["area"].mode().iloc[0],
+                "Pupils here": _count_text(group["upn"].nunique()),
+                "What it has done across the trust": VERDICT_WORDS[verdict]
+                + ("" if verdict == "not_enough_evidence" else f" ({_signed(effect)} points)"),
+            }
+        )
+    interventions = pd.DataFrame(used)
+    costs = provision_costs(trust, school, as_of)
+    over = int(costs["over_threshold"].sum())
+    pupils = table["upn"].nunique()
+    spend = by_area["Spend, last 12 months"].iloc[-1]
+    counted = {
+        v: sum(verdicts.get(n, ("not_enough_evidence",))[0] == v for n in table["intervention"].str.casefold().unique())
+        for v in VERDICT_WORDS
+    }
+    threshold = f"the £{NOTIONAL_SEN_THRESHOLD:,} a year notional SEN threshold"
+    lines = [
+        f"Additional provision: {_count_text(pupils)} pupils received interventions in the last 12 months"
+        + (f", costing {spend} where costs are recorded" if spend.startswith("£") else "")
+        + (
+            f"; {_count_text(over)} have support above {threshold}."
+            if over
+            else f"; none has support above {threshold}."
+        ),
+        f"Of the {len(interventions)} interventions used here, measured across the trust: {counted['effective']} "
+        f"effective, {counted['no_reliable_effect']} with no reliable effect, {counted['harmful']} where pupils fell "
+        f"behind, {counted['not_enough_evidence']} without enough evidence yet.",
+    ]
+    return by_area, interventions, lines
+
+
 def _narrative(school, n, k, e, national, by_area):
     def share(count):
         return f" ({100 * count / n:.1f}% of pupils" if count > SMALL_COUNT_MAX else " (not shown"
@@ -315,10 +406,17 @@ def committee_pages(trust: TrustData) -> dict[str, CommitteePage | SendlibError]
     progress = assess_progress(trust) if trust.assessments is not None else None
     forecast = committee_forecast(trust)
     duties = statutory_duties(trust)
+    impact = None
+    if trust.provisions is not None and trust.assessments is not None:
+        from .provision import provision_impact
+
+        impact = provision_impact(trust)
     pages: dict[str, CommitteePage | SendlibError] = {}
     for school in trust.schools:
         try:
-            pages[school] = committee_page(trust, school, progress=progress, forecast=forecast, duties=duties)
+            pages[school] = committee_page(
+                trust, school, progress=progress, forecast=forecast, duties=duties, impact=impact
+            )
         except SendlibError as error:
             pages[school] = error
     return pages

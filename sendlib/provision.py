@@ -318,16 +318,18 @@ def impact_words(impact: pd.DataFrame) -> list[str]:
     return lines
 
 
-def provision_workbook(trust: TrustData, school: str | None = None) -> bytes:
+def provision_workbook(trust: TrustData, school: str | None = None, impact: pd.DataFrame | None = None) -> bytes:
     """The provision map as a workbook: the map, each pupil's cost against the threshold, the
-    summary by area and provision, what works (trust-wide) and notes."""
+    summary by area and provision, what works (``impact``, by default :func:`provision_impact`
+    of ``trust``) and notes."""
     table = provision_map(trust, school)
-    impact = provision_impact(trust)
+    if impact is None:
+        impact = provision_impact(trust) if trust.assessments is not None else pd.DataFrame(columns=IMPACT_COLUMNS)
     notes = [
         f"Data as of {trust.as_of:%d %B %Y}.",
         f"Costs are per pupil; a school year is {SCHOOL_WEEKS} weeks. The notional SEN threshold is "
         f"{_pounds(NOTIONAL_SEN_THRESHOLD)} a year (DfE, High needs funding: operational guide).",
-        "Impact (the whole trust): how pupils' level on their year group moved after each intervention "
+        "Impact: how pupils' level on their year group moved after each intervention "
         "started, against pupils with the same SEN provision at the same assessments, every intervention "
         "estimated together; points on the test's scale.",
         *impact_words(impact),

@@ -2,12 +2,15 @@
 
 import dataclasses
 
+import ipywidgets as W
 import numpy as np
 import pandas as pd
 import pytest
 
 import sendlib
-from sendlib._testing import write_folder
+from sendlib import render
+from sendlib._testing import assert_nothing_identifying, find, widget_text, write_folder
+from sendlib.apps import app
 from sendlib.provision import NOTIONAL_SEN_THRESHOLD, SCHOOL_WEEKS, TERM_WEEKDAYS_A_YEAR
 from sendlib.synthetic import INTERVENTIONS, generate_trust
 
@@ -137,3 +140,50 @@ def test_the_workbook_has_every_sheet():
     assert list(book) == ["Provision map", "Cost per pupil", "By area", "What works", "Notes"]
     assert set(book["Provision map"]["school"]) == {"Oakfield Primary"}
     assert "upn" in book["Cost per pupil"] and len(book["What works"]) >= 10
+
+
+def test_the_explorer_shows_the_school_map_and_a_pupils_provision():
+    explorer = app("senco", "", school="Hawthorn Primary")
+    text = widget_text(explorer)
+    assert "Provision map" in text and "Above the £6,000 notional SEN threshold" in text
+    assert "What works here (the whole trust)" in text and "Spelling withdrawal group" in text
+    assert "Download XLSX" in text
+    trust = sendlib.load_sample()
+    costs = sendlib.provision_costs(trust, "Hawthorn Primary")
+    upn = costs.loc[costs["over_threshold"], "upn"].iloc[0]
+    box = find(explorer, W.Combobox)
+    box.value = next(label for label in box.options if upn in label)
+    text = widget_text(explorer)
+    assert "Above the £6,000 notional SEN threshold" in text and "a year for what runs now" in text
+    assert "1:1 TA support" in text
+
+
+def test_the_committee_section_hides_small_groups_spend(tmp_path, small_tables):
+    page = sendlib.committee_pages(sendlib.load_sample())["Hawthorn Primary"]
+    table = page.provision.set_index("Broad area of need")
+    small = table["Pupils"].eq("fewer than 6")
+    assert small.any() and table.loc[small, "Spend, last 12 months"].eq("not shown").all()
+    shown = table.drop("All areas")["Spend, last 12 months"].eq("not shown")
+    assert shown.sum() != 1 or table.at["All areas", "Spend, last 12 months"] == "not shown"
+    assert any(line.startswith("Additional provision:") for line in page.narrative)
+    html_text = str(render.committee(page))
+    assert "Additional provision and what works" in html_text
+    assert_nothing_identifying(html_text, sendlib.load_sample().pupils)
+    tables = {k: v for k, v in small_tables.items() if k not in ("provisions", "staff_costs")}
+    without = sendlib.committee_pages(sendlib.load_trust(write_folder(tmp_path / "t", tables)))
+    page = next(iter(without.values()))
+    assert "No provision map was supplied (provisions.csv)." in page.narrative and page.provision.empty
+
+
+def test_the_command_line_writes_the_workbook_or_says_what_is_missing(tmp_path, small_tables, capsys):
+    from sendlib.cli import main
+
+    assert main(["provision", "--out", str(tmp_path / "map.xlsx"), "--school", "Beacon Academy"]) == 0
+    out = capsys.readouterr().out
+    assert "above the notional SEN threshold" in out and "Phonics catch-up" in out
+    assert set(pd.read_excel(tmp_path / "map.xlsx", sheet_name="Provision map")["school"]) == {"Beacon Academy"}
+    tables = {k: v for k, v in small_tables.items() if k not in ("provisions", "staff_costs")}
+    folder = write_folder(tmp_path / "t", tables)
+    assert main(["provision", "--data", str(folder), "--out", str(tmp_path / "x.xlsx")]) != 0
+    assert "provisions.csv" in capsys.readouterr().err
+    assert main(["provision", "--out", str(tmp_path / "x.csv")]) == 2

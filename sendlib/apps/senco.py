@@ -1,6 +1,7 @@
 """The SENCO's pupil explorer: a pupil's progress against same-baseline peers, the four tests
-with their reasons, EAL evidence, support plan and review, parent meetings and EHC deadlines;
-the school's list of pupils flagged and its to-do list."""
+with their reasons, EAL evidence, support plan and review, provision and its cost, parent
+meetings and EHC deadlines; the school's list of pupils flagged, its to-do list and its
+provision map with what works."""
 
 from __future__ import annotations
 
@@ -9,12 +10,13 @@ import functools
 import html
 import secrets
 from collections.abc import Callable
+from typing import Any
 
 import ipywidgets as W
 import pandas as pd
 
 from ..access import LOCAL_USER, User, current_policy, pseudonym, pseudonymise, school_upns, scope_frame, scope_trust
-from ..codes import PROVISION_WORDS, year_group_label
+from ..codes import PROVISION_WORDS, STAFF_ROLE_WORDS, year_group_label
 from ..duties import REGISTRY as DUTIES
 from ..duties import duties_todo, graduated_approach, statutory_duties
 from ..eal import eal_evidence_items, is_on_register, weigh_eal_evidence
@@ -22,7 +24,17 @@ from ..exceptions import SendlibError
 from ..loader import TrustData, load
 from ..plotting import plot_ehc_timeline, plot_progress_band
 from ..progress import assess_progress, pupil_progress_band
-from ..render import new_figure
+from ..provision import (
+    MIN_PUPILS,
+    NOTIONAL_SEN_THRESHOLD,
+    VERDICT_WORDS,
+    provision_costs,
+    provision_impact,
+    provision_map,
+    provision_summary,
+    provision_workbook,
+)
+from ..render import downloads, new_figure
 from ..school_calendar import school_year_start
 from ._blocks import data_date, error_block, figure_widget, guarded, html_block, problems_block, signed_in, table_html
 
@@ -41,6 +53,9 @@ class Prepared:
     duties: pd.DataFrame
     plans: pd.DataFrame
     todo: pd.DataFrame
+    provision: pd.DataFrame | None  # the provision map (None without provisions.csv)
+    costs: pd.DataFrame | None  # each pupil's provision cost against the threshold
+    impact: tuple[dict, ...]  # what works, over the whole trust: one record per intervention, no pupil in it
     peers: TrustData  # the pupils a progress band compares with (pseudonymised outside the user's schools)
     peer_key: Callable[[str], str]  # a pupil's key among the peers
 
@@ -49,7 +64,7 @@ class Prepared:
         if schools == self.schools:
             return self
         upns = school_upns(self.trust, schools)
-        frames = {
+        frames: dict[str, Any] = {
             f.name: scope_frame(getattr(self, f.name), upns)
             for f in dataclasses.fields(self)
             if isinstance(getattr(self, f.name), pd.DataFrame)
@@ -71,6 +86,7 @@ def prepare(data_dir: str = "", policy=None) -> Prepared:
     trust = load(data_dir)
     progress = assess_progress(trust) if trust.assessments is not None else None
     duties = statutory_duties(trust)
+    provided = trust.provisions is not None
     return Prepared(
         trust=trust,
         schools=trust.schools,
@@ -80,6 +96,9 @@ def prepare(data_dir: str = "", policy=None) -> Prepared:
         duties=duties,
         plans=graduated_approach(trust),
         todo=duties_todo(trust, duties=duties),
+        provision=provision_map(trust) if provided else None,
+        costs=provision_costs(trust) if provided else None,
+        impact=tuple(provision_impact(trust).to_dict("records")) if provided and trust.assessments is not None else (),
         peers=trust,
         peer_key=str,
     )
@@ -158,9 +177,18 @@ def build(
         match = [label for label, upn in labels.items() if upn == pupil or pupil.lower() in label.lower()]
         if match:
             pupil_box.value = match[0]
-    tabs = W.Tab(children=[W.VBox([pupil_box, pupil_view]), W.VBox([sort_box, school_view])])
+    provision_view = W.VBox()
+    provision_view.add_class("sendlib-provision-view")
+
+    def refresh_provision(*_):
+        provision_view.children = _school_provision(data, school_box.value)
+
+    school_box.observe(guarded(refresh_provision, "the provision map", provision_view), "value")
+    guarded(refresh_provision, "the provision map", provision_view)()
+    tabs = W.Tab(children=[W.VBox([pupil_box, pupil_view]), W.VBox([sort_box, school_view]), provision_view])
     tabs.set_title(0, "Pupil")
     tabs.set_title(1, "School lists")
+    tabs.set_title(2, "Provision map")
     header = html_block(
         "<h2>SENCO: pupil explorer</h2><p class='note'>Progress is judged against measurement "
         f"error and pupils who started at the same level.{signed_in(user)}</p>"
@@ -246,6 +274,7 @@ def _pupil_panels(data: Prepared, upn: str) -> list:
                 "sendlib-plan",
             )
         )
+    panels.append(_pupil_provision(data, upn))
     duties = data.duties[(data.duties["upn"] == upn) & (data.duties["duty"] != "parent_meetings")]
     if len(duties):
         events = trust.require("ehc_events")
@@ -265,6 +294,159 @@ def _pupil_panels(data: Prepared, upn: str) -> list:
         )
         panels.append(figure_widget(fig))
     return panels
+
+
+PROVISION_COLUMNS = {
+    "intervention": "Intervention",
+    "area": "Area of need",
+    "from": "From",
+    "until": "Until",
+    "hours": "Hours a week",
+    "staff": "Staff",
+    "cost": "Cost (so far, while it runs)",
+    "works": "What it has done across the trust",
+}
+
+
+def _provision_rows(table: pd.DataFrame, impact: tuple[dict, ...]) -> pd.DataFrame:
+    verdicts = {r["intervention"].casefold(): VERDICT_WORDS[r["verdict"]] for r in impact}
+    return pd.DataFrame(
+        {
+            "intervention": table["intervention"],
+            "area": table["area"].fillna(""),
+            "from": table["start"].dt.strftime("%d %b %Y"),
+            "until": table["end"].dt.strftime("%d %b %Y").where(~table["running"], "running"),
+            "hours": [
+                "" if pd.isna(h) else f"{_number(h)} ({s:.0f} x {m:.0f} min{'' if g == 1 else f', group of {g:.0f}'})"
+                for h, s, m, g in zip(
+                    table["hours_per_week"], table["sessions_per_week"], table["minutes"], table["group_size"].fillna(1)
+                )
+            ],
+            "staff": table["staff_role"].map(STAFF_ROLE_WORDS).fillna(""),
+            "cost": table["cost"].map(lambda c: "not known" if pd.isna(c) else f"£{c:,.0f}"),
+            "works": table["intervention"].str.casefold().map(verdicts).fillna("not measured"),
+        }
+    ).rename(columns=PROVISION_COLUMNS)
+
+
+def _number(value: float) -> str:
+    """Up to two decimals, without trailing zeros: 12.5, 0.75, 3."""
+    return f"{value:.2f}".rstrip("0").rstrip(".")
+
+
+def _pupil_provision(data: Prepared, upn: str) -> W.HTML:
+    if data.provision is None or data.costs is None:
+        return html_block(
+            "<h3>Provision</h3><p>No provision map was supplied (provisions.csv).</p>", "sendlib-provision"
+        )
+    mine = data.provision[data.provision["upn"] == upn]
+    if mine.empty:
+        return html_block("<h3>Provision</h3><p>No provision recorded for this pupil.</p>", "sendlib-provision")
+    cost = data.costs.set_index("upn").loc[upn]
+    hours = 0 if pd.isna(cost["hours_per_week"]) else cost["hours_per_week"]
+    summary = (
+        f"<p>{int(cost['running'])} running now, {_number(hours)} hours a week; "
+        f"£{0 if pd.isna(cost['cost_last_12_months']) else cost['cost_last_12_months']:,.0f} in the last 12 months, "
+        f"£{0 if pd.isna(cost['cost_a_year']) else cost['cost_a_year']:,.0f} a year for what runs now.</p>"
+    )
+    if cost["over_threshold"]:
+        next_step = (
+            "evidence for the local authority's top-up funding"
+            if pupil_status(data, upn) == "E"
+            else "evidence to consider with the family for an EHC needs assessment request"
+        )
+        summary += (
+            f"<p><b>Above the £{NOTIONAL_SEN_THRESHOLD:,} notional SEN threshold</b>: "
+            f"{html.escape(cost['reason'])}. This is {next_step}.</p>"
+        )
+    elif cost["reason"]:
+        summary += f"<p class='note'>{html.escape(cost['reason'].capitalize())}.</p>"
+    return html_block(
+        "<h3>Provision</h3>" + summary + table_html(_provision_rows(mine.sort_values("start"), data.impact)),
+        "sendlib-provision",
+    )
+
+
+def pupil_status(data: Prepared, upn: str) -> str:
+    return data.trust.pupils.set_index("upn").at[upn, "sen_provision"]
+
+
+def _school_provision(data: Prepared, school: str) -> list:
+    if data.provision is None or data.costs is None:
+        return [html_block("<h3>Provision map</h3><p>No provision map was supplied (provisions.csv).</p>")]
+    table = data.provision[data.provision["school"] == school]
+    summary = provision_summary(table).drop(columns=["school"])
+    summary["hours_per_week_now"] = summary["hours_per_week_now"].round(1)
+    summary["cost_last_12_months"] = summary["cost_last_12_months"].map(
+        lambda c: "not known" if pd.isna(c) else f"£{c:,.0f}"
+    )
+    summary.columns = [
+        "Area of need",
+        "SEN provision",
+        "Pupils",
+        "Interventions",
+        "Pupil hours a week now",
+        "Cost, last 12 months",
+    ]
+    costs = data.costs[(data.costs["school"] == school) & data.costs["over_threshold"]]
+    pupils = data.trust.pupils.set_index("upn")
+    over = pd.DataFrame(
+        {
+            "Pupil": costs["upn"].map(lambda u: f"{pupils.at[u, 'surname']}, {pupils.at[u, 'forename']}"),
+            "SEN": costs["sen_provision"].map(lambda p: PROVISION_WORDS[p].label),
+            "Hours a week now": costs["hours_per_week"].round(1),
+            "Cost a year now": costs["cost_a_year"].map("£{:,.0f}".format),
+            "Why": costs["reason"],
+        }
+    )
+    on_support = int(costs["sen_provision"].eq("K").sum())
+    files = [
+        (
+            "xlsx",
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            provision_workbook(data.trust, school, impact=pd.DataFrame(list(data.impact))),
+        )
+    ]
+    name = f"sendlib-provision-map-{school.lower().replace(' ', '-')}"
+    impact = pd.DataFrame(list(data.impact))
+    if len(impact):
+        shown = pd.DataFrame(
+            {
+                "Intervention": impact["intervention"],
+                "Pupils": impact["n_pupils"],
+                "Measured": impact["n_measured"],
+                "Effect, points (95% interval)": [
+                    "" if pd.isna(e) else f"{e:+.1f} ({lo:+.1f} to {hi:+.1f})"
+                    for e, lo, hi in zip(impact["effect"], impact["lower_95"], impact["upper_95"])
+                ],
+                "Verdict": impact["verdict"].map(VERDICT_WORDS),
+                "Cost per pupil": impact["cost_per_pupil"].map(lambda c: "" if pd.isna(c) else f"£{c:,.0f}"),
+            }
+        )
+        works = (
+            "<h3>What works here (the whole trust)</h3><p class='note'>How pupils' level moved after each "
+            "intervention started, against pupils with the same SEN provision, every intervention estimated "
+            f"together: points on the test's scale; a verdict needs {MIN_PUPILS} pupils with scores before and "
+            "after. Interventions aimed at speech, social skills or wellbeing may help without showing in "
+            "test scores.</p>" + table_html(shown)
+        )
+    else:
+        works = "<h3>What works here</h3><p>Not measured: this needs assessments.csv with scores.</p>"
+    return [
+        html_block(
+            f"<h3>Provision map ({_pupils(table['upn'].nunique())})</h3>"
+            + (table_html(summary) if len(summary) else "<p>No provision recorded.</p>")
+            + f"<p class='sendlib-downloads'>The map, each pupil's cost and what works, as a workbook: "
+            f"{downloads(name, files)}</p>",
+            "sendlib-provision-map",
+        ),
+        html_block(
+            f"<h3>Above the £{NOTIONAL_SEN_THRESHOLD:,} notional SEN threshold ({_pupils(len(costs))}; "
+            f"{on_support} on SEN support)</h3>" + (table_html(over) if len(over) else "<p>None.</p>"),
+            "sendlib-over-threshold",
+        ),
+        html_block(works, "sendlib-what-works"),
+    ]
 
 
 TEST_LABELS = {

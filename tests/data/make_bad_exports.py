@@ -55,6 +55,12 @@ HISTORY = (
     f"upn,census_date,school,year_group,sen_provision,primary_need,english_proficiency\n"
     f"{U[0]},16/01/2025,Elm,3,K,SPLD,B\n{U[0]},15/01/2026,Elm,4,K,SPLD,C\n"
 )
+PROVISIONS = (
+    "upn,intervention,area,start,end,sessions_per_week,minutes,group_size,staff_role,cost\n"
+    f"{U[0]},Phonics catch-up,C&L,08/09/2025,28/11/2025,5,20,4,TA,\n"
+    f"{U[1]},Speech and language therapy,C&I,12/01/2026,,1,45,1,External,900\n"
+)
+STAFF_COSTS = "staff_role,hourly_cost\nTA,19\nTeacher,48\n"
 BASE = {
     "pupils.csv": PUPILS,
     "assessments.csv": ASSESSMENTS,
@@ -63,6 +69,8 @@ BASE = {
     "parent_meetings.csv": MEETINGS,
     "eal_evidence.csv": EAL,
     "sen_history.csv": HISTORY,
+    "provisions.csv": PROVISIONS,
+    "staff_costs.csv": STAFF_COSTS,
 }
 
 
@@ -239,6 +247,26 @@ CASES = {
     "two_exports_joined": (
         {"assessments.csv": ASSESSMENTS + "\n".join(ASSESSMENTS.splitlines()[:2]) + "\n"},
         [p("assessments.csv", 7, "upn", "a second row")],
+    ),
+    "provision_unknown_area": (
+        {"provisions.csv": replace(PROVISIONS, ",C&L,", ",Dragons,")},
+        [p("provisions.csv", 2, "area", "not a broad area of need")],
+    ),
+    "provision_ends_before_it_starts": (
+        {"provisions.csv": replace(PROVISIONS, "28/11/2025", "28/08/2025")},
+        [p("provisions.csv", 2, "end", "before it started")],
+    ),
+    "provision_cost_in_words": (
+        {"provisions.csv": replace(PROVISIONS, ",900", ",nine hundred")},
+        [p("provisions.csv", 3, "cost", "not an amount of money")],
+    ),
+    "provision_for_unknown_pupil": (
+        {"provisions.csv": PROVISIONS + f"{upn(9)},Nurture group,SEMH,12/01/2026,,4,60,8,Teacher,\n"},
+        [p("provisions.csv", 4, "upn", "not a pupil in pupils.csv")],
+    ),
+    "staff_cost_unknown_role": (
+        {"staff_costs.csv": STAFF_COSTS + "Wizard,99\n"},
+        [p("staff_costs.csv", 4, "staff_role", "not a staff role")],
     ),
     "xlsx_cover_sheet": (
         {
