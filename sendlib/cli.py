@@ -198,6 +198,7 @@ def _report(args) -> int:
 
 
 def _forecast(args) -> int:
+    from .costs import cost_forecast, cost_words, unit_costs
     from .forecast import (
         NeedForecaster,
         backtest,
@@ -239,11 +240,20 @@ def _forecast(args) -> int:
         ignore_index=True,
     ).sort_values(["year", "school", "sen_provision"], kind="stable")
     scores = backtest(NeedForecaster(n_simulations=200, random_state=0), trust, model.census_years_[1:-1])
+    units = unit_costs(trust)
+    costs = pd.concat(
+        [
+            cost_forecast(model, simulations, units, school).assign(school=school or "All schools")
+            for school in ["", *model.schools_]
+        ],
+        ignore_index=True,
+    )
     notes = start_notes(model, simulations) + scenario_words(base, model, args.years)
+    notes += cost_words(costs[costs["school"] == "All schools"], units)
     notes += ["How accurate were past forecasts (each school's counts):"]
     notes += backtest_words(scores)
     kind = out.suffix.lower().lstrip(".")
-    data = {k: content for k, _, content in forecast_files(table, trust.as_of, notes)}[kind]
+    data = {k: content for k, _, content in forecast_files(table, trust.as_of, notes, costs)}[kind]
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_bytes(data)
     print("\n".join(notes))

@@ -1294,9 +1294,10 @@ def backtest_words(scores: pd.DataFrame, model: str = "need") -> list[str]:
     return words
 
 
-def forecast_files(table: pd.DataFrame, data_date, notes=()) -> list[tuple[str, str, bytes]]:
+def forecast_files(table: pd.DataFrame, data_date, notes=(), costs=None) -> list[tuple[str, str, bytes]]:
     """A forecast table as a planner downloads it: ``(kind, mime type, bytes)`` for CSV and
-    XLSX. Both carry the data date; the workbook has the notes on a second sheet."""
+    XLSX. Both carry the data date; the workbook has the notes on a second sheet, and the cost
+    forecast (:func:`sendlib.cost_forecast`) on a third when ``costs`` is given."""
     import io
 
     table = table.assign(data_date=pd.Timestamp(data_date).date().isoformat())
@@ -1304,6 +1305,8 @@ def forecast_files(table: pd.DataFrame, data_date, notes=()) -> list[tuple[str, 
     with pd.ExcelWriter(workbook, engine="openpyxl") as writer:
         table.to_excel(writer, sheet_name="Forecast", index=False)
         pd.DataFrame({"notes": list(notes) or [""]}).to_excel(writer, sheet_name="Notes", index=False)
+        if costs is not None:
+            costs.round(0).to_excel(writer, sheet_name="Costs", index=False)
     return [
         ("csv", "text/csv", table.to_csv(index=False).encode("utf-8")),
         ("xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", workbook.getvalue()),

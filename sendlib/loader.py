@@ -74,6 +74,7 @@ class TrustData:
     ehc_events: pd.DataFrame | None = None
     provisions: pd.DataFrame | None = None
     staff_costs: pd.DataFrame | None = None
+    costs: pd.DataFrame | None = None
     source: Path | None = None
     files: dict[str, str] = field(default_factory=dict)  # table name -> the files read for it
     problems: pd.DataFrame = field(default_factory=problems_frame)
@@ -931,6 +932,8 @@ def load_trust(path, strict: bool = True, profile: str | None = None, school: st
             _check_support_plans(frame, check, today)
         if name == "provisions":
             _check_provisions(frame, check)
+        if name == "costs":
+            check.where(frame, frame["sen_provision"].eq("N"), "sen_provision", "costs are for K or E, not N")
         if name == "assessments":
             _check_assessments(frame, check, scales)
             _term_dates_by(frame, as_of, notes)

@@ -21,6 +21,7 @@ REFERENCE_FILES = {
     "national_flows": "sen2_national_flows.csv",
     "census_national": "sen_census_england_national.csv",
     "census_need_mix": "sen_census_primary_need_state_funded_england.csv",
+    "sen_costs_default": "sen_costs_default.csv",
 }
 
 

@@ -846,6 +846,28 @@ STAFF_COSTS = Table(
     file_names=("staff cost", "staff rates", "hourly rates", "staffing costs"),
 )
 
+COSTS = Table(
+    "costs",
+    "What a pupil's SEN provision costs a year, by provision and broad area (for cost forecasts).",
+    (
+        Column("sen_provision", "provision", "K (SEN support) or E (EHC plan)", True, ("provision", "sen")),
+        Column("need_area", "area", "broad area of need (blank: every area)", aliases=("area", "broad area")),
+        Column(
+            "cost_per_pupil",
+            "money",
+            "cost a year per pupil, in pounds",
+            True,
+            ("cost", "annual cost", "cost per pupil per year", "cost a year"),
+            low=0,
+            high=500_000,
+        ),
+        Column("source", "text", "where the figure comes from", aliases=("note", "notes")),
+    ),
+    unique=("sen_provision", "need_area"),
+    pupil_upns_in_pupils=False,
+    file_names=("sen costs", "cost per pupil", "unit costs"),
+)
+
 EHC_EVENTS = (
     "info_requested",
     "info_sent",
@@ -1006,6 +1028,7 @@ TABLES: dict[str, Table] = {
         EHC_EVENTS_TABLE,
         PROVISIONS,
         STAFF_COSTS,
+        COSTS,
     )
 }
 

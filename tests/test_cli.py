@@ -112,6 +112,9 @@ def test_forecast_writes_a_workbook_or_a_csv(tmp_path, capsys):
     assert set(forecast["year"]) == {2027, 2028} and "All schools" in set(forecast["school"])
     assert {"forecast", "low_80", "high_80", "low_95", "high_95", "mean", "starts_from", "data_date"} <= set(forecast)
     assert any("One year ahead" in note for note in book["Notes"]["notes"])
+    costs = book["Costs"]
+    assert {"All schools", "Beacon Academy"} <= set(costs["school"]) and set(costs["year"]) == {2027, 2028}
+    assert "Cost of additional support, January 2027" in out
     assert (
         main(
             [

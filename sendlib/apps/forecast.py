@@ -8,9 +8,12 @@ import secrets
 from typing import Any
 
 import ipywidgets as W
+import numpy as np
+import pandas as pd
 
 from ..access import LOCAL_USER, User, pseudonymise
 from ..codes import BROAD_AREAS, PROVISION_WORDS
+from ..costs import cost_forecast, cost_words, unit_costs
 from ..exceptions import AccessDenied, SendlibError
 from ..forecast import (
     METHOD_WORDS,
@@ -42,7 +45,7 @@ class Prepared:
         trust = load(data_dir)
         self.trust = pseudonymise(trust, secret)
         self.schools = trust.schools
-        self.state: dict[str, Any] = {}
+        self.state: dict[str, Any] = {"units": unit_costs(self.trust)}
         self.run(horizon)
         self.state["backtest"] = backtest(
             NeedForecaster(n_simulations=200, random_state=0),
@@ -225,7 +228,7 @@ def _forecast_panels(prepared, state, school, provision, area):
     start = None
     if model.started_today_:
         day = model.roll_date_
-        start = (day.year + (day.dayofyear - 15) / 365.25, len(view(trust.pupils)))
+        start = (day.year + (day.day_of_year - 15) / 365.25, len(view(trust.pupils)))
     fig, ax = new_figure(7, 3.8)
     plot_forecast(history, forecast, ax=ax, label=axis_label, start=start)
     ax.set_title(f"{label} in {where}" + (f", {area.lower()}" if area else ""), fontsize=11)
@@ -236,7 +239,9 @@ def _forecast_panels(prepared, state, school, provision, area):
     )
     shown = export_table(forecast, model)
     name = f"sendlib-forecast-{(school or 'trust').lower().replace(' ', '-')}-{provision}"
-    links = downloads(name, forecast_files(shown, trust.as_of, notes))
+    costs = cost_forecast(model, simulations, state["units"], school)
+    spent = cost_words(costs, state["units"])
+    links = downloads(name, forecast_files(shown, trust.as_of, notes + spent, costs))
     scores = state["backtest"]
     accuracy = scores[scores["n"] > 0].copy()
     accuracy["model"] = accuracy["model"].map(MODEL_NAMES).fillna(accuracy["model"])
@@ -258,14 +263,34 @@ def _forecast_panels(prepared, state, school, provision, area):
         if len(accuracy)
         else "<p>Past forecasts can be replayed once there are three January censuses.</p>"
     )
+    money = pd.DataFrame(
+        {
+            "January": costs["year"],
+            "Cost a year": costs["cost"].map(lambda c: f"£{round(c, -2):,.0f}"),
+            "80% range": [
+                f"£{round(lo, -2):,.0f} to £{round(hi, -2):,.0f}" for lo, hi in zip(costs["low_80"], costs["high_80"])
+            ],
+            "Above the £6,000 threshold (80% range)": [
+                "" if np.isnan(c) else f"{c:.0f} ({lo:.0f} to {hi:.0f})"
+                for c, lo, hi in zip(costs["top_up_candidates"], costs["top_up_low_80"], costs["top_up_high_80"])
+            ],
+        }
+    )
+    money_block = html_block(
+        f"<h3>Cost of additional support: {html.escape(where)}</h3>"
+        + "".join(f"<p>{html.escape(w)}</p>" for w in spent)
+        + table_html(money),
+        "sendlib-forecast-costs",
+    )
     return [
         html_block("".join(f"<p>{html.escape(n)}</p>" for n in notes), "sendlib-forecast-notes"),
         figure_widget(fig),
         html_block(
-            f"<h3>Forecast: {label}</h3>" + table_html(table) + f"<p class='sendlib-downloads'>{links}</p>"
-            "<h3>How accurate were past forecasts?</h3>" + replay,
+            f"<h3>Forecast: {label}</h3>" + table_html(table) + f"<p class='sendlib-downloads'>{links}</p>",
             "sendlib-forecast-table",
         ),
+        money_block,
+        html_block("<h3>How accurate were past forecasts?</h3>" + replay, "sendlib-forecast-backtest"),
     ]
 
 

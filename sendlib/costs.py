@@ -1,0 +1,184 @@
+"""What forecast need costs: a cost a year per pupil by SEN provision and broad area, and the
+need forecast's simulations turned into money, with ranges and top-up candidates.
+
+The cost of a pupil at SEN support (K) or with an EHC plan (E) comes, for each provision and
+broad area, from the first of:
+
+1. the trust's ``costs.csv`` (a row for the area, else the provision's row with no area);
+2. its provision map (``provisions.csv``): the mean over every pupil on roll at that
+   provision of their provision's cost a year (the higher of the last 12 months' spend and
+   the rate of what runs now; pupils with no provision count as nothing);
+3. the published default (``sendlib/data/reference/sen_costs_default.csv``, each figure with its
+   source): the first 6,000 GBP a year of an EHC plan's support, which the school pays.
+
+A provision without a cost is left out of the money and said so.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from .codes import BROAD_AREAS, PROVISION_WORDS
+from .loader import TrustData
+from .reference import reference_table
+
+UNIT_COLUMNS = ["sen_provision", "need_area", "cost_per_pupil", "source", "share_over_threshold"]
+COST_FORECAST_COLUMNS = [
+    "year",
+    "cost",
+    "low_80",
+    "high_80",
+    "low_95",
+    "high_95",
+    "top_up_candidates",
+    "top_up_low_80",
+    "top_up_high_80",
+]
+
+
+def unit_costs(trust: TrustData) -> pd.DataFrame:
+    """Cost a year per pupil for every provision (K, E) and broad area, with its source.
+
+    Returns
+    -------
+    DataFrame
+        ``sen_provision, need_area, cost_per_pupil`` (missing when nothing gives one),
+        ``source``, and ``share_over_threshold``: the share of the provision's pupils whose
+        provision is above the notional SEN threshold now (missing without a provision map).
+        One row per provision and broad area.
+    """
+    own = trust.costs
+    mapped = _from_provision_map(trust) if trust.provisions is not None else {}
+    default = reference_table("sen_costs_default")
+    shares = _threshold_shares(trust) or {}
+    rows = []
+    for provision in ("K", "E"):
+        for area in BROAD_AREAS:
+            found = None
+            if own is not None:
+                mine = own[own["sen_provision"].eq(provision)]
+                exact = mine[mine["need_area"].eq(area)]
+                every = mine[mine["need_area"].isna() | mine["need_area"].eq("")]
+                pick = exact if len(exact) else every
+                if len(pick):
+                    source = pick["source"].iloc[0]
+                    found = (
+                        float(pick["cost_per_pupil"].iloc[0]),
+                        f"costs.csv ({source})" if isinstance(source, str) and source else "costs.csv",
+                    )
+            if found is None and provision in mapped:
+                found = mapped[provision]
+            if found is None:
+                pick = default[default["sen_provision"].eq(provision)]
+                if len(pick):
+                    found = (float(pick["cost_per_pupil"].iloc[0]), str(pick["source"].iloc[0]))
+            cost, source = found if found is not None else (np.nan, "no cost: add it to costs.csv")
+            rows.append((provision, area, cost, source, shares.get(provision, np.nan)))
+    return pd.DataFrame(rows, columns=UNIT_COLUMNS)
+
+
+def _from_provision_map(trust: TrustData) -> dict[str, tuple[float, str]]:
+    from .provision import provision_costs
+
+    costs = provision_costs(trust)
+    per_pupil = costs.set_index("upn")[["cost_last_12_months", "cost_a_year"]].max(axis=1)
+    found = {}
+    for provision in ("K", "E"):
+        upns = trust.pupils.loc[trust.pupils["sen_provision"].eq(provision), "upn"]
+        if len(upns) and per_pupil.reindex(upns).notna().any():
+            mean = float(per_pupil.reindex(upns).fillna(0).mean())
+            found[provision] = (
+                mean,
+                f"the provision map: the mean over {len(upns):,} {PROVISION_WORDS[provision].pupils} "
+                "of their provision's cost a year",
+            )
+    return found
+
+
+def _threshold_shares(trust: TrustData) -> dict[str, float] | None:
+    """The share of pupils at K and at E whose provision is above the notional SEN threshold now."""
+    if trust.provisions is None:
+        return None
+    from .provision import provision_costs
+
+    over = set(provision_costs(trust).query("over_threshold")["upn"])
+    shares = {}
+    for provision in ("K", "E"):
+        upns = trust.pupils.loc[trust.pupils["sen_provision"].eq(provision), "upn"]
+        shares[provision] = float(upns.isin(over).mean()) if len(upns) else 0.0
+    return shares
+
+
+def cost_forecast(model, simulations: np.ndarray, units: pd.DataFrame, school: str = "") -> pd.DataFrame:
+    """The forecast's simulations in money: for each January, the cost a year of pupils at SEN
+    support and with EHC plans at ``school`` ("" the trust), its median and 80% and 95% ranges
+    over the simulations (the uncertainty of the counts; the unit costs are taken as known), and
+    the pupils expected above the notional SEN threshold (top-up candidates: today's share of
+    each provision above it, from the provision map, times the simulated counts; missing
+    without a provision map). ``units`` is :func:`unit_costs` of the trust."""
+    areas = list(model.areas_)
+    by_cell = units.set_index(["sen_provision", "need_area"])["cost_per_pupil"]
+    vector = np.array(
+        [0.0] + [by_cell.get(("K", a), np.nan) for a in areas] + [by_cell.get(("E", a), np.nan) for a in areas]
+    )
+    sims = simulations
+    if school:
+        sims = sims[:, :, [model.schools_.index(school)]] if school in model.schools_ else sims[:, :, :0]
+    counts = sims.sum(axis=(2, 3))  # (simulation, year, state)
+    money = counts @ np.nan_to_num(vector)
+    share = units.groupby("sen_provision")["share_over_threshold"].first()
+    n = len(areas)
+    at_k, at_e = counts[:, :, 1 : 1 + n].sum(axis=2), counts[:, :, 1 + n :].sum(axis=2)
+    candidates = at_k * share.get("K", np.nan) + at_e * share.get("E", np.nan)
+    quantiles = np.quantile(money, [0.5, 0.1, 0.9, 0.025, 0.975], axis=0)
+    top = np.quantile(candidates, [0.5, 0.1, 0.9], axis=0)
+    table = pd.DataFrame(
+        {
+            "year": model.first_year_ + np.arange(money.shape[1]),
+            "cost": quantiles[0],
+            "low_80": quantiles[1],
+            "high_80": quantiles[2],
+            "low_95": quantiles[3],
+            "high_95": quantiles[4],
+            "top_up_candidates": top[0],
+            "top_up_low_80": top[1],
+            "top_up_high_80": top[2],
+        }
+    )
+    return table[COST_FORECAST_COLUMNS]
+
+
+def _pounds(value: float) -> str:
+    """To the nearest hundred pounds: a forecast is not exact to the pound."""
+    return f"£{round(value, -2):,.0f}"
+
+
+def cost_words(table: pd.DataFrame, units: pd.DataFrame) -> list[str]:
+    """The cost forecast in sentences, with where each unit cost comes from."""
+    lines = []
+    if len(table):
+        first, last = table.iloc[0], table.iloc[-1]
+        lines.append(
+            f"Cost of additional support, January {int(first['year'])}: about {_pounds(first['cost'])} a year "
+            f"(80% range {_pounds(first['low_80'])} to {_pounds(first['high_80'])}); January {int(last['year'])}: "
+            f"{_pounds(last['cost'])} ({_pounds(last['low_80'])} to {_pounds(last['high_80'])})."
+        )
+        if not np.isnan(first["top_up_candidates"]):
+            lines.append(
+                f"Pupils above the £6,000 notional SEN threshold (top-up candidates), January {int(first['year'])}: "
+                f"about {first['top_up_candidates']:.0f} ({first['top_up_low_80']:.0f} to "
+                f"{first['top_up_high_80']:.0f}), today's share of each provision above it applied to the forecast."
+            )
+    for provision in ("K", "E"):
+        mine = units[units["sen_provision"].eq(provision)]
+        label = PROVISION_WORDS[provision].plural
+        if mine["cost_per_pupil"].isna().all():
+            lines.append(f"{label}: no cost per pupil, so not in the money (add it to costs.csv).")
+            continue
+        costs = mine["cost_per_pupil"].dropna()
+        amount = (
+            f"£{costs.iloc[0]:,.0f}" if costs.nunique() == 1 else f"£{costs.min():,.0f} to £{costs.max():,.0f} by area"
+        )
+        lines.append(f"{label}: {amount} a pupil a year, from {mine['source'].iloc[0]}.")
+    return lines
