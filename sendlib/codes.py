@@ -194,7 +194,6 @@ STAFF_ROLE_ALIASES = {
     "ep": "external",
     "educational psychologist": "external",
     "salt": "external",
-    "slt": "external",
     "speech and language therapist": "external",
     "ot": "external",
     "occupational therapist": "external",

@@ -286,17 +286,20 @@ def _forecast_section(forecast, school):
     return table, lines
 
 
-def _money_text(value: float, pupils: int) -> str:
-    """Spend on a group: shown only where the group's count is (1 to 5 pupils: not shown)."""
-    if pupils <= SMALL_COUNT_MAX:
-        return "not shown"
-    return "not known" if pd.isna(value) else f"£{value:,.0f}"
-
-
 def _provision_section(trust, school, as_of, impact):
-    """Provision in the last 12 months by broad area (pupils, spend), the
-    interventions used here with what the trust's data say of them, and the narrative."""
-    from .provision import NOTIONAL_SEN_THRESHOLD, VERDICT_WORDS, provision_costs, provision_impact, provision_map
+    """Provision in the last 12 months by broad area (pupils, spend), the interventions used
+    here with what the trust's data say of them, and the narrative. The pupil counts are
+    suppressed as every count here (a second cell hidden where the total would reveal a small
+    one); spend is shown only beside a shown count, and the total's spend only when no area's
+    is hidden; the narrative quotes the suppressed table, and the interventions carry no count."""
+    from .provision import (
+        NOTIONAL_SEN_THRESHOLD,
+        VERDICT_WORDS,
+        intervention_key,
+        provision_costs,
+        provision_impact,
+        provision_map,
+    )
 
     if trust.provisions is None:
         return pd.DataFrame(), pd.DataFrame(), ["No provision map was supplied (provisions.csv)."]
@@ -304,56 +307,47 @@ def _provision_section(trust, school, as_of, impact):
     table = table[table["running"] | (table["end"] >= as_of - pd.Timedelta(days=365))]
     if table.empty:
         return pd.DataFrame(), pd.DataFrame(), ["No provision recorded in the last 12 months."]
-    table = table.assign(area=table["area"].fillna("Area not recorded"))
-    rows = []
-    for area, group in [*table.groupby("area", sort=True), ("All areas", table)]:
-        pupils = group["upn"].nunique()
-        rows.append(
-            {
-                "Broad area of need": area,
-                "Pupils": _count_text(pupils),
-                "Spend, last 12 months": _money_text(group["cost_last_12_months"].sum(min_count=1), pupils),
-            }
-        )
-    by_area = pd.DataFrame(rows)
-    hidden = by_area["Spend, last 12 months"].iloc[:-1].eq("not shown")
-    if hidden.sum() == 1:  # the total less the rest would be the hidden spend
-        by_area.loc[by_area.index[-1], "Spend, last 12 months"] = "not shown"
+    table = table.assign(area=table["area"].fillna("Area not recorded"), key=intervention_key(table["intervention"]))
+    groups = [*table.groupby("area", sort=True), ("All areas", table)]
+    counts = pd.DataFrame({"Pupils": [g["upn"].nunique() for _, g in groups]}, index=[area for area, _ in groups])
+    by_area = suppress(counts, total_row="All areas")
+    shown = by_area["Pupils"].str.fullmatch(r"[\d,]+")
+    spend = [
+        "not known" if pd.isna(total) else f"£{total:,.0f}"
+        for total in (g["cost_last_12_months"].sum(min_count=1) for _, g in groups)
+    ]
+    by_area["Spend, last 12 months"] = [text if ok else "not shown" for text, ok in zip(spend, shown)]
+    if not shown.iloc[:-1].all():  # the total less the shown areas would be the hidden ones' spend
+        by_area.loc["All areas", "Spend, last 12 months"] = "not shown"
+    by_area = by_area.rename_axis("Broad area of need").reset_index()
     if impact is None:
         impact = (
             provision_impact(trust, as_of)
             if trust.assessments is not None
             else pd.DataFrame(columns=["intervention", "verdict", "effect"])
         )
-    verdicts = {
-        name.casefold(): (verdict, effect)
-        for name, verdict, effect in zip(impact["intervention"], impact["verdict"], impact["effect"])
-    }
+    verdicts = dict(zip(intervention_key(impact["intervention"]), zip(impact["verdict"], impact["effect"])))
     used = []
-    for name, group in table.groupby(table["intervention"].str.casefold(), sort=True):
-        verdict, effect = verdicts.get(name, ("not_enough_evidence", float("nan")))
+    for key, group in table.groupby("key", sort=True):
+        verdict, effect = verdicts.get(key, ("not_enough_evidence", float("nan")))
         used.append(
             {
-                "Intervention": group["intervention"].mode().iloc[0],
+                "Intervention used here": group["intervention"].mode().iloc[0],
                 "Broad area of need": group["area"].mode().iloc[0],
-                "Pupils here": _count_text(group["upn"].nunique()),
                 "What it has done across the trust": VERDICT_WORDS[verdict]
                 + ("" if verdict == "not_enough_evidence" else f" ({_signed(effect)} points)"),
             }
         )
     interventions = pd.DataFrame(used)
-    costs = provision_costs(trust, school, as_of)
-    over = int(costs["over_threshold"].sum())
-    pupils = table["upn"].nunique()
-    spend = by_area["Spend, last 12 months"].iloc[-1]
+    over = int(provision_costs(trust, school, as_of)["over_threshold"].sum())
+    pupils, spend_total = by_area.iloc[-1]["Pupils"], by_area.iloc[-1]["Spend, last 12 months"]
     counted = {
-        v: sum(verdicts.get(n, ("not_enough_evidence",))[0] == v for n in table["intervention"].str.casefold().unique())
-        for v in VERDICT_WORDS
+        v: sum(verdicts.get(k, ("not_enough_evidence",))[0] == v for k in table["key"].unique()) for v in VERDICT_WORDS
     }
     threshold = f"the £{NOTIONAL_SEN_THRESHOLD:,} a year notional SEN threshold"
     lines = [
-        f"Additional provision: {_count_text(pupils)} pupils received interventions in the last 12 months"
-        + (f", costing {spend} where costs are recorded" if spend.startswith("£") else "")
+        f"Additional provision: {pupils} pupils received interventions in the last 12 months"
+        + (f", costing {spend_total} where costs are recorded" if spend_total.startswith("£") else "")
         + (
             f"; {_count_text(over)} have support above {threshold}."
             if over

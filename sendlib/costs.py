@@ -45,7 +45,8 @@ def unit_costs(trust: TrustData) -> pd.DataFrame:
     DataFrame
         ``sen_provision, need_area, cost_per_pupil`` (missing when nothing gives one),
         ``source``, and ``share_over_threshold``: the share of the provision's pupils whose
-        provision is above the notional SEN threshold now (missing without a provision map).
+        provision is above the notional SEN threshold, over the last 12 months or at the rate
+        of what runs now (missing without a provision map).
         One row per provision and broad area.
     """
     own = trust.costs
@@ -97,7 +98,8 @@ def _from_provision_map(trust: TrustData) -> dict[str, tuple[float, str]]:
 
 
 def _threshold_shares(trust: TrustData) -> dict[str, float] | None:
-    """The share of pupils at K and at E whose provision is above the notional SEN threshold now."""
+    """The share of pupils at K and at E whose provision is above the notional SEN threshold
+    (over the last 12 months or at the rate of what runs now: ``provision_costs``)."""
     if trust.provisions is None:
         return None
     from .provision import provision_costs

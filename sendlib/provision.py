@@ -16,6 +16,7 @@ cost of their own, ``staff_costs.csv`` (an hour of each staff role):
 from __future__ import annotations
 
 import io
+import itertools
 import re
 
 import numpy as np
@@ -46,11 +47,12 @@ VERDICT_WORDS = {
 }
 # Interventions aimed at a subject, by words in their names; any other is judged in every
 # subject the pupil is assessed in.
+# Maths first: "maths word problems" is maths. Whole words: "ready" is not reading, and
+# "handwriting" (a motor skill) is not writing.
 SUBJECT_AIMS = {
-    r"read|phonic|literacy|spell|comprehension|writ|word|book|english|language skills": (
-        r"read|english|literacy|phonic|spell|writ|gps|grammar"
-    ),
-    r"math|numer|number|count|arithmetic|times table": r"math|numer|number|arithmetic",
+    r"math|numer|\bnumbers?\b|\bcount|arithmetic|times tables?": r"math|numer|number|arithmetic",
+    r"\bread(ing|ers?)?\b|phonic|literacy|\bspell|comprehension|\bwrit(e|ing)\b|\bbooks?\b|\benglish\b|"
+    r"\bwords?\b": r"read|english|literacy|phonic|spell|writ|gps|grammar",
 }
 
 MAP_COLUMNS = [
@@ -100,8 +102,11 @@ IMPACT_COLUMNS = [
 ]
 
 
-def _school_weeks(start: pd.Series, end: pd.Series) -> pd.Series:
-    """School weeks from ``start`` up to ``end`` (at least a day)."""
+def _school_weeks(start: pd.Series, end: pd.Series) -> np.ndarray:
+    """School weeks from ``start`` to ``end``, both days included (none when ``end`` is before
+    ``start``)."""
+    if not len(start):
+        return np.zeros(0)
     first, last = start.dt.year.min(), end.dt.year.max()
     holidays = [
         day
@@ -110,25 +115,28 @@ def _school_weeks(start: pd.Series, end: pd.Series) -> pd.Series:
             pd.date_range(f"{year}-12-21", f"{year + 1}-01-03")
         )
     ]
-    days = np.busday_count(
-        start.to_numpy().astype("datetime64[D]"),
-        end.to_numpy().astype("datetime64[D]"),
-        holidays=np.array(holidays, dtype="datetime64[D]"),
-    )
-    return pd.Series(np.maximum(days, 1) / 5 * SCHOOL_WEEKS / (TERM_WEEKDAYS_A_YEAR / 5), index=start.index)
+    begin = start.to_numpy().astype("datetime64[D]")
+    stop = end.to_numpy().astype("datetime64[D]") + np.timedelta64(1, "D")
+    days = np.busday_count(begin, np.maximum(stop, begin), holidays=np.array(holidays, dtype="datetime64[D]"))
+    return days / 5 * SCHOOL_WEEKS / (TERM_WEEKDAYS_A_YEAR / 5)
 
 
 def provision_map(trust: TrustData, school: str | None = None, as_of=None) -> pd.DataFrame:
     """One row per pupil and intervention, with hours and cost.
 
     ``hours_per_week`` is sessions times minutes (blank when either is missing). ``weeks``
-    are school weeks (38 in a year) from ``start`` to ``end``, or to the data's date while it
-    runs (``running``). ``cost`` is per pupil for that period: the file's own ``cost``, else
-    hours a week x weeks x the role's hourly cost (``staff_costs.csv``) / ``group_size``;
-    ``cost_source`` says which (``recorded``, ``staff costs`` or ``not known``).
-    ``cost_last_12_months`` is the part of it in the year to the data's date (in proportion
-    to time); ``cost_a_year`` is its cost over a school year at its rate, for a provision
-    still running.
+    are school weeks (38 in a year, both ends counted) from ``start`` to ``end``, the end
+    planned when it is after the data's date, or to the data's date for a provision with no
+    end (``running``: no end, or an end after the data's date). ``cost`` is per pupil for
+    that period: the file's own ``cost``, else hours a week x weeks x the role's hourly cost
+    (``staff_costs.csv``) / ``group_size``; ``cost_source`` says which (``recorded``,
+    ``staff costs`` or ``not known``). ``cost_last_12_months`` is the part of it that falls
+    in the year to the data's date, in proportion to school weeks (of a 38-week year for a
+    recorded cost with no end). ``cost_a_year``, for a
+    provision still running, is what it costs over a school year at its rate: hours a week x
+    38 weeks x the hourly cost / group size; for a recorded cost, the cost over its weeks
+    times 38, or the cost itself when it has no end (a standing provision's cost is read as a
+    year's).
     """
     as_of = pd.Timestamp(as_of).normalize() if as_of is not None else trust.as_of
     rows = trust.require("provisions")
@@ -138,24 +146,35 @@ def provision_map(trust: TrustData, school: str | None = None, as_of=None) -> pd
     frame["sen_provision"] = frame["upn"].map(pupils["sen_provision"])
     if school:
         frame = frame[frame["school"].eq(school)]
-    frame = frame[frame["start"] <= as_of]
+    frame = frame[frame["start"] <= as_of].reset_index(drop=True)
     frame["running"] = frame["end"].isna() | (frame["end"] > as_of)
     frame["hours_per_week"] = frame["sessions_per_week"] * frame["minutes"] / 60
     group = frame["group_size"].fillna(1)
     until = frame["end"].where(frame["end"].notna(), as_of)
-    frame["weeks"] = _school_weeks(frame["start"], until) if len(frame) else pd.Series(dtype="float64")
-    rates = trust.staff_costs.set_index("staff_role")["hourly_cost"] if trust.staff_costs is not None else None
-    rate = frame["staff_role"].map(rates) if rates is not None else pd.Series(np.nan, index=frame.index)
-    worked_out = frame["hours_per_week"] * frame["weeks"] * rate / group
+    frame["weeks"] = _school_weeks(frame["start"], until)
+    rates = (
+        trust.staff_costs.set_index("staff_role")["hourly_cost"]
+        if trust.staff_costs is not None
+        else pd.Series(dtype="float64")
+    )
+    rate = frame["staff_role"].map(rates).astype("float64")
+    per_week = frame["hours_per_week"] * rate / group
     recorded = frame["cost"].notna()
-    frame["cost"] = frame["cost"].where(recorded, worked_out)
+    frame["cost"] = frame["cost"].where(recorded, per_week * frame["weeks"])
     frame["cost_source"] = np.select([recorded, frame["cost"].notna()], ["recorded", "staff costs"], "not known")
-    year_ago = as_of - pd.Timedelta(days=365)
-    so_far = until.where(until < as_of, as_of)
-    overlap = (so_far - frame["start"].where(frame["start"] > year_ago, year_ago)).dt.days.clip(lower=0)
-    span = (until - frame["start"]).dt.days.clip(lower=1)
-    frame["cost_last_12_months"] = frame["cost"] * overlap / span
-    frame["cost_a_year"] = (frame["cost"] / frame["weeks"] * SCHOOL_WEEKS).where(frame["running"], 0.0)
+    year_ago = as_of - pd.Timedelta(days=364)
+    in_year = _school_weeks(
+        frame["start"].where(frame["start"] > year_ago, year_ago), until.where(until < as_of, as_of)
+    )
+    standing = recorded & frame["end"].isna()  # a recorded cost with no end: a year's cost
+    with np.errstate(divide="ignore", invalid="ignore"):
+        share = np.where(frame["weeks"] > 0, in_year / frame["weeks"], 0.0)
+    share = np.where(standing, np.minimum(in_year / SCHOOL_WEEKS, 1.0), share)
+    frame["cost_last_12_months"] = frame["cost"] * share
+    recorded_rate = (frame["cost"] / frame["weeks"].where(frame["weeks"] > 0) * SCHOOL_WEEKS).where(
+        frame["end"].notna(), frame["cost"]
+    )
+    frame["cost_a_year"] = recorded_rate.where(recorded, per_week * SCHOOL_WEEKS).where(frame["running"], 0.0)
     return frame.sort_values(["school", "upn", "start"], kind="stable")[MAP_COLUMNS].reset_index(drop=True)
 
 
@@ -230,7 +249,9 @@ def provision_summary(table: pd.DataFrame) -> pd.DataFrame:
     return summary
 
 
-def _key(names: pd.Series) -> pd.Series:
+def intervention_key(names: pd.Series) -> pd.Series:
+    """Intervention names as one: no case, punctuation or extra spaces ("Phonics catch-up" and
+    "phonics catch up" are the same intervention)."""
     return names.str.casefold().str.replace(r"[^0-9a-z]+", " ", regex=True).str.strip()
 
 
@@ -254,7 +275,7 @@ def provision_impact(trust: TrustData, as_of=None, z: float = 1.96) -> pd.DataFr
     per point gained, for an effective intervention only."""
     as_of = pd.Timestamp(as_of).normalize() if as_of is not None else trust.as_of
     table = provision_map(trust, as_of=as_of)
-    table["key"] = _key(table["intervention"])
+    table["key"] = intervention_key(table["intervention"])
     joint = _joint_effects(trust, as_of, z).set_index("key")
     rows = []
     for key, given in table.groupby("key", sort=False):
@@ -348,65 +369,74 @@ def provision_workbook(trust: TrustData, school: str | None = None, impact: pd.D
 def _joint_effects(trust: TrustData, as_of, z: float) -> pd.DataFrame:
     """Every intervention's effect estimated together, so that pupils' other interventions do
     not count toward one: a panel regression of each pupil's level, with a term of its own for
-    every pupil and subject (fixed effects: only changes within a pupil count), one for each
-    SEN provision and assessment (pupils with SEN progress differently), and for each
-    intervention a step from its start in the subjects it aims at. Standard errors are robust
-    to any correlation within a pupil (clustered by pupil), with Student's t on pupils - 1."""
+    every pupil, subject and scale (fixed effects: only changes within a pupil's series count),
+    one for each assessment (term and subject) by the pupil's SEN provision now (pupils with
+    SEN progress differently), and for each intervention a step from a fortnight after its
+    first start in the subjects it aims at. Standard errors are robust to any correlation
+    within a pupil (clustered by pupil, with the CR2 small-sample correction of Bell and
+    McCaffrey 2002), and the interval uses Student's t on the intervention's measured pupils
+    less one: an effect rests on its few treated pupils, not on the thousands of clusters."""
     from scipy.special import stdtrit
 
     levels = score_levels(trust, as_of)
     provisions = trust.require("provisions")
     provisions = provisions.loc[provisions["start"] <= as_of, ["upn", "intervention", "start"]].copy()
-    provisions["key"] = _key(provisions["intervention"])
+    provisions["key"] = intervention_key(provisions["intervention"])
     keys = list(pd.unique(provisions["key"]))
+    empty = pd.DataFrame({"key": keys, "effect": np.nan, "lower_95": np.nan, "upper_95": np.nan, "n_measured": 0})
+    if levels.empty or not keys:
+        return empty
+    levels = levels.sort_values(["upn", "subject", "scale", "assessment_date"], kind="stable").reset_index(drop=True)
     levels["series"] = pd.factorize(levels["upn"] + "\t" + levels["subject"] + "\t" + levels["scale"])[0]
     status = levels["upn"].map(trust.pupils.set_index("upn")["sen_provision"]).fillna("?")
     columns = {}
     measured = {}
     lag = pd.Timedelta(days=14)
+    subjects = levels["subject"].unique()
     for key in keys:
         given = provisions[provisions["key"] == key].groupby("upn")["start"].min()
         name = provisions.loc[provisions["key"] == key, "intervention"].iloc[0]
-        aimed = np.array([_aimed_at(name, s) for s in levels["subject"]])
+        aimed = levels["subject"].map({s: _aimed_at(name, s) for s in subjects}).to_numpy(bool)
         start = levels["upn"].map(given)
-        after = (levels["assessment_date"] > start + lag) & aimed
-        columns[key] = after.to_numpy(dtype=float)
-        before = (levels["assessment_date"] <= start) & aimed
-        both = pd.DataFrame({"upn": levels["upn"], "a": after, "b": before}).groupby("upn")[["a", "b"]].any()
-        measured[key] = int((both["a"] & both["b"]).sum())
+        after = ((levels["assessment_date"] > start + lag) & aimed).to_numpy()
+        before = ((levels["assessment_date"] <= start + lag) & aimed).to_numpy()
+        columns[key] = after.astype(float)
+        # measured: a series (pupil, subject, scale) with a score on each side of the step
+        both = pd.DataFrame({"series": levels["series"], "a": after, "b": before}).groupby("series")[["a", "b"]].any()
+        series_upn = levels.groupby("series")["upn"].first()
+        measured[key] = int(series_upn[both["a"] & both["b"]].nunique())
     occasion = pd.factorize(status + "\t" + levels["term"].astype(str) + "\t" + levels["subject"])[0]
     dummies = np.eye(occasion.max() + 1)[occasion][:, 1:] if occasion.max() > 0 else np.zeros((len(levels), 0))
-    x = np.column_stack([*(columns[k] for k in keys), dummies]) if keys else dummies
+    x = np.column_stack([*(columns[k] for k in keys), dummies])
     y = levels["level"].to_numpy(dtype=float)
     series = levels["series"].to_numpy()
-    # within each pupil's series: subtract its means (the fixed effects)
+    # within each series: subtract its means (the fixed effects); rows are sorted by series
     counts = np.bincount(series)
-    x = (
-        x
-        - (np.add.reduceat(x[np.argsort(series, kind="stable")], np.r_[0, np.cumsum(counts)[:-1]]) / counts[:, None])[
-            series
-        ]
-    )
+    starts = np.r_[0, np.cumsum(counts)[:-1]]
+    x = x - (np.add.reduceat(x, starts) / counts[:, None])[series]
     y = y - (np.bincount(series, y) / counts)[series]
     keep = np.abs(x).sum(axis=0) > 1e-9
     x, index = x[:, keep], np.flatnonzero(keep)
-    beta, *_ = np.linalg.lstsq(x, y, rcond=None)
+    bread = np.linalg.pinv(x.T @ x)  # least squares by the normal equations (a few columns, many rows)
+    beta = bread @ (x.T @ y)
     residual = y - x @ beta
-    pupils = pd.factorize(levels["upn"])[0]
-    bread = np.linalg.pinv(x.T @ x)
-    scores = np.zeros((pupils.max() + 1, x.shape[1]))
-    np.add.at(scores, pupils, x * residual[:, None])
-    groups = len(scores)
-    covariance = bread @ (scores.T @ scores) @ bread * groups / max(groups - 1, 1)
-    t = float(stdtrit(max(groups - 1, 1), 1 - (1 - _coverage(z)) / 2))
+    meat = np.zeros((x.shape[1], x.shape[1]))
+    bounds = np.flatnonzero(np.r_[True, levels["upn"].to_numpy()[1:] != levels["upn"].to_numpy()[:-1], True])
+    for first, last in itertools.pairwise(bounds):  # each pupil: CR2 adjusts their residuals
+        xg, eg = x[first:last], residual[first:last]
+        values, vectors = np.linalg.eigh(np.eye(int(last - first)) - xg @ bread @ xg.T)
+        adjust = (vectors / np.sqrt(np.clip(values, 1e-8, None))) @ vectors.T
+        u = xg.T @ (adjust @ eg)
+        meat += np.outer(u, u)
+    covariance = bread @ meat @ bread
     rows = []
     for position, key in enumerate(keys):
         where = np.flatnonzero(index == position)
-        if len(where) == 0:
-            rows.append({"key": key, "effect": np.nan, "lower_95": np.nan, "upper_95": np.nan, "n_measured": 0})
+        n = measured[key]
+        if len(where) == 0 or n < 2:
+            rows.append({"key": key, "effect": np.nan, "lower_95": np.nan, "upper_95": np.nan, "n_measured": n})
             continue
+        t = float(stdtrit(n - 1, 1 - (1 - _coverage(z)) / 2))
         b, se = float(beta[where[0]]), float(np.sqrt(covariance[where[0], where[0]]))
-        rows.append(
-            {"key": key, "effect": b, "lower_95": b - t * se, "upper_95": b + t * se, "n_measured": measured[key]}
-        )
+        rows.append({"key": key, "effect": b, "lower_95": b - t * se, "upper_95": b + t * se, "n_measured": n})
     return pd.DataFrame(rows)

@@ -72,8 +72,9 @@ def test_bad_provisions_name_the_file_row_and_column(tmp_path, small_tables):
 
 
 def school_weeks(start, end):
-    """The documented rule, written out: weekdays outside August and 21 December - 3 January."""
-    days = pd.bdate_range(start, pd.Timestamp(end) - pd.Timedelta(days=1))
+    """The documented rule, written out: weekdays outside August and 21 December - 3 January,
+    both ends counted."""
+    days = pd.bdate_range(start, end)
     term = [d for d in days if d.month != 8 and not ((d.month == 12 and d.day >= 21) or (d.month == 1 and d.day <= 3))]
     return len(term) / 5 * SCHOOL_WEEKS / (TERM_WEEKDAYS_A_YEAR / 5)
 
@@ -105,6 +106,39 @@ def test_costs_from_staff_rates_recorded_costs_and_the_threshold(tmp_path, small
     assert not costs.at[k, "over_threshold"] and "1 of their provisions have no cost" in costs.at[k, "reason"]
     # both ended within the year to the data date: all of their cost is in it
     assert costs.at[k, "cost_last_12_months"] == pytest.approx(table.loc[["Maths group", "Counselling"], "cost"].sum())
+
+
+def test_recorded_costs_without_an_end_and_planned_ends(tmp_path, small_tables):
+    k = pupil_of(small_tables, "K")
+    trust = with_provisions(
+        tmp_path / "t",
+        small_tables,
+        "upn,intervention,start,end,sessions_per_week,minutes,group_size,staff_role,cost\n"
+        f"{k},Counselling,17/11/2026,,1,50,1,External,600\n"  # a standing cost: a year's
+        f"{k},TA 1:1,07/09/2026,16/07/2027,5,60,1,TA,\n"  # planned to end next July
+        f"{k},Reading block,08/09/2025,14/11/2025,3,20,1,TA,\n",  # Monday to Friday, both counted
+        "staff_role,hourly_cost\nTA,20\n",
+    )
+    table = sendlib.provision_map(trust, as_of="2026-11-20").set_index("intervention")
+    assert table.at["Counselling", "cost_a_year"] == 600
+    assert table.at["Counselling", "cost_last_12_months"] == pytest.approx(
+        600 * school_weeks("2026-11-17", "2026-11-20") / SCHOOL_WEEKS
+    )
+    planned = school_weeks("2026-09-07", "2027-07-16")
+    assert table.at["TA 1:1", "weeks"] == pytest.approx(planned) and bool(table.at["TA 1:1", "running"])
+    assert table.at["TA 1:1", "cost"] == pytest.approx(5 * 20 * planned)
+    assert table.at["TA 1:1", "cost_last_12_months"] == pytest.approx(5 * 20 * school_weeks("2026-09-07", "2026-11-20"))
+    assert table.at["TA 1:1", "cost_a_year"] == pytest.approx(5 * 20 * SCHOOL_WEEKS)
+    assert table.at["Reading block", "weeks"] == pytest.approx(10 * 5 / 5 * SCHOOL_WEEKS / (TERM_WEEKDAYS_A_YEAR / 5))
+
+
+def test_names_and_subjects_of_interventions():
+    from sendlib.provision import _aimed_at, intervention_key
+
+    assert intervention_key(pd.Series(["Phonics catch-up", " phonics  CATCH up"])).nunique() == 1
+    assert _aimed_at("Maths word problems", "maths") and not _aimed_at("Maths word problems", "reading")
+    assert _aimed_at("Phonics catch-up", "reading") and not _aimed_at("Phonics catch-up", "maths")
+    assert _aimed_at("Ready to Learn", "maths") and _aimed_at("Ready to Learn", "reading")  # aims at neither
 
 
 def test_an_export_without_provisions_says_so(tmp_path, small_tables):
@@ -158,17 +192,30 @@ def test_the_explorer_shows_the_school_map_and_a_pupils_provision():
     assert "1:1 TA support" in text
 
 
-def test_the_committee_section_hides_small_groups_spend(tmp_path, small_tables):
-    page = sendlib.committee_pages(sendlib.load_sample())["Hawthorn Primary"]
-    table = page.provision.set_index("Broad area of need")
-    small = table["Pupils"].eq("fewer than 6")
-    assert small.any() and table.loc[small, "Spend, last 12 months"].eq("not shown").all()
-    shown = table.drop("All areas")["Spend, last 12 months"].eq("not shown")
-    assert shown.sum() != 1 or table.at["All areas", "Spend, last 12 months"] == "not shown"
-    assert any(line.startswith("Additional provision:") for line in page.narrative)
-    html_text = str(render.committee(page))
-    assert "Additional provision and what works" in html_text
-    assert_nothing_identifying(html_text, sendlib.load_sample().pupils)
+def test_the_committee_section_hides_small_groups_and_what_reveals_them(tmp_path, small_tables):
+    sample = sendlib.load_sample()
+    pages = sendlib.committee_pages(sample)
+    for school, page in pages.items():
+        table = page.provision.set_index("Broad area of need")
+        counted = table["Pupils"].str.fullmatch(r"[\d,]+")
+        # spend only beside a count shown, the total's only when no area's is hidden
+        assert table.loc[~counted, "Spend, last 12 months"].eq("not shown").all(), school
+        if (~counted.drop("All areas")).any():
+            assert table.at["All areas", "Spend, last 12 months"] == "not shown", school
+        # never exactly one hidden part beside a shown total
+        assert (~counted.drop("All areas")).sum() != 1 or not counted["All areas"], school
+        total = table.at["All areas", "Pupils"]
+        assert any(line.startswith(f"Additional provision: {total} pupils") for line in page.narrative), school
+        assert list(page.interventions.columns) == [
+            "Intervention used here",
+            "Broad area of need",
+            "What it has done across the trust",
+        ]
+        html_text = str(render.committee(page))
+        assert "Additional provision and what works" in html_text
+        assert_nothing_identifying(html_text, sample.pupils)
+    hawthorn = pages["Hawthorn Primary"].provision.set_index("Broad area of need")["Pupils"]
+    assert hawthorn.eq("fewer than 6").sum() == 1 and hawthorn.eq("not shown").sum() == 1  # a second cell hidden
     tables = {k: v for k, v in small_tables.items() if k not in ("provisions", "staff_costs")}
     without = sendlib.committee_pages(sendlib.load_trust(write_folder(tmp_path / "t", tables)))
     page = next(iter(without.values()))

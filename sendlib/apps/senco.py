@@ -28,6 +28,7 @@ from ..provision import (
     MIN_PUPILS,
     NOTIONAL_SEN_THRESHOLD,
     VERDICT_WORDS,
+    intervention_key,
     provision_costs,
     provision_impact,
     provision_map,
@@ -309,7 +310,12 @@ PROVISION_COLUMNS = {
 
 
 def _provision_rows(table: pd.DataFrame, impact: tuple[dict, ...]) -> pd.DataFrame:
-    verdicts = {r["intervention"].casefold(): VERDICT_WORDS[r["verdict"]] for r in impact}
+    verdicts = dict(
+        zip(
+            intervention_key(pd.Series([r["intervention"] for r in impact], dtype="str")),
+            (VERDICT_WORDS[r["verdict"]] for r in impact),
+        )
+    )
     return pd.DataFrame(
         {
             "intervention": table["intervention"],
@@ -324,7 +330,7 @@ def _provision_rows(table: pd.DataFrame, impact: tuple[dict, ...]) -> pd.DataFra
             ],
             "staff": table["staff_role"].map(STAFF_ROLE_WORDS).fillna(""),
             "cost": table["cost"].map(lambda c: "not known" if pd.isna(c) else f"£{c:,.0f}"),
-            "works": table["intervention"].str.casefold().map(verdicts).fillna("not measured"),
+            "works": intervention_key(table["intervention"]).map(verdicts).fillna("not measured"),
         }
     ).rename(columns=PROVISION_COLUMNS)
 
