@@ -9,6 +9,7 @@ Input files are opened read-only and never changed.
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import hashlib
 import json
@@ -1009,9 +1010,21 @@ def load_trust(path, strict: bool = True, profile: str | None = None, school: st
     )
 
 
+_SAMPLE: dict[tuple, TrustData] = {}
+
+
 def load_sample() -> TrustData:
-    """The bundled synthetic trust (``data/sample``): no real pupil in it."""
-    return load_trust(SAMPLE_DIR)
+    """The bundled synthetic trust (``data/sample``): no real pupil in it.
+
+    Read once per process and day (its files are the package's own and do not change while it
+    runs; a changed file is read again); each call gets its own copy, which it may change.
+    """
+    files = tuple((p.name, p.stat().st_mtime_ns, p.stat().st_size) for p in sorted(SAMPLE_DIR.iterdir()))
+    key = (dt.date.today(), files)
+    if key not in _SAMPLE:
+        _SAMPLE.clear()
+        _SAMPLE[key] = load_trust(SAMPLE_DIR)
+    return copy.deepcopy(_SAMPLE[key])
 
 
 def load(data_dir: str = "", strict: bool = False) -> TrustData:

@@ -2,8 +2,8 @@ import pytest
 
 import sendlib
 from sendlib import SendlibError
-from sendlib._testing import assert_nothing_identifying
-from sendlib.committee import committee_forecast, committee_page
+from sendlib._testing import assert_nothing_identifying, write_folder
+from sendlib.committee import committee_page
 from sendlib.render import committee as committee_html
 
 
@@ -13,13 +13,14 @@ def sample():
 
 
 @pytest.fixture(scope="module")
-def pages(sample):
-    forecast = committee_forecast(sample, n_simulations=200)
-    progress = sendlib.assess_progress(sample)
-    return {
-        school: committee_html(committee_page(sample, school, progress=progress, forecast=forecast))
-        for school in sample.schools
-    }
+def built(sample):
+    """Every school's page, made once as the dashboards and reports make them."""
+    return sendlib.committee_pages(sample)
+
+
+@pytest.fixture(scope="module")
+def pages(built):
+    return {school: committee_html(page) for school, page in built.items()}
 
 
 def test_committee_pages_identify_no_pupil(pages, sample):
@@ -28,8 +29,11 @@ def test_committee_pages_identify_no_pupil(pages, sample):
         assert "What this page says" in page and school in page
 
 
-def test_committee_page_content(sample, pages):
-    page = committee_page(sample, "Beacon Academy")
+def test_committee_page_content(sample, pages, built):
+    assert (
+        committee_page(sample, "Beacon Academy").narrative == built["Beacon Academy"].narrative[:-1]
+    )  # no forecast given
+    page = built["Beacon Academy"]
     assert list(page.headline.index) == ["SEN support", "EHC plan", "All pupils"]
     assert "Communication and interaction" in page.need_areas.index
     assert {"EHC plan", "SEN support", "No SEN"} <= set(page.progress["Pupils"])
@@ -44,11 +48,11 @@ def test_committee_page_content(sample, pages):
     assert len(statutory) == 1 and "in the last 12 months were met on time" in statutory[0]
 
 
-def test_no_on_time_rate_reveals_a_small_count(sample):
+def test_no_on_time_rate_reveals_a_small_count(built):
     """A rate beside its total would give away the met and the rest: neither may be 1 to 5."""
     shown = 0
-    for school in sample.schools:
-        table = committee_page(sample, school).duties
+    for school, page in built.items():
+        table = page.duties
         for record in table.to_dict("records"):
             rate, total = record["Met on time, last 12 months"], record["Deadlines passed or met, last 12 months"]
             if rate.endswith("%"):
@@ -58,14 +62,13 @@ def test_no_on_time_rate_reveals_a_small_count(sample):
     assert shown >= 10  # (the rule leaves rates to show)
 
 
-def test_no_progress_count_reveals_a_small_remainder_of_the_roll(sample):
+def test_no_progress_count_reveals_a_small_remainder_of_the_roll(sample, built):
     """The page shows each group's roll: the number with enough scores must not leave 1 to 5."""
-    progress = sendlib.assess_progress(sample)
     shown = 0
     for school in sample.schools:
         roll = sample.pupils.loc[sample.pupils["school"] == school, "sen_provision"].value_counts()
         roll.index = roll.index.map({"N": "No SEN", "K": "SEN support", "E": "EHC plan"})
-        for record in committee_page(sample, school, progress=progress).progress.to_dict("records"):
+        for record in built[school].progress.to_dict("records"):
             number = record["Number with enough scores"]
             if number not in ("not shown", "fewer than 6"):
                 shown += 1
@@ -76,3 +79,31 @@ def test_no_progress_count_reveals_a_small_remainder_of_the_roll(sample):
 def test_unknown_school(sample):
     with pytest.raises(SendlibError, match="No school called"):
         committee_page(sample, "Nowhere High")
+
+
+def test_the_provision_section_hides_small_groups_and_what_reveals_them(tmp_path, small_tables, sample, built):
+    for school, page in built.items():
+        table = page.provision.set_index("Broad area of need")
+        counted = table["Pupils"].str.fullmatch(r"[\d,]+")
+        # spend only beside a count shown, the total's only when no area's is hidden
+        assert table.loc[~counted, "Spend, last 12 months"].eq("not shown").all(), school
+        if (~counted.drop("All areas")).any():
+            assert table.at["All areas", "Spend, last 12 months"] == "not shown", school
+        # never exactly one hidden part beside a shown total
+        assert (~counted.drop("All areas")).sum() != 1 or not counted["All areas"], school
+        total = table.at["All areas", "Pupils"]
+        assert any(line.startswith(f"Additional provision: {total} pupils") for line in page.narrative), school
+        assert list(page.interventions.columns) == [
+            "Intervention used here",
+            "Broad area of need",
+            "What it has done across the trust",
+        ]
+        html_text = str(committee_html(page))
+        assert "Additional provision and what works" in html_text
+        assert_nothing_identifying(html_text, sample.pupils)
+    hawthorn = built["Hawthorn Primary"].provision.set_index("Broad area of need")["Pupils"]
+    assert hawthorn.eq("fewer than 6").sum() == 1 and hawthorn.eq("not shown").sum() == 1  # a second cell hidden
+    tables = {k: v for k, v in small_tables.items() if k not in ("provisions", "staff_costs")}
+    without = sendlib.committee_pages(sendlib.load_trust(write_folder(tmp_path / "t", tables)))
+    page = next(iter(without.values()))
+    assert "No provision map was supplied (provisions.csv)." in page.narrative and page.provision.empty

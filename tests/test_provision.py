@@ -8,8 +8,7 @@ import pandas as pd
 import pytest
 
 import sendlib
-from sendlib import render
-from sendlib._testing import assert_nothing_identifying, find, widget_text, write_folder
+from sendlib._testing import find, widget_text, write_folder
 from sendlib.apps import app
 from sendlib.provision import NOTIONAL_SEN_THRESHOLD, SCHOOL_WEEKS, TERM_WEEKDAYS_A_YEAR
 from sendlib.synthetic import INTERVENTIONS, generate_trust
@@ -190,36 +189,6 @@ def test_the_explorer_shows_the_school_map_and_a_pupils_provision():
     text = widget_text(explorer)
     assert "Above the £6,000 notional SEN threshold" in text and "a year for what runs now" in text
     assert "1:1 TA support" in text
-
-
-def test_the_committee_section_hides_small_groups_and_what_reveals_them(tmp_path, small_tables):
-    sample = sendlib.load_sample()
-    pages = sendlib.committee_pages(sample)
-    for school, page in pages.items():
-        table = page.provision.set_index("Broad area of need")
-        counted = table["Pupils"].str.fullmatch(r"[\d,]+")
-        # spend only beside a count shown, the total's only when no area's is hidden
-        assert table.loc[~counted, "Spend, last 12 months"].eq("not shown").all(), school
-        if (~counted.drop("All areas")).any():
-            assert table.at["All areas", "Spend, last 12 months"] == "not shown", school
-        # never exactly one hidden part beside a shown total
-        assert (~counted.drop("All areas")).sum() != 1 or not counted["All areas"], school
-        total = table.at["All areas", "Pupils"]
-        assert any(line.startswith(f"Additional provision: {total} pupils") for line in page.narrative), school
-        assert list(page.interventions.columns) == [
-            "Intervention used here",
-            "Broad area of need",
-            "What it has done across the trust",
-        ]
-        html_text = str(render.committee(page))
-        assert "Additional provision and what works" in html_text
-        assert_nothing_identifying(html_text, sample.pupils)
-    hawthorn = pages["Hawthorn Primary"].provision.set_index("Broad area of need")["Pupils"]
-    assert hawthorn.eq("fewer than 6").sum() == 1 and hawthorn.eq("not shown").sum() == 1  # a second cell hidden
-    tables = {k: v for k, v in small_tables.items() if k not in ("provisions", "staff_costs")}
-    without = sendlib.committee_pages(sendlib.load_trust(write_folder(tmp_path / "t", tables)))
-    page = next(iter(without.values()))
-    assert "No provision map was supplied (provisions.csv)." in page.narrative and page.provision.empty
 
 
 def test_the_command_line_writes_the_workbook_or_says_what_is_missing(tmp_path, small_tables, capsys):
