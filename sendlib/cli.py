@@ -241,13 +241,7 @@ def _forecast(args) -> int:
     ).sort_values(["year", "school", "sen_provision"], kind="stable")
     scores = backtest(NeedForecaster(n_simulations=200, random_state=0), trust, model.census_years_[1:-1])
     units = unit_costs(trust)
-    costs = pd.concat(
-        [
-            cost_forecast(model, simulations, units, school).assign(school=school or "All schools")
-            for school in ["", *model.schools_]
-        ],
-        ignore_index=True,
-    )
+    costs = cost_forecast(model, simulations, units, None)
     notes = start_notes(model, simulations) + scenario_words(base, model, args.years)
     notes += cost_words(costs[costs["school"] == "All schools"], units)
     notes += ["How accurate were past forecasts (each school's counts):"]

@@ -50,9 +50,14 @@ def unit_costs(trust: TrustData) -> pd.DataFrame:
         One row per provision and broad area.
     """
     own = trust.costs
-    mapped = _from_provision_map(trust) if trust.provisions is not None else {}
+    if trust.provisions is not None:
+        from .provision import provision_costs
+
+        each = provision_costs(trust)
+        mapped, shares = _from_provision_map(trust, each), _threshold_shares(trust, each)
+    else:
+        mapped, shares = {}, {}
     default = reference_table("sen_costs_default")
-    shares = _threshold_shares(trust) or {}
     rows = []
     for provision in ("K", "E"):
         for area in BROAD_AREAS:
@@ -79,10 +84,7 @@ def unit_costs(trust: TrustData) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=UNIT_COLUMNS)
 
 
-def _from_provision_map(trust: TrustData) -> dict[str, tuple[float, str]]:
-    from .provision import provision_costs
-
-    costs = provision_costs(trust)
+def _from_provision_map(trust: TrustData, costs: pd.DataFrame) -> dict[str, tuple[float, str]]:
     per_pupil = costs.set_index("upn")[["cost_last_12_months", "cost_a_year"]].max(axis=1)
     found = {}
     for provision in ("K", "E"):
@@ -97,14 +99,10 @@ def _from_provision_map(trust: TrustData) -> dict[str, tuple[float, str]]:
     return found
 
 
-def _threshold_shares(trust: TrustData) -> dict[str, float] | None:
+def _threshold_shares(trust: TrustData, costs: pd.DataFrame) -> dict[str, float]:
     """The share of pupils at K and at E whose provision is above the notional SEN threshold
     (over the last 12 months or at the rate of what runs now: ``provision_costs``)."""
-    if trust.provisions is None:
-        return None
-    from .provision import provision_costs
-
-    over = set(provision_costs(trust).query("over_threshold")["upn"])
+    over = set(costs.loc[costs["over_threshold"], "upn"])
     shares = {}
     for provision in ("K", "E"):
         upns = trust.pupils.loc[trust.pupils["sen_provision"].eq(provision), "upn"]
@@ -112,43 +110,54 @@ def _threshold_shares(trust: TrustData) -> dict[str, float] | None:
     return shares
 
 
-def cost_forecast(model, simulations: np.ndarray, units: pd.DataFrame, school: str = "") -> pd.DataFrame:
+def cost_forecast(model, simulations: np.ndarray, units: pd.DataFrame, school: str | None = "") -> pd.DataFrame:
     """The forecast's simulations in money: for each January, the cost a year of pupils at SEN
-    support and with EHC plans at ``school`` ("" the trust), its median and 80% and 95% ranges
-    over the simulations (the uncertainty of the counts; the unit costs are taken as known), and
-    the pupils expected above the notional SEN threshold (top-up candidates: today's share of
-    each provision above it, from the provision map, times the simulated counts; missing
+    support and with EHC plans at ``school`` ("" the trust; None the trust and every school,
+    with a ``school`` column, "All schools" for the trust), its median and 80% and 95% ranges
+    over the simulations (the uncertainty of the counts; the unit costs are taken as known),
+    and the pupils expected above the notional SEN threshold (top-up candidates: today's share
+    of each provision above it, from the provision map, times the simulated counts; missing
     without a provision map). ``units`` is :func:`unit_costs` of the trust."""
     areas = list(model.areas_)
     by_cell = units.set_index(["sen_provision", "need_area"])["cost_per_pupil"]
-    vector = np.array(
-        [0.0] + [by_cell.get(("K", a), np.nan) for a in areas] + [by_cell.get(("E", a), np.nan) for a in areas]
+    vector = np.nan_to_num(
+        np.array(
+            [0.0] + [by_cell.get(("K", a), np.nan) for a in areas] + [by_cell.get(("E", a), np.nan) for a in areas]
+        )
     )
-    sims = simulations
-    if school:
-        sims = sims[:, :, [model.schools_.index(school)]] if school in model.schools_ else sims[:, :, :0]
-    counts = sims.sum(axis=(2, 3))  # (simulation, year, state)
-    money = counts @ np.nan_to_num(vector)
     share = units.groupby("sen_provision")["share_over_threshold"].first()
-    n = len(areas)
-    at_k, at_e = counts[:, :, 1 : 1 + n].sum(axis=2), counts[:, :, 1 + n :].sum(axis=2)
-    candidates = at_k * share.get("K", np.nan) + at_e * share.get("E", np.nan)
-    quantiles = np.quantile(money, [0.5, 0.1, 0.9, 0.025, 0.975], axis=0)
-    top = np.quantile(candidates, [0.5, 0.1, 0.9], axis=0)
-    table = pd.DataFrame(
-        {
-            "year": model.first_year_ + np.arange(money.shape[1]),
-            "cost": quantiles[0],
-            "low_80": quantiles[1],
-            "high_80": quantiles[2],
-            "low_95": quantiles[3],
-            "high_95": quantiles[4],
-            "top_up_candidates": top[0],
-            "top_up_low_80": top[1],
-            "top_up_high_80": top[2],
+    per_school = simulations.sum(axis=3)  # (simulation, year, school, state)
+    places = {"All schools" if school is None else "": per_school.sum(axis=2)}
+    if school is None:
+        places.update({name: per_school[:, :, i] for i, name in enumerate(model.schools_)})
+    elif school:
+        places = {
+            school: per_school[:, :, model.schools_.index(school)] if school in model.schools_ else 0 * places[""]
         }
-    )
-    return table[COST_FORECAST_COLUMNS]
+    n = len(areas)
+    frames = []
+    for place, counts in places.items():  # counts: (simulation, year, state)
+        money = counts @ vector
+        candidates = counts[:, :, 1 : 1 + n].sum(axis=2) * share.get("K", np.nan) + counts[:, :, 1 + n :].sum(
+            axis=2
+        ) * share.get("E", np.nan)
+        quantiles = np.quantile(money, [0.5, 0.1, 0.9, 0.025, 0.975], axis=0)
+        top = np.quantile(candidates, [0.5, 0.1, 0.9], axis=0)
+        frame = pd.DataFrame(
+            {
+                "year": model.first_year_ + np.arange(money.shape[1]),
+                "cost": quantiles[0],
+                "low_80": quantiles[1],
+                "high_80": quantiles[2],
+                "low_95": quantiles[3],
+                "high_95": quantiles[4],
+                "top_up_candidates": top[0],
+                "top_up_low_80": top[1],
+                "top_up_high_80": top[2],
+            }
+        )[COST_FORECAST_COLUMNS]
+        frames.append(frame.assign(school=place) if school is None else frame)
+    return pd.concat(frames, ignore_index=True)
 
 
 def _pounds(value: float) -> str:

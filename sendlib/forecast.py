@@ -1081,19 +1081,22 @@ def summarise_simulations(sims, model, by=None) -> pd.DataFrame:
     if unknown:
         raise ForecastError(f"by may name school, year_group, sen_provision, need_area, not {sorted(unknown)}.")
     groups = frame.groupby(keys, sort=True).ngroup().to_numpy()
-    labels = frame.groupby(keys, sort=True).first().reset_index()[keys]
-    from scipy import sparse
-
-    one_hot = sparse.csr_matrix(
-        (np.ones(len(groups)), (np.arange(len(groups)), groups)), shape=(len(groups), groups.max() + 1)
-    )
-    totals = np.asarray((sparse.csr_matrix(values) @ one_hot).todense(), dtype=float)
+    if groups.max() + 1 == len(groups):  # every cell its own group: no sums, the groups' order later
+        labels, totals, order = frame[keys], values, groups
+    else:
+        labels = frame.groupby(keys, sort=True).first().reset_index()[keys]
+        ordered = np.argsort(groups, kind="stable")
+        starts = np.flatnonzero(np.r_[True, np.diff(groups[ordered]) != 0])
+        totals, order = np.add.reduceat(values[:, ordered], starts, axis=1), np.arange(len(labels))
     # the median is the central forecast: it sits in the middle of the ranges and, on counts as
     # small as a school's plans, is off by less than the mean (docs/methods/forecasting.md)
+    live = np.flatnonzero(totals.max(0) > 0)  # cells zero in every simulation are left out, before sorting
+    live = live[np.argsort(order[live], kind="stable")]  # in the groups' order
+    totals = totals[:, live].astype(float)
     q = np.percentile(totals, [50, 10, 90, 2.5, 97.5], axis=0)
-    result = labels.assign(count=q[0], lower_80=q[1], upper_80=q[2], lower_95=q[3], upper_95=q[4], mean=totals.mean(0))
+    result = labels.iloc[live].reset_index(drop=True)
+    result = result.assign(count=q[0], lower_80=q[1], upper_80=q[2], lower_95=q[3], upper_95=q[4], mean=totals.mean(0))
     result.insert(0, "year", model.first_year_ + result.pop("step"))
-    result = result[totals.max(0) > 0].reset_index(drop=True)
     return result
 
 

@@ -70,6 +70,13 @@ def test_every_simulation_is_costed(sample):
     assert (table["low_95"] <= table["low_80"]).all() and (table["low_80"] <= table["cost"]).all()
     assert (table["cost"] <= table["high_80"]).all() and (table["high_80"] <= table["high_95"]).all()
     assert table["top_up_candidates"].iloc[0] > 0
+    every = cost_forecast(model, simulations, units, None)  # the trust and each school at once
+    assert set(every["school"]) == {"All schools", *model.schools_}
+    for school in (model.schools_[0], "All schools"):
+        one = cost_forecast(model, simulations, units, "" if school == "All schools" else school)
+        pd.testing.assert_frame_equal(
+            every[every["school"] == school].drop(columns="school").reset_index(drop=True), one
+        )
     schools = sum(cost_forecast(model, simulations, units, s)["cost"].iloc[0] for s in model.schools_)
     assert schools == pytest.approx(table["cost"].iloc[0], rel=0.02)  # medians nearly add up
     words = cost_words(table, units)
