@@ -508,12 +508,19 @@ def _blank_is_no(pieces: list[Extract], table: Table, today: dt.date, values: di
 def _check_unique(frame, table: Table, check: _Checker):
     if not table.unique or frame.empty:
         return
-    duplicated = frame.duplicated(list(table.unique), keep=False) & frame[list(table.unique)].notna().all(axis=1)
+    # text in a key is compared as a person reads it: "Phonics catch-up" is "phonics catch up"
+    keys = frame[list(table.unique)].copy()
+    for column in table.unique:
+        if table.column(column).kind == "text":
+            keys[column] = keys[column].str.casefold().str.replace(r"[^0-9a-z]+", " ", regex=True).str.strip()
+    duplicated = keys.duplicated(keep=False) & keys.notna().all(axis=1)
     if not duplicated.any():
         return
     # the first row of each group, in file order: later ones name it (and its file when another)
     twins = frame[duplicated]
-    first = twins.index.to_series().groupby([twins[c] for c in table.unique], sort=False).transform("first")
+    first = (
+        twins.index.to_series().groupby([keys.loc[duplicated, c] for c in table.unique], sort=False).transform("first")
+    )
     later = twins[twins.index != first.to_numpy()]
     origin = frame.loc[first[later.index].to_numpy(), ["file", "row"]]
     same_file = origin["file"].astype(object).to_numpy() == later["file"].astype(object).to_numpy()

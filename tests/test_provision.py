@@ -70,6 +70,20 @@ def test_bad_provisions_name_the_file_row_and_column(tmp_path, small_tables):
     assert "blank, but a value is required" in found[(4, "Start")]
 
 
+def test_the_same_intervention_written_twice_is_one_row_too_many(tmp_path, small_tables):
+    upn = pupil_of(small_tables, "K")
+    with pytest.raises(sendlib.DataError) as caught:
+        with_provisions(
+            tmp_path / "t",
+            small_tables,
+            f"upn,intervention,start\n{upn},Phonics catch-up,08/09/2025\n{upn},phonics catch up,08/09/2025\n",
+        )
+    problems = caught.value.problems
+    assert problems[["row", "problem"]].values.tolist() == [
+        [3, "a second row for the same upn and intervention and start: also in row 2"]
+    ]
+
+
 def school_weeks(start, end):
     """The documented rule, written out: weekdays outside August and 21 December - 3 January,
     both ends counted."""
