@@ -160,7 +160,7 @@ def cost_forecast(model, simulations: np.ndarray, units: pd.DataFrame, school: s
     return pd.concat(frames, ignore_index=True)
 
 
-def _pounds(value: float) -> str:
+def pounds(value: float) -> str:
     """To the nearest hundred pounds: a forecast is not exact to the pound."""
     return f"£{round(value, -2):,.0f}"
 
@@ -171,9 +171,9 @@ def cost_words(table: pd.DataFrame, units: pd.DataFrame) -> list[str]:
     if len(table):
         first, last = table.iloc[0], table.iloc[-1]
         lines.append(
-            f"Cost of additional support, January {int(first['year'])}: about {_pounds(first['cost'])} a year "
-            f"(80% range {_pounds(first['low_80'])} to {_pounds(first['high_80'])}); January {int(last['year'])}: "
-            f"{_pounds(last['cost'])} ({_pounds(last['low_80'])} to {_pounds(last['high_80'])})."
+            f"Cost of additional support, January {int(first['year'])}: about {pounds(first['cost'])} a year "
+            f"(80% range {pounds(first['low_80'])} to {pounds(first['high_80'])}); January {int(last['year'])}: "
+            f"{pounds(last['cost'])} ({pounds(last['low_80'])} to {pounds(last['high_80'])})."
         )
         if not np.isnan(first["top_up_candidates"]):
             lines.append(

@@ -277,6 +277,7 @@ def provision_impact(trust: TrustData, as_of=None, z: float = 1.96) -> pd.DataFr
     table = provision_map(trust, as_of=as_of)
     table["key"] = intervention_key(table["intervention"])
     joint = _joint_effects(trust, as_of, z).set_index("key")
+    assessed = trust.require("assessments")["subject"].str.lower().unique()
     rows = []
     for key, given in table.groupby("key", sort=False):
         found = joint.loc[key] if key in joint.index else None
@@ -289,9 +290,7 @@ def provision_impact(trust: TrustData, as_of=None, z: float = 1.96) -> pd.DataFr
         )
         cost = given["cost"].mean()
         name = given["intervention"].mode().iloc[0]
-        subjects = sorted(
-            {s for s in trust.require("assessments")["subject"].str.lower().unique() if _aimed_at(name, s)}
-        )
+        subjects = sorted({s for s in assessed if _aimed_at(name, s)})
         rows.append(
             {
                 "intervention": name,
@@ -393,6 +392,7 @@ def _joint_effects(trust: TrustData, as_of, z: float) -> pd.DataFrame:
     measured = {}
     lag = pd.Timedelta(days=14)
     subjects = levels["subject"].unique()
+    series_upn = levels.groupby("series")["upn"].first()
     for key in keys:
         given = provisions[provisions["key"] == key].groupby("upn")["start"].min()
         name = provisions.loc[provisions["key"] == key, "intervention"].iloc[0]
@@ -403,7 +403,6 @@ def _joint_effects(trust: TrustData, as_of, z: float) -> pd.DataFrame:
         columns[key] = after.astype(float)
         # measured: a series (pupil, subject, scale) with a score on each side of the step
         both = pd.DataFrame({"series": levels["series"], "a": after, "b": before}).groupby("series")[["a", "b"]].any()
-        series_upn = levels.groupby("series")["upn"].first()
         measured[key] = int(series_upn[both["a"] & both["b"]].nunique())
     occasion = pd.factorize(status + "\t" + levels["term"].astype(str) + "\t" + levels["subject"])[0]
     dummies = np.eye(occasion.max() + 1)[occasion][:, 1:] if occasion.max() > 0 else np.zeros((len(levels), 0))

@@ -13,7 +13,7 @@ import pandas as pd
 
 from ..access import LOCAL_USER, User, pseudonymise
 from ..codes import BROAD_AREAS, PROVISION_WORDS
-from ..costs import cost_forecast, cost_words, unit_costs
+from ..costs import cost_forecast, cost_words, pounds, unit_costs
 from ..exceptions import AccessDenied, SendlibError
 from ..forecast import (
     METHOD_WORDS,
@@ -266,10 +266,8 @@ def _forecast_panels(prepared, state, school, provision, area):
     money = pd.DataFrame(
         {
             "January": costs["year"],
-            "Cost a year": costs["cost"].map(lambda c: f"£{round(c, -2):,.0f}"),
-            "80% range": [
-                f"£{round(lo, -2):,.0f} to £{round(hi, -2):,.0f}" for lo, hi in zip(costs["low_80"], costs["high_80"])
-            ],
+            "Cost a year": costs["cost"].map(pounds),
+            "80% range": [f"{pounds(lo)} to {pounds(hi)}" for lo, hi in zip(costs["low_80"], costs["high_80"])],
             "Above the £6,000 threshold (80% range)": [
                 "" if np.isnan(c) else f"{c:.0f} ({lo:.0f} to {hi:.0f})"
                 for c, lo, hi in zip(costs["top_up_candidates"], costs["top_up_low_80"], costs["top_up_high_80"])

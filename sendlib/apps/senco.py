@@ -406,15 +406,15 @@ def _school_provision(data: Prepared, school: str) -> list:
         }
     )
     on_support = int(costs["sen_provision"].eq("K").sum())
+    impact = pd.DataFrame(list(data.impact))
     files = [
         (
             "xlsx",
             "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-            provision_workbook(data.trust, school, impact=pd.DataFrame(list(data.impact))),
+            provision_workbook(data.trust, school, impact=impact),
         )
     ]
     name = f"sendlib-provision-map-{school.lower().replace(' ', '-')}"
-    impact = pd.DataFrame(list(data.impact))
     if len(impact):
         shown = pd.DataFrame(
             {
