@@ -10,7 +10,7 @@ import datetime as dt
 import functools
 import re
 
-from . import codes
+from . import codes, schema
 
 _ISO = re.compile(r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?$")
 # A moment with its zone (Renaissance Star, Wonde, APIs): 2025-01-16T09:30:00Z, ...+01:00
@@ -320,10 +320,22 @@ def parse_choice(text: str, choices: tuple[str, ...]):
         "not_checked": "not_done",
         "age_appropriate_development": "age_appropriate",
         "ageappropriate": "age_appropriate",
+        "parent_carer": "parent",
+        "parents": "parent",
+        "carer": "parent",
+        "yp": "young_person",
+        "student": "young_person",
     }.get(value, value)
     if value in choices:
         return value, None
     return None, f"expected one of {', '.join(choices)}"
+
+
+def parse_event(text: str):
+    event = schema.event_named(text)
+    if event:
+        return event, None
+    return None, f"not an EHC event sendlib knows; expected one of {', '.join(schema.EHC_EVENTS)}"
 
 
 def parse_area(text: str):

@@ -27,7 +27,7 @@ import pandas as pd
 
 from .loader import TrustData
 from .schema import EHC_ANSWERS
-from .school_calendar import school_year_start, terms_started
+from .school_calendar import school_year, school_year_start, terms_started
 
 # The trust SEND policy, section 3, which follows the SEND Regulations 2014 and the SEND
 # Code of Practice 0-25 (2015):
@@ -41,9 +41,13 @@ REVIEW_PAPERS_DAYS = 14  # advice circulated at least two weeks before the meeti
 REVIEW_REPORT_DAYS = 14  # report within two weeks of the meeting (Regs 2014 r.20(7); CoP 9.176)
 REASSESSMENT_MIN_MONTHS = 6  # no re-assessment within 6 months of an initial assessment (Regs 2014 r.24(3))
 PARENT_MEETINGS_PER_YEAR = 3  # meet parents at least three times each year (CoP 6.65)
-# Phase transfer: the plan reviewed and amended by 15 February of the year of transfer to
-# secondary school, by 31 March for transfer from Year 11 to post-16 (Regs 2014 r.18(1)).
-PHASE_TRANSFER_DEADLINES = {6: (2, 15), 11: (3, 31)}
+# Phase transfer: the plan reviewed and amended by 15 February of the calendar year of a
+# transfer between phases (early years to school, infant to junior, primary to middle or
+# secondary, middle to secondary), by 31 March for Year 11 to post-16 (Regs 2014 r.18(1)).
+PHASE_TRANSFER_DEADLINE = (2, 15)
+POST_16_TRANSFER_DEADLINE = (3, 31)
+ALWAYS_TRANSFER_YEARS = (-1, 6, 11)  # Nursery to Reception, Year 6 to 7, Year 11 to post-16
+PFA_FROM_YEAR = 9  # reviews from Year 9 have a preparing-for-adulthood focus (CoP 8.9, 9.166)
 REVIEW_DUE_SOON_DAYS = 14  # a support-plan review within two weeks is "due soon" (trust policy)
 TODO_HORIZON_DAYS = 30  # the SENCO's to-do list looks this far ahead
 
@@ -107,6 +111,8 @@ class Pupil:
     on_plan: bool  # has an EHC plan now
     year_group: int
     as_of: pd.Timestamp
+    school_top_year: int = 13  # the oldest year group on the school's roll: its pupils move on
+    pfa_recorded: bool = False  # the events say which reviews had a PfA focus (``pfa_focus`` dates)
 
     def dates(self, event: str) -> list:
         return self.events.get(event, [])
@@ -205,14 +211,45 @@ def _reassessment_timing(pupil: Pupil, duty: Duty) -> list[tuple]:
     return rows
 
 
+def transfer_deadline(year_group: int, school_top_year: int, school_year_started) -> pd.Timestamp | None:
+    """The day a plan must be amended by when the pupil moves phase at the end of this school
+    year (None if they do not): Nursery, Year 6, Year 11, and the top year of an infant, first
+    or middle school.
+
+    >>> transfer_deadline(6, 6, pd.Timestamp("2026-09-01")), transfer_deadline(11, 13, pd.Timestamp("2026-09-01"))
+    (Timestamp('2027-02-15 00:00:00'), Timestamp('2027-03-31 00:00:00'))
+    >>> transfer_deadline(2, 2, pd.Timestamp("2026-09-01")), transfer_deadline(2, 6, pd.Timestamp("2026-09-01"))
+    (Timestamp('2027-02-15 00:00:00'), None)
+    """
+    if year_group not in ALWAYS_TRANSFER_YEARS and not (year_group == school_top_year and year_group < 11):
+        return None
+    month, day = POST_16_TRANSFER_DEADLINE if year_group >= 11 else PHASE_TRANSFER_DEADLINE
+    return pd.Timestamp(school_year_started.year + 1, month, day)
+
+
 def _phase_transfer(pupil: Pupil, duty: Duty) -> list[tuple]:
-    """Pupils with a plan in Year 6 or Year 11 this academic year."""
-    if not pupil.on_plan or pupil.year_group not in PHASE_TRANSFER_DEADLINES:
-        return []
+    """Pupils with a plan who move phase at the end of this school year: met when the plan is
+    amended (``plan_amended``) by the deadline, not when a meeting is held."""
     start = school_year_start(pupil.as_of)
-    month, day = PHASE_TRANSFER_DEADLINES[pupil.year_group]
-    done = _first(pupil.dates("review_meeting"), start)
-    return [pupil.instance(duty.name, start, pd.Timestamp(start.year + 1, month, day), done)]
+    due = transfer_deadline(pupil.year_group, pupil.school_top_year, start) if pupil.on_plan else None
+    if due is None:
+        return []
+    return [pupil.instance(duty.name, start, due, _first(pupil.dates(duty.event), start))]
+
+
+def _pfa_focus(pupil: Pupil, duty: Duty) -> list[tuple]:
+    """Each review meeting held from Year 9: met when it had a preparing-for-adulthood focus,
+    else missed (a review held cannot gain one); nothing when the export does not say."""
+    if not pupil.pfa_recorded:
+        return []
+    now = school_year(pupil.as_of)
+    focused = set(pupil.dates("pfa_focus"))
+    rows = []
+    for meeting in pupil.dates("review_meeting"):
+        if pupil.year_group - (now - school_year(meeting)) >= PFA_FROM_YEAR:
+            done = meeting if meeting in focused else None
+            rows.append(pupil.instance(duty.name, meeting, meeting, done, None if done else "missed"))
+    return rows
 
 
 def _parent_meetings(trust: TrustData, as_of, duty: Duty) -> list[tuple]:
@@ -317,10 +354,20 @@ register(
 register(
     Duty(
         "phase_transfer_review",
-        "Phase transfer review (15 Feb / 31 Mar)",
-        "Review and amend the EHC plan before the phase transfer",
+        "Phase transfer: plan amended (15 Feb / 31 Mar)",
+        "Review the EHC plan and ask the LA to amend it, naming the next school, before the phase transfer",
         "SEND Regulations 2014 r.18(1); CoP 9.179",
         _phase_transfer,
+        event="plan_amended",
+    )
+)
+register(
+    Duty(
+        "pfa_review",
+        "Year 9+ review with a preparing-for-adulthood focus",
+        "",
+        "SEND Code of Practice 8.9 and 9.166",
+        _pfa_focus,
         event="review_meeting",
     )
 )
@@ -353,15 +400,35 @@ def _pupils_at_send(trust: TrustData, start, end, as_of) -> set[str]:
     return set(census.loc[census["sen_provision"].isin(["K", "E"]), "upn"]) & set(trust.pupils["upn"])
 
 
-def _ehc_events_by_pupil(trust: TrustData, as_of) -> dict[str, dict[str, list]]:
+def ehc_histories(trust: TrustData, as_of) -> list[Pupil]:
+    """Each pupil on roll with EHC events up to ``as_of``: their events by kind, dates sorted."""
     events = trust.ehc_events
     if events is None:
-        return {}
+        return []
     events = events[events["date"] <= as_of].drop_duplicates(["upn", "event", "date"]).sort_values("date")
     grouped: dict[str, dict[str, list]] = {}
     for upn, event, date in events[["upn", "event", "date"]].itertuples(index=False):
         grouped.setdefault(upn, {}).setdefault(event, []).append(date)
-    return grouped
+    pfa_recorded = "pfa_focus" in events and events["pfa_focus"].notna().any()
+    if pfa_recorded:
+        focused = events[events["event"].eq("review_meeting") & events["pfa_focus"].eq(True)]
+        for upn, date in focused[["upn", "date"]].itertuples(index=False):
+            grouped[upn].setdefault("pfa_focus", []).append(date)
+    pupils = trust.pupils.set_index("upn")
+    top_year = trust.pupils.groupby("school")["year_group"].max()
+    return [
+        Pupil(
+            upn,
+            row["school"],
+            grouped[upn],
+            row["sen_provision"] == "E",
+            row["year_group"],
+            as_of,
+            int(top_year[row["school"]]),
+            pfa_recorded,
+        )
+        for upn, row in pupils.loc[pupils.index.intersection(list(grouped))].iterrows()
+    ]
 
 
 def statutory_duties(trust: TrustData, as_of=None) -> pd.DataFrame:
@@ -386,14 +453,9 @@ def statutory_duties(trust: TrustData, as_of=None) -> pd.DataFrame:
         ``STATUSES``; ``days_late`` calendar days past the deadline (0 unless late or overdue).
     """
     as_of = _as_of(trust, as_of)
-    pupils = trust.pupils.set_index("upn")
     per_pupil = [duty for duty in REGISTRY.values() if duty.per_pupil]
     rows = []
-    for upn, events in _ehc_events_by_pupil(trust, as_of).items():
-        if upn not in pupils.index:
-            continue
-        row = pupils.loc[upn]
-        pupil = Pupil(upn, row["school"], events, row["sen_provision"] == "E", row["year_group"], as_of)
+    for pupil in ehc_histories(trust, as_of):
         for duty in per_pupil:
             rows += duty.rule(pupil, duty)
     for duty in REGISTRY.values():

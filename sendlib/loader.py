@@ -624,6 +624,8 @@ EHC_PLAN_EVENTS = (
     "review_meeting",
     "review_report_sent",
     "reassessment_requested",
+    "plan_amended",
+    "plan_ceased",
 )
 
 
@@ -656,6 +658,26 @@ def _check_ehc_events(frame, pupils, check: _Checker):
     early = events["event"].isin(EHC_PLAN_EVENTS) & (events["date"] < issued)
     for first, rows in events[early].groupby(issued[early], sort=False):
         check.add(rows, "event", rows["event"], f"before the first plan_issued on record ({first:%d/%m/%Y})")
+    # a request for an assessment while a plan is in force: the plan came first (a pupil with a
+    # plan asks for a re-assessment), unless it had ceased
+    for _, rows in events[events["event"].isin(["assessment_requested", "plan_issued", "plan_ceased"])].groupby(
+        "upn", sort=False
+    ):
+        in_force = None
+        for event, date, index in rows[["event", "date", "_index"]].itertuples(index=False):
+            if event == "plan_issued":
+                in_force = date
+            elif event == "plan_ceased":
+                in_force = None
+            elif in_force is not None:
+                check.add(
+                    frame.loc[[index]],
+                    "event",
+                    [event],
+                    f"assessment_requested on {date:%d/%m/%Y} comes after plan_issued on {in_force:%d/%m/%Y} with no "
+                    "plan_ceased between: is the plan's date wrong? (a pupil with a plan asks for a re-assessment: "
+                    "reassessment_requested)",
+                )
     if pupils is not None:
         no_sen = set(pupils.loc[pupils["sen_provision"] == "N", "upn"])
         check.where(

@@ -39,7 +39,7 @@ import pandas as pd
 from . import _parse, codes
 from ._read import RawTable, header_keys, normalise_header
 from .exceptions import DataError, problems_frame
-from .schema import EHC_EVENT_HEADERS, TABLES, Table
+from .schema import EHC_EVENT_HEADERS, TABLES, Table, event_named
 from .school_calendar import SCHOOL_YEAR_START_MONTH, census_day
 
 MAPPING_FILE = "mapping.toml"
@@ -979,19 +979,6 @@ def _shape_census(raw: RawTable, out: Extract, context: Context, unread: list[in
 
 
 # --- EHC events: one date column per milestone becomes one row per event ------------------------
-# Words an EHC timeline's headers add around an event's name ("Date information requested",
-# "Review Report Sent to LA", "InfoRequestedDate", "ReviewMeetingDate1")
-_EVENT_FILLERS = frozenset({"date", "dates", "of", "on", "the", "to", "la", "lea", "by", "from", "for", "was", "when"})
-
-
-def _event_words(text: str) -> frozenset[str]:
-    words = re.sub(r"\d+", " ", normalise_header(text)).split()  # years, review numbers, "date1"
-    return frozenset(w for w in words if w not in _EVENT_FILLERS)
-
-
-_EVENT_WORDS = {_event_words(text): event for event, headers in EHC_EVENT_HEADERS.items() for text in (event, *headers)}
-
-
 def event_column(header: str, mapping: Mapping | None = None) -> str:
     """The EHC event a date column's header names ("" if none): its words in any order, without
     dates, numbers and small words; or the event the folder's mapping.toml gives it.
@@ -1002,7 +989,7 @@ def event_column(header: str, mapping: Mapping | None = None) -> str:
     ('info_requested', 'review_invites_sent', 'review_report_sent')
     """
     named = mapping.headers.get(header, "").rpartition(".")[2] if mapping is not None else ""
-    return named if named in EHC_EVENT_HEADERS else _EVENT_WORDS.get(_event_words(header), "")
+    return named if named in EHC_EVENT_HEADERS else event_named(header)
 
 
 def _shape_events(raw: RawTable, out: Extract, context: Context, unread: list[int], mapping) -> None:

@@ -22,15 +22,17 @@ score          a number, or no score (blank, ``A`` absent, ``X`` not taken)
 money          an amount in pounds (``1250``, ``£1,250.50``)
 area           a broad area of need (``C&L``, ``SEMH`` ... or a type-of-need code)
 role           who delivers a provision: ``teacher``, ``ta``, ``specialist`` or ``external``
+event          an EHC event (``plan_issued`` ...), from its name or its name in words
 choice         one of the column's listed values
 =============  =======================================================================
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
-from ._read import header_keys
+from ._read import header_keys, normalise_header
 
 
 @dataclass(frozen=True)
@@ -869,27 +871,70 @@ COSTS = Table(
 )
 
 EHC_EVENTS = (
+    "assessment_requested",
+    "decision_to_assess",
+    "decision_not_to_assess",
     "info_requested",
     "info_sent",
     "draft_plan_received",
     "draft_views_sent",
     "plan_issued",
+    "plan_amended",
     "review_invites_sent",
     "review_papers_sent",
     "review_meeting",
     "review_report_sent",
     "reassessment_requested",
+    "plan_ceased",
+    "mediation",
+    "tribunal_appeal",
+    "tribunal_outcome",
 )
+REQUESTERS = ("school", "parent", "young_person", "other")  # who may ask the LA for an assessment (CFA 2014 s.36(1))
 # Events that answer another: each needs its question on or before it (the loader checks the
 # order; the duties time the answer from the question).
 EHC_ANSWERS = {
+    "decision_to_assess": "assessment_requested",
+    "decision_not_to_assess": "assessment_requested",
     "info_sent": "info_requested",
     "draft_views_sent": "draft_plan_received",
     "review_report_sent": "review_meeting",
+    "tribunal_outcome": "tribunal_appeal",
 }
 # Headers an LA's or a SENCO's timeline (one date column per milestone, SEN2-style) gives each
 # event: such a file is read as one row per event.
 EHC_EVENT_HEADERS = {
+    "assessment_requested": (
+        "request for assessment",
+        "request for ehc needs assessment",
+        "ehc needs assessment requested",
+        "ehcna requested",
+        "ehcna request",
+        "request received",
+        "request received date",
+        "received date",
+        "date request received",
+        "assessment request",
+        "needs assessment requested",
+        "request for statutory assessment",
+        "statutory assessment requested",
+    ),
+    "decision_to_assess": (
+        "decision to assess",
+        "agreed to assess",
+        "assessment agreed",
+        "decided to assess",
+        "decision to carry out assessment",
+    ),
+    "decision_not_to_assess": (
+        "decision not to assess",
+        "refused to assess",
+        "assessment refused",
+        "request refused",
+        "request declined",
+        "not to assess",
+        "decided not to assess",
+    ),
     "info_requested": (
         "information requested",
         "request for information",
@@ -992,14 +1037,101 @@ EHC_EVENT_HEADERS = {
         "review report",
     ),
     "reassessment_requested": ("reassessment requested", "re assessment requested", "request for reassessment"),
+    "plan_amended": (
+        "plan amended",
+        "amended plan issued",
+        "amendment issued",
+        "ehcp amended",
+        "ehc plan amended",
+        "final amended plan issued",
+        "plan amendment",
+    ),
+    "plan_ceased": (
+        "plan ceased",
+        "ehcp ceased",
+        "ehc plan ceased",
+        "cease date",
+        "ceased",
+        "plan ended",
+        "ceased date",
+    ),
+    "mediation": ("mediation", "mediation held", "mediation meeting", "mediation date"),
+    "tribunal_appeal": (
+        "tribunal appeal",
+        "appeal lodged",
+        "appeal registered",
+        "sendist appeal",
+        "first tier tribunal appeal",
+        "appeal to tribunal",
+        "tribunal appeal lodged",
+    ),
+    "tribunal_outcome": (
+        "tribunal outcome",
+        "tribunal decision",
+        "appeal outcome",
+        "appeal decided",
+        "tribunal hearing outcome",
+        "sendist decision",
+    ),
 }
+# Words an EHC timeline's headers (and its event names) add around an event's name ("Date
+# information requested", "Review Report Sent to LA", "InfoRequestedDate", "ReviewMeetingDate1")
+_EVENT_FILLERS = frozenset({"date", "dates", "of", "on", "the", "to", "la", "lea", "by", "from", "for", "was", "when"})
+
+
+def _event_words(text: str) -> frozenset[str]:
+    words = re.sub(r"\d+", " ", normalise_header(text)).split()  # years, review numbers, "date1"
+    return frozenset(w for w in words if w not in _EVENT_FILLERS)
+
+
+_EVENT_WORDS = {_event_words(text): event for event, headers in EHC_EVENT_HEADERS.items() for text in (event, *headers)}
+
+
+def event_named(text: str) -> str:
+    """The EHC event a header or an event's name says ("" if none): its words in any order,
+    without dates, numbers and small words.
+
+    >>> event_named("EHC Plan Issue Date"), event_named("Annual Review 2024"), event_named("Notes")
+    ('plan_issued', 'review_meeting', '')
+    >>> event_named("InfoRequestedDate"), event_named("Final plan issued"), event_named("Decision not to assess")
+    ('info_requested', 'plan_issued', 'decision_not_to_assess')
+    """
+    return _EVENT_WORDS.get(_event_words(text), "")
+
+
 EHC_EVENTS_TABLE = Table(
     "ehc_events",
     "Dated events of EHC needs assessments, plans and annual reviews.",
     (
         _UPN,
-        Column("event", "choice", "what happened", True, choices=EHC_EVENTS, aliases=("event type", "activity")),
+        Column(
+            "event",
+            "event",
+            "what happened: " + ", ".join(EHC_EVENTS) + " (or their names in words, as an LA's timeline heads them)",
+            True,
+            aliases=("event type", "activity", "milestone", "stage"),
+        ),
         Column("date", "date", "date it happened", True, ("event date", "date of event")),
+        Column(
+            "requested_by",
+            "choice",
+            "on assessment_requested rows: who asked for the assessment",
+            choices=REQUESTERS,
+            aliases=("request made by", "who requested", "requester", "request from", "source of request"),
+        ),
+        Column(
+            "la",
+            "text",
+            "on assessment_requested rows: the local authority the request went to (name or code)",
+            aliases=("local authority", "la name", "la code", "responsible la", "home la", "lea"),
+        ),
+        Column(
+            "pfa_focus",
+            "flag",
+            "on review_meeting rows from Year 9: the review had a preparing-for-adulthood focus (Y/N; "
+            "blank is not recorded)",
+            aliases=("pfa", "preparing for adulthood", "preparation for adulthood", "pfa discussed", "pfa review"),
+        ),
     ),
     unique=("upn", "event", "date"),
     file_names=(

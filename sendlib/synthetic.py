@@ -355,7 +355,10 @@ class _Simulation:
                     pupil.need = self._first_need(pupil, phase)
             elif pupil.status == "E" and u < 0.01:
                 pupil.status = "K"  # plan ceased, support continues
+                if pupil.plan_issued is not None and not any(e[0] == "plan_issued" for e in pupil.events):
+                    pupil.events.append(("plan_issued", pupil.plan_issued))
                 pupil.plan_issued = None
+                pupil.events.append(("plan_ceased", dt.date(year, 7, 15)))
             if pupil.status != "N" and pupil.need2 is None and rng.random() < 0.05:
                 second = self._choice(NEED_MIX_SUPPORT[phase])
                 pupil.need2 = second if second not in (pupil.need, "NSA") else None
@@ -472,6 +475,82 @@ class _Simulation:
                         )
                     )
         return self
+
+
+# -- the EHC needs assessment process around the simulated plans ---------------------------------
+# The local authorities of the schools (the first school's, then the next's ...); one request in
+# ten goes to the other (a pupil living across the border).
+LOCAL_AUTHORITIES = ("Leeds", "Bradford")
+
+
+def _assessment_process(sim: _Simulation, on_roll: list[_Pupil], rng) -> dict[tuple, tuple]:
+    """Requests, decisions, refusals, mediation and appeals, phase-transfer amendments and
+    preparing-for-adulthood reviews, added to each pupil's events (from a generator of their
+    own, so the rest of the trust stays as it was); the requester, the LA and the PfA flag of
+    each event, by (upn, event, date)."""
+    school_la = {s["name"]: LOCAL_AUTHORITIES[i % len(LOCAL_AUTHORITIES)] for i, s in enumerate(sim.schools)}
+    top_year = {s["name"]: s["last"] for s in sim.schools}
+    details: dict[tuple, tuple] = {}
+
+    def request(pupil, date):
+        la = school_la[pupil.school]
+        if rng.random() < 0.1:
+            la = next(other for other in LOCAL_AUTHORITIES if other != la)
+        by = (
+            "young_person"
+            if pupil.year_group >= 12 and rng.random() < 0.3
+            else rng.choice(["school", "parent"], p=[0.65, 0.35])
+        )
+        pupil.events.append(("assessment_requested", date))
+        details[(pupil.upn, "assessment_requested", date)] = (str(by), la, "")
+
+    for pupil in on_roll:
+        names = {name for name, _ in pupil.events}
+        for asked in sorted(d for name, d in pupil.events if name == "info_requested"):
+            # the request, then the decision to assess, come before the LA asks for advice
+            # (many LAs ask schools for advice while they decide, as here)
+            requested = asked - dt.timedelta(days=int(rng.integers(7, 22)))
+            request(pupil, requested)
+            decided = requested + dt.timedelta(days=int(rng.integers(20, 50)))
+            if decided <= sim.as_of:
+                pupil.events.append(("decision_to_assess", decided))
+        if pupil.status == "K" and "plan_issued" not in names and "info_requested" not in names:
+            u = rng.random()
+            if u < 0.05:  # refused: some go to mediation, a few appeal
+                requested = sim.as_of - dt.timedelta(days=int(rng.integers(60, 900)))
+                request(pupil, requested)
+                refused = requested + dt.timedelta(days=int(rng.integers(25, 55)))
+                if refused <= sim.as_of:
+                    pupil.events.append(("decision_not_to_assess", refused))
+                    steps = []
+                    if rng.random() < 0.35:
+                        steps.append(("mediation", refused + dt.timedelta(days=int(rng.integers(20, 60)))))
+                    if rng.random() < 0.25:
+                        appeal = refused + dt.timedelta(days=int(rng.integers(60, 80)))
+                        steps += [("tribunal_appeal", appeal), ("tribunal_outcome", appeal + dt.timedelta(days=150))]
+                    pupil.events += [(name, date) for name, date in steps if date <= sim.as_of]
+            elif u < 0.065:  # with the LA now, not decided yet
+                request(pupil, sim.as_of - dt.timedelta(days=int(rng.integers(3, 40))))
+        issued = sorted(d for name, d in pupil.events if name == "plan_issued")
+        if not issued or pupil.status != "E":
+            continue
+        for meeting in sorted(d for name, d in pupil.events if name == "review_meeting"):
+            then = pupil.year_group - (sim.current_year - school_year(meeting))
+            if then >= 9:
+                details[(pupil.upn, "review_meeting", meeting)] = ("", "", "Y" if rng.random() < 0.85 else "N")
+        for back in range(0, 4):  # the phase transfers of this and the last three school years
+            then = pupil.year_group - back
+            school_top = top_year[pupil.school] if back == 0 else 6 if then <= 6 else 11
+            if then not in (6, 11) and not (then == school_top and then < 11):
+                continue
+            month, day = (3, 31) if then >= 11 else (2, 15)
+            deadline = dt.date(sim.current_year - back + 1, month, day)
+            amended = deadline + dt.timedelta(
+                days=int(rng.choice([rng.integers(-110, 1), rng.integers(1, 45)], p=[0.75, 0.25]))
+            )
+            if issued[0] < amended - dt.timedelta(days=60) and amended <= sim.as_of:
+                pupil.events.append(("plan_amended", amended))
+    return details
 
 
 # -- tables ---------------------------------------------------------------------------------
@@ -737,6 +816,7 @@ def generate_trust(
     sim = _Simulation(seed, as_of, schools, size).run()
     on_roll = [p for p in sim.pupils if p.active and p.joined <= as_of]
     _plan_provisions(sim, on_roll, np.random.default_rng([seed, 17]), interventions)
+    details = _assessment_process(sim, on_roll, np.random.default_rng([seed, 18]))
     pupils = pd.DataFrame(
         [
             {
@@ -778,11 +858,11 @@ def generate_trust(
     history = history[history["census_date"].isin(last_censuses)].reset_index(drop=True)
     events = pd.DataFrame(
         [
-            (p.upn, name, date.isoformat())
+            (p.upn, name, date.isoformat(), *details.get((p.upn, name, date), ("", "", "")))
             for p in on_roll
             for name, date in sorted(set(p.events), key=lambda e: (e[1], e[0]))
         ],
-        columns=["upn", "event", "date"],
+        columns=["upn", "event", "date", "requested_by", "la", "pfa_focus"],
     )
     return {
         "pupils": pupils,

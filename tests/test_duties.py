@@ -159,17 +159,74 @@ def test_reassessment_no_sooner_than_six_months(tmp_path):
     assert got == {upn(0): "met", upn(1): "too_early"}
 
 
-def test_phase_transfer_review_for_year_6(tmp_path):
-    events = [
-        (0, "plan_issued", pd.Timestamp("2025-03-01")),
-        (0, "review_meeting", pd.Timestamp("2026-02-10")),
-        (1, "plan_issued", pd.Timestamp("2025-03-01")),
+@pytest.mark.parametrize(
+    "year_group, deadline",
+    [("N2", "2026-02-15"), ("2", "2026-02-15"), ("4", "2026-02-15"), ("6", "2026-02-15"), ("11", "2026-03-31")],
+)
+def test_phase_transfer_met_only_when_the_plan_is_amended_by_its_deadline(tmp_path, year_group, deadline):
+    """Every transfer point the Code names (here each school's top year is the pupils' own): a
+    review meeting is not enough; the amended plan on the deadline is met, a day later late."""
+    due = pd.Timestamp(deadline)
+    events = [(i, "plan_issued", pd.Timestamp("2025-03-01")) for i in range(4)]
+    events += [
+        (0, "plan_amended", due),  # on the deadline: met
+        (1, "plan_amended", due + DAY),  # a day late
+        (2, "review_meeting", due - 30 * DAY),  # a meeting, no amended plan: overdue
+        (3, "plan_amended", pd.Timestamp("2025-06-01")),  # last school year's amendment does not count
     ]
-    trust = trust_with(tmp_path, events, year_group="6")
-    d = statutory_duties(trust, as_of="2026-02-20")
+    trust = trust_with(tmp_path, events, year_group=year_group)
+    d = statutory_duties(trust, as_of="2026-04-20")
     transfer = d[d["duty"] == "phase_transfer_review"].set_index("upn")
-    assert transfer["status"].to_dict() == {upn(0): "met", upn(1): "overdue"}
-    assert (transfer["due_date"] == pd.Timestamp("2026-02-15")).all()
+    assert transfer["status"].to_dict() == {upn(0): "met", upn(1): "late", upn(2): "overdue", upn(3): "overdue"}
+    assert (transfer["due_date"] == due).all()
+    assert (transfer["trigger_date"] == pd.Timestamp("2025-09-01")).all()
+
+
+def test_phase_transfer_only_where_pupils_move_on(tmp_path):
+    """Year 2 moves on from an infant school (top year 2), not from a primary (top year 6);
+    Year 6 and Year 11 always do, Year 9 never."""
+    events = [(i, "plan_issued", pd.Timestamp("2025-03-01")) for i in range(4)]
+    trust = trust_with(tmp_path, events, year_group=["2", "6", "9", "11"])
+    d = statutory_duties(trust, as_of="2026-01-20")
+    transfer = d[d["duty"] == "phase_transfer_review"]
+    assert set(transfer["upn"]) == {upn(1), upn(3)}
+    assert transfer.set_index("upn")["status"].to_dict() == {upn(1): "due", upn(3): "due"}
+
+
+def test_pfa_focus_judged_on_reviews_from_year_9(tmp_path):
+    """A review from Year 9 with the flag is met, without it missed; earlier reviews are not
+    judged; an export without the column judges none."""
+    pupils = pd.DataFrame(
+        {
+            "upn": [upn(i) for i in range(2)],
+            "school": "Elm",
+            "date_of_birth": "01/02/2012",
+            "year_group": "10",
+            "sen_provision": "E",
+            "primary_need": "ASD",
+        }
+    )
+    rows = [
+        (upn(0), "plan_issued", "01/03/2023", ""),
+        (upn(0), "review_meeting", "20/02/2024", "N"),  # Year 8 then: not judged
+        (upn(0), "review_meeting", "10/02/2025", "Y"),  # Year 9: met
+        (upn(0), "review_meeting", "01/02/2026", ""),  # Year 10, not recorded: missed
+        (upn(1), "plan_issued", "01/03/2024", ""),
+        (upn(1), "review_meeting", "01/03/2025", "N"),  # Year 9 without: missed
+    ]
+    events = pd.DataFrame(rows, columns=["upn", "event", "date", "pfa_focus"])
+    folder = write_folder(tmp_path / "t", {"pupils": pupils, "ehc_events": events})
+    (folder / "manifest.json").write_text(json.dumps({"exported_on": AS_OF.date().isoformat()}))
+    d = statutory_duties(load_trust(folder))
+    pfa = d[d["duty"] == "pfa_review"]
+    assert set(zip(pfa["upn"], pfa["trigger_date"].dt.strftime("%Y-%m-%d"), pfa["status"])) == {
+        (upn(0), "2025-02-10", "met"),
+        (upn(0), "2026-02-01", "missed"),
+        (upn(1), "2025-03-01", "missed"),
+    }
+    folder = write_folder(tmp_path / "u", {"pupils": pupils, "ehc_events": events.drop(columns="pfa_focus")})
+    (folder / "manifest.json").write_text(json.dumps({"exported_on": AS_OF.date().isoformat()}))
+    assert "pfa_review" not in set(statutory_duties(load_trust(folder))["duty"])
 
 
 def test_parent_meetings_three_a_year(tmp_path):
@@ -349,7 +406,7 @@ def test_a_registered_duty_appears_in_the_table_the_summary_and_the_to_do_list(t
 def test_every_declared_duty_has_its_words_and_its_source():
     for name, duty in REGISTRY.items():
         assert duty.name == name and duty.label and duty.source
-        assert duty.action or name == "reassessment_timing"  # never open: met, or requested too early
+        assert duty.action or name in ("reassessment_timing", "pfa_review")  # never open: met, missed or too early
 
 
 # --- duties that expire: superseded, past and missed --------------------------------------------------

@@ -182,6 +182,14 @@ CASES = {
         {"ehc_events.csv": replace(EVENTS, "review_invites_sent,10/12/2025", "review_invites_sent,10/12/2024")},
         [p("ehc_events.csv", 3, "event", "before the first plan_issued")],
     ),
+    "final_plan_before_request": (
+        {"ehc_events.csv": EVENTS + f"{U[1]},assessment_requested,01/03/2025\n"},
+        [p("ehc_events.csv", 6, "event", "comes after plan_issued on 10/01/2025")],
+    ),
+    "decision_without_request": (
+        {"ehc_events.csv": EVENTS + f"{U[0]},Decision to assess,05/01/2026\n"},
+        [p("ehc_events.csv", 6, "event", "decision_to_assess on 05/01/2026 has no assessment_requested")],
+    ),
     "duplicate_event": (
         {"ehc_events.csv": EVENTS + f"{U[1]},review_meeting,05/01/2026\n"},
         [p("ehc_events.csv", 6, "upn", "a second row for the same")],

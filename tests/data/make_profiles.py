@@ -522,6 +522,14 @@ def sen2(t):
         "review_meeting": "Annual review meeting",
         "review_report_sent": "Annual review paperwork sent to LA",
         "reassessment_requested": "Reassessment requested",
+        "assessment_requested": "Date request received",
+        "decision_to_assess": "Decision to assess",
+        "decision_not_to_assess": "Decision not to assess",
+        "plan_amended": "Amended plan issued",
+        "plan_ceased": "Cease date",
+        "mediation": "Mediation date",
+        "tribunal_appeal": "Appeal registered",
+        "tribunal_outcome": "Tribunal decision date",
     }
     events = t["ehc_events"].copy()
     events["n"] = events.groupby(["upn", "event"]).cumcount() + 1

@@ -1,0 +1,409 @@
+"""EHC needs assessments end to end: pupils to consider for one, the 20-week timeline around
+the school's own duties, the counts the DfE's SEN2 return makes, and a pupil's evidence pack.
+
+The local authority's milestones are declared here, one :class:`sendlib.duties.Duty` each, in
+``LA_MILESTONES``: the school cannot act on them, so they stay out of the school's to-do list
+and duty summaries (``sendlib.duties.REGISTRY``), and a timeline shows them beside the school's
+duties. The SEND Regulations 2014 set them:
+
+- the LA decides whether to assess within 6 weeks of the request (r.5(1); CoP 9.14);
+- the final EHC plan is issued within 20 weeks of the request (r.13(2); CoP 9.40), unless the
+  LA decided not to assess and nothing was issued.
+
+Who to consider for an assessment (CoP 6.63 and 9.14: a pupil who has not made expected
+progress despite the school's relevant and purposeful action): a pupil on SEN support with at
+least ``MIN_SUPPORT_CYCLES`` support plans (assess, plan, do, review cycles) whose progress is
+less than expected in a subject by the Code's four tests, or whose recorded provision costs
+more than the notional SEN threshold. A pupil whose request is already with the LA is on the
+timeline instead.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from .duties import REGISTRY as SCHOOL_DUTIES
+from .duties import Duty, Pupil, _first, ehc_histories, statutory_duties
+from .loader import TrustData
+from .reference import reference_table
+
+DECISION_DAYS = 42  # decide whether to assess within 6 weeks of the request (Regs 2014 r.5(1); CoP 9.14)
+FINAL_PLAN_DAYS = 140  # the final plan within 20 weeks of the request (Regs 2014 r.13(2); CoP 9.40)
+MIN_SUPPORT_CYCLES = 2  # support plans before a pupil is a candidate (trust policy, CoP 6.63)
+RECORDED = "recorded"  # the status of an event with no deadline (mediation, an appeal ...)
+RECORDED_EVENTS = ("plan_ceased", "mediation", "tribunal_appeal", "tribunal_outcome")
+TIMELINE_COLUMNS = ["upn", "school", "stage", "label", "by", "started", "due", "done", "status", "days_late"]
+
+LA_MILESTONES: dict[str, Duty] = {}
+
+
+def _requests(pupil: Pupil) -> list[tuple]:
+    """Each request for an assessment with the next one (None for the last)."""
+    asked = pupil.dates("assessment_requested")
+    return list(zip(asked, asked[1:] + [None]))
+
+
+def _decision(pupil: Pupil, duty: Duty) -> list[tuple]:
+    decided = sorted(pupil.dates("decision_to_assess") + pupil.dates("decision_not_to_assess"))
+    return [
+        pupil.instance(duty.name, asked, asked + pd.Timedelta(days=duty.days), _first(decided, asked, nxt))
+        for asked, nxt in _requests(pupil)
+    ]
+
+
+def _final_plan(pupil: Pupil, duty: Duty) -> list[tuple]:
+    rows = []
+    for asked, nxt in _requests(pupil):
+        issued = _first(pupil.dates("plan_issued"), asked, nxt)
+        refused = _first(pupil.dates("decision_not_to_assess"), asked, nxt)
+        agreed = _first(pupil.dates("decision_to_assess"), asked, nxt)
+        if issued is None and refused is not None and agreed is None:
+            continue  # no assessment, so no plan is owed
+        rows.append(pupil.instance(duty.name, asked, asked + pd.Timedelta(days=duty.days), issued))
+    return rows
+
+
+for _milestone in (
+    Duty(
+        "decision",
+        "LA decision whether to assess (6 weeks)",
+        "",
+        "SEND Regulations 2014 r.5(1); CoP 9.14",
+        _decision,
+        days=DECISION_DAYS,
+    ),
+    Duty(
+        "final_plan",
+        "Final EHC plan issued (20 weeks)",
+        "",
+        "SEND Regulations 2014 r.13(2); CoP 9.40",
+        _final_plan,
+        event="plan_issued",
+        days=FINAL_PLAN_DAYS,
+    ),
+):
+    LA_MILESTONES[_milestone.name] = _milestone
+
+RECORDED_LABELS = {
+    "plan_ceased": "EHC plan ceased",
+    "mediation": "Mediation",
+    "tribunal_appeal": "Appeal to the SEND Tribunal",
+    "tribunal_outcome": "Tribunal decision",
+}
+
+
+def _as_of(trust: TrustData, as_of) -> pd.Timestamp:
+    return pd.Timestamp(as_of).normalize() if as_of is not None else trust.as_of
+
+
+def ehc_timeline(trust: TrustData, as_of=None, duties: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Every pupil's EHC process, one row per pupil and stage: the LA's milestones (the decision
+    within 6 weeks, the final plan within 20 weeks of each request), the school's duties inside
+    and after them (as :func:`sendlib.duties.statutory_duties` judges them), and the events with
+    no deadline (mediation, appeals, a plan ceasing).
+
+    Returns
+    -------
+    DataFrame
+        ``upn, school, stage`` (a milestone of ``LA_MILESTONES``, a duty of
+        ``sendlib.duties.REGISTRY`` or an event of ``RECORDED_EVENTS``), ``label`` (in words),
+        ``by`` ("LA" or "school"), ``started`` (what started the clock), ``due``, ``done``,
+        ``status`` (the duties' statuses, or "recorded" for an event with no deadline) and
+        ``days_late``; ordered by pupil, then date.
+    """
+    as_of = _as_of(trust, as_of)
+    rows = []
+    histories = ehc_histories(trust, as_of)
+    for pupil in histories:
+        for milestone in LA_MILESTONES.values():
+            rows += milestone.rule(pupil, milestone)
+    la = pd.DataFrame(rows, columns=["upn", "school", "stage", "started", "due", "done", "status", "days_late"])
+    la["label"] = la["stage"].map(lambda s: LA_MILESTONES[s].label)
+    la["by"] = "LA"
+    duties = statutory_duties(trust, as_of) if duties is None else duties
+    school = duties[duties["duty"].ne("parent_meetings")].rename(
+        columns={"duty": "stage", "trigger_date": "started", "due_date": "due", "done_date": "done"}
+    )
+    school = school.assign(label=school["stage"].map(lambda s: SCHOOL_DUTIES[s].label), by="school")
+    recorded = [
+        (pupil.upn, pupil.school, event, date, pd.NaT, date, RECORDED, 0)
+        for pupil in histories
+        for event in RECORDED_EVENTS
+        for date in pupil.dates(event)
+    ]
+    events = pd.DataFrame(recorded, columns=["upn", "school", "stage", "started", "due", "done", "status", "days_late"])
+    events["label"] = events["stage"].map(RECORDED_LABELS)
+    events["by"] = "LA"
+    timeline = pd.concat([frame for frame in (la, school, events) if len(frame)] or [la], ignore_index=True)
+    for column in ("started", "due", "done"):
+        timeline[column] = pd.to_datetime(timeline[column]).astype("datetime64[ns]")
+    timeline["days_late"] = timeline["days_late"].astype("int64")
+    return timeline[TIMELINE_COLUMNS].sort_values(["school", "upn", "started"], kind="stable").reset_index(drop=True)
+
+
+SUMMARY_COLUMNS = [
+    "group",
+    "year",
+    "requests",
+    "by_parent",
+    "by_school",
+    "decisions",
+    "decided_within_6_weeks",
+    "not_to_assess",
+    "plans_issued",
+    "issued_within_20_weeks",
+    "pct_within_20_weeks",
+    "england_pct_within_20_weeks",
+    "mediations",
+    "tribunal_appeals",
+]
+
+
+def _request_rows(trust: TrustData, as_of) -> pd.DataFrame:
+    """Each request, with its LA and who made it."""
+    events = trust.ehc_events
+    if events is None:
+        return pd.DataFrame(columns=["upn", "date", "la", "requested_by"])
+    requests = events[events["event"].eq("assessment_requested") & events["date"].le(as_of)]
+    return requests.assign(
+        la=requests["la"].fillna("LA not recorded") if "la" in requests else "LA not recorded",
+        requested_by=requests["requested_by"] if "requested_by" in requests else pd.NA,
+    )[["upn", "date", "la", "requested_by"]]
+
+
+def ehc_summary(trust: TrustData, as_of=None, by: str = "la", timeline: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Counts by calendar year, as the DfE's SEN2 return makes them, for each local authority
+    (``by="la"``, the LA each request went to) or school (``by="school"``) and for all of them
+    ("All"): requests (and who made them), decisions (within 6 weeks, not to assess), final plans
+    issued (within 20 weeks of the request), mediations and appeals, beside England's share of
+    plans issued within 20 weeks that year (SEN2, exceptions included: an export does not say
+    which delays were exceptions). A decision or a plan counts in the year it was made; exact
+    counts: suppress small ones before a committee sees them."""
+    as_of = _as_of(trust, as_of)
+    timeline = ehc_timeline(trust, as_of) if timeline is None else timeline
+    requests = _request_rows(trust, as_of)
+    pupils = trust.pupils.set_index("upn")["school"]
+    if by == "la":
+        # each of a pupil's stages counts with the LA of the request that started its clock
+        group_of = dict(zip(zip(requests["upn"], requests["date"]), requests["la"]))
+        last_la = requests.sort_values("date").groupby("upn")["la"].last()
+
+        def key(upn, started):
+            return group_of.get((upn, started), last_la.get(upn, "LA not recorded"))
+    elif by == "school":
+
+        def key(upn, started):
+            return pupils.get(upn, "")
+    else:
+        raise ValueError(f"by must be 'la' or 'school', not {by!r}")
+    la_rows = timeline[timeline["by"].eq("LA")]
+    decided = la_rows[la_rows["stage"].eq("decision") & la_rows["done"].notna()]
+    not_to = trust.ehc_events
+    refusals = set()
+    if not_to is not None:
+        refused = not_to[not_to["event"].eq("decision_not_to_assess")]
+        refusals = set(zip(refused["upn"], refused["date"]))
+    issued = la_rows[la_rows["stage"].eq("final_plan") & la_rows["done"].notna()]
+    recorded = la_rows[la_rows["status"].eq(RECORDED)]
+    counted = {
+        "requests": (requests["upn"], requests["date"], requests["date"], None),
+        "by_parent": (requests["upn"], requests["date"], requests["date"], requests["requested_by"].eq("parent")),
+        "by_school": (requests["upn"], requests["date"], requests["date"], requests["requested_by"].eq("school")),
+        "decisions": (decided["upn"], decided["started"], decided["done"], None),
+        "decided_within_6_weeks": (decided["upn"], decided["started"], decided["done"], decided["status"].eq("met")),
+        "not_to_assess": (
+            decided["upn"],
+            decided["started"],
+            decided["done"],
+            pd.Series([(u, d) in refusals for u, d in zip(decided["upn"], decided["done"])], index=decided.index),
+        ),
+        "plans_issued": (issued["upn"], issued["started"], issued["done"], None),
+        "issued_within_20_weeks": (issued["upn"], issued["started"], issued["done"], issued["status"].eq("met")),
+        "mediations": (recorded["upn"], recorded["started"], recorded["done"], recorded["stage"].eq("mediation")),
+        "tribunal_appeals": (
+            recorded["upn"],
+            recorded["started"],
+            recorded["done"],
+            recorded["stage"].eq("tribunal_appeal"),
+        ),
+    }
+    parts = []
+    for name, (upns, started, when, mask) in counted.items():
+        frame = pd.DataFrame(
+            {
+                "group": [key(u, s) for u, s in zip(upns, started)],
+                "year": pd.to_datetime(pd.Series(when)).dt.year.to_numpy(),
+                name: 1 if mask is None else mask.fillna(False).astype(int).to_numpy(),
+            }
+        )
+        parts.append(frame.groupby(["group", "year"])[name].sum())
+    table = pd.concat(parts, axis=1).fillna(0).astype("int64")
+    table = table[table.sum(axis=1) > 0]  # (a plan ceasing is no count here)
+    if table.empty:
+        return pd.DataFrame(columns=SUMMARY_COLUMNS)
+    every = table.groupby(level="year").sum()
+    every.index = pd.MultiIndex.from_product([["All"], every.index], names=["group", "year"])
+    table = pd.concat([table, every]).reset_index()
+    table["pct_within_20_weeks"] = (100 * table["issued_within_20_weeks"] / table["plans_issued"]).where(
+        table["plans_issued"] > 0
+    )
+    national = national_timeliness()
+    table["england_pct_within_20_weeks"] = table["year"].map(national)
+    table["year"] = table["year"].astype("int64")
+    table["_all"] = table["group"].eq("All")
+    table = table.sort_values(["_all", "group", "year"]).drop(columns="_all")
+    return table[SUMMARY_COLUMNS].reset_index(drop=True)
+
+
+def national_timeliness() -> pd.Series:
+    """England's share of new EHC plans issued within 20 weeks by calendar year (SEN2, exceptions
+    included), from the reference data shipped with sendlib."""
+    flows = reference_table("national_flows")
+    return flows.set_index("calendar_year")["pct_issued_within_20_weeks_incl_exceptions"].dropna()
+
+
+CANDIDATE_COLUMNS = [
+    "upn",
+    "school",
+    "year_group",
+    "primary_need",
+    "support_plans",
+    "reviewed_plans",
+    "first_plan",
+    "subjects_below",
+    "cost_last_12_months",
+    "cost_a_year",
+    "over_threshold",
+    "eal",
+    "last_decision_not_to_assess",
+    "reasons",
+]
+
+
+def ehc_candidates(
+    trust: TrustData, as_of=None, progress: pd.DataFrame | None = None, costs: pd.DataFrame | None = None
+) -> pd.DataFrame:
+    """Pupils to consider for an EHC needs assessment, each with the evidence in sentences.
+
+    A pupil on SEN support (K) now, with at least ``MIN_SUPPORT_CYCLES`` support plans started,
+    whose progress is less than expected in at least one subject by the Code's four tests
+    (:func:`sendlib.assess_progress`, ``less_than_expected_progress``), or whose recorded
+    provision costs more than the notional SEN threshold (:func:`sendlib.provision_costs`, when
+    the export has provisions); not a pupil whose request is with the LA now (no decision yet,
+    or a decision to assess and no plan yet).
+
+    Parameters
+    ----------
+    progress, costs : DataFrame, optional
+        :func:`sendlib.assess_progress` and :func:`sendlib.provision_costs` for the trust, when
+        already worked out; else worked out here (when the export has what they need).
+
+    Returns
+    -------
+    DataFrame
+        ``CANDIDATE_COLUMNS``: ``support_plans`` started so far, ``reviewed_plans`` of them,
+        ``first_plan`` the first one's start, ``subjects_below`` the subjects with less than
+        expected progress (comma separated), ``cost_last_12_months``, ``cost_a_year``,
+        ``over_threshold`` (missing without provisions), ``eal``,
+        ``last_decision_not_to_assess`` (the latest refusal, if any), ``reasons`` in sentences;
+        by school, then the most support plans first.
+    """
+    as_of = _as_of(trust, as_of)
+    if trust.support_plans is None:
+        return pd.DataFrame(columns=CANDIDATE_COLUMNS)
+    from .progress import assess_progress
+    from .provision import provision_costs
+
+    pupils = trust.pupils[trust.pupils["sen_provision"].eq("K")].set_index("upn")
+    plans = trust.support_plans[
+        trust.support_plans["plan_start"].le(as_of) & trust.support_plans["upn"].isin(pupils.index)
+    ]
+    cycles = plans.groupby("upn").agg(
+        support_plans=("plan_start", "size"),
+        reviewed_plans=("review_held", lambda held: int(held.le(as_of).sum())),
+        first_plan=("plan_start", "min"),
+    )
+    cycles = cycles[cycles["support_plans"] >= MIN_SUPPORT_CYCLES]
+    if progress is None and trust.assessments is not None:
+        progress = assess_progress(trust, as_of)
+    below: dict[str, list] = {}
+    if progress is not None:
+        flagged = progress[progress["less_than_expected_progress"].fillna(False).astype(bool)]
+        for upn, subject, verdict in flagged[["upn", "subject", "verdict"]].itertuples(index=False):
+            below.setdefault(upn, []).append((str(subject), str(verdict)))
+    if costs is None and trust.provisions is not None:
+        costs = provision_costs(trust, as_of=as_of)
+    has_costs = costs is not None
+    cost = (costs if costs is not None else pd.DataFrame(columns=["upn", "over_threshold"])).set_index("upn")
+    open_requests, refusals = _request_state(trust, as_of)
+    rows = []
+    for upn, cycle in cycles.iterrows():
+        over = upn in cost.index and bool(cost.at[upn, "over_threshold"])
+        if upn in open_requests or not (upn in below or over):
+            continue
+        pupil = pupils.loc[upn]
+        reasons = [
+            f"On SEN support with {cycle['support_plans']} support plans since {cycle['first_plan']:%d %b %Y} "
+            f"({cycle['reviewed_plans']} reviewed)."
+        ]
+        if upn in below:
+            reasons.append(
+                "Progress less than expected in "
+                + _and([f"{subject} ({verdict})" for subject, verdict in below[upn]])
+                + " by the Code's four tests."
+            )
+        if over:
+            reasons.append(f"Additional provision: {cost.at[upn, 'reason']}.")
+        if pupil["eal"] is True:
+            reasons.append(
+                "English is an additional language: make sure the EAL evidence rules out language acquisition "
+                "as the reason."
+            )
+        refused = refusals.get(upn)
+        if refused is not None:
+            reasons.append(
+                f"The LA decided not to assess on {refused:%d %b %Y}: say what has changed since, and what was tried."
+            )
+        rows.append(
+            {
+                "upn": upn,
+                "school": pupil["school"],
+                "year_group": pupil["year_group"],
+                "primary_need": pupil["primary_need"],
+                **cycle.to_dict(),
+                "subjects_below": ", ".join(subject for subject, _ in below.get(upn, [])),
+                "cost_last_12_months": cost.at[upn, "cost_last_12_months"] if over else float("nan"),
+                "cost_a_year": cost.at[upn, "cost_a_year"] if over else float("nan"),
+                "over_threshold": over if has_costs else pd.NA,
+                "eal": pupil["eal"],
+                "last_decision_not_to_assess": refused if refused is not None else pd.NaT,
+                "reasons": " ".join(reasons),
+            }
+        )
+    table = pd.DataFrame(rows, columns=CANDIDATE_COLUMNS)
+    table["first_plan"] = pd.to_datetime(table["first_plan"]).astype("datetime64[ns]")
+    table["last_decision_not_to_assess"] = pd.to_datetime(table["last_decision_not_to_assess"]).astype("datetime64[ns]")
+    return table.sort_values(["school", "support_plans", "upn"], ascending=[True, False, True]).reset_index(drop=True)
+
+
+def _and(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def _request_state(trust: TrustData, as_of) -> tuple[set, dict]:
+    """Pupils whose latest request is with the LA now, and each pupil's latest refusal."""
+    open_requests, refusals = set(), {}
+    for pupil in ehc_histories(trust, as_of):
+        refused = pupil.dates("decision_not_to_assess")
+        if refused:
+            refusals[pupil.upn] = refused[-1]
+        requests = pupil.dates("assessment_requested")
+        if not requests:
+            continue
+        last = requests[-1]
+        decided = [d for d in pupil.dates("decision_to_assess") + refused if d >= last]
+        agreed = [d for d in pupil.dates("decision_to_assess") if d >= last]
+        issued = [d for d in pupil.dates("plan_issued") if d >= last]
+        if not decided or (agreed and not issued):
+            open_requests.add(pupil.upn)
+    return open_requests, refusals
