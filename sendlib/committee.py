@@ -17,6 +17,7 @@ import pandas as pd
 from .codes import BROAD_AREAS, PROVISION_WORDS
 from .duties import REGISTRY as DUTY_REGISTRY
 from .duties import duties_summary, statutory_duties
+from .ehc import ehc_summary, ehc_timeline, national_timeliness
 from .exceptions import SendlibError
 from .loader import TrustData, input_hashes, load
 from .privacy import SMALL, SMALL_COUNT_MAX, is_disclosive, suppress
@@ -37,6 +38,7 @@ class CommitteePage:
     forecast: pd.DataFrame
     narrative: list[str] = field(default_factory=list)
     provision: pd.DataFrame = field(default_factory=pd.DataFrame)  # by broad area: pupils and spend
+    assessments: pd.DataFrame = field(default_factory=pd.DataFrame)  # EHC needs assessments, school and trust
     interventions: pd.DataFrame = field(default_factory=pd.DataFrame)  # used here, with what works
 
     forecast_series: dict = field(default_factory=dict)  # provision -> (history, forecast) for a chart
@@ -66,6 +68,7 @@ def committee_page(
     forecast: pd.DataFrame | None = None,
     duties: pd.DataFrame | None = None,
     impact: pd.DataFrame | None = None,
+    timeline: pd.DataFrame | None = None,
 ) -> CommitteePage:
     """Build the committee page for ``school`` (suppressed; no pupil identifiable).
 
@@ -80,6 +83,8 @@ def committee_page(
         :func:`sendlib.statutory_duties` for the trust, if already computed.
     impact : DataFrame, optional
         :func:`sendlib.provision_impact` for the trust, if already computed.
+    timeline : DataFrame, optional
+        :func:`sendlib.ehc_timeline` for the trust, if already computed.
     """
     if school not in trust.schools:
         raise SendlibError(f"No school called {school!r}; the schools are: {', '.join(trust.schools)}.")
@@ -131,8 +136,14 @@ def committee_page(
     duties_table, duty_lines = _duties_section(trust, school, as_of, duties)
     forecast_table, forecast_lines = _forecast_section(forecast, school)
     provision, interventions, provision_lines = _provision_section(trust, school, as_of, impact)
+    assessments, assessment_lines = _assessments_section(trust, school, as_of, timeline)
     narrative = (
-        _narrative(school, n, k, e, national, by_area) + progress_lines + duty_lines + provision_lines + forecast_lines
+        _narrative(school, n, k, e, national, by_area)
+        + progress_lines
+        + duty_lines
+        + assessment_lines
+        + provision_lines
+        + forecast_lines
     )
     return CommitteePage(
         school,
@@ -145,6 +156,7 @@ def committee_page(
         narrative,
         provision=provision,
         interventions=interventions,
+        assessments=assessments,
         as_of_warning=trust.as_of_warning if as_of == trust.as_of else "",
     )
 
@@ -260,6 +272,53 @@ def _duties_section(trust, school, as_of, duties):
             f"Statutory duties: {rate(met, judged)} of deadlines in the last 12 months were met on time; {now}."
         )
     return pd.DataFrame(rows), lines
+
+
+def _assessments_section(trust, school, as_of, timeline):
+    """EHC needs assessments in the last 12 months, this school and the trust beside England's
+    share of plans issued within 20 weeks: counts suppressed, a rate only when neither its part
+    nor the rest is small; nothing when the export records no request."""
+    rows = {}
+    for whom, by, group in (("This school", "school", school), ("All schools in the trust", "la", "All")):
+        summary = ehc_summary(trust, as_of, by=by, period="12 months", timeline=timeline)
+        rows[whom] = summary[summary["group"] == group]
+    if all(r.empty for r in rows.values()):
+        return pd.DataFrame(), []
+    national = national_timeliness()
+    table = []
+    for whom, found in rows.items():
+        r = found.iloc[0].to_dict() if len(found) else {}
+        counts = {column: int(r.get(column, 0)) for column in ("requests", "decisions", "plans_issued")}
+        table.append(
+            {
+                "": whom,
+                "Requests for an assessment": _count_text(counts["requests"]),
+                "Decided within 6 weeks": _share_text(
+                    r.get("decided_within_6_weeks", 0), counts["decisions"], empty="none decided"
+                ),
+                "Final plans issued": _count_text(counts["plans_issued"]),
+                "Issued within 20 weeks": _share_text(
+                    r.get("issued_within_20_weeks", 0), counts["plans_issued"], empty="none issued"
+                ),
+                "Mediations": _count_text(r.get("mediations", 0)),
+                "Tribunal appeals": _count_text(r.get("tribunal_appeals", 0)),
+            }
+        )
+    england = f"England {national.iloc[-1]:.0f}% in {int(national.index[-1])}"
+    table.append({"": f"England ({int(national.index[-1])})", "Issued within 20 weeks": f"{national.iloc[-1]:.0f}%"})
+    frame = pd.DataFrame(table).fillna("").set_index("")
+    trust_row = frame.loc["All schools in the trust"]
+    rate = trust_row["Issued within 20 weeks"]
+    issued = (
+        f"{rate} of final plans were issued within 20 weeks ({england})"
+        if rate.endswith("%")
+        else f"too few final plans to show how many were issued within 20 weeks ({england})"
+    )
+    lines = [
+        "EHC needs assessments across the trust in the last 12 months: "
+        f"{trust_row['Requests for an assessment']} requests; {issued}."
+    ]
+    return frame, lines
 
 
 def _forecast_section(forecast, school):
@@ -400,6 +459,7 @@ def committee_pages(trust: TrustData) -> dict[str, CommitteePage | SendlibError]
     progress = assess_progress(trust) if trust.assessments is not None else None
     forecast = committee_forecast(trust)
     duties = statutory_duties(trust)
+    timeline = ehc_timeline(trust, duties=duties)
     impact = None
     if trust.provisions is not None and trust.assessments is not None:
         from .provision import provision_impact
@@ -409,7 +469,7 @@ def committee_pages(trust: TrustData) -> dict[str, CommitteePage | SendlibError]
     for school in trust.schools:
         try:
             pages[school] = committee_page(
-                trust, school, progress=progress, forecast=forecast, duties=duties, impact=impact
+                trust, school, progress=progress, forecast=forecast, duties=duties, impact=impact, timeline=timeline
             )
         except SendlibError as error:
             pages[school] = error

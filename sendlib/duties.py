@@ -676,7 +676,7 @@ def duties_todo(
         else:
             count = 0
         what = REGISTRY[duty.duty].action.format(trigger=f"{duty.trigger_date:%d %b %Y}", held=count)
-        rows.append((duty.school, duty.upn, what, duty.due_date, duty.status, _days(duty.due_date, as_of)))
+        rows.append((duty.school, duty.upn, what, duty.due_date, duty.status, days_apart(duty.due_date, as_of)))
     for plan in plans.itertuples(index=False):
         if plan.review_status in ("overdue", "due_soon"):
             rows.append(
@@ -686,7 +686,7 @@ def duties_todo(
                     f"Review the support plan started {plan.plan_start:%d %b %Y}",
                     plan.review_due,
                     "overdue" if plan.review_status == "overdue" else "due",
-                    _days(plan.review_due, as_of),
+                    days_apart(plan.review_due, as_of),
                 )
             )
         elif plan.review_status in ("no_plan", "no_review_date"):
@@ -703,5 +703,6 @@ def duties_todo(
     return todo.sort_values(["_urgency", "days", "school", "upn"]).drop(columns="_urgency").reset_index(drop=True)
 
 
-def _days(due, as_of) -> int:
+def days_apart(due, as_of) -> int:
+    """Whole days between a deadline and a day, either way round."""
     return abs((as_of - due).days)

@@ -143,7 +143,7 @@ def ehc_timeline(trust: TrustData, as_of=None, duties: pd.DataFrame | None = Non
 
 SUMMARY_COLUMNS = [
     "group",
-    "year",
+    "period",
     "requests",
     "by_parent",
     "by_school",
@@ -157,6 +157,8 @@ SUMMARY_COLUMNS = [
     "mediations",
     "tribunal_appeals",
 ]
+LAST_12_MONTHS = "last 12 months"
+NOT_RECORDED = "LA not recorded"
 
 
 def _request_rows(trust: TrustData, as_of) -> pd.DataFrame:
@@ -165,93 +167,104 @@ def _request_rows(trust: TrustData, as_of) -> pd.DataFrame:
     if events is None:
         return pd.DataFrame(columns=["upn", "date", "la", "requested_by"])
     requests = events[events["event"].eq("assessment_requested") & events["date"].le(as_of)]
-    return requests.assign(
-        la=requests["la"].fillna("LA not recorded") if "la" in requests else "LA not recorded",
-        requested_by=requests["requested_by"] if "requested_by" in requests else pd.NA,
-    )[["upn", "date", "la", "requested_by"]]
+    missing = pd.Series(pd.NA, index=requests.index, dtype="object")
+    return pd.DataFrame(
+        {
+            "upn": requests["upn"],
+            "date": requests["date"],
+            "la": requests.get("la", missing).fillna(NOT_RECORDED),
+            "requested_by": requests.get("requested_by", missing),
+        }
+    )
 
 
-def ehc_summary(trust: TrustData, as_of=None, by: str = "la", timeline: pd.DataFrame | None = None) -> pd.DataFrame:
-    """Counts by calendar year, as the DfE's SEN2 return makes them, for each local authority
-    (``by="la"``, the LA each request went to) or school (``by="school"``) and for all of them
-    ("All"): requests (and who made them), decisions (within 6 weeks, not to assess), final plans
-    issued (within 20 weeks of the request), mediations and appeals, beside England's share of
-    plans issued within 20 weeks that year (SEN2, exceptions included: an export does not say
-    which delays were exceptions). A decision or a plan counts in the year it was made; exact
-    counts: suppress small ones before a committee sees them."""
+def ehc_summary(
+    trust: TrustData, as_of=None, by: str = "la", period: str = "year", timeline: pd.DataFrame | None = None
+) -> pd.DataFrame:
+    """Counts as the DfE's SEN2 return makes them, for each local authority (``by="la"``, the LA
+    each request went to; "LA not recorded" without an ``la`` column) or school (``by="school"``)
+    and for all of them ("All"): requests (and who made them), decisions (within 6 weeks, not to
+    assess), final plans issued (within 20 weeks of the request), mediations and appeals, beside
+    England's share of plans issued within 20 weeks (SEN2, exceptions included: an export does
+    not say which delays were exceptions).
+
+    ``period="year"`` counts by calendar year, as SEN2 does (a decision or a plan in the year it
+    was made); ``period="12 months"`` counts the last 12 months to ``as_of`` (beside England's
+    latest year). Exact counts: suppress small ones before a committee sees them.
+    """
+    if by not in ("la", "school") or period not in ("year", "12 months"):
+        raise ValueError(f"by is 'la' or 'school' and period 'year' or '12 months', not {by!r} and {period!r}")
     as_of = _as_of(trust, as_of)
     timeline = ehc_timeline(trust, as_of) if timeline is None else timeline
     requests = _request_rows(trust, as_of)
-    pupils = trust.pupils.set_index("upn")["school"]
-    if by == "la":
-        # each of a pupil's stages counts with the LA of the request that started its clock
+    if by == "la":  # a stage counts with the LA of the request that started its clock
         group_of = dict(zip(zip(requests["upn"], requests["date"]), requests["la"]))
         last_la = requests.sort_values("date").groupby("upn")["la"].last()
 
         def key(upn, started):
-            return group_of.get((upn, started), last_la.get(upn, "LA not recorded"))
-    elif by == "school":
+            return group_of.get((upn, started), last_la.get(upn, NOT_RECORDED))
+    else:
+        school_of = trust.pupils.set_index("upn")["school"]
 
         def key(upn, started):
-            return pupils.get(upn, "")
-    else:
-        raise ValueError(f"by must be 'la' or 'school', not {by!r}")
+            return school_of.get(upn, "")
+
     la_rows = timeline[timeline["by"].eq("LA")]
     decided = la_rows[la_rows["stage"].eq("decision") & la_rows["done"].notna()]
-    not_to = trust.ehc_events
-    refusals = set()
-    if not_to is not None:
-        refused = not_to[not_to["event"].eq("decision_not_to_assess")]
+    refusals: set = set()
+    if trust.ehc_events is not None:
+        refused = trust.ehc_events[trust.ehc_events["event"].eq("decision_not_to_assess")]
         refusals = set(zip(refused["upn"], refused["date"]))
     issued = la_rows[la_rows["stage"].eq("final_plan") & la_rows["done"].notna()]
     recorded = la_rows[la_rows["status"].eq(RECORDED)]
+    # each count: its rows, the column of the date that started its clock (for its LA), the
+    # column of the date it counts on, and which of the rows count
     counted = {
-        "requests": (requests["upn"], requests["date"], requests["date"], None),
-        "by_parent": (requests["upn"], requests["date"], requests["date"], requests["requested_by"].eq("parent")),
-        "by_school": (requests["upn"], requests["date"], requests["date"], requests["requested_by"].eq("school")),
-        "decisions": (decided["upn"], decided["started"], decided["done"], None),
-        "decided_within_6_weeks": (decided["upn"], decided["started"], decided["done"], decided["status"].eq("met")),
+        "requests": (requests, "date", "date", None),
+        "by_parent": (requests, "date", "date", requests["requested_by"].eq("parent")),
+        "by_school": (requests, "date", "date", requests["requested_by"].eq("school")),
+        "decisions": (decided, "started", "done", None),
+        "decided_within_6_weeks": (decided, "started", "done", decided["status"].eq("met")),
         "not_to_assess": (
-            decided["upn"],
-            decided["started"],
-            decided["done"],
-            pd.Series([(u, d) in refusals for u, d in zip(decided["upn"], decided["done"])], index=decided.index),
+            decided,
+            "started",
+            "done",
+            pd.Series([pair in refusals for pair in zip(decided["upn"], decided["done"])], index=decided.index),
         ),
-        "plans_issued": (issued["upn"], issued["started"], issued["done"], None),
-        "issued_within_20_weeks": (issued["upn"], issued["started"], issued["done"], issued["status"].eq("met")),
-        "mediations": (recorded["upn"], recorded["started"], recorded["done"], recorded["stage"].eq("mediation")),
-        "tribunal_appeals": (
-            recorded["upn"],
-            recorded["started"],
-            recorded["done"],
-            recorded["stage"].eq("tribunal_appeal"),
-        ),
+        "plans_issued": (issued, "started", "done", None),
+        "issued_within_20_weeks": (issued, "started", "done", issued["status"].eq("met")),
+        "mediations": (recorded, "started", "done", recorded["stage"].eq("mediation")),
+        "tribunal_appeals": (recorded, "started", "done", recorded["stage"].eq("tribunal_appeal")),
     }
+    window_start = as_of - pd.DateOffset(months=12)
     parts = []
-    for name, (upns, started, when, mask) in counted.items():
+    for name, (rows, started, when, mask) in counted.items():
+        dates = pd.to_datetime(rows[when])
         frame = pd.DataFrame(
             {
-                "group": [key(u, s) for u, s in zip(upns, started)],
-                "year": pd.to_datetime(pd.Series(when)).dt.year.to_numpy(),
+                "group": [key(u, s) for u, s in zip(rows["upn"], rows[started])],
+                "period": dates.dt.year.to_numpy() if period == "year" else LAST_12_MONTHS,
                 name: 1 if mask is None else mask.fillna(False).astype(int).to_numpy(),
-            }
+            },
+            index=rows.index,
         )
-        parts.append(frame.groupby(["group", "year"])[name].sum())
+        if period != "year":
+            frame = frame[dates > window_start]
+        parts.append(frame.groupby(["group", "period"])[name].sum())
     table = pd.concat(parts, axis=1).fillna(0).astype("int64")
-    table = table[table.sum(axis=1) > 0]  # (a plan ceasing is no count here)
+    table = table[table.sum(axis=1) > 0]  # (a plan ceasing counts nowhere here)
     if table.empty:
         return pd.DataFrame(columns=SUMMARY_COLUMNS)
-    every = table.groupby(level="year").sum()
-    every.index = pd.MultiIndex.from_product([["All"], every.index], names=["group", "year"])
+    every = table.groupby(level="period").sum()
+    every.index = pd.MultiIndex.from_product([["All"], every.index], names=["group", "period"])
     table = pd.concat([table, every]).reset_index()
     table["pct_within_20_weeks"] = (100 * table["issued_within_20_weeks"] / table["plans_issued"]).where(
         table["plans_issued"] > 0
     )
     national = national_timeliness()
-    table["england_pct_within_20_weeks"] = table["year"].map(national)
-    table["year"] = table["year"].astype("int64")
+    table["england_pct_within_20_weeks"] = table["period"].map(national) if period == "year" else national.iloc[-1]
     table["_all"] = table["group"].eq("All")
-    table = table.sort_values(["_all", "group", "year"]).drop(columns="_all")
+    table = table.sort_values(["_all", "group", "period"]).drop(columns="_all")
     return table[SUMMARY_COLUMNS].reset_index(drop=True)
 
 

@@ -10,6 +10,7 @@ import matplotlib.pyplot as plt
 import pandas as pd
 
 from .duties import REGISTRY
+from .ehc import LA_MILESTONES
 
 STATUS_COLOURS = {
     "met": "#009E73",
@@ -28,14 +29,15 @@ def _axes(ax, size=(9, 4)):
 
 
 def plot_ehc_timeline(events: pd.DataFrame, duties: pd.DataFrame, as_of, ax=None):
-    """A pupil's EHC events and the deadlines they start, one row per duty.
+    """A pupil's EHC events and the deadlines they start, one row per duty or LA milestone.
 
     Parameters
     ----------
     events : DataFrame
         The pupil's rows of ``trust.ehc_events`` (``event, date``).
     duties : DataFrame
-        The pupil's rows of :func:`sendlib.duties.statutory_duties`.
+        The pupil's rows of :func:`sendlib.ehc_timeline` (the LA's milestones and the
+        school's duties), or of :func:`sendlib.duties.statutory_duties`.
     as_of : date
         Drawn as "today".
     ax : matplotlib Axes, optional
@@ -45,25 +47,33 @@ def plot_ehc_timeline(events: pd.DataFrame, duties: pd.DataFrame, as_of, ax=None
     matplotlib Axes
     """
     ax = _axes(ax)
-    shown = [d for d in REGISTRY if d in set(duties["duty"])]
-    rows = {duty: i for i, duty in enumerate(reversed(shown), start=1)}
+    if "stage" not in duties:
+        duties = duties.rename(
+            columns={"duty": "stage", "trigger_date": "started", "due_date": "due", "done_date": "done"}
+        )
+        duties = duties.assign(label=duties["stage"].map(lambda stage: REGISTRY[stage].label))
+    duties = duties[duties["due"].notna()]  # (events with no deadline are marked on the events row)
+    order = [*LA_MILESTONES, *REGISTRY]
+    shown = sorted(set(duties["stage"]), key=order.index)
+    rows = {stage: i for i, stage in enumerate(reversed(shown), start=1)}
+    labels = dict(zip(duties["stage"], duties["label"]))
     for duty in duties.itertuples(index=False):
-        y = rows[duty.duty]
+        y = rows[duty.stage]
         colour = STATUS_COLOURS[duty.status]
-        start = min(duty.trigger_date, duty.due_date)
-        if pd.notna(duty.done_date):
-            end = duty.done_date
+        start = min(duty.started, duty.due)
+        if pd.notna(duty.done):
+            end = duty.done
         else:  # an open duty runs on to today; a missed one stopped at its deadline
-            end = duty.due_date if duty.status == "missed" else max(duty.due_date, pd.Timestamp(as_of))
-        ax.plot([start, max(end, duty.due_date)], [y, y], color=colour, alpha=0.35, linewidth=6, solid_capstyle="butt")
-        ax.plot([duty.due_date], [y], marker="|", color="black", markersize=14)
-        if pd.notna(duty.done_date):
-            ax.plot([duty.done_date], [y], marker="o", color=colour, markersize=7)
+            end = duty.due if duty.status == "missed" else max(duty.due, pd.Timestamp(as_of))
+        ax.plot([start, max(end, duty.due)], [y, y], color=colour, alpha=0.35, linewidth=6, solid_capstyle="butt")
+        ax.plot([duty.due], [y], marker="|", color="black", markersize=14)
+        if pd.notna(duty.done):
+            ax.plot([duty.done], [y], marker="o", color=colour, markersize=7)
     for event in events.itertuples(index=False):
         ax.plot([event.date], [0], marker="v", color="#555555", markersize=6)
     ax.axvline(pd.Timestamp(as_of), color="black", linestyle="--", linewidth=1)
     ax.text(pd.Timestamp(as_of), len(rows) + 0.6, " today", va="center", fontsize=9)
-    ax.set_yticks([0, *rows.values()], ["events", *(REGISTRY[d].label for d in rows)])
+    ax.set_yticks([0, *rows.values()], ["events", *(labels[stage] for stage in rows)])
     ax.set_ylim(-0.6, len(rows) + 0.9)
     _date_axis(ax)
     handles = [
@@ -73,7 +83,7 @@ def plot_ehc_timeline(events: pd.DataFrame, duties: pd.DataFrame, as_of, ax=None
     ]
     handles.append(plt.Line2D([], [], color="black", marker="|", linestyle="", markersize=12, label="deadline"))
     ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1), frameon=False)
-    ax.set_title("EHC plan: events and deadlines")
+    ax.set_title("EHC needs assessment and plan: events and deadlines")
     ax.grid(axis="x", alpha=0.3)
     return ax
 

@@ -17,9 +17,9 @@ import pandas as pd
 
 from ..access import LOCAL_USER, User, current_policy, pseudonym, pseudonymise, school_upns, scope_frame, scope_trust
 from ..codes import PROVISION_WORDS, STAFF_ROLE_WORDS, year_group_label
-from ..duties import REGISTRY as DUTIES
-from ..duties import duties_todo, graduated_approach, statutory_duties
+from ..duties import days_apart, duties_todo, graduated_approach, statutory_duties
 from ..eal import eal_evidence_items, is_on_register, weigh_eal_evidence
+from ..ehc import LAST_12_MONTHS, ehc_candidates, ehc_timeline
 from ..exceptions import SendlibError
 from ..loader import TrustData, load
 from ..plotting import plot_ehc_timeline, plot_progress_band
@@ -57,6 +57,8 @@ class Prepared:
     provision: pd.DataFrame | None  # the provision map (None without provisions.csv)
     costs: pd.DataFrame | None  # each pupil's provision cost against the threshold
     impact: tuple[dict, ...]  # what works, over the whole trust: one record per intervention, no pupil in it
+    timeline: pd.DataFrame  # EHC needs assessments and plans: the LA's milestones and the school's duties
+    candidates: pd.DataFrame  # pupils to consider for an EHC needs assessment
     peers: TrustData  # the pupils a progress band compares with (pseudonymised outside the user's schools)
     peer_key: Callable[[str], str]  # a pupil's key among the peers
 
@@ -88,6 +90,7 @@ def prepare(data_dir: str = "", policy=None) -> Prepared:
     progress = assess_progress(trust) if trust.assessments is not None else None
     duties = statutory_duties(trust)
     provided = trust.provisions is not None
+    costs = provision_costs(trust) if provided else None
     return Prepared(
         trust=trust,
         schools=trust.schools,
@@ -98,8 +101,10 @@ def prepare(data_dir: str = "", policy=None) -> Prepared:
         plans=graduated_approach(trust),
         todo=duties_todo(trust, duties=duties),
         provision=provision_map(trust) if provided else None,
-        costs=provision_costs(trust) if provided else None,
+        costs=costs,
         impact=tuple(provision_impact(trust).to_dict("records")) if provided and trust.assessments is not None else (),
+        timeline=ehc_timeline(trust, duties=duties),
+        candidates=ehc_candidates(trust, progress=progress, costs=costs),
         peers=trust,
         peer_key=str,
     )
@@ -186,10 +191,19 @@ def build(
 
     school_box.observe(guarded(refresh_provision, "the provision map", provision_view), "value")
     guarded(refresh_provision, "the provision map", provision_view)()
-    tabs = W.Tab(children=[W.VBox([pupil_box, pupil_view]), W.VBox([sort_box, school_view]), provision_view])
-    tabs.set_title(0, "Pupil")
-    tabs.set_title(1, "School lists")
-    tabs.set_title(2, "Provision map")
+    assessments_view = W.VBox()
+    assessments_view.add_class("sendlib-assessments-view")
+
+    def refresh_assessments(*_):
+        assessments_view.children = _school_assessments(data, school_box.value)
+
+    school_box.observe(guarded(refresh_assessments, "the EHC assessments", assessments_view), "value")
+    guarded(refresh_assessments, "the EHC assessments", assessments_view)()
+    tabs = W.Tab(
+        children=[W.VBox([pupil_box, pupil_view]), W.VBox([sort_box, school_view]), provision_view, assessments_view]
+    )
+    for index, title in enumerate(("Pupil", "School lists", "Provision map", "EHC assessments")):
+        tabs.set_title(index, title)
     header = html_block(
         "<h2>SENCO: pupil explorer</h2><p class='note'>Progress is judged against measurement "
         f"error and pupils who started at the same level.{signed_in(user)}</p>"
@@ -276,20 +290,36 @@ def _pupil_panels(data: Prepared, upn: str) -> list:
             )
         )
     panels.append(_pupil_provision(data, upn))
-    duties = data.duties[(data.duties["upn"] == upn) & (data.duties["duty"] != "parent_meetings")]
-    if len(duties):
-        events = trust.require("ehc_events")
-        events = events[events["upn"] == upn]
-        fig, ax = new_figure(9, 3.8)
-        plot_ehc_timeline(events, duties, trust.as_of, ax=ax)
-        open_duties = duties[duties["status"].isin(["due", "overdue"])]
-        lines = "".join(
-            f"<li>{html.escape(DUTIES[d.duty].label)}: {d.status}, deadline {d.due_date:%d %B %Y}</li>"
-            for d in open_duties.itertuples()
-        )
+    candidate = data.candidates[data.candidates["upn"] == upn]
+    if len(candidate):
         panels.append(
             html_block(
-                "<h3>EHC plan deadlines</h3>" + (f"<ul>{lines}</ul>" if lines else "<p>Nothing open.</p>"),
+                "<h3>Consider an EHC needs assessment</h3><p>"
+                + html.escape(candidate["reasons"].iloc[0])
+                + "</p><p class='note'>The Code of Practice (6.63, 9.14): where a pupil has not made expected "
+                "progress despite relevant and purposeful action, the school or the parents should consider "
+                "asking the local authority for an EHC needs assessment.</p>",
+                "sendlib-candidate",
+            )
+        )
+    stages = data.timeline[data.timeline["upn"] == upn]
+    if len(stages):
+        events = trust.require("ehc_events")
+        fig, ax = new_figure(9, 3.8)
+        plot_ehc_timeline(events[events["upn"] == upn], stages, trust.as_of, ax=ax)
+        open_stages = stages[stages["status"].isin(["due", "overdue"])]
+        lines = "".join(
+            f"<li>{html.escape(stage.label)} ({'the LA' if stage.by == 'LA' else 'the school'}): "
+            f"{_when(stage.status, days_apart(stage.due, trust.as_of))}, deadline {stage.due:%d %B %Y}</li>"
+            for stage in open_stages.itertuples()
+        )
+        recorded = stages[stages["status"].eq("recorded")]
+        history = "".join(f"<li>{html.escape(r.label)}: {r.started:%d %B %Y}</li>" for r in recorded.itertuples())
+        panels.append(
+            html_block(
+                "<h3>EHC needs assessment and plan: what is open</h3>"
+                + (f"<ul>{lines}</ul>" if lines else "<p>Nothing open.</p>")
+                + (f"<p>Also recorded:</p><ul>{history}</ul>" if history else ""),
                 "sendlib-ehc",
             )
         )
@@ -453,6 +483,79 @@ def _school_provision(data: Prepared, school: str) -> list:
         ),
         html_block(works, "sendlib-what-works"),
     ]
+
+
+def _names(data: Prepared, upns: pd.Series) -> pd.Series:
+    pupils = data.trust.pupils.set_index("upn")
+    return upns.map(lambda u: f"{pupils.at[u, 'surname']}, {pupils.at[u, 'forename']}")
+
+
+def _school_assessments(data: Prepared, school: str) -> list:
+    """Pupils to consider for an EHC needs assessment, requests with the LA now, and Year 9+
+    reviews held without a preparing-for-adulthood focus."""
+    as_of = data.trust.as_of
+    candidates = data.candidates[data.candidates["school"] == school]
+    shown = pd.DataFrame(
+        {
+            "Pupil": _names(data, candidates["upn"]),
+            "Year": candidates["year_group"].map(year_group_label),
+            "Support plans": candidates["support_plans"],
+            "Less than expected progress in": candidates["subjects_below"].replace("", "no subject"),
+            "Why": candidates["reasons"],
+        }
+    )
+    files = [("csv", "text/csv", shown.to_csv(index=False).encode("utf-8"))] if len(shown) else []
+    name = f"sendlib-ehc-candidates-{school.lower().replace(' ', '-')}"
+    blocks = [
+        html_block(
+            f"<h3>Consider for an EHC needs assessment ({_pupils(len(shown))})</h3><p class='note'>On SEN support "
+            "with at least two support plans, and progress less than expected by the Code's four tests or "
+            "provision costing more than the £6,000 notional SEN threshold; pupils whose request is with the "
+            "local authority now are listed below instead.</p>"
+            + (
+                table_html(shown) + f"<p class='sendlib-downloads'>{downloads(name, files)}</p>"
+                if len(shown)
+                else "<p>None.</p>"
+            ),
+            "sendlib-candidates",
+        )
+    ]
+    timeline = data.timeline[data.timeline["school"] == school]
+    la_open = timeline[timeline["by"].eq("LA") & timeline["status"].isin(["due", "overdue"])]
+    waiting = pd.DataFrame(
+        {
+            "Pupil": _names(data, la_open["upn"]),
+            "Requested": la_open["started"].dt.strftime("%d %b %Y"),
+            "Waiting for": la_open["label"],
+            "Deadline": la_open["due"].dt.strftime("%d %b %Y"),
+            "When": [_when(s, days_apart(d, as_of)) for s, d in zip(la_open["status"], la_open["due"])],
+        }
+    )
+    blocks.append(
+        html_block(
+            f"<h3>Requests with the local authority now ({_pupils(la_open['upn'].nunique())})</h3>"
+            + (table_html(waiting) if len(waiting) else "<p>None.</p>"),
+            "sendlib-requests",
+        )
+    )
+    pfa = timeline[timeline["stage"].eq("pfa_review") & timeline["status"].eq("missed")]
+    pfa = pfa[pfa["started"] > as_of - pd.DateOffset(months=12)]
+    no_focus = pd.DataFrame(
+        {
+            "Pupil": _names(data, pfa["upn"]),
+            "Review held": pfa["started"].dt.strftime("%d %b %Y"),
+        }
+    )
+    blocks.append(
+        html_block(
+            f"<h3>Year 9+ annual reviews without a preparing-for-adulthood focus, {LAST_12_MONTHS} "
+            f"({len(no_focus)})</h3><p class='note'>From Year 9 every annual review should look at "
+            "employment, independent living, friends and community, and health (Code of Practice 8.9); "
+            "plan the next review with that focus.</p>" + (table_html(no_focus) if len(no_focus) else "<p>None.</p>"),
+            "sendlib-pfa",
+        )
+    )
+    return blocks
 
 
 TEST_LABELS = {
