@@ -14,6 +14,7 @@ import pandas as pd
 from ..access import LOCAL_USER, User, pseudonymise
 from ..codes import BROAD_AREAS, PROVISION_WORDS
 from ..costs import cost_forecast, cost_words, pounds, unit_costs
+from ..ehc import ehc_summary
 from ..exceptions import AccessDenied, SendlibError
 from ..forecast import (
     METHOD_WORDS,
@@ -46,6 +47,7 @@ class Prepared:
         self.trust = pseudonymise(trust, secret)
         self.schools = trust.schools
         self.state: dict[str, Any] = {"units": unit_costs(self.trust)}
+        self.assessments = ehc_summary(self.trust)
         self.run(horizon)
         self.state["backtest"] = backtest(
             NeedForecaster(n_simulations=200, random_state=0),
@@ -201,10 +203,48 @@ def build(
             html_block("<h3>National and local-authority benchmark</h3>"),
             W.HBox([la_box, la_button]),
             benchmark,
+            _assessments_block(prepared.assessments, trust.as_of),
         ]
     )
     app.add_class("sendlib-app")
     return app
+
+
+def _assessments_block(summary: pd.DataFrame, as_of) -> W.HTML:
+    """EHC needs assessments by local authority and calendar year (the last three), as SEN2
+    counts them, beside England's share of plans issued within 20 weeks."""
+    title = "<h3>EHC needs assessments by local authority</h3>"
+    if summary.empty:
+        return html_block(title + "<p>No requests for an assessment are recorded (assessment_requested events).</p>")
+    recent = summary[summary["period"] >= as_of.year - 2]
+
+    def pct(value) -> str:
+        return "" if pd.isna(value) else f"{value:.0f}%"
+
+    table = pd.DataFrame(
+        {
+            "Local authority": recent["group"].replace({"All": "All (the trust)"}),
+            "Year": recent["period"].astype(str).where(recent["period"] < as_of.year, f"{as_of.year} so far"),
+            "Requests": recent["requests"],
+            "Of them by parents": recent["by_parent"],
+            "Decided within 6 weeks": [
+                pct(100 * m / d) if d else "" for m, d in zip(recent["decided_within_6_weeks"], recent["decisions"])
+            ],
+            "Not to assess": recent["not_to_assess"],
+            "Final plans issued": recent["plans_issued"],
+            "Within 20 weeks": recent["pct_within_20_weeks"].map(pct),
+            "England, within 20 weeks": recent["england_pct_within_20_weeks"].map(pct),
+            "Mediations": recent["mediations"],
+            "Tribunal appeals": recent["tribunal_appeals"],
+        }
+    )
+    return html_block(
+        title + "<p class='note'>Counted as the DfE's SEN2 return counts them: a request in the year it was "
+        "made, a decision or a final plan in the year it was made (the plan within 20 weeks of its request). "
+        "England's share includes plans with allowed exceptions; an export does not say which delays were "
+        "exceptions. England's figure for a year appears once the DfE publishes it.</p>" + table_html(table),
+        "sendlib-assessments",
+    )
 
 
 def _forecast_panels(prepared, state, school, provision, area):
