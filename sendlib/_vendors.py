@@ -272,17 +272,16 @@ VENDORS: tuple[Profile, ...] = (
         "sen2",
         "an EHC plan timeline in the style of the DfE's SEN2 return",
         "DfE special educational needs survey (SEN2) guide and technical specification (gov.uk): "
-        "NamedPlan StartDate, ActivePlans ReviewMeeting and LastReview",
+        "NamedPlan StartDate, ActivePlans ReviewMeeting and LastReview; a request's ReceivedDate and a plan's "
+        "CeaseDate (the outcome dates are read only with their codes' meaning, which sendlib does not read)",
         headers={
             "ehc_events": {
                 "Child ID": "",
                 "Request ID": "",
-                "ReceivedDate": "",
                 "RequestOutcomeDate": "",
                 "RequestOutcome": "",
                 "AssessmentOutcomeDate": "",
                 "AssessmentOutcome": "",
-                "CeaseDate": "",
                 "CeaseReason": "",
                 "PlanRes": "",
                 "SENSetting": "",

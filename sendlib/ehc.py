@@ -12,7 +12,7 @@ duties. The SEND Regulations 2014 set them:
 
 Who to consider for an assessment (CoP 6.63 and 9.14: a pupil who has not made expected
 progress despite the school's relevant and purposeful action): a pupil on SEN support with at
-least ``MIN_SUPPORT_CYCLES`` support plans (assess, plan, do, review cycles) whose progress is
+least ``MIN_SUPPORT_CYCLES`` support plans reviewed (whole assess, plan, do, review cycles) whose progress is
 less than expected in a subject by the Code's four tests, or whose recorded provision costs
 more than the notional SEN threshold. A pupil whose request is already with the LA is on the
 timeline instead.
@@ -29,7 +29,7 @@ from .reference import reference_table
 
 DECISION_DAYS = 42  # decide whether to assess within 6 weeks of the request (Regs 2014 r.5(1); CoP 9.14)
 FINAL_PLAN_DAYS = 140  # the final plan within 20 weeks of the request (Regs 2014 r.13(2); CoP 9.40)
-MIN_SUPPORT_CYCLES = 2  # support plans before a pupil is a candidate (trust policy, CoP 6.63)
+MIN_SUPPORT_CYCLES = 2  # support plans reviewed (whole cycles) before a pupil is a candidate (CoP 6.63)
 RECORDED = "recorded"  # the status of an event with no deadline (mediation, an appeal ...)
 RECORDED_EVENTS = ("plan_ceased", "mediation", "tribunal_appeal", "tribunal_outcome")
 TIMELINE_COLUMNS = ["upn", "school", "stage", "label", "by", "started", "due", "done", "status", "days_late"]
@@ -298,7 +298,7 @@ def ehc_candidates(
 ) -> pd.DataFrame:
     """Pupils to consider for an EHC needs assessment, each with the evidence in sentences.
 
-    A pupil on SEN support (K) now, with at least ``MIN_SUPPORT_CYCLES`` support plans started,
+    A pupil on SEN support (K) now, with at least ``MIN_SUPPORT_CYCLES`` support plans reviewed,
     whose progress is less than expected in at least one subject by the Code's four tests
     (:func:`sendlib.assess_progress`, ``less_than_expected_progress``), or whose recorded
     provision costs more than the notional SEN threshold (:func:`sendlib.provision_costs`, when
@@ -336,7 +336,7 @@ def ehc_candidates(
         reviewed_plans=("review_held", lambda held: int(held.le(as_of).sum())),
         first_plan=("plan_start", "min"),
     )
-    cycles = cycles[cycles["support_plans"] >= MIN_SUPPORT_CYCLES]
+    cycles = cycles[cycles["reviewed_plans"] >= MIN_SUPPORT_CYCLES]
     if progress is None and trust.assessments is not None:
         progress = assess_progress(trust, as_of)
     below: dict[str, list] = {}

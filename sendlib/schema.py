@@ -1109,7 +1109,7 @@ EHC_EVENTS_TABLE = Table(
             "event",
             "what happened: " + ", ".join(EHC_EVENTS) + " (or their names in words, as an LA's timeline heads them)",
             True,
-            aliases=("event type", "activity", "milestone", "stage"),
+            aliases=("event type", "activity", "milestone"),
         ),
         Column("date", "date", "date it happened", True, ("event date", "date of event")),
         Column(

@@ -128,15 +128,14 @@ def _plans(rows):
     return pd.DataFrame(rows, columns=["upn", "plan_start", "review_due", "review_held", "outcome"])
 
 
-def test_candidates_need_two_support_plans_and_slow_progress_or_high_cost(tmp_path):
-    """Pupil 0: two plans, progress falling behind peers: a candidate. Pupil 1: the same scores,
-    one plan: not yet. Pupil 2: two plans, a request with the LA now: on the timeline instead.
-    Pupils 3-14: peers progressing as expected."""
+def test_candidates_need_two_support_plans_reviewed_and_slow_progress_or_high_cost(tmp_path):
+    """Pupil 0: two plans reviewed, progress falling behind peers: a candidate. Pupil 1: the same
+    scores, two plans, one reviewed: not yet. Pupil 2: two plans reviewed, a request with the LA
+    now: on the timeline instead. Pupils 3-14: peers progressing as expected."""
     n = 15
     plans = _plans(
-        [(upn(0), "01/09/2024", "01/12/2024", "01/12/2024", "continue"), (upn(0), "02/12/2024", "01/04/2025", "", "")]
-        + [(upn(1), "01/09/2024", "01/12/2024", "", "")]
-        + [(upn(2), "01/09/2024", "01/12/2024", "01/12/2024", ""), (upn(2), "02/12/2024", "01/04/2025", "", "")]
+        [(upn(i), "01/09/2024", "01/12/2024", "01/12/2024", "continue") for i in range(3)]
+        + [(upn(i), "02/12/2024", "01/04/2025", "" if i == 1 else "02/04/2025", "") for i in range(3)]
     )
     scores = []
     terms = ["15/11/2023", "15/03/2024", "15/07/2024", "15/11/2024", "15/03/2025", "15/07/2025"]
@@ -154,7 +153,7 @@ def test_candidates_need_two_support_plans_and_slow_progress_or_high_cost(tmp_pa
     assert list(candidates.columns) == CANDIDATE_COLUMNS
     assert candidates["upn"].tolist() == [upn(0)]
     reasons = candidates["reasons"].iloc[0]
-    assert "2 support plans since 01 Sep 2024 (1 reviewed)" in reasons and "maths" in reasons
+    assert "2 support plans since 01 Sep 2024 (2 reviewed)" in reasons and "maths" in reasons
     assert candidates["subjects_below"].iloc[0] == "maths"
     # the request is with the LA from 1 August 2025: before it, pupil 2 was a candidate too
     assert set(ehc_candidates(trust, as_of="2025-07-20")["upn"]) == {upn(0), upn(2)}
@@ -170,7 +169,7 @@ def test_on_the_sample_candidates_are_pupils_on_sen_support_with_reasons():
     candidates = ehc_candidates(trust)
     provision = trust.pupils.set_index("upn").loc[candidates["upn"], "sen_provision"]
     assert len(candidates) and (provision == "K").all()
-    assert (candidates["support_plans"] >= 2).all() and candidates["reasons"].str.len().gt(40).all()
+    assert (candidates["reviewed_plans"] >= 2).all() and candidates["reasons"].str.len().gt(40).all()
     on_support = (trust.pupils["sen_provision"] == "K").sum()
     assert len(candidates) < 0.3 * on_support  # a list to act on, not the register
     timeline = ehc_timeline(trust)

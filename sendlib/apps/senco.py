@@ -490,6 +490,15 @@ def _names(data: Prepared, upns: pd.Series) -> pd.Series:
     return upns.map(lambda u: f"{pupils.at[u, 'surname']}, {pupils.at[u, 'forename']}")
 
 
+def _stage_words(stage, as_of, done_word: str) -> str:
+    """An LA milestone in words: done (on time or late), or its deadline and the days left."""
+    if stage is None:
+        return "not owed (the LA decided not to assess)"
+    if pd.notna(stage.done):
+        return f"{done_word} {stage.done:%d %b %Y}" + (" (late)" if stage.status == "late" else "")
+    return f"by {stage.due:%d %b %Y}: {_when(stage.status, days_apart(stage.due, as_of))}"
+
+
 def _school_assessments(data: Prepared, school: str) -> list:
     """Pupils to consider for an EHC needs assessment, requests with the LA now, and Year 9+
     reviews held without a preparing-for-adulthood focus."""
@@ -509,7 +518,7 @@ def _school_assessments(data: Prepared, school: str) -> list:
     blocks = [
         html_block(
             f"<h3>Consider for an EHC needs assessment ({_pupils(len(shown))})</h3><p class='note'>On SEN support "
-            "with at least two support plans, and progress less than expected by the Code's four tests or "
+            "with at least two support plans reviewed, and progress less than expected by the Code's four tests or "
             "provision costing more than the £6,000 notional SEN threshold; pupils whose request is with the "
             "local authority now are listed below instead.</p>"
             + (
@@ -521,20 +530,23 @@ def _school_assessments(data: Prepared, school: str) -> list:
         )
     ]
     timeline = data.timeline[data.timeline["school"] == school]
-    la_open = timeline[timeline["by"].eq("LA") & timeline["status"].isin(["due", "overdue"])]
-    waiting = pd.DataFrame(
-        {
-            "Pupil": _names(data, la_open["upn"]),
-            "Requested": la_open["started"].dt.strftime("%d %b %Y"),
-            "Waiting for": la_open["label"],
-            "Deadline": la_open["due"].dt.strftime("%d %b %Y"),
-            "When": [_when(s, days_apart(d, as_of)) for s, d in zip(la_open["status"], la_open["due"])],
-        }
-    )
+    la_stages = timeline[timeline["by"].eq("LA") & timeline["stage"].isin(["decision", "final_plan"])]
+    waiting = la_stages.groupby(["upn", "started"]).filter(lambda rows: rows["status"].isin(["due", "overdue"]).any())
+    rows = []
+    for (upn, requested), stages in waiting.groupby(["upn", "started"], sort=False):
+        by_stage = {stage.stage: stage for stage in stages.itertuples()}
+        rows.append(
+            {
+                "Pupil": _names(data, pd.Series([upn])).iloc[0],
+                "Requested": f"{requested:%d %b %Y}",
+                "LA decision (6 weeks)": _stage_words(by_stage.get("decision"), as_of, "decided"),
+                "Final EHC plan (20 weeks)": _stage_words(by_stage.get("final_plan"), as_of, "issued"),
+            }
+        )
     blocks.append(
         html_block(
-            f"<h3>Requests with the local authority now ({_pupils(la_open['upn'].nunique())})</h3>"
-            + (table_html(waiting) if len(waiting) else "<p>None.</p>"),
+            f"<h3>Requests with the local authority now ({_pupils(len(rows))})</h3>"
+            + (table_html(pd.DataFrame(rows)) if rows else "<p>None.</p>"),
             "sendlib-requests",
         )
     )
