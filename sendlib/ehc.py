@@ -12,8 +12,9 @@ duties. The SEND Regulations 2014 set them:
 
 Who to consider for an assessment (CoP 6.63 and 9.14: a pupil who has not made expected
 progress despite the school's relevant and purposeful action): a pupil on SEN support with at
-least ``MIN_SUPPORT_CYCLES`` support plans reviewed (whole assess, plan, do, review cycles) whose progress is
-less than expected in a subject by the Code's four tests, or whose recorded provision costs
+least ``MIN_SUPPORT_CYCLES`` support plans reviewed (whole assess, plan, do, review cycles) whose
+progress is less than expected in a subject by the Code's four tests while they attain well
+below their peers in it, or whose recorded provision costs
 more than the notional SEN threshold. A pupil whose request is already with the LA is on the
 timeline instead.
 """
@@ -300,7 +301,8 @@ def ehc_candidates(
 
     A pupil on SEN support (K) now, with at least ``MIN_SUPPORT_CYCLES`` support plans reviewed,
     whose progress is less than expected in at least one subject by the Code's four tests
-    (:func:`sendlib.assess_progress`, ``less_than_expected_progress``), or whose recorded
+    (:func:`sendlib.assess_progress`, ``less_than_expected_progress``) where they also attain
+    at least ``GAP_SD`` (one) scale SD below their peers, or whose recorded
     provision costs more than the notional SEN threshold (:func:`sendlib.provision_costs`, when
     the export has provisions); not a pupil whose request is with the LA now (no decision yet,
     or a decision to assess and no plan yet).
@@ -324,7 +326,7 @@ def ehc_candidates(
     as_of = _as_of(trust, as_of)
     if trust.support_plans is None:
         return pd.DataFrame(columns=CANDIDATE_COLUMNS)
-    from .progress import assess_progress
+    from .progress import GAP_SD, assess_progress
     from .provision import provision_costs
 
     pupils = trust.pupils[trust.pupils["sen_provision"].eq("K")].set_index("upn")
@@ -341,9 +343,14 @@ def ehc_candidates(
         progress = assess_progress(trust, as_of)
     below: dict[str, list] = {}
     if progress is not None:
-        flagged = progress[progress["less_than_expected_progress"].fillna(False).astype(bool)]
-        for upn, subject, verdict in flagged[["upn", "subject", "verdict"]].itertuples(index=False):
-            below.setdefault(upn, []).append((str(subject), str(verdict)))
+        # less than expected progress in a subject where the pupil also attains well below peers:
+        # at least GAP_SD scale SDs (as test (c) measures a gap), not a strong pupil slowing down
+        sd = progress["scale"].astype(str).map(trust.require("scales").set_index("scale")["sd"]).astype(float)
+        flagged = progress[
+            progress["less_than_expected_progress"].fillna(False).astype(bool) & progress["gap_latest"].le(-GAP_SD * sd)
+        ]
+        for upn, subject, verdict, gap in flagged[["upn", "subject", "verdict", "gap_latest"]].itertuples(index=False):
+            below.setdefault(upn, []).append((str(subject), f"{verdict}; {-gap:.0f} points below peers"))
     if costs is None and trust.provisions is not None:
         costs = provision_costs(trust, as_of=as_of)
     has_costs = costs is not None

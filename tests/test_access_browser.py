@@ -78,6 +78,26 @@ def test_an_edited_url_gets_a_refusal_and_nothing_of_that_school(trust_server, b
     assert ((entries["user"] == "okafor") & (entries["event"] == "refused") & (entries["school"] == other)).any()
 
 
+def test_another_schools_pupil_in_the_address_is_refused_with_no_pack_and_logged(trust_server, browser, sample):
+    """A SENCO cannot open (nor build an evidence pack for) another school's pupil by putting
+    the UPN in the address; the refusal names nobody and is in the access log."""
+    url, tokens, log = trust_server
+    school = sample.schools[1]
+    theirs = sample.pupils.loc[sample.pupils["school"] != school, "upn"].iloc[0]
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    open_app(page, url, "senco_pupil_explorer", f"?token={tokens['okafor']}&pupil={theirs}")
+    page.wait_for_selector(".sendlib-app", timeout=WAIT)
+    text = page.inner_text("body")
+    assert "Not available to you" in text and "you can open only your schools' pupils" in text
+    assert page.locator("button", has_text="evidence pack").count() == 0
+    assert not set(UPN.findall(page.content())) & other_schools_upns(sample, school)
+    page.close()
+    entries = read_access_log(log)
+    refused = entries[(entries["user"] == "okafor") & (entries["event"] == "refused")]
+    assert refused["detail"].fillna("").str.startswith("pupil ").any()
+    assert not refused["detail"].fillna("").str.contains(theirs).any()  # logged by pseudonymised key
+
+
 def test_a_forged_widget_message_shows_nothing_of_another_school(trust_server, browser, sample):
     """The browser changes the school list itself and sends the change: the kernel's list has
     only the governor's school, so the forged choice is refused and the page stays as it was."""

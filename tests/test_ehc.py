@@ -141,8 +141,7 @@ def test_candidates_need_two_support_plans_reviewed_and_slow_progress_or_high_co
     terms = ["15/11/2023", "15/03/2024", "15/07/2024", "15/11/2024", "15/03/2025", "15/07/2025"]
     for i in range(n):
         for t, date in enumerate(terms):
-            slow = i < 3
-            score = 100 + (i % 4) - (4 * t if slow else 0)
+            score = 100 - 4 * t if i < 3 else 100 + (i % 4)  # pupils 0-2 fall 20 points behind
             scores.append((upn(i), "maths", date, score, "standardised"))
     assessments = pd.DataFrame(scores, columns=["upn", "subject", "assessment_date", "score", "scale"])
     events = [(2, "assessment_requested", pd.Timestamp("2025-08-01"))]

@@ -179,10 +179,19 @@ def build(
         "value",
     )
     refresh_school()
+    refused = None
     if pupil:
         match = [label for label, upn in labels.items() if upn == pupil or pupil.lower() in label.lower()]
         if match:
             pupil_box.value = match[0]
+        else:  # another school's pupil, or nobody: the same words either way, and a line in the log
+            refused = error_block(
+                SendlibError(
+                    f"No pupil of {school} matches the pupil in the address: you can open only your schools' pupils."
+                ),
+                "Not available to you.",
+            )
+            log(school, "refused", f"pupil {log_key(pupil)}")
     provision_view = W.VBox()
     provision_view.add_class("sendlib-provision-view")
 
@@ -208,7 +217,7 @@ def build(
         "<h2>SENCO: pupil explorer</h2><p class='note'>Progress is judged against measurement "
         f"error and pupils who started at the same level.{signed_in(user)}</p>"
     )
-    parts = [header, data_date(trust), school_box, tabs]
+    parts = [header, data_date(trust), *([refused] if refused is not None else []), school_box, tabs]
     problems = problems_block(trust)
     if problems is not None:
         parts.insert(1, problems)
