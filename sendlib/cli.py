@@ -1,4 +1,5 @@
-"""The ``sendlib`` command: ``validate``, ``report``, ``forecast``, ``provision``, ``dashboards`` and ``access``.
+"""The ``sendlib`` command: ``validate``, ``report``, ``evidence``, ``forecast``, ``provision``, ``dashboards``
+and ``access``.
 
 Exit codes: 0 success, 1 problems found (or an error), 2 a usage error. Errors are
 printed as sentences, never as tracebacks (set SENDLIB_DEBUG=1 to see one).
@@ -197,6 +198,24 @@ def _report(args) -> int:
     return EXIT_OK
 
 
+def _evidence(args) -> int:
+    from .access import ACCESS_ENV
+    from .reports import evidence_report
+
+    data = Path(args.data) if args.data else None
+    if data is not None and not data.is_dir():
+        print(f"sendlib evidence: {data} is not a folder", file=sys.stderr)
+        return EXIT_USAGE
+    if not args.pupil.strip():
+        print("sendlib evidence: give the pupil's UPN with --pupil", file=sys.stderr)
+        return EXIT_USAGE
+    if args.user and not os.environ.get(ACCESS_ENV):
+        print(f"sendlib evidence: no access file in use (${ACCESS_ENV}), so --user is not checked", file=sys.stderr)
+    paths = evidence_report(args.pupil, data, args.out, pdf=not args.no_pdf, user=args.user)
+    print(", ".join(str(p) for p in paths.values()))
+    return EXIT_OK
+
+
 def _forecast(args) -> int:
     from .costs import cost_forecast, cost_words, unit_costs
     from .forecast import (
@@ -334,7 +353,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="sendlib",
         description="SEND decision-making for English schools: check an export folder, "
-        "serve the dashboards, write committee reports.",
+        "serve the dashboards, write committee reports and pupils' evidence packs.",
     )
     parser.add_argument("--version", action="version", version=f"sendlib {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -372,6 +391,20 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--out", default="reports", help="folder for the reports (default: reports)")
     report.add_argument("--no-pdf", action="store_true", help="HTML only")
     report.set_defaults(run=_report)
+    evidence = commands.add_parser(
+        "evidence",
+        help="write a pupil's evidence pack for an EHC needs assessment (HTML, and PDF with Chromium)",
+        description="One pupil's evidence for a request for an EHC needs assessment: needs over time, support "
+        "plans, provision and its cost, progress with charts, EAL evidence, parent meetings and the EHC "
+        "process so far, as a self-contained HTML file (and a PDF) that holds personal data. Under an access "
+        "file (SENDLIB_ACCESS) give --user: a SENCO of the pupil's school.",
+    )
+    evidence.add_argument("--pupil", required=True, metavar="UPN", help="the pupil's UPN")
+    evidence.add_argument("--data", help="the export folder (default: the bundled sample trust)")
+    evidence.add_argument("--out", default="packs", help="folder for the pack (default: packs)")
+    evidence.add_argument("--no-pdf", action="store_true", help="HTML only")
+    evidence.add_argument("--user", help="who makes the pack: a user of the access file, when there is one")
+    evidence.set_defaults(run=_evidence)
     forecast = commands.add_parser(
         "forecast",
         help="forecast SEN support and EHC plans by school into a spreadsheet",

@@ -374,7 +374,7 @@ def ehc_candidates(
             )
         if over:
             reasons.append(f"Additional provision: {cost.at[upn, 'reason']}.")
-        if pupil["eal"] is True:
+        if pd.notna(pupil["eal"]) and bool(pupil["eal"]):
             reasons.append(
                 "English is an additional language: make sure the EAL evidence rules out language acquisition "
                 "as the reason."

@@ -679,7 +679,12 @@ def _check_ehc_events(frame, pupils, check: _Checker):
                     "reassessment_requested)",
                 )
     if pupils is not None:
-        no_sen = set(pupils.loc[pupils["sen_provision"] == "N", "upn"])
+        # a pupil at N may have a history whose end says why: the plan ceased, or the LA refused
+        last = events.pivot_table(index="upn", columns="event", values="date", aggfunc="max")
+        last = last.reindex(columns=["plan_issued", "plan_ceased", "decision_not_to_assess"]).apply(pd.to_datetime)
+        issued = last["plan_issued"].fillna(pd.Timestamp.min)
+        ended = last.index[last["plan_ceased"].gt(issued) | last["decision_not_to_assess"].gt(issued)]
+        no_sen = set(pupils.loc[pupils["sen_provision"] == "N", "upn"]) - set(ended)
         check.where(
             frame,
             isin(frame["upn"], no_sen),

@@ -228,6 +228,81 @@ def _pounds(value: float) -> str:
     return f"£{value:,.0f}"
 
 
+def number_words(value: float) -> str:
+    """Up to two decimals, without trailing zeros: 12.5, 0.75, 3."""
+    return f"{value:.2f}".rstrip("0").rstrip(".")
+
+
+PUPIL_PROVISION_COLUMNS = {
+    "intervention": "Intervention",
+    "area": "Area of need",
+    "from": "From",
+    "until": "Until",
+    "hours": "Hours a week",
+    "staff": "Staff",
+    "cost": "Cost (so far, while it runs)",
+    "works": "What it has done across the trust",
+}
+
+
+def pupil_provision_rows(rows: pd.DataFrame, impact=None) -> pd.DataFrame:
+    """One pupil's rows of :func:`provision_map` in words, oldest first, each intervention with
+    the trust's verdict on it (``impact``: :func:`provision_impact`'s frame or its records; None
+    when there are no scores to measure it with)."""
+    rows = rows.sort_values("start")
+    if impact is None:
+        works = pd.Series("not measured (needs assessments.csv)", index=rows.index)
+    else:
+        records = impact.to_dict("records") if isinstance(impact, pd.DataFrame) else list(impact)
+        names = pd.Series([r["intervention"] for r in records], dtype="str")
+        verdicts = dict(zip(intervention_key(names), (VERDICT_WORDS[r["verdict"]] for r in records)))
+        works = intervention_key(rows["intervention"].astype("str")).map(verdicts).fillna("not measured")
+    return pd.DataFrame(
+        {
+            "intervention": rows["intervention"],
+            "area": rows["area"].fillna(""),
+            "from": rows["start"].dt.strftime("%d %b %Y"),
+            "until": rows["end"].dt.strftime("%d %b %Y").where(~rows["running"], "running"),
+            "hours": [
+                ""
+                if pd.isna(h)
+                else f"{number_words(h)} ({s:.0f} x {m:.0f} min{'' if g == 1 else f', group of {g:.0f}'})"
+                for h, s, m, g in zip(
+                    rows["hours_per_week"], rows["sessions_per_week"], rows["minutes"], rows["group_size"].fillna(1)
+                )
+            ],
+            "staff": rows["staff_role"].map(STAFF_ROLE_WORDS).fillna(""),
+            "cost": rows["cost"].map(lambda c: "not known" if pd.isna(c) else _pounds(c)),
+            "works": works,
+        }
+    ).rename(columns=PUPIL_PROVISION_COLUMNS)
+
+
+def pupil_cost_words(cost: pd.Series, sen_provision: str) -> list[str]:
+    """One pupil's row of :func:`provision_costs` in sentences: what runs, what it costs, and
+    what a cost above the notional SEN threshold is evidence for."""
+    hours = 0 if pd.isna(cost["hours_per_week"]) else cost["hours_per_week"]
+    spent = 0 if pd.isna(cost["cost_last_12_months"]) else cost["cost_last_12_months"]
+    a_year = 0 if pd.isna(cost["cost_a_year"]) else cost["cost_a_year"]
+    lines = [
+        f"{int(cost['running'])} of {int(cost['interventions'])} intervention{'s' * int(cost['interventions'] != 1)} "
+        f"running now, {number_words(hours)} hours a week; {_pounds(spent)} spent in the last 12 months, "
+        f"{_pounds(a_year)} a year for what runs now."
+    ]
+    if cost["over_threshold"]:
+        use = (
+            "evidence for the local authority's top-up funding"
+            if sen_provision == "E"
+            else "evidence to consider with the family for a request for an EHC needs assessment"
+        )
+        lines.append(
+            f"Above the {_pounds(NOTIONAL_SEN_THRESHOLD)} notional SEN threshold: {cost['reason']}. This is {use}."
+        )
+    elif cost["reason"]:
+        lines.append(cost["reason"][:1].upper() + cost["reason"][1:] + ".")
+    return lines
+
+
 def provision_summary(table: pd.DataFrame) -> pd.DataFrame:
     """A provision map (:func:`provision_map`) by school, broad area and SEN provision: pupils,
     interventions, hours a week now and cost over the last 12 months."""

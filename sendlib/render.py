@@ -88,6 +88,14 @@ def committee(page) -> Markup:
     return style() + Markup(_templates().get_template("committee.html.j2").render(page=page))
 
 
+def evidence(pack, figures: dict[str, list[tuple[bytes, str]]] | None = None) -> Markup:
+    """One pupil's evidence pack (a :class:`sendlib.evidence.EvidencePack`) with its charts:
+    ``figures`` maps a part of the pack (``progress``, ``timeline``) to its PNG images and their
+    alt text, shown inside the page (data URLs)."""
+    images = {part: [(png_uri(data), alt) for data, alt in shown] for part, shown in (figures or {}).items()}
+    return style() + Markup(_templates().get_template("evidence.html.j2").render(pack=pack, figures=images))
+
+
 def report(parts: list[str], title: str, footer: str, meta: dict[str, str]) -> str:
     """A self-contained HTML document: ``parts`` (trusted HTML) then the footer; ``meta`` as
     ``<meta>`` elements (the audit trail, machine-readable)."""
@@ -115,6 +123,13 @@ def new_figure(width: float, height: float):
 
     fig = Figure(figsize=(width, height), layout="constrained")
     return fig, fig.add_subplot()
+
+
+def png_uri(data: bytes) -> str:
+    """PNG bytes as a data URL: an image inside the page, nothing to fetch."""
+    import base64
+
+    return "data:image/png;base64," + base64.b64encode(data).decode()
 
 
 def figure_png(fig, dpi: int = 110) -> bytes:

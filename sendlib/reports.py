@@ -1,4 +1,6 @@
-"""Committee reports: the committee notebook run headless by papermill, written as HTML (and PDF).
+"""Reports: the committee notebook run headless by papermill for a school's committee page, and
+the evidence-pack notebook for a pupil's evidence for an EHC needs assessment, each written as
+HTML (and PDF).
 
 The HTML is self-contained: the notebook's outputs (HTML tables and PNG figures, no code,
 no widgets, no scripts) in one page, with a footer that records the parameters, the
@@ -18,11 +20,13 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 
 from . import render
-from ._paths import SAMPLE_DIR, VOILA_APPS_DIR
-from .exceptions import SendlibError
+from ._paths import NOTEBOOKS_DIR, SAMPLE_DIR, VOILA_APPS_DIR
+from .exceptions import AccessDenied, SendlibError
 from .loader import input_hashes
 
 COMMITTEE_NOTEBOOK = VOILA_APPS_DIR / "local_committee.ipynb"
+EVIDENCE_NOTEBOOK = NOTEBOOKS_DIR / "06-evidence-pack.ipynb"
+EVIDENCE_APP = "evidence"  # how the access log names the evidence pack
 CHROMIUM = ("/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome")
 # headless, no sandbox (CI runs as root), and no calls to Google's blocked hosts
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
@@ -106,44 +110,156 @@ def committee_report(
             )
         except papermill.PapermillExecutionError as error:
             raise SendlibError(f"The report for {school} could not be made: {error.ename}: {error.evalue}") from None
-    from . import __version__
-
-    hashes = input_hashes(data_dir)
-    made = dt.datetime.now()
-    footer = (
-        f"Made by sendlib {__version__} on {made:%d %B %Y at %H:%M}. Parameters: school = {school}; "
-        f"data = {data_dir.name}. Input files (SHA-256): "
-        + "; ".join(f"{name} {digest[:16]}" for name, digest in hashes.items())
-        + "."
-    )
-    # the same audit trail, whole and machine-readable, in the page's metadata
-    meta = {
-        "generator": f"sendlib {__version__}",
-        "sendlib-made": made.isoformat(timespec="seconds"),
-        "sendlib-parameters": json.dumps({"school": school, "data": data_dir.name, "report_mode": True}),
-        **{f"sendlib-input-sha256:{name}": digest for name, digest in hashes.items()},
-    }
+    footer, meta = audit_trail(data_dir, {"school": school}, {"report_mode": True})
     page = render.report(notebook_outputs_html(notebook), f"{school}: SEND report", footer, meta)
     target = out_dir / f"{safe_name(school)}.html"
     target.write_text(page, encoding="utf-8")
     written = {"html": target}
-    chromium = next((c for c in CHROMIUM if os.path.exists(c)), None) or shutil.which("chromium")
-    if pdf and chromium:
-        pdf_path = target.with_suffix(".pdf")
+    pdf_path = print_pdf(target) if pdf else None
+    if pdf_path is not None:
+        written["pdf"] = pdf_path
+    return written
+
+
+def audit_trail(data_dir: Path, parameters: dict[str, str], recorded: dict | None = None) -> tuple[str, dict[str, str]]:
+    """A report's audit trail: the footer (sendlib's version, when it was made, ``parameters``,
+    the export folder and a hash of each input file) and the same, whole and machine-readable,
+    as the page's metadata (``recorded``: parameters for the metadata only)."""
+    from . import __version__
+
+    hashes = input_hashes(data_dir)
+    made = dt.datetime.now()
+    shown = {**parameters, "data": data_dir.name}
+    footer = (
+        f"Made by sendlib {__version__} on {made:%d %B %Y at %H:%M}. Parameters: "
+        + "; ".join(f"{name} = {value}" for name, value in shown.items())
+        + ". Input files (SHA-256): "
+        + "; ".join(f"{name} {digest[:16]}" for name, digest in hashes.items())
+        + "."
+    )
+    meta = {
+        "generator": f"sendlib {__version__}",
+        "sendlib-made": made.isoformat(timespec="seconds"),
+        "sendlib-parameters": json.dumps({**shown, **(recorded or {})}),
+        **{f"sendlib-input-sha256:{name}": digest for name, digest in hashes.items()},
+    }
+    return footer, meta
+
+
+def chromium() -> str | None:
+    """Debian's Chromium (or another Chrome), or None when none is installed."""
+    return next((c for c in CHROMIUM if os.path.exists(c)), None) or shutil.which("chromium")
+
+
+def print_pdf(html_path: Path, timeout: float = 120) -> Path | None:
+    """Print a self-contained HTML page to a PDF beside it (the same name, ``.pdf``) with headless
+    Chromium, without the browser's header and footer: the PDF's path, or None when Chromium is
+    not installed or did not print it."""
+    browser = chromium()
+    if browser is None:
+        return None
+    pdf_path = html_path.with_suffix(".pdf")
+    pdf_path.unlink(missing_ok=True)  # an old PDF is not this page's
+    try:
         subprocess.run(
             [
-                chromium,
+                browser,
                 *CHROMIUM_FLAGS,
                 "--no-pdf-header-footer",
                 f"--print-to-pdf={pdf_path}",
-                target.resolve().as_uri(),
+                html_path.resolve().as_uri(),
             ],
             check=False,
             capture_output=True,
-            timeout=120,
+            timeout=timeout,
         )
-        if pdf_path.exists():
-            written["pdf"] = pdf_path
+    except subprocess.TimeoutExpired:
+        return None
+    return pdf_path if pdf_path.exists() else None
+
+
+def evidence_report(
+    upn: str,
+    data_dir: str | Path | None = None,
+    out_dir: str | Path = "packs",
+    pdf: bool = True,
+    user: str | None = None,
+) -> dict[str, Path]:
+    """Run the evidence-pack notebook for one pupil; write ``evidence-<UPN>.html`` (and PDF).
+
+    Under an access file (``$SENDLIB_ACCESS``, :func:`sendlib.access.current_policy`) ``user``
+    must be one of its users whose role may open the SENCO pupil explorer and who has the
+    pupil's school; anyone else is refused (:class:`sendlib.exceptions.AccessDenied`), and both
+    the refusal and every pack made are written to the access log, the pupil named by
+    pseudonymised key.
+
+    Returns
+    -------
+    dict with ``html`` (and ``pdf`` when Chromium is present and ``pdf`` is True) paths.
+    """
+    import papermill
+
+    from .access import current_policy, log_access, pseudonym
+    from .loader import load_trust
+
+    data_dir = Path(data_dir) if data_dir else SAMPLE_DIR
+    upn = str(upn).strip().upper()
+    policy = current_policy()
+    trust = load_trust(data_dir, strict=False)
+    school = trust.pupils.loc[trust.pupils["upn"] == upn, "school"]
+    school = str(school.iloc[0]) if len(school) else ""
+    if policy is not None:
+        person = policy.user(user)
+        try:
+            if person is None:
+                raise AccessDenied(
+                    f"An access file is in use ({policy.path.name}): give the name of one of its users"
+                    + (f"; {user!r} is not one." if user else ".")
+                )
+            person.check_app("senco")
+            if school and school not in person.allowed(trust.schools):
+                mine = ", ".join(person.allowed(trust.schools)) or "none"
+                raise AccessDenied(
+                    f"{person.name} may make evidence packs only for pupils of their own schools ({mine}); "
+                    "this pupil is not at one of them."
+                )
+        except AccessDenied as error:
+            detail = str(error) + (f" Pupil {pseudonym(upn, policy.secret())}." if school else "")
+            log_access(policy, user or "?", EVIDENCE_APP, school, "refused", detail)
+            raise
+    if not school:
+        raise SendlibError(f"No pupil with UPN {upn} in {data_dir.name}/pupils.csv.")
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    parameters = {"data_dir": str(data_dir.resolve()), "upn": upn}
+    with tempfile.TemporaryDirectory() as work:
+        try:
+            notebook = run_notebook(
+                EVIDENCE_NOTEBOOK,
+                Path(work) / "evidence.ipynb",
+                parameters,
+                NOTEBOOKS_DIR,
+                execution_timeout=REPORT_TIMEOUT,
+            )
+        except papermill.PapermillExecutionError as error:
+            raise SendlibError(f"The evidence pack could not be made: {error.ename}: {error.evalue}") from None
+    parts = notebook_outputs_html(notebook)
+    if not any("sendlib-evidence" in part for part in parts):  # the notebook showed what went wrong instead
+        text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", "".join(parts))).strip()
+        raise SendlibError(f"The evidence pack could not be made: {text or 'the notebook showed nothing'}")
+    from .evidence import PERSONAL_DATA, pack_title
+
+    footer, meta = audit_trail(data_dir, {"pupil": upn}, {"user": user} if user else None)
+    footer = f"Data as of {trust.as_of:%d %B %Y}. {PERSONAL_DATA} {footer}"
+    page = render.report(parts, pack_title(trust, upn), footer, meta)
+    target = out_dir / f"evidence-{re.sub(r'[^A-Z0-9]+', '-', upn)}.html"
+    target.write_text(page, encoding="utf-8")
+    written = {"html": target}
+    pdf_path = print_pdf(target) if pdf else None
+    if pdf_path is not None:
+        written["pdf"] = pdf_path
+    if policy is not None:
+        log_access(policy, user or "?", EVIDENCE_APP, school, "evidence pack built", pseudonym(upn, policy.secret()))
     return written
 
 

@@ -354,11 +354,13 @@ class _Simulation:
                 elif pupil.need == "NSA" and rng.random() < 0.4:
                     pupil.need = self._first_need(pupil, phase)
             elif pupil.status == "E" and u < 0.01:
-                pupil.status = "K"  # plan ceased, support continues
+                pupil.status = "K"  # plan ceased (before the January census), support continues
                 if pupil.plan_issued is not None and not any(e[0] == "plan_issued" for e in pupil.events):
                     pupil.events.append(("plan_issued", pupil.plan_issued))
+                ceased = max(dt.date(year, 12, 15), (pupil.plan_issued or dt.date.min) + dt.timedelta(days=30))
+                if ceased <= self.as_of:
+                    pupil.events.append(("plan_ceased", ceased))
                 pupil.plan_issued = None
-                pupil.events.append(("plan_ceased", dt.date(year, 7, 15)))
             if pupil.status != "N" and pupil.need2 is None and rng.random() < 0.05:
                 second = self._choice(NEED_MIX_SUPPORT[phase])
                 pupil.need2 = second if second not in (pupil.need, "NSA") else None
@@ -506,7 +508,11 @@ def _assessment_process(sim: _Simulation, on_roll: list[_Pupil], rng) -> dict[tu
 
     for pupil in on_roll:
         names = {name for name, _ in pupil.events}
+        previous = dt.date.min
         for asked in sorted(d for name, d in pupil.events if name == "info_requested"):
+            if (asked - previous).days < 180:
+                continue  # a second request for advice in the same assessment
+            previous = asked
             # the request, then the decision to assess, come before the LA asks for advice
             # (many LAs ask schools for advice while they decide, as here)
             requested = asked - dt.timedelta(days=int(rng.integers(7, 22)))

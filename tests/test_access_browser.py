@@ -98,6 +98,34 @@ def test_another_schools_pupil_in_the_address_is_refused_with_no_pack_and_logged
     assert not refused["detail"].fillna("").str.contains(theirs).any()  # logged by pseudonymised key
 
 
+def test_a_senco_builds_an_evidence_pack_for_her_own_pupil_and_it_is_logged(trust_server, browser, sample):
+    """The pupil's page offers the pack; building it gives HTML and PDF downloads holding the
+    pupil's name, and a line in the access log by pseudonymised key."""
+    from sendlib.ehc import ehc_candidates
+
+    url, tokens, log = trust_server
+    school = sample.schools[1]
+    candidates = ehc_candidates(sample)
+    mine = candidates.loc[candidates["school"] == school, "upn"].iloc[0]
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    open_app(page, url, "senco_pupil_explorer", f"?token={tokens['okafor']}&pupil={mine}")
+    page.wait_for_selector(".sendlib-pack-button", timeout=WAIT)
+    assert "Consider an EHC needs assessment" in page.inner_text("body")
+    page.locator(".sendlib-pack-button").click()
+    page.wait_for_selector(".sendlib-pack a[download$='.pdf']", timeout=WAIT)
+    html_link = page.locator(".sendlib-pack a[download$='.html']").get_attribute("href")
+    import base64
+
+    pack = base64.b64decode(html_link.split(",", 1)[1]).decode("utf-8")
+    forename = sample.pupils.set_index("upn").at[mine, "forename"]
+    assert "Evidence for an EHC needs assessment" in pack and forename in pack and mine in pack
+    page.screenshot(path=str(ARTIFACTS / "evidence_pack_button.png"), full_page=False)
+    page.close()
+    entries = read_access_log(log)
+    built = entries[(entries["user"] == "okafor") & (entries["event"] == "evidence pack built")]
+    assert len(built) >= 1 and not built["detail"].str.contains(mine).any()
+
+
 def test_a_forged_widget_message_shows_nothing_of_another_school(trust_server, browser, sample):
     """The browser changes the school list itself and sends the change: the kernel's list has
     only the governor's school, so the forged choice is refused and the page stays as it was."""

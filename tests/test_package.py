@@ -66,7 +66,7 @@ def test_the_wheel_carries_the_sample_the_reference_data_and_the_notebooks(insta
     ).stdout.split("\n")
     assert where[0].startswith(str(bin_dir.parent)), where  # the installed copy, not the repository
     references, apps, notebooks, template = where[1].split()
-    assert int(references) > 5 and apps == "3" and notebooks == "5" and template == "True"
+    assert int(references) > 5 and apps == "3" and notebooks == "6" and template == "True"
     result = subprocess.run([bin_dir / "sendlib", "validate"], cwd=outside, capture_output=True, text=True)
     assert result.returncode == 0 and "No problems found" in result.stdout, result.stdout[-500:] + result.stderr
 

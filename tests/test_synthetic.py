@@ -1,3 +1,4 @@
+import datetime as dt
 import json
 
 import pandas as pd
@@ -31,6 +32,17 @@ def test_committed_sample_is_what_the_generator_writes(tmp_path):
 def test_generated_trusts_load_clean(tmp_path, small_tables):
     trust = load_trust(write_folder(tmp_path / "t", small_tables))
     assert trust.problems.empty
+
+
+@pytest.mark.parametrize(
+    "seed, as_of", [(404, dt.date(2026, 11, 20)), (3, dt.date(2024, 10, 1)), (7, dt.date(2026, 3, 10))]
+)
+def test_other_seeds_and_dates_load_clean_with_the_whole_ehc_process(tmp_path, seed, as_of):
+    """Every event history the generator writes passes the loader's order rules (a decision
+    after its request, a ceased plan after its plan, a request only when no plan is in force)."""
+    trust = load_trust(write_folder(tmp_path / "t", generate_trust(seed, as_of, size=0.6)))
+    assert trust.problems.empty
+    assert {"assessment_requested", "decision_to_assess", "plan_issued"} <= set(trust.ehc_events["event"])
 
 
 @pytest.fixture(scope="module")
@@ -95,6 +107,14 @@ def test_scores_are_termly_over_two_years_with_some_stalls(sample):
 def test_other_files_have_what_the_duties_need(sample):
     events = sample.ehc_events["event"].value_counts()
     assert set(events.index) >= {
+        "assessment_requested",
+        "decision_to_assess",
+        "decision_not_to_assess",
+        "plan_amended",
+        "plan_ceased",
+        "mediation",
+        "tribunal_appeal",
+        "tribunal_outcome",
         "info_requested",
         "info_sent",
         "plan_issued",

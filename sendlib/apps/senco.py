@@ -9,17 +9,20 @@ import dataclasses
 import functools
 import html
 import secrets
+import tempfile
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import ipywidgets as W
 import pandas as pd
 
 from ..access import LOCAL_USER, User, current_policy, pseudonym, pseudonymise, school_upns, scope_frame, scope_trust
-from ..codes import PROVISION_WORDS, STAFF_ROLE_WORDS, year_group_label
+from ..codes import PROVISION_WORDS, year_group_label
 from ..duties import days_apart, duties_todo, graduated_approach, statutory_duties
 from ..eal import eal_evidence_items, is_on_register, weigh_eal_evidence
 from ..ehc import LAST_12_MONTHS, ehc_candidates, ehc_timeline
+from ..evidence import evidence_pack, pack_html, pack_pdf
 from ..exceptions import SendlibError
 from ..loader import TrustData, load
 from ..plotting import plot_ehc_timeline, plot_progress_band
@@ -28,12 +31,13 @@ from ..provision import (
     MIN_PUPILS,
     NOTIONAL_SEN_THRESHOLD,
     VERDICT_WORDS,
-    intervention_key,
     provision_costs,
     provision_impact,
     provision_map,
     provision_summary,
     provision_workbook,
+    pupil_cost_words,
+    pupil_provision_rows,
 )
 from ..render import downloads, new_figure
 from ..school_calendar import school_year_start
@@ -164,7 +168,8 @@ def build(
         if upn:
             log(school_box.value, "pupil opened", log_key(upn))
             try:
-                pupil_view.children = _pupil_panels(data, upn)
+                built = functools.partial(log, school_box.value, "evidence pack built", log_key(upn))
+                pupil_view.children = [*_pupil_panels(data, upn), _pack_button(data, upn, built)]
             except SendlibError as error:
                 pupil_view.children = [error_block(error)]
 
@@ -192,22 +197,21 @@ def build(
                 "Not available to you.",
             )
             log(school, "refused", f"pupil {log_key(pupil)}")
-    provision_view = W.VBox()
-    provision_view.add_class("sendlib-provision-view")
 
-    def refresh_provision(*_):
-        provision_view.children = _school_provision(data, school_box.value)
+    def school_tab(make, where: str, css_class: str) -> W.VBox:
+        """A tab of the school's lists, made again when the school changes."""
+        view = W.VBox()
+        view.add_class(css_class)
 
-    school_box.observe(guarded(refresh_provision, "the provision map", provision_view), "value")
-    guarded(refresh_provision, "the provision map", provision_view)()
-    assessments_view = W.VBox()
-    assessments_view.add_class("sendlib-assessments-view")
+        def refresh(*_):
+            view.children = make(data, school_box.value)
 
-    def refresh_assessments(*_):
-        assessments_view.children = _school_assessments(data, school_box.value)
+        school_box.observe(guarded(refresh, where, view), "value")
+        guarded(refresh, where, view)()
+        return view
 
-    school_box.observe(guarded(refresh_assessments, "the EHC assessments", assessments_view), "value")
-    guarded(refresh_assessments, "the EHC assessments", assessments_view)()
+    provision_view = school_tab(_school_provision, "the provision map", "sendlib-provision-view")
+    assessments_view = school_tab(_school_assessments, "the EHC assessments", "sendlib-assessments-view")
     tabs = W.Tab(
         children=[W.VBox([pupil_box, pupil_view]), W.VBox([sort_box, school_view]), provision_view, assessments_view]
     )
@@ -232,7 +236,7 @@ def _pupil_panels(data: Prepared, upn: str) -> list:
     name = " ".join(v for v in (pupil.get("forename"), pupil.get("surname")) if isinstance(v, str))
     provision = PROVISION_WORDS[pupil["sen_provision"]].in_sentence
     need = f", primary need {pupil['primary_need']}" if isinstance(pupil["primary_need"], str) else ""
-    eal = " English is an additional language." if pupil["eal"] is True else ""
+    eal = " English is an additional language." if pd.notna(pupil["eal"]) and bool(pupil["eal"]) else ""
     panels = [
         html_block(
             f"<h2>{html.escape(name or upn)}</h2><p>{year_group_label(pupil['year_group'])}, "
@@ -336,49 +340,6 @@ def _pupil_panels(data: Prepared, upn: str) -> list:
     return panels
 
 
-PROVISION_COLUMNS = {
-    "intervention": "Intervention",
-    "area": "Area of need",
-    "from": "From",
-    "until": "Until",
-    "hours": "Hours a week",
-    "staff": "Staff",
-    "cost": "Cost (so far, while it runs)",
-    "works": "What it has done across the trust",
-}
-
-
-def _provision_rows(table: pd.DataFrame, impact: tuple[dict, ...]) -> pd.DataFrame:
-    verdicts = dict(
-        zip(
-            intervention_key(pd.Series([r["intervention"] for r in impact], dtype="str")),
-            (VERDICT_WORDS[r["verdict"]] for r in impact),
-        )
-    )
-    return pd.DataFrame(
-        {
-            "intervention": table["intervention"],
-            "area": table["area"].fillna(""),
-            "from": table["start"].dt.strftime("%d %b %Y"),
-            "until": table["end"].dt.strftime("%d %b %Y").where(~table["running"], "running"),
-            "hours": [
-                "" if pd.isna(h) else f"{_number(h)} ({s:.0f} x {m:.0f} min{'' if g == 1 else f', group of {g:.0f}'})"
-                for h, s, m, g in zip(
-                    table["hours_per_week"], table["sessions_per_week"], table["minutes"], table["group_size"].fillna(1)
-                )
-            ],
-            "staff": table["staff_role"].map(STAFF_ROLE_WORDS).fillna(""),
-            "cost": table["cost"].map(lambda c: "not known" if pd.isna(c) else f"£{c:,.0f}"),
-            "works": intervention_key(table["intervention"]).map(verdicts).fillna("not measured"),
-        }
-    ).rename(columns=PROVISION_COLUMNS)
-
-
-def _number(value: float) -> str:
-    """Up to two decimals, without trailing zeros: 12.5, 0.75, 3."""
-    return f"{value:.2f}".rstrip("0").rstrip(".")
-
-
 def _pupil_provision(data: Prepared, upn: str) -> W.HTML:
     if data.provision is None or data.costs is None:
         return html_block(
@@ -387,29 +348,72 @@ def _pupil_provision(data: Prepared, upn: str) -> W.HTML:
     mine = data.provision[data.provision["upn"] == upn]
     if mine.empty:
         return html_block("<h3>Provision</h3><p>No provision recorded for this pupil.</p>", "sendlib-provision")
-    cost = data.costs.set_index("upn").loc[upn]
-    hours = 0 if pd.isna(cost["hours_per_week"]) else cost["hours_per_week"]
-    summary = (
-        f"<p>{int(cost['running'])} running now, {_number(hours)} hours a week; "
-        f"£{0 if pd.isna(cost['cost_last_12_months']) else cost['cost_last_12_months']:,.0f} in the last 12 months, "
-        f"£{0 if pd.isna(cost['cost_a_year']) else cost['cost_a_year']:,.0f} a year for what runs now.</p>"
-    )
-    if cost["over_threshold"]:
-        next_step = (
-            "evidence for the local authority's top-up funding"
-            if pupil_status(data, upn) == "E"
-            else "evidence to consider with the family for an EHC needs assessment request"
-        )
-        summary += (
-            f"<p><b>Above the £{NOTIONAL_SEN_THRESHOLD:,} notional SEN threshold</b>: "
-            f"{html.escape(cost['reason'])}. This is {next_step}.</p>"
-        )
-    elif cost["reason"]:
-        summary += f"<p class='note'>{html.escape(cost['reason'].capitalize())}.</p>"
+    lines = pupil_cost_words(data.costs.set_index("upn").loc[upn], pupil_status(data, upn))
+    summary = "".join(f"<p>{html.escape(line)}</p>" for line in lines)
     return html_block(
-        "<h3>Provision</h3>" + summary + table_html(_provision_rows(mine.sort_values("start"), data.impact)),
+        "<h3>Provision</h3>" + summary + table_html(pupil_provision_rows(mine, data.impact or None)),
         "sendlib-provision",
     )
+
+
+def _pack_button(data: Prepared, upn: str, built: Callable[[], None]) -> W.VBox:
+    """A button that builds the pupil's evidence pack for a request for an EHC needs assessment
+    (HTML, and an A4 PDF when Chromium is installed) from what the explorer has worked out,
+    offers both to download, and writes a line in the access log."""
+    button = W.Button(description="Build the evidence pack", icon="file-text", layout=W.Layout(width="260px"))
+    button.add_class("sendlib-pack-button")
+    result = W.VBox()
+    box = W.VBox(
+        [
+            html_block(
+                "<h3>Evidence for an EHC needs assessment</h3><p class='note'>Everything above, with the needs "
+                "history, support plans, parent meetings and the EHC process so far, as one page to print or send "
+                "to the local authority (HTML and A4 PDF). It holds personal data: keep and share it under the "
+                "trust's data-protection policy.</p>"
+            ),
+            button,
+            result,
+        ]
+    )
+
+    def build(*_):
+        button.disabled = True
+        result.children = [html_block("<p class='note'>Building the pack (a few seconds)...</p>")]
+        pack = evidence_pack(
+            data.trust,
+            upn,
+            progress=data.progress,
+            duties=data.duties,
+            provision=data.provision,
+            costs=data.costs,
+            impact=data.impact or None,
+            eal=data.eal,
+            eal_items=data.eal_items,
+            timeline=data.timeline,
+            candidates=data.candidates,
+            peers=data.peers,
+            peer_key=data.peer_key,
+        )
+        page = pack_html(pack)
+        files = [("html", "text/html", page.encode("utf-8"))]
+        with tempfile.TemporaryDirectory() as folder:
+            path = Path(folder) / "pack.html"
+            path.write_text(page, encoding="utf-8")
+            pdf = pack_pdf(path)
+            if pdf is not None:
+                files.append(("pdf", "application/pdf", pdf.read_bytes()))
+        built()
+        missing = "" if len(files) == 2 else " (no PDF: Chromium is not installed on the server)"
+        result.children = [
+            html_block(
+                f"<p class='sendlib-downloads'>{downloads(f'evidence-pack-{upn}', files)}{html.escape(missing)}</p>"
+            )
+        ]
+        button.disabled = False
+
+    button.on_click(guarded(build, "the evidence pack", result))
+    box.add_class("sendlib-pack")
+    return box
 
 
 def pupil_status(data: Prepared, upn: str) -> str:
