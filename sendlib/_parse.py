@@ -325,6 +325,12 @@ def parse_choice(text: str, choices: tuple[str, ...]):
         "carer": "parent",
         "yp": "young_person",
         "student": "young_person",
+        "senco": "school",
+        "setting": "school",
+        "health": "other",
+        "la": "other",
+        "local_authority": "other",
+        "social_care": "other",
     }.get(value, value)
     if value in choices:
         return value, None

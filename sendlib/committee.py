@@ -88,7 +88,7 @@ def committee_page(
     """
     if school not in trust.schools:
         raise SendlibError(f"No school called {school!r}; the schools are: {', '.join(trust.schools)}.")
-    as_of = pd.Timestamp(as_of).normalize() if as_of is not None else trust.as_of
+    as_of = trust.day(as_of)
     pupils = trust.pupils[trust.pupils["school"] == school]
     national = reference_table("census_national").iloc[-1]
     n = len(pupils)
@@ -275,50 +275,39 @@ def _duties_section(trust, school, as_of, duties):
 
 
 def _assessments_section(trust, school, as_of, timeline):
-    """EHC needs assessments in the last 12 months, this school and the trust beside England's
+    """EHC needs assessments for this school's pupils in the last 12 months beside England's
     share of plans issued within 20 weeks: counts suppressed, a rate only when neither its part
-    nor the rest is small; nothing when the export records no request."""
-    rows = {}
-    for whom, by, group in (("This school", "school", school), ("All schools in the trust", "la", "All")):
-        summary = ehc_summary(trust, as_of, by=by, period="12 months", timeline=timeline)
-        rows[whom] = summary[summary["group"] == group]
-    if all(r.empty for r in rows.values()):
+    nor the rest is small. No trust row: beside this school's, it would give away the rest of
+    the trust's (and, over every school's page, a school's hidden count). Nothing when the
+    export records no request or plan here."""
+    summary = ehc_summary(trust, as_of, by="school", period="12 months", timeline=timeline)
+    found = summary[summary["group"] == school]
+    if found.empty:
         return pd.DataFrame(), []
+    r = found.iloc[0]
     national = national_timeliness()
-    table = []
-    for whom, found in rows.items():
-        r = found.iloc[0].to_dict() if len(found) else {}
-        counts = {column: int(r.get(column, 0)) for column in ("requests", "decisions", "plans_issued")}
-        table.append(
-            {
-                "": whom,
-                "Requests for an assessment": _count_text(counts["requests"]),
-                "Decided within 6 weeks": _share_text(
-                    r.get("decided_within_6_weeks", 0), counts["decisions"], empty="none decided"
-                ),
-                "Final plans issued": _count_text(counts["plans_issued"]),
-                "Issued within 20 weeks": _share_text(
-                    r.get("issued_within_20_weeks", 0), counts["plans_issued"], empty="none issued"
-                ),
-                "Mediations": _count_text(r.get("mediations", 0)),
-                "Tribunal appeals": _count_text(r.get("tribunal_appeals", 0)),
-            }
-        )
     england = f"England {national.iloc[-1]:.0f}% in {int(national.index[-1])}"
-    table.append({"": f"England ({int(national.index[-1])})", "Issued within 20 weeks": f"{national.iloc[-1]:.0f}%"})
-    frame = pd.DataFrame(table).fillna("").set_index("")
-    trust_row = frame.loc["All schools in the trust"]
-    rate = trust_row["Issued within 20 weeks"]
-    issued = (
-        f"{rate} of final plans were issued within 20 weeks ({england})"
-        if rate.endswith("%")
-        else f"too few final plans to show how many were issued within 20 weeks ({england})"
-    )
-    lines = [
-        "EHC needs assessments across the trust in the last 12 months: "
-        f"{trust_row['Requests for an assessment']} requests; {issued}."
-    ]
-    return frame, lines
+    within = _share_text(r["issued_within_20_weeks"], r["plans_timed"], empty="no plan to time")
+    row = {
+        "Requests for an assessment": _count_text(r["requests"]),
+        "Decided within 6 weeks": _share_text(r["decided_within_6_weeks"], r["decisions"], empty="none decided"),
+        "Final plans issued": _count_text(r["plans_issued"]),
+        "Issued within 20 weeks of the request": within,
+        "Mediations": _count_text(r["mediations"]),
+        "Tribunal appeals": _count_text(r["tribunal_appeals"]),
+    }
+    frame = pd.DataFrame(
+        [row, {"Issued within 20 weeks of the request": f"{national.iloc[-1]:.0f}%"}],
+        index=["This school", f"England ({int(national.index[-1])})"],
+    ).fillna("")
+    if within.endswith("%"):
+        timely = f"{within} of final plans were issued within 20 weeks of the request ({england})"
+    elif r["plans_timed"] == 0:
+        timely = f"no final plan with its request on record to time against 20 weeks ({england})"
+    else:  # the part or the rest is from 1 to 5
+        timely = f"how many final plans came within 20 weeks is not shown, to protect the pupils ({england})"
+    requests = "no requests" if r["requests"] == 0 else f"{_count_text(r['requests'])} requests"
+    return frame, [f"EHC needs assessments for pupils here in the last 12 months: {requests}; {timely}."]
 
 
 def _forecast_section(forecast, school):

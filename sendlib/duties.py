@@ -47,6 +47,9 @@ PARENT_MEETINGS_PER_YEAR = 3  # meet parents at least three times each year (CoP
 PHASE_TRANSFER_DEADLINE = (2, 15)
 POST_16_TRANSFER_DEADLINE = (3, 31)
 ALWAYS_TRANSFER_YEARS = (-1, 6, 11)  # Nursery to Reception, Year 6 to 7, Year 11 to post-16
+# the last year of an infant (Year 2), first (Year 4) or middle school (Year 8): a transfer when it
+# is the oldest year group on the school's roll
+LAST_YEARS_OF_A_PHASE = (2, 4, 8)
 PFA_FROM_YEAR = 9  # reviews from Year 9 have a preparing-for-adulthood focus (CoP 8.9, 9.166)
 REVIEW_DUE_SOON_DAYS = 14  # a support-plan review within two weeks is "due soon" (trust policy)
 TODO_HORIZON_DAYS = 30  # the SENCO's to-do list looks this far ahead
@@ -54,10 +57,6 @@ TODO_HORIZON_DAYS = 30  # the SENCO's to-do list looks this far ahead
 STATUSES = ("met", "late", "due", "overdue", "missed", "too_early")
 JUDGED = ("met", "late", "too_early", "overdue", "missed")  # deadline passed, or done
 DUTY_COLUMNS = ["upn", "school", "duty", "trigger_date", "due_date", "done_date", "status", "days_late"]
-
-
-def _as_of(trust: TrustData, as_of) -> pd.Timestamp:
-    return pd.Timestamp(as_of).normalize() if as_of is not None else trust.as_of
 
 
 def duty_status(due_date, done_date, as_of) -> str:
@@ -112,7 +111,6 @@ class Pupil:
     year_group: int
     as_of: pd.Timestamp
     school_top_year: int = 13  # the oldest year group on the school's roll: its pupils move on
-    pfa_recorded: bool = False  # the events say which reviews had a PfA focus (``pfa_focus`` dates)
 
     def dates(self, event: str) -> list:
         return self.events.get(event, [])
@@ -213,15 +211,17 @@ def _reassessment_timing(pupil: Pupil, duty: Duty) -> list[tuple]:
 
 def transfer_deadline(year_group: int, school_top_year: int, school_year_started) -> pd.Timestamp | None:
     """The day a plan must be amended by when the pupil moves phase at the end of this school
-    year (None if they do not): Nursery, Year 6, Year 11, and the top year of an infant, first
-    or middle school.
+    year (None if they do not): Nursery, Year 6, Year 11, and Year 2, 4 or 8 where it is the
+    school's oldest year group (an infant, first or middle school).
 
     >>> transfer_deadline(6, 6, pd.Timestamp("2026-09-01")), transfer_deadline(11, 13, pd.Timestamp("2026-09-01"))
     (Timestamp('2027-02-15 00:00:00'), Timestamp('2027-03-31 00:00:00'))
     >>> transfer_deadline(2, 2, pd.Timestamp("2026-09-01")), transfer_deadline(2, 6, pd.Timestamp("2026-09-01"))
     (Timestamp('2027-02-15 00:00:00'), None)
     """
-    if year_group not in ALWAYS_TRANSFER_YEARS and not (year_group == school_top_year and year_group < 11):
+    if year_group not in ALWAYS_TRANSFER_YEARS and not (
+        year_group == school_top_year and year_group in LAST_YEARS_OF_A_PHASE
+    ):
         return None
     month, day = POST_16_TRANSFER_DEADLINE if year_group >= 11 else PHASE_TRANSFER_DEADLINE
     return pd.Timestamp(school_year_started.year + 1, month, day)
@@ -238,15 +238,14 @@ def _phase_transfer(pupil: Pupil, duty: Duty) -> list[tuple]:
 
 
 def _pfa_focus(pupil: Pupil, duty: Duty) -> list[tuple]:
-    """Each review meeting held from Year 9: met when it had a preparing-for-adulthood focus,
-    else missed (a review held cannot gain one); nothing when the export does not say."""
-    if not pupil.pfa_recorded:
-        return []
+    """Each review meeting held from Year 9 whose focus is recorded: met with a
+    preparing-for-adulthood focus (Y), missed without one (N: a review held cannot gain one);
+    a blank is not recorded, and not judged."""
     now = school_year(pupil.as_of)
-    focused = set(pupil.dates("pfa_focus"))
+    focused, without = set(pupil.dates("pfa_focus")), set(pupil.dates("pfa_without"))
     rows = []
     for meeting in pupil.dates("review_meeting"):
-        if pupil.year_group - (now - school_year(meeting)) >= PFA_FROM_YEAR:
+        if pupil.year_group - (now - school_year(meeting)) >= PFA_FROM_YEAR and meeting in focused | without:
             done = meeting if meeting in focused else None
             rows.append(pupil.instance(duty.name, meeting, meeting, done, None if done else "missed"))
     return rows
@@ -409,11 +408,10 @@ def ehc_histories(trust: TrustData, as_of) -> list[Pupil]:
     grouped: dict[str, dict[str, list]] = {}
     for upn, event, date in events[["upn", "event", "date"]].itertuples(index=False):
         grouped.setdefault(upn, {}).setdefault(event, []).append(date)
-    pfa_recorded = "pfa_focus" in events and events["pfa_focus"].notna().any()
-    if pfa_recorded:
-        focused = events[events["event"].eq("review_meeting") & events["pfa_focus"].eq(True)]
-        for upn, date in focused[["upn", "date"]].itertuples(index=False):
-            grouped[upn].setdefault("pfa_focus", []).append(date)
+    if "pfa_focus" in events:  # the reviews recorded with a PfA focus (Y) and without one (N)
+        reviews = events[events["event"].eq("review_meeting") & events["pfa_focus"].notna()]
+        for upn, date, focus in reviews[["upn", "date", "pfa_focus"]].itertuples(index=False):
+            grouped[upn].setdefault("pfa_focus" if focus else "pfa_without", []).append(date)
     pupils = trust.pupils.set_index("upn")
     top_year = trust.pupils.groupby("school")["year_group"].max()
     return [
@@ -425,7 +423,6 @@ def ehc_histories(trust: TrustData, as_of) -> list[Pupil]:
             row["year_group"],
             as_of,
             int(top_year[row["school"]]),
-            pfa_recorded,
         )
         for upn, row in pupils.loc[pupils.index.intersection(list(grouped))].iterrows()
     ]
@@ -452,7 +449,7 @@ def statutory_duties(trust: TrustData, as_of=None) -> pd.DataFrame:
         academic year); ``done_date`` when it was done (missing if not); ``status`` one of
         ``STATUSES``; ``days_late`` calendar days past the deadline (0 unless late or overdue).
     """
-    as_of = _as_of(trust, as_of)
+    as_of = trust.day(as_of)
     per_pupil = [duty for duty in REGISTRY.values() if duty.per_pupil]
     rows = []
     for pupil in ehc_histories(trust, as_of):
@@ -519,7 +516,7 @@ def graduated_approach(trust: TrustData, as_of=None) -> pd.DataFrame:
         when past), ``meetings_this_year`` (parent meetings since 1 September),
         ``meetings_owed`` (toward ``PARENT_MEETINGS_PER_YEAR``), ``last_meeting``.
     """
-    as_of = _as_of(trust, as_of)
+    as_of = trust.day(as_of)
     send = trust.pupils[trust.pupils["sen_provision"].isin(["K", "E"])][
         ["upn", "school", "year_group", "sen_provision"]
     ]
@@ -592,7 +589,7 @@ def duties_summary(trust: TrustData, as_of=None, duties: pd.DataFrame | None = N
         ``due_next_30_days`` (not done, deadline within ``TODO_HORIZON_DAYS``). Counts are
         exact: suppress small ones before showing them to a committee.
     """
-    as_of = _as_of(trust, as_of)
+    as_of = trust.day(as_of)
     duties = statutory_duties(trust, as_of) if duties is None else duties
     both = pd.concat([duties, duties.assign(school="All schools")])
     flags = {status: both["status"].eq(status) for status in STATUSES}
@@ -648,7 +645,7 @@ def duties_todo(
         deadline first (the oldest a SENCO may already have in hand), then what has no
         deadline, then what is due, the soonest first.
     """
-    as_of = _as_of(trust, as_of)
+    as_of = trust.day(as_of)
     duties = statutory_duties(trust, as_of) if duties is None else duties
     horizon = as_of + pd.Timedelta(days=horizon_days)
     # parent meetings fall due on 31 August: owed within the year, listed by the rule below

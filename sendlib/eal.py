@@ -538,7 +538,7 @@ def weigh_eal_evidence(trust: TrustData, as_of=None, progress: pd.DataFrame | No
 
 
 def _weigh(trust, as_of, progress):
-    as_of = pd.Timestamp(as_of).normalize() if as_of is not None else trust.as_of
+    as_of = trust.day(as_of)
     pupils, flags, history, evidence = _facts(trust, as_of, progress)
     item_rows, outcome_rows = [], []
     review_date = as_of + pd.Timedelta(days=REVIEW_AFTER_DAYS)

@@ -21,16 +21,26 @@ timeline instead.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import pandas as pd
 
 from .duties import REGISTRY as SCHOOL_DUTIES
 from .duties import Duty, Pupil, _first, ehc_histories, statutory_duties
 from .loader import TrustData
+from .provision import NOTIONAL_SEN_THRESHOLD
 from .reference import reference_table
 
 DECISION_DAYS = 42  # decide whether to assess within 6 weeks of the request (Regs 2014 r.5(1); CoP 9.14)
 FINAL_PLAN_DAYS = 140  # the final plan within 20 weeks of the request (Regs 2014 r.13(2); CoP 9.40)
 MIN_SUPPORT_CYCLES = 2  # support plans reviewed (whole cycles) before a pupil is a candidate (CoP 6.63)
+# who ehc_candidates lists, in words, for the pages that show the list (or a pupil not on it)
+CANDIDATE_RULE = (
+    f"on SEN support with at least {MIN_SUPPORT_CYCLES} support plans reviewed, and either less than expected "
+    "progress by the Code's four tests in a subject where they attain at least one standard deviation below "
+    f"their peers, or additional provision costing more than the £{NOTIONAL_SEN_THRESHOLD:,} a year notional "
+    "SEN threshold"
+)
 RECORDED = "recorded"  # the status of an event with no deadline (mediation, an appeal ...)
 RECORDED_EVENTS = ("plan_ceased", "mediation", "tribunal_appeal", "tribunal_outcome")
 TIMELINE_COLUMNS = ["upn", "school", "stage", "label", "by", "started", "due", "done", "status", "days_late"]
@@ -38,30 +48,61 @@ TIMELINE_COLUMNS = ["upn", "school", "stage", "label", "by", "started", "due", "
 LA_MILESTONES: dict[str, Duty] = {}
 
 
-def _requests(pupil: Pupil) -> list[tuple]:
-    """Each request for an assessment with the next one (None for the last)."""
-    asked = pupil.dates("assessment_requested")
-    return list(zip(asked, asked[1:] + [None]))
+@dataclass(frozen=True)
+class Request:
+    """A request for an assessment and the LA's answers: its decision (None until made),
+    whether it was a refusal, and the final plan issued after it (None until issued)."""
+
+    asked: pd.Timestamp
+    decided: pd.Timestamp | None
+    refused: bool
+    issued: pd.Timestamp | None
+
+    @property
+    def with_the_la(self) -> bool:
+        """Waiting for the LA: no decision yet, or a decision to assess and no plan yet."""
+        return self.decided is None or (not self.refused and self.issued is None)
+
+
+def requests_of(pupil: Pupil) -> list[Request]:
+    """A pupil's requests for an assessment with the LA's answers. A request made while an
+    earlier one still waits for its decision is answered with it: one request, its clock from
+    the first (as the LA answers them, with one decision)."""
+    agreed, refused = pupil.dates("decision_to_assess"), pupil.dates("decision_not_to_assess")
+    decided = sorted(agreed + refused)
+    kept: list = []
+    for asked in pupil.dates("assessment_requested"):
+        if not kept or _first(decided, kept[-1], asked) is not None:
+            kept.append(asked)
+    requests = []
+    for asked, nxt in zip(kept, kept[1:] + [None]):
+        decision = _first(decided, asked, nxt)
+        requests.append(
+            Request(
+                asked,
+                decision,
+                decision is not None and decision in refused and decision not in agreed,
+                _first(pupil.dates("plan_issued"), asked, nxt),
+            )
+        )
+    return requests
 
 
 def _decision(pupil: Pupil, duty: Duty) -> list[tuple]:
-    decided = sorted(pupil.dates("decision_to_assess") + pupil.dates("decision_not_to_assess"))
     return [
-        pupil.instance(duty.name, asked, asked + pd.Timedelta(days=duty.days), _first(decided, asked, nxt))
-        for asked, nxt in _requests(pupil)
+        pupil.instance(duty.name, r.asked, r.asked + pd.Timedelta(days=duty.days), r.decided)
+        for r in requests_of(pupil)
     ]
 
 
 def _final_plan(pupil: Pupil, duty: Duty) -> list[tuple]:
-    rows = []
-    for asked, nxt in _requests(pupil):
-        issued = _first(pupil.dates("plan_issued"), asked, nxt)
-        refused = _first(pupil.dates("decision_not_to_assess"), asked, nxt)
-        agreed = _first(pupil.dates("decision_to_assess"), asked, nxt)
-        if issued is None and refused is not None and agreed is None:
-            continue  # no assessment, so no plan is owed
-        rows.append(pupil.instance(duty.name, asked, asked + pd.Timedelta(days=duty.days), issued))
-    return rows
+    """Owed unless the LA decided not to assess (a plan issued after an appeal is on the
+    timeline as an event, not timed from the request the LA refused)."""
+    return [
+        pupil.instance(duty.name, r.asked, r.asked + pd.Timedelta(days=duty.days), r.issued)
+        for r in requests_of(pupil)
+        if not r.refused
+    ]
 
 
 for _milestone in (
@@ -93,10 +134,6 @@ RECORDED_LABELS = {
 }
 
 
-def _as_of(trust: TrustData, as_of) -> pd.Timestamp:
-    return pd.Timestamp(as_of).normalize() if as_of is not None else trust.as_of
-
-
 def ehc_timeline(trust: TrustData, as_of=None, duties: pd.DataFrame | None = None) -> pd.DataFrame:
     """Every pupil's EHC process, one row per pupil and stage: the LA's milestones (the decision
     within 6 weeks, the final plan within 20 weeks of each request), the school's duties inside
@@ -112,7 +149,7 @@ def ehc_timeline(trust: TrustData, as_of=None, duties: pd.DataFrame | None = Non
         ``status`` (the duties' statuses, or "recorded" for an event with no deadline) and
         ``days_late``; ordered by pupil, then date.
     """
-    as_of = _as_of(trust, as_of)
+    as_of = trust.day(as_of)
     rows = []
     histories = ehc_histories(trust, as_of)
     for pupil in histories:
@@ -152,6 +189,7 @@ SUMMARY_COLUMNS = [
     "decided_within_6_weeks",
     "not_to_assess",
     "plans_issued",
+    "plans_timed",
     "issued_within_20_weeks",
     "pct_within_20_weeks",
     "england_pct_within_20_weeks",
@@ -183,9 +221,12 @@ def ehc_summary(
     trust: TrustData, as_of=None, by: str = "la", period: str = "year", timeline: pd.DataFrame | None = None
 ) -> pd.DataFrame:
     """Counts as the DfE's SEN2 return makes them, for each local authority (``by="la"``, the LA
-    each request went to; "LA not recorded" without an ``la`` column) or school (``by="school"``)
-    and for all of them ("All"): requests (and who made them), decisions (within 6 weeks, not to
-    assess), final plans issued (within 20 weeks of the request), mediations and appeals, beside
+    of the pupil's latest request on or before the day counted; "LA not recorded" without an
+    ``la`` column) or school (``by="school"``, the pupil's school now) and for all of them
+    ("All"): requests received (and who made them), decisions (within 6 weeks, not to assess),
+    final plans issued (every ``plan_issued``; ``plans_timed``, those with their request on
+    record, and of them ``issued_within_20_weeks``, whose share ``pct_within_20_weeks`` is),
+    mediations and appeals, beside
     England's share of plans issued within 20 weeks (SEN2, exceptions included: an export does
     not say which delays were exceptions).
 
@@ -195,55 +236,60 @@ def ehc_summary(
     """
     if by not in ("la", "school") or period not in ("year", "12 months"):
         raise ValueError(f"by is 'la' or 'school' and period 'year' or '12 months', not {by!r} and {period!r}")
-    as_of = _as_of(trust, as_of)
+    as_of = trust.day(as_of)
     timeline = ehc_timeline(trust, as_of) if timeline is None else timeline
-    requests = _request_rows(trust, as_of)
-    if by == "la":  # a stage counts with the LA of the request that started its clock
-        group_of = dict(zip(zip(requests["upn"], requests["date"]), requests["la"]))
-        last_la = requests.sort_values("date").groupby("upn")["la"].last()
+    requests = _request_rows(trust, as_of).sort_values("date", kind="stable")
+    if by == "la":  # the LA of the pupil's latest request on or before the day (else their first)
+        by_pupil = {upn: list(zip(rows["date"], rows["la"])) for upn, rows in requests.groupby("upn")}
 
-        def key(upn, started):
-            return group_of.get((upn, started), last_la.get(upn, NOT_RECORDED))
-    else:
+        def key(upn, day):
+            made = by_pupil.get(upn)
+            if not made:
+                return NOT_RECORDED
+            return next((la for date, la in reversed(made) if date <= day), made[0][1])
+    else:  # the pupil's school now
         school_of = trust.pupils.set_index("upn")["school"]
 
-        def key(upn, started):
+        def key(upn, day):
             return school_of.get(upn, "")
 
     la_rows = timeline[timeline["by"].eq("LA")]
     decided = la_rows[la_rows["stage"].eq("decision") & la_rows["done"].notna()]
     refusals: set = set()
-    if trust.ehc_events is not None:
-        refused = trust.ehc_events[trust.ehc_events["event"].eq("decision_not_to_assess")]
+    events = trust.ehc_events
+    plans = pd.DataFrame(columns=["upn", "date"])
+    if events is not None:
+        events = events[events["date"].le(as_of)]
+        refused = events[events["event"].eq("decision_not_to_assess")]
         refusals = set(zip(refused["upn"], refused["date"]))
-    issued = la_rows[la_rows["stage"].eq("final_plan") & la_rows["done"].notna()]
+        plans = events[events["event"].eq("plan_issued")]
+    timed = la_rows[la_rows["stage"].eq("final_plan") & la_rows["done"].notna()]
     recorded = la_rows[la_rows["status"].eq(RECORDED)]
-    # each count: its rows, the column of the date that started its clock (for its LA), the
-    # column of the date it counts on, and which of the rows count
+    # each count: its rows, the column of the day it counts on, and which of the rows count
     counted = {
-        "requests": (requests, "date", "date", None),
-        "by_parent": (requests, "date", "date", requests["requested_by"].eq("parent")),
-        "by_school": (requests, "date", "date", requests["requested_by"].eq("school")),
-        "decisions": (decided, "started", "done", None),
-        "decided_within_6_weeks": (decided, "started", "done", decided["status"].eq("met")),
+        "requests": (requests, "date", None),
+        "by_parent": (requests, "date", requests["requested_by"].eq("parent")),
+        "by_school": (requests, "date", requests["requested_by"].eq("school")),
+        "decisions": (decided, "done", None),
+        "decided_within_6_weeks": (decided, "done", decided["status"].eq("met")),
         "not_to_assess": (
             decided,
-            "started",
             "done",
             pd.Series([pair in refusals for pair in zip(decided["upn"], decided["done"])], index=decided.index),
         ),
-        "plans_issued": (issued, "started", "done", None),
-        "issued_within_20_weeks": (issued, "started", "done", issued["status"].eq("met")),
-        "mediations": (recorded, "started", "done", recorded["stage"].eq("mediation")),
-        "tribunal_appeals": (recorded, "started", "done", recorded["stage"].eq("tribunal_appeal")),
+        "plans_issued": (plans, "date", None),
+        "plans_timed": (timed, "done", None),
+        "issued_within_20_weeks": (timed, "done", timed["status"].eq("met")),
+        "mediations": (recorded, "done", recorded["stage"].eq("mediation")),
+        "tribunal_appeals": (recorded, "done", recorded["stage"].eq("tribunal_appeal")),
     }
     window_start = as_of - pd.DateOffset(months=12)
     parts = []
-    for name, (rows, started, when, mask) in counted.items():
+    for name, (rows, when, mask) in counted.items():
         dates = pd.to_datetime(rows[when])
         frame = pd.DataFrame(
             {
-                "group": [key(u, s) for u, s in zip(rows["upn"], rows[started])],
+                "group": [key(u, day) for u, day in zip(rows["upn"], dates)],
                 "period": dates.dt.year.to_numpy() if period == "year" else LAST_12_MONTHS,
                 name: 1 if mask is None else mask.fillna(False).astype(int).to_numpy(),
             },
@@ -259,8 +305,8 @@ def ehc_summary(
     every = table.groupby(level="period").sum()
     every.index = pd.MultiIndex.from_product([["All"], every.index], names=["group", "period"])
     table = pd.concat([table, every]).reset_index()
-    table["pct_within_20_weeks"] = (100 * table["issued_within_20_weeks"] / table["plans_issued"]).where(
-        table["plans_issued"] > 0
+    table["pct_within_20_weeks"] = (100 * table["issued_within_20_weeks"] / table["plans_timed"]).where(
+        table["plans_timed"] > 0
     )
     national = national_timeliness()
     table["england_pct_within_20_weeks"] = table["period"].map(national) if period == "year" else national.iloc[-1]
@@ -323,7 +369,7 @@ def ehc_candidates(
         ``last_decision_not_to_assess`` (the latest refusal, if any), ``reasons`` in sentences;
         by school, then the most support plans first.
     """
-    as_of = _as_of(trust, as_of)
+    as_of = trust.day(as_of)
     if trust.support_plans is None:
         return pd.DataFrame(columns=CANDIDATE_COLUMNS)
     from .progress import GAP_SD, assess_progress
@@ -349,17 +395,20 @@ def ehc_candidates(
         flagged = progress[
             progress["less_than_expected_progress"].fillna(False).astype(bool) & progress["gap_latest"].le(-GAP_SD * sd)
         ]
-        for upn, subject, verdict, gap in flagged[["upn", "subject", "verdict", "gap_latest"]].itertuples(index=False):
-            below.setdefault(upn, []).append((str(subject), f"{verdict}; {-gap:.0f} points below peers"))
+        columns = ["upn", "subject", "verdict", "gap_latest", "scale"]
+        for upn, subject, verdict, gap, scale in flagged[columns].itertuples(index=False):
+            below.setdefault(upn, []).append(
+                (str(subject), f"{verdict}; {-gap:.0f} points below peers on the {str(scale).replace('_', ' ')} scale")
+            )
     if costs is None and trust.provisions is not None:
         costs = provision_costs(trust, as_of=as_of)
     has_costs = costs is not None
     cost = (costs if costs is not None else pd.DataFrame(columns=["upn", "over_threshold"])).set_index("upn")
-    open_requests, refusals = _request_state(trust, as_of)
+    requests = assessment_requests(trust, as_of)
     rows = []
     for upn, cycle in cycles.iterrows():
         over = upn in cost.index and bool(cost.at[upn, "over_threshold"])
-        if upn in open_requests or not (upn in below or over):
+        if (upn in requests and requests[upn][-1].with_the_la) or not (upn in below or over):
             continue
         pupil = pupils.loc[upn]
         reasons = [
@@ -379,7 +428,7 @@ def ehc_candidates(
                 "English is an additional language: make sure the EAL evidence rules out language acquisition "
                 "as the reason."
             )
-        refused = refusals.get(upn)
+        refused = next((r.decided for r in reversed(requests.get(upn, [])) if r.refused), None)
         if refused is not None:
             reasons.append(
                 f"The LA decided not to assess on {refused:%d %b %Y}: say what has changed since, and what was tried."
@@ -410,20 +459,8 @@ def _and(items: list[str]) -> str:
     return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
 
 
-def _request_state(trust: TrustData, as_of) -> tuple[set, dict]:
-    """Pupils whose latest request is with the LA now, and each pupil's latest refusal."""
-    open_requests, refusals = set(), {}
-    for pupil in ehc_histories(trust, as_of):
-        refused = pupil.dates("decision_not_to_assess")
-        if refused:
-            refusals[pupil.upn] = refused[-1]
-        requests = pupil.dates("assessment_requested")
-        if not requests:
-            continue
-        last = requests[-1]
-        decided = [d for d in pupil.dates("decision_to_assess") + refused if d >= last]
-        agreed = [d for d in pupil.dates("decision_to_assess") if d >= last]
-        issued = [d for d in pupil.dates("plan_issued") if d >= last]
-        if not decided or (agreed and not issued):
-            open_requests.add(pupil.upn)
-    return open_requests, refusals
+def assessment_requests(trust: TrustData, as_of=None) -> dict[str, list[Request]]:
+    """Each pupil's requests for an assessment with the LA's answers (:func:`requests_of`), for
+    pupils with any."""
+    histories = ehc_histories(trust, trust.day(as_of))
+    return {pupil.upn: found for pupil in histories if (found := requests_of(pupil))}

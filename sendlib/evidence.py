@@ -319,31 +319,24 @@ def what_happens_next() -> list[str]:
     ]
 
 
-def _candidate_note(pupil: pd.Series, trust: TrustData, events: pd.DataFrame) -> str:
+def _candidate_note(pupil: pd.Series, trust: TrustData, as_of) -> str:
     """Why the pack has no reasons from :func:`sendlib.ehc.ehc_candidates`, in a sentence."""
-    from .ehc import MIN_SUPPORT_CYCLES
-    from .provision import NOTIONAL_SEN_THRESHOLD
+    from .ehc import CANDIDATE_RULE, assessment_requests
 
     if pupil["sen_provision"] == "E":
         return "The pupil has an EHC plan."
-    dates = {event: sorted(group) for event, group in events.groupby("event")["date"]}
-    requests = dates.get("assessment_requested", [])
-    if requests:
-        last = requests[-1]
-        agreed = [d for d in dates.get("decision_to_assess", []) if d >= last]
-        refused = [d for d in dates.get("decision_not_to_assess", []) if d >= last]
-        issued = [d for d in dates.get("plan_issued", []) if d >= last]
-        if not (agreed or refused) or (agreed and not issued):
-            return f"A request made on {last:%d %B %Y} is with the local authority: see the EHC process below."
+    requests = assessment_requests(trust, as_of).get(str(pupil.name), [])  # (pupils indexed by UPN)
+    if requests and requests[-1].with_the_la:
+        return (
+            f"A request made on {requests[-1].asked:%d %B %Y} is with the local authority: see the EHC process below."
+        )
     criteria = (
-        "Not among the pupils sendlib suggests considering for an assessment: that needs SEN support with at least "
-        f"{MIN_SUPPORT_CYCLES} support plans, and progress less than expected in a subject or additional "
-        f"provision costing more than the £{NOTIONAL_SEN_THRESHOLD:,} notional SEN threshold. The school may "
-        "still ask, and so may the parents."
+        f"Not among the pupils sendlib suggests considering for an assessment: pupils {CANDIDATE_RULE}. The school "
+        "may still ask, and so may the parents."
     )
     if trust.support_plans is None:
         criteria = "Whether to consider an assessment cannot be judged without support plans (support_plans.csv)."
-    refusals = dates.get("decision_not_to_assess", [])
+    refusals = [r.decided for r in requests if r.refused]
     if refusals:
         return (
             f"The local authority decided not to assess on {refusals[-1]:%d %B %Y}: a new request should say what "
@@ -405,7 +398,7 @@ def evidence_pack(
         raise SendlibError("Give the UPN of the pupil the evidence pack is for.")
     if upn not in pupils.index:
         raise SendlibError(f"No pupil with UPN {upn} in this trust's pupils.csv.")
-    as_of = pd.Timestamp(as_of).normalize() if as_of is not None else trust.as_of
+    as_of = trust.day(as_of)
     pupil = pupils.loc[upn]
     name = pupil_name(pupil, upn)
     notes: dict[str, str] = {}
@@ -507,7 +500,7 @@ def evidence_pack(
     found = candidates[candidates["upn"] == upn]
     reasons = str(found["reasons"].iloc[0]) if len(found) else ""
     if not reasons:
-        notes["candidate"] = _candidate_note(pupil, trust, events)
+        notes["candidate"] = _candidate_note(pupil, trust, as_of)
 
     return EvidencePack(
         upn=upn,

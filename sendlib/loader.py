@@ -40,7 +40,7 @@ from .profiles import (
     table_for_header,
     table_for_name,
 )
-from .schema import EHC_ANSWERS, TABLES, Column, Table
+from .schema import EHC_ANSWERS, EHC_QUESTIONS_ALSO, TABLES, Column, Table
 
 MANIFEST = "manifest.json"
 # A date of birth this many years before today is not a pupil's (a typing slip in the year).
@@ -93,6 +93,10 @@ class TrustData:
     def as_of_warning(self) -> str:
         """A sentence when the data are more than a term old (or undated), else ""."""
         return data_date_warning(self.as_of, self.as_of_source)
+
+    def day(self, as_of=None) -> pd.Timestamp:
+        """The day to judge from: ``as_of`` (any date) at midnight, or the export's date."""
+        return pd.Timestamp(as_of).normalize() if as_of is not None else self.as_of
 
     def require(self, table: str) -> pd.DataFrame:
         """The table, or a DataError saying which file the folder lacks."""
@@ -637,7 +641,8 @@ def _check_ehc_events(frame, pupils, check: _Checker):
         # each answer needs a question on or before it, after the previous answer of the pupil
         answered = events[events["event"] == answer]
         answered = answered.assign(_previous=answered.groupby("upn")["date"].shift().fillna(pd.Timestamp.min))
-        asked = events.loc[events["event"] == question, ["upn", "date"]].rename(columns={"date": "_asked"})
+        questions = (question, *EHC_QUESTIONS_ALSO.get(question, ()))
+        asked = events.loc[events["event"].isin(questions), ["upn", "date"]].rename(columns={"date": "_asked"})
         latest = pd.merge_asof(
             answered.sort_values("date", kind="stable"),
             asked.sort_values("_asked", kind="stable"),
@@ -652,7 +657,8 @@ def _check_ehc_events(frame, pupils, check: _Checker):
                 frame.loc[[index]],
                 "event",
                 [answer],
-                f"{answer} on {date:%d/%m/%Y} has no {question} on or before it (events out of order, or one missing)",
+                f"{answer} on {date:%d/%m/%Y} has no {' or '.join(questions)} on or before it (events out of order, "
+                "or one missing)",
             )
     issued = events["date"].where(events["event"] == "plan_issued").groupby(events["upn"]).transform("min")
     early = events["event"].isin(EHC_PLAN_EVENTS) & (events["date"] < issued)
@@ -679,12 +685,15 @@ def _check_ehc_events(frame, pupils, check: _Checker):
                     "reassessment_requested)",
                 )
     if pupils is not None:
-        # a pupil at N may have a history whose end says why: the plan ceased, or the LA refused
+        # a pupil at N may have EHC events when no plan is in force and the history says why: a
+        # request (a parent may ask for any child), a refusal, or the plan ceased
         last = events.pivot_table(index="upn", columns="event", values="date", aggfunc="max")
-        last = last.reindex(columns=["plan_issued", "plan_ceased", "decision_not_to_assess"]).apply(pd.to_datetime)
-        issued = last["plan_issued"].fillna(pd.Timestamp.min)
-        ended = last.index[last["plan_ceased"].gt(issued) | last["decision_not_to_assess"].gt(issued)]
-        no_sen = set(pupils.loc[pupils["sen_provision"] == "N", "upn"]) - set(ended)
+        last = last.reindex(columns=["plan_issued", "plan_ceased", "assessment_requested", "decision_not_to_assess"])
+        last = last.apply(lambda column: pd.to_datetime(column).astype("datetime64[ns]"))
+        issued = last["plan_issued"]
+        in_force = issued.notna() & ~last["plan_ceased"].gt(issued)
+        explained = last[["plan_ceased", "assessment_requested", "decision_not_to_assess"]].notna().any(axis=1)
+        no_sen = set(pupils.loc[pupils["sen_provision"] == "N", "upn"]) - set(last.index[~in_force & explained])
         check.where(
             frame,
             isin(frame["upn"], no_sen),

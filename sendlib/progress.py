@@ -250,7 +250,7 @@ def assess_progress(trust: TrustData, as_of=None, reasons: bool = True, **settin
         the tests missing, ``verdict`` "not enough scores yet" and a reason saying so.
     """
     s = _check_settings(settings)
-    as_of = pd.Timestamp(as_of).normalize() if as_of is not None else trust.as_of
+    as_of = trust.day(as_of)
     assessments = trust.require("assessments")
     assessments = assessments[assessments["assessment_date"] <= as_of]
     pupils = trust.pupils
@@ -1019,7 +1019,7 @@ def review_interventions(trust: TrustData, as_of=None, z: float = RELIABLE_CHANG
         n_before, n_after, level_before, level_after, change, change_low, change_high,
         change_z, verdict`` (one of ``REVIEW_VERDICTS``).
     """
-    as_of = pd.Timestamp(as_of).normalize() if as_of is not None else trust.as_of
+    as_of = trust.day(as_of)
     plans = trust.require("support_plans")
     pupils = trust.pupils.set_index("upn")
     scores = score_levels(trust, as_of)
@@ -1143,7 +1143,7 @@ def pupil_progress_band(trust: TrustData, upn: str, subject: str, as_of=None) ->
         ``peers_mean, peers_low, peers_high`` (mean and 10th-90th percentiles of the
         peers' scores), ``n_peers``, ``cohort_mean``.
     """
-    as_of = pd.Timestamp(as_of).normalize() if as_of is not None else trust.as_of
+    as_of = trust.day(as_of)
     pupils = trust.pupils.set_index("upn")
     if upn not in pupils.index:
         raise SendlibError(f"No pupil with UPN {upn!r} in this trust.")

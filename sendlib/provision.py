@@ -138,7 +138,7 @@ def provision_map(trust: TrustData, school: str | None = None, as_of=None) -> pd
     times 38, or the cost itself when it has no end (a standing provision's cost is read as a
     year's).
     """
-    as_of = pd.Timestamp(as_of).normalize() if as_of is not None else trust.as_of
+    as_of = trust.day(as_of)
     rows = trust.require("provisions")
     pupils = trust.pupils.set_index("upn")
     frame = rows[[c for c in MAP_COLUMNS if c in rows.columns]].copy()
@@ -348,7 +348,7 @@ def provision_impact(trust: TrustData, as_of=None, z: float = 1.96) -> pd.DataFr
     judged on reading, a maths one on maths), else every subject assessed. ``cost_per_pupil``
     is the mean cost of a pupil's episode where costs are known; ``cost_per_point`` that cost
     per point gained, for an effective intervention only."""
-    as_of = pd.Timestamp(as_of).normalize() if as_of is not None else trust.as_of
+    as_of = trust.day(as_of)
     table = provision_map(trust, as_of=as_of)
     table["key"] = intervention_key(table["intervention"])
     joint = _joint_effects(trust, as_of, z).set_index("key")

@@ -217,15 +217,15 @@ def evidence_report(
                     + (f"; {user!r} is not one." if user else ".")
                 )
             person.check_app("senco")
-            if school and school not in person.allowed(trust.schools):
+            if school not in person.allowed(trust.schools):  # (another school's pupil, or nobody: the same words)
                 mine = ", ".join(person.allowed(trust.schools)) or "none"
                 raise AccessDenied(
                     f"{person.name} may make evidence packs only for pupils of their own schools ({mine}); "
-                    "this pupil is not at one of them."
+                    f"no pupil with UPN {upn} is at one of them."
                 )
         except AccessDenied as error:
-            detail = str(error) + (f" Pupil {pseudonym(upn, policy.secret())}." if school else "")
-            log_access(policy, user or "?", EVIDENCE_APP, school, "refused", detail)
+            detail = f"{error} Pupil {pseudonym(upn, policy.secret())}."
+            log_access(policy, user or "?", EVIDENCE_APP, school, "refused", detail.replace(upn, "(the UPN)"))
             raise
     if not school:
         raise SendlibError(f"No pupil with UPN {upn} in {data_dir.name}/pupils.csv.")
@@ -249,6 +249,8 @@ def evidence_report(
         raise SendlibError(f"The evidence pack could not be made: {text or 'the notebook showed nothing'}")
     from .evidence import PERSONAL_DATA, pack_title
 
+    if policy is not None:  # logged before the pack is written: no pack without its line
+        log_access(policy, user or "?", EVIDENCE_APP, school, "evidence pack built", pseudonym(upn, policy.secret()))
     footer, meta = audit_trail(data_dir, {"pupil": upn}, {"user": user} if user else None)
     footer = f"Data as of {trust.as_of:%d %B %Y}. {PERSONAL_DATA} {footer}"
     page = render.report(parts, pack_title(trust, upn), footer, meta)
@@ -258,8 +260,6 @@ def evidence_report(
     pdf_path = print_pdf(target) if pdf else None
     if pdf_path is not None:
         written["pdf"] = pdf_path
-    if policy is not None:
-        log_access(policy, user or "?", EVIDENCE_APP, school, "evidence pack built", pseudonym(upn, policy.secret()))
     return written
 
 

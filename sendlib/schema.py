@@ -901,6 +901,8 @@ EHC_ANSWERS = {
     "review_report_sent": "review_meeting",
     "tribunal_outcome": "tribunal_appeal",
 }
+# Questions that others stand in for: a decision may answer a request for a re-assessment too.
+EHC_QUESTIONS_ALSO = {"assessment_requested": ("reassessment_requested",)}
 # Headers an LA's or a SENCO's timeline (one date column per milestone, SEN2-style) gives each
 # event: such a file is read as one row per event.
 EHC_EVENT_HEADERS = {

@@ -35,6 +35,7 @@ import pandas as pd
 
 from ._names import NAMES
 from .codes import NEED_AREA, area_of, upn_check_letter
+from .duties import transfer_deadline
 from .school_calendar import census_day, school_year
 
 SAMPLE_SEED = 20261120
@@ -547,10 +548,10 @@ def _assessment_process(sim: _Simulation, on_roll: list[_Pupil], rng) -> dict[tu
         for back in range(0, 4):  # the phase transfers of this and the last three school years
             then = pupil.year_group - back
             school_top = top_year[pupil.school] if back == 0 else 6 if then <= 6 else 11
-            if then not in (6, 11) and not (then == school_top and then < 11):
+            due = transfer_deadline(then, school_top, pd.Timestamp(sim.current_year - back, 9, 1))
+            if due is None:
                 continue
-            month, day = (3, 31) if then >= 11 else (2, 15)
-            deadline = dt.date(sim.current_year - back + 1, month, day)
+            deadline = due.date()
             amended = deadline + dt.timedelta(
                 days=int(rng.choice([rng.integers(-110, 1), rng.integers(1, 45)], p=[0.75, 0.25]))
             )

@@ -194,8 +194,8 @@ def test_phase_transfer_only_where_pupils_move_on(tmp_path):
 
 
 def test_pfa_focus_judged_on_reviews_from_year_9(tmp_path):
-    """A review from Year 9 with the flag is met, without it missed; earlier reviews are not
-    judged; an export without the column judges none."""
+    """A review from Year 9 with the flag (Y) is met, with N missed; a blank is not recorded and
+    not judged, nor are earlier reviews; an export without the column judges none."""
     pupils = pd.DataFrame(
         {
             "upn": [upn(i) for i in range(2)],
@@ -210,7 +210,8 @@ def test_pfa_focus_judged_on_reviews_from_year_9(tmp_path):
         (upn(0), "plan_issued", "01/03/2023", ""),
         (upn(0), "review_meeting", "20/02/2024", "N"),  # Year 8 then: not judged
         (upn(0), "review_meeting", "10/02/2025", "Y"),  # Year 9: met
-        (upn(0), "review_meeting", "01/02/2026", ""),  # Year 10, not recorded: missed
+        (upn(0), "review_meeting", "01/02/2026", ""),  # Year 10, not recorded: not judged
+        (upn(0), "review_meeting", "01/06/2026", "N"),  # Year 10 without: missed
         (upn(1), "plan_issued", "01/03/2024", ""),
         (upn(1), "review_meeting", "01/03/2025", "N"),  # Year 9 without: missed
     ]
@@ -221,7 +222,7 @@ def test_pfa_focus_judged_on_reviews_from_year_9(tmp_path):
     pfa = d[d["duty"] == "pfa_review"]
     assert set(zip(pfa["upn"], pfa["trigger_date"].dt.strftime("%Y-%m-%d"), pfa["status"])) == {
         (upn(0), "2025-02-10", "met"),
-        (upn(0), "2026-02-01", "missed"),
+        (upn(0), "2026-06-01", "missed"),
         (upn(1), "2025-03-01", "missed"),
     }
     folder = write_folder(tmp_path / "u", {"pupils": pupils, "ehc_events": events.drop(columns="pfa_focus")})

@@ -80,15 +80,29 @@ def test_the_final_plan_within_twenty_weeks_unless_the_la_refused_to_assess(tmp_
         (4, "decision_not_to_assess", REQUEST + 30 * DAY),
         (4, "tribunal_appeal", REQUEST + 90 * DAY),
         (4, "tribunal_outcome", REQUEST + 200 * DAY),
-        (4, "plan_issued", REQUEST + 280 * DAY),  # issued after an appeal: counted, late
+        (4, "plan_issued", REQUEST + 280 * DAY),  # issued after an appeal: an event, not timed from the refusal
+        (5, "assessment_requested", REQUEST),  # the school asks, then the parents: one decision answers both
+        (5, "assessment_requested", REQUEST + 20 * DAY),
+        (5, "decision_to_assess", REQUEST + 41 * DAY),
+        (5, "plan_issued", REQUEST + 141 * DAY),  # 20 weeks from the first request: a day late
+        (6, "assessment_requested", REQUEST - 400 * DAY),  # refused, asked again a year later, agreed
+        (6, "decision_not_to_assess", REQUEST - 370 * DAY),
+        (6, "assessment_requested", REQUEST),
+        (6, "decision_to_assess", REQUEST + 50 * DAY),
+        (6, "plan_issued", REQUEST + 100 * DAY),
     ]
     timeline = ehc_timeline(trust_with(tmp_path, events))
     assert stage_statuses(timeline, "final_plan") == {
         upn(0): "met",
         upn(1): "late",
         upn(3): "overdue",
-        upn(4): "late",
+        upn(5): "late",
+        upn(6): "met",
     }
+    decisions = timeline[timeline["stage"] == "decision"]
+    assert decisions.groupby("upn").size().to_dict() == {upn(i): 2 if i == 6 else 1 for i in range(7)}
+    assert decisions[decisions["upn"] == upn(5)]["status"].tolist() == ["met"]  # 41 days from the first request
+    assert decisions[decisions["upn"] == upn(6)]["status"].tolist() == ["met", "late"]
     recorded = timeline[timeline["status"].eq("recorded")]
     assert sorted(recorded["stage"]) == ["tribunal_appeal", "tribunal_outcome"]
     assert (recorded["started"] == recorded["done"]).all() and recorded["due"].isna().all()
@@ -105,10 +119,12 @@ def test_the_summary_counts_as_sen2_by_la_and_year(tmp_path):
         (2, "assessment_requested", pd.Timestamp("2025-05-01"), "Bradford", "school"),
         (2, "decision_not_to_assess", pd.Timestamp("2025-06-01")),
         (2, "mediation", pd.Timestamp("2025-07-01")),
+        (3, "plan_issued", pd.Timestamp("2025-02-01")),  # its request before the export began: counted, not timed
     ]
     summary = ehc_summary(trust_with(tmp_path, events)).set_index(["group", "period"])
     assert summary.loc[("Leeds", 2025), ["requests", "by_parent", "by_school", "decisions"]].tolist() == [2, 1, 1, 1]
-    assert summary.loc[("Leeds", 2025), ["plans_issued", "issued_within_20_weeks"]].tolist() == [1, 1]
+    assert summary.loc[("Leeds", 2025), ["plans_issued", "plans_timed", "issued_within_20_weeks"]].tolist() == [1, 1, 1]
+    assert summary.loc[("LA not recorded", 2025), ["plans_issued", "plans_timed"]].tolist() == [1, 0]
     assert summary.loc[("Leeds", 2026), ["decisions", "decided_within_6_weeks", "plans_issued"]].tolist() == [1, 0, 1]
     assert summary.loc[("Leeds", 2026), "pct_within_20_weeks"] == 0
     assert summary.loc[("Bradford", 2025), ["requests", "not_to_assess", "mediations", "plans_issued"]].tolist() == [
@@ -117,7 +133,7 @@ def test_the_summary_counts_as_sen2_by_la_and_year(tmp_path):
         1,
         0,
     ]
-    assert summary.loc[("All", 2025), "requests"] == 3
+    assert summary.loc[("All", 2025), ["requests", "plans_issued", "plans_timed"]].tolist() == [3, 2, 1]
     assert summary.loc[("All", 2025), "pct_within_20_weeks"] == 100
     last_year = ehc_summary(trust_with(tmp_path / "b", events), period="12 months").set_index("group")
     assert last_year.loc["All", "requests"] == 1  # after 15 June 2025: the November request only

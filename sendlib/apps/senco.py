@@ -21,7 +21,7 @@ from ..access import LOCAL_USER, User, current_policy, pseudonym, pseudonymise, 
 from ..codes import PROVISION_WORDS, year_group_label
 from ..duties import days_apart, duties_todo, graduated_approach, statutory_duties
 from ..eal import eal_evidence_items, is_on_register, weigh_eal_evidence
-from ..ehc import LAST_12_MONTHS, ehc_candidates, ehc_timeline
+from ..ehc import CANDIDATE_RULE, LAST_12_MONTHS, ehc_candidates, ehc_timeline
 from ..evidence import evidence_pack, pack_html, pack_pdf
 from ..exceptions import SendlibError
 from ..loader import TrustData, load
@@ -530,10 +530,9 @@ def _school_assessments(data: Prepared, school: str) -> list:
     name = f"sendlib-ehc-candidates-{school.lower().replace(' ', '-')}"
     blocks = [
         html_block(
-            f"<h3>Consider for an EHC needs assessment ({_pupils(len(shown))})</h3><p class='note'>On SEN support "
-            "with at least two support plans reviewed, and progress less than expected by the Code's four tests or "
-            "provision costing more than the £6,000 notional SEN threshold; pupils whose request is with the "
-            "local authority now are listed below instead.</p>"
+            f"<h3>Consider for an EHC needs assessment ({_pupils(len(shown))})</h3><p class='note'>Pupils "
+            f"{html.escape(CANDIDATE_RULE)}; pupils whose request is with the local authority now are listed "
+            "below instead.</p>"
             + (
                 table_html(shown) + f"<p class='sendlib-downloads'>{downloads(name, files)}</p>"
                 if len(shown)
