@@ -242,7 +242,9 @@ def _assessments_block(summary: pd.DataFrame, as_of) -> W.HTML:
         title + "<p class='note'>Counted as the DfE's SEN2 return counts them: a request in the year it was "
         "made, a decision or a final plan in the year it was made (the plan within 20 weeks of its request). "
         "England's share includes plans with allowed exceptions; an export does not say which delays were "
-        "exceptions. England's figure for a year appears once the DfE publishes it.</p>" + table_html(table),
+        "exceptions. England's figure for a year appears once the DfE publishes it. A plan whose request is not in "
+        'the export (a pupil who arrived with one) counts as issued under "LA not recorded", and is not timed.</p>'
+        + table_html(table),
         "sendlib-assessments",
     )
 

@@ -521,8 +521,10 @@ def _school_assessments(data: Prepared, school: str) -> list:
         {
             "Pupil": _names(data, candidates["upn"]),
             "Year": candidates["year_group"].map(year_group_label),
-            "Support plans": candidates["support_plans"],
-            "Less than expected progress in": candidates["subjects_below"].replace("", "no subject"),
+            "Support plans (reviewed)": [
+                f"{n} ({r})" for n, r in zip(candidates["support_plans"], candidates["reviewed_plans"])
+            ],
+            "Less than expected progress in": candidates["subjects_below"].replace("", "none (listed for cost)"),
             "Why": candidates["reasons"],
         }
     )
