@@ -534,53 +534,21 @@ def evidence_pack(
 
 
 # --- the page ---------------------------------------------------------------------------------------
-def _band_words(subject: str, band: pd.DataFrame) -> str:
-    """A progress chart in words (its alt text)."""
-    scored = band.dropna(subset=["score"])
-    if scored.empty:
-        return f"{subject.capitalize()}: no scores of this pupil yet."
-    last = scored.iloc[-1]
-    peers = (
-        f", against {last['peers_mean']:.0f} for pupils who started at the same level"
-        if pd.notna(last["peers_mean"])
-        else ""
-    )
-    return (
-        f"{subject.capitalize()}: this pupil's scores from {_date(scored['assessment_date'].iloc[0], '%B %Y')} to "
-        f"{_date(last['assessment_date'], '%B %Y')} against the middle 80% of pupils who started at the same "
-        f"level; the latest score {last['score']:.0f}{peers}."
-    )
-
-
-def _timeline_words(pack: EvidencePack) -> str:
-    deadlines = pack.stages[pack.stages["due"].notna()]
-    counts = deadlines["status"].map(lambda s: STATUS_WORDS.get(s, s)).value_counts()
-    statuses = ", ".join(f"{n} {words}" for words, n in counts.items())
-    dates = pd.concat([pack.ehc_events["date"], pack.stages["started"], pack.stages["due"]]).dropna()
-    span = f" from {_date(dates.min(), '%B %Y')} to {_date(dates.max(), '%B %Y')}" if len(dates) else ""
-    return (
-        f"The EHC needs assessment and plan{span}: {_count(len(pack.ehc_events), 'recorded event')}; "
-        f"{_count(len(deadlines), 'deadline')} of the local authority and the school"
-        + (f" ({statuses})" if statuses else "")
-        + "."
-    )
-
-
 def pack_figures(pack: EvidencePack, dpi: int = 110) -> dict[str, list[tuple[bytes, str]]]:
     """The pack's charts as PNG images with their alt text: ``progress`` (one per subject, the
     pupil against pupils who started at the same level) and ``timeline`` (the EHC events and
     deadlines)."""
-    from .plotting import plot_ehc_timeline, plot_progress_band
+    from .plotting import ehc_timeline_words, plot_ehc_timeline, plot_progress_band, progress_band_words
 
     figures: dict[str, list[tuple[bytes, str]]] = {"progress": [], "timeline": []}
     for subject, band in pack.bands.items():
         fig, ax = render.new_figure(6.2, 3.6)
         plot_progress_band(band, subject, ax=ax)
-        figures["progress"].append((render.figure_png(fig, dpi), _band_words(subject, band)))
+        figures["progress"].append((render.figure_png(fig, dpi), progress_band_words(subject, band)))
     if len(pack.stages) or len(pack.ehc_events):
         fig, ax = render.new_figure(9, 3.8)
         plot_ehc_timeline(pack.ehc_events, pack.stages, pack.as_of, ax=ax)
-        figures["timeline"].append((render.figure_png(fig, dpi), _timeline_words(pack)))
+        figures["timeline"].append((render.figure_png(fig, dpi), ehc_timeline_words(pack.ehc_events, pack.stages)))
     return figures
 
 

@@ -178,3 +178,47 @@ def plot_forecast(history: pd.DataFrame, forecast: pd.DataFrame, ax=None, label:
     ax.legend(loc="best", frameon=True, framealpha=0.9, fontsize=9)
     ax.grid(alpha=0.3)
     return ax
+
+
+# --- each chart in words: its alt text on a page, and what a screen reader says ---------------
+def progress_band_words(subject: str, band: pd.DataFrame) -> str:
+    """:func:`plot_progress_band` in a sentence."""
+    scored = band.dropna(subset=["score"])
+    if scored.empty:
+        return f"{subject.capitalize()}: no scores of this pupil yet."
+    first, last = scored.iloc[0], scored.iloc[-1]
+    peers = (
+        f", against {last['peers_mean']:.0f} for pupils who started at the same level"
+        if pd.notna(last["peers_mean"])
+        else ""
+    )
+    return (
+        f"{subject.capitalize()}: this pupil's scores from {first['assessment_date']:%B %Y} to "
+        f"{last['assessment_date']:%B %Y} against the middle 80% of pupils who started at the same level; "
+        f"the latest score {last['score']:.0f}{peers}."
+    )
+
+
+def ehc_timeline_words(events: pd.DataFrame, stages: pd.DataFrame) -> str:
+    """:func:`plot_ehc_timeline` in a sentence (``stages``: the pupil's rows of ``ehc_timeline``)."""
+    deadlines = stages[stages["due"].notna()]
+    counts = deadlines["status"].str.replace("_", " ").value_counts()
+    statuses = ", ".join(f"{n} {status}" for status, n in counts.items())
+    dates = pd.concat([events["date"], stages["started"], stages["due"]]).dropna()
+    span = f" from {dates.min():%B %Y} to {dates.max():%B %Y}" if len(dates) else ""
+    return (
+        f"The EHC needs assessment and plan{span}: {len(events)} recorded event{'s' * (len(events) != 1)}; "
+        f"{len(deadlines)} deadline{'s' * (len(deadlines) != 1)} of the local authority and the school"
+        + (f" ({statuses})" if statuses else "")
+        + "."
+    )
+
+
+def forecast_words(history: pd.DataFrame, forecast: pd.DataFrame, label: str) -> str:
+    """:func:`plot_forecast` in a sentence: the years recorded and the first and last forecast."""
+    parts = [f"{label}: recorded {history['year'].min()} to {history['year'].max()}" if len(history) else label]
+    for row in (forecast.iloc[[0, -1]] if len(forecast) > 1 else forecast).itertuples():
+        parts.append(
+            f"January {row.year}: about {row.count:,.0f} (80% range {row.lower_80:,.0f} to {row.upper_80:,.0f})"
+        )
+    return "; forecast ".join(parts[:2]) + ("; " + parts[2] if len(parts) > 2 else "") + "."

@@ -125,3 +125,51 @@ def test_a_preheated_app_waits_for_its_visitor_however_long(browser):
     finally:
         process.terminate()
         process.wait(timeout=20)
+
+
+# WCAG 2.2 AA as axe-core (Deque) checks it, every rule tagged for levels A and AA
+WCAG = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
+
+
+def serious_violations(page) -> list[str]:
+    """axe-core's serious and critical WCAG 2.2 AA violations on the page as it is now."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    results = Axe().run(page, options={"runOnly": {"type": "tag", "values": WCAG}})
+    return [
+        f"{v['impact']} {v['id']} ({len(v['nodes'])}): {v['help']}; e.g. {v['nodes'][0]['target']}"
+        for v in results.response["violations"]
+        if v["impact"] in ("serious", "critical")
+    ]
+
+
+def test_every_app_meets_wcag_aa_as_axe_core_checks_it(voila, page, record_property):
+    """Each app as it opens, and the explorer's tabs and a pupil's page with the evidence pack
+    built: no serious or critical violation (charts have words, controls have names, text has
+    4.5:1 contrast)."""
+    import sendlib
+    from sendlib.ehc import ehc_candidates
+
+    pupil = ehc_candidates(sendlib.load_sample())["upn"].iloc[0]
+    found, checked = {}, 0
+    views = [
+        ("senco_pupil_explorer", "lead", ["School lists", "Provision map", "EHC assessments"]),
+        ("trust_need_forecast", "patel", []),
+        ("local_committee", "governor", []),
+    ]
+    for app, user, tabs in views:
+        open_app(page, (voila.url, f"?token={voila.tokens[user]}"), app)
+        found[app] = serious_violations(page)
+        checked += 1
+        for tab in tabs:
+            page.get_by_role("tab", name=tab).click()
+            page.wait_for_timeout(500)
+            found[f"{app}: {tab}"] = serious_violations(page)
+            checked += 1
+    open_app(page, (voila.url, f"?token={voila.tokens['lead']}&pupil={pupil}"), "senco_pupil_explorer")
+    page.wait_for_selector(".sendlib-pack-button", timeout=180_000)
+    page.locator(".sendlib-pack-button").click()
+    page.wait_for_selector(".sendlib-pack a[download$='.html']", timeout=180_000)
+    found["senco_pupil_explorer: a pupil's page"] = serious_violations(page)
+    record_property("figure", f"accessibility: {checked + 1} views checked with axe-core against WCAG 2.2 AA")
+    assert {view: problems for view, problems in found.items() if problems} == {}

@@ -29,7 +29,7 @@ from ..forecast import (
     summarise_simulations,
 )
 from ..loader import load
-from ..plotting import plot_forecast
+from ..plotting import forecast_words, plot_forecast
 from ..render import downloads, new_figure
 from ._blocks import data_date, error_block, figure_widget, guarded, html_block, signed_in, table_html
 
@@ -99,14 +99,16 @@ def build(
     area_box = W.Dropdown(
         options=[("All areas", "")] + [(a, a) for a in BROAD_AREAS], value=area or "", description="Need"
     )
-    horizon_box = W.IntSlider(value=horizon, min=1, max=5, description="Years")
+    # lists, not sliders: a screen reader names a list by its label (a slider's handle has no name)
+    horizon_box = W.Dropdown(
+        options=[(f"{n} year{'s' * (n != 1)}", n) for n in range(1, 6)], value=horizon, description="Years ahead"
+    )
     wide = {"description_width": "initial"}
-    identification = W.IntSlider(
-        value=0, min=-30, max=30, step=5, description="New identification (%)", readout_format="+d", style=wide
+    changes = [("no change", 0)] + [(f"{v:+d}%", v) for v in range(-30, 31, 5) if v]
+    identification = W.Dropdown(
+        options=sorted(changes, key=lambda o: o[1]), value=0, description="New identification", style=wide
     )
-    intake = W.IntSlider(
-        value=0, min=-30, max=30, step=5, description="Pupils joining (%)", readout_format="+d", style=wide
-    )
+    intake = W.Dropdown(options=sorted(changes, key=lambda o: o[1]), value=0, description="Pupils joining", style=wide)
     first = state["base_model"].first_year_
     start_box = W.Dropdown(
         options=[(f"January {y}", y) for y in range(first, first + 5)], value=first, description="From", style=wide
@@ -160,7 +162,10 @@ def build(
             .rename(columns={"need": "Need (England, 2025)", "share_pct": "% of EHC plans"})
         )
         notes = "".join(f"<p class='note'>{html.escape(n)}</p>" for n in result["notes"])
-        benchmark.children = [figure_widget(fig), html_block(notes + table_html(mix), "sendlib-benchmark")]
+        words = forecast_words(
+            result["series"].tail(10), result["forecast"], f"{la_box.value.strip() or 'England'}: EHC plans"
+        )
+        benchmark.children = [figure_widget(fig, words), html_block(notes + table_html(mix), "sendlib-benchmark")]
 
     forecast, show = guarded(forecast, "the forecast", output), guarded(show, "the forecast", output)
     show_benchmark = guarded(show_benchmark, "the benchmark", benchmark)
@@ -324,7 +329,7 @@ def _forecast_panels(prepared, state, school, provision, area):
     )
     return [
         html_block("".join(f"<p>{html.escape(n)}</p>" for n in notes), "sendlib-forecast-notes"),
-        figure_widget(fig),
+        figure_widget(fig, forecast_words(history, forecast, f"{label} in {where}")),
         html_block(
             f"<h3>Forecast: {label}</h3>" + table_html(table) + f"<p class='sendlib-downloads'>{links}</p>",
             "sendlib-forecast-table",

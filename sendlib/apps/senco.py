@@ -25,7 +25,7 @@ from ..ehc import CANDIDATE_RULE, LAST_12_MONTHS, ehc_candidates, ehc_timeline
 from ..evidence import evidence_pack, pack_html, pack_pdf
 from ..exceptions import SendlibError
 from ..loader import TrustData, load
-from ..plotting import plot_ehc_timeline, plot_progress_band
+from ..plotting import ehc_timeline_words, plot_ehc_timeline, plot_progress_band, progress_band_words
 from ..progress import assess_progress, pupil_progress_band
 from ..provision import (
     MIN_PUPILS,
@@ -266,7 +266,7 @@ def _pupil_panels(data: Prepared, upn: str) -> list:
             if len(band):
                 fig, ax = new_figure(6.2, 3.6)
                 plot_progress_band(band, subject, ax=ax)
-                figures.append(figure_widget(fig))
+                figures.append(figure_widget(fig, progress_band_words(subject, band)))
         if figures:
             panels.append(W.HBox(figures, layout=W.Layout(flex_flow="row wrap")))
     outcome = data.eal[data.eal["upn"] == upn]
@@ -336,7 +336,7 @@ def _pupil_panels(data: Prepared, upn: str) -> list:
                 "sendlib-ehc",
             )
         )
-        panels.append(figure_widget(fig))
+        panels.append(figure_widget(fig, ehc_timeline_words(events[events["upn"] == upn], stages)))
     return panels
 
 
