@@ -3,6 +3,7 @@
 Screenshots are saved in tests/artifacts/ for a person to look at.
 """
 
+import re
 import time
 
 import pytest
@@ -173,3 +174,36 @@ def test_every_app_meets_wcag_aa_as_axe_core_checks_it(voila, page, record_prope
     found["senco_pupil_explorer: a pupil's page"] = serious_violations(page)
     record_property("figure", f"accessibility: {checked + 1} views checked with axe-core against WCAG 2.2 AA")
     assert {view: problems for view, problems in found.items() if problems} == {}
+
+
+def pdf_pages(pdf: bytes) -> int:
+    return len(re.findall(rb"/Type\s*/Page(?![s\w])", pdf))
+
+
+def test_each_app_prints_whole_on_a4_from_its_print_button(voila, page, record_property):
+    """The Print / PDF button opens the browser's print; printing (as Chromium prints to PDF) gives
+    the whole page on A4, not the first screenful of the panel Voila scrolls (one page each,
+    before print rules released it)."""
+    import sendlib
+    from sendlib.ehc import ehc_candidates
+
+    pupil = ehc_candidates(sendlib.load_sample())["upn"].iloc[0]
+    pages = {}
+    views = (
+        ("local_committee", "governor", "", ".sendlib-committee", 3),
+        ("trust_need_forecast", "patel", "", ".sendlib-assessments", 2),
+        ("senco_pupil_explorer", "lead", f"&pupil={pupil}", ".sendlib-pack-button", 2),
+    )
+    for app, user, query, last, at_least in views:
+        open_app(page, (voila.url, f"?token={voila.tokens[user]}{query}"), app)
+        page.wait_for_selector(last, timeout=180_000)
+        page.evaluate("() => { window.__printed = 0; window.print = () => { window.__printed += 1; }; }")
+        page.locator(".sendlib-print").click()
+        assert page.evaluate("() => window.__printed") == 1
+        pdf = page.pdf(prefer_css_page_size=True)
+        box = [float(v) for v in re.search(rb"/MediaBox \[([\d. ]+)\]", pdf).group(1).split()]
+        assert [round(v) for v in box] == [0, 0, 595, 842]  # A4 in points
+        pages[app] = pdf_pages(pdf)
+        assert pages[app] >= at_least, (app, pages[app])
+        (ARTIFACTS / f"print_{app}.pdf").write_bytes(pdf)
+    record_property("figure", "printed to PDF (A4 pages): " + ", ".join(f"{a} {n}" for a, n in pages.items()))

@@ -64,6 +64,13 @@ def test_every_school_gets_a_pdf(all_reports):
     pdfs = list(all_reports.glob("*.pdf"))
     assert len(pdfs) == len(sendlib.load_sample().schools)
     assert all(p.read_bytes().startswith(b"%PDF") for p in pdfs)
+    # the committee paper on A4, as the papers go out (sendlib.css: @page)
+    boxes = {
+        tuple(round(float(v)) for v in b.split())
+        for p in pdfs
+        for b in re.findall(rb"/MediaBox \[([^\]]+)\]", p.read_bytes())
+    }
+    assert boxes == {(0, 0, 595, 842)}
 
 
 @pytest.mark.parametrize(

@@ -39,6 +39,15 @@ def data_date(trust) -> W.HTML:
     return W.HTML(str(render.data_date(trust)))
 
 
+def print_button() -> W.HTML:
+    """A button that prints the page (or saves it as a PDF, in the browser's print dialog): the
+    whole page on A4, without the controls (sendlib.css's print rules)."""
+    return W.HTML(
+        '<button class="sendlib-print" type="button" onclick="window.print()" '
+        'title="Print this page, or save it as a PDF from the print dialog">Print / PDF</button>'
+    )
+
+
 def figure_widget(fig, words: str) -> W.HTML:
     """A chart as an image inside the page, with ``words`` saying what it shows (its alt text)."""
     return W.HTML(f'<img class="sendlib-figure" src="{render.png_uri(render.figure_png(fig))}" alt="{escape(words)}">')

@@ -10,7 +10,7 @@ from .. import render
 from ..access import LOCAL_USER, User
 from ..committee import cached_committee_pages
 from ..exceptions import SendlibError
-from ._blocks import guarded, html_block, signed_in
+from ._blocks import guarded, html_block, print_button, signed_in
 
 
 class Prepared:
@@ -38,7 +38,12 @@ def build(prepared: Prepared, user: User = LOCAL_USER, school: str = "", log=lam
     shown = W.VBox([view])  # where an unexpected failure of a change of school would show
     box.observe(guarded(show, "the committee page", shown), "value")
     show()
-    parts = [box, shown] if user is LOCAL_USER else [html_block(f"<p class='note'>{signed_in(user)}</p>"), box, shown]
+    controls = W.HBox([box, print_button()])
+    parts = (
+        [controls, shown]
+        if user is LOCAL_USER
+        else [html_block(f"<p class='note'>{signed_in(user)}</p>"), controls, shown]
+    )
     app = W.VBox(parts)
     app.add_class("sendlib-app")
     return app

@@ -31,7 +31,7 @@ from ..forecast import (
 from ..loader import load
 from ..plotting import forecast_words, plot_forecast
 from ..render import downloads, new_figure
-from ._blocks import data_date, error_block, figure_widget, guarded, html_block, signed_in, table_html
+from ._blocks import data_date, error_block, figure_widget, guarded, html_block, print_button, signed_in, table_html
 
 FORECAST_SIMULATIONS = 500
 
@@ -181,7 +181,7 @@ def build(
     show_benchmark()
     controls = W.VBox(
         [
-            W.HBox([school_box, area_box]),
+            W.HBox([school_box, area_box, print_button()]),
             provision_box,
             horizon_box,
             html_block("<h3>Scenario</h3>"),

@@ -41,7 +41,17 @@ from ..provision import (
 )
 from ..render import downloads, new_figure
 from ..school_calendar import school_year_start
-from ._blocks import data_date, error_block, figure_widget, guarded, html_block, problems_block, signed_in, table_html
+from ._blocks import (
+    data_date,
+    error_block,
+    figure_widget,
+    guarded,
+    html_block,
+    print_button,
+    problems_block,
+    signed_in,
+    table_html,
+)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -221,7 +231,13 @@ def build(
         "<h2>SENCO: pupil explorer</h2><p class='note'>Progress is judged against measurement "
         f"error and pupils who started at the same level.{signed_in(user)}</p>"
     )
-    parts = [header, data_date(trust), *([refused] if refused is not None else []), school_box, tabs]
+    parts = [
+        header,
+        data_date(trust),
+        *([refused] if refused is not None else []),
+        W.HBox([school_box, print_button()]),
+        tabs,
+    ]
     problems = problems_block(trust)
     if problems is not None:
         parts.insert(1, problems)
