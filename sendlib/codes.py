@@ -412,6 +412,17 @@ def year_group_for_age(date_of_birth, as_of) -> int | None:
     return year if YEAR_GROUP_MIN <= year <= YEAR_GROUP_MAX else None
 
 
+def need_words(code) -> str:
+    """A type of need in words, with its code.
+
+    >>> need_words("SLCN"), need_words(None)
+    ('Speech, language and communication needs (SLCN)', 'not recorded')
+    """
+    if not isinstance(code, str) or not code:
+        return "not recorded"
+    return f"{NEED_TYPES[code]} ({code})" if code in NEED_TYPES else code
+
+
 def year_group_label(year_group) -> str:
     """The label a school uses for a year group: "N1", "N2", "R", "Y1" ... "Y13".
 

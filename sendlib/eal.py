@@ -737,3 +737,26 @@ def identification_by_language(trust: TrustData) -> pd.DataFrame:
     return pd.DataFrame(
         rows, columns=["school", "measure", "eal_pct", "english_pct", "national_pct", "eal_pupils", "english_pupils"]
     )
+
+
+# which way an item of evidence points, in words
+FINDING_WORDS = {
+    SEND: "a special educational need",
+    LANGUAGE: "learning English",
+    NEUTRAL: "neither way",
+    MISSING: "not recorded yet",
+}
+
+
+def eal_items_words(rows: pd.DataFrame) -> pd.DataFrame:
+    """Rows of :func:`eal_evidence_items` in words: each item's name, which way it points, and
+    what was found."""
+    return pd.DataFrame(
+        {
+            "Evidence": rows["item"].map(
+                lambda i: ITEMS[i].label[:1].upper() + ITEMS[i].label[1:] if i in ITEMS else str(i)
+            ),
+            "Points to": rows["finding"].map(lambda f: FINDING_WORDS.get(f, str(f))),
+            "Detail": rows["detail"].map(lambda d: "" if pd.isna(d) else str(d)),
+        }
+    )

@@ -24,7 +24,7 @@ from pathlib import Path
 import pandas as pd
 
 from . import render
-from .codes import LANGUAGES, NEED_TYPES, PROVISION_WORDS, year_group_label
+from .codes import LANGUAGES, PROVISION_WORDS, need_words, year_group_label
 from .exceptions import SendlibError
 from .loader import TrustData
 from .provision import pupil_cost_words, pupil_provision_rows
@@ -41,13 +41,6 @@ STATUS_WORDS = {
     "recorded": "recorded",
 }
 WHO_WORDS = {"LA": "Local authority", "school": "School"}
-# which way an item of EAL evidence points (sendlib.eal: SEND, LANGUAGE, NEUTRAL, MISSING)
-FINDING_WORDS = {
-    "SEND": "a special educational need",
-    "LANGUAGE": "learning English",
-    "NEUTRAL": "neither way",
-    "MISSING": "not recorded yet",
-}
 TITLE = "Evidence for an EHC needs assessment: {}"
 PERSONAL_DATA = (
     "This pack holds personal data about a child: keep it, share it and delete it under the trust's "
@@ -138,13 +131,6 @@ def _flag(value) -> bool | None:
     return None if value is None or pd.isna(value) else bool(value)
 
 
-def _need(code) -> str:
-    """A type of need in words, with its code: "Speech, language and communication needs (SLCN)"."""
-    if not isinstance(code, str) or not code:
-        return "not recorded"
-    return f"{NEED_TYPES[code]} ({code})" if code in NEED_TYPES else code
-
-
 def _provision_words(code) -> str:
     return PROVISION_WORDS[code].label if code in PROVISION_WORDS else _text(code, "not recorded")
 
@@ -175,8 +161,8 @@ def _facts(pupil: pd.Series, upn: str, name: str) -> dict[str, str]:
         "School": str(pupil["school"]),
         "Year group": year_group_label(pupil["year_group"]) or "not recorded",
         "SEN provision": _provision_words(pupil["sen_provision"]),
-        "Primary need": _need(pupil.get("primary_need")),
-        "Secondary need": _need(pupil.get("secondary_need")),
+        "Primary need": need_words(pupil.get("primary_need")),
+        "Secondary need": need_words(pupil.get("secondary_need")),
         "English as an additional language": eal,
     }
 
@@ -193,7 +179,7 @@ def _history(rows: pd.DataFrame) -> pd.DataFrame:
             "School": rows["school"].map(_text),
             "Year group": rows["year_group"].map(year_group_label),
             "SEN provision": rows["sen_provision"].map(_provision_words),
-            "Primary need": rows["primary_need"].map(_need),
+            "Primary need": rows["primary_need"].map(need_words),
         }
     )
 
@@ -223,18 +209,6 @@ def _progress(rows: pd.DataFrame) -> pd.DataFrame:
             "Subject": rows["subject"].astype("str").str.capitalize(),
             "Verdict": rows["verdict"].map(lambda v: "progress as expected" if v == "as expected" else str(v)),
             "Why": rows["reason"].map(_text),
-        }
-    )
-
-
-def _eal_items(rows: pd.DataFrame) -> pd.DataFrame:
-    from .eal import ITEMS
-
-    return pd.DataFrame(
-        {
-            "Evidence": rows["item"].map(lambda i: _first_upper(ITEMS[i].label) if i in ITEMS else str(i)),
-            "Points to": rows["finding"].map(lambda f: FINDING_WORDS.get(f, str(f))),
-            "Detail": rows["detail"].map(_text),
         }
     )
 
@@ -456,7 +430,7 @@ def evidence_pack(
     eal_words: dict[str, object] = {}
     eal_table = pd.DataFrame()
     if _flag(pupil.get("eal")) is True:
-        from .eal import eal_evidence_items, weigh_eal_evidence
+        from .eal import eal_evidence_items, eal_items_words, weigh_eal_evidence
 
         if eal is None:
             eal = weigh_eal_evidence(trust, as_of, progress=progress)
@@ -470,7 +444,7 @@ def evidence_pack(
                 "explanation": record["explanation"],
                 "next_steps": list(record["next_steps"]),
             }
-            eal_table = _eal_items(eal_items[eal_items["upn"] == upn])
+            eal_table = eal_items_words(eal_items[eal_items["upn"] == upn])
         if trust.eal_evidence is None:
             notes["eal"] = (
                 "No EAL evidence file was supplied (eal_evidence.csv): first-language assessments, the parents' "

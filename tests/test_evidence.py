@@ -19,9 +19,9 @@ from sendlib.access import ACCESS_ENV, load_access, pseudonym, read_access_log
 from sendlib.cli import main
 from sendlib.codes import upn_check_letter, year_group_label
 from sendlib.duties import statutory_duties
+from sendlib.eal import FINDING_WORDS
 from sendlib.ehc import ehc_candidates, ehc_timeline
 from sendlib.evidence import (
-    FINDING_WORDS,
     MISSING_FILE,
     NOTHING_FOR_PUPIL,
     STATUS_WORDS,

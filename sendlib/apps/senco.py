@@ -18,9 +18,9 @@ import ipywidgets as W
 import pandas as pd
 
 from ..access import LOCAL_USER, User, current_policy, pseudonym, pseudonymise, school_upns, scope_frame, scope_trust
-from ..codes import PROVISION_WORDS, year_group_label
+from ..codes import PROVISION_WORDS, need_words, year_group_label
 from ..duties import days_apart, duties_todo, graduated_approach, statutory_duties
-from ..eal import eal_evidence_items, is_on_register, weigh_eal_evidence
+from ..eal import eal_evidence_items, eal_items_words, is_on_register, weigh_eal_evidence
 from ..ehc import CANDIDATE_RULE, LAST_12_MONTHS, ehc_candidates, ehc_timeline
 from ..evidence import evidence_pack, pack_html, pack_pdf
 from ..exceptions import SendlibError
@@ -251,7 +251,7 @@ def _pupil_panels(data: Prepared, upn: str) -> list:
     pupil = trust.pupils.set_index("upn").loc[upn]
     name = " ".join(v for v in (pupil.get("forename"), pupil.get("surname")) if isinstance(v, str))
     provision = PROVISION_WORDS[pupil["sen_provision"]].in_sentence
-    need = f", primary need {pupil['primary_need']}" if isinstance(pupil["primary_need"], str) else ""
+    need = f", primary need: {need_words(pupil['primary_need'])}" if isinstance(pupil["primary_need"], str) else ""
     eal = " English is an additional language." if pd.notna(pupil["eal"]) and bool(pupil["eal"]) else ""
     panels = [
         html_block(
@@ -288,13 +288,13 @@ def _pupil_panels(data: Prepared, upn: str) -> list:
     outcome = data.eal[data.eal["upn"] == upn]
     if len(outcome):
         record = outcome.iloc[0]
-        items = data.eal_items[data.eal_items["upn"] == upn][["item", "finding", "detail"]]
+        items = eal_items_words(data.eal_items[data.eal_items["upn"] == upn])
         steps = "".join(f"<li>{html.escape(s)}</li>" for s in record["next_steps"])
         panels.append(
             html_block(
                 f"<h3>{'EAL and the recorded need:' if is_on_register(pupil['sen_provision']) else 'EAL or SEND?'} "
                 f"the evidence</h3><p>{html.escape(record['explanation'])}</p><p><b>Next steps</b></p><ul>{steps}</ul>"
-                + table_html(items.rename(columns=str.capitalize)),
+                + table_html(items),
                 "sendlib-eal",
             )
         )
@@ -650,6 +650,7 @@ def _school_lists(data: Prepared, school: str, sort: str) -> list:
                 for flags in mine[list(PROGRESS_TESTS)].fillna(False).astype(bool).itertuples(index=False)
             ],
             subject=mine["subject"].astype(str).str.capitalize(),
+            provision=mine["sen_provision"].map(lambda p: PROVISION_WORDS[p].label),
         )
         order = {
             "tests": (["tests", "name"], [False, True]),
@@ -658,7 +659,7 @@ def _school_lists(data: Prepared, school: str, sort: str) -> list:
             "subject": (["subject", "name"], [True, True]),
         }[sort]
         mine = mine.sort_values(order[0], ascending=order[1])
-        columns = {"name": "Pupil", "year": "Year", "sen_provision": "SEN", "subject": "Subject"}
+        columns = {"name": "Pupil", "year": "Year", "provision": "SEN provision", "subject": "Subject"}
         lists = [
             (
                 "Progress slower than expected: tests (a), (b) or (d)",
