@@ -66,3 +66,44 @@ def test_an_app_over_its_time_reads_as_a_sentence(monkeypatch):
     assert "took more than 1 second to prepare" in text and "Traceback" not in text
     monkeypatch.setenv(WORK_SECONDS_ENV, "not a number")
     assert work_seconds() == WORK_SECONDS
+
+
+@pytest.fixture(scope="module")
+def explorer():
+    from sendlib.apps import senco
+
+    return senco.prepare("")
+
+
+def _text(widgets) -> str:
+    import re
+
+    html = " ".join(getattr(w, "value", "") for w in widgets if isinstance(getattr(w, "value", None), str))
+    return re.sub(r"\s+", " ", re.sub(r"<style>.*?</style>|<[^>]+>", " ", html, flags=re.S))
+
+
+def test_a_pupils_page_says_what_it_lacks_and_uses_words_not_codes(explorer):
+    """No scores: a sentence, not an empty table; scores missing (absent, not taken) are named;
+    the EAL evidence and the need in words, not sendlib's codes."""
+    from sendlib.apps import senco
+
+    scored = set(explorer.progress["upn"])
+    pupils = explorer.trust.pupils
+    unscored = pupils.loc[~pupils["upn"].isin(scored), "upn"].iloc[0]
+    assert "No scores recorded for this pupil" in _text(senco._pupil_panels(explorer, unscored))
+    absent = explorer.progress[explorer.progress["n_no_score"] > 0].iloc[0]
+    text = _text(senco._pupil_panels(explorer, absent["upn"]))
+    assert f"not used: {int(absent['n_no_score'])} in {str(absent['subject']).lower()}" in text
+    import re
+
+    eal = explorer.eal["upn"].iloc[0]
+    panels = senco._pupil_panels(explorer, eal)
+    block = next(p.value for p in panels if "sendlib-eal" in getattr(p, "value", ""))
+    assert "Points to" in block and "neither way" in block
+    assert not re.search(r"<td>\s*(SEND|LANGUAGE|NEUTRAL|MISSING)\s*</td>", block)
+    text = _text(panels)
+    need = pupils.set_index("upn").loc[eal, "primary_need"]
+    if isinstance(need, str) and need:
+        assert f"({need})" in text
+    lists = _text(senco._school_lists(explorer, explorer.schools[0], "tests"))
+    assert "SEN support" in lists and " K " not in lists

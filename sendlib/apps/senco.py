@@ -269,10 +269,24 @@ def _pupil_panels(data: Prepared, upn: str) -> list:
                 + (f"<br><span class='note'>tests flagged: {flags}</span>" if flags else "")
                 + f"</td><td>{html.escape(record.reason)}</td></tr>"
             )
+        absent = [
+            f"{int(n)} in {str(subject).lower()}" for subject, n in zip(mine["subject"], mine["n_no_score"]) if n > 0
+        ]
+        unscored = (
+            f"<p class='note'>Assessments with no score (absent, not taken or blank), not used: "
+            f"{', '.join(absent)}.</p>"
+            if absent
+            else ""
+        )
         panels.append(
             html_block(
-                "<h3>Progress: the four tests</h3><table><tr><th>Subject</th><th>Verdict</th>"
-                "<th>Why</th></tr>" + "".join(rows) + "</table>",
+                "<h3>Progress: the four tests</h3>"
+                + (
+                    "<table><tr><th>Subject</th><th>Verdict</th><th>Why</th></tr>" + "".join(rows) + "</table>"
+                    if rows
+                    else "<p>No scores recorded for this pupil in the assessments file: progress cannot be judged.</p>"
+                )
+                + unscored,
                 "sendlib-progress",
             )
         )
