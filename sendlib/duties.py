@@ -621,8 +621,9 @@ def duties_summary(trust: TrustData, as_of=None, duties: pd.DataFrame | None = N
     return summary.sort_values(["_trust", "school", "_order"]).drop(columns=["_order", "_trust"]).reset_index(drop=True)
 
 
-TODO_COLUMNS = ["school", "upn", "what", "by", "status", "days"]
+TODO_COLUMNS = ["school", "upn", "what", "by", "status", "days", "basis"]
 TODO_STATUSES = ("overdue", "no deadline", "due")  # the to-do list's order
+GRADUATED_BASIS = "trust policy"  # support plans' reviews: the Code's guidance (6.44-6.56), the trust's dates
 
 
 def duties_todo(
@@ -641,7 +642,9 @@ def duties_todo(
         ``school, upn, what`` (an instruction in words), ``by`` (the deadline), ``status``
         (``overdue``, ``due``, or ``no deadline``: a pupil at K or E with no support plan, or
         a plan with no review date, which is owed now but has no date to be late from),
-        ``days`` (days overdue, or days left): what is overdue first, the most recent
+        ``days`` (days overdue, or days left), ``basis`` ("statutory": the law sets the
+        deadline; "trust policy": the Code's guidance as the trust's policy sets it, as for
+        support plans and parent meetings): what is overdue first, the most recent
         deadline first (the oldest a SENCO may already have in hand), then what has no
         deadline, then what is due, the soonest first.
     """
@@ -673,7 +676,8 @@ def duties_todo(
         else:
             count = 0
         what = REGISTRY[duty.duty].action.format(trigger=f"{duty.trigger_date:%d %b %Y}", held=count)
-        rows.append((duty.school, duty.upn, what, duty.due_date, duty.status, days_apart(duty.due_date, as_of)))
+        basis = "statutory" if REGISTRY[duty.duty].statutory else "trust policy"
+        rows.append((duty.school, duty.upn, what, duty.due_date, duty.status, days_apart(duty.due_date, as_of), basis))
     for plan in plans.itertuples(index=False):
         if plan.review_status in ("overdue", "due_soon"):
             rows.append(
@@ -684,6 +688,7 @@ def duties_todo(
                     plan.review_due,
                     "overdue" if plan.review_status == "overdue" else "due",
                     days_apart(plan.review_due, as_of),
+                    GRADUATED_BASIS,
                 )
             )
         elif plan.review_status in ("no_plan", "no_review_date"):
@@ -692,7 +697,7 @@ def duties_todo(
                 if plan.review_status == "no_plan"
                 else "Set a review date for the support plan"
             )
-            rows.append((plan.school, plan.upn, what, pd.NaT, "no deadline", 0))  # owed, but undated
+            rows.append((plan.school, plan.upn, what, pd.NaT, "no deadline", 0, GRADUATED_BASIS))  # owed, undated
     todo = pd.DataFrame(rows, columns=TODO_COLUMNS)
     todo["by"] = pd.to_datetime(todo["by"]).astype("datetime64[ns]")
     todo["_urgency"] = todo["status"].map({status: i for i, status in enumerate(TODO_STATUSES)})

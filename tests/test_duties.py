@@ -402,6 +402,20 @@ def test_a_registered_duty_appears_in_the_table_the_summary_and_the_to_do_list(t
     assert row["label"] == "Transition meeting (10 days)" and row["overdue_now"] == 1
     todo = duties_todo(trust)
     assert f"Hold the transition meeting for the plan of {AS_OF - 30 * DAY:%d %b %Y}" in todo["what"].tolist()
+    assert todo.loc[todo["what"].str.startswith("Hold the transition"), "basis"].tolist() == ["trust policy"]
+
+
+def test_the_to_do_list_says_what_the_law_requires_and_what_the_trust_does():
+    import sendlib
+
+    todo = duties_todo(sendlib.load_sample())
+
+    def basis(start: str) -> set:
+        return set(todo.loc[todo["what"].str.startswith(start), "basis"])
+
+    assert basis("Send ") == {"statutory"}  # reports, advice, invitations and views the regulations time
+    assert basis("Meet the pupil's parents") == {"trust policy"}
+    assert basis("Review the support plan") == {"trust policy"}  # the Code's guidance, the trust's dates
 
 
 def test_every_declared_duty_has_its_words_and_its_source():

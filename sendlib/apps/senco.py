@@ -703,17 +703,29 @@ def _school_lists(data: Prepared, school: str, sort: str) -> list:
                 )
             )
     todo = data.todo[data.todo["school"] == school]
-    pupils = data.trust.pupils.set_index("upn")
-    todo = todo.assign(
-        pupil=todo["upn"].map(lambda u: f"{pupils.at[u, 'surname']}, {pupils.at[u, 'forename']}"),
-        by=todo["by"].dt.strftime("%d %b %Y").fillna(""),
-        when=[_when(status, days) for status, days in zip(todo["status"], todo["days"])],
+    shown = pd.DataFrame(
+        {
+            "Status": todo["status"],
+            "By": todo["by"].dt.strftime("%d %b %Y").fillna(""),
+            "When": [_when(status, days) for status, days in zip(todo["status"], todo["days"])],
+            "Pupil": _names(data, todo["upn"]),
+            "What": todo["what"],
+            "Required by": todo["basis"].map({"statutory": "law", "trust policy": "trust policy"}),
+        }
     )
-    blocks.append(
+    files = [("csv", "text/csv", shown.to_csv(index=False).encode("utf-8"))] if len(shown) else []
+    name = f"sendlib-to-do-{school.lower().replace(' ', '-')}"
+    # the to-do list first: what a SENCO acts on this week, before the lists to look into
+    blocks.insert(
+        0,
         html_block(
             f"<h3>To do: overdue, owed without a date, and due in the next 30 days ({len(todo)})</h3>"
-            + table_html(todo[["status", "by", "when", "pupil", "what"]].rename(columns=str.capitalize)),
+            + (
+                table_html(shown) + f"<p class='sendlib-downloads'>{downloads(name, files)}</p>"
+                if len(shown)
+                else "<p>Nothing to do.</p>"
+            ),
             "sendlib-todo",
-        )
+        ),
     )
     return blocks
