@@ -390,6 +390,7 @@ def test_a_registered_duty_appears_in_the_table_the_summary_and_the_to_do_list(t
             "an example",
             transition_plan,
             days=10,
+            statutory=False,
         )
     )
     trust = trust_with(tmp_path, [(0, "plan_issued", AS_OF - 30 * DAY)])
