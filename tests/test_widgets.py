@@ -107,3 +107,5 @@ def test_a_pupils_page_says_what_it_lacks_and_uses_words_not_codes(explorer):
         assert f"({need})" in text
     lists = _text(senco._school_lists(explorer, explorer.schools[0], "tests"))
     assert "SEN support" in lists and " K " not in lists
+    # flagged pupils split: on the SEN register, and not (whose next step differs)
+    assert lists.count("On the SEN register (") == 2 and lists.count("Not on the SEN register (") == 2

@@ -691,17 +691,23 @@ def _school_lists(data: Prepared, school: str, sort: str) -> list:
                 {"n_scores": "Scores so far", "reason": "Why"},
             ),
         ]
-        for title, rows, extra in lists:
+        for index, (title, rows, extra) in enumerate(lists):
             table = rows[[*columns, *extra]].rename(columns={**columns, **extra})
             if "Points from peers" in table:
                 table["Points from peers"] = table["Points from peers"].round().astype("Int64")
-            blocks.append(
-                html_block(
-                    f"<h3>{title} ({_pupils(rows['upn'].nunique())})</h3>"
-                    + (table_html(table) if len(table) else "<p>None.</p>"),
-                    "sendlib-flagged",
+            if index < 2 and len(table):  # a flag means one thing on the register and another off it
+                on = rows["sen_provision"].isin(["K", "E"]).to_numpy()
+                body = (
+                    f"<p><b>On the SEN register ({_pupils(rows.loc[on, 'upn'].nunique())})</b>: review their "
+                    "support plan and provision.</p>"
+                    + (table_html(table[on]) if on.any() else "<p>None.</p>")
+                    + f"<p><b>Not on the SEN register ({_pupils(rows.loc[~on, 'upn'].nunique())})</b>: high-quality "
+                    "teaching first; consider with the class teacher and parents whether they need SEN support "
+                    "(Code of Practice 6.15-6.19).</p>" + (table_html(table[~on]) if (~on).any() else "<p>None.</p>")
                 )
-            )
+            else:
+                body = table_html(table) if len(table) else "<p>None.</p>"
+            blocks.append(html_block(f"<h3>{title} ({_pupils(rows['upn'].nunique())})</h3>" + body, "sendlib-flagged"))
     todo = data.todo[data.todo["school"] == school]
     shown = pd.DataFrame(
         {
