@@ -175,6 +175,8 @@ def plot_forecast(history: pd.DataFrame, forecast: pd.DataFrame, ax=None, label:
     ax.set_xlabel("January")
     ax.set_ylabel(label)
     ax.xaxis.get_major_locator().set_params(integer=True)
+    ax.yaxis.get_major_locator().set_params(integer=True)  # whole pupils
+    ax.set_ylim(bottom=0)  # from zero: a small school's change is not drawn as a cliff
     ax.legend(loc="best", frameon=True, framealpha=0.9, fontsize=9)
     ax.grid(alpha=0.3)
     return ax

@@ -76,3 +76,23 @@ def test_date_axes_find_ticks_for_one_score_and_for_years(recwarn):
         assert 3 <= len(ax.get_xticks()) <= 9, dates
         matplotlib.pyplot.close(ax.figure)
     assert not [w for w in recwarn if "AutoDateLocator" in str(w.message)]
+
+
+def test_a_forecast_of_a_few_pupils_counts_whole_pupils_from_zero():
+    import pandas as pd
+
+    from sendlib.plotting import forecast_words, plot_forecast
+
+    history = pd.DataFrame({"year": [2023, 2024, 2025], "count": [3, 0, 2]})  # a year with none is drawn
+    forecast = pd.DataFrame(
+        {"year": [2026, 2027], "count": [2.4, 2.6], "lower_80": [1, 1], "upper_80": [4, 4], "lower_95": [0, 0]}
+        | {"upper_95": [5, 6]}
+    )
+    ax = plot_forecast(history, forecast, label="pupils")
+    assert ax.get_ylim()[0] == 0
+    ticks = [t for t in ax.get_yticks() if ax.get_ylim()[0] <= t <= ax.get_ylim()[1]]
+    assert ticks and all(float(t).is_integer() for t in ticks)
+    assert list(ax.lines[0].get_ydata()) == [3, 0, 2]
+    words = forecast_words(history, forecast, "SEN support in Elm")
+    assert words.startswith("SEN support in Elm: recorded 2023 to 2025; forecast January 2026: about 2")
+    assert "January 2027: about 3 (80% range 1 to 4)" in words

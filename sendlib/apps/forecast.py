@@ -267,7 +267,15 @@ def _forecast_panels(prepared, state, school, provision, area):
     ]
     forecast = view(summarise_simulations(simulations, model, by))
     history = view(trust.sen_history)
-    history = history.groupby(history["census_date"].dt.year).size().rename("count").rename_axis("year").reset_index()
+    censuses = sorted(trust.sen_history["census_date"].dt.year.unique())  # a census that counted none is a 0
+    history = (
+        history.groupby(history["census_date"].dt.year)
+        .size()
+        .reindex(censuses, fill_value=0)
+        .rename("count")
+        .rename_axis("year")
+        .reset_index()
+    )
     where = school or "the whole trust"
     if forecast.empty:
         what = axis_label + (f" whose need is {area.lower()}" if area else "")
