@@ -43,7 +43,7 @@ def voila_command(
     Without an access file: one shared ``token``. With one: users sign in as the access file
     says (:mod:`sendlib.login`) and their name reaches the kernel as ``HTTP_X_REMOTE_USER``."""
     if access is None:
-        login = [f"--token={token}"]
+        login = [f"--token={token}", "--Voila.identity_provider_class=sendlib.login.TokenIdentityProvider"]
     else:
         login = [
             "--Voila.identity_provider_class=sendlib.login.AccessFileIdentityProvider",

@@ -20,16 +20,58 @@ only the user whose page the kernel serves (:func:`sendlib.access.claim_kernel`)
 
 from __future__ import annotations
 
+import hmac
 import os
 
 from jupyter_server.auth.identity import IdentityProvider, User
+from markupsafe import Markup
+from tornado.escape import url_escape
+from voila.voila_identity_provider import VoilaIdentityProvider, VoilaLoginHandler
 
 from .access import ACCESS_ENV, kernel_refusal, load_access, log_access
 from .access import USER_HEADER as HEADER
 
 
+class SignInHandler(VoilaLoginHandler):
+    """sendlib's sign-in page in place of Jupyter's (which tells a visitor to run ``jupyter
+    server list``): what the token is and where to find it; the same form, so signing in works
+    as before."""
+
+    def _render(self, message=None):
+        from .render import sign_in
+
+        wrong = bool(message and message.get("error"))
+        self.write(
+            sign_in(
+                action=f"{self.base_url}login?next={url_escape(self.get_argument('next', default=self.base_url))}",
+                xsrf=Markup(self.xsrf_form_html()),
+                message="That token was not recognised: check it, or ask for a new one." if wrong else "",
+            )
+        )
+
+
+class TokenIdentityProvider(VoilaIdentityProvider):
+    """Voila's one shared token (``sendlib dashboards`` without an access file), signed in on
+    sendlib's page."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.login_handler_class = SignInHandler
+
+    def process_login_form(self, handler) -> User | None:
+        # (jupyter_server's own asks for a user_for_token its base provider lacks: a server error)
+        typed = handler.get_argument("password", default="")
+        if self.token and hmac.compare_digest(typed.encode(), self.token.encode()):
+            return self.generate_anonymous_user(handler)
+        return None
+
+
 class AccessFileIdentityProvider(IdentityProvider):
     """Users and their personal tokens (or a trusted proxy) from the access file in $SENDLIB_ACCESS."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.login_handler_class = SignInHandler
 
     @property
     def policy(self):

@@ -106,6 +106,11 @@ def report(parts: list[str], title: str, footer: str, meta: dict[str, str]) -> s
     )
 
 
+def sign_in(action: str, xsrf: Markup, message: str = "") -> str:
+    """The dashboards' sign-in page (:class:`sendlib.login.SignInHandler`)."""
+    return _templates().get_template("signin.html.j2").render(action=action, xsrf=xsrf, message=message, style=style())
+
+
 def downloads(name: str, files) -> Markup:
     """Links that download ``files`` (``(extension, mime type, bytes)``) as ``name.<extension>``,
     the bytes in the page itself (a data URL): nothing to fetch from the server."""

@@ -87,7 +87,31 @@ def test_forecast_switches_provision(server, page):
 def test_without_the_token_nothing_is_shown(server, page):
     page.goto(f"{server[0]}/voila/render/local_committee.ipynb")
     assert "special educational needs" not in page.content()
-    assert "login" in page.url or "token" in page.content().lower()
+    # sendlib's sign-in page, not Jupyter's (which tells a visitor to run `jupyter server list`)
+    assert "/login" in page.url and page.title() == "sendlib: sign in"
+    assert "Your sign-in token" in page.inner_text("body") and "jupyter server list" not in page.content()
+    assert serious_violations(page) == []
+
+
+def test_the_shared_token_signs_in_on_sendlibs_page(browser):
+    """Without an access file (one shared token): a wrong token is told so in words, the right
+    one opens the app (Jupyter's own form failed here with a server error)."""
+    process, port = start_server()
+    try:
+        page = browser.new_page()
+        page.goto(f"http://127.0.0.1:{port}/voila/render/local_committee.ipynb")
+        assert page.title() == "sendlib: sign in"
+        page.fill("input[type=password]", "a-wrong-guess")
+        page.locator("button[type=submit]").click()
+        page.wait_for_load_state()
+        assert "That token was not recognised" in page.inner_text("body")
+        page.fill("input[type=password]", TOKEN)
+        page.locator("button[type=submit]").click()
+        page.wait_for_selector(".sendlib-committee-view h2", timeout=180_000)
+        page.screenshot(path=str(ARTIFACTS / "signed_in.png"))
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
 
 
 def test_a_broken_export_reads_as_a_sentence(browser, tmp_path):
