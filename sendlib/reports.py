@@ -112,7 +112,12 @@ def committee_report(
             raise SendlibError(f"The report for {school} could not be made: {error.ename}: {error.evalue}") from None
     footer, meta = audit_trail(data_dir, {"school": school}, {"report_mode": True})
     page = render.report(notebook_outputs_html(notebook), f"{school}: SEND report", footer, meta)
-    target = out_dir / f"{safe_name(school)}.html"
+    return write_page(page, out_dir / f"{safe_name(school)}.html", pdf)
+
+
+def write_page(page: str, target: Path, pdf: bool = True) -> dict[str, Path]:
+    """Write a report's HTML to ``target`` and, with ``pdf``, print it beside it: the paths
+    written, by kind (``html``, ``pdf`` when Chromium printed it)."""
     target.write_text(page, encoding="utf-8")
     written = {"html": target}
     pdf_path = print_pdf(target) if pdf else None
@@ -254,13 +259,7 @@ def evidence_report(
     footer, meta = audit_trail(data_dir, {"pupil": upn}, {"user": user} if user else None)
     footer = f"Data as of {trust.as_of:%d %B %Y}. {PERSONAL_DATA} {footer}"
     page = render.report(parts, pack_title(trust, upn), footer, meta)
-    target = out_dir / f"evidence-{re.sub(r'[^A-Z0-9]+', '-', upn)}.html"
-    target.write_text(page, encoding="utf-8")
-    written = {"html": target}
-    pdf_path = print_pdf(target) if pdf else None
-    if pdf_path is not None:
-        written["pdf"] = pdf_path
-    return written
+    return write_page(page, out_dir / f"evidence-{re.sub(r'[^A-Z0-9]+', '-', upn)}.html", pdf)
 
 
 def all_committee_reports(schools: list[str], data_dir=None, out_dir="reports", pdf=True, workers: int = 2):
