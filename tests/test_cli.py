@@ -91,7 +91,8 @@ def test_the_voila_command_with_and_without_an_access_file(tmp_path):
 
     alone = voila_command(8866, "tok")
     assert "--token=tok" in alone and "--Voila.ip=127.0.0.1" in alone
-    assert not any("identity_provider" in arg for arg in alone)
+    # one shared token, signed in on sendlib's page (sendlib.login.TokenIdentityProvider)
+    assert "--Voila.identity_provider_class=sendlib.login.TokenIdentityProvider" in alone
     shared = voila_command(8866, access=tmp_path / "access.toml")
     assert "--Voila.identity_provider_class=sendlib.login.AccessFileIdentityProvider" in shared
     assert "--VoilaConfiguration.http_header_envs=X-Remote-User" in shared
