@@ -20,6 +20,11 @@ STATUS_COLOURS = {
     "missed": "#666666",
     "too_early": "#CC79A7",
 }
+# ...and a shape each, so that no status is told by its colour alone (late and overdue, orange and
+# vermillion, look alike to many colour-blind readers): done on time a circle, late a square,
+# asked too early a diamond; still due a triangle and overdue a cross at the end of the bar, missed
+# a small cross at its deadline
+STATUS_MARKERS = {"met": "o", "late": "s", "due": "^", "overdue": "X", "missed": "x", "too_early": "D"}
 
 
 def _axes(ax, size=(9, 4)):
@@ -67,8 +72,7 @@ def plot_ehc_timeline(events: pd.DataFrame, duties: pd.DataFrame, as_of, ax=None
             end = duty.due if duty.status == "missed" else max(duty.due, pd.Timestamp(as_of))
         ax.plot([start, max(end, duty.due)], [y, y], color=colour, alpha=0.35, linewidth=6, solid_capstyle="butt")
         ax.plot([duty.due], [y], marker="|", color="black", markersize=14)
-        if pd.notna(duty.done):
-            ax.plot([duty.done], [y], marker="o", color=colour, markersize=7)
+        ax.plot([end], [y], marker=STATUS_MARKERS[duty.status], color=colour, markersize=8, linestyle="none")
     for event in events.itertuples(index=False):
         ax.plot([event.date], [0], marker="v", color="#555555", markersize=6)
     ax.axvline(pd.Timestamp(as_of), color="black", linestyle="--", linewidth=1)
@@ -77,7 +81,7 @@ def plot_ehc_timeline(events: pd.DataFrame, duties: pd.DataFrame, as_of, ax=None
     ax.set_ylim(-0.6, len(rows) + 0.9)
     _date_axis(ax)
     handles = [
-        plt.Line2D([], [], color=c, marker="o", linestyle="", label=s.replace("_", " "))
+        plt.Line2D([], [], color=c, marker=STATUS_MARKERS[s], linestyle="", label=s.replace("_", " "))
         for s, c in STATUS_COLOURS.items()
         if s in set(duties["status"])
     ]

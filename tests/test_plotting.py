@@ -4,7 +4,7 @@ matplotlib.use("Agg")
 
 
 import sendlib
-from sendlib.plotting import STATUS_COLOURS, plot_ehc_timeline
+from sendlib.plotting import STATUS_COLOURS, STATUS_MARKERS, plot_ehc_timeline
 
 
 def test_ehc_timeline_draws_every_duty_and_event():
@@ -16,9 +16,13 @@ def test_ehc_timeline_draws_every_duty_and_event():
     ax = plot_ehc_timeline(events, mine, trust.as_of)
     labels = [t.get_text() for t in ax.get_yticklabels()]
     assert labels[0] == "events" and "Review report sent (2 weeks after)" in labels
-    done_markers = [line for line in ax.lines if line.get_marker() == "o"]
-    assert len(done_markers) == mine["done_date"].notna().sum()
-    assert {line.get_color() for line in done_markers} <= set(STATUS_COLOURS.values())
+    # one status mark per duty, its shape and colour both saying the status
+    marks = [line for line in ax.lines if line.get_marker() in set(STATUS_MARKERS.values())]
+    assert len(marks) == len(mine)
+    assert sorted((m.get_marker(), m.get_color()) for m in marks) == sorted(
+        (STATUS_MARKERS[s], STATUS_COLOURS[s]) for s in mine["status"]
+    )
+    assert len(set(STATUS_MARKERS.values())) == len(STATUS_MARKERS)  # no two statuses share a shape
     assert sum(line.get_marker() == "v" for line in ax.lines) == len(events)
     matplotlib.pyplot.close(ax.figure)
 
