@@ -399,12 +399,17 @@ def _pupils_at_send(trust: TrustData, start, end, as_of) -> set[str]:
     return set(census.loc[census["sen_provision"].isin(["K", "E"]), "upn"]) & set(trust.pupils["upn"])
 
 
-def ehc_histories(trust: TrustData, as_of) -> list[Pupil]:
-    """Each pupil on roll with EHC events up to ``as_of``: their events by kind, dates sorted."""
+def ehc_histories(trust: TrustData, as_of, upns=None) -> list[Pupil]:
+    """Each pupil on roll (of ``upns``, if given) with EHC events up to ``as_of``: their events
+    by kind, dates sorted."""
     events = trust.ehc_events
     if events is None:
         return []
-    events = events[events["date"] <= as_of].drop_duplicates(["upn", "event", "date"]).sort_values("date")
+    events = (
+        events[(events["date"] <= as_of) & (events["upn"].isin(upns) if upns is not None else True)]
+        .drop_duplicates(["upn", "event", "date"])
+        .sort_values("date")
+    )
     grouped: dict[str, dict[str, list]] = {}
     for upn, event, date in events[["upn", "event", "date"]].itertuples(index=False):
         grouped.setdefault(upn, {}).setdefault(event, []).append(date)

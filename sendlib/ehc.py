@@ -25,8 +25,8 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from .duties import DUTY_COLUMNS, Duty, Pupil, _first, ehc_histories, statutory_duties
 from .duties import REGISTRY as SCHOOL_DUTIES
-from .duties import Duty, Pupil, _first, ehc_histories, statutory_duties
 from .loader import TrustData
 from .provision import NOTIONAL_SEN_THRESHOLD
 from .reference import reference_table
@@ -43,6 +43,9 @@ CANDIDATE_RULE = (
 )
 RECORDED = "recorded"  # the status of an event with no deadline (mediation, an appeal ...)
 RECORDED_EVENTS = ("plan_ceased", "mediation", "tribunal_appeal", "tribunal_outcome")
+# a duty instance's columns (sendlib.duties.DUTY_COLUMNS) as the timeline names them
+AS_STAGE = {"duty": "stage", "trigger_date": "started", "due_date": "due", "done_date": "done"}
+STAGE_COLUMNS = [AS_STAGE.get(column, column) for column in DUTY_COLUMNS]
 TIMELINE_COLUMNS = ["upn", "school", "stage", "label", "by", "started", "due", "done", "status", "days_late"]
 
 LA_MILESTONES: dict[str, Duty] = {}
@@ -155,13 +158,11 @@ def ehc_timeline(trust: TrustData, as_of=None, duties: pd.DataFrame | None = Non
     for pupil in histories:
         for milestone in LA_MILESTONES.values():
             rows += milestone.rule(pupil, milestone)
-    la = pd.DataFrame(rows, columns=["upn", "school", "stage", "started", "due", "done", "status", "days_late"])
+    la = pd.DataFrame(rows, columns=STAGE_COLUMNS)
     la["label"] = la["stage"].map(lambda s: LA_MILESTONES[s].label)
     la["by"] = "LA"
     duties = statutory_duties(trust, as_of) if duties is None else duties
-    school = duties[duties["duty"].ne("parent_meetings")].rename(
-        columns={"duty": "stage", "trigger_date": "started", "due_date": "due", "done_date": "done"}
-    )
+    school = duties[duties["duty"].ne("parent_meetings")].rename(columns=AS_STAGE)
     school = school.assign(label=school["stage"].map(lambda s: SCHOOL_DUTIES[s].label), by="school")
     recorded = [
         (pupil.upn, pupil.school, event, date, pd.NaT, date, RECORDED, 0)
@@ -169,7 +170,7 @@ def ehc_timeline(trust: TrustData, as_of=None, duties: pd.DataFrame | None = Non
         for event in RECORDED_EVENTS
         for date in pupil.dates(event)
     ]
-    events = pd.DataFrame(recorded, columns=["upn", "school", "stage", "started", "due", "done", "status", "days_late"])
+    events = pd.DataFrame(recorded, columns=STAGE_COLUMNS)
     events["label"] = events["stage"].map(RECORDED_LABELS)
     events["by"] = "LA"
     timeline = pd.concat([frame for frame in (la, school, events) if len(frame)] or [la], ignore_index=True)
@@ -459,8 +460,8 @@ def _and(items: list[str]) -> str:
     return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
 
 
-def assessment_requests(trust: TrustData, as_of=None) -> dict[str, list[Request]]:
-    """Each pupil's requests for an assessment with the LA's answers (:func:`requests_of`), for
-    pupils with any."""
-    histories = ehc_histories(trust, trust.day(as_of))
+def assessment_requests(trust: TrustData, as_of=None, upns=None) -> dict[str, list[Request]]:
+    """Each pupil's (of ``upns``, if given) requests for an assessment with the LA's answers
+    (:func:`requests_of`), for pupils with any."""
+    histories = ehc_histories(trust, trust.day(as_of), upns)
     return {pupil.upn: found for pupil in histories if (found := requests_of(pupil))}

@@ -299,7 +299,8 @@ def _candidate_note(pupil: pd.Series, trust: TrustData, as_of) -> str:
 
     if pupil["sen_provision"] == "E":
         return "The pupil has an EHC plan."
-    requests = assessment_requests(trust, as_of).get(str(pupil.name), [])  # (pupils indexed by UPN)
+    upn = str(pupil.name)  # (pupils indexed by UPN)
+    requests = assessment_requests(trust, as_of, [upn]).get(upn, [])
     if requests and requests[-1].with_the_la:
         return (
             f"A request made on {requests[-1].asked:%d %B %Y} is with the local authority: see the EHC process below."

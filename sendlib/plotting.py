@@ -10,7 +10,7 @@ import matplotlib.pyplot as plt
 import pandas as pd
 
 from .duties import REGISTRY
-from .ehc import LA_MILESTONES
+from .ehc import AS_STAGE, LA_MILESTONES
 
 STATUS_COLOURS = {
     "met": "#009E73",
@@ -53,9 +53,7 @@ def plot_ehc_timeline(events: pd.DataFrame, duties: pd.DataFrame, as_of, ax=None
     """
     ax = _axes(ax)
     if "stage" not in duties:
-        duties = duties.rename(
-            columns={"duty": "stage", "trigger_date": "started", "due_date": "due", "done_date": "done"}
-        )
+        duties = duties.rename(columns=AS_STAGE)
         duties = duties.assign(label=duties["stage"].map(lambda stage: REGISTRY[stage].label))
     duties = duties[duties["due"].notna()]  # (events with no deadline are marked on the events row)
     order = [*LA_MILESTONES, *REGISTRY]

@@ -468,10 +468,9 @@ def _school_provision(data: Prepared, school: str) -> list:
         "Cost, last 12 months",
     ]
     costs = data.costs[(data.costs["school"] == school) & data.costs["over_threshold"]]
-    pupils = data.trust.pupils.set_index("upn")
     over = pd.DataFrame(
         {
-            "Pupil": costs["upn"].map(lambda u: f"{pupils.at[u, 'surname']}, {pupils.at[u, 'forename']}"),
+            "Pupil": _names(data, costs["upn"]),
             "SEN": costs["sen_provision"].map(lambda p: PROVISION_WORDS[p].label),
             "Hours a week now": costs["hours_per_week"].round(1),
             "Cost a year now": costs["cost_a_year"].map("£{:,.0f}".format),
@@ -654,9 +653,8 @@ def _school_lists(data: Prepared, school: str, sort: str) -> list:
     blocks = []
     if data.progress is not None:
         mine = data.progress[data.progress["school"] == school]
-        pupils = data.trust.pupils.set_index("upn")
         mine = mine.assign(
-            name=mine["upn"].map(lambda u: f"{pupils.at[u, 'surname']}, {pupils.at[u, 'forename']}"),
+            name=_names(data, mine["upn"]),
             year=mine["year_group"].map(year_group_label),
             tests=mine[list(PROGRESS_TESTS)].fillna(False).astype(int).sum(axis=1),
             letters=[
