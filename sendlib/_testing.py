@@ -10,6 +10,7 @@ import contextlib
 import datetime as dt
 import re
 import subprocess
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -17,11 +18,13 @@ import ipywidgets as W
 import numpy as np
 import pandas as pd
 from bs4 import BeautifulSoup
+from scipy.optimize import Bounds, LinearConstraint, milp
 
 from ._paths import DATA_ENV, PACKAGE
 from .access import ACCESS_ENV, USER_ENV
 from .codes import upn_check_letter
 from .dashboards import _environment, voila_command, warm_committee_cache
+from .privacy import HIDDEN, SMALL
 from .school_calendar import school_year
 from .synthetic import FAKE_LA_NUMBER, SAMPLE_AS_OF, SEM_STANDARDISED, TERM_DATES, _terms, generate_trust
 
@@ -616,6 +619,328 @@ def assert_nothing_identifying(html_text: str, pupils: pd.DataFrame):
     cells = [cell.get_text(strip=True) for cell in BeautifulSoup(html_text, "html.parser").find_all(["td", "th"])]
     small = [c for c in cells if re.fullmatch(r"[1-5]", c)]
     assert not small, small
+
+
+# --- can a hidden count be worked out? -------------------------------------------------------------
+# The audit reads a committee page as a governor (or anyone holding the report) sees it: the
+# rendered HTML, every table, sentence and chart description. Each count printed there, shown or
+# hidden, becomes an unknown whole number: a shown count is fixed, "fewer than 6" is 1 to 5, "not
+# shown" anything from 0 to a roll. Everything the page says ties them together: totals across
+# rows and columns, the same count in two tables or in a sentence, each percentage (to its printed
+# precision) of its whole. Then for every hidden count an integer program finds the smallest and
+# largest value that fits everything printed: if they are equal, the page gives the count away.
+# A number the audit cannot place is reported too: a new sentence or column must be taught to the
+# audit before it can ship.
+NUMBER = re.compile(r"(?<![\w.])[£]?\d[\d,]*(?:\.\d+)?%?")
+
+
+@dataclass
+class Audit:
+    """Unknown counts and the linear facts a reader has about them."""
+
+    cap: int = 10_000  # no count on a page is larger than the school's roll
+    names: list[str] = field(default_factory=list)
+    low: list[float] = field(default_factory=list)
+    high: list[float] = field(default_factory=list)
+    hidden: dict[int, str] = field(default_factory=dict)  # unknown -> what the page printed
+    facts: list[tuple[dict[int, float], float, float]] = field(default_factory=list)
+
+    def count(self, name: str, text: str) -> int:
+        """An unknown for a printed count: fixed when shown, a range when hidden."""
+        text = text.strip()
+        i = len(self.names)
+        self.names.append(name)
+        if text in (SMALL, HIDDEN):
+            self.hidden[i] = text
+            low, high = (1, 5) if text == SMALL else (0, self.cap)
+        elif re.fullmatch(r"\d[\d,]*", text):
+            low = high = int(text.replace(",", ""))
+        else:
+            raise AssertionError(f"{name}: {text!r} is not a count")
+        self.low.append(low)
+        self.high.append(high)
+        return i
+
+    def free(self, name: str) -> int:
+        """A count the page never prints but that its rates are made from."""
+        self.names.append(name)
+        self.low.append(0)
+        self.high.append(self.cap)
+        return len(self.names) - 1
+
+    def equal(self, terms: dict[int, float], value: float = 0.0) -> None:
+        self.facts.append((terms, value, value))
+
+    def between(self, terms: dict[int, float], low: float, high: float) -> None:
+        self.facts.append((terms, low, high))
+
+    def share(self, part: int, whole: int | dict[int, float], text: str) -> None:
+        """``text`` (a printed percentage, or "not shown"/words) of ``whole``: part/whole in the
+        rounding interval of the printed figure (its ends included, whatever the rounding)."""
+        found = re.fullmatch(r"(\d+(?:\.(\d+))?)%", text.strip())
+        if not found:
+            return  # nothing printed: no fact
+        decimals = len(found.group(2) or "")
+        half = 0.5 * 10.0**-decimals
+        p = float(found.group(1))
+        whole_terms = whole if isinstance(whole, dict) else {whole: 1.0}
+        # part - whole * (p - half)/100 >= 0  and  part - whole * (p + half)/100 <= 0
+        for bound, sign in ((p - half, 1), (p + half, -1)):
+            terms = {part: 1.0}
+            for k, v in whole_terms.items():
+                terms[k] = terms.get(k, 0.0) - v * bound / 100
+            if sign == 1:
+                self.between(terms, 0.0, np.inf)
+            else:
+                self.between(terms, -np.inf, 0.0)
+
+    def recovered(self) -> list[tuple[str, str, int]]:
+        """Hidden counts that everything printed pins to one value: (name, printed, value)."""
+        n = len(self.names)
+        rows = np.zeros((len(self.facts), n))
+        lower = np.zeros(len(self.facts))
+        upper = np.zeros(len(self.facts))
+        for r, (terms, lo, hi) in enumerate(self.facts):
+            for k, v in terms.items():
+                rows[r, k] += v
+            lower[r], upper[r] = lo, hi
+        constraints = [LinearConstraint(rows, lower, upper)] if self.facts else []
+        bounds = Bounds(np.array(self.low), np.array(self.high))
+        found = []
+        for i, printed in self.hidden.items():
+            ends = []
+            for sign in (1, -1):
+                c = np.zeros(n)
+                c[i] = sign
+                result = milp(c, integrality=np.ones(n), bounds=bounds, constraints=constraints)
+                assert result.success, f"the audit's facts contradict the page itself ({result.message})"
+                ends.append(round(sign * result.fun))
+            if ends[0] == ends[1]:
+                found.append((self.names[i], printed, ends[0]))
+        return found
+
+
+def _cells(table) -> list[dict[str, str]]:
+    """A rendered table's rows as {column: text}; the index (if any) under ""."""
+    heads = [th.get_text(" ", strip=True) for th in table.select("thead tr")[0].find_all("th")]
+    rows = []
+    for tr in table.select("tbody tr"):
+        cells = tr.find_all(["th", "td"])
+        keys = ["", *heads[1:]] if cells and cells[0].name == "th" else heads
+        rows.append(dict(zip(keys, (c.get_text(" ", strip=True) for c in cells))))
+    return rows
+
+
+def read_page(html_text: str) -> tuple[dict[str, list[list[dict[str, str]]]], list[str]]:
+    """The page's tables by the heading above them, and its sentences (narrative, notes and
+    chart descriptions)."""
+    soup = BeautifulSoup(html_text, "html.parser")
+    for style in soup.find_all("style"):
+        style.decompose()
+    sections: dict[str, list] = {}
+    heading = ""
+    for element in soup.find_all(["h2", "h3", "table"]):
+        if element.name == "table":
+            sections.setdefault(heading, []).append(_cells(element))
+        else:
+            heading = element.get_text(" ", strip=True)
+    sentences = [p.get_text(" ", strip=True) for p in soup.select(".narrative p")]
+    sentences += [str(img.get("alt", "")) for img in soup.find_all("img")]
+    return sections, sentences
+
+
+def _claim(text: str, unread: list[str], where: str, pattern: str | None = None) -> None:
+    """Numbers in ``text`` the audit did not read (``pattern`` removes the ones it did)."""
+    rest = re.sub(pattern, " ", text) if pattern else text
+    unread += [f"{where}: {number} in {text!r}" for number in NUMBER.findall(rest)]
+
+
+def audit_page(html_text: str) -> tuple[list[tuple[str, str, int]], list[str]]:
+    """Hidden counts a reader can work out from ``html_text``, and numbers the audit could not
+    place (each must be empty for a page to pass)."""
+    sections, sentences = read_page(html_text)
+    a = Audit()
+    unread: list[str] = []
+    by = {name: tables for name, tables in sections.items()}
+
+    def section(start: str):
+        return next((tables for name, tables in by.items() if name.startswith(start)), [])
+
+    # headline: SEN support, EHC plan, all pupils (the rest have no SEN)
+    headline = {row[""]: row for row in section("Pupils with SEN support")[0]}
+    n = a.count("all pupils", headline["All pupils"]["Pupils"])
+    roll = {"SEN support": a.count("SEN support", headline["SEN support"]["Pupils"])}
+    roll["EHC plan"] = a.count("EHC plan", headline["EHC plan"]["Pupils"])
+    roll["No SEN"] = a.free("no SEN")
+    a.equal({n: 1, roll["SEN support"]: -1, roll["EHC plan"]: -1, roll["No SEN"]: -1})
+    for group in ("SEN support", "EHC plan"):
+        a.share(roll[group], n, headline[group]["% of pupils"])
+
+    # need areas: rows and columns add up; the total row is the headline's counts (a small school's
+    # table counts SEN support and EHC plans together; a smaller one's is a sentence)
+    areas = (section("By broad area of need") or [[]])[0]
+    totals: dict[str, int] = {}
+    for row in areas:
+        column = "Total" if "Total" in row else "Pupils with SEND"
+        totals[row[""]] = a.count(f"{row['']}, total", row[column])
+    parts = [area for area in totals if area != "All areas"]
+    if totals:
+        a.equal({**{totals[area]: 1 for area in parts}, totals["All areas"]: -1})
+        a.equal({totals["All areas"]: 1, roll["SEN support"]: -1, roll["EHC plan"]: -1})
+    columns: dict[str, dict[str, int]] = {"SEN support": {}, "EHC plan": {}}
+    for row in areas:
+        if "Total" in row:
+            cells = {g: a.count(f"{row['']}, {g}", row[g]) for g in columns}
+            a.equal({cells["SEN support"]: 1, cells["EHC plan"]: 1, totals[row[""]]: -1})
+            for g, column in (("SEN support", "% of SEN support"), ("EHC plan", "% of EHC plans")):
+                columns[g][row[""]] = cells[g]
+                a.share(cells[g], roll[g], row[column])
+        elif row[""] != "All areas":
+            a.share(totals[row[""]], totals["All areas"], row["% of pupils with SEND"])
+    for g, by_area in columns.items():
+        if by_area:
+            a.equal({**{by_area[area]: 1 for area in parts}, by_area["All areas"]: -1})
+            a.equal({by_area["All areas"]: 1, roll[g]: -1})
+
+    # progress: those with enough scores are some of the group's roll; shares of them
+    for tables in section("Progress of pupils"):
+        for row in tables:
+            group = row["Pupils"]
+            judged = a.count(f"{row['Subject']}, {group}, with scores", row["Number with enough scores"])
+            a.between({judged: 1, roll[group]: -1}, -np.inf, 0)
+            for column in ("Progress slower than expected", "Attainment gap not closing"):
+                part = a.free(f"{row['Subject']}, {group}, {column}")
+                a.between({part: 1, judged: -1}, -np.inf, 0)
+                a.share(part, judged, row[column])
+
+    # duties: deadlines judged, met (a rate of them), overdue, due soon
+    statutory: dict[str, list[int]] = {"judged": [], "met": [], "overdue": []}
+    for row in section("Deadlines met on time")[0]:
+        duty = row["Duty"]
+        judged = a.count(f"{duty}: judged", row["Deadlines passed or met, last 12 months"])
+        met = a.free(f"{duty}: met")
+        a.between({met: 1, judged: -1}, -np.inf, 0)
+        a.share(met, judged, row["Met on time, last 12 months"])
+        this_year, met_this_year = a.free(f"{duty}: judged this year"), a.free(f"{duty}: met this year")
+        a.between({met_this_year: 1, this_year: -1}, -np.inf, 0)
+        a.share(met_this_year, this_year, row["Met on time, this school year"])
+        overdue = a.count(f"{duty}: overdue", row["Overdue now"])
+        a.count(f"{duty}: due soon", row["Due in the next 30 days"])
+        if row["Required by"].startswith("law"):
+            for key, value in (("judged", judged), ("met", met), ("overdue", overdue)):
+                statutory[key].append(value)
+
+    # EHC needs assessments: this school's row (England's is national)
+    assessed: list[dict[str, str]] = next(iter(section("EHC needs assessments")), [])
+    requests = None
+    for row in assessed:
+        if row[""] != "This school":
+            continue
+        requests = a.count("requests", row["Requests for an assessment"])
+        decisions, on_time = a.free("decisions"), a.free("decided within 6 weeks")
+        a.between({on_time: 1, decisions: -1}, -np.inf, 0)
+        a.share(on_time, decisions, row["Decided within 6 weeks"])
+        plans = a.count("final plans", row["Final plans issued"])
+        timed, within = a.free("plans timed"), a.free("plans within 20 weeks")
+        a.between({timed: 1, plans: -1}, -np.inf, 0)
+        a.between({within: 1, timed: -1}, -np.inf, 0)
+        a.share(within, timed, row["Issued within 20 weeks of the request"])
+        a.count("mediations", row["Mediations"]), a.count("appeals", row["Tribunal appeals"])
+
+    # provision: pupils by area (a pupil may have support in two areas: the total is at most
+    # their sum, and at least each); spend is money, not a count of pupils
+    provided = section("Additional provision")
+    provision_total = None
+    if provided:
+        by_area = {
+            row["Broad area of need"]: a.count(f"provision, {row['Broad area of need']}", row["Pupils"])
+            for row in provided[0]
+        }
+        provision_total = by_area.pop("All areas")
+        a.between({**{v: 1 for v in by_area.values()}, provision_total: -1}, 0, np.inf)
+        for v in by_area.values():
+            a.between({v: 1, provision_total: -1}, -np.inf, 0)
+
+    # the sentences
+    for sentence in sentences:
+        first = re.match(
+            r".+ has ([\d,]+) pupils: (.+?) on SEN support \((.+?)(?: of pupils)?; England [\d.]+%\) and (.+?) with "
+            r"an EHC plan \((.+?)(?: of pupils)?; England [\d.]+%\)\.$",
+            sentence,
+        )
+        if first:
+            a.equal({a.count("sentence: all pupils", first.group(1)): 1, n: -1})
+            for group, count, pct in (("SEN support", 2, 3), ("EHC plan", 4, 5)):
+                a.equal({a.count(f"sentence: {group}", first.group(count)): 1, roll[group]: -1})
+                a.share(roll[group], n, first.group(pct))
+            continue
+        largest = re.match(
+            r"The largest broad area of need is (.+?): (\d+%) of pupils with SEND here, \d+% in England\.$", sentence
+        )
+        if largest:
+            area = next(name for name in totals if name.lower() == largest.group(1))
+            a.share(totals[area], totals["All areas"], largest.group(2))
+            continue
+        duties = re.match(
+            r"Statutory duties: (?:(\d+%) of deadlines|how many deadlines) in the last 12 months were met on time"
+            r"(?: is not shown, to protect the pupils)?; (.+?)\.$",
+            sentence,
+        )
+        if duties:
+            a.share(
+                _sum(a, statutory["met"], "statutory met"),
+                {k: 1.0 for k in statutory["judged"]},
+                duties.group(1) or "",
+            )
+            overdue_now = re.fullmatch(r"([\d,]+|fewer than 6) (?:are|is) overdue now", duties.group(2))
+            if overdue_now:
+                total = a.count("sentence: statutory overdue", overdue_now.group(1))
+                a.equal({**{k: 1 for k in statutory["overdue"]}, total: -1})
+            else:
+                _claim(duties.group(2), unread, "statutory duties sentence", r"see the table for what is overdue now")
+            continue
+        ehc = re.match(
+            r"EHC needs assessments for pupils here in the last 12 months: (.+?) requests?; (.+)\.$", sentence
+        )
+        if ehc and requests is not None:
+            if ehc.group(1) != "no":
+                a.equal({a.count("sentence: requests", ehc.group(1)): 1, requests: -1})
+            else:
+                a.equal({requests: 1})
+            _claim(ehc.group(2), unread, "EHC sentence", r"England \d+% in \d{4}|\d+% of final plans|20 weeks")
+            continue
+        provision = re.match(
+            r"Additional provision: (.+?) pupils received interventions in the last 12 months(?:, costing £[\d,]+ "
+            r"where costs are recorded)?; (?:(.+?) have|none has) support above the £6,000 a year notional SEN "
+            r"threshold\.$",
+            sentence,
+        )
+        if provision and provision_total is not None:
+            a.equal({a.count("sentence: provision pupils", provision.group(1)): 1, provision_total: -1})
+            if provision.group(2):
+                above = a.count("sentence: above the threshold", provision.group(2))
+                a.between({above: 1, provision_total: -1}, -np.inf, 0)
+            continue
+        if re.match(
+            r"(Of the \d+ interventions used here|Forecast for January|Progress is measured|\w+: pupils )", sentence
+        ) or not NUMBER.search(sentence):
+            continue  # counts of interventions, model forecasts and points of progress: no pupil count
+        _claim(sentence, unread, "sentence")
+    return a.recovered(), unread
+
+
+def _sum(a: Audit, parts: list[int], name: str) -> int:
+    total = a.free(name)
+    a.equal({**{k: 1 for k in parts}, total: -1})
+    return total
+
+
+def assert_no_count_recoverable(html_text: str, where: str) -> None:
+    """Fails when a reader could work out a hidden count from ``html_text``, or when it prints a
+    number the audit cannot place."""
+    recovered, unread = audit_page(html_text)
+    assert not recovered, f"{where}: hidden counts a reader can work out: {recovered}"
+    assert not unread, f"{where}: numbers the audit does not know how to read: {unread}"
 
 
 def widget_text(widget) -> str:

@@ -20,7 +20,7 @@ from .duties import duties_summary, statutory_duties
 from .ehc import ehc_summary, ehc_timeline, national_timeliness
 from .exceptions import SendlibError
 from .loader import TrustData, input_hashes, load
-from .privacy import SMALL, SMALL_COUNT_MAX, is_disclosive, suppress
+from .privacy import HIDDEN, SMALL, SMALL_COUNT_MAX, is_disclosive, suppress
 from .progress import assess_progress, difference_words, progress_by_group
 from .reference import national_need_shares, reference_table
 
@@ -37,6 +37,7 @@ class CommitteePage:
     duties: pd.DataFrame
     forecast: pd.DataFrame
     narrative: list[str] = field(default_factory=list)
+    need_note: str = ""  # why the need areas are shown in less detail, or not at all
     provision: pd.DataFrame = field(default_factory=pd.DataFrame)  # by broad area: pupils and spend
     assessments: pd.DataFrame = field(default_factory=pd.DataFrame)  # EHC needs assessments, school and trust
     interventions: pd.DataFrame = field(default_factory=pd.DataFrame)  # used here, with what works
@@ -58,6 +59,13 @@ def _count_text(n: float) -> str:
 def _national_area_shares(provision: str) -> pd.Series:
     shares = national_need_shares(provision).set_index("need_code")["share_pct"]
     return pd.Series({area: shares.reindex(list(codes)).fillna(0).sum() for area, codes in BROAD_AREAS.items()})
+
+
+def _national_send_shares() -> pd.Series:
+    """England's pupils with SEND (SEN support and EHC plans together) by broad area, in %."""
+    national = reference_table("census_national").iloc[-1]
+    k, e = national["sen_support_pct"], national["ehc_plan_pct"]
+    return (_national_area_shares("K") * k + _national_area_shares("E") * e) / (k + e)
 
 
 def committee_page(
@@ -109,6 +117,44 @@ def committee_page(
         "",
     ]
 
+    need_areas, need_note = _need_areas_section(pupils, small_headline=is_disclosive((k, e)))
+
+    progress_table, progress_lines = _progress_section(trust, school, as_of, progress)
+    duties_table, duty_lines = _duties_section(trust, school, as_of, duties)
+    forecast_table, forecast_lines = _forecast_section(forecast, school)
+    provision, interventions, provision_lines = _provision_section(trust, school, as_of, impact)
+    assessments, assessment_lines = _assessments_section(trust, school, as_of, timeline)
+    narrative = (
+        _narrative(school, n, k, e, national, need_areas)
+        + progress_lines
+        + duty_lines
+        + assessment_lines
+        + provision_lines
+        + forecast_lines
+    )
+    return CommitteePage(
+        school,
+        as_of,
+        headline,
+        need_areas,
+        progress_table,
+        duties_table,
+        forecast_table,
+        narrative,
+        need_note=need_note,
+        provision=provision,
+        interventions=interventions,
+        assessments=assessments,
+        as_of_warning=trust.as_of_warning if as_of == trust.as_of else "",
+    )
+
+
+def _need_areas_section(pupils: pd.DataFrame, small_headline: bool) -> tuple[pd.DataFrame, str]:
+    """Pupils with SEND by broad area of need: SEN support and EHC plans apart, with shares and
+    England's beside; where that would be mostly hidden (a small school), the two together;
+    where even that cannot be shown safely (the headline hides a count, so the areas' total
+    would reveal it), a sentence. The totals row is the headline's counts: never hidden here
+    to protect another cell (:func:`sendlib.privacy.suppression_mask`)."""
     send = pupils[pupils["sen_provision"].isin(["K", "E"])]
     by_area = pd.crosstab(send["need_area"], send["sen_provision"]).reindex(
         index=list(BROAD_AREAS), columns=["K", "E"], fill_value=0
@@ -125,40 +171,37 @@ def committee_page(
         total_column="Total",
         total_row="All areas",
         percents={share_of[p]: PROVISION_WORDS[p].label for p in ("K", "E")},
+        published=[("All areas", PROVISION_WORDS[p].label) for p in ("K", "E")],  # the headline's counts
     )
+    cells = need_areas.loc[list(BROAD_AREAS), [PROVISION_WORDS["K"].label, PROVISION_WORDS["E"].label, "Total"]]
+    if cells.isin([SMALL, HIDDEN]).to_numpy().sum() * 2 > cells.ne("0").to_numpy().sum():
+        if small_headline:
+            return pd.DataFrame(), (
+                "Too few pupils here have SEN support or an EHC plan to show them by area of need without "
+                "risk of identifying them."
+            )
+        counts = by_area[["Total"]].rename(columns={"Total": "Pupils with SEND"})
+        counts["% of pupils with SEND"] = 100 * counts["Pupils with SEND"] / max(by_area.at["All areas", "Total"], 1)
+        together = suppress(
+            counts,
+            total_row="All areas",
+            percents={"% of pupils with SEND": "Pupils with SEND"},
+            published=[("All areas", "Pupils with SEND")],
+        )
+        together.loc["All areas", "% of pupils with SEND"] = ""
+        england = _national_send_shares().map("{:.1f}%".format).reindex(together.index).fillna("")
+        together["England: % of pupils with SEND"] = england
+        together.index.name = "Broad area of need"
+        together.columns.name = None
+        return together, (
+            "SEN support and EHC plans are counted together here: apart, most of the counts would be too small to show."
+        )
     for p in ("K", "E"):
         england = _national_area_shares(p).map("{:.1f}%".format).reindex(table.index).fillna("")
         need_areas[f"England: {share_of[p]}"] = england
     need_areas.index.name = "Broad area of need"
     need_areas.columns.name = None
-
-    progress_table, progress_lines = _progress_section(trust, school, as_of, progress)
-    duties_table, duty_lines = _duties_section(trust, school, as_of, duties)
-    forecast_table, forecast_lines = _forecast_section(forecast, school)
-    provision, interventions, provision_lines = _provision_section(trust, school, as_of, impact)
-    assessments, assessment_lines = _assessments_section(trust, school, as_of, timeline)
-    narrative = (
-        _narrative(school, n, k, e, national, by_area)
-        + progress_lines
-        + duty_lines
-        + assessment_lines
-        + provision_lines
-        + forecast_lines
-    )
-    return CommitteePage(
-        school,
-        as_of,
-        headline,
-        need_areas,
-        progress_table,
-        duties_table,
-        forecast_table,
-        narrative,
-        provision=provision,
-        interventions=interventions,
-        assessments=assessments,
-        as_of_warning=trust.as_of_warning if as_of == trust.as_of else "",
-    )
+    return need_areas, ""
 
 
 def _share_text(part: float, whole: int, empty: str = "not shown") -> str:
@@ -268,9 +311,13 @@ def _duties_section(trust, school, as_of, duties):
             if is_disclosive(overdue)
             else (f"{_count_text(overdue.sum())} are overdue now")
         )
-        lines.append(
-            f"Statutory duties: {rate(met, judged)} of deadlines in the last 12 months were met on time; {now}."
+        share = rate(met, judged)
+        on_time = (
+            f"{share} of deadlines in the last 12 months were met on time"
+            if share.endswith("%")
+            else "how many deadlines in the last 12 months were met on time is not shown, to protect the pupils"
         )
+        lines.append(f"Statutory duties: {on_time}; {now}.")
     return pd.DataFrame(rows), lines
 
 
@@ -329,7 +376,12 @@ def _forecast_section(forecast, school):
     table = pd.DataFrame(rows)
     if len(table):
         first = table[table["January"] == table["January"].min()]
-        parts = [f"{r['Pupils']}: about {r['Expected']} ({r['Likely range (80%)']})" for _, r in first.iterrows()]
+        parts = [
+            f"{r['Pupils']}: {r['Expected']}"
+            if r["Expected"] == SMALL
+            else f"{r['Pupils']}: about {r['Expected']} ({r['Likely range (80%)']})"
+            for _, r in first.iterrows()
+        ]
         lines.append(f"Forecast for January {int(first['January'].iloc[0])}: " + "; ".join(parts) + ".")
     return table, lines
 
@@ -358,7 +410,7 @@ def _provision_section(trust, school, as_of, impact):
     table = table.assign(area=table["area"].fillna("Area not recorded"), key=intervention_key(table["intervention"]))
     groups = [*table.groupby("area", sort=True), ("All areas", table)]
     counts = pd.DataFrame({"Pupils": [g["upn"].nunique() for _, g in groups]}, index=[area for area, _ in groups])
-    by_area = suppress(counts, total_row="All areas")
+    by_area = suppress(counts, total_row="All areas", overlapping=True)  # a pupil may have support in two areas
     shown = by_area["Pupils"].str.fullmatch(r"[\d,]+")
     spend = [
         "not known" if pd.isna(total) else f"£{total:,.0f}"
@@ -408,7 +460,10 @@ def _provision_section(trust, school, as_of, impact):
     return by_area, interventions, lines
 
 
-def _narrative(school, n, k, e, national, by_area):
+def _narrative(school, n, k, e, national, need_areas):
+    """The opening sentences, from the suppressed tables' text: a count or a share here is one
+    the tables show."""
+
     def share(count):
         return f" ({100 * count / n:.1f}% of pupils" if count > SMALL_COUNT_MAX else " (not shown"
 
@@ -417,14 +472,14 @@ def _narrative(school, n, k, e, national, by_area):
         f"{national['sen_support_pct']:.1f}%) and {_count_text(e)} with an EHC plan{share(e)}; England "
         f"{national['ehc_plan_pct']:.1f}%)."
     ]
-    areas = by_area.loc[list(BROAD_AREAS), "Total"]
-    total = areas.sum()
-    if total > SMALL_COUNT_MAX and areas.max() > SMALL_COUNT_MAX:
-        top = areas.idxmax()
-        england = (
-            _national_area_shares("K") * national["sen_support_pct"]
-            + _national_area_shares("E") * national["ehc_plan_pct"]
-        ) / (national["sen_support_pct"] + national["ehc_plan_pct"])
+    if need_areas.empty:
+        return lines
+    column = "Total" if "Total" in need_areas else "Pupils with SEND"
+    shown = pd.to_numeric(need_areas[column].str.replace(",", ""), errors="coerce")
+    areas, total = shown.reindex(list(BROAD_AREAS)), shown.get("All areas")
+    if pd.notna(total) and total > SMALL_COUNT_MAX and areas.max() > SMALL_COUNT_MAX:
+        top = areas.idxmax()  # the largest shown; a hidden area's total is smaller than a shown one's
+        england = _national_send_shares()
         lines.append(
             f"The largest broad area of need is {top.lower()}: {100 * areas[top] / total:.0f}% of pupils "
             f"with SEND here, {england[top]:.0f}% in England."

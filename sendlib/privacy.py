@@ -18,38 +18,124 @@ HIDDEN = "not shown"  # a cell hidden so that a total cannot reveal a small one
 
 
 def suppression_mask(
-    counts: pd.DataFrame, total_column: str | None = None, total_row=None, high: int = SMALL_COUNT_MAX
+    counts: pd.DataFrame,
+    total_column: str | None = None,
+    total_row=None,
+    high: int = SMALL_COUNT_MAX,
+    published=(),
+    overlapping: bool = False,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Which cells to hide: (primary, secondary) boolean frames the shape of ``counts``.
 
     Primary: counts from 1 to ``high``. Secondary: in every row whose ``total_column`` is
     shown and every column whose ``total_row`` is shown, a single hidden part would be
     ``total - the rest``; so the smallest other shown part is hidden too (the total, if
-    there is none), until no line has exactly one hidden part.
+    there is none), until no line has exactly one hidden part. Two hidden parts are not
+    always enough: a reader knows each "fewer than 6" is at least 1, so two small cells that
+    must add up to 2 are both 1. So the table is then audited as a reader would work on it
+    (every hidden cell's smallest and largest value that fits the totals, by integer
+    programming) and one more cell is hidden beside any that the totals pin, until none is.
+    ``published`` cells (``(row, column)``) are printed elsewhere on the same page: hiding
+    them here would protect nothing, so they are never chosen (unless small themselves).
+    ``overlapping``: the parts may share members (a pupil in two rows), so a total is at most
+    their sum and at least each part, not their sum.
     """
+    published = set(published)
     values = counts.astype(float)
     primary = (values >= 1) & (values <= high)
     hidden = primary.copy()
     parts_cols = [c for c in counts.columns if c != total_column]
     parts_rows = [r for r in counts.index if r != total_row]
-    changed = True
-    while changed:
-        changed = False
-        lines = []
-        if total_column is not None:
-            lines += [(("row", r), [(r, c) for c in parts_cols], (r, total_column)) for r in counts.index]
-        if total_row is not None:
-            lines += [(("col", c), [(r, c) for r in parts_rows], (total_row, c)) for c in counts.columns]
-        for _, cells, total in lines:
-            if hidden.at[total]:
-                continue
-            n_hidden = sum(hidden.at[cell] for cell in cells)
-            if n_hidden == 1:
-                shown = [cell for cell in cells if not hidden.at[cell] and values.at[cell] > 0]
-                target = min(shown, key=lambda cell: values.at[cell]) if shown else total
-                hidden.at[target] = True
-                changed = True
+    lines = []
+    if total_column is not None:
+        lines += [([(r, c) for c in parts_cols], (r, total_column)) for r in counts.index]
+    if total_row is not None:
+        lines += [([(r, c) for r in parts_rows], (total_row, c)) for c in counts.columns]
+
+    def hide_beside(cells, total) -> bool:
+        """Hide the smallest shown part of a line (its total if none may be hidden)."""
+        shown = [c for c in cells if not hidden.at[c] and values.at[c] > 0 and c not in published]
+        if shown:
+            target = min(shown, key=lambda cell: values.at[cell])
+        elif not hidden.at[total] and total not in published:
+            target = total
+        else:  # the total and every part are printed elsewhere or hidden: a zero is all that is left
+            target = next((c for c in cells if not hidden.at[c] and c not in published), None)
+            if target is None:
+                return False
+        hidden.at[target] = True
+        return True
+
+    while True:
+        changed = True
+        while changed:
+            changed = False
+            for cells, total in lines:
+                if not hidden.at[total] and sum(hidden.at[cell] for cell in cells) == 1:
+                    changed |= hide_beside(cells, total)
+        pinned = _pinned(values, hidden, primary, lines, high, overlapping)
+        if not pinned:
+            break
+        cell = pinned[0]
+        if not any(hide_beside(cells, total) for cells, total in lines if cell in cells or cell == total):
+            # nothing left to hide on its lines: the table cannot protect it, so hide all of it
+            for cell in zip(*np.nonzero(~hidden.to_numpy())):
+                if (hidden.index[cell[0]], hidden.columns[cell[1]]) not in published:
+                    hidden.iat[cell] = True
+            break
     return primary, hidden & ~primary
+
+
+def _pinned(
+    values: pd.DataFrame, hidden: pd.DataFrame, primary: pd.DataFrame, lines, high: int, overlapping: bool
+) -> list:
+    """Hidden cells whose value the shown cells and the totals fix: a reader knows a small cell
+    is 1 to ``high`` and any other hidden one is at least 1 (zeros are never hidden)."""
+    from scipy.optimize import Bounds, LinearConstraint, milp
+
+    unknown = [cell for cell in zip(*np.nonzero(hidden.to_numpy()))]
+    if not unknown:
+        return []
+    cells = [(hidden.index[i], hidden.columns[j]) for i, j in unknown]
+    where = {cell: k for k, cell in enumerate(cells)}
+    rows, lower, upper = [], [], []
+
+    def fact(terms, low, high):  # low <= sum(sign * cell) <= high
+        row, known = np.zeros(len(cells)), 0.0
+        for c, sign in terms:
+            if c in where:
+                row[where[c]] += sign
+            else:
+                known += sign * values.at[c]
+        if row.any():
+            rows.append(row), lower.append(low - known), upper.append(high - known)
+
+    for parts, total in lines:
+        terms = [*((p, 1.0) for p in parts), (total, -1.0)]
+        if overlapping:
+            fact(terms, 0, np.inf)
+            for p in parts:
+                fact([(p, 1.0), (total, -1.0)], -np.inf, 0)
+        else:
+            fact(terms, 0, 0)
+    if not rows:
+        return []
+    cap = float(values.to_numpy().max())
+    low = [min(1.0, values.at[c]) for c in cells]
+    high_ = [float(high) if primary.at[c] else cap for c in cells]
+    constraints = LinearConstraint(np.array(rows), lower, upper)
+    bounds = Bounds(low, high_)
+    pinned = []
+    for k, cell in enumerate(cells):
+        ends = []
+        for sign in (1.0, -1.0):
+            c = np.zeros(len(cells))
+            c[k] = sign
+            result = milp(c, integrality=np.ones(len(cells)), bounds=bounds, constraints=constraints)
+            ends.append(round(sign * result.fun))
+        if ends[0] == ends[1]:
+            pinned.append(cell)
+    return pinned
 
 
 def suppress(
@@ -58,6 +144,8 @@ def suppress(
     total_row=None,
     percents: dict[str, str] | None = None,
     high: int = SMALL_COUNT_MAX,
+    published=(),
+    overlapping: bool = False,
 ) -> pd.DataFrame:
     """A table of counts ready for a committee: small counts and what reveals them hidden.
 
@@ -73,6 +161,10 @@ def suppress(
         where its count is. The percent columns must be in ``counts``; they are not counts.
     high : int
         Largest count that is hidden (default 5: "fewer than 6").
+    published : iterable of (row, column)
+        Cells whose counts the same page prints elsewhere (so never hidden to protect another).
+    overlapping : bool
+        The parts may share members, so a total is not their sum (see :func:`suppression_mask`).
 
     Returns
     -------
@@ -88,7 +180,7 @@ def suppress(
     percents = percents or {}
     count_columns = [c for c in counts.columns if c not in percents]
     table = counts[count_columns]
-    primary, secondary = suppression_mask(table, total_column, total_row, high)
+    primary, secondary = suppression_mask(table, total_column, total_row, high, published, overlapping)
     out = pd.DataFrame(index=counts.index, columns=counts.columns, dtype=object)
     for column in count_columns:
         values = table[column]
@@ -97,6 +189,8 @@ def suppress(
         out[column] = text
     for percent, source in percents.items():
         hidden = primary[source] | secondary[source]
+        if total_row is not None and hidden.at[total_row]:  # a share of a hidden whole would give it away
+            hidden = hidden | True
         text = counts[percent].map(lambda v: "" if pd.isna(v) else f"{v:.1f}%")
         out[percent] = text.where(~hidden, HIDDEN)
     return out

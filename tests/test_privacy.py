@@ -1,7 +1,8 @@
 import pandas as pd
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from sendlib._testing import Audit
 from sendlib.privacy import HIDDEN, SMALL, is_disclosive, suppress, suppression_mask
 
 
@@ -50,6 +51,24 @@ def test_property_no_line_leaks_a_small_count(rows):
     for column in table.columns:
         if not hidden.at["All", column]:
             assert hidden.loc[table.index[:-1], column].sum() != 1
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.lists(st.integers(0, 12), min_size=3, max_size=3), min_size=2, max_size=5))
+def test_property_the_totals_pin_no_hidden_cell(rows):
+    """Two hidden cells in a line are not always enough (two small cells adding to 2 are both 1):
+    a reader's integer program, knowing every total, cannot pin any hidden cell."""
+    table = pd.DataFrame(rows, columns=["a", "b", "c"], index=[f"r{i}" for i in range(len(rows))])
+    table["Total"] = table.sum(axis=1)
+    table.loc["All"] = table.sum()
+    shown = suppress(table, total_column="Total", total_row="All")
+    audit = Audit()
+    cell = {(r, c): audit.count(f"{r}, {c}", shown.at[r, c]) for r in table.index for c in table.columns}
+    for r in table.index:
+        audit.equal({**{cell[r, c]: 1 for c in "abc"}, cell[r, "Total"]: -1})
+    for c in table.columns:
+        audit.equal({**{cell[r, c]: 1 for r in table.index[:-1]}, cell["All", c]: -1})
+    assert not audit.recovered(), (table, shown)
 
 
 def test_is_disclosive():

@@ -10,7 +10,7 @@ from bs4 import BeautifulSoup
 import sendlib
 from sendlib import __version__
 from sendlib._paths import SAMPLE_DIR, VOILA_APPS_DIR
-from sendlib._testing import ARTIFACTS, UPN, assert_nothing_identifying
+from sendlib._testing import ARTIFACTS, UPN, assert_no_count_recoverable, assert_nothing_identifying
 from sendlib.loader import input_hashes
 from sendlib.reports import safe_name
 
@@ -37,6 +37,7 @@ def test_every_school_gets_an_html_report_that_identifies_no_pupil(all_reports):
         assert f"{school}: special educational needs" in page
         assert "<script" not in page and "<input" not in page  # self-contained, no code, no widgets
         assert_nothing_identifying(page, sample.pupils)
+        assert_no_count_recoverable(page, f"report: {school}")
         assert re.search(r"Made by sendlib [\d.]+ on .*pupils\.csv [0-9a-f]{16}", page)
 
 
