@@ -921,10 +921,22 @@ def audit_page(html_text: str) -> tuple[list[tuple[str, str, int]], list[str]]:
                 above = a.count("sentence: above the threshold", provision.group(2))
                 a.between({above: 1, provision_total: -1}, -np.inf, 0)
             continue
+        mix = re.match(r"Pupils with SEND by broad area of need: (.+)\.$", sentence)
+        if mix:  # the need-mix chart: each area's share of the areas' total
+            for part in mix.group(1).split("; "):
+                found = re.fullmatch(r"(.+) (\d+%|not shown) here, \d+% in England", part)
+                assert found, f"chart: {part!r}"
+                area = next(name for name in totals if name.lower() == found.group(1).lower())
+                a.share(totals[area], totals["All areas"], found.group(2))
+            continue
         if re.match(
-            r"(Of the \d+ interventions used here|Forecast for January|Progress is measured|\w+: pupils )", sentence
+            r"(Of the \d+ interventions used here|Forecast for January|Progress is measured|\w+: pupils "
+            r"|Since January \d{4}: |Share of pupils in each January census: )",
+            sentence,
         ) or not NUMBER.search(sentence):
-            continue  # counts of interventions, model forecasts and points of progress: no pupil count
+            # counts of interventions, model forecasts, points of progress and past Januaries' shares
+            # of a roll the page does not give: no count of this page's
+            continue
         _claim(sentence, unread, "sentence")
     return a.recovered(), unread
 

@@ -38,6 +38,8 @@ class CommitteePage:
     forecast: pd.DataFrame
     narrative: list[str] = field(default_factory=list)
     need_note: str = ""  # why the need areas are shown in less detail, or not at all
+    trend: pd.DataFrame = field(default_factory=pd.DataFrame)  # each January's shares, here and England
+    charts: list[tuple[str, str]] = field(default_factory=list)  # (PNG data URL, what it shows in words)
     provision: pd.DataFrame = field(default_factory=pd.DataFrame)  # by broad area: pupils and spend
     assessments: pd.DataFrame = field(default_factory=pd.DataFrame)  # EHC needs assessments, school and trust
     interventions: pd.DataFrame = field(default_factory=pd.DataFrame)  # used here, with what works
@@ -124,10 +126,13 @@ def committee_page(
     forecast_table, forecast_lines = _forecast_section(forecast, school)
     provision, interventions, provision_lines = _provision_section(trust, school, as_of, impact)
     assessments, assessment_lines = _assessments_section(trust, school, as_of, timeline)
+    trend, trend_lines = _trend_section(trust, school)
+    # the duties first: what the committee is there to hold the school to
     narrative = (
-        _narrative(school, n, k, e, national, need_areas)
+        duty_lines
+        + _narrative(school, n, k, e, national, need_areas)
+        + trend_lines
         + progress_lines
-        + duty_lines
         + assessment_lines
         + provision_lines
         + forecast_lines
@@ -142,6 +147,8 @@ def committee_page(
         forecast_table,
         narrative,
         need_note=need_note,
+        trend=trend,
+        charts=_charts(need_areas, trend),
         provision=provision,
         interventions=interventions,
         assessments=assessments,
@@ -202,6 +209,71 @@ def _need_areas_section(pupils: pd.DataFrame, small_headline: bool) -> tuple[pd.
     need_areas.index.name = "Broad area of need"
     need_areas.columns.name = None
     return need_areas, ""
+
+
+def _trend_section(trust: TrustData, school: str) -> tuple[pd.DataFrame, list[str]]:
+    """Each January census's share of pupils on SEN support and with EHC plans, here and in
+    England (a share only where neither its count nor the rest of the roll is from 1 to 5;
+    no count), and a sentence with the change since the January before."""
+    history = trust.sen_history
+    if history is None:
+        return pd.DataFrame(), []
+    mine = history[history["school"] == school]
+    if mine.empty:
+        return pd.DataFrame(), []
+    counts = pd.crosstab(mine["census_date"].dt.year, mine["sen_provision"]).reindex(
+        columns=["N", "K", "E"], fill_value=0
+    )
+    roll = counts.sum(axis=1)
+    national = reference_table("census_national").set_index("january")
+    trend = pd.DataFrame({"january": counts.index.astype(int)})
+    for code, column in (("K", "sen_support_pct"), ("E", "ehc_plan_pct")):
+        label = PROVISION_WORDS[code].label
+        safe = [not is_disclosive((c, r - c)) for c, r in zip(counts[code], roll)]
+        trend[label] = [100 * c / r if ok else float("nan") for c, r, ok in zip(counts[code], roll, safe)]
+        trend[f"England: {label}"] = national[column].reindex(counts.index).to_numpy()
+    lines = []
+    if len(trend) >= 2:
+        before, now = trend.iloc[-2], trend.iloc[-1]
+        moves = []
+        for label in (PROVISION_WORDS["K"].label, PROVISION_WORDS["E"].label):
+            if pd.isna(before[label]) or pd.isna(now[label]):
+                continue
+            change = round(now[label], 1) - round(before[label], 1)
+            arrow = "↑ up" if change > 0.05 else "↓ down" if change < -0.05 else "→ no change"
+            moves.append(
+                f"{label} {arrow}"
+                + (f" {abs(change):.1f} points" if abs(change) > 0.05 else "")
+                + f", {before[label]:.1f}% to {now[label]:.1f}% of pupils"
+            )
+        if moves:
+            lines.append(f"Since January {int(before['january'])}: " + "; ".join(moves) + ".")
+    return trend, lines
+
+
+def _charts(need_areas: pd.DataFrame, trend: pd.DataFrame) -> list[tuple[str, str]]:
+    """The page's two charts for a projector, drawn from what the tables show (a share here only
+    where its count and the total are shown): need mix against England, and the census trend."""
+    from .plotting import census_trend_words, need_mix_words, plot_census_trend, plot_need_mix
+    from .render import figure_png, new_figure, png_uri
+
+    charts = []
+    if not need_areas.empty:
+        column = "Total" if "Total" in need_areas else "Pupils with SEND"
+        shown = pd.to_numeric(need_areas[column].str.replace(",", ""), errors="coerce")
+        whole = shown.get("All areas")
+        areas = [a for a in BROAD_AREAS if a in shown.index]
+        shares = pd.DataFrame(
+            {"here": 100 * shown.reindex(areas) / whole, "england": _national_send_shares().reindex(areas)}
+        )
+        fig, ax = new_figure(7.5, 3.4)
+        plot_need_mix(shares, ax)
+        charts.append((png_uri(figure_png(fig)), need_mix_words(shares)))
+    if len(trend) >= 2:
+        fig, ax = new_figure(7.5, 3.4)
+        plot_census_trend(trend, ax)
+        charts.append((png_uri(figure_png(fig)), census_trend_words(trend)))
+    return charts
 
 
 def _share_text(part: float, whole: int, empty: str = "not shown") -> str:

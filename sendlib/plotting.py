@@ -184,6 +184,49 @@ def plot_forecast(history: pd.DataFrame, forecast: pd.DataFrame, ax=None, label:
     return ax
 
 
+def plot_need_mix(shares: pd.DataFrame, ax=None):
+    """Pupils with SEND by broad area of need, here and in England, as horizontal bars.
+
+    ``shares``: indexed by area, columns ``here`` and ``england`` (% of pupils with SEND; ``here``
+    NaN where it is not shown, drawn as no bar and said on the axis)."""
+    ax = _axes(ax, size=(7.5, 3.6))
+    rows = list(range(len(shares)))[::-1]
+    ax.barh([r + 0.2 for r in rows], shares["here"].fillna(0), height=0.38, color="#0072B2", label="Here")
+    ax.barh([r - 0.2 for r in rows], shares["england"], height=0.38, color="#BBBBBB", hatch="//", label="England")
+    for r, value in zip(rows, shares["here"]):
+        ax.annotate(
+            "not shown" if pd.isna(value) else f"{value:.0f}%",
+            (0 if pd.isna(value) else value, r + 0.2),
+            xytext=(4, 0),
+            textcoords="offset points",
+            va="center",
+            fontsize=10,
+        )
+    ax.set_yticks(rows, [str(area) for area in shares.index], fontsize=10)
+    ax.set_xlabel("% of pupils with SEND")
+    ax.set_xlim(0, max(shares[["here", "england"]].max().max() * 1.25, 10))
+    ax.legend(loc="lower right", fontsize=10)
+    ax.grid(axis="x", alpha=0.3)
+    return ax
+
+
+def plot_census_trend(trend: pd.DataFrame, ax=None):
+    """Each January's share of pupils on SEN support and with EHC plans, here (solid, with
+    markers) and in England (dashed). ``trend``: ``january`` and the % columns ``SEN support``,
+    ``EHC plan``, ``England: SEN support``, ``England: EHC plan`` (NaN where not shown)."""
+    ax = _axes(ax, size=(7.5, 3.6))
+    for group, colour, marker in (("SEN support", "#0072B2", "o"), ("EHC plan", "#D55E00", "s")):
+        ax.plot(trend["january"], trend[group], color=colour, marker=marker, label=f"{group} here")
+        ax.plot(trend["january"], trend[f"England: {group}"], color=colour, linestyle="--", label=f"{group}, England")
+    ax.set_xlabel("January census")
+    ax.set_ylabel("% of pupils")
+    ax.set_ylim(bottom=0)
+    ax.xaxis.get_major_locator().set_params(integer=True)
+    ax.legend(loc="best", fontsize=9, ncols=2)
+    ax.grid(alpha=0.3)
+    return ax
+
+
 # --- each chart in words: its alt text on a page, and what a screen reader says ---------------
 def progress_band_words(subject: str, band: pd.DataFrame) -> str:
     """:func:`plot_progress_band` in a sentence."""
@@ -226,3 +269,29 @@ def forecast_words(history: pd.DataFrame, forecast: pd.DataFrame, label: str) ->
             f"January {row.year}: about {row.count:,.0f} (80% range {row.lower_80:,.0f} to {row.upper_80:,.0f})"
         )
     return "; forecast ".join(parts[:2]) + ("; " + parts[2] if len(parts) > 2 else "") + "."
+
+
+def need_mix_words(shares: pd.DataFrame) -> str:
+    """:func:`plot_need_mix` in a sentence."""
+    parts = [
+        f"{str(area)[0].lower() + str(area)[1:]} {'not shown' if pd.isna(row.here) else f'{row.here:.0f}%'} here, "
+        f"{row.england:.0f}% in England"
+        for area, row in shares.iterrows()
+    ]
+    return "Pupils with SEND by broad area of need: " + "; ".join(parts) + "."
+
+
+def census_trend_words(trend: pd.DataFrame) -> str:
+    """:func:`plot_census_trend` in a sentence: the first and last January of each line."""
+    first, last = trend.iloc[0], trend.iloc[-1]
+
+    def pct(value, missing: str = "not shown") -> str:
+        return missing if pd.isna(value) else f"{value:.1f}%"
+
+    parts = [
+        f"{group} here {pct(first[group])} in January {int(first['january'])} and {pct(last[group])} in January "
+        f"{int(last['january'])} (England {pct(first[f'England: {group}'], 'not published')} and "
+        f"{pct(last[f'England: {group}'], 'not yet published')})"
+        for group in ("SEN support", "EHC plan")
+    ]
+    return "Share of pupils in each January census: " + "; ".join(parts) + "."

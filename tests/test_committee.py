@@ -37,7 +37,14 @@ def test_committee_page_content(sample, pages, built):
     assert list(page.headline.index) == ["SEN support", "EHC plan", "All pupils"]
     assert "Communication and interaction" in page.need_areas.index
     assert {"EHC plan", "SEN support", "No SEN"} <= set(page.progress["Pupils"])
-    assert page.narrative[0].startswith("Beacon Academy has")
+    assert page.narrative[0].startswith("Statutory duties") and page.narrative[1].startswith("Beacon Academy has")
+    # the projector's charts, each with its words; the need mix only from the shares the table shows
+    assert [words.split(":")[0] for _, words in page.charts] == [
+        "Pupils with SEND by broad area of need",
+        "Share of pupils in each January census",
+    ]
+    assert all(uri.startswith("data:image/png;base64,") for uri, _ in page.charts)
+    assert "sensory and/or physical not shown here" in page.charts[0][1]  # "fewer than 6" in the table
     assert "Forecast" in pages["Beacon Academy"]
     duties = page.duties.set_index("Duty")
     assert duties.loc["Parent meetings (3 a year)", "Required by"] == "trust policy"
