@@ -923,9 +923,9 @@ def audit_page(html_text: str) -> tuple[list[tuple[str, str, int]], list[str]]:
             continue
         mix = re.match(r"Pupils with SEND by broad area of need: (.+)\.$", sentence)
         if mix:  # the need-mix chart: each area's share of the areas' total
-            for part in mix.group(1).split("; "):
-                found = re.fullmatch(r"(.+) (\d+%|not shown) here, \d+% in England", part)
-                assert found, f"chart: {part!r}"
+            for piece in mix.group(1).split("; "):
+                found = re.fullmatch(r"(.+) (\d+%|not shown) here, \d+% in England", piece)
+                assert found, f"chart: {piece!r}"
                 area = next(name for name in totals if name.lower() == found.group(1).lower())
                 a.share(totals[area], totals["All areas"], found.group(2))
             continue
