@@ -9,4 +9,7 @@ SAMPLE_DIR = DATA_DIR / "sample"
 REFERENCE_DIR = DATA_DIR / "reference"
 VOILA_APPS_DIR = PACKAGE / "voila_apps"
 NOTEBOOKS_DIR = PACKAGE / "notebooks"
+# a Jupyter data folder of sendlib's own: its Voila template "sendlib" (voila/templates/sendlib)
+JUPYTER_DATA_DIR = PACKAGE / "jupyter"
+VOILA_TEMPLATE = "sendlib"
 DATA_ENV = "SENDLIB_DATA"  # the export folder the apps read (`sendlib dashboards --data DIR`)

@@ -200,7 +200,7 @@ def _report(args) -> int:
 
 def _evidence(args) -> int:
     from .access import ACCESS_ENV
-    from .reports import evidence_report
+    from .reports import evidence_report, summary_report
 
     data = Path(args.data) if args.data else None
     if data is not None and not data.is_dir():
@@ -211,7 +211,8 @@ def _evidence(args) -> int:
         return EXIT_USAGE
     if args.user and not os.environ.get(ACCESS_ENV):
         print(f"sendlib evidence: no access file in use (${ACCESS_ENV}), so --user is not checked", file=sys.stderr)
-    paths = evidence_report(args.pupil, data, args.out, pdf=not args.no_pdf, user=args.user)
+    write = summary_report if args.summary else evidence_report
+    paths = write(args.pupil, data, args.out, pdf=not args.no_pdf, user=args.user)
     print(", ".join(str(p) for p in paths.values()))
     return EXIT_OK
 
@@ -404,6 +405,11 @@ def build_parser() -> argparse.ArgumentParser:
     evidence.add_argument("--out", default="packs", help="folder for the pack (default: packs)")
     evidence.add_argument("--no-pdf", action="store_true", help="HTML only")
     evidence.add_argument("--user", help="who makes the pack: a user of the access file, when there is one")
+    evidence.add_argument(
+        "--summary",
+        action="store_true",
+        help="instead of the pack, the pupil's one-page summary for a meeting with their parents (one A4 page)",
+    )
     evidence.set_defaults(run=_evidence)
     forecast = commands.add_parser(
         "forecast",

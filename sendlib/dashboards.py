@@ -13,7 +13,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from ._paths import DATA_ENV, VOILA_APPS_DIR
+from ._paths import DATA_ENV, JUPYTER_DATA_DIR, VOILA_APPS_DIR, VOILA_TEMPLATE
 from .access import ACCESS_ENV, APP_NOTEBOOKS, USER_ENV, USER_HEADER, AccessPolicy, load_access
 from .exceptions import SendlibError
 
@@ -68,6 +68,9 @@ def voila_command(
         "--Voila.log_datefmt=%Y-%m-%d %H:%M:%S",
         "--VoilaConfiguration.show_tracebacks=False",
         "--VoilaConfiguration.strip_sources=True",
+        # sendlib's template (Voila's lab, saying in words what is being prepared): found in
+        # JUPYTER_DATA_DIR, which _environment puts on JUPYTER_PATH
+        f"--VoilaConfiguration.template={VOILA_TEMPLATE}",
         "--VoilaConfiguration.allow_template_override=NO",
         "--VoilaConfiguration.allow_theme_override=NO",
         # a kernel per app runs the trust-wide work before anyone asks, so the first page opens
@@ -88,6 +91,8 @@ def _environment(data_dir: str | Path | None, access: str | Path | None) -> dict
         env[DATA_ENV] = os.path.abspath(data_dir)
     if access is not None:
         env[ACCESS_ENV] = str(Path(access).resolve())
+    # Voila looks for templates in the Jupyter data folders: sendlib's first, the rest kept
+    env["JUPYTER_PATH"] = os.pathsep.join(p for p in (str(JUPYTER_DATA_DIR), env.get("JUPYTER_PATH", "")) if p)
     return env
 
 

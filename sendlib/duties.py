@@ -713,3 +713,12 @@ def duties_todo(
 def days_apart(due, as_of) -> int:
     """Whole days between a deadline and a day, either way round."""
     return abs((as_of - due).days)
+
+
+def when_words(status: str, days: int) -> str:
+    """A to-do line's urgency in words (:func:`duties_todo`'s ``status`` and ``days``)."""
+    if status == "no deadline":
+        return "owed now (no date)"
+    if days == 0:  # (overdue is at least a day past the deadline)
+        return "due today"
+    return f"{days} day{'s' * (days != 1)} {'overdue' if status == 'overdue' else 'left'}"

@@ -141,3 +141,11 @@ def figure_png(fig, dpi: int = 110) -> bytes:
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=dpi, bbox_inches="tight")
     return buffer.getvalue()
+
+
+def pupil_summary(summary, figures: list[tuple[bytes, str]] | None = None) -> Markup:
+    """One pupil's one-page summary for a meeting with their parents (a
+    :class:`sendlib.summary.PupilSummary`) with its small progress charts (PNG images and their
+    alt text, shown inside the page)."""
+    images = [(png_uri(data), alt) for data, alt in figures or []]
+    return style() + Markup(_templates().get_template("pupil_summary.html.j2").render(s=summary, figures=images))

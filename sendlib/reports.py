@@ -183,6 +183,50 @@ def print_pdf(html_path: Path, timeout: float = 120) -> Path | None:
     return pdf_path if pdf_path.exists() else None
 
 
+def checked_pupil(upn: str, data_dir: Path, user: str | None, what: str):
+    """The access check of a pupil's evidence pack and one-page summary: ``(policy, trust,
+    school)`` when ``user`` may make ``what`` for the pupil (anyone, without an access file).
+
+    Under an access file ``user`` must be one of its users whose role may open the SENCO pupil
+    explorer and who has the pupil's school; anyone else is refused
+    (:class:`sendlib.exceptions.AccessDenied`) with a line in the access log, the pupil named by
+    pseudonymised key. A UPN of no pupil raises :class:`SendlibError`."""
+    from .access import current_policy, log_access, pseudonym
+    from .loader import load_trust
+
+    policy = current_policy()
+    trust = load_trust(data_dir, strict=False)
+    school = trust.pupils.loc[trust.pupils["upn"] == upn, "school"]
+    school = str(school.iloc[0]) if len(school) else ""
+    if policy is not None:
+        person = policy.user(user)
+        try:
+            if person is None:
+                raise AccessDenied(
+                    f"An access file is in use ({policy.path.name}): give the name of one of its users"
+                    + (f"; {user!r} is not one." if user else ".")
+                )
+            person.check_app("senco")
+            if school not in person.allowed(trust.schools):  # (another school's pupil, or nobody: the same words)
+                mine = ", ".join(person.allowed(trust.schools)) or "none"
+                raise AccessDenied(
+                    f"{person.name} may make {what} only for pupils of their own schools ({mine}); "
+                    f"no pupil with UPN {upn} is at one of them."
+                )
+        except AccessDenied as error:
+            detail = f"{error} Pupil {pseudonym(upn, policy.secret())}."
+            log_access(policy, user or "?", EVIDENCE_APP, school, "refused", detail.replace(upn, "(the UPN)"))
+            raise
+    if not school:
+        raise SendlibError(f"No pupil with UPN {upn} in {data_dir.name}/pupils.csv.")
+    return policy, trust, school
+
+
+def file_name(kind: str, upn: str) -> str:
+    """``<kind>-<UPN>.html``: a pupil's page, named by UPN with nothing but letters and digits."""
+    return f"{kind}-{re.sub(r'[^A-Z0-9]+', '-', upn)}.html"
+
+
 def evidence_report(
     upn: str,
     data_dir: str | Path | None = None,
@@ -204,36 +248,11 @@ def evidence_report(
     """
     import papermill
 
-    from .access import current_policy, log_access, pseudonym
-    from .loader import load_trust
+    from .access import log_access, pseudonym
 
     data_dir = Path(data_dir) if data_dir else SAMPLE_DIR
     upn = str(upn).strip().upper()
-    policy = current_policy()
-    trust = load_trust(data_dir, strict=False)
-    school = trust.pupils.loc[trust.pupils["upn"] == upn, "school"]
-    school = str(school.iloc[0]) if len(school) else ""
-    if policy is not None:
-        person = policy.user(user)
-        try:
-            if person is None:
-                raise AccessDenied(
-                    f"An access file is in use ({policy.path.name}): give the name of one of its users"
-                    + (f"; {user!r} is not one." if user else ".")
-                )
-            person.check_app("senco")
-            if school not in person.allowed(trust.schools):  # (another school's pupil, or nobody: the same words)
-                mine = ", ".join(person.allowed(trust.schools)) or "none"
-                raise AccessDenied(
-                    f"{person.name} may make evidence packs only for pupils of their own schools ({mine}); "
-                    f"no pupil with UPN {upn} is at one of them."
-                )
-        except AccessDenied as error:
-            detail = f"{error} Pupil {pseudonym(upn, policy.secret())}."
-            log_access(policy, user or "?", EVIDENCE_APP, school, "refused", detail.replace(upn, "(the UPN)"))
-            raise
-    if not school:
-        raise SendlibError(f"No pupil with UPN {upn} in {data_dir.name}/pupils.csv.")
+    policy, trust, school = checked_pupil(upn, data_dir, user, "evidence packs")
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     parameters = {"data_dir": str(data_dir.resolve()), "upn": upn}
@@ -259,7 +278,38 @@ def evidence_report(
     footer, meta = audit_trail(data_dir, {"pupil": upn}, {"user": user} if user else None)
     footer = f"Data as of {trust.as_of:%d %B %Y}. {PERSONAL_DATA} {footer}"
     page = render.report(parts, pack_title(trust, upn), footer, meta)
-    return write_page(page, out_dir / f"evidence-{re.sub(r'[^A-Z0-9]+', '-', upn)}.html", pdf)
+    return write_page(page, out_dir / file_name("evidence", upn), pdf)
+
+
+def summary_report(
+    upn: str,
+    data_dir: str | Path | None = None,
+    out_dir: str | Path = "packs",
+    pdf: bool = True,
+    user: str | None = None,
+) -> dict[str, Path]:
+    """Write a pupil's one-page summary for a meeting with their parents
+    (:mod:`sendlib.summary`): ``summary-<UPN>.html`` (and its A4 PDF), with the evidence pack's
+    access check (:func:`checked_pupil`) and a line in the access log ("pupil summary built").
+
+    Returns
+    -------
+    dict with ``html`` (and ``pdf`` when Chromium is present and ``pdf`` is True) paths.
+    """
+    from .access import log_access, pseudonym
+    from .summary import pupil_summary, summary_html
+
+    data_dir = Path(data_dir) if data_dir else SAMPLE_DIR
+    upn = str(upn).strip().upper()
+    policy, trust, school = checked_pupil(upn, data_dir, user, "pupil summaries")
+    summary = pupil_summary(trust, upn)
+    if policy is not None:  # logged before the page is written: no page without its line
+        log_access(policy, user or "?", EVIDENCE_APP, school, "pupil summary built", pseudonym(upn, policy.secret()))
+    footer, meta = audit_trail(data_dir, {"pupil": upn}, {"user": user} if user else None)
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    page = summary_html(summary, f"{summary.footer} {footer}", meta)
+    return write_page(page, out_dir / file_name("summary", upn), pdf)
 
 
 def all_committee_reports(schools: list[str], data_dir=None, out_dir="reports", pdf=True, workers: int = 2):

@@ -41,8 +41,24 @@ def open_app(page, server, name):
     ARTIFACTS.mkdir(exist_ok=True)
 
 
+# every text #loading_text shows while the page is made, and whether it is announced (role=status)
+LOADING_WATCH = """
+window.__loading = [];
+new MutationObserver(() => {
+  const el = document.getElementById("loading_text");
+  const seen = el && `${el.textContent} | ${el.getAttribute("role")} | ${el.getAttribute("aria-live")}`;
+  if (seen && window.__loading[window.__loading.length - 1] !== seen) window.__loading.push(seen);
+}).observe(document, {subtree: true, childList: true, characterData: true});
+"""
+
+
 def test_senco_explorer_picks_a_pupil(server, page):
+    page.add_init_script(LOADING_WATCH)
     open_app(page, server, "senco_pupil_explorer")
+    # sendlib's template says what is being prepared, in words, announced politely
+    shown = page.evaluate("window.__loading")
+    assert "Loading the export and working out each pupil's progress… | status | polite" in shown, shown
+    assert not any(text.startswith("Executing") for text in shown), shown
     page.screenshot(path=str(ARTIFACTS / "senco_start.png"), full_page=True)
     box = page.locator("input[placeholder='Type a name or UPN']")
     option = page.locator("datalist option").first.get_attribute("value")

@@ -57,7 +57,8 @@ def test_the_wheel_carries_the_sample_the_reference_data_and_the_notebooks(insta
             "-c",
             "import sendlib, sendlib._paths as p; print(sendlib.__file__); "
             "print(len(list(p.REFERENCE_DIR.glob('*.csv'))), len(list(p.VOILA_APPS_DIR.glob('*.ipynb'))), "
-            "len(list(p.NOTEBOOKS_DIR.glob('*.ipynb'))), (p.PACKAGE / 'templates' / 'committee.html.j2').exists())",
+            "len(list(p.NOTEBOOKS_DIR.glob('*.ipynb'))), (p.PACKAGE / 'templates' / 'committee.html.j2').exists(), "
+            "(p.JUPYTER_DATA_DIR / 'voila' / 'templates' / p.VOILA_TEMPLATE / 'conf.json').exists())",
         ],
         cwd=outside,
         check=True,
@@ -65,8 +66,8 @@ def test_the_wheel_carries_the_sample_the_reference_data_and_the_notebooks(insta
         text=True,
     ).stdout.split("\n")
     assert where[0].startswith(str(bin_dir.parent)), where  # the installed copy, not the repository
-    references, apps, notebooks, template = where[1].split()
-    assert int(references) > 5 and apps == "3" and notebooks == "6" and template == "True"
+    references, apps, notebooks, template, voila_template = where[1].split()
+    assert int(references) > 5 and apps == "3" and notebooks == "6" and template == voila_template == "True"
     result = subprocess.run([bin_dir / "sendlib", "validate"], cwd=outside, capture_output=True, text=True)
     assert result.returncode == 0 and "No problems found" in result.stdout, result.stdout[-500:] + result.stderr
 

@@ -20,6 +20,7 @@ import pandas as pd
 from ..access import LOCAL_USER, User, current_policy, pseudonym, pseudonymise, school_upns, scope_frame, scope_trust
 from ..codes import PROVISION_WORDS, need_words, year_group_label
 from ..duties import days_apart, duties_todo, graduated_approach, statutory_duties
+from ..duties import when_words as _when
 from ..eal import eal_evidence_items, eal_items_words, is_on_register, weigh_eal_evidence
 from ..ehc import CANDIDATE_RULE, LAST_12_MONTHS, ehc_candidates, ehc_timeline
 from ..evidence import evidence_pack, pack_html, pack_pdf
@@ -41,6 +42,7 @@ from ..provision import (
 )
 from ..render import downloads, new_figure
 from ..school_calendar import school_year_start
+from ..summary import pupil_summary, summary_html
 from ._blocks import (
     data_date,
     error_block,
@@ -179,7 +181,12 @@ def build(
             log(school_box.value, "pupil opened", log_key(upn))
             try:
                 built = functools.partial(log, school_box.value, "evidence pack built", log_key(upn))
-                pupil_view.children = [*_pupil_panels(data, upn), _pack_button(data, upn, built)]
+                summarised = functools.partial(log, school_box.value, "pupil summary built", log_key(upn))
+                pupil_view.children = [
+                    *_pupil_panels(data, upn),
+                    _summary_button(data, upn, summarised),
+                    _pack_button(data, upn, built),
+                ]
             except SendlibError as error:
                 pupil_view.children = [error_block(error)]
 
@@ -386,48 +393,80 @@ def _pupil_provision(data: Prepared, upn: str) -> W.HTML:
     )
 
 
+def _pack(data: Prepared, upn: str):
+    """The pupil's evidence pack from what the explorer has worked out (the pack and the summary)."""
+    return evidence_pack(
+        data.trust,
+        upn,
+        progress=data.progress,
+        duties=data.duties,
+        provision=data.provision,
+        costs=data.costs,
+        impact=data.impact or None,
+        eal=data.eal,
+        eal_items=data.eal_items,
+        timeline=data.timeline,
+        candidates=data.candidates,
+        peers=data.peers,
+        peer_key=data.peer_key,
+    )
+
+
 def _pack_button(data: Prepared, upn: str, built: Callable[[], None]) -> W.VBox:
     """A button that builds the pupil's evidence pack for a request for an EHC needs assessment
     (HTML, and an A4 PDF when Chromium is installed) from what the explorer has worked out,
     offers both to download, and writes a line in the access log."""
-    button = W.Button(description="Build the evidence pack", icon="file-text", layout=W.Layout(width="260px"))
-    button.add_class("sendlib-pack-button")
-    result = W.VBox()
-    box = W.VBox(
-        [
-            html_block(
-                "<h3>Evidence for an EHC needs assessment</h3><p class='note'>Everything above, with the needs "
-                "history, support plans, parent meetings and the EHC process so far, as one page to print or send "
-                "to the local authority (HTML and A4 PDF). It holds personal data: keep and share it under the "
-                "trust's data-protection policy.</p>"
-            ),
-            button,
-            result,
-        ]
+    intro = (
+        "<h3>Evidence for an EHC needs assessment</h3><p class='note'>Everything above, with the needs "
+        "history, support plans, parent meetings and the EHC process so far, as one page to print or send "
+        "to the local authority (HTML and A4 PDF). It holds personal data: keep and share it under the "
+        "trust's data-protection policy.</p>"
     )
+    return _page_button(
+        intro,
+        "Build the evidence pack",
+        "sendlib-pack",
+        f"evidence-pack-{upn}",
+        lambda: pack_html(_pack(data, upn)),
+        built,
+    )
+
+
+def _summary_button(data: Prepared, upn: str, built: Callable[[], None]) -> W.VBox:
+    """A button that makes the pupil's one-page summary for a meeting with their parents
+    (:mod:`sendlib.summary`; HTML and one A4 page of PDF) as the evidence pack is made: from the
+    pack, and logged."""
+    intro = (
+        "<h3>One-page summary for a parent meeting</h3><p class='note'>The pupil's support plan, progress, "
+        "support and what falls due next on one A4 page, with a box for what you agree at the meeting (HTML "
+        "and PDF). It holds personal data: keep and share it under the trust's data-protection policy.</p>"
+    )
+
+    def page() -> str:
+        return summary_html(pupil_summary(data.trust, upn, pack=_pack(data, upn), todo=data.todo, plans=data.plans))
+
+    return _page_button(
+        intro, "One-page summary for a parent meeting", "sendlib-meeting", f"pupil-summary-{upn}", page, built
+    )
+
+
+def _page_button(
+    intro: str, label: str, css: str, name: str, make: Callable[[], str], built: Callable[[], None]
+) -> W.VBox:
+    """A button that makes a pupil's page (``make``: its HTML), prints it to A4 PDF when Chromium
+    is installed, offers both to download as ``name``, and calls ``built`` (the access log's line)."""
+    button = W.Button(description=label, icon="file-text", layout=W.Layout(width="320px"))
+    button.add_class(f"{css}-button")
+    result = W.VBox()
+    box = W.VBox([html_block(intro), button, result])
 
     def build(*_):
         button.disabled = True
-        result.children = [html_block("<p class='note'>Building the pack (a few seconds)...</p>")]
-        pack = evidence_pack(
-            data.trust,
-            upn,
-            progress=data.progress,
-            duties=data.duties,
-            provision=data.provision,
-            costs=data.costs,
-            impact=data.impact or None,
-            eal=data.eal,
-            eal_items=data.eal_items,
-            timeline=data.timeline,
-            candidates=data.candidates,
-            peers=data.peers,
-            peer_key=data.peer_key,
-        )
-        page = pack_html(pack)
+        result.children = [html_block("<p class='note'>Making the page (a few seconds)...</p>")]
+        page = make()
         files = [("html", "text/html", page.encode("utf-8"))]
         with tempfile.TemporaryDirectory() as folder:
-            path = Path(folder) / "pack.html"
+            path = Path(folder) / "page.html"
             path.write_text(page, encoding="utf-8")
             pdf = pack_pdf(path)
             if pdf is not None:
@@ -435,14 +474,12 @@ def _pack_button(data: Prepared, upn: str, built: Callable[[], None]) -> W.VBox:
         built()
         missing = "" if len(files) == 2 else " (no PDF: Chromium is not installed on the server)"
         result.children = [
-            html_block(
-                f"<p class='sendlib-downloads'>{downloads(f'evidence-pack-{upn}', files)}{html.escape(missing)}</p>"
-            )
+            html_block(f"<p class='sendlib-downloads'>{downloads(name, files)}{html.escape(missing)}</p>")
         ]
         button.disabled = False
 
-    button.on_click(guarded(build, "the evidence pack", result))
-    box.add_class("sendlib-pack")
+    button.on_click(guarded(build, label[:1].lower() + label[1:], result))
+    box.add_class(css)
     return box
 
 
@@ -638,15 +675,6 @@ def _true(flag) -> bool:
 def _verdict(verdict: str) -> str:
     words = "progress as expected" if verdict == "as expected" else verdict
     return f'<span class="{_VERDICT_CLASS.get(verdict, "flag")}">{html.escape(words)}</span>'
-
-
-def _when(status: str, days: int) -> str:
-    """A to-do line's urgency in words."""
-    if status == "no deadline":
-        return "owed now (no date)"
-    if days == 0:  # (overdue is at least a day past the deadline)
-        return "due today"
-    return f"{days} day{'s' * (days != 1)} {'overdue' if status == 'overdue' else 'left'}"
 
 
 def _school_lists(data: Prepared, school: str, sort: str) -> list:
