@@ -149,6 +149,11 @@ def nobody_sentence(filters: list[Filter], chosen: dict[str, str], rows: pd.Data
     return " ".join(["No pupil", *pupil, "is on this list", *own]) + "."
 
 
+def _width(label: str, options: list[str]) -> str:
+    """A Dropdown wide enough for its label and its longest option (about, in ems)."""
+    return f"{len(label) * 0.6 + min(40, max(map(len, options))) * 0.55 + 3:.0f}em"
+
+
 def _count(rows: pd.DataFrame, whole: pd.DataFrame, unit: str, narrowed: bool) -> str:
     def n(frame):
         return frame["upn"].nunique() if unit else len(frame)
@@ -190,13 +195,19 @@ class ListsView:
                 value=before.get(f.column) if before.get(f.column) in f.options else "",
                 description=f.column,
                 style={"description_width": "initial"},
+                layout=W.Layout(width=_width(f.column, [f.every, *f.options])),
             )
             for f in filters
         }
         refilter = guarded(self.refilter, self.where, self.widget)
         for box in self.boxes.values():
             box.observe(refilter, "value")
-        bar = W.HBox([*self.boxes.values(), *controls], layout=W.Layout(flex_flow="row wrap"))
+        bar = W.VBox(
+            [
+                W.HTML(str(render.block("<p><b>Show only</b> (every list on this tab):</p>"))),
+                W.HBox([*self.boxes.values(), *controls], layout=W.Layout(flex_flow="row wrap")),
+            ]
+        )
         bar.add_class("sendlib-filters")
         self.shown = []
         children: list = []

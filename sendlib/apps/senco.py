@@ -157,6 +157,7 @@ def build(
         ],
         description="Sort by",
         style={"description_width": "initial"},
+        layout=W.Layout(width="22em"),
     )
     pupil_view = W.VBox()
     pupil_view.add_class("sendlib-pupil-view")
