@@ -66,9 +66,10 @@ def test_senco_explorer_picks_a_pupil(server, page):
     shown, whole = map(int, re.search(r"\((\d+) of (\d+)", page.inner_text(".sendlib-todo h3")).groups())
     assert 0 < shown < whole
     page.screenshot(path=str(ARTIFACTS / "senco_school_lists.png"), full_page=True)
-    pick = page.locator(".sendlib-todo").get_by_label("Open pupil")
+    pick = page.locator(".sendlib-todo").get_by_label("Pupil on this list")
     surname = pick.locator("option").nth(1).inner_text().replace("\xa0", " ").split(",")[0]
     pick.select_option(index=1)
+    page.locator(".sendlib-todo").get_by_role("button", name="Open pupil").click()
     page.wait_for_function(
         f"(document.querySelector('.sendlib-pupil-view h2') || {{innerText: ''}}).innerText.endsWith({surname!r})",
         timeout=30_000,

@@ -189,12 +189,12 @@ def test_the_explorers_filters_narrow_every_list_its_counts_and_downloads(explor
     pupils = explorer.trust.pupils.set_index("upn")
     _dropdown(view, "Year group").value = "Year 7"
     _dropdown(view, "SEN provision").value = "SEN support"
-    boxes = [b for b in view.children if isinstance(b, W.VBox)]
+    boxes = view.children[1:]  # after the filters
     assert len(boxes) == 4  # the to-do list and three progress lists
     wanted = pupils[(pupils["school"] == school) & (pupils["year_group"] == 7) & (pupils["sen_provision"] == "K")]
     for box in boxes:
         heading, tools, _ = box.children
-        pick, links = tools.children
+        pick, _, links = tools.children
         offered = [value for _, value in pick.options if value]
         assert offered and set(offered) <= set(wanted.index), heading.value
         assert re.search(r"\(\d+ of \d+( pupils?)?\)</h3>", heading.value), heading.value
@@ -210,20 +210,21 @@ def test_the_explorers_filters_narrow_every_list_its_counts_and_downloads(explor
     _dropdown(view, "Subject").value = "Maths"
     assert "Not narrowed by subject" in boxes[0].children[0].value
     for box in boxes[1:]:
-        files = _files(box.children[1].children[1])
+        files = _files(box.children[1].children[2])
         assert not files or set(pd.read_csv(io.BytesIO(files["csv"]))["Subject"]) == {"Maths"}
     # nobody left: a sentence, no table, no downloads, nothing to open
     assessments = tabs.children[3]
     _dropdown(assessments, "Year group").value = "Year 7"  # the preparing-for-adulthood reviews are Year 9+
     pfa = find(assessments, W.VBox, lambda b: "sendlib-pfa" in b._dom_classes)
     assert "No pupil in Year 7 is on this list." in pfa.children[2].value
-    assert pfa.children[1].children[1].value == "" and pfa.children[1].children[0].disabled
+    pick, button, links = pfa.children[1].children
+    assert links.value == "" and pick.disabled and button.disabled
     # the choice survives a new sort order
     _dropdown(view, "Sort by").value = "name"
     assert _dropdown(view, "Year group").value == "Year 7" and "of" in view.children[1].children[0].value
 
 
-def test_a_name_in_a_school_list_opens_the_pupil(explorer):
+def test_a_pupil_chosen_in_a_school_list_opens_with_its_button(explorer):
     import ipywidgets as W
 
     from sendlib._testing import find
@@ -233,10 +234,14 @@ def test_a_name_in_a_school_list_opens_the_pupil(explorer):
     app = senco.build(explorer, log=lambda *args: opened.append(args))
     tabs = find(app, W.Tab)
     tabs.selected_index = 3
-    pick = _dropdown(find(tabs.children[3], W.VBox, lambda b: "sendlib-candidates" in b._dom_classes), "Open pupil")
+    candidates = find(tabs.children[3], W.VBox, lambda b: "sendlib-candidates" in b._dom_classes)
+    pick, button, _ = candidates.children[1].children
+    assert pick.description == "Pupil on this list" and button.description == "Open pupil" and button.disabled
     label, upn = pick.options[1]
-    pick.value = upn
-    assert tabs.selected_index == 0 and pick.value == ""  # back to "Choose a pupil"
+    pick.value = upn  # choosing alone leaves the tab as it is (arrow keys choose as they move)
+    assert tabs.selected_index == 3 and not button.disabled
+    button.click()
+    assert tabs.selected_index == 0
     heading = tabs.children[0].children[1].children[0].value
     forename, surname = explorer.trust.pupils.set_index("upn").loc[upn, ["forename", "surname"]]
     assert f"<h2>{forename} {surname}</h2>" in heading and label == f"{surname}, {forename}"

@@ -166,9 +166,10 @@ class ListsView:
     """A tab's lists of pupils under one row of filters (each an "All ..." Dropdown with its
     label): a choice narrows every list on the tab, each list's heading counts what is shown
     ("12 of 140 pupils"), its CSV and XLSX give what is shown (the workbook says the data date
-    and the filter), an empty result says so in a sentence, and each list has an "Open pupil"
-    choice of its pupils that calls ``open_pupil`` with the UPN. Other widgets on the tab (a
-    map, a sort order) go where :meth:`show` is given them."""
+    and the filter), an empty result says so in a sentence, and each list has a choice of its pupils
+    and an "Open pupil" button that calls ``open_pupil`` with the UPN (a button, not the choice
+    itself: arrow keys on a closed list change its value, and each change would leave the tab;
+    WCAG 3.2.2). Other widgets on the tab (a map, a sort order) go where :meth:`show` is given them."""
 
     def __init__(self, open_pupil: Callable[[str], None], css_class: str, where: str):
         self.widget = W.VBox()
@@ -177,17 +178,15 @@ class ListsView:
         self.where = where
         self.boxes: dict[str, W.Dropdown] = {}
         self.shown: list[tuple[PupilList, W.HTML, W.Dropdown, W.HTML, W.HTML]] = []
+        self.made: list[W.Widget] = []  # every widget of the lists shown, closed when they are made again
 
     def show(self, items: list, filters: list[Filter], facts: pd.DataFrame, header: list[str], controls=()) -> None:
         """``items``: :class:`PupilList` and other widgets, in order; the filters (and
         ``controls``) go above the first list. ``header``: the workbooks' first lines (the school,
         the data date). A choice made before is kept where it is still offered."""
         before = {column: box.value for column, box in self.boxes.items()}
-        for box in self.boxes.values():
-            box.close()
-        for _, *widgets in self.shown:
-            for widget in widgets:
-                widget.close()
+        for widget in self.made:
+            widget.close()
         self.filters, self.facts, self.header = filters, facts, header
         self.boxes = {
             f.column: W.Dropdown(
@@ -202,13 +201,11 @@ class ListsView:
         refilter = guarded(self.refilter, self.where, self.widget)
         for box in self.boxes.values():
             box.observe(refilter, "value")
-        bar = W.VBox(
-            [
-                W.HTML(str(render.block("<p><b>Show only</b> (every list on this tab):</p>"))),
-                W.HBox([*self.boxes.values(), *controls], layout=W.Layout(flex_flow="row wrap")),
-            ]
-        )
+        lead = W.HTML(str(render.block("<p><b>Show only</b> (every list on this tab):</p>")))
+        row = W.HBox([*self.boxes.values(), *controls], layout=W.Layout(flex_flow="row wrap"))
+        bar = W.VBox([lead, row])
         bar.add_class("sendlib-filters")
+        self.made = [*self.boxes.values(), lead, row, bar]
         self.shown = []
         children: list = []
         for item in items:
@@ -218,13 +215,17 @@ class ListsView:
             if not self.shown:
                 children.append(bar)
             heading, body, links = W.HTML(), W.HTML(), W.HTML()
-            pick = W.Dropdown(description="Open pupil", style={"description_width": "initial"})
-            pick.observe(guarded(self._opened, self.where, self.widget), "value")
-            tools = W.HBox([pick, links], layout=W.Layout(flex_flow="row wrap", align_items="center"))
+            pick = W.Dropdown(description="Pupil on this list", style={"description_width": "initial"})
+            button = W.Button(description="Open pupil", disabled=True, tooltip="Open the chosen pupil's page")
+            button.add_class("sendlib-open-pupil")
+            pick.observe(functools.partial(_enable, button), "value")
+            button.on_click(guarded(functools.partial(self._open, pick), self.where, self.widget))
+            tools = W.HBox([pick, button, links], layout=W.Layout(flex_flow="row wrap", align_items="center"))
             tools.add_class("sendlib-list-tools")
             box = W.VBox([heading, tools, body])
             box.add_class(item.css_class)
             children.append(box)
+            self.made += [heading, body, links, pick, button, tools, box]
             self.shown.append((item, heading, pick, links, body))
         self.widget.children = children
         self.refilter()
@@ -301,7 +302,11 @@ class ListsView:
             str(render.table(mine.drop(columns="upn"))) if len(mine) else "<p>None.</p>"
         )
 
-    def _opened(self, change) -> None:
-        if change["new"]:
-            change["owner"].value = ""  # back to "Choose a pupil": the same pupil can be opened again
-            self.open_pupil(change["new"])
+    def _open(self, pick: W.Dropdown, *_) -> None:
+        if pick.value:
+            self.open_pupil(pick.value)
+
+
+def _enable(button: W.Button, change) -> None:
+    """The "Open pupil" button, usable once a pupil is chosen."""
+    button.disabled = not change["new"]
