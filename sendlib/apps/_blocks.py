@@ -236,32 +236,21 @@ class ListsView:
     def refilter(self, *_) -> None:
         chosen = self.chosen()
         narrowed = any(chosen.values())
-        applied = [
-            f"{f.column}: {chosen[f.column]}" for f in self.filters if chosen[f.column]
-        ]  # the filter in words, for the workbooks
+        applied = "; ".join(f"{f.column}: {chosen[f.column]}" for f in self.filters if chosen[f.column])
         for item, heading, pick, links, body in self.shown:
             rows, skipped = filtered(item.rows, self.facts, chosen)
             shown = rows.drop(columns="upn")
+            unused = ", ".join(s.lower() for s in skipped)
             heading.value = str(
                 render.block(
                     f"<h3>{escape(item.title)} ({_count(rows, item.rows, item.unit, narrowed)})</h3>"
                     + (f"<p class='note'>{item.note}</p>" if item.note else "")
-                    + (
-                        f"<p class='note'>Not narrowed by {escape(', '.join(s.lower() for s in skipped))}: "
-                        "this list has none.</p>"
-                        if skipped
-                        else ""
-                    )
+                    + (f"<p class='note'>Not narrowed by {escape(unused)}: the list has none.</p>" if unused else "")
                 )
             )
             if rows.empty:
-                body.value = str(
-                    render.block(
-                        escape(nobody_sentence(self.filters, chosen, item.rows) if narrowed else item.empty).join(
-                            ["<p>", "</p>"]
-                        )
-                    )
-                )
+                sentence = nobody_sentence(self.filters, chosen, item.rows) if narrowed else item.empty
+                body.value = str(render.block(f"<p>{escape(sentence)}</p>"))
             elif item.parts:
                 body.value = str(render.block("".join(self._part(item, rows, part, narrowed) for part in item.parts)))
             else:
@@ -269,30 +258,21 @@ class ListsView:
             names = rows.drop_duplicates("upn")
             labels = names["Pupil"].where(
                 ~names["Pupil"].duplicated(keep=False), names["Pupil"] + " (" + names["upn"] + ")"
-            )
+            )  # a name two pupils share, with each one's UPN
             pick.options = [("Choose a pupil", ""), *zip(labels, names["upn"])]
             pick.value = ""
             pick.disabled = rows.empty
-            filter_words = "; ".join(applied) or "none (the whole list)"
-            files = []
-            if len(rows):
-                files = [
-                    ("csv", "text/csv", shown.to_csv(index=False).encode("utf-8")),
-                    (
-                        "xlsx",
-                        render.XLSX,
-                        render.workbook(
-                            {"Pupils": shown},
-                            header=[item.title, *self.header, f"Filter: {filter_words}"],
-                            title=item.title,
-                        ),
-                    ),
-                ]
-            links.value = (
-                str(render.block(f"<p class='sendlib-downloads'>{render.downloads(item.file, files)}</p>"))
-                if files
-                else ""
-            )
+            links.value = "" if rows.empty else str(render.block(self._downloads(item, shown, applied)))
+
+    def _downloads(self, item: PupilList, shown: pd.DataFrame, applied: str) -> str:
+        """What is shown as CSV and XLSX; the workbook's first lines say what it is, the data
+        date and the filter."""
+        header = [item.title, *self.header, f"Filter: {applied or 'none (the whole list)'}"]
+        files = [
+            ("csv", "text/csv", shown.to_csv(index=False).encode("utf-8")),
+            ("xlsx", render.XLSX, render.workbook({"Pupils": shown}, header=header, title=item.title)),
+        ]
+        return f"<p class='sendlib-downloads'>{render.downloads(item.file, files)}</p>"
 
     def _part(self, item: PupilList, rows: pd.DataFrame, part, narrowed: bool) -> str:
         name, step, column, values = part
