@@ -1301,16 +1301,13 @@ def forecast_files(table: pd.DataFrame, data_date, notes=(), costs=None) -> list
     """A forecast table as a planner downloads it: ``(kind, mime type, bytes)`` for CSV and
     XLSX. Both carry the data date; the workbook has the notes on a second sheet, and the cost
     forecast (:func:`sendlib.cost_forecast`) on a third when ``costs`` is given."""
-    import io
+    from .render import XLSX, workbook
 
     table = table.assign(data_date=pd.Timestamp(data_date).date().isoformat())
-    workbook = io.BytesIO()
-    with pd.ExcelWriter(workbook, engine="openpyxl") as writer:
-        table.to_excel(writer, sheet_name="Forecast", index=False)
-        pd.DataFrame({"notes": list(notes) or [""]}).to_excel(writer, sheet_name="Notes", index=False)
-        if costs is not None:
-            costs.round(0).to_excel(writer, sheet_name="Costs", index=False)
+    sheets = {"Forecast": table, "Notes": pd.DataFrame({"notes": list(notes) or [""]})}
+    if costs is not None:
+        sheets["Costs"] = costs.round(0)
     return [
         ("csv", "text/csv", table.to_csv(index=False).encode("utf-8")),
-        ("xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", workbook.getvalue()),
+        ("xlsx", XLSX, workbook(sheets, title="Forecast")),
     ]

@@ -15,7 +15,6 @@ cost of their own, ``staff_costs.csv`` (an hour of each staff role):
 
 from __future__ import annotations
 
-import io
 import itertools
 import re
 
@@ -429,15 +428,15 @@ def provision_workbook(trust: TrustData, school: str | None = None, impact: pd.D
         "estimated together; points on the test's scale.",
         *impact_words(impact),
     ]
-    roles = table["staff_role"].map(STAFF_ROLE_WORDS)
-    book = io.BytesIO()
-    with pd.ExcelWriter(book, engine="openpyxl") as writer:
-        table.assign(staff_role=roles).to_excel(writer, sheet_name="Provision map", index=False)
-        provision_costs(trust, school).to_excel(writer, sheet_name="Cost per pupil", index=False)
-        provision_summary(table).to_excel(writer, sheet_name="By area", index=False)
-        impact.to_excel(writer, sheet_name="What works", index=False)
-        pd.DataFrame({"notes": notes}).to_excel(writer, sheet_name="Notes", index=False)
-    return book.getvalue()
+    from .render import workbook
+
+    sheets = {
+        "Provision map": table.assign(staff_role=table["staff_role"].map(STAFF_ROLE_WORDS)),
+        "Cost per pupil": provision_costs(trust, school),
+        "By area": provision_summary(table),
+        "What works": impact,
+    }
+    return workbook(sheets, notes=notes, title=f"Provision map, {school or 'the trust'}")
 
 
 def _joint_effects(trust: TrustData, as_of, z: float) -> pd.DataFrame:

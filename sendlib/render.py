@@ -122,6 +122,30 @@ def downloads(name: str, files) -> Markup:
     )
 
 
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"  # a workbook's mime type
+
+
+def workbook(sheets: dict[str, pd.DataFrame], header=(), notes=(), title: str = "") -> bytes:
+    """Frames as an Excel workbook, one sheet each (names of at most 31 characters), the one
+    place sendlib writes workbooks: ``header`` lines above the first sheet's table (what it is,
+    the data date, the filter applied), ``notes`` on a last sheet, and ``title`` as the
+    workbook's title property."""
+    from openpyxl.styles import Font
+
+    book = io.BytesIO()
+    with pd.ExcelWriter(book, engine="openpyxl") as writer:
+        for index, (name, frame) in enumerate(sheets.items()):
+            above = list(header) if index == 0 else []
+            frame.to_excel(writer, sheet_name=name, index=False, startrow=len(above) + 1 if above else 0)
+            for row, line in enumerate(above, start=1):
+                writer.sheets[name].cell(row=row, column=1, value=line).font = Font(bold=row == 1)
+        if notes:
+            pd.DataFrame({"notes": list(notes)}).to_excel(writer, sheet_name="Notes", index=False)
+        if title:
+            writer.book.properties.title = title
+    return book.getvalue()
+
+
 def new_figure(width: float, height: float):
     """A figure and its axes, outside pyplot (no backend, nothing shown by itself)."""
     from matplotlib.figure import Figure

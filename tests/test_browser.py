@@ -72,7 +72,25 @@ def test_senco_explorer_picks_a_pupil(server, page):
     page.get_by_text("School lists").click()
     page.wait_for_selector(".sendlib-flagged", timeout=30_000)
     assert "Progress slower than expected" in page.inner_text(".sendlib-school-view")
+    # a filter narrows the lists (each heading counts "n of m"); a name chosen in a list opens the pupil
+    lists = page.locator(".sendlib-school-view")
+    lists.get_by_label("SEN provision").select_option(label="EHC plan")
+    page.wait_for_function(  # the last list's part off the register is left empty
+        "document.querySelector('.sendlib-school-view').innerText.includes('Not on the SEN register (0 of')",
+        timeout=30_000,
+    )
+    shown, whole = map(int, re.search(r"\((\d+) of (\d+)", page.inner_text(".sendlib-todo h3")).groups())
+    assert 0 < shown < whole
     page.screenshot(path=str(ARTIFACTS / "senco_school_lists.png"), full_page=True)
+    pick = page.locator(".sendlib-todo").get_by_label("Pupil on this list")
+    surname = pick.locator("option").nth(1).inner_text().replace("\xa0", " ").split(",")[0]
+    pick.select_option(index=1)
+    page.locator(".sendlib-todo").get_by_role("button", name="Open pupil").click()
+    page.wait_for_function(
+        f"(document.querySelector('.sendlib-pupil-view h2') || {{innerText: ''}}).innerText.endsWith({surname!r})",
+        timeout=30_000,
+    )
+    assert page.get_by_role("tab", name="Pupil", exact=True).get_attribute("aria-selected") == "true"
 
 
 def test_committee_changes_school(server, page):

@@ -1,6 +1,7 @@
 """The apps' own time limit: a page that takes too long to open says so in a sentence; the
 wait of a preheated kernel for its visitor is not counted (tests/test_browser.py)."""
 
+import re
 import signal
 import time
 
@@ -82,9 +83,21 @@ def _text(widgets) -> str:
     return re.sub(r"\s+", " ", re.sub(r"<style>.*?</style>|<[^>]+>", " ", html, flags=re.S))
 
 
+def _html(widget) -> list:
+    """Every HTML widget in a tree, in order."""
+    import ipywidgets as W
+
+    if isinstance(widget, W.HTML):
+        return [widget]
+    return [html for child in getattr(widget, "children", ()) for html in _html(child)]
+
+
 def test_a_pupils_page_says_what_it_lacks_and_uses_words_not_codes(explorer):
     """No scores: a sentence, not an empty table; scores missing (absent, not taken) are named;
     the EAL evidence and the need in words, not sendlib's codes."""
+    import ipywidgets as W
+
+    from sendlib._testing import find
     from sendlib.apps import senco
 
     scored = set(explorer.progress["upn"])
@@ -105,7 +118,131 @@ def test_a_pupils_page_says_what_it_lacks_and_uses_words_not_codes(explorer):
     need = pupils.set_index("upn").loc[eal, "primary_need"]
     if isinstance(need, str) and need:
         assert f"({need})" in text
-    lists = _text(senco._school_lists(explorer, explorer.schools[0], "tests"))
+    lists = _text(_html(find(senco.build(explorer), W.Tab).children[1]))  # the school lists, as the tab shows them
     assert "SEN support" in lists and " K " not in lists
     # flagged pupils split: on the SEN register, and not (whose next step differs)
     assert lists.count("On the SEN register (") == 2 and lists.count("Not on the SEN register (") == 2
+
+
+def test_a_filter_keeps_the_rows_it_names_and_says_when_nobody_is_left():
+    import pandas as pd
+
+    from sendlib.apps._blocks import Filter, filtered, nobody_sentence
+
+    facts = pd.DataFrame(
+        {"Year group": ["Year 3", "Year 3", "Year 4"], "SEN provision": ["SEN support", "No SEN", "SEN support"]},
+        index=["A", "B", "C"],
+    )
+    rows = pd.DataFrame({"upn": ["A", "A", "B", "C"], "Subject": ["Reading", "Maths", "Maths", "Maths"]})
+    kept, skipped = filtered(rows, facts, {"Year group": "Year 3", "SEN provision": "SEN support", "Subject": ""})
+    assert kept["upn"].tolist() == ["A", "A"] and skipped == []
+    kept, _ = filtered(rows, facts, {"Year group": "Year 3", "Subject": "Maths"})
+    assert kept["upn"].tolist() == ["A", "B"]
+    # a list without the column chosen is not narrowed by it, and says so
+    kept, skipped = filtered(rows.drop(columns="Subject"), facts, {"Subject": "Maths", "Year group": "Year 4"})
+    assert kept["upn"].tolist() == ["C"] and skipped == ["Subject"]
+    filters = [
+        Filter("Year group", "All year groups", ("Year 3", "Year 4"), lambda v: f"in {v}"),
+        Filter("SEN provision", "All SEN provision", ("SEN support",), lambda v: "on SEN support"),
+        Filter("Subject", "All subjects", ("Maths",), lambda v: f"for {v.lower()}"),
+    ]
+    chosen = {"Year group": "Year 4", "SEN provision": "SEN support", "Subject": "Maths"}
+    assert filtered(rows.iloc[:0], facts, chosen)[0].empty
+    assert nobody_sentence(filters, chosen, rows) == "No pupil in Year 4 on SEN support is on this list for maths."
+
+
+def _dropdown(widget, description):
+    import ipywidgets as W
+
+    from sendlib._testing import find
+
+    return find(widget, W.Dropdown, lambda w: w.description == description)
+
+
+def _files(links) -> dict[str, bytes]:
+    import base64
+    import re
+
+    return {
+        kind: base64.b64decode(data)
+        for kind, data in re.findall(r"download='[^']+\.(\w+)' href='data:[^;]+;base64,([^']+)'", links.value)
+    }
+
+
+def test_the_explorers_filters_narrow_every_list_its_counts_and_downloads(explorer):
+    """Year 7 pupils on SEN support: each list of the tab narrows, its heading counts "n of m",
+    its CSV and workbook hold what is shown (the workbook with the data date and the filter),
+    its "Open pupil" offers its pupils; a list left empty says so in a sentence."""
+    import io
+
+    import ipywidgets as W
+    import openpyxl
+    import pandas as pd
+
+    from sendlib._testing import find
+    from sendlib.apps import senco
+
+    app = senco.build(explorer)
+    tabs = find(app, W.Tab)
+    view = tabs.children[1]
+    school = explorer.schools[0]
+    pupils = explorer.trust.pupils.set_index("upn")
+    _dropdown(view, "Year group").value = "Year 7"
+    _dropdown(view, "SEN provision").value = "SEN support"
+    boxes = view.children[1:]  # after the filters
+    assert len(boxes) == 4  # the to-do list and three progress lists
+    wanted = pupils[(pupils["school"] == school) & (pupils["year_group"] == 7) & (pupils["sen_provision"] == "K")]
+    for box in boxes:
+        heading, tools, _ = box.children
+        pick, _, links = tools.children
+        offered = [value for _, value in pick.options if value]
+        assert offered and set(offered) <= set(wanted.index), heading.value
+        assert re.search(r"\(\d+ of \d+( pupils?)?\)</h3>", heading.value), heading.value
+        files = _files(links)
+        csv = pd.read_csv(io.BytesIO(files["csv"]))
+        assert set(csv["Pupil"]) == {f"{wanted.at[u, 'surname']}, {wanted.at[u, 'forename']}" for u in offered}
+        sheet = openpyxl.load_workbook(io.BytesIO(files["xlsx"])).active
+        lines = [sheet.cell(row=r, column=1).value for r in range(1, 5)]
+        filter_line = "Filter: Year group: Year 7; SEN provision: SEN support"
+        assert lines[1:] == [school, "Data as of 20 November 2026", filter_line]
+        assert sheet.max_row == 6 + len(csv)  # four lines, a blank one, the table's heading and rows
+    # the to-do list has no subject: a subject narrows the progress lists, and the to-do list says so
+    _dropdown(view, "Subject").value = "Maths"
+    assert "Not narrowed by subject" in boxes[0].children[0].value
+    for box in boxes[1:]:
+        files = _files(box.children[1].children[2])
+        assert not files or set(pd.read_csv(io.BytesIO(files["csv"]))["Subject"]) == {"Maths"}
+    # nobody left: a sentence, no table, no downloads, nothing to open
+    assessments = tabs.children[3]
+    _dropdown(assessments, "Year group").value = "Year 7"  # the preparing-for-adulthood reviews are Year 9+
+    pfa = find(assessments, W.VBox, lambda b: "sendlib-pfa" in b._dom_classes)
+    assert "No pupil in Year 7 is on this list." in pfa.children[2].value
+    pick, button, links = pfa.children[1].children
+    assert links.value == "" and pick.disabled and button.disabled
+    # the choice survives a new sort order
+    _dropdown(view, "Sort by").value = "name"
+    assert _dropdown(view, "Year group").value == "Year 7" and "of" in view.children[1].children[0].value
+
+
+def test_a_pupil_chosen_in_a_school_list_opens_with_its_button(explorer):
+    import ipywidgets as W
+
+    from sendlib._testing import find
+    from sendlib.apps import senco
+
+    opened = []
+    app = senco.build(explorer, log=lambda *args: opened.append(args))
+    tabs = find(app, W.Tab)
+    tabs.selected_index = 3
+    candidates = find(tabs.children[3], W.VBox, lambda b: "sendlib-candidates" in b._dom_classes)
+    pick, button, _ = candidates.children[1].children
+    assert pick.description == "Pupil on this list" and button.description == "Open pupil" and button.disabled
+    label, upn = pick.options[1]
+    pick.value = upn  # choosing alone leaves the tab as it is (arrow keys choose as they move)
+    assert tabs.selected_index == 3 and not button.disabled
+    button.click()
+    assert tabs.selected_index == 0
+    heading = tabs.children[0].children[1].children[0].value
+    forename, surname = explorer.trust.pupils.set_index("upn").loc[upn, ["forename", "surname"]]
+    assert f"<h2>{forename} {surname}</h2>" in heading and label == f"{surname}, {forename}"
+    assert opened[-1][1] == "pupil opened"

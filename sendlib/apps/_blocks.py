@@ -3,12 +3,15 @@ callbacks whose failures reach the page as sentences (never as tracebacks)."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import functools
 import sys
 import traceback
+from collections.abc import Callable
 
 import ipywidgets as W
+import pandas as pd
 from markupsafe import escape
 
 from .. import render
@@ -90,3 +93,200 @@ def guarded(view, where: str, into: W.Box):
             into.children = [unexpected(error, where)]
 
     return run
+
+
+# --- lists of pupils, filtered ---------------------------------------------------------------
+@dataclasses.dataclass(frozen=True)
+class Filter:
+    """A choice that narrows lists of pupils: on a fact about the pupil (a column of the facts
+    :class:`ListsView` is given: year group, SEN provision, need) or on a column of the list
+    itself (its subject); a list without that column is not narrowed by it."""
+
+    column: str  # "SEN provision", the Dropdown's label too
+    every: str  # the first choice, which narrows nothing: "All SEN provision"
+    options: tuple[str, ...]
+    phrase: Callable[[str], str]  # a choice in a sentence: "on SEN support", "for maths"
+
+
+@dataclasses.dataclass(frozen=True)
+class PupilList:
+    """One list of pupils on a tab: ``rows`` has a ``upn`` column (not shown) beside the
+    columns shown, and a ``Pupil`` column (the pupil's name); ``parts`` show it in parts by a
+    fact about the pupil: (name, next step, the fact's values), e.g. on the SEN register."""
+
+    title: str
+    rows: pd.DataFrame
+    file: str  # the downloads' name, without extension
+    css_class: str
+    note: str = ""  # HTML under the heading
+    parts: tuple[tuple[str, str, str, frozenset[str]], ...] = ()  # (name, next step, fact's column, values)
+    empty: str = "None."
+    unit: str = "pupil"  # what the heading counts: pupils (each once), or "" for the list's lines
+
+
+def filtered(rows: pd.DataFrame, facts: pd.DataFrame, chosen: dict[str, str]) -> tuple[pd.DataFrame, list[str]]:
+    """The rows of a list each choice keeps (``chosen``: a filter's column and its choice, ""
+    for all), and the columns chosen that neither the list nor the facts have (not applied)."""
+    keep = pd.Series(True, index=rows.index)
+    skipped = []
+    for column, value in chosen.items():
+        if not value:
+            continue
+        if column in rows:
+            keep &= rows[column].astype(str).eq(value)
+        elif column in facts:
+            keep &= rows["upn"].map(facts[column]).eq(value)
+        else:
+            skipped.append(column)
+    return rows[keep], skipped
+
+
+def nobody_sentence(filters: list[Filter], chosen: dict[str, str], rows: pd.DataFrame) -> str:
+    """ "No pupil in Year 3 on SEN support is on this list for maths.": the pupil's facts before
+    "is on this list", the list's own columns after it."""
+    pupil = [f.phrase(chosen[f.column]) for f in filters if chosen.get(f.column) and f.column not in rows]
+    own = [f.phrase(chosen[f.column]) for f in filters if chosen.get(f.column) and f.column in rows]
+    return " ".join(["No pupil", *pupil, "is on this list", *own]) + "."
+
+
+def _width(label: str, options: list[str]) -> str:
+    """A Dropdown wide enough for its label and its longest option (about, in ems)."""
+    return f"{len(label) * 0.6 + min(40, max(map(len, options))) * 0.55 + 3:.0f}em"
+
+
+def _count(rows: pd.DataFrame, whole: pd.DataFrame, unit: str, narrowed: bool) -> str:
+    def n(frame):
+        return frame["upn"].nunique() if unit else len(frame)
+
+    words = f" {unit}{'s' * (n(whole) != 1)}" if unit else ""
+    return f"{n(rows)} of {n(whole)}{words}" if narrowed else f"{n(whole)}{words}"
+
+
+class ListsView:
+    """A tab's lists of pupils under one row of filters (each an "All ..." Dropdown with its
+    label): a choice narrows every list on the tab, each list's heading counts what is shown
+    ("12 of 140 pupils"), its CSV and XLSX give what is shown (the workbook says the data date
+    and the filter), an empty result says so in a sentence, and each list has a choice of its pupils
+    and an "Open pupil" button that calls ``open_pupil`` with the UPN (a button, not the choice
+    itself: arrow keys on a closed list change its value, and each change would leave the tab;
+    WCAG 3.2.2). Other widgets on the tab (a map, a sort order) go where :meth:`show` is given them."""
+
+    def __init__(self, open_pupil: Callable[[str], None], css_class: str, where: str):
+        self.widget = W.VBox()
+        self.widget.add_class(css_class)
+        self.open_pupil = open_pupil
+        self.where = where
+        self.boxes: dict[str, W.Dropdown] = {}
+        self.shown: list[tuple[PupilList, W.HTML, W.Dropdown, W.HTML, W.HTML]] = []
+        self.made: list[W.Widget] = []  # every widget of the lists shown, closed when they are made again
+
+    def show(self, items: list, filters: list[Filter], facts: pd.DataFrame, header: list[str], controls=()) -> None:
+        """``items``: :class:`PupilList` and other widgets, in order; the filters (and
+        ``controls``) go above the first list. ``header``: the workbooks' first lines (the school,
+        the data date). A choice made before is kept where it is still offered."""
+        before = {column: box.value for column, box in self.boxes.items()}
+        for widget in self.made:
+            widget.close()
+        self.filters, self.facts, self.header = filters, facts, header
+        self.boxes = {
+            f.column: W.Dropdown(
+                options=[(f.every, ""), *((o, o) for o in f.options)],
+                value=before.get(f.column) if before.get(f.column) in f.options else "",
+                description=f.column,
+                style={"description_width": "initial"},
+                layout=W.Layout(width=_width(f.column, [f.every, *f.options])),
+            )
+            for f in filters
+        }
+        refilter = guarded(self.refilter, self.where, self.widget)
+        for box in self.boxes.values():
+            box.observe(refilter, "value")
+        lead = W.HTML(str(render.block("<p><b>Show only</b> (every list on this tab):</p>")))
+        row = W.HBox([*self.boxes.values(), *controls], layout=W.Layout(flex_flow="row wrap"))
+        bar = W.VBox([lead, row])
+        bar.add_class("sendlib-filters")
+        self.made = [*self.boxes.values(), lead, row, bar]
+        self.shown = []
+        children: list = []
+        for item in items:
+            if not isinstance(item, PupilList):
+                children.append(item)
+                continue
+            if not self.shown:
+                children.append(bar)
+            heading, body, links = W.HTML(), W.HTML(), W.HTML()
+            pick = W.Dropdown(description="Pupil on this list", style={"description_width": "initial"})
+            button = W.Button(description="Open pupil", disabled=True, tooltip="Open the chosen pupil's page")
+            button.add_class("sendlib-open-pupil")
+            pick.observe(functools.partial(_enable, button), "value")
+            button.on_click(guarded(functools.partial(self._open, pick), self.where, self.widget))
+            tools = W.HBox([pick, button, links], layout=W.Layout(flex_flow="row wrap", align_items="center"))
+            tools.add_class("sendlib-list-tools")
+            box = W.VBox([heading, tools, body])
+            box.add_class(item.css_class)
+            children.append(box)
+            self.made += [heading, body, links, pick, button, tools, box]
+            self.shown.append((item, heading, pick, links, body))
+        self.widget.children = children
+        self.refilter()
+
+    def chosen(self) -> dict[str, str]:
+        return {column: box.value for column, box in self.boxes.items()}
+
+    def refilter(self, *_) -> None:
+        chosen = self.chosen()
+        narrowed = any(chosen.values())
+        applied = "; ".join(f"{f.column}: {chosen[f.column]}" for f in self.filters if chosen[f.column])
+        for item, heading, pick, links, body in self.shown:
+            rows, skipped = filtered(item.rows, self.facts, chosen)
+            shown = rows.drop(columns="upn")
+            unused = ", ".join(s.lower() for s in skipped)
+            heading.value = str(
+                render.block(
+                    f"<h3>{escape(item.title)} ({_count(rows, item.rows, item.unit, narrowed)})</h3>"
+                    + (f"<p class='note'>{item.note}</p>" if item.note else "")
+                    + (f"<p class='note'>Not narrowed by {escape(unused)}: the list has none.</p>" if unused else "")
+                )
+            )
+            if rows.empty:
+                sentence = nobody_sentence(self.filters, chosen, item.rows) if narrowed else item.empty
+                body.value = str(render.block(f"<p>{escape(sentence)}</p>"))
+            elif item.parts:
+                body.value = str(render.block("".join(self._part(item, rows, part, narrowed) for part in item.parts)))
+            else:
+                body.value = str(render.block(str(render.table(shown))))
+            names = rows.drop_duplicates("upn")
+            labels = names["Pupil"].where(
+                ~names["Pupil"].duplicated(keep=False), names["Pupil"] + " (" + names["upn"] + ")"
+            )  # a name two pupils share, with each one's UPN
+            pick.options = [("Choose a pupil", ""), *zip(labels, names["upn"])]
+            pick.value = ""
+            pick.disabled = rows.empty
+            links.value = "" if rows.empty else str(render.block(self._downloads(item, shown, applied)))
+
+    def _downloads(self, item: PupilList, shown: pd.DataFrame, applied: str) -> str:
+        """What is shown as CSV and XLSX; the workbook's first lines say what it is, the data
+        date and the filter."""
+        header = [item.title, *self.header, f"Filter: {applied or 'none (the whole list)'}"]
+        files = [
+            ("csv", "text/csv", shown.to_csv(index=False).encode("utf-8")),
+            ("xlsx", render.XLSX, render.workbook({"Pupils": shown}, header=header, title=item.title)),
+        ]
+        return f"<p class='sendlib-downloads'>{render.downloads(item.file, files)}</p>"
+
+    def _part(self, item: PupilList, rows: pd.DataFrame, part, narrowed: bool) -> str:
+        name, step, column, values = part
+        whole = item.rows[item.rows["upn"].map(self.facts[column]).isin(values)]
+        mine = rows[rows["upn"].map(self.facts[column]).isin(values)]
+        return f"<p><b>{escape(name)} ({_count(mine, whole, item.unit, narrowed)})</b>: {escape(step)}</p>" + (
+            str(render.table(mine.drop(columns="upn"))) if len(mine) else "<p>None.</p>"
+        )
+
+    def _open(self, pick: W.Dropdown, *_) -> None:
+        if pick.value:
+            self.open_pupil(pick.value)
+
+
+def _enable(button: W.Button, change) -> None:
+    """The "Open pupil" button, usable once a pupil is chosen."""
+    button.disabled = not change["new"]

@@ -40,10 +40,13 @@ from ..provision import (
     pupil_cost_words,
     pupil_provision_rows,
 )
-from ..render import downloads, new_figure
+from ..render import XLSX, downloads, new_figure
 from ..school_calendar import school_year_start
 from ..summary import pupil_summary, summary_html
 from ._blocks import (
+    Filter,
+    ListsView,
+    PupilList,
     data_date,
     error_block,
     figure_widget,
@@ -155,11 +158,11 @@ def build(
             ("Subject", "subject"),
         ],
         description="Sort by",
+        style={"description_width": "initial"},
+        layout=W.Layout(width="22em"),
     )
     pupil_view = W.VBox()
     pupil_view.add_class("sendlib-pupil-view")
-    school_view = W.VBox()
-    school_view.add_class("sendlib-school-view")
     labels: dict[str, str] = {}
 
     def refresh_school(change=None):
@@ -171,7 +174,6 @@ def build(
         pupil_view.children = [
             html_block('<p class="note">Type the first letters of a name or UPN and pick the pupil.</p>')
         ]
-        school_view.children = _school_lists(data, school_box.value, sort_box.value)
         if change is not None:
             log(school_box.value, "school shown")
 
@@ -190,16 +192,8 @@ def build(
             except SendlibError as error:
                 pupil_view.children = [error_block(error)]
 
-    school_box.observe(guarded(refresh_school, "the explorer's school", school_view), "value")
+    school_box.observe(guarded(refresh_school, "the explorer's school", pupil_view), "value")
     pupil_box.observe(guarded(refresh_pupil, "the explorer's pupil", pupil_view), "value")
-    sort_box.observe(
-        guarded(
-            lambda *_: setattr(school_view, "children", _school_lists(data, school_box.value, sort_box.value)),
-            "the explorer's lists",
-            school_view,
-        ),
-        "value",
-    )
     refresh_school()
     refused = None
     if pupil:
@@ -215,23 +209,42 @@ def build(
             )
             log(school, "refused", f"pupil {log_key(pupil)}")
 
-    def school_tab(make, where: str, css_class: str) -> W.VBox:
-        """A tab of the school's lists, made again when the school changes."""
-        view = W.VBox()
-        view.add_class(css_class)
+    def open_pupil(upn: str) -> None:
+        """A name chosen in a school list: the pupil's page, as if typed in the Pupil tab."""
+        label = next((label for label, known in labels.items() if known == upn), None)
+        if label is None:
+            return
+        tabs.selected_index = 0
+        if pupil_box.value == label:
+            guarded(refresh_pupil, "the explorer's pupil", pupil_view)()
+        else:
+            pupil_box.value = label
+
+    def school_tab(make, where: str, css_class: str, subjects: bool = False, controls=()) -> W.VBox:
+        """A tab of the school's lists, filtered, made again when the school (or the order) changes."""
+        view = ListsView(open_pupil, css_class, where)
 
         def refresh(*_):
-            view.children = make(data, school_box.value)
+            facts = _facts(data, school_box.value)
+            header = [school_box.value, f"Data as of {trust.as_of:%d %B %Y}"]
+            view.show(make(data, school_box.value), _filters(data, facts, subjects), facts, header, controls)
 
-        school_box.observe(guarded(refresh, where, view), "value")
-        guarded(refresh, where, view)()
-        return view
+        school_box.observe(guarded(refresh, where, view.widget), "value")
+        if controls:
+            sort_box.observe(guarded(refresh, where, view.widget), "value")
+        guarded(refresh, where, view.widget)()
+        return view.widget
 
+    lists_view = school_tab(
+        lambda data, school: _school_lists(data, school, sort_box.value),
+        "the explorer's lists",
+        "sendlib-school-view",
+        subjects=True,
+        controls=[sort_box],
+    )
     provision_view = school_tab(_school_provision, "the provision map", "sendlib-provision-view")
     assessments_view = school_tab(_school_assessments, "the EHC assessments", "sendlib-assessments-view")
-    tabs = W.Tab(
-        children=[W.VBox([pupil_box, pupil_view]), W.VBox([sort_box, school_view]), provision_view, assessments_view]
-    )
+    tabs = W.Tab(children=[W.VBox([pupil_box, pupil_view]), lists_view, provision_view, assessments_view])
     for index, title in enumerate(("Pupil", "School lists", "Provision map", "EHC assessments")):
         tabs.set_title(index, title)
     header = html_block(
@@ -507,6 +520,7 @@ def _school_provision(data: Prepared, school: str) -> list:
     costs = data.costs[(data.costs["school"] == school) & data.costs["over_threshold"]]
     over = pd.DataFrame(
         {
+            "upn": costs["upn"],
             "Pupil": _names(data, costs["upn"]),
             "SEN": costs["sen_provision"].map(lambda p: PROVISION_WORDS[p].label),
             "Hours a week now": costs["hours_per_week"].round(1),
@@ -514,16 +528,9 @@ def _school_provision(data: Prepared, school: str) -> list:
             "Why": costs["reason"],
         }
     )
-    on_support = int(costs["sen_provision"].eq("K").sum())
     impact = pd.DataFrame(list(data.impact))
-    files = [
-        (
-            "xlsx",
-            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-            provision_workbook(data.trust, school, impact=impact),
-        )
-    ]
-    name = f"sendlib-provision-map-{school.lower().replace(' ', '-')}"
+    files = [("xlsx", XLSX, provision_workbook(data.trust, school, impact=impact))]
+    name = f"sendlib-provision-map-{_slug(school)}"
     if len(impact):
         shown = pd.DataFrame(
             {
@@ -555,13 +562,76 @@ def _school_provision(data: Prepared, school: str) -> list:
             f"{downloads(name, files)}</p>",
             "sendlib-provision-map",
         ),
-        html_block(
-            f"<h3>Above the £{NOTIONAL_SEN_THRESHOLD:,} notional SEN threshold ({_pupils(len(costs))}; "
-            f"{on_support} on SEN support)</h3>" + (table_html(over) if len(over) else "<p>None.</p>"),
+        PupilList(
+            f"Above the £{NOTIONAL_SEN_THRESHOLD:,} notional SEN threshold",
+            over,
+            f"sendlib-over-threshold-{_slug(school)}",
             "sendlib-over-threshold",
+            note="Each pupil's provision now, costed for a year, against the threshold a school meets from its "
+            "own budget.",
         ),
         html_block(works, "sendlib-what-works"),
     ]
+
+
+def _slug(school: str) -> str:
+    return school.lower().replace(" ", "-")
+
+
+# The filters of the school lists: facts about each pupil, in words
+YEAR, PROVISION, NEED, SUBJECT = "Year group", "SEN provision", "Primary need", "Subject"
+NO_NEED = "Not recorded"
+_PROVISION_PHRASE = {"No SEN": "with no SEN", "SEN support": "on SEN support", "EHC plan": "with an EHC plan"}
+
+
+def _year_words(year_group) -> str:
+    """ "Year 3", "Reception", "Nursery (N1)"."""
+    label = year_group_label(year_group)
+    return {"R": "Reception", "N1": "Nursery (N1)", "N2": "Nursery (N2)"}.get(label, label.replace("Y", "Year "))
+
+
+def _need_phrase(need: str) -> str:
+    return "with no primary need recorded" if need == NO_NEED else f"whose primary need is {need[:1].lower()}{need[1:]}"
+
+
+def _facts(data: Prepared, school: str) -> pd.DataFrame:
+    """What the filters ask of each of the school's pupils, in the words they offer (by UPN)."""
+    pupils = data.trust.pupils[data.trust.pupils["school"] == school].set_index("upn")
+    return pd.DataFrame(
+        {
+            YEAR: pupils["year_group"].map(_year_words),
+            PROVISION: pupils["sen_provision"].map(lambda p: PROVISION_WORDS[p].label),
+            NEED: pupils["primary_need"].map(lambda n: need_words(n) if isinstance(n, str) and n else NO_NEED),
+            "year_group": pupils["year_group"],
+        },
+        index=pupils.index,
+    )
+
+
+def _filters(data: Prepared, facts: pd.DataFrame, subjects: bool = False) -> list[Filter]:
+    """Year group, SEN provision and primary need (those of the school's pupils); the subject
+    where the lists have one (``subjects``: the progress lists)."""
+    years = facts.sort_values("year_group")[YEAR].drop_duplicates()
+    needs = sorted(set(facts[NEED]) - {NO_NEED}) + ([NO_NEED] if NO_NEED in set(facts[NEED]) else [])
+    filters = [
+        Filter(YEAR, "All year groups", tuple(years), lambda v: f"in {v}"),
+        Filter(
+            PROVISION,
+            "All SEN provision",
+            tuple(w.label for w in PROVISION_WORDS.values()),
+            lambda v: _PROVISION_PHRASE[v],
+        ),
+        Filter(
+            NEED,
+            "All primary needs",
+            tuple(needs),
+            _need_phrase,
+        ),
+    ]
+    if subjects and data.progress is not None:
+        names = tuple(str(s).capitalize() for s in data.progress["subject"].dropna().unique())
+        filters.append(Filter(SUBJECT, "All subjects", names, lambda v: f"for {v.lower()}"))
+    return filters
 
 
 def _names(data: Prepared, upns: pd.Series) -> pd.Series:
@@ -585,6 +655,7 @@ def _school_assessments(data: Prepared, school: str) -> list:
     candidates = data.candidates[data.candidates["school"] == school]
     shown = pd.DataFrame(
         {
+            "upn": candidates["upn"],
             "Pupil": _names(data, candidates["upn"]),
             "Year": candidates["year_group"].map(year_group_label),
             "Support plans (reviewed)": [
@@ -594,19 +665,14 @@ def _school_assessments(data: Prepared, school: str) -> list:
             "Why": candidates["reasons"],
         }
     )
-    files = [("csv", "text/csv", shown.to_csv(index=False).encode("utf-8"))] if len(shown) else []
-    name = f"sendlib-ehc-candidates-{school.lower().replace(' ', '-')}"
-    blocks = [
-        html_block(
-            f"<h3>Consider for an EHC needs assessment ({_pupils(len(shown))})</h3><p class='note'>Pupils "
-            f"{html.escape(CANDIDATE_RULE)}; pupils whose request is with the local authority now are listed "
-            "below instead.</p>"
-            + (
-                table_html(shown) + f"<p class='sendlib-downloads'>{downloads(name, files)}</p>"
-                if len(shown)
-                else "<p>None.</p>"
-            ),
+    blocks: list = [
+        PupilList(
+            "Consider for an EHC needs assessment",
+            shown,
+            f"sendlib-ehc-candidates-{_slug(school)}",
             "sendlib-candidates",
+            note=f"Pupils {html.escape(CANDIDATE_RULE)}; pupils whose request is with the local authority now are "
+            "listed below instead.",
         )
     ]
     timeline = data.timeline[data.timeline["school"] == school]
@@ -617,16 +683,19 @@ def _school_assessments(data: Prepared, school: str) -> list:
         by_stage = {stage.stage: stage for stage in stages.itertuples()}
         rows.append(
             {
+                "upn": upn,
                 "Pupil": _names(data, pd.Series([upn])).iloc[0],
                 "Requested": f"{requested:%d %b %Y}",
                 "LA decision (6 weeks)": _stage_words(by_stage.get("decision"), as_of, "decided"),
                 "Final EHC plan (20 weeks)": _stage_words(by_stage.get("final_plan"), as_of, "issued"),
             }
         )
+    columns = ["upn", "Pupil", "Requested", "LA decision (6 weeks)", "Final EHC plan (20 weeks)"]
     blocks.append(
-        html_block(
-            f"<h3>Requests with the local authority now ({_pupils(len(rows))})</h3>"
-            + (table_html(pd.DataFrame(rows)) if rows else "<p>None.</p>"),
+        PupilList(
+            "Requests with the local authority now",
+            pd.DataFrame(rows, columns=columns),
+            f"sendlib-ehc-requests-{_slug(school)}",
             "sendlib-requests",
         )
     )
@@ -634,17 +703,20 @@ def _school_assessments(data: Prepared, school: str) -> list:
     pfa = pfa[pfa["started"] > as_of - pd.DateOffset(months=12)]
     no_focus = pd.DataFrame(
         {
+            "upn": pfa["upn"],
             "Pupil": _names(data, pfa["upn"]),
             "Review held": pfa["started"].dt.strftime("%d %b %Y"),
         }
     )
     blocks.append(
-        html_block(
-            f"<h3>Year 9+ annual reviews without a preparing-for-adulthood focus, {LAST_12_MONTHS} "
-            f"({len(no_focus)})</h3><p class='note'>From Year 9 every annual review should look at "
-            "employment, independent living, friends and community, and health (Code of Practice 8.9); "
-            "plan the next review with that focus.</p>" + (table_html(no_focus) if len(no_focus) else "<p>None.</p>"),
+        PupilList(
+            f"Year 9+ annual reviews without a preparing-for-adulthood focus, {LAST_12_MONTHS}",
+            no_focus,
+            f"sendlib-pfa-reviews-{_slug(school)}",
             "sendlib-pfa",
+            note="From Year 9 every annual review should look at employment, independent living, friends and "
+            "community, and health (Code of Practice 8.9); plan the next review with that focus.",
+            unit="",
         )
     )
     return blocks
@@ -677,8 +749,22 @@ def _verdict(verdict: str) -> str:
     return f'<span class="{_VERDICT_CLASS.get(verdict, "flag")}">{html.escape(words)}</span>'
 
 
-def _school_lists(data: Prepared, school: str, sort: str) -> list:
-    blocks = []
+ON_REGISTER = frozenset({PROVISION_WORDS["K"].label, PROVISION_WORDS["E"].label})
+REGISTER_PARTS = (  # a flag means one thing on the register and another off it
+    ("On the SEN register", "review their support plan and provision.", PROVISION, ON_REGISTER),
+    (
+        "Not on the SEN register",
+        "high-quality teaching first; consider with the class teacher and parents whether they need SEN "
+        "support (Code of Practice 6.15-6.19).",
+        PROVISION,
+        frozenset({PROVISION_WORDS["N"].label}),
+    ),
+)
+
+
+def _school_lists(data: Prepared, school: str, sort: str) -> list[PupilList]:
+    """The to-do list, then the progress lists (pupils flagged, and those without enough scores)."""
+    lists = []
     if data.progress is not None:
         mine = data.progress[data.progress["school"] == school]
         mine = mine.assign(
@@ -699,44 +785,44 @@ def _school_lists(data: Prepared, school: str, sort: str) -> list:
             "subject": (["subject", "name"], [True, True]),
         }[sort]
         mine = mine.sort_values(order[0], ascending=order[1])
-        columns = {"name": "Pupil", "year": "Year", "provision": "SEN provision", "subject": "Subject"}
-        lists = [
+        columns = {"upn": "upn", "name": "Pupil", "year": "Year", "provision": "SEN provision", "subject": SUBJECT}
+        progress_lists = [
             (
                 "Progress slower than expected: tests (a), (b) or (d)",
+                "slower-progress",
                 mine[mine["slower_progress"].fillna(False).astype(bool)],
                 {"letters": "Tests flagged", "reason": "Why"},
             ),
             (
                 "Attainment gap not closing: test (c)",
+                "gap-not-closing",
                 mine[mine["gap_not_closing"].fillna(False).astype(bool)],
                 {"gap_latest": "Points from peers", "reason": "Why"},
             ),
             (
                 "Not enough scores yet to judge (fewer than three, or all in one term)",
+                "not-enough-scores",
                 mine[~mine["enough_scores"].fillna(False).astype(bool)],
                 {"n_scores": "Scores so far", "reason": "Why"},
             ),
         ]
-        for index, (title, rows, extra) in enumerate(lists):
+        for index, (title, file, rows, extra) in enumerate(progress_lists):
             table = rows[[*columns, *extra]].rename(columns={**columns, **extra})
             if "Points from peers" in table:
                 table["Points from peers"] = table["Points from peers"].round().astype("Int64")
-            if index < 2 and len(table):  # a flag means one thing on the register and another off it
-                on = rows["sen_provision"].isin(["K", "E"]).to_numpy()
-                body = (
-                    f"<p><b>On the SEN register ({_pupils(rows.loc[on, 'upn'].nunique())})</b>: review their "
-                    "support plan and provision.</p>"
-                    + (table_html(table[on]) if on.any() else "<p>None.</p>")
-                    + f"<p><b>Not on the SEN register ({_pupils(rows.loc[~on, 'upn'].nunique())})</b>: high-quality "
-                    "teaching first; consider with the class teacher and parents whether they need SEN support "
-                    "(Code of Practice 6.15-6.19).</p>" + (table_html(table[~on]) if (~on).any() else "<p>None.</p>")
+            lists.append(
+                PupilList(
+                    title,
+                    table,
+                    f"sendlib-{file}-{_slug(school)}",
+                    "sendlib-flagged",
+                    parts=REGISTER_PARTS if index < 2 else (),
                 )
-            else:
-                body = table_html(table) if len(table) else "<p>None.</p>"
-            blocks.append(html_block(f"<h3>{title} ({_pupils(rows['upn'].nunique())})</h3>" + body, "sendlib-flagged"))
+            )
     todo = data.todo[data.todo["school"] == school]
     shown = pd.DataFrame(
         {
+            "upn": todo["upn"],
             "Status": todo["status"],
             "By": todo["by"].dt.strftime("%d %b %Y").fillna(""),
             "When": [_when(status, days) for status, days in zip(todo["status"], todo["days"])],
@@ -745,19 +831,13 @@ def _school_lists(data: Prepared, school: str, sort: str) -> list:
             "Required by": todo["basis"].map({"statutory": "law", "trust policy": "trust policy"}),
         }
     )
-    files = [("csv", "text/csv", shown.to_csv(index=False).encode("utf-8"))] if len(shown) else []
-    name = f"sendlib-to-do-{school.lower().replace(' ', '-')}"
     # the to-do list first: what a SENCO acts on this week, before the lists to look into
-    blocks.insert(
-        0,
-        html_block(
-            f"<h3>To do: overdue, owed without a date, and due in the next 30 days ({len(todo)})</h3>"
-            + (
-                table_html(shown) + f"<p class='sendlib-downloads'>{downloads(name, files)}</p>"
-                if len(shown)
-                else "<p>Nothing to do.</p>"
-            ),
-            "sendlib-todo",
-        ),
+    todo_list = PupilList(
+        "To do: overdue, owed without a date, and due in the next 30 days",
+        shown,
+        f"sendlib-to-do-{_slug(school)}",
+        "sendlib-todo",
+        empty="Nothing to do.",
+        unit="",
     )
-    return blocks
+    return [todo_list, *lists]
