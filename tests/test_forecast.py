@@ -438,3 +438,34 @@ def test_the_la_need_mix_where_known_and_englands_said_to_be_englands_where_not(
     )
     shares = table.drop(columns="Broad area of need").sum()
     assert ((shares > 99) & (shares < 101)).all()
+
+
+def test_the_planner_sees_the_scenario_beside_the_forecast_without_it_and_rates_beside_the_la():
+    import ipywidgets as W
+
+    from sendlib._testing import find, widget_text
+    from sendlib.apps.forecast import Prepared, build
+
+    app = build(Prepared(""))
+    text = widget_text(app)
+    assert "<h3>Forecast: EHC plans, with no change</h3>" in text and "<th>Forecast with no change</th>" in text
+    find(app, W.Dropdown, lambda w: w.description == "New identification").value = 10
+    start = find(app, W.Dropdown, lambda w: w.description == "From")
+    start.value = start.options[1][1]
+    find(app, W.Button, lambda w: w.description == "Re-run forecast").click()
+    text = widget_text(app)
+    name = f"With 10% more pupils identified from January {start.value}"
+    assert f"<h3>Forecast: EHC plans, with 10% more pupils identified from January {start.value}</h3>" in text
+    assert f"<th>Forecast with no change</th>\n      <th>{name}</th>" in text
+    alt = text.split('alt="EHC plans in the whole trust: ')[1].split('"')[0]
+    assert f"; with 10% more pupils identified from January {start.value}, January" in alt
+    assert "; forecast with no change, January" in alt
+    box = find(app, W.Text, lambda w: w.description == "Compare with")
+    assert box.continuous_update is False  # drawn on Enter (or on leaving the box), not at each letter
+    box.value = "Kingston"
+    assert "Did you mean one of: Kingston upon Hull, City of; Kingston upon Thames?" in widget_text(app)
+    box.value = "Hertfordshire"
+    text = widget_text(app)
+    assert "Hertfordshire&#x27;s percentages are not shown" in text and "<th>The trust: SEN support</th>" in text
+    assert "because Hertfordshire&#x27;s need mix is not in the reference data" in text
+    assert "<th>Hertfordshire" not in text  # no figure of England's (or anyone's) under the LA's name
