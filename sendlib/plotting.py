@@ -201,6 +201,7 @@ def plot_forecast(
     ax.set_ylabel(label)
     ax.xaxis.get_major_locator().set_params(integer=True)
     ax.yaxis.get_major_locator().set_params(integer=True)  # whole pupils
+    ax.yaxis.set_major_formatter("{x:,.0f}")  # 25,000 (England's and an LA's plans), not 25000
     ax.set_ylim(bottom=0)  # from zero: a small school's change is not drawn as a cliff
     ax.legend(loc="best", frameon=True, framealpha=0.9, fontsize=9)
     ax.grid(alpha=0.3)

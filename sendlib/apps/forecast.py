@@ -161,7 +161,7 @@ def build(
         try:
             benchmark.children = _benchmark_panels(prepared, school_box.value, la_box.value, horizon_box.value)
         except SendlibError as error:
-            benchmark.children = [error_block(error, "That area is not in the reference data.")]
+            benchmark.children = [error_block(error, "Area not found.")]
 
     forecast, show = guarded(forecast, "the forecast", output), guarded(show, "the forecast", output)
     show_benchmark = guarded(show_benchmark, "the benchmark", benchmark)
@@ -355,7 +355,9 @@ def _forecast_panels(prepared, state, school, provision, area):
             f"<h3>{html.escape(heading)}</h3>"
             + (
                 f"<p class='note'>Beside the forecast with no change; the ranges are those of the forecast "
-                f"{html.escape(name[:1].lower() + name[1:])}.</p>"
+                f"{html.escape(name[:1].lower() + name[1:])}. Each forecast is the middle of its own "
+                f"{FORECAST_SIMULATIONS} simulations, so the two can differ by a pupil or two by chance: the "
+                "scenario's own effect is the sentence above the chart.</p>"
                 if baseline is not None
                 else ""
             )
