@@ -539,11 +539,14 @@ def need_mix_benchmark(
         place, (january, shares) = (name, local) if local is not None else ("England", need_area_shares(provision))
         table[f"{place}: {word}"] = shares.reindex(list(BROAD_AREAS)).to_numpy()
         said.setdefault(f"{place}'s from January {january}", []).append(PROVISION_WORDS[provision].plural)
-    year = int(latest["census_date"].dt.year.max()) if len(latest) else None
+    own = (
+        f"{where}'s from the January {int(latest['census_date'].dt.year.max())} census"
+        if len(latest)
+        else f"{where} has no January census yet (its columns are blank)"
+    )
     notes = [
-        f"Each column is the share of its pupils on SEN support, or with an EHC plan, by primary need: {where}'s "
-        f"from the January {year} census; "
-        + "; ".join(f"{whose} ({' and '.join(levels)})" for whose, levels in said.items())
+        "Each column is the share of its pupils on SEN support, or with an EHC plan, by primary need: "
+        + "; ".join([own] + [f"{whose} ({' and '.join(levels)})" for whose, levels in said.items()])
         + "."
     ]
     if name != "England" and any(key.startswith("England") for key in said):

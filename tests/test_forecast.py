@@ -438,6 +438,8 @@ def test_the_la_need_mix_where_known_and_englands_said_to_be_englands_where_not(
     )
     shares = table.drop(columns="Broad area of need").sum()
     assert ((shares > 99) & (shares < 101)).all()
+    _, notes = need_mix_benchmark(sample.sen_history, "England", school="A school opened this year")
+    assert "A school opened this year has no January census yet (its columns are blank)" in notes[0]
 
 
 def test_the_planner_sees_the_scenario_beside_the_forecast_without_it_and_rates_beside_the_la():
