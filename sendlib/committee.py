@@ -22,7 +22,7 @@ from .exceptions import SendlibError
 from .loader import TrustData, input_hashes, load
 from .privacy import HIDDEN, SMALL, SMALL_COUNT_MAX, is_disclosive, suppress
 from .progress import assess_progress, difference_words, progress_by_group
-from .reference import national_need_shares, reference_table
+from .reference import need_area_shares, reference_table
 
 
 @dataclass
@@ -59,8 +59,7 @@ def _count_text(n: float) -> str:
 
 
 def _national_area_shares(provision: str) -> pd.Series:
-    shares = national_need_shares(provision).set_index("need_code")["share_pct"]
-    return pd.Series({area: shares.reindex(list(codes)).fillna(0).sum() for area, codes in BROAD_AREAS.items()})
+    return need_area_shares(provision)[1]
 
 
 def _national_send_shares() -> pd.Series:

@@ -447,6 +447,121 @@ def ehc_plan_benchmark(area: str = "England", horizon: int = 3, method: str = "a
     }
 
 
+def rate_benchmark(
+    history: pd.DataFrame, area: str = "England", school: str = "", census: pd.DataFrame | None = None
+) -> tuple[pd.DataFrame, list[str]]:
+    """Pupils on SEN support and with an EHC plan as per cent of all pupils, in each January
+    census of the trust (``history``: ``trust.sen_history``) or of ``school``, beside England's
+    and, when ``area`` is a local authority, the LA's (:func:`sendlib.reference.sen_rates`, from
+    ``census`` or the optional LA census file): rates, not head counts, so that a trust and an
+    authority of any size compare.
+
+    Returns
+    -------
+    (DataFrame, list of str)
+        ``January`` and two columns per place (``"<place>: SEN support"``, ``"<place>: EHC
+        plans"``, per cent, missing where not published); sentences on what is missing.
+    """
+    from .codes import PROVISION_WORDS
+    from .reference import find_area, sen_rates
+
+    _, name = find_area(area)
+    rows = history[history["school"].eq(school)] if school else history
+    year = rows["census_date"].dt.year.rename("year")
+    counts = pd.crosstab(year, rows["sen_provision"]).reindex(columns=["K", "E"], fill_value=0)
+    pupils = year.value_counts().reindex(counts.index)
+    table = pd.DataFrame({"January": counts.index})
+    words = {"sen_support_pct": PROVISION_WORDS["K"].label, "ehc_plan_pct": PROVISION_WORDS["E"].plural}
+    own = pd.DataFrame(
+        {
+            "year": counts.index,
+            "sen_support_pct": (100 * counts["K"] / pupils).to_numpy(),
+            "ehc_plan_pct": (100 * counts["E"] / pupils).to_numpy(),
+        }
+    )
+    places = [(school or "The trust", own)]
+    notes = []
+    if name != "England":
+        local = sen_rates(name, census)
+        if local is None:
+            notes.append(
+                f"{name}'s percentages are not shown: the reference data hold no pupil counts for it (only its "
+                "EHC plans from SEN2, which counts ages 0 to 25 in every setting, not pupils in schools)."
+            )
+        else:
+            places.append((name, local))
+    places.append(("England", sen_rates("England")))
+    for place, rates in places:
+        rates = rates.set_index("year").reindex(table["January"])
+        for column, word in words.items():
+            table[f"{place}: {word}"] = rates[column].to_numpy()
+        gaps = table["January"][rates["sen_support_pct"].isna().to_numpy()]
+        if place == "England" and len(gaps):
+            notes.append(f"England's figures for January {_years(gaps)} are not in the reference data yet.")
+        elif place == name and len(gaps):  # never guessed: a year without the LA's pupil count stays blank
+            notes.append(
+                f"{name}'s pupil count for January {_years(gaps)} is not in the reference data, so its "
+                f"percentages are not shown for {'that year' if len(gaps) == 1 else 'those years'}."
+            )
+    return table, notes
+
+
+def need_mix_benchmark(
+    history: pd.DataFrame, area: str = "England", school: str = "", need_mix: pd.DataFrame | None = None
+) -> tuple[pd.DataFrame, list[str]]:
+    """The share of pupils on SEN support and with an EHC plan in each broad area of need in the
+    trust's (or ``school``'s) latest January census, beside the local authority's where the
+    reference data give its primary needs (``need_mix``, or the optional LA need-mix file), and
+    otherwise beside England's, with a sentence saying it is England's: England's figures are
+    never labelled as the LA's.
+
+    Returns
+    -------
+    (DataFrame, list of str)
+        ``Broad area of need`` and per provision the place's share and the benchmark's (per
+        cent); sentences on which census each comes from and on any fallback to England.
+    """
+    from .codes import BROAD_AREAS, PROVISION_WORDS
+    from .reference import find_area, need_area_shares
+
+    _, name = find_area(area)
+    rows = history[history["school"].eq(school)] if school else history
+    latest = rows[rows["census_date"].dt.year == rows["census_date"].dt.year.max()]
+    where = school or "the trust"
+    table = pd.DataFrame({"Broad area of need": list(BROAD_AREAS)})
+    said: dict[str, list[str]] = {}
+    for provision in ("K", "E"):
+        at = latest[latest["sen_provision"] == provision]
+        own = at["need_area"].value_counts().reindex(list(BROAD_AREAS), fill_value=0)
+        word = PROVISION_WORDS[provision].plural
+        table[f"{school or 'The trust'}: {word}"] = (100 * own / len(at)).to_numpy() if len(at) else np.nan
+        local = None if name == "England" else need_area_shares(provision, name, need_mix)
+        place, (january, shares) = (name, local) if local is not None else ("England", need_area_shares(provision))
+        table[f"{place}: {word}"] = shares.reindex(list(BROAD_AREAS)).to_numpy()
+        said.setdefault(f"{place}'s from January {january}", []).append(PROVISION_WORDS[provision].plural)
+    own = (
+        f"{where}'s from the January {int(latest['census_date'].dt.year.max())} census"
+        if len(latest)
+        else f"{where} has no January census yet (its columns are blank)"
+    )
+    notes = [
+        "Each column is the share of its pupils on SEN support, or with an EHC plan, by primary need: "
+        + "; ".join([own] + [f"{whose} ({' and '.join(levels)})" for whose, levels in said.items()])
+        + "."
+    ]
+    if name != "England" and any(key.startswith("England") for key in said):
+        notes.append(
+            f"England's figures are shown beside {where}'s because {name}'s need mix is not in the reference data."
+        )
+    return table, notes
+
+
+def _years(years) -> str:
+    """2023, 2024 and 2025."""
+    years = [str(int(y)) for y in years]
+    return years[0] if len(years) == 1 else ", ".join(years[:-1]) + " and " + years[-1]
+
+
 # --- the cohort transition model ------------------------------------------------------------------
 NEED_TRANSITION_COLUMNS = [
     "year",
@@ -1217,6 +1332,26 @@ def export_table(summary: pd.DataFrame, model: NeedForecaster) -> pd.DataFrame:
     return table.assign(starts_from=model.origin_).reset_index(drop=True)
 
 
+NO_CHANGE = "Forecast with no change"
+
+
+def scenario_name(model: NeedForecaster) -> str:
+    """A forecast's name in plain words: its scenario's ("With 10% more pupils identified from
+    January 2027"), or :data:`NO_CHANGE` without one."""
+    identification, intake = model.identification_change, model.intake_change
+    if not identification and not intake:
+        return NO_CHANGE
+    more = lambda change: f"{abs(change):.0%} {'more' if change > 0 else 'fewer'}"
+    parts = [f"{more(identification)} pupils identified"] * bool(identification)
+    parts += [f"{more(intake)} pupils joining"] * bool(intake)
+    return f"With {' and '.join(parts)} from January {_scenario_start(model)}"
+
+
+def _scenario_start(model: NeedForecaster) -> int:
+    """The first January a scenario changes: its ``scenario_from``, or the first forecast."""
+    return max(model.scenario_from or model.first_year_, model.first_year_)
+
+
 def scenario_words(base: NeedForecaster, scenario: NeedForecaster, years: int, school: str = "", provision: str = "K"):
     """What a scenario does, in sentences: what it changes, and how far it moves the count of
     ``provision`` at ``school`` ("" the trust) in its first and last year, against the model
@@ -1228,7 +1363,7 @@ def scenario_words(base: NeedForecaster, scenario: NeedForecaster, years: int, s
     identification, intake = scenario.identification_change, scenario.intake_change
     if (not identification and not intake) or (school and school not in scenario.schools_):
         return []
-    first = max(scenario.scenario_from or scenario.first_year_, scenario.first_year_)
+    first = _scenario_start(scenario)
     parts = []
     if identification:
         known = not school or school in scenario.new_identifications_.index

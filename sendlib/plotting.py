@@ -140,7 +140,16 @@ def plot_progress_band(band: pd.DataFrame, subject: str = "", ax=None):
     return ax
 
 
-def plot_forecast(history: pd.DataFrame, forecast: pd.DataFrame, ax=None, label: str = "count", start=None):
+def plot_forecast(
+    history: pd.DataFrame,
+    forecast: pd.DataFrame,
+    ax=None,
+    label: str = "count",
+    start=None,
+    name: str = "forecast",
+    baseline: pd.DataFrame | None = None,
+    baseline_name: str = "forecast with no change",
+):
     """History, forecast and its 80% and 95% intervals on one ``ax``.
 
     Parameters
@@ -156,6 +165,11 @@ def plot_forecast(history: pd.DataFrame, forecast: pd.DataFrame, ax=None, label:
         Where the forecast starts when it is not the last recorded year: a point in time (a
         year and its fraction, e.g. 2026.85 for November 2026) and the count then, drawn as
         "now (pupils file)".
+    name : str
+        The forecast's name in the legend (a scenario's, beside a ``baseline``).
+    baseline : DataFrame, optional
+        The forecast without the scenario (``year, count``), drawn as a grey line beside it
+        and named ``baseline_name``; the ranges shaded are the forecast's.
 
     Returns
     -------
@@ -171,13 +185,23 @@ def plot_forecast(history: pd.DataFrame, forecast: pd.DataFrame, ax=None, label:
     ax.fill_between(years, joined("lower_80"), joined("upper_80"), color="#56B4E9", alpha=0.4, label="80% interval")
     if len(history):
         ax.plot(history["year"], history["count"], color="black", marker="o", label="recorded")
-    ax.plot(years, joined("count"), color="#0072B2", marker="o", linestyle="--", label="forecast")
+    if baseline is not None:
+        ax.plot(
+            [x for x, _ in first] + list(baseline["year"]),
+            [count for _, count in first] + list(baseline["count"]),
+            color="#666666",
+            marker="s",
+            linestyle=":",
+            label=_lower_first(baseline_name),
+        )
+    ax.plot(years, joined("count"), color="#0072B2", marker="o", linestyle="--", label=_lower_first(name))
     if first and (not len(history) or start[0] != history["year"].iloc[-1]):
         ax.plot(*zip(*first), color="#D55E00", marker="D", linestyle="none", label="now (pupils file)")
     ax.set_xlabel("January")
     ax.set_ylabel(label)
     ax.xaxis.get_major_locator().set_params(integer=True)
     ax.yaxis.get_major_locator().set_params(integer=True)  # whole pupils
+    ax.yaxis.set_major_formatter("{x:,.0f}")  # 25,000 (England's and an LA's plans), not 25000
     ax.set_ylim(bottom=0)  # from zero: a small school's change is not drawn as a cliff
     ax.legend(loc="best", frameon=True, framealpha=0.9, fontsize=9)
     ax.grid(alpha=0.3)
@@ -227,6 +251,11 @@ def plot_census_trend(trend: pd.DataFrame, ax=None):
     return ax
 
 
+def _lower_first(name: str) -> str:
+    """A forecast's name inside a legend or a sentence: "Forecast with no change", "forecast with no change"."""
+    return name[:1].lower() + name[1:]
+
+
 # --- each chart in words: its alt text on a page, and what a screen reader says ---------------
 def progress_band_words(subject: str, band: pd.DataFrame) -> str:
     """:func:`plot_progress_band` in a sentence."""
@@ -261,20 +290,33 @@ def ehc_timeline_words(events: pd.DataFrame, stages: pd.DataFrame) -> str:
     )
 
 
-def forecast_words(history: pd.DataFrame, forecast: pd.DataFrame, label: str) -> str:
-    """:func:`plot_forecast` in a sentence: the years recorded and the first and last forecast."""
+def forecast_words(
+    history: pd.DataFrame,
+    forecast: pd.DataFrame,
+    label: str,
+    name: str = "forecast",
+    baseline: pd.DataFrame | None = None,
+    baseline_name: str = "forecast with no change",
+) -> str:
+    """:func:`plot_forecast` in a sentence: the years recorded, the first and last forecast
+    (named ``name``), and the last of the ``baseline`` beside it when there is one."""
     parts = [f"{label}: recorded {history['year'].min()} to {history['year'].max()}" if len(history) else label]
-    for row in (forecast.iloc[[0, -1]] if len(forecast) > 1 else forecast).itertuples():
-        parts.append(
-            f"January {row.year}: about {row.count:,.0f} (80% range {row.lower_80:,.0f} to {row.upper_80:,.0f})"
-        )
-    return "; forecast ".join(parts[:2]) + ("; " + parts[2] if len(parts) > 2 else "") + "."
+    rows = forecast.iloc[[0, -1]] if len(forecast) > 1 else forecast
+    steps = [
+        f"January {row.year}: about {row.count:,.0f} (80% range {row.lower_80:,.0f} to {row.upper_80:,.0f})"
+        for row in rows.itertuples()
+    ]
+    parts.append(f"{_lower_first(name)}, " + "; ".join(steps))
+    if baseline is not None and len(baseline):
+        last = next(baseline.iloc[[-1]].itertuples())
+        parts.append(f"{_lower_first(baseline_name)}, January {last.year}: about {last.count:,.0f}")
+    return "; ".join(parts) + "."
 
 
 def need_mix_words(shares: pd.DataFrame) -> str:
     """:func:`plot_need_mix` in a sentence."""
     parts = [
-        f"{str(area)[0].lower() + str(area)[1:]} {'not shown' if pd.isna(row.here) else f'{row.here:.0f}%'} here, "
+        f"{_lower_first(str(area))} {'not shown' if pd.isna(row.here) else f'{row.here:.0f}%'} here, "
         f"{row.england:.0f}% in England"
         for area, row in shares.iterrows()
     ]

@@ -117,6 +117,25 @@ def test_forecast_switches_provision(server, page):
     page.wait_for_function(
         "document.querySelector('.sendlib-forecast-view').innerText.includes('Forecast: SEN support')", timeout=60_000
     )
+    # a scenario applied: named beside the forecast with no change, in the table and the chart's words
+    page.get_by_label("New identification").select_option(label="+10%")
+    page.get_by_role("button", name="Re-run forecast").click()
+    page.wait_for_function(
+        "(document.querySelector('.sendlib-forecast-table') || {innerText: ''}).innerText"
+        ".includes('Forecast: SEN support, with 10% more pupils identified from January')",
+        timeout=120_000,
+    )
+    alt = page.locator(".sendlib-forecast-view img.sendlib-figure").get_attribute("alt")
+    assert "with 10% more pupils identified from January" in alt and "forecast with no change, January" in alt
+    # the comparison answers Enter: the trust's percentages beside England's, the LA's said to be missing
+    box = page.get_by_label("Compare with")
+    box.fill("Hertfordshire")
+    box.press("Enter")
+    page.wait_for_function(
+        "(document.querySelector('.sendlib-benchmark') || {innerText: ''}).innerText"
+        '.includes("Hertfordshire\'s percentages are not shown")',
+        timeout=60_000,
+    )
     page.screenshot(path=str(ARTIFACTS / "forecast.png"), full_page=True)
 
 

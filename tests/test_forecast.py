@@ -363,3 +363,111 @@ def test_needs_two_censuses(sample):
     one = replace(sample, sen_history=sample.sen_history[sample.sen_history["census_date"].dt.year == 2026])
     with pytest.raises(ForecastError, match="two Januaries"):
         NeedForecaster().fit(one)
+
+
+# --- what the planner's app shows: scenarios by name, and benchmarks as rates ---------------------
+def test_a_forecast_is_named_by_its_scenario_in_plain_words(sample):
+    from sendlib.forecast import NO_CHANGE, scenario_name
+
+    base = NeedForecaster(n_simulations=10).fit(sample)
+    assert scenario_name(base) == NO_CHANGE == "Forecast with no change"
+    later = NeedForecaster(n_simulations=10, identification_change=0.1, scenario_from=2028).fit(sample)
+    assert scenario_name(later) == "With 10% more pupils identified from January 2028"
+    both = NeedForecaster(n_simulations=10, identification_change=-0.05, intake_change=0.2).fit(sample)
+    assert scenario_name(both) == (
+        f"With 5% fewer pupils identified and 20% more pupils joining from January {both.first_year_}"
+    )
+
+
+LA_CENSUS = pd.DataFrame(  # a small LA census table, as the DfE's file by local authority would give it
+    {
+        "january": [2024, 2025],
+        "la_code": ["E06000001", "E06000001"],
+        "la_name": ["Hartlepool", "Hartlepool"],
+        "pupils": [16_000, np.nan],  # 2025's pupil count not published: no percentage that year
+        "sen_support": [2_080, 2_150],
+        "ehc_plans": [600, 640],
+    }
+)
+
+
+def test_the_la_benchmark_is_rates_of_pupils_beside_the_trusts(sample):
+    from sendlib.forecast import rate_benchmark
+
+    table, notes = rate_benchmark(sample.sen_history, "hartlepool", census=LA_CENSUS)
+    row = table.set_index("January").loc[2024]
+    assert row["Hartlepool: SEN support"] == pytest.approx(13.0)  # 2,080 of 16,000 pupils
+    assert row["Hartlepool: EHC plans"] == pytest.approx(3.75)  # 600 of 16,000
+    census_2024 = sample.sen_history[sample.sen_history["census_date"].dt.year == 2024]
+    assert row["The trust: EHC plans"] == pytest.approx(100 * (census_2024["sen_provision"] == "E").mean())
+    assert row["England: SEN support"] == 13.6  # the national census, January 2024
+    later = table.set_index("January").loc[2025]
+    assert np.isnan(later["Hartlepool: SEN support"]) and np.isnan(later["Hartlepool: EHC plans"])
+    assert "Hartlepool's pupil count for January 2022, 2023, 2025 and 2026 is not in the reference data" in notes[0]
+    assert notes[-1] == "England's figures for January 2026 are not in the reference data yet."
+    # an LA the data have no pupils for: said, and no column of made-up figures
+    table, notes = rate_benchmark(sample.sen_history, "Kent", census=LA_CENSUS)
+    assert not any(c.startswith("Kent") for c in table.columns)
+    assert notes[0].startswith("Kent's percentages are not shown: the reference data hold no pupil counts for it")
+
+
+def test_the_la_need_mix_where_known_and_englands_said_to_be_englands_where_not(sample):
+    from sendlib.forecast import need_mix_benchmark
+
+    need_mix = pd.DataFrame(
+        {
+            "january": 2025,
+            "la_code": "E06000001",
+            "la_name": "Hartlepool",
+            "sen_provision": ["K", "K", "K", "E", "E"],
+            "need_code": ["ASD", "SLCN", "MLD", "ASD", "SEMH"],
+            "pupils": [300, 100, 600, 150, 50],
+        }
+    )
+    table, notes = need_mix_benchmark(sample.sen_history, "Hartlepool", need_mix=need_mix)
+    local = table.set_index("Broad area of need")
+    assert local.loc["Communication and interaction", "Hartlepool: SEN support"] == pytest.approx(40)
+    assert local.loc["Social, emotional and mental health", "Hartlepool: EHC plans"] == pytest.approx(25)
+    assert not any(c.startswith("England") for c in table.columns) and len(notes) == 1
+    assert "Hartlepool's from January 2025 (SEN support and EHC plans)" in notes[0]
+    table, notes = need_mix_benchmark(sample.sen_history, "Kent", school="Oakfield Primary", need_mix=need_mix)
+    assert not any(c.startswith("Kent") for c in table.columns)
+    assert {"Oakfield Primary: EHC plans", "England: EHC plans"} <= set(table.columns)
+    assert notes[-1] == (
+        "England's figures are shown beside Oakfield Primary's because Kent's need mix is not in the reference data."
+    )
+    shares = table.drop(columns="Broad area of need").sum()
+    assert ((shares > 99) & (shares < 101)).all()
+    _, notes = need_mix_benchmark(sample.sen_history, "England", school="A school opened this year")
+    assert "A school opened this year has no January census yet (its columns are blank)" in notes[0]
+
+
+def test_the_planner_sees_the_scenario_beside_the_forecast_without_it_and_rates_beside_the_la():
+    import ipywidgets as W
+
+    from sendlib._testing import find, widget_text
+    from sendlib.apps.forecast import Prepared, build
+
+    app = build(Prepared(""))
+    text = widget_text(app)
+    assert "<h3>Forecast: EHC plans, with no change</h3>" in text and "<th>Forecast with no change</th>" in text
+    find(app, W.Dropdown, lambda w: w.description == "New identification").value = 10
+    start = find(app, W.Dropdown, lambda w: w.description == "From")
+    start.value = start.options[1][1]
+    find(app, W.Button, lambda w: w.description == "Re-run forecast").click()
+    text = widget_text(app)
+    name = f"With 10% more pupils identified from January {start.value}"
+    assert f"<h3>Forecast: EHC plans, with 10% more pupils identified from January {start.value}</h3>" in text
+    assert f"<th>Forecast with no change</th>\n      <th>{name}</th>" in text
+    alt = text.split('alt="EHC plans in the whole trust: ')[1].split('"')[0]
+    assert f"; with 10% more pupils identified from January {start.value}, January" in alt
+    assert "; forecast with no change, January" in alt
+    box = find(app, W.Text, lambda w: w.description == "Compare with")
+    assert box.continuous_update is False  # drawn on Enter (or on leaving the box), not at each letter
+    box.value = "Kingston"
+    assert "Did you mean one of: Kingston upon Hull, City of; Kingston upon Thames?" in widget_text(app)
+    box.value = "Hertfordshire"
+    text = widget_text(app)
+    assert "Hertfordshire&#x27;s percentages are not shown" in text and "<th>The trust: SEN support</th>" in text
+    assert "because Hertfordshire&#x27;s need mix is not in the reference data" in text
+    assert "<th>Hertfordshire" not in text  # no figure of England's (or anyone's) under the LA's name

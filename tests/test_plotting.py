@@ -98,5 +98,14 @@ def test_a_forecast_of_a_few_pupils_counts_whole_pupils_from_zero():
     assert ticks and all(float(t).is_integer() for t in ticks)
     assert list(ax.lines[0].get_ydata()) == [3, 0, 2]
     words = forecast_words(history, forecast, "SEN support in Elm")
-    assert words.startswith("SEN support in Elm: recorded 2023 to 2025; forecast January 2026: about 2")
+    assert words.startswith("SEN support in Elm: recorded 2023 to 2025; forecast, January 2026: about 2")
     assert "January 2027: about 3 (80% range 1 to 4)" in words
+    # a scenario beside the forecast without it, each named in the legend and in the words
+    matplotlib.pyplot.close(ax.figure)
+    baseline, name = forecast.assign(count=[2.0, 2.0]), "With 10% more pupils identified from January 2026"
+    ax = plot_forecast(history, forecast, label="pupils", name=name, baseline=baseline)
+    labels = [line.get_label() for line in ax.lines]
+    assert labels == ["recorded", "forecast with no change", "with 10% more pupils identified from January 2026"]
+    words = forecast_words(history, forecast, "SEN support in Elm", name=name, baseline=baseline)
+    assert "2025; with 10% more pupils identified from January 2026, January 2026: about 2 (80% range 1" in words
+    assert words.endswith("; forecast with no change, January 2027: about 2.")

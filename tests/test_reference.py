@@ -1,3 +1,5 @@
+import re
+
 import pytest
 
 from sendlib.reference import REFERENCE_FILES, UnknownAreaError, areas, ehc_plans, national_need_shares, reference_table
@@ -35,3 +37,14 @@ def test_need_shares_sum_to_about_100():
     for provision in ("K", "E"):
         shares = national_need_shares(provision)
         assert 99 <= shares["share_pct"].sum() <= 101
+
+
+def test_an_unknown_area_lists_the_names_that_contain_what_was_typed():
+    from sendlib.reference import find_area
+
+    assert find_area("  kingston upon thames ") == ("E09000021", "Kingston upon Thames")
+    near = re.escape("Did you mean one of: Kingston upon Hull, City of; Kingston upon Thames?")
+    with pytest.raises(UnknownAreaError, match=near):
+        find_area("Kingston")
+    with pytest.raises(UnknownAreaError, match="Type England, a region"):
+        find_area("Atlantis")

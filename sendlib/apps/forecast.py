@@ -18,18 +18,23 @@ from ..ehc import ehc_summary
 from ..exceptions import AccessDenied, SendlibError
 from ..forecast import (
     METHOD_WORDS,
+    NO_CHANGE,
     NeedForecaster,
     backtest,
     backtest_words,
     ehc_plan_benchmark,
     export_table,
     forecast_files,
+    need_mix_benchmark,
+    rate_benchmark,
+    scenario_name,
     scenario_words,
     start_notes,
     summarise_simulations,
 )
 from ..loader import load
 from ..plotting import forecast_words, plot_forecast
+from ..reference import find_area
 from ..render import downloads, new_figure
 from ._blocks import data_date, error_block, figure_widget, guarded, html_block, print_button, signed_in, table_html
 
@@ -114,7 +119,14 @@ def build(
         options=[(f"January {y}", y) for y in range(first, first + 5)], value=first, description="From", style=wide
     )
     pending = W.HTML()
-    la_box = W.Text(value=local_authority, description="Benchmark", placeholder="England or an LA name/code")
+    # continuous_update off: the value changes (and the benchmark is drawn) on Enter or on leaving the box
+    la_box = W.Text(
+        value=local_authority,
+        description="Compare with",
+        placeholder="England or an LA name/code",
+        continuous_update=False,
+        style=wide,
+    )
     run = W.Button(description="Re-run forecast", button_style="primary", icon="refresh")
     output = W.VBox()
     output.add_class("sendlib-forecast-view")
@@ -147,25 +159,9 @@ def build(
 
     def show_benchmark(*_):
         try:
-            result = ehc_plan_benchmark(la_box.value.strip() or "England", horizon=horizon_box.value)
+            benchmark.children = _benchmark_panels(prepared, school_box.value, la_box.value, horizon_box.value)
         except SendlibError as error:
-            benchmark.children = [error_block(error)]
-            return
-        fig, ax = new_figure(6.5, 3.6)
-        plot_forecast(result["series"].tail(10), result["forecast"], ax=ax, label="EHC plans (SEN2, ages 0-25)")
-        ax.set_title(
-            f"{la_box.value.strip() or 'England'}: EHC plans, from {METHOD_WORDS[result['method']]}", fontsize=10
-        )
-        mix = (
-            result["need_mix"]
-            .head(6)[["need", "share_pct"]]
-            .rename(columns={"need": "Need (England, 2025)", "share_pct": "% of EHC plans"})
-        )
-        notes = "".join(f"<p class='note'>{html.escape(n)}</p>" for n in result["notes"])
-        words = forecast_words(
-            result["series"].tail(10), result["forecast"], f"{la_box.value.strip() or 'England'}: EHC plans"
-        )
-        benchmark.children = [figure_widget(fig, words), html_block(notes + table_html(mix), "sendlib-benchmark")]
+            benchmark.children = [error_block(error, "Area not found.")]
 
     forecast, show = guarded(forecast, "the forecast", output), guarded(show, "the forecast", output)
     show_benchmark = guarded(show_benchmark, "the benchmark", benchmark)
@@ -175,7 +171,9 @@ def build(
     horizon_box.observe(forecast, "value")
     for box in (identification, intake, start_box):
         box.observe(mark_pending, "value")
-    la_button = W.Button(description="Show benchmark")
+    la_box.observe(show_benchmark, "value")
+    school_box.observe(show_benchmark, "value")
+    la_button = W.Button(description="Show comparison")
     la_button.on_click(show_benchmark)
     forecast()
     show_benchmark()
@@ -205,7 +203,10 @@ def build(
             data_date(trust),
             controls,
             output,
-            html_block("<h3>National and local-authority benchmark</h3>"),
+            html_block(
+                "<h3>Compared with the local authority and England</h3><p class='note'>Type a local authority's "
+                "name or code (or a region, or England) and press Enter.</p>"
+            ),
             W.HBox([la_box, la_button]),
             benchmark,
             _assessments_block(prepared.assessments, trust.as_of),
@@ -284,19 +285,26 @@ def _forecast_panels(prepared, state, school, provision, area):
     if model.started_today_:
         day = model.roll_date_
         start = (day.year + (day.day_of_year - 15) / 365.25, len(view(trust.pupils)))
+    name = scenario_name(model)  # "Forecast with no change", or the scenario's, beside it
+    baseline = None
+    if name != NO_CHANGE:
+        baseline = view(summarise_simulations(state["base"], state["base_model"], by))
     fig, ax = new_figure(7, 3.8)
-    plot_forecast(history, forecast, ax=ax, label=axis_label, start=start)
+    plot_forecast(history, forecast, ax=ax, label=axis_label, start=start, name=name, baseline=baseline)
     ax.set_title(f"{label} in {where}" + (f", {area.lower()}" if area else ""), fontsize=11)
     table = forecast[["year", "count", "lower_80", "upper_80", "lower_95", "upper_95"]].round(0).astype(int)
-    table.columns = ["January", "Forecast", "80% low", "80% high", "95% low", "95% high"]
+    table.columns = ["January", name, "80% low", "80% high", "95% low", "95% high"]
+    if baseline is not None:
+        table.insert(1, NO_CHANGE, baseline["count"].round(0).astype(int).to_numpy())
+    heading = f"Forecast: {label}, " + ("with no change" if baseline is None else name[:1].lower() + name[1:])
     notes = start_notes(model, simulations, school) + scenario_words(
         state["base_model"], model, state["horizon"], school, provision
     )
     shown = export_table(forecast, model)
-    name = f"sendlib-forecast-{(school or 'trust').lower().replace(' ', '-')}-{provision}"
+    file_name = f"sendlib-forecast-{(school or 'trust').lower().replace(' ', '-')}-{provision}"
     costs = cost_forecast(model, simulations, state["units"], school)
     spent = cost_words(costs, state["units"])
-    links = downloads(name, forecast_files(shown, trust.as_of, notes + spent, costs))
+    links = downloads(file_name, forecast_files(shown, trust.as_of, notes + spent, costs))
     scores = state["backtest"]
     accuracy = scores[scores["n"] > 0].copy()
     accuracy["model"] = accuracy["model"].map(MODEL_NAMES).fillna(accuracy["model"])
@@ -337,13 +345,63 @@ def _forecast_panels(prepared, state, school, provision, area):
     )
     return [
         html_block("".join(f"<p>{html.escape(n)}</p>" for n in notes), "sendlib-forecast-notes"),
-        figure_widget(fig, forecast_words(history, forecast, f"{label} in {where}")),
+        figure_widget(
+            fig,
+            forecast_words(
+                history, forecast, f"{label} in {where}", name=name, baseline=baseline, baseline_name=NO_CHANGE
+            ),
+        ),
         html_block(
-            f"<h3>Forecast: {label}</h3>" + table_html(table) + f"<p class='sendlib-downloads'>{links}</p>",
+            f"<h3>{html.escape(heading)}</h3>"
+            + (
+                f"<p class='note'>Beside the forecast with no change; the ranges are those of the forecast "
+                f"{html.escape(name[:1].lower() + name[1:])}. Each forecast is the middle of its own "
+                f"{FORECAST_SIMULATIONS} simulations, so the two can differ by a pupil or two by chance: the "
+                "scenario's own effect is the sentence above the chart.</p>"
+                if baseline is not None
+                else ""
+            )
+            + table_html(table)
+            + f"<p class='sendlib-downloads'>{links}</p>",
             "sendlib-forecast-table",
         ),
         money_block,
         html_block("<h3>How accurate were past forecasts?</h3>" + replay, "sendlib-forecast-backtest"),
+    ]
+
+
+def _benchmark_panels(prepared, school: str, area: str, horizon: int) -> list[W.Widget]:
+    """The trust (or ``school``) beside a local authority and England: percentages of pupils on
+    SEN support and with EHC plans, the need mix by broad area (the LA's where the reference data
+    give it, else England's, said to be), and the area's SEN2 EHC plans with a trend forecast."""
+    _, name = find_area(area.strip() or "England")
+    history = prepared.trust.sen_history
+    rates, rate_notes = rate_benchmark(history, name, school)
+    mix, mix_notes = need_mix_benchmark(history, name, school)
+    percent = lambda frame: frame.apply(
+        lambda column: column.map(lambda v: "" if pd.isna(v) else f"{v:.1f}%") if column.dtype.kind == "f" else column
+    )
+    sentences = lambda notes: "".join(f"<p class='note'>{html.escape(n)}</p>" for n in notes)
+    result = ehc_plan_benchmark(name, horizon=horizon)
+    fig, ax = new_figure(6.5, 3.6)
+    plot_forecast(result["series"].tail(10), result["forecast"], ax=ax, label="EHC plans (SEN2, ages 0-25)")
+    ax.set_title(f"{name}: EHC plans, from {METHOD_WORDS[result['method']]}", fontsize=10)
+    words = forecast_words(result["series"].tail(10), result["forecast"], f"{name}: EHC plans")
+    return [
+        html_block(
+            "<h4>Percentage of pupils on SEN support and with EHC plans</h4><p class='note'>Each January "
+            "census; England's counts pupils in all schools.</p>"
+            + sentences(rate_notes)
+            + table_html(percent(rates))
+            + "<h4>Need mix: the share of pupils in each broad area of need</h4>"
+            + sentences(mix_notes)
+            + table_html(percent(mix))
+            + f"<h4>EHC plans maintained: {html.escape(name)}</h4><p class='note'>SEN2 counts every plan a local "
+            "authority maintains, ages 0 to 25 in every setting: a trend, not a rate to set beside the trust's.</p>"
+            + sentences(f"{n[:1].upper()}{n[1:]}." for n in result["notes"]),
+            "sendlib-benchmark",
+        ),
+        figure_widget(fig, words),
     ]
 
 
