@@ -643,6 +643,7 @@ class Audit:
     low: list[float] = field(default_factory=list)
     high: list[float] = field(default_factory=list)
     hidden: dict[int, str] = field(default_factory=dict)  # unknown -> what the page printed
+    protected: list[int] = field(default_factory=list)  # never printed, but must not be pinned to 1 to 5
     facts: list[tuple[dict[int, float], float, float]] = field(default_factory=list)
 
     def count(self, name: str, text: str) -> int:
@@ -707,7 +708,7 @@ class Audit:
         constraints = [LinearConstraint(rows, lower, upper)] if self.facts else []
         bounds = Bounds(np.array(self.low), np.array(self.high))
         found = []
-        for i, printed in self.hidden.items():
+        for i, printed in [*self.hidden.items(), *((i, "never printed") for i in self.protected)]:
             ends = []
             for sign in (1, -1):
                 c = np.zeros(n)
@@ -715,7 +716,7 @@ class Audit:
                 result = milp(c, integrality=np.ones(n), bounds=bounds, constraints=constraints)
                 assert result.success, f"the audit's facts contradict the page itself ({result.message})"
                 ends.append(round(sign * result.fun))
-            if ends[0] == ends[1]:
+            if ends[0] == ends[1] and (i in self.hidden or 1 <= ends[0] <= 5):
                 found.append((self.names[i], printed, ends[0]))
         return found
 
@@ -771,9 +772,9 @@ def audit_page(html_text: str) -> tuple[list[tuple[str, str, int]], list[str]]:
     n = a.count("all pupils", headline["All pupils"]["Pupils"])
     roll = {"SEN support": a.count("SEN support", headline["SEN support"]["Pupils"])}
     roll["EHC plan"] = a.count("EHC plan", headline["EHC plan"]["Pupils"])
-    roll["No SEN"] = a.free("no SEN")
+    roll["No SEN"] = a.count("no SEN", headline["No SEN"]["Pupils"])
     a.equal({n: 1, roll["SEN support"]: -1, roll["EHC plan"]: -1, roll["No SEN"]: -1})
-    for group in ("SEN support", "EHC plan"):
+    for group in ("SEN support", "EHC plan", "No SEN"):
         a.share(roll[group], n, headline[group]["% of pupils"])
 
     # need areas: rows and columns add up; the total row is the headline's counts (a small school's
@@ -861,15 +862,28 @@ def audit_page(html_text: str) -> tuple[list[tuple[str, str, int]], list[str]]:
         for v in by_area.values():
             a.between({v: 1, provision_total: -1}, -np.inf, 0)
 
+    # a past January census: its roll and groups are never printed, only shares of the roll; no
+    # group may be pinned to 1 to 5 by them
+    januaries: dict[int, dict[str, int]] = {}
+
+    def census(year: int, group: str, text: str) -> None:
+        if year not in januaries:
+            januaries[year] = {g: a.free(f"January {year}, {g}") for g in ("all", "SEN support", "EHC plan", "No SEN")}
+            parts = januaries[year]
+            a.equal({parts["SEN support"]: 1, parts["EHC plan"]: 1, parts["No SEN"]: 1, parts["all"]: -1})
+            a.protected += [parts["SEN support"], parts["EHC plan"], parts["No SEN"]]
+        a.share(januaries[year][group], januaries[year]["all"], text)
+
     # the sentences
     for sentence in sentences:
         first = re.match(
-            r".+ has ([\d,]+) pupils: (.+?) on SEN support \((.+?)(?: of pupils)?; England [\d.]+%\) and (.+?) with "
-            r"an EHC plan \((.+?)(?: of pupils)?; England [\d.]+%\)\.$",
+            r".+ has ([\d,]+|an undisclosed number of) pupils: (.+?) on SEN support \((.+?)(?: of pupils)?; "
+            r"England [\d.]+%\) and (.+?) with an EHC plan \((.+?)(?: of pupils)?; England [\d.]+%\)\.$",
             sentence,
         )
         if first:
-            a.equal({a.count("sentence: all pupils", first.group(1)): 1, n: -1})
+            if first.group(1)[0].isdigit():
+                a.equal({a.count("sentence: all pupils", first.group(1)): 1, n: -1})
             for group, count, pct in (("SEN support", 2, 3), ("EHC plan", 4, 5)):
                 a.equal({a.count(f"sentence: {group}", first.group(count)): 1, roll[group]: -1})
                 a.share(roll[group], n, first.group(pct))
@@ -929,13 +943,30 @@ def audit_page(html_text: str) -> tuple[list[tuple[str, str, int]], list[str]]:
                 area = next(name for name in totals if name.lower() == found.group(1).lower())
                 a.share(totals[area], totals["All areas"], found.group(2))
             continue
+        moved = re.match(r"From January (\d{4}) to January (\d{4}): (.+)\.$", sentence)
+        if moved:  # each group's share of each January's roll (a roll the page does not give)
+            for piece in moved.group(3).split("; "):
+                found = re.fullmatch(r"(SEN support|EHC plan) .+?, ([\d.]+%) to ([\d.]+%) of pupils", piece)
+                assert found, f"trend sentence: {piece!r}"
+                census(int(moved.group(1)), found.group(1), found.group(2))
+                census(int(moved.group(2)), found.group(1), found.group(3))
+            continue
+        trend = re.match(r"Share of pupils in each January census: (.+)\.$", sentence)
+        if trend:
+            for piece in trend.group(1).split("; "):
+                found = re.fullmatch(
+                    r"(SEN support|EHC plan) here ([\d.]+%|not shown) in January (\d{4}) and ([\d.]+%|not shown) "
+                    r"in January (\d{4}) \(England .+\)",
+                    piece,
+                )
+                assert found, f"trend chart: {piece!r}"
+                census(int(found.group(3)), found.group(1), found.group(2))
+                census(int(found.group(5)), found.group(1), found.group(4))
+            continue
         if re.match(
-            r"(Of the \d+ interventions used here|Forecast for January|Progress is measured|\w+: pupils "
-            r"|Since January \d{4}: |Share of pupils in each January census: )",
-            sentence,
+            r"(Of the \d+ interventions used here|Forecast for January|Progress is measured|\w+: pupils )", sentence
         ) or not NUMBER.search(sentence):
-            # counts of interventions, model forecasts, points of progress and past Januaries' shares
-            # of a roll the page does not give: no count of this page's
+            # counts of interventions, model forecasts and points of progress: no count of pupils
             continue
         _claim(sentence, unread, "sentence")
     return a.recovered(), unread

@@ -115,7 +115,7 @@ COMMUNICATION = "Communication and interaction"
 COGNITION = "Cognition and learning"
 SEMH_AREA = "Social, emotional and mental health"
 SENSORY = "Sensory and/or physical"
-NO_BROAD_AREA = "No broad area (DS, OTH, NSA)"
+NO_BROAD_AREA = "Other needs (Down syndrome, other, not yet assessed)"
 BROAD_AREAS = {
     COMMUNICATION: ("SLCN", "ASD"),
     COGNITION: ("SPLD", "MLD", "SLD", "PMLD"),
@@ -439,7 +439,7 @@ def need_area(code) -> str | None:
     """The broad area of need of a CBDS type-of-need code (None when blank).
 
     >>> need_area("ASD"), need_area("SPLD"), need_area("DS")
-    ('Communication and interaction', 'Cognition and learning', 'No broad area (DS, OTH, NSA)')
+    ('Communication and interaction', 'Cognition and learning', 'Other needs (Down syndrome, other, not yet assessed)')
     """
     if code is None or pd.isna(code):
         return None

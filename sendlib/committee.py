@@ -101,24 +101,23 @@ def committee_page(
     pupils = trust.pupils[trust.pupils["school"] == school]
     national = reference_table("census_national").iloc[-1]
     n = len(pupils)
-    k = int((pupils["sen_provision"] == "K").sum())
-    e = int((pupils["sen_provision"] == "E").sum())
+    groups = {code: PROVISION_WORDS[code].label for code in ("K", "E", "N")}
     headline_counts = pd.DataFrame(
-        {"Pupils": [k, e, n]}, index=[PROVISION_WORDS["K"].label, PROVISION_WORDS["E"].label, "All pupils"]
+        {"Pupils": [int((pupils["sen_provision"] == code).sum()) for code in groups] + [n]},
+        index=[*groups.values(), "All pupils"],
     )
-    headline = suppress(headline_counts, total_row=None)
-    headline["% of pupils"] = [
-        f"{100 * k / n:.1f}%" if k > SMALL_COUNT_MAX else "not shown",
-        f"{100 * e / n:.1f}%" if e > SMALL_COUNT_MAX else "not shown",
-        "",
-    ]
+    headline_counts["% of pupils"] = 100 * headline_counts["Pupils"] / max(n, 1)
+    # the rows add up to the roll: a small "no SEN" (a special school) is protected like any count
+    headline = suppress(headline_counts, total_row="All pupils", percents={"% of pupils": "Pupils"})
+    headline.loc["All pupils", "% of pupils"] = ""
     headline[f"England ({int(national['january'])})"] = [
         f"{national['sen_support_pct']:.1f}%",
         f"{national['ehc_plan_pct']:.1f}%",
+        f"{100 - national['sen_pct']:.1f}%",
         "",
     ]
 
-    need_areas, need_note = _need_areas_section(pupils, small_headline=is_disclosive((k, e)))
+    need_areas, need_note = _need_areas_section(pupils, headline)
 
     progress_table, progress_lines = _progress_section(trust, school, as_of, progress)
     duties_table, duty_lines = _duties_section(trust, school, as_of, duties)
@@ -129,7 +128,7 @@ def committee_page(
     # the duties first: what the committee is there to hold the school to
     narrative = (
         duty_lines
-        + _narrative(school, n, k, e, national, need_areas)
+        + _narrative(school, headline, national, need_areas)
         + trend_lines
         + progress_lines
         + assessment_lines
@@ -155,12 +154,14 @@ def committee_page(
     )
 
 
-def _need_areas_section(pupils: pd.DataFrame, small_headline: bool) -> tuple[pd.DataFrame, str]:
+def _need_areas_section(pupils: pd.DataFrame, headline: pd.DataFrame) -> tuple[pd.DataFrame, str]:
     """Pupils with SEND by broad area of need: SEN support and EHC plans apart, with shares and
     England's beside; where that would be mostly hidden (a small school), the two together;
     where even that cannot be shown safely (the headline hides a count, so the areas' total
     would reveal it), a sentence. The totals row is the headline's counts: never hidden here
     to protect another cell (:func:`sendlib.privacy.suppression_mask`)."""
+    shown = {p: headline.at[PROVISION_WORDS[p].label, "Pupils"][0].isdigit() for p in ("K", "E")}
+    elsewhere = {("All areas", PROVISION_WORDS[p].label): shown[p] for p in ("K", "E")}
     send = pupils[pupils["sen_provision"].isin(["K", "E"])]
     by_area = pd.crosstab(send["need_area"], send["sen_provision"]).reindex(
         index=list(BROAD_AREAS), columns=["K", "E"], fill_value=0
@@ -177,11 +178,11 @@ def _need_areas_section(pupils: pd.DataFrame, small_headline: bool) -> tuple[pd.
         total_column="Total",
         total_row="All areas",
         percents={share_of[p]: PROVISION_WORDS[p].label for p in ("K", "E")},
-        published=[("All areas", PROVISION_WORDS[p].label) for p in ("K", "E")],  # the headline's counts
+        elsewhere=elsewhere,  # the headline's counts
     )
     cells = need_areas.loc[list(BROAD_AREAS), [PROVISION_WORDS["K"].label, PROVISION_WORDS["E"].label, "Total"]]
     if cells.isin([SMALL, HIDDEN]).to_numpy().sum() * 2 > cells.ne("0").to_numpy().sum():
-        if small_headline:
+        if not all(shown.values()):
             return pd.DataFrame(), (
                 "Too few pupils here have SEN support or an EHC plan to show them by area of need without "
                 "risk of identifying them."
@@ -192,7 +193,7 @@ def _need_areas_section(pupils: pd.DataFrame, small_headline: bool) -> tuple[pd.
             counts,
             total_row="All areas",
             percents={"% of pupils with SEND": "Pupils with SEND"},
-            published=[("All areas", "Pupils with SEND")],
+            elsewhere={("All areas", "Pupils with SEND"): True},  # SEN support and EHC plans, both shown above
         )
         together.loc["All areas", "% of pupils with SEND"] = ""
         england = _national_send_shares().map("{:.1f}%".format).reindex(together.index).fillna("")
@@ -217,18 +218,19 @@ def _trend_section(trust: TrustData, school: str) -> tuple[pd.DataFrame, list[st
     history = trust.sen_history
     if history is None:
         return pd.DataFrame(), []
-    mine = history[history["school"] == school]
-    if mine.empty:
+    from .forecast import census_counts
+
+    counts = census_counts(history, school)
+    if counts.empty:
         return pd.DataFrame(), []
-    counts = pd.crosstab(mine["census_date"].dt.year, mine["sen_provision"]).reindex(
-        columns=["N", "K", "E"], fill_value=0
-    )
-    roll = counts.sum(axis=1)
+    roll = counts.pop("all")
     national = reference_table("census_national").set_index("january")
     trend = pd.DataFrame({"january": counts.index.astype(int)})
     for code, column in (("K", "sen_support_pct"), ("E", "ehc_plan_pct")):
         label = PROVISION_WORDS[code].label
-        safe = [not is_disclosive((c, r - c)) for c, r in zip(counts[code], roll)]
+        # a share only where no group that year is small: two shares to 0.1% can give away a
+        # small school's roll, and with it the third group's count
+        safe = [not is_disclosive(row) for row in counts.itertuples(index=False)]
         trend[label] = [100 * c / r if ok else float("nan") for c, r, ok in zip(counts[code], roll, safe)]
         trend[f"England: {label}"] = national[column].reindex(counts.index).to_numpy()
     lines = []
@@ -246,7 +248,9 @@ def _trend_section(trust: TrustData, school: str) -> tuple[pd.DataFrame, list[st
                 + f", {before[label]:.1f}% to {now[label]:.1f}% of pupils"
             )
         if moves:
-            lines.append(f"Since January {int(before['january'])}: " + "; ".join(moves) + ".")
+            lines.append(
+                f"From January {int(before['january'])} to January {int(now['january'])}: " + "; ".join(moves) + "."
+            )
     return trend, lines
 
 
@@ -257,10 +261,10 @@ def _charts(need_areas: pd.DataFrame, trend: pd.DataFrame) -> list[tuple[str, st
     from .render import figure_png, new_figure, png_uri
 
     charts = []
-    if not need_areas.empty:
-        column = "Total" if "Total" in need_areas else "Pupils with SEND"
-        shown = pd.to_numeric(need_areas[column].str.replace(",", ""), errors="coerce")
-        whole = shown.get("All areas")
+    column = "Total" if "Total" in need_areas else "Pupils with SEND"
+    shown = pd.to_numeric(need_areas.get(column, pd.Series(dtype=str)).str.replace(",", ""), errors="coerce")
+    whole = shown.get("All areas", float("nan"))
+    if whole > 0:
         areas = [a for a in BROAD_AREAS if a in shown.index]
         shares = pd.DataFrame(
             {"here": 100 * shown.reindex(areas) / whole, "england": _national_send_shares().reindex(areas)}
@@ -268,7 +272,7 @@ def _charts(need_areas: pd.DataFrame, trend: pd.DataFrame) -> list[tuple[str, st
         fig, ax = new_figure(7.5, 3.4)
         plot_need_mix(shares, ax)
         charts.append((png_uri(figure_png(fig)), need_mix_words(shares)))
-    if len(trend) >= 2:
+    if len(trend) >= 2 and trend[[PROVISION_WORDS[p].label for p in ("K", "E")]].notna().any().any():
         fig, ax = new_figure(7.5, 3.4)
         plot_census_trend(trend, ax)
         charts.append((png_uri(figure_png(fig)), census_trend_words(trend)))
@@ -531,17 +535,20 @@ def _provision_section(trust, school, as_of, impact):
     return by_area, interventions, lines
 
 
-def _narrative(school, n, k, e, national, need_areas):
+def _narrative(school, headline, national, need_areas):
     """The opening sentences, from the suppressed tables' text: a count or a share here is one
     the tables show."""
 
-    def share(count):
-        return f" ({100 * count / n:.1f}% of pupils" if count > SMALL_COUNT_MAX else " (not shown"
+    def cell(code):
+        row = headline.loc[PROVISION_WORDS[code].label]
+        return row["Pupils"], row["% of pupils"] + (" of pupils" if row["% of pupils"].endswith("%") else "")
 
+    (k, k_share), (e, e_share) = cell("K"), cell("E")
+    everyone = headline.at["All pupils", "Pupils"]
+    pupils = "an undisclosed number of pupils" if everyone == HIDDEN else f"{everyone} pupils"
     lines = [
-        f"{school} has {n:,} pupils: {_count_text(k)} on SEN support{share(k)}; England "
-        f"{national['sen_support_pct']:.1f}%) and {_count_text(e)} with an EHC plan{share(e)}; England "
-        f"{national['ehc_plan_pct']:.1f}%)."
+        f"{school} has {pupils}: {k} on SEN support ({k_share}; England {national['sen_support_pct']:.1f}%) and "
+        f"{e} with an EHC plan ({e_share}; England {national['ehc_plan_pct']:.1f}%)."
     ]
     if need_areas.empty:
         return lines

@@ -447,6 +447,16 @@ def ehc_plan_benchmark(area: str = "England", horizon: int = 3, method: str = "a
     }
 
 
+def census_counts(history: pd.DataFrame, school: str = "") -> pd.DataFrame:
+    """Pupils in each January census of the trust (``history``: ``trust.sen_history``) or of
+    ``school``, by SEN provision: columns ``N``, ``K``, ``E`` and ``all``, indexed by year."""
+    rows = history[history["school"].eq(school)] if school else history
+    counts = pd.crosstab(rows["census_date"].dt.year.rename("year"), rows["sen_provision"])
+    counts = counts.reindex(columns=["N", "K", "E"], fill_value=0)
+    counts["all"] = counts.sum(axis=1)
+    return counts
+
+
 def rate_benchmark(
     history: pd.DataFrame, area: str = "England", school: str = "", census: pd.DataFrame | None = None
 ) -> tuple[pd.DataFrame, list[str]]:
@@ -466,10 +476,8 @@ def rate_benchmark(
     from .reference import find_area, sen_rates
 
     _, name = find_area(area)
-    rows = history[history["school"].eq(school)] if school else history
-    year = rows["census_date"].dt.year.rename("year")
-    counts = pd.crosstab(year, rows["sen_provision"]).reindex(columns=["K", "E"], fill_value=0)
-    pupils = year.value_counts().reindex(counts.index)
+    counts = census_counts(history, school)
+    pupils = counts["all"]
     table = pd.DataFrame({"January": counts.index})
     words = {"sen_support_pct": PROVISION_WORDS["K"].label, "ehc_plan_pct": PROVISION_WORDS["E"].plural}
     own = pd.DataFrame(

@@ -22,7 +22,7 @@ def suppression_mask(
     total_column: str | None = None,
     total_row=None,
     high: int = SMALL_COUNT_MAX,
-    published=(),
+    elsewhere: dict | None = None,
     overlapping: bool = False,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Which cells to hide: (primary, secondary) boolean frames the shape of ``counts``.
@@ -35,15 +35,19 @@ def suppression_mask(
     must add up to 2 are both 1. So the table is then audited as a reader would work on it
     (every hidden cell's smallest and largest value that fits the totals, by integer
     programming) and one more cell is hidden beside any that the totals pin, until none is.
-    ``published`` cells (``(row, column)``) are printed elsewhere on the same page: hiding
-    them here would protect nothing, so they are never chosen (unless small themselves).
+    ``elsewhere`` maps cells (``(row, column)``) whose counts the same page prints in another
+    table to whether they are shown there: a shown one is never hidden here to protect another
+    (hiding it would protect nothing), a hidden one is hidden here too.
     ``overlapping``: the parts may share members (a pupil in two rows), so a total is at most
     their sum and at least each part, not their sum.
     """
-    published = set(published)
+    elsewhere = elsewhere or {}
+    published = {cell for cell, shown in elsewhere.items() if shown}
     values = counts.astype(float)
     primary = (values >= 1) & (values <= high)
     hidden = primary.copy()
+    for cell, shown in elsewhere.items():
+        hidden.at[cell] |= not shown
     parts_cols = [c for c in counts.columns if c != total_column]
     parts_rows = [r for r in counts.index if r != total_row]
     lines = []
@@ -144,7 +148,7 @@ def suppress(
     total_row=None,
     percents: dict[str, str] | None = None,
     high: int = SMALL_COUNT_MAX,
-    published=(),
+    elsewhere: dict | None = None,
     overlapping: bool = False,
 ) -> pd.DataFrame:
     """A table of counts ready for a committee: small counts and what reveals them hidden.
@@ -161,8 +165,9 @@ def suppress(
         where its count is. The percent columns must be in ``counts``; they are not counts.
     high : int
         Largest count that is hidden (default 5: "fewer than 6").
-    published : iterable of (row, column)
-        Cells whose counts the same page prints elsewhere (so never hidden to protect another).
+    elsewhere : dict, optional
+        ``{(row, column): shown}`` for cells whose counts the same page prints in another table
+        (see :func:`suppression_mask`).
     overlapping : bool
         The parts may share members, so a total is not their sum (see :func:`suppression_mask`).
 
@@ -180,7 +185,7 @@ def suppress(
     percents = percents or {}
     count_columns = [c for c in counts.columns if c not in percents]
     table = counts[count_columns]
-    primary, secondary = suppression_mask(table, total_column, total_row, high, published, overlapping)
+    primary, secondary = suppression_mask(table, total_column, total_row, high, elsewhere, overlapping)
     out = pd.DataFrame(index=counts.index, columns=counts.columns, dtype=object)
     for column in count_columns:
         values = table[column]

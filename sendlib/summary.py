@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from pathlib import Path
 
 import pandas as pd
 
@@ -249,10 +248,3 @@ def summary_html(summary: PupilSummary, footer: str = "", meta: dict[str, str] |
         footer or summary.footer,
         meta or {"generator": f"sendlib {__version__}"},
     )
-
-
-def summary_pdf(html_path: str | Path) -> Path | None:
-    """Print a summary's HTML page to PDF beside it with Chromium (None without Chromium)."""
-    from .reports import print_pdf
-
-    return print_pdf(Path(html_path))

@@ -34,7 +34,7 @@ def test_committee_page_content(sample, pages, built):
         committee_page(sample, "Beacon Academy").narrative == built["Beacon Academy"].narrative[:-1]
     )  # no forecast given
     page = built["Beacon Academy"]
-    assert list(page.headline.index) == ["SEN support", "EHC plan", "All pupils"]
+    assert list(page.headline.index) == ["SEN support", "EHC plan", "No SEN", "All pupils"]
     assert "Communication and interaction" in page.need_areas.index
     assert {"EHC plan", "SEN support", "No SEN"} <= set(page.progress["Pupils"])
     assert page.narrative[0].startswith("Statutory duties") and page.narrative[1].startswith("Beacon Academy has")

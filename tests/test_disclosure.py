@@ -13,13 +13,14 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 
+import numpy as np
 import pandas as pd
 import pytest
 
 import sendlib
 from sendlib._testing import assert_no_count_recoverable, audit_page
 from sendlib.codes import BROAD_AREAS
-from sendlib.committee import committee_pages
+from sendlib.committee import committee_page, committee_pages
 from sendlib.duties import duties_summary
 from sendlib.render import committee as committee_html
 from sendlib.synthetic import generate_trust
@@ -139,3 +140,41 @@ def test_a_number_the_audit_cannot_place_fails_it(pages):
     told = dataclasses.replace(page, narrative=[*page.narrative, "Seven pupils joined, 3 of them in Year 4."])
     _, unread = audit_page(str(committee_html(told)))
     assert unread and "3" in unread[0]
+
+
+@pytest.fixture(scope="module")
+def special(sample):
+    """The sample with one school made like a special school: nearly every pupil has SEN
+    support or an EHC plan, three have none now and four of 64 had none in January 2025."""
+    school = sample.schools[-1]
+    pupils = sample.pupils.copy()
+    mine = pupils.index[pupils["school"] == school]
+    pupils.loc[mine, "sen_provision"] = np.where(np.arange(len(mine)) % 5 < 3, "K", "E")
+    pupils.loc[mine[:3], "sen_provision"] = "N"
+    history = sample.sen_history.copy()
+    ours = history["school"] == school
+    history.loc[ours, "sen_provision"] = np.where(np.arange(ours.sum()) % 5 < 3, "K", "E")
+    january = history.index[ours & (history["census_date"].dt.year == 2025)]
+    history.loc[january[:4], "sen_provision"] = "N"
+    history = history.drop(january[64:])  # a small special school: 64 pupils that January
+    return school, dataclasses.replace(sample, pupils=pupils, sen_history=history)
+
+
+def test_a_special_schools_few_pupils_with_no_sen_stay_hidden(special):
+    """The roll less SEN support and EHC plans is a count too: 3 pupils with no SEN must not be
+    a subtraction away, nor a past January's 4 be worked out from two shares of its roll."""
+    school, trust = special
+    page = committee_page(trust, school)
+    assert page.headline.at["No SEN", "Pupils"] == "fewer than 6"
+    assert_no_count_recoverable(str(committee_html(page)), school)
+
+
+def test_no_share_of_a_january_roll_with_a_small_group_is_shown(special):
+    """Two shares of a small roll, to 0.1%, can give the roll away and with it the third group:
+    a January's shares are shown only when no group that January is from 1 to 5."""
+    school, trust = special
+    page = committee_page(trust, school)
+    trend = page.trend.set_index("january")
+    assert trend.loc[2025, ["SEN support", "EHC plan"]].isna().all()
+    assert trend.loc[2024, ["SEN support", "EHC plan"]].notna().all()  # (the rule leaves shares to show)
+    assert "January 2025" not in " ".join(page.narrative)

@@ -17,7 +17,8 @@ from sendlib.cli import main
 from sendlib.codes import year_group_label
 from sendlib.duties import duties_todo
 from sendlib.evidence import evidence_pack
-from sendlib.summary import BACKING, MAX_COMING, MORE, pupil_summary, subject_line, summary_html, summary_pdf
+from sendlib.reports import print_pdf
+from sendlib.summary import BACKING, MAX_COMING, MORE, pupil_summary, subject_line, summary_html
 
 A4_POINTS = (595, 842)
 
@@ -57,7 +58,7 @@ def pages(pdf: bytes) -> int:
 def printed(page: str, tmp_path, name: str = "summary") -> bytes:
     path = tmp_path / f"{name}.html"
     path.write_text(page, encoding="utf-8")
-    pdf = summary_pdf(path)
+    pdf = print_pdf(path)
     assert pdf is not None, "Chromium is missing: apt-get install -y chromium (as CI does)"
     return pdf.read_bytes()
 

@@ -144,11 +144,11 @@ def test_a_filter_keeps_the_rows_it_names_and_says_when_nobody_is_left():
     filters = [
         Filter("Year group", "All year groups", ("Year 3", "Year 4"), lambda v: f"in {v}"),
         Filter("SEN provision", "All SEN provision", ("SEN support",), lambda v: "on SEN support"),
-        Filter("Subject", "All subjects", ("Maths",), lambda v: f"for {v.lower()}"),
+        Filter("Subject", "All subjects", ("Maths",), lambda v: f"for {v.lower()}", of_list=True),
     ]
     chosen = {"Year group": "Year 4", "SEN provision": "SEN support", "Subject": "Maths"}
     assert filtered(rows.iloc[:0], facts, chosen)[0].empty
-    assert nobody_sentence(filters, chosen, rows) == "No pupil in Year 4 on SEN support is on this list for maths."
+    assert nobody_sentence(filters, chosen) == "No pupil in Year 4 on SEN support is on this list for maths."
 
 
 def _dropdown(widget, description):

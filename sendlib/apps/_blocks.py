@@ -106,6 +106,7 @@ class Filter:
     every: str  # the first choice, which narrows nothing: "All SEN provision"
     options: tuple[str, ...]
     phrase: Callable[[str], str]  # a choice in a sentence: "on SEN support", "for maths"
+    of_list: bool = False  # a column of the list's own (its subject), said after "is on this list"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -141,11 +142,11 @@ def filtered(rows: pd.DataFrame, facts: pd.DataFrame, chosen: dict[str, str]) ->
     return rows[keep], skipped
 
 
-def nobody_sentence(filters: list[Filter], chosen: dict[str, str], rows: pd.DataFrame) -> str:
+def nobody_sentence(filters: list[Filter], chosen: dict[str, str]) -> str:
     """ "No pupil in Year 3 on SEN support is on this list for maths.": the pupil's facts before
     "is on this list", the list's own columns after it."""
-    pupil = [f.phrase(chosen[f.column]) for f in filters if chosen.get(f.column) and f.column not in rows]
-    own = [f.phrase(chosen[f.column]) for f in filters if chosen.get(f.column) and f.column in rows]
+    pupil = [f.phrase(chosen[f.column]) for f in filters if chosen.get(f.column) and not f.of_list]
+    own = [f.phrase(chosen[f.column]) for f in filters if chosen.get(f.column) and f.of_list]
     return " ".join(["No pupil", *pupil, "is on this list", *own]) + "."
 
 
@@ -154,7 +155,7 @@ def _width(label: str, options: list[str]) -> str:
     return f"{len(label) * 0.6 + min(40, max(map(len, options))) * 0.55 + 3:.0f}em"
 
 
-def _count(rows: pd.DataFrame, whole: pd.DataFrame, unit: str, narrowed: bool) -> str:
+def count_words(rows: pd.DataFrame, whole: pd.DataFrame, unit: str, narrowed: bool) -> str:
     def n(frame):
         return frame["upn"].nunique() if unit else len(frame)
 
@@ -243,13 +244,13 @@ class ListsView:
             unused = ", ".join(s.lower() for s in skipped)
             heading.value = str(
                 render.block(
-                    f"<h3>{escape(item.title)} ({_count(rows, item.rows, item.unit, narrowed)})</h3>"
+                    f"<h3>{escape(item.title)} ({count_words(rows, item.rows, item.unit, narrowed)})</h3>"
                     + (f"<p class='note'>{item.note}</p>" if item.note else "")
                     + (f"<p class='note'>Not narrowed by {escape(unused)}: the list has none.</p>" if unused else "")
                 )
             )
             if rows.empty:
-                sentence = nobody_sentence(self.filters, chosen, item.rows) if narrowed else item.empty
+                sentence = nobody_sentence(self.filters, chosen) if narrowed else item.empty
                 body.value = str(render.block(f"<p>{escape(sentence)}</p>"))
             elif item.parts:
                 body.value = str(render.block("".join(self._part(item, rows, part, narrowed) for part in item.parts)))
@@ -278,7 +279,7 @@ class ListsView:
         name, step, column, values = part
         whole = item.rows[item.rows["upn"].map(self.facts[column]).isin(values)]
         mine = rows[rows["upn"].map(self.facts[column]).isin(values)]
-        return f"<p><b>{escape(name)} ({_count(mine, whole, item.unit, narrowed)})</b>: {escape(step)}</p>" + (
+        return f"<p><b>{escape(name)} ({count_words(mine, whole, item.unit, narrowed)})</b>: {escape(step)}</p>" + (
             str(render.table(mine.drop(columns="upn"))) if len(mine) else "<p>None.</p>"
         )
 

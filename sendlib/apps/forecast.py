@@ -161,7 +161,7 @@ def build(
         try:
             benchmark.children = _benchmark_panels(prepared, school_box.value, la_box.value, horizon_box.value)
         except SendlibError as error:
-            benchmark.children = [error_block(error, "Area not found.")]
+            benchmark.children = [error_block(error, "This comparison could not be shown.")]
 
     forecast, show = guarded(forecast, "the forecast", output), guarded(show, "the forecast", output)
     show_benchmark = guarded(show_benchmark, "the benchmark", benchmark)

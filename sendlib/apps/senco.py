@@ -47,6 +47,7 @@ from ._blocks import (
     Filter,
     ListsView,
     PupilList,
+    count_words,
     data_date,
     error_block,
     figure_widget,
@@ -556,7 +557,7 @@ def _school_provision(data: Prepared, school: str) -> list:
         works = "<h3>What works here</h3><p>Not measured: this needs assessments.csv with scores.</p>"
     return [
         html_block(
-            f"<h3>Provision map ({_pupils(table['upn'].nunique())})</h3>"
+            f"<h3>Provision map ({count_words(table, table, 'pupil', narrowed=False)})</h3>"
             + (table_html(summary) if len(summary) else "<p>No provision recorded.</p>")
             + f"<p class='sendlib-downloads'>The map, each pupil's cost and what works, as a workbook: "
             f"{downloads(name, files)}</p>",
@@ -630,7 +631,7 @@ def _filters(data: Prepared, facts: pd.DataFrame, subjects: bool = False) -> lis
     ]
     if subjects and data.progress is not None:
         names = tuple(str(s).capitalize() for s in data.progress["subject"].dropna().unique())
-        filters.append(Filter(SUBJECT, "All subjects", names, lambda v: f"for {v.lower()}"))
+        filters.append(Filter(SUBJECT, "All subjects", names, lambda v: f"for {v.lower()}", of_list=True))
     return filters
 
 
@@ -734,10 +735,6 @@ _VERDICT_CLASS = {
     "as expected": "ok",
     "attainment gap not closing": "gap",
 }
-
-
-def _pupils(n: int) -> str:
-    return f"{n} pupil{'s' * (n != 1)}"
 
 
 def _true(flag) -> bool:
