@@ -27,7 +27,7 @@ import pandas as pd
 
 from .loader import TrustData
 from .schema import EHC_ANSWERS
-from .school_calendar import school_year, school_year_start, terms_started
+from .school_calendar import school_year, school_year_start, term_end, terms_started
 
 # The trust SEND policy, section 3, which follows the SEND Regulations 2014 and the SEND
 # Code of Practice 0-25 (2015):
@@ -639,7 +639,7 @@ def duties_todo(
     Duty instances not done (overdue, or due within ``horizon_days``; never ``missed``), one
     line per pupil and duty (its latest open instance), and support-plan reviews that are
     overdue or due soon; parent meetings are listed when fewer have been held this year than
-    the year so far calls for (one a term).
+    the year so far calls for (one a term), due by the end of this term.
 
     Returns
     -------
@@ -673,16 +673,19 @@ def duties_todo(
     rows = []
     terms_so_far = terms_started(as_of)
     for duty in open_duties.itertuples(index=False):
+        due = duty.due_date
         if duty.duty == "parent_meetings":
-            # (only this year's can be open: last year's are missed) listed once a term is owed
+            # (only this year's can be open: last year's are missed) listed once a term is owed,
+            # by the end of this term: the meeting this term calls for, not the year's deadline
             count = int(held.get(duty.upn, 0))
             if count >= terms_so_far:
                 continue
+            due = min(due, term_end(as_of))
         else:
             count = 0
         what = REGISTRY[duty.duty].action.format(trigger=f"{duty.trigger_date:%d %b %Y}", held=count)
         basis = "statutory" if REGISTRY[duty.duty].statutory else "trust policy"
-        rows.append((duty.school, duty.upn, what, duty.due_date, duty.status, days_apart(duty.due_date, as_of), basis))
+        rows.append((duty.school, duty.upn, what, due, duty.status, days_apart(due, as_of), basis))
     for plan in plans.itertuples(index=False):
         if plan.review_status in ("overdue", "due_soon"):
             rows.append(

@@ -54,6 +54,18 @@ def terms_started(date) -> int:
     return term_of_month(pd.Timestamp(date).month) + 1
 
 
+def term_end(date) -> pd.Timestamp:
+    """The last day of the term holding ``date``: 31 December, 31 March or 31 August.
+
+    >>> term_end("2026-11-20"), term_end("2027-02-01"), term_end("2027-06-30")
+    (Timestamp('2026-12-31 00:00:00'), Timestamp('2027-03-31 00:00:00'), Timestamp('2027-08-31 00:00:00'))
+    """
+    date = pd.Timestamp(date)
+    month = (12, 3, 8)[term_of_month(date.month)]
+    year = date.year + (month < date.month)
+    return pd.Timestamp(year, month, 1) + pd.offsets.MonthEnd(0)
+
+
 def term_index(days: np.ndarray) -> np.ndarray:
     """A running number of the term of each date (days since 1970): school year times three
     plus the term, so that consecutive terms differ by one.

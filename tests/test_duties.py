@@ -525,6 +525,13 @@ def test_parent_meetings_owed_this_term_are_on_the_to_do_list(tmp_path):
     assert set(listed.index) == {upn(1), upn(2)}  # pupil 0 has had three
     assert listed.loc[upn(2), "what"] == "Meet the pupil's parents (0 of 3 this year)"
     assert listed.loc[upn(2), "by"] == pd.Timestamp("2026-08-31")
+    # in the autumn, the meeting the term calls for is owed by the end of the term, not 31 August
+    autumn = duties_todo(
+        trust_with(tmp_path / "autumn", [], provision="K", meetings=meetings, n_pupils=3), "2025-11-20"
+    )
+    listed = autumn[autumn["what"].str.startswith("Meet the pupil's parents")].set_index("upn")
+    assert list(listed.index) == [upn(2)]  # pupil 1's October meeting is this term's
+    assert listed.loc[upn(2), "by"] == pd.Timestamp("2025-12-31") and listed.loc[upn(2), "days"] == 41
 
 
 def test_an_overdue_request_is_not_hidden_by_a_newer_one_due(tmp_path):

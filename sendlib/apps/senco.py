@@ -830,7 +830,7 @@ def _school_lists(data: Prepared, school: str, sort: str) -> list[PupilList]:
     )
     # the to-do list first: what a SENCO acts on this week, before the lists to look into
     todo_list = PupilList(
-        "To do: overdue, owed without a date, and due in the next 30 days",
+        "To do: overdue, owed without a date, due in the next 30 days, and parent meetings owed this term",
         shown,
         f"sendlib-to-do-{_slug(school)}",
         "sendlib-todo",
