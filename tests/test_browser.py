@@ -5,6 +5,7 @@ Screenshots are saved in tests/artifacts/ for a person to look at.
 
 import re
 import time
+from pathlib import Path
 
 import pytest
 
@@ -38,7 +39,16 @@ def open_app(page, server, name):
     url, query = server
     page.goto(f"{url}/voila/render/{name}.ipynb{query}", wait_until="commit")
     page.wait_for_selector(".sendlib-app", timeout=180_000)
+    # the browser's tab says what the page is, not the notebook's file name
+    assert page.title() == APP_TITLES[name]
     ARTIFACTS.mkdir(exist_ok=True)
+
+
+APP_TITLES = {
+    "senco_pupil_explorer": "sendlib: SENCO pupil explorer",
+    "trust_need_forecast": "sendlib: trust need forecast",
+    "local_committee": "sendlib: Local Committee page",
+}
 
 
 # every text #loading_text shows while the page is made, and whether it is announced (role=status)
@@ -82,6 +92,20 @@ def test_senco_explorer_picks_a_pupil(server, page):
     shown, whole = map(int, re.search(r"\((\d+) of (\d+)", page.inner_text(".sendlib-todo h3")).groups())
     assert 0 < shown < whole
     page.screenshot(path=str(ARTIFACTS / "senco_school_lists.png"), full_page=True)
+    # every list on the tab downloads, as the browser saves it: the to-do CSV holds what is shown
+    links = lists.locator("a[download]")
+    assert links.count() >= 4
+    for i in range(links.count()):
+        with page.expect_download() as saved:
+            links.nth(i).click()
+        data = Path(saved.value.path()).read_bytes()
+        if saved.value.suggested_filename.endswith(".xlsx"):
+            assert data[:2] == b"PK"  # a zip: a workbook
+        else:
+            assert data.count(b"\n") > 1, saved.value.suggested_filename
+    with page.expect_download() as saved:
+        page.locator(".sendlib-todo a[download$='.csv']").click()
+    assert Path(saved.value.path()).read_bytes().rstrip().count(b"\n") == shown  # a header and each line
     pick = page.locator(".sendlib-todo").get_by_label("Pupil on this list")
     surname = pick.locator("option").nth(1).inner_text().replace("\xa0", " ").split(",")[0]
     pick.select_option(index=1)
