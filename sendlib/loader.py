@@ -536,6 +536,25 @@ def _check_unique(frame, table: Table, check: _Checker):
     check.add(later, table.unique[0], later[table.unique[0]].to_numpy(), texts, unusable=True)
 
 
+def _january_censuses(frame: pd.DataFrame, check: _Checker, notes: list[str]) -> pd.DataFrame:
+    """The January censuses of a census history, with a note for rows of other censuses (May,
+    October) left out: the history, the trend and the forecast count each January once, and a
+    year's censuses summed would count its pupils two or three times."""
+    other = frame["census_date"].notna() & frame["census_date"].dt.month.ne(1)
+    if not other.any():
+        return frame
+    for file, rows in frame[other].groupby("file", observed=True):
+        days = sorted(rows["census_date"].dt.strftime("%d %b %Y").unique(), key=lambda d: pd.Timestamp(d))
+        shown = ", ".join(days[:3]) + (f" and {len(days) - 3} more" if len(days) > 3 else "")
+        notes.append(
+            f"{file}: {len(rows)} row(s) from censuses other than January's ({shown}; spreadsheet rows "
+            f"{', '.join(map(str, rows['row'].head(5)))}{', ...' if len(rows) > 5 else ''}) left out: the "
+            "census history, the trend and the forecast use each January census once"
+        )
+    check.unusable -= set(frame.index[other])
+    return frame[~other]
+
+
 def _check_needs(frame, check: _Checker, today: dt.date):
     provision, need = frame["sen_provision"], frame["primary_need"]
     send = provision.isin(["K", "E"])
@@ -967,6 +986,7 @@ def load_trust(path, strict: bool = True, profile: str | None = None, school: st
             _year_not_followed(frame, check, as_of, notes)
             _check_pupils(frame, check, today)
         if name == "sen_history":
+            frames[name] = frame = _january_censuses(frame, check, notes)
             _check_needs(frame, check, today)
         if name in ("pupils", "sen_history"):
             frame["need_area"] = frame["primary_need"].map(codes.NEED_AREA).astype("str")

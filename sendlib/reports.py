@@ -43,6 +43,11 @@ def run_notebook(path: str | Path, output: str | Path, parameters: dict, cwd: st
     kernel started at the same moment by another process can take a port first
     (``ZMQError: Address already in use``; papermill issue 511, where the maintainers
     propose retrying with fresh ports).
+
+    The kernel is stopped at once when the last cell has answered (nbclient's
+    ``shutdown_kernel="immediate"``): its outputs are in hand, and a graceful shutdown waited
+    here, in some runs, 2.5 s for the kernel to exit and then terminated it anyway ("Kernel is
+    taking too long to finish"), a third of a short notebook's run.
     """
     import papermill
 
@@ -55,6 +60,7 @@ def run_notebook(path: str | Path, output: str | Path, parameters: dict, cwd: st
                 kernel_name="python3",
                 cwd=str(cwd),
                 progress_bar=False,
+                shutdown_kernel="immediate",
                 **options,
             )
         except RuntimeError as error:

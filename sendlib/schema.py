@@ -574,7 +574,8 @@ SCALES = Table(
 
 SEN_HISTORY = Table(
     "sen_history",
-    "January census snapshots, one row per pupil per census (leavers included).",
+    "January census snapshots, one row per pupil per census (leavers included); rows of other censuses "
+    "(May, October) are left out, with a note.",
     (
         _UPN,
         Column(

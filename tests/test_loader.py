@@ -357,3 +357,18 @@ def test_an_xlsx_with_a_cover_sheet_reads_its_data_sheet(tmp_path):
     trust = load_trust(folder)
     assert list(trust.pupils["forename"]) == ["Ann", "Bo"]
     assert "pupils.xlsx: read the sheet 'Pupils' (2 of 2); row numbers are that sheet's" in trust.notes
+
+
+def test_censuses_other_than_januarys_are_left_out_with_a_note(tmp_path):
+    """A census history with the May and October censuses too: each January is counted once (a
+    year's three censuses summed would count its pupils three times), the rest named in a note."""
+    history = (
+        "upn,census_date,school,year_group,sen_provision,primary_need\n"
+        f"{UPN1},07/10/2024,Oak,3,N,\n{UPN1},16/01/2025,Oak,3,K,SPLD\n{UPN1},15/05/2025,Oak,3,K,SPLD\n"
+        f"{UPN1},15/01/2026,Oak,4,K,SPLD\n"
+    )
+    trust = _load(tmp_path, sen_history=history)
+    assert trust.sen_history["census_date"].dt.strftime("%Y-%m-%d").tolist() == ["2025-01-16", "2026-01-15"]
+    note = next(n for n in trust.notes if "other than January's" in n)
+    assert note.startswith("sen_history.csv: 2 row(s)") and "07 Oct 2024, 15 May 2025" in note
+    assert "spreadsheet rows 2, 4" in note and trust.problems.empty
