@@ -684,25 +684,24 @@ def _check_ehc_events(frame, pupils, check: _Checker):
     for first, rows in events[early].groupby(issued[early], sort=False):
         check.add(rows, "event", rows["event"], f"before the first plan_issued on record ({first:%d/%m/%Y})")
     # a request for an assessment while a plan is in force: the plan came first (a pupil with a
-    # plan asks for a re-assessment), unless it had ceased
-    for _, rows in events[events["event"].isin(["assessment_requested", "plan_issued", "plan_ceased"])].groupby(
-        "upn", sort=False
-    ):
-        in_force = None
-        for event, date, index in rows[["event", "date", "_index"]].itertuples(index=False):
-            if event == "plan_issued":
-                in_force = date
-            elif event == "plan_ceased":
-                in_force = None
-            elif in_force is not None:
-                check.add(
-                    frame.loc[[index]],
-                    "event",
-                    [event],
-                    f"assessment_requested on {date:%d/%m/%Y} comes after plan_issued on {in_force:%d/%m/%Y} with no "
-                    "plan_ceased between: is the plan's date wrong? (a pupil with a plan asks for a re-assessment: "
-                    "reassessment_requested)",
-                )
+    # plan asks for a re-assessment), unless it had ceased. In force: the pupil's latest
+    # plan_issued or plan_ceased before the request (in the events' order) is a plan_issued.
+    kinds = events[events["event"].isin(["assessment_requested", "plan_issued", "plan_ceased"])]
+    order = pd.Series(np.arange(len(kinds)), index=kinds.index)
+    by_pupil = kinds["upn"]
+    last_issued = order.where(kinds["event"] == "plan_issued", -1).groupby(by_pupil).cummax()
+    last_ceased = order.where(kinds["event"] == "plan_ceased", -1).groupby(by_pupil).cummax()
+    issued_on = kinds["date"].where(kinds["event"] == "plan_issued").groupby(by_pupil).ffill()
+    clash = (kinds["event"] == "assessment_requested") & (last_issued > last_ceased)
+    for index, date, in_force in zip(kinds.index[clash], kinds["date"][clash], issued_on[clash]):
+        check.add(
+            frame.loc[[index]],
+            "event",
+            ["assessment_requested"],
+            f"assessment_requested on {date:%d/%m/%Y} comes after plan_issued on {in_force:%d/%m/%Y} with no "
+            "plan_ceased between: is the plan's date wrong? (a pupil with a plan asks for a re-assessment: "
+            "reassessment_requested)",
+        )
     if pupils is not None:
         # a pupil at N may have EHC events when no plan is in force and the history says why: a
         # request (a parent may ask for any child), a refusal, or the plan ceased
