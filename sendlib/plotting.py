@@ -135,7 +135,7 @@ def plot_progress_band(band: pd.DataFrame, subject: str = "", ax=None):
     ax.set_title(
         f"{subject.capitalize()}: scores against pupils who started at the same level".strip(": "), fontsize=11
     )
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=2, frameon=False, fontsize=9)
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=1, frameon=False, fontsize=9)
     ax.grid(alpha=0.3)
     return ax
 

@@ -163,7 +163,7 @@ def png_uri(data: bytes) -> str:
 
 def figure_png(fig, dpi: int = 110) -> bytes:
     buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=dpi, bbox_inches="tight")
+    fig.savefig(buffer, format="png", dpi=dpi)  # constrained layout fits it: no second, "tight" draw
     return buffer.getvalue()
 
 
