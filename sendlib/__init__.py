@@ -69,6 +69,7 @@ _PUBLIC = {
     "upn_check_letter": "codes",
     "upn_is_valid": "codes",
     "weigh_eal_evidence": "eal",
+    "weigh_eal_evidence_and_items": "eal",
 }
 
 __all__ = list(_PUBLIC)

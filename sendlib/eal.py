@@ -537,6 +537,15 @@ def weigh_eal_evidence(trust: TrustData, as_of=None, progress: pd.DataFrame | No
     return _weigh(trust, as_of, progress)[1]
 
 
+def weigh_eal_evidence_and_items(
+    trust: TrustData, as_of=None, progress: pd.DataFrame | None = None
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """:func:`weigh_eal_evidence` and :func:`eal_evidence_items` from one weighing (each alone
+    weighs every EAL pupil's evidence: asking for both does the work once)."""
+    items, outcomes = _weigh(trust, as_of, progress)
+    return outcomes, items
+
+
 def _weigh(trust, as_of, progress):
     as_of = trust.day(as_of)
     pupils, flags, history, evidence = _facts(trust, as_of, progress)

@@ -431,12 +431,10 @@ def evidence_pack(
     eal_words: dict[str, object] = {}
     eal_table = pd.DataFrame()
     if _flag(pupil.get("eal")) is True:
-        from .eal import eal_evidence_items, eal_items_words, weigh_eal_evidence
+        from .eal import eal_items_words, weigh_eal_evidence_and_items
 
-        if eal is None:
-            eal = weigh_eal_evidence(trust, as_of, progress=progress)
-        if eal_items is None:
-            eal_items = eal_evidence_items(trust, as_of, progress=progress)
+        if eal is None or eal_items is None:
+            eal, eal_items = weigh_eal_evidence_and_items(trust, as_of, progress=progress)
         outcome = eal[eal["upn"] == upn]
         if len(outcome):
             record = outcome.iloc[0]

@@ -244,3 +244,10 @@ def test_every_item_has_its_words():
         assert declared.name == name and declared.label
     for items in KEY_REQUIREMENTS.values():  # a missing key item always says how to collect it
         assert all(ITEMS[name].collect for name in items)
+
+
+def test_both_tables_from_one_weighing_are_the_two_tables():
+    trust = sendlib.load_sample()
+    outcomes, items = eal.weigh_eal_evidence_and_items(trust)
+    pd.testing.assert_frame_equal(outcomes, eal.weigh_eal_evidence(trust))
+    pd.testing.assert_frame_equal(items, eal.eal_evidence_items(trust))

@@ -21,7 +21,7 @@ from ..access import LOCAL_USER, User, current_policy, pseudonym, pseudonymise, 
 from ..codes import PROVISION_WORDS, need_words, year_group_label
 from ..duties import days_apart, duties_todo, graduated_approach, statutory_duties
 from ..duties import when_words as _when
-from ..eal import eal_evidence_items, eal_items_words, is_on_register, weigh_eal_evidence
+from ..eal import eal_items_words, is_on_register, weigh_eal_evidence_and_items
 from ..ehc import CANDIDATE_RULE, LAST_12_MONTHS, ehc_candidates, ehc_timeline
 from ..evidence import evidence_pack, pack_html, pack_pdf
 from ..exceptions import SendlibError
@@ -111,12 +111,13 @@ def prepare(data_dir: str = "", policy=None) -> Prepared:
     duties = statutory_duties(trust)
     provided = trust.provisions is not None
     costs = provision_costs(trust) if provided else None
+    eal, eal_items = weigh_eal_evidence_and_items(trust, progress=progress)
     return Prepared(
         trust=trust,
         schools=trust.schools,
         progress=progress,
-        eal=weigh_eal_evidence(trust, progress=progress),
-        eal_items=eal_evidence_items(trust, progress=progress),
+        eal=eal,
+        eal_items=eal_items,
         duties=duties,
         plans=graduated_approach(trust),
         todo=duties_todo(trust, duties=duties),
