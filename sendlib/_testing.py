@@ -18,13 +18,12 @@ import ipywidgets as W
 import numpy as np
 import pandas as pd
 from bs4 import BeautifulSoup
-from scipy.optimize import Bounds, LinearConstraint, milp
 
 from ._paths import DATA_ENV, PACKAGE
 from .access import ACCESS_ENV, USER_ENV
 from .codes import upn_check_letter
 from .dashboards import _environment, voila_command, warm_committee_cache
-from .privacy import HIDDEN, SMALL
+from .privacy import HIDDEN, SMALL, pinned_values
 from .school_calendar import school_year
 from .synthetic import FAKE_LA_NUMBER, SAMPLE_AS_OF, SEM_STANDARDISED, TERM_DATES, _terms, generate_trust
 
@@ -705,20 +704,16 @@ class Audit:
             for k, v in terms.items():
                 rows[r, k] += v
             lower[r], upper[r] = lo, hi
-        constraints = [LinearConstraint(rows, lower, upper)] if self.facts else []
-        bounds = Bounds(np.array(self.low), np.array(self.high))
-        found = []
-        for i, printed in [*self.hidden.items(), *((i, "never printed") for i in self.protected)]:
-            ends = []
-            for sign in (1, -1):
-                c = np.zeros(n)
-                c[i] = sign
-                result = milp(c, integrality=np.ones(n), bounds=bounds, constraints=constraints)
-                assert result.success, f"the audit's facts contradict the page itself ({result.message})"
-                ends.append(round(sign * result.fun))
-            if ends[0] == ends[1] and (i in self.hidden or 1 <= ends[0] <= 5):
-                found.append((self.names[i], printed, ends[0]))
-        return found
+        asked = [*self.hidden.items(), *((i, "never printed") for i in self.protected)]
+        try:
+            pinned = pinned_values(rows, lower, upper, self.low, self.high, [i for i, _ in asked])
+        except ValueError as error:
+            raise AssertionError(f"the audit's facts contradict the page itself ({error})") from None
+        return [
+            (self.names[i], printed, pinned[i])
+            for i, printed in asked
+            if i in pinned and (i in self.hidden or 1 <= pinned[i] <= 5)
+        ]
 
 
 def _cells(table) -> list[dict[str, str]]:

@@ -95,8 +95,6 @@ def _pinned(
 ) -> list:
     """Hidden cells whose value the shown cells and the totals fix: a reader knows a small cell
     is 1 to ``high`` and any other hidden one is at least 1 (zeros are never hidden)."""
-    from scipy.optimize import Bounds, LinearConstraint, milp
-
     unknown = [cell for cell in zip(*np.nonzero(hidden.to_numpy()))]
     if not unknown:
         return []
@@ -127,18 +125,39 @@ def _pinned(
     cap = float(values.to_numpy().max())
     low = [min(1.0, values.at[c]) for c in cells]
     high_ = [float(high) if primary.at[c] else cap for c in cells]
-    constraints = LinearConstraint(np.array(rows), lower, upper)
-    bounds = Bounds(low, high_)
-    pinned = []
-    for k, cell in enumerate(cells):
-        ends = []
-        for sign in (1.0, -1.0):
-            c = np.zeros(len(cells))
-            c[k] = sign
-            result = milp(c, integrality=np.ones(len(cells)), bounds=bounds, constraints=constraints)
-            ends.append(round(sign * result.fun))
-        if ends[0] == ends[1]:
-            pinned.append(cell)
+    return [cells[k] for k in pinned_values(np.array(rows), lower, upper, low, high_, range(len(cells)))]
+
+
+def pinned_values(matrix, lower, upper, low, high, which) -> dict[int, int]:
+    """The unknowns among ``which`` that have one value in every whole-number solution of
+    ``lower <= matrix @ x <= upper``, ``low <= x <= high`` (scipy's MILP, HiGHS), and that value.
+
+    Every solution found is kept: an unknown seen with two values is free, so most need one
+    solve or none, not two. Raises ValueError when there is no solution at all."""
+    from scipy.optimize import Bounds, LinearConstraint, milp
+
+    n = len(low)
+    constraints = [LinearConstraint(matrix, lower, upper)] if len(matrix) else []
+    bounds, integral = Bounds(low, high), np.ones(n)
+
+    def solve(objective):
+        result = milp(objective, integrality=integral, bounds=bounds, constraints=constraints)
+        if not result.success:
+            raise ValueError(f"no whole-number solution: {result.message}")
+        return np.round(result.x)
+
+    least = most = solve(np.zeros(n))
+    pinned = {}
+    for k in which:
+        for sign in (-1.0, 1.0):  # the largest value, then the smallest
+            if least[k] != most[k]:
+                break
+            objective = np.zeros(n)
+            objective[k] = sign
+            found = solve(objective)
+            least, most = np.minimum(least, found), np.maximum(most, found)
+        if least[k] == most[k]:
+            pinned[k] = int(least[k])
     return pinned
 
 
