@@ -7,6 +7,7 @@ count from 1 to 5. The committee dashboard and the committee report show these t
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import os
 from dataclasses import dataclass, field
@@ -58,7 +59,9 @@ def _count_text(n: float) -> str:
     return SMALL if 1 <= n <= SMALL_COUNT_MAX else f"{round(n):,}"
 
 
+@functools.cache
 def _national_area_shares(provision: str) -> pd.Series:
+    """England's shares by broad area (the shipped reference table: read once)."""
     return need_area_shares(provision)[1]
 
 

@@ -221,6 +221,13 @@ def suppress(
 
 
 def is_disclosive(values) -> bool:
-    """Whether any of these shown numbers is a small count (1 to 5)."""
-    numbers = pd.to_numeric(pd.Series(list(values)), errors="coerce")
-    return bool(((numbers >= 1) & (numbers <= SMALL_COUNT_MAX) & (numbers == np.floor(numbers))).any())
+    """Whether any of these shown numbers is a small count (1 to 5): whole numbers, or text
+    that reads as one ("3"); other text ("fewer than 6") and blanks are not counts."""
+
+    def number(value) -> float:
+        try:
+            return float(value)
+        except (TypeError, ValueError):
+            return float("nan")
+
+    return any(1 <= x <= SMALL_COUNT_MAX and x == int(x) for x in map(number, values))
