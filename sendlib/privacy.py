@@ -82,11 +82,13 @@ def suppression_mask(
             break
         cell = pinned[0]
         if not any(hide_beside(cells, total) for cells, total in lines if cell in cells or cell == total):
-            # nothing left to hide on its lines: the table cannot protect it, so hide all of it
-            for cell in zip(*np.nonzero(~hidden.to_numpy())):
-                if (hidden.index[cell[0]], hidden.columns[cell[1]]) not in published:
-                    hidden.iat[cell] = True
-            break
+            # nothing left to hide on its lines: the table cannot protect it, so all of it reads
+            # "not shown", zeros and small counts too (told apart, "fewer than 6" is at least 1,
+            # and a table of small cells with small totals can be solved exactly)
+            everything = pd.DataFrame(True, index=counts.index, columns=counts.columns)
+            for cell in published:
+                everything.at[cell] = False
+            return primary & False, everything
     return primary, hidden & ~primary
 
 

@@ -1,5 +1,5 @@
 import pandas as pd
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from sendlib._testing import Audit
@@ -55,6 +55,7 @@ def test_property_no_line_leaks_a_small_count(rows):
 
 @settings(max_examples=60, deadline=None)
 @given(st.lists(st.lists(st.integers(0, 12), min_size=3, max_size=3), min_size=2, max_size=5))
+@example([[0, 1, 1], [1, 1, 1]])  # every count small, the grand total 5: solvable unless all of it is hidden
 def test_property_the_totals_pin_no_hidden_cell(rows):
     """Two hidden cells in a line are not always enough (two small cells adding to 2 are both 1):
     a reader's integer program, knowing every total, cannot pin any hidden cell."""
