@@ -97,6 +97,10 @@ def _date_axis(ax):
     ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
 
 
+# a 6.2 x 3.3 inch progress band: its title, score axis, dates and four-line legend below
+PROGRESS_BAND_MARGINS = {"left": 0.1, "right": 0.97, "top": 0.9, "bottom": 0.4}
+
+
 def plot_progress_band(band: pd.DataFrame, subject: str = "", ax=None):
     """A pupil's scores over time against the band of their same-baseline peers.
 

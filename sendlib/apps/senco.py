@@ -26,7 +26,13 @@ from ..ehc import CANDIDATE_RULE, LAST_12_MONTHS, ehc_candidates, ehc_timeline
 from ..evidence import evidence_pack, pack_html, pack_pdf
 from ..exceptions import SendlibError
 from ..loader import TrustData, load
-from ..plotting import ehc_timeline_words, plot_ehc_timeline, plot_progress_band, progress_band_words
+from ..plotting import (
+    PROGRESS_BAND_MARGINS,
+    ehc_timeline_words,
+    plot_ehc_timeline,
+    plot_progress_band,
+    progress_band_words,
+)
 from ..progress import assess_progress, pupil_progress_band
 from ..provision import (
     MIN_PUPILS,
@@ -316,7 +322,7 @@ def _pupil_panels(data: Prepared, upn: str) -> list:
         for subject in mine["subject"].astype(str):
             band = pupil_progress_band(data.peers, data.peer_key(upn), subject)
             if len(band):
-                fig, ax = new_figure(6.2, 3.6)
+                fig, ax = new_figure(6.2, 3.3, PROGRESS_BAND_MARGINS)  # drawn at every pupil: fixed margins
                 plot_progress_band(band, subject, ax=ax)
                 figures.append(figure_widget(fig, progress_band_words(subject, band)))
         if figures:
