@@ -34,12 +34,13 @@ class ProvisionWords:
     plural: str  # "EHC plans"
     pupils: str  # "pupils with EHC plans"
     in_sentence: str  # "Year 5, Oak Primary: an EHC plan"
+    of_a_pupil: str  # "No pupil with an EHC plan is on this list."
 
 
 PROVISION_WORDS = {
-    NO_SEN: ProvisionWords("No SEN", "No SEN", "pupils with no SEN", "no SEN"),
-    SEN_SUPPORT: ProvisionWords("SEN support", "SEN support", "pupils on SEN support", "SEN support"),
-    EHC_PLAN: ProvisionWords("EHC plan", "EHC plans", "pupils with EHC plans", "an EHC plan"),
+    NO_SEN: ProvisionWords("No SEN", "No SEN", "pupils with no SEN", "no SEN", "with no SEN"),
+    SEN_SUPPORT: ProvisionWords("SEN support", "SEN support", "pupils on SEN support", "SEN support", "on SEN support"),
+    EHC_PLAN: ProvisionWords("EHC plan", "EHC plans", "pupils with EHC plans", "an EHC plan", "with an EHC plan"),
 }
 SEN_PROVISION_ALIASES = {
     "no sen": NO_SEN,

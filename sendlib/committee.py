@@ -214,6 +214,16 @@ def _need_areas_section(pupils: pd.DataFrame, headline: pd.DataFrame) -> tuple[p
     return need_areas, ""
 
 
+def _shown_totals(need_areas: pd.DataFrame) -> pd.Series:
+    """Each area's pupils with SEND as the need-area table shows them (its ``Total``, or a small
+    school's ``Pupils with SEND``), by area and ``All areas``: NaN where hidden, empty without
+    a table."""
+    if need_areas.empty:
+        return pd.Series(dtype=float)
+    column = "Total" if "Total" in need_areas else "Pupils with SEND"
+    return pd.to_numeric(need_areas[column].str.replace(",", ""), errors="coerce")
+
+
 def _trend_section(trust: TrustData, school: str) -> tuple[pd.DataFrame, list[str]]:
     """Each January census's share of pupils on SEN support and with EHC plans, here and in
     England (a share only where neither its count nor the rest of the roll is from 1 to 5;
@@ -229,11 +239,11 @@ def _trend_section(trust: TrustData, school: str) -> tuple[pd.DataFrame, list[st
     roll = counts.pop("all")
     national = reference_table("census_national").set_index("january")
     trend = pd.DataFrame({"january": counts.index.astype(int)})
+    # a share only where no group that year is small: two shares to 0.1% can give away a small
+    # school's roll, and with it the third group's count
+    safe = [not is_disclosive(row) for row in counts.itertuples(index=False)]
     for code, column in (("K", "sen_support_pct"), ("E", "ehc_plan_pct")):
         label = PROVISION_WORDS[code].label
-        # a share only where no group that year is small: two shares to 0.1% can give away a
-        # small school's roll, and with it the third group's count
-        safe = [not is_disclosive(row) for row in counts.itertuples(index=False)]
         trend[label] = [100 * c / r if ok else float("nan") for c, r, ok in zip(counts[code], roll, safe)]
         trend[f"England: {label}"] = national[column].reindex(counts.index).to_numpy()
     lines = []
@@ -264,8 +274,7 @@ def _charts(need_areas: pd.DataFrame, trend: pd.DataFrame) -> list[tuple[str, st
     from .render import figure_png, new_figure, png_uri
 
     charts = []
-    column = "Total" if "Total" in need_areas else "Pupils with SEND"
-    shown = pd.to_numeric(need_areas.get(column, pd.Series(dtype=str)).str.replace(",", ""), errors="coerce")
+    shown = _shown_totals(need_areas)
     whole = shown.get("All areas", float("nan"))
     if whole > 0:
         areas = [a for a in BROAD_AREAS if a in shown.index]
@@ -555,8 +564,7 @@ def _narrative(school, headline, national, need_areas):
     ]
     if need_areas.empty:
         return lines
-    column = "Total" if "Total" in need_areas else "Pupils with SEND"
-    shown = pd.to_numeric(need_areas[column].str.replace(",", ""), errors="coerce")
+    shown = _shown_totals(need_areas)
     areas, total = shown.reindex(list(BROAD_AREAS)), shown.get("All areas")
     if pd.notna(total) and total > SMALL_COUNT_MAX and areas.max() > SMALL_COUNT_MAX:
         top = areas.idxmax()  # the largest shown; a hidden area's total is smaller than a shown one's

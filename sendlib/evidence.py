@@ -43,9 +43,9 @@ STATUS_WORDS = {
 WHO_WORDS = {"LA": "Local authority", "school": "School"}
 TITLE = "Evidence for an EHC needs assessment: {}"
 PERSONAL_DATA = (
-    "This pack holds personal data about a child: keep it, share it and delete it under the trust's "
+    "This {} holds personal data about a child: keep it, share it and delete it under the trust's "
     "data-protection policy."
-)
+)  # "pack", "page"
 # the sentence each part shows when there is nothing in it, by the file it comes from
 MISSING_FILE = {
     "history": "No census history recorded (sen_history.csv).",
@@ -103,7 +103,7 @@ class EvidencePack:
     @property
     def footer(self) -> str:
         """The footer line: the date of the data, and that the pack holds personal data."""
-        return f"Data as of {self.as_of:%d %B %Y}. {PERSONAL_DATA}"
+        return f"Data as of {self.as_of:%d %B %Y}. {PERSONAL_DATA.format('pack')}"
 
 
 def pupil_name(pupil: pd.Series, upn: str) -> str:

@@ -254,13 +254,9 @@ def evidence_report(
     """
     import papermill
 
-    from .access import log_access, pseudonym
-
     data_dir = Path(data_dir) if data_dir else SAMPLE_DIR
     upn = str(upn).strip().upper()
     policy, trust, school = checked_pupil(upn, data_dir, user, "evidence packs")
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
     parameters = {"data_dir": str(data_dir.resolve()), "upn": upn}
     with tempfile.TemporaryDirectory() as work:
         try:
@@ -279,12 +275,26 @@ def evidence_report(
         raise SendlibError(f"The evidence pack could not be made: {text or 'the notebook showed nothing'}")
     from .evidence import PERSONAL_DATA, pack_title
 
-    if policy is not None:  # logged before the pack is written: no pack without its line
-        log_access(policy, user or "?", EVIDENCE_APP, school, "evidence pack built", pseudonym(upn, policy.secret()))
     footer, meta = audit_trail(data_dir, {"pupil": upn}, {"user": user} if user else None)
-    footer = f"Data as of {trust.as_of:%d %B %Y}. {PERSONAL_DATA} {footer}"
+    footer = f"Data as of {trust.as_of:%d %B %Y}. {PERSONAL_DATA.format('pack')} {footer}"
     page = render.report(parts, pack_title(trust, upn), footer, meta)
-    return write_page(page, out_dir / file_name("evidence", upn), pdf)
+    return _logged_and_written(page, "evidence", upn, (policy, user, school), out_dir, pdf)
+
+
+def _logged_and_written(page: str, kind: str, upn: str, who, out_dir, pdf: bool) -> dict[str, Path]:
+    """A pupil's page (``kind``: ``evidence``, ``summary``) written to ``out_dir`` as
+    ``<kind>-<UPN>.html`` (and PDF), after its line in the access log when there is an access
+    file (``who``: the policy, the user and the pupil's school from :func:`checked_pupil`):
+    no page without its line."""
+    from .access import log_access, pseudonym
+
+    policy, user, school = who
+    if policy is not None:
+        event = {"evidence": "evidence pack built", "summary": "pupil summary built"}[kind]
+        log_access(policy, user or "?", EVIDENCE_APP, school, event, pseudonym(upn, policy.secret()))
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    return write_page(page, out_dir / file_name(kind, upn), pdf)
 
 
 def summary_report(
@@ -302,20 +312,15 @@ def summary_report(
     -------
     dict with ``html`` (and ``pdf`` when Chromium is present and ``pdf`` is True) paths.
     """
-    from .access import log_access, pseudonym
     from .summary import pupil_summary, summary_html
 
     data_dir = Path(data_dir) if data_dir else SAMPLE_DIR
     upn = str(upn).strip().upper()
     policy, trust, school = checked_pupil(upn, data_dir, user, "pupil summaries")
     summary = pupil_summary(trust, upn)
-    if policy is not None:  # logged before the page is written: no page without its line
-        log_access(policy, user or "?", EVIDENCE_APP, school, "pupil summary built", pseudonym(upn, policy.secret()))
     footer, meta = audit_trail(data_dir, {"pupil": upn}, {"user": user} if user else None)
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
     page = summary_html(summary, f"{summary.footer} {footer}", meta)
-    return write_page(page, out_dir / file_name("summary", upn), pdf)
+    return _logged_and_written(page, "summary", upn, (policy, user, school), out_dir, pdf)
 
 
 def all_committee_reports(schools: list[str], data_dir=None, out_dir="reports", pdf=True, workers: int = 2):

@@ -574,14 +574,14 @@ SCALES = Table(
 
 SEN_HISTORY = Table(
     "sen_history",
-    "January census snapshots, one row per pupil per census (leavers included); rows of other censuses "
-    "(May, October) are left out, with a note.",
+    "January census snapshots, one row per pupil per census (leavers included).",
     (
         _UPN,
         Column(
             "census_date",
             "date",
-            "date of the census (third Thursday of January)",
+            "date of the census (third Thursday of January; rows of other censuses, May and October, are left "
+            "out with a note)",
             True,
             ("census", "snapshot date", "census day", "census date", "censusdate", "date of census", "collection date"),
         ),

@@ -21,13 +21,9 @@ import re
 import pandas as pd
 
 from . import render
-from .evidence import EvidencePack, evidence_pack
+from .evidence import PERSONAL_DATA, EvidencePack, evidence_pack
 
 TITLE = "Meeting with {}'s parents"
-PERSONAL_DATA = (
-    "This page holds personal data about a child: keep it, share it and delete it under the trust's "
-    "data-protection policy."
-)
 # the most lines of each list one A4 page holds (with the others full too); the rest are counted
 MAX_SUBJECTS = 4
 MAX_CHARTS = 2
@@ -77,7 +73,7 @@ class PupilSummary:
     @property
     def footer(self) -> str:
         """The footer line: the date of the data, and that the page holds personal data."""
-        return f"Data as of {self.pack.as_of:%d %B %Y}. {PERSONAL_DATA}"
+        return f"Data as of {self.pack.as_of:%d %B %Y}. {PERSONAL_DATA.format('page')}"
 
     def more_words(self, part: str) -> str:
         """ "and N more (see the evidence pack)", or "" when nothing of ``part`` was left off."""

@@ -589,7 +589,6 @@ def _slug(school: str) -> str:
 # The filters of the school lists: facts about each pupil, in words
 YEAR, PROVISION, NEED, SUBJECT = "Year group", "SEN provision", "Primary need", "Subject"
 NO_NEED = "Not recorded"
-_PROVISION_PHRASE = {"No SEN": "with no SEN", "SEN support": "on SEN support", "EHC plan": "with an EHC plan"}
 
 
 def _year_words(year_group) -> str:
@@ -627,7 +626,7 @@ def _filters(data: Prepared, facts: pd.DataFrame, subjects: bool = False) -> lis
             PROVISION,
             "All SEN provision",
             tuple(w.label for w in PROVISION_WORDS.values()),
-            lambda v: _PROVISION_PHRASE[v],
+            lambda v: next(w.of_a_pupil for w in PROVISION_WORDS.values() if w.label == v),
         ),
         Filter(
             NEED,
