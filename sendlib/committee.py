@@ -634,6 +634,8 @@ def cached_committee_pages(data_dir: str | Path = "") -> dict[str, CommitteePage
             [__version__, code.hexdigest(), str(folder), input_hashes(folder), dt.date.today().isoformat()]
         ).encode()
     ).hexdigest()[:32]
+    if key in _PAGES:  # the server asks at every visit: the file is read once
+        return _PAGES[key]
     cache = Path(
         os.environ.get(CACHE_ENV) or Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "sendlib"
     )
@@ -647,10 +649,16 @@ def cached_committee_pages(data_dir: str | Path = "") -> dict[str, CommitteePage
         fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
         if target.exists():
             with open(target, "rb") as handle:
-                return pickle.load(handle)
-        pages = committee_pages(load(data_dir))
-        partial = target.with_suffix(f".{os.getpid()}.tmp")
-        with open(partial, "wb") as handle:
-            pickle.dump(pages, handle)
-        os.replace(partial, target)
-        return pages
+                pages = pickle.load(handle)
+        else:
+            pages = committee_pages(load(data_dir))
+            partial = target.with_suffix(f".{os.getpid()}.tmp")
+            with open(partial, "wb") as handle:
+                pickle.dump(pages, handle)
+            os.replace(partial, target)
+    _PAGES.clear()  # only the latest export's pages are kept
+    _PAGES[key] = pages
+    return pages
+
+
+_PAGES: dict[str, dict] = {}  # this process's committee pages, by cache key

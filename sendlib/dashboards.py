@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 
 from ._paths import DATA_ENV, JUPYTER_DATA_DIR, VOILA_APPS_DIR, VOILA_TEMPLATE
-from .access import ACCESS_ENV, APP_NOTEBOOKS, USER_ENV, USER_HEADER, AccessPolicy, load_access
+from .access import ACCESS_ENV, APP_PATHS, USER_ENV, USER_HEADER, AccessPolicy, load_access
 from .exceptions import SendlibError
 
 CULL_IDLE_SECONDS = 900  # a dashboard left idle for 15 minutes gives its memory back
@@ -52,7 +52,7 @@ def voila_command(
     return [
         sys.executable,
         "-m",
-        "voila",
+        "sendlib.server",  # Voila, and the committee pages without a kernel
         str(VOILA_APPS_DIR),
         "--no-browser",
         f"--port={port}",
@@ -119,7 +119,7 @@ def warm_committee_cache(data_dir: str | Path | None = None) -> None:
 def serve(data_dir: str | None = None, port: int = 8866, access: str | None = None) -> int:
     """Run Voila until interrupted; print the addresses (with the login token when there is no access file)."""
     warm_committee_cache(data_dir)
-    apps = [f"/voila/render/{app}" for app in APP_NOTEBOOKS.values()]
+    apps = [f"/{path}" for path in APP_PATHS.values()]
     if access is None:
         token = secrets.token_urlsafe(16)
         command = voila_command(port, token)

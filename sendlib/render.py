@@ -17,6 +17,10 @@ from jinja2 import Environment, PackageLoader
 from markupsafe import Markup, escape
 
 NOTHING = Markup('<p class="note">Nothing to show.</p>')
+PRINT_BUTTON = Markup(
+    '<button class="sendlib-print" type="button" onclick="window.print()" '
+    'title="Print this page, or save it as a PDF from the print dialog">Print / PDF</button>'
+)  # the whole page on A4, without the controls (sendlib.css's print rules)
 
 
 def table(frame: pd.DataFrame | None, index: bool = False) -> Markup:
@@ -53,10 +57,11 @@ def block(body: str, classes: str = "") -> Markup:
     return style() + Markup('<div class="sendlib {}">').format(classes) + Markup(body) + Markup("</div>")
 
 
-def error(error: Exception | str, title: str = "This could not be shown.") -> Markup:
-    """A data or usage error, or a refusal, as a readable message (no traceback)."""
+def error(error: Exception | str, title: str = "This could not be shown.", more: Markup | None = None) -> Markup:
+    """A data or usage error, or a refusal, as a readable message (no traceback); ``more``
+    (HTML, such as :func:`app_links`) inside the same box."""
     text = Markup("<br>").join(escape(str(error)).split("\n"))
-    return block(Markup("<p><b>{}</b></p><p>{}</p>").format(title, text), "error")
+    return block(Markup("<p><b>{}</b></p><p>{}</p>").format(title, text) + (more or ""), "error")
 
 
 def problems(problems: pd.DataFrame, shown: int = 20) -> Markup | None:
@@ -86,6 +91,47 @@ def data_date(trust) -> Markup:
 def committee(page) -> Markup:
     """One school's committee page (a :class:`sendlib.committee.CommitteePage`, already suppressed)."""
     return style() + Markup(_templates().get_template("committee.html.j2").render(page=page))
+
+
+def committee_document(
+    page: Markup,
+    title: str,
+    schools: list[str] | None = None,
+    school: str = "",
+    action: str = "",
+    signed_in: str = "",
+    refusal: Markup | None = None,
+) -> str:
+    """The committee page as the server sends it (:mod:`sendlib.server`): a whole document with
+    ``page`` (:func:`committee`, or an error), a form to choose another of ``schools`` (a
+    button, not a change of the list, moves to it: WCAG 3.2.2), the print button, who is signed
+    in and a ``refusal`` of a school asked for."""
+    return (
+        _templates()
+        .get_template("committee_page.html.j2")
+        .render(
+            page=page,
+            title=title,
+            schools=schools or [],
+            school=school,
+            action=action,
+            signed_in=signed_in,
+            refusal=refusal,
+            style=style(),
+            print_button=PRINT_BUTTON,
+        )
+    )
+
+
+def app_links(base: str, apps) -> Markup:
+    """ "Open <the apps>." as links (under the server's ``base`` URL), for a page that refuses
+    a user: where they can go instead."""
+    from .access import APP_PATHS, APP_TITLES
+
+    links = Markup(" · ").join(
+        Markup('<a href="{}{}">{}</a>').format(base, APP_PATHS[app], APP_TITLES[app]) for app in apps
+    )
+    return Markup("<p>Open {}.</p>").format(links)
 
 
 def evidence(pack, figures: dict[str, list[tuple[bytes, str]]] | None = None) -> Markup:

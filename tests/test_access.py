@@ -269,7 +269,7 @@ def test_committee_member_gets_only_suppressed_pages(monkeypatch, access, sample
     sign_in(monkeypatch, path, "governor")
     refused = widget_text(open_app("senco"))
     assert "cannot open the SENCO pupil explorer" in refused
-    assert 'href="/voila/render/local_committee.ipynb"' in refused and "senco_pupil_explorer" not in refused
+    assert 'href="/committee"' in refused and "senco_pupil_explorer" not in refused
     assert_none_of(refused, sample)
     app = open_app("committee")
     box = find(app, W.Dropdown)

@@ -12,8 +12,10 @@ from websockets.exceptions import InvalidStatus
 from websockets.sync.client import connect
 
 import sendlib
-from sendlib._testing import ARTIFACTS, UPN, start_server, write_access
+from sendlib import render
+from sendlib._testing import ARTIFACTS, UPN, assert_no_count_recoverable, kernel_pids, start_server, write_access
 from sendlib.access import read_access_log, token_hash
+from sendlib.committee import cached_committee_pages
 
 pytestmark = pytest.mark.browser
 WAIT = 180_000
@@ -172,6 +174,52 @@ def test_a_forged_widget_message_shows_nothing_of_another_school(trust_server, b
     page.close()
 
 
+def test_the_committee_page_is_served_without_a_kernel_by_the_apps_rules(voila, browser, sample):
+    """/committee (sendlib.server): the page the committee report is made of, for the signed-in
+    user's schools only, a school asked for in the address refused in words, every page in the
+    access log; no kernel started for any of it."""
+    url, tokens, log = voila.url, voila.tokens, voila.access_log
+    kernels = kernel_pids(voila.process)
+    mine, other = sample.schools[1], sample.schools[3]
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.goto(f"{url}/committee")  # not signed in: the sign-in page, nothing of the trust
+    assert "/login" in page.url and "special educational needs" not in page.content()
+    page.goto(f"{url}/committee?token={tokens['governor']}&school={other.replace(' ', '+')}")
+    view = page.inner_text(".sendlib-committee-view")
+    assert view.startswith(f"{mine}: special educational needs")
+    assert f"You do not have access to {other}. You can see: {mine}." in page.inner_text(".error")
+    assert other not in view and page.locator("select").count() == 0  # one school: nothing to choose
+    assert "Signed in as governor (Local Committee" in page.inner_text("body")
+    assert not UPN.search(page.content())
+    assert_no_count_recoverable(page.inner_html(".sendlib-committee-view"), f"served committee page: {mine}")
+    page.screenshot(path=str(ARTIFACTS / "committee_served_refused.png"), full_page=True)
+    # the same HTML as the report's (and the Voila app's) page, byte for byte, as the server sent it
+    request = urllib.request.Request(f"{url}/committee", headers={"Authorization": f"token {tokens['governor']}"})
+    with urllib.request.urlopen(request, timeout=60) as response:
+        assert str(render.committee(cached_committee_pages("")[mine])) in response.read().decode()
+    context.close()
+
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.goto(f"{url}/committee?token={tokens['patel']}")
+    options = page.locator("#school option").all_inner_texts()
+    assert options == sample.schools and page.inner_text("h2").startswith(sample.schools[0])
+    page.select_option("#school", other)
+    assert page.inner_text("h2").startswith(sample.schools[0])  # choosing is not moving (WCAG 3.2.2)
+    page.get_by_role("button", name="Show this school").click()
+    page.wait_for_url(re.compile(r"school=" + other.replace(" ", r"\+")))
+    assert page.inner_text("h2").startswith(other)
+    assert page.locator("#school").input_value() == other
+    page.screenshot(path=str(ARTIFACTS / "committee_served.png"), full_page=True)
+    context.close()
+
+    assert kernel_pids(voila.process) == kernels
+    entries = read_access_log(log)
+    seen = set(entries.loc[entries["app"] == "committee", ["user", "event", "school"]].itertuples(index=False))
+    assert {("governor", "refused", other), ("governor", "opened", mine), ("patel", "opened", other)} <= seen
+
+
 def test_a_governor_cannot_open_the_pupil_explorer(trust_server, browser, sample):
     url, tokens, log = trust_server
     page = browser.new_page(viewport={"width": 1280, "height": 600})
@@ -267,8 +315,9 @@ def test_behind_a_proxy_only_the_proxys_word_counts(tmp_path, browser, sample, n
         app = "/voila/render/local_committee.ipynb"
         direct = browser.new_context(extra_http_headers={"X-Remote-User": "lee"})
         page = direct.new_page()
-        response = page.goto(f"http://127.0.0.1:{port}{app}")
-        assert response.status >= 400 and "special educational needs" not in page.content()  # refused
+        for path in (app, "/committee"):
+            response = page.goto(f"http://127.0.0.1:{port}{path}")
+            assert response.status >= 400 and "special educational needs" not in page.content()  # refused
         direct.close()
         proxy = nginx_proxy(port, {"lee": "lees-password", "patel": "patels-password"}, "nginx-shared-secret")
         wrong = browser.new_context(http_credentials={"username": "lee", "password": "a-wrong-guess"})
@@ -287,6 +336,9 @@ def test_behind_a_proxy_only_the_proxys_word_counts(tmp_path, browser, sample, n
         assert "Signed in as lee (Local Committee" in page.inner_text("body")
         assert school_options(page) == [school]
         page.screenshot(path=str(ARTIFACTS / "access_behind_nginx.png"), full_page=True)
+        page.goto(proxy + "/committee")  # the page served without a kernel: the same sign-in
+        assert page.inner_text(".sendlib-committee-view h2").startswith(school)
+        assert "Signed in as lee (Local Committee" in page.inner_text("body")
         proxied.close()
     finally:
         process.terminate()

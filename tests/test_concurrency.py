@@ -1,6 +1,6 @@
-"""Fifteen governors open the committee dashboard at once, against one server (as in a meeting):
-every page renders its own school and the memory of the server and its kernels stays bounded;
-once a browser is gone its idle kernel is culled."""
+"""Fifteen governors open the committee page at once, against one server (as in a meeting):
+every page renders its own school, served without a kernel (sendlib.server), and the memory of
+the server stays bounded; once a browser is gone an app's idle kernel is culled."""
 
 import time
 
@@ -20,11 +20,11 @@ from sendlib.access import read_access_log
 
 pytestmark = [pytest.mark.browser, pytest.mark.concurrency]
 SESSIONS = 15
-MEMORY_BOUND_GIB = 12  # what 15 sessions of the sample trust may add; the machine has 24 GB
+MEMORY_BOUND_GIB = 1  # what 15 sessions of the sample trust may add to the server (no kernel each)
 PREHEATED = 2  # the explorer's and the forecast's (dashboards.POOL_SIZE each)
 
 
-def test_fifteen_sessions_of_the_committee_dashboard(voila, browser, record_property):
+def test_fifteen_sessions_of_the_committee_page(voila, browser, record_property):
     """On the shared server: whatever kernels earlier tests left open stay, as in a day's use."""
     schools = sendlib.load_sample().schools
     users = {name: [schools[i % len(schools)]] for i, name in enumerate(voila.governors)}
@@ -34,7 +34,7 @@ def test_fifteen_sessions_of_the_committee_dashboard(voila, browser, record_prop
     idle_memory, kernels_before = server_memory(process)
     before = kernel_pids(process)
     sampler = MemorySampler(process)
-    urls = [f"{voila.url}/voila/render/local_committee.ipynb?token={voila.tokens[name]}" for name in users]
+    urls = [f"{voila.url}/committee?token={voila.tokens[name]}" for name in users]
     try:
         pages, seconds = open_sessions(browser, urls, ".sendlib-committee-view h2")
     except AssertionError as failure:  # say what the server said
@@ -50,7 +50,7 @@ def test_fifteen_sessions_of_the_committee_dashboard(voila, browser, record_prop
     started = kernel_pids(process) - before
     for page in pages:
         page.context.close()
-    assert len(started) >= SESSIONS  # a kernel for each page (the committee page is not preheated)
+    assert not started  # no kernel for any of them
     entries = read_access_log(voila.access_log)
     opened = entries[(entries["app"] == "committee") & (entries["event"] == "opened")]
     record_property(

@@ -11,16 +11,14 @@ page, which fifteen people may open at once in a meeting, never loads SciPy or p
 from __future__ import annotations
 
 import functools
-import html
 import importlib
 import os
 
 import ipywidgets as W
 
+from .. import render
 from ..access import (
     APP_NOTEBOOKS,
-    APP_TITLES,
-    APPS,
     LOCAL_USER,
     USER_ENV,
     claim_kernel,
@@ -83,15 +81,12 @@ def app(kind: str, data_dir: str = "", school: str = "", **params) -> W.Widget:
         return W.VBox([error_block(refusal, "Not available to you."), widget]) if refusal is not None else widget
     except AccessDenied as error:
         log_access(policy, user.name if user else os.environ.get(USER_ENV, "?"), kind, "", "refused", str(error))
-        refusal = error_block(error, "Not available to you.")
-        if user is not None and not user.may_open(kind):  # point to the pages they can open
-            base = os.environ.get("VOILA_BASE_URL", "/")
-            links = " · ".join(
-                f'<a href="{html.escape(base)}voila/render/{APP_NOTEBOOKS[a]}">{APP_TITLES[a]}</a>'
-                for a in APPS[user.role]
-            )
-            refusal.value = refusal.value.replace("</div>", f"<p>Open {links}.</p></div>")
-        return refusal
+        links = (  # point to the pages they can open
+            render.app_links(os.environ.get("VOILA_BASE_URL", "/"), user.apps())
+            if user is not None and not user.may_open(kind)
+            else None
+        )
+        return W.HTML(str(render.error(error, "Not available to you.", links)))
     except (SendlibError, OSError) as error:
         return error_block(error if user is LOCAL_USER else redact(error))
     except Exception as error:

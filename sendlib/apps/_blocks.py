@@ -15,7 +15,7 @@ import pandas as pd
 from markupsafe import escape
 
 from .. import render
-from ..access import LOCAL_USER, ROLE_TITLES, User
+from ..access import User
 from ..exceptions import OverTime, SendlibError
 
 
@@ -45,10 +45,7 @@ def data_date(trust) -> W.HTML:
 def print_button() -> W.HTML:
     """A button that prints the page (or saves it as a PDF, in the browser's print dialog): the
     whole page on A4, without the controls (sendlib.css's print rules)."""
-    return W.HTML(
-        '<button class="sendlib-print" type="button" onclick="window.print()" '
-        'title="Print this page, or save it as a PDF from the print dialog">Print / PDF</button>'
-    )
+    return W.HTML(str(render.PRINT_BUTTON))
 
 
 def figure_widget(fig, words: str) -> W.HTML:
@@ -57,11 +54,8 @@ def figure_widget(fig, words: str) -> W.HTML:
 
 
 def signed_in(user: User) -> str:
-    """ " Signed in as …": who the page is for (nothing for the one local user)."""
-    if user is LOCAL_USER:
-        return ""
-    schools = "all schools" if user.schools is None else ", ".join(user.schools)
-    return str(escape(f" Signed in as {user.name} ({ROLE_TITLES[user.role]}; {schools})."))
+    """ " Signed in as …": who the page is for (nothing for the one local user), escaped."""
+    return str(escape(f" {user.who()}")) if user.who() else ""
 
 
 def unexpected(error: Exception, where: str) -> W.HTML:
