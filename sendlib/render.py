@@ -52,9 +52,11 @@ def style() -> Markup:
     return Markup("<style>\n{}</style>\n").format(Markup(source))
 
 
-def block(body: str, classes: str = "") -> Markup:
-    """``body`` (HTML, already escaped) in a styled ``div.sendlib``."""
-    return style() + Markup('<div class="sendlib {}">').format(classes) + Markup(body) + Markup("</div>")
+def block(body: str, classes: str = "", styled: bool = True) -> Markup:
+    """``body`` (HTML, already escaped) in a ``div.sendlib``, after the stylesheet unless
+    ``styled`` is False (a block of an app, whose page carries the stylesheet once)."""
+    div = Markup('<div class="sendlib {}">').format(classes) + Markup(body) + Markup("</div>")
+    return style() + div if styled else div
 
 
 def error(error: Exception | str, title: str = "This could not be shown.", more: Markup | None = None) -> Markup:
@@ -212,7 +214,10 @@ def png_uri(data: bytes) -> str:
     return "data:image/png;base64," + base64.b64encode(data).decode()
 
 
-def figure_png(fig, dpi: int = 110) -> bytes:
+FIGURE_DPI = 110  # a chart's pixels per inch in a page
+
+
+def figure_png(fig, dpi: int = FIGURE_DPI) -> bytes:
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=dpi)  # constrained layout fits it: no second, "tight" draw
     return buffer.getvalue()

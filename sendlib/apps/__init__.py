@@ -28,7 +28,7 @@ from ..access import (
     redact,
 )
 from ..exceptions import AccessDenied, SendlibError
-from ._blocks import error_block, unexpected
+from ._blocks import error_block, styled, unexpected
 from ._session import choose_school, time_limit, url_hints, wait_for_visitor, work_seconds
 
 KINDS = tuple(APP_NOTEBOOKS)  # every app, in the order the server lists them
@@ -78,7 +78,9 @@ def app(kind: str, data_dir: str = "", school: str = "", **params) -> W.Widget:
         log(school, "opened")
         with time_limit(work_seconds()):
             widget = chosen.build(prepared, user, school=school, log=log, **params)
-        return W.VBox([error_block(refusal, "Not available to you."), widget]) if refusal is not None else widget
+        if refusal is not None:
+            widget = W.VBox([error_block(refusal, "Not available to you."), widget])
+        return styled(widget)
     except AccessDenied as error:
         log_access(policy, user.name if user else os.environ.get(USER_ENV, "?"), kind, "", "refused", str(error))
         links = (  # point to the pages they can open

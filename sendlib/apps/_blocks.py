@@ -19,8 +19,21 @@ from ..access import User
 from ..exceptions import OverTime, SendlibError
 
 
+def block(body: str, classes: str = "") -> str:
+    """:func:`sendlib.render.block` without its own stylesheet: an app's page carries it once
+    (:func:`styled`), not once per block sent at every click."""
+    return str(render.block(body, classes, styled=False))
+
+
 def html_block(body: str, classes: str = "") -> W.HTML:
-    return W.HTML(str(render.block(body, classes)))
+    return W.HTML(block(body, classes))
+
+
+def styled(app: W.Widget) -> W.Widget:
+    """``app`` with sendlib's stylesheet, once for the page."""
+    page = W.VBox([W.HTML(str(render.style())), app])
+    page.add_class("sendlib-styled")  # printed whole, as the app is (sendlib.css)
+    return page
 
 
 def table_html(frame, index: bool = False) -> str:
@@ -48,9 +61,29 @@ def print_button() -> W.HTML:
     return W.HTML(str(render.PRINT_BUTTON))
 
 
-def figure_widget(fig, words: str) -> W.HTML:
+def figure_html(fig, words: str) -> str:
     """A chart as an image inside the page, with ``words`` saying what it shows (its alt text)."""
-    return W.HTML(f'<img class="sendlib-figure" src="{render.png_uri(render.figure_png(fig))}" alt="{escape(words)}">')
+    return f'<img class="sendlib-figure" src="{render.png_uri(render.figure_png(fig))}" alt="{escape(words)}">'
+
+
+def figure_widget(fig, words: str) -> W.HTML:
+    return W.HTML(figure_html(fig, words))
+
+
+def chart(draw: Callable[[], tuple], size: tuple[float, float], what: str, later: list | None) -> W.HTML:
+    """A chart (``draw()`` gives the figure, of ``size`` inches, and its words): drawn now, or,
+    with a ``later`` list, a place of its size saying it is being drawn, and the call that
+    draws it there appended to ``later``, to run once the rest of the page has gone to the
+    browser (the text of a pupil's page shows at once; each chart follows in about 0.1 s)."""
+    if later is None:
+        return figure_widget(*draw())
+    width, height = (round(inches * render.FIGURE_DPI) for inches in size)
+    slot = W.HTML(
+        f'<div class="sendlib-figure sendlib-figure-pending" style="width: {width}px; '
+        f'aspect-ratio: {width} / {height}"><p class="note">Drawing the chart of {escape(what)}…</p></div>'
+    )
+    later.append(lambda: setattr(slot, "value", figure_html(*draw())))
+    return slot
 
 
 def signed_in(user: User) -> str:
@@ -196,7 +229,7 @@ class ListsView:
         refilter = guarded(self.refilter, self.where, self.widget)
         for box in self.boxes.values():
             box.observe(refilter, "value")
-        lead = W.HTML(str(render.block("<p><b>Show only</b> (every list on this tab):</p>")))
+        lead = html_block("<p><b>Show only</b> (every list on this tab):</p>")
         row = W.HBox([*self.boxes.values(), *controls], layout=W.Layout(flex_flow="row wrap"))
         bar = W.VBox([lead, row])
         bar.add_class("sendlib-filters")
@@ -236,20 +269,18 @@ class ListsView:
             rows, skipped = filtered(item.rows, self.facts, chosen)
             shown = rows.drop(columns="upn")
             unused = ", ".join(s.lower() for s in skipped)
-            heading.value = str(
-                render.block(
-                    f"<h3>{escape(item.title)} ({count_words(rows, item.rows, item.unit, narrowed)})</h3>"
-                    + (f"<p class='note'>{item.note}</p>" if item.note else "")
-                    + (f"<p class='note'>Not narrowed by {escape(unused)}: the list has none.</p>" if unused else "")
-                )
+            heading.value = block(
+                f"<h3>{escape(item.title)} ({count_words(rows, item.rows, item.unit, narrowed)})</h3>"
+                + (f"<p class='note'>{item.note}</p>" if item.note else "")
+                + (f"<p class='note'>Not narrowed by {escape(unused)}: the list has none.</p>" if unused else "")
             )
             if rows.empty:
                 sentence = nobody_sentence(self.filters, chosen) if narrowed else item.empty
-                body.value = str(render.block(f"<p>{escape(sentence)}</p>"))
+                body.value = block(f"<p>{escape(sentence)}</p>")
             elif item.parts:
-                body.value = str(render.block("".join(self._part(item, rows, part, narrowed) for part in item.parts)))
+                body.value = block("".join(self._part(item, rows, part, narrowed) for part in item.parts))
             else:
-                body.value = str(render.block(str(render.table(shown))))
+                body.value = block(str(render.table(shown)))
             names = rows.drop_duplicates("upn")
             labels = names["Pupil"].where(
                 ~names["Pupil"].duplicated(keep=False), names["Pupil"] + " (" + names["upn"] + ")"
@@ -257,7 +288,7 @@ class ListsView:
             pick.options = [("Choose a pupil", ""), *zip(labels, names["upn"])]
             pick.value = ""
             pick.disabled = rows.empty
-            links.value = "" if rows.empty else str(render.block(self._downloads(item, shown, applied)))
+            links.value = "" if rows.empty else block(self._downloads(item, shown, applied))
 
     def _downloads(self, item: PupilList, shown: pd.DataFrame, applied: str) -> str:
         """What is shown as CSV and XLSX; the workbook's first lines say what it is, the data

@@ -53,10 +53,10 @@ from ._blocks import (
     Filter,
     ListsView,
     PupilList,
+    chart,
     count_words,
     data_date,
     error_block,
-    figure_widget,
     guarded,
     html_block,
     print_button,
@@ -192,11 +192,14 @@ def build(
             try:
                 built = functools.partial(log, school_box.value, "evidence pack built", log_key(upn))
                 summarised = functools.partial(log, school_box.value, "pupil summary built", log_key(upn))
+                charts: list = []
                 pupil_view.children = [
-                    *_pupil_panels(data, upn),
+                    *_pupil_panels(data, upn, later=charts),
                     _summary_button(data, upn, summarised),
                     _pack_button(data, upn, built),
                 ]
+                for draw in charts:  # the text is on its way to the browser: now the charts
+                    draw()
             except SendlibError as error:
                 pupil_view.children = [error_block(error)]
 
@@ -274,7 +277,12 @@ def build(
     return app
 
 
-def _pupil_panels(data: Prepared, upn: str) -> list:
+BAND_SIZE, TIMELINE_SIZE = (6.2, 3.3), (9, 3.8)  # inches
+
+
+def _pupil_panels(data: Prepared, upn: str, later: list | None = None) -> list:
+    """A pupil's page; its charts drawn now, or (with ``later``) after the rest is on screen
+    (:func:`sendlib.apps._blocks.chart`)."""
     trust = data.trust
     pupil = trust.pupils.set_index("upn").loc[upn]
     name = " ".join(v for v in (pupil.get("forename"), pupil.get("surname")) if isinstance(v, str))
@@ -322,9 +330,13 @@ def _pupil_panels(data: Prepared, upn: str) -> list:
         for subject in mine["subject"].astype(str):
             band = pupil_progress_band(data.peers, data.peer_key(upn), subject)
             if len(band):
-                fig, ax = new_figure(6.2, 3.3, PROGRESS_BAND_MARGINS)  # drawn at every pupil: fixed margins
-                plot_progress_band(band, subject, ax=ax)
-                figures.append(figure_widget(fig, progress_band_words(subject, band)))
+
+                def draw(band=band, subject=subject):
+                    fig, ax = new_figure(*BAND_SIZE, PROGRESS_BAND_MARGINS)  # drawn at every pupil: fixed margins
+                    plot_progress_band(band, subject, ax=ax)
+                    return fig, progress_band_words(subject, band)
+
+                figures.append(chart(draw, BAND_SIZE, f"{subject.lower()}: progress against peers", later))
         if figures:
             panels.append(W.HBox(figures, layout=W.Layout(flex_flow="row wrap")))
     outcome = data.eal[data.eal["upn"] == upn]
@@ -375,9 +387,13 @@ def _pupil_panels(data: Prepared, upn: str) -> list:
         )
     stages = data.timeline[data.timeline["upn"] == upn]
     if len(stages):
-        events = trust.require("ehc_events")
-        fig, ax = new_figure(9, 3.8)
-        plot_ehc_timeline(events[events["upn"] == upn], stages, trust.as_of, ax=ax)
+        events = trust.require("ehc_events")[lambda e: e["upn"] == upn]
+
+        def draw_timeline():
+            fig, ax = new_figure(*TIMELINE_SIZE)
+            plot_ehc_timeline(events, stages, trust.as_of, ax=ax)
+            return fig, ehc_timeline_words(events, stages)
+
         open_stages = stages[stages["status"].isin(["due", "overdue"])]
         lines = "".join(
             f"<li>{html.escape(stage.label)} ({'the LA' if stage.by == 'LA' else 'the school'}): "
@@ -394,7 +410,7 @@ def _pupil_panels(data: Prepared, upn: str) -> list:
                 "sendlib-ehc",
             )
         )
-        panels.append(figure_widget(fig, ehc_timeline_words(events[events["upn"] == upn], stages)))
+        panels.append(chart(draw_timeline, TIMELINE_SIZE, "the EHC needs assessment", later))
     return panels
 
 
