@@ -700,9 +700,18 @@ class NeedForecaster(_Estimator):
         roll = trust.pupils.dropna(subset=["school", "year_group", "sen_provision"])
         later = day > history["census_date"].max() and len(roll) > 0  # the pupils file is newer
         self.started_today_ = bool(later and self.start == "today")
-        self.schools_ = sorted(set(history["school"]) | (set(roll["school"]) if self.started_today_ else set()))
+        self.schools_ = sorted(
+            set(history["school"].unique()) | (set(roll["school"].unique()) if self.started_today_ else set())
+        )
         self.census_years_ = years
-        history = history.assign(**_cell_index(history, self.schools_, self.areas_))
+        # what the model reads of the census rows, a pupil's UPN as a number (quicker to match)
+        history = pd.DataFrame(
+            {
+                "upn": pd.factorize(history["upn"])[0],
+                **history[["school", "sen_provision", "census_year"]],
+                **_cell_index(history, self.schools_, self.areas_),
+            }
+        )
         last = history[history["census_year"] == years[-1]]
         self.last_census_ = _population(last, self.schools_, self.areas_)
         self.census_counts_ = _provision_counts(last)
@@ -792,12 +801,14 @@ def _first_census_after(day: pd.Timestamp) -> tuple[int, tuple[float, bool]]:
 
 
 def _cell_index(history, schools, areas):
-    area_index = {a: i for i, a in enumerate(areas)}
-    state = history["sen_provision"].map({"N": 0, "K": 1, "E": 2}).to_numpy()
-    area = history["need_area"].map(area_index).fillna(len(areas) - 1).astype(int).to_numpy()
+    """Each row's school, year group and state as array indexes (looked up by ``get_indexer``,
+    not mapped row by row); a need area not among ``areas`` is the last."""
+    state = pd.Index(["N", "K", "E"]).get_indexer(history["sen_provision"])
+    area = pd.Index(areas).get_indexer(history["need_area"])
+    area[area < 0] = len(areas) - 1
     cell_state = np.where(state == 0, 0, np.where(state == 1, 1 + area, 1 + len(areas) + area))
     return {
-        "school_i": history["school"].map({s: i for i, s in enumerate(schools)}).to_numpy(),
+        "school_i": pd.Index(schools).get_indexer(history["school"]),
         "yg_i": (history["year_group"].astype(int) + 2).clip(0, len(YEAR_GROUPS) - 1).to_numpy(),
         "state_i": state,
         "cell_state": cell_state,
