@@ -1226,10 +1226,13 @@ def summarise_simulations(sims, model, by=None) -> pd.DataFrame:
     # small as a school's plans, is off by less than the mean (docs/methods/forecasting.md)
     live = np.flatnonzero(totals.max(0) > 0)  # cells zero in every simulation are left out, before sorting
     live = live[np.argsort(order[live], kind="stable")]  # in the groups' order
-    totals = totals[:, live].astype(float)
-    q = np.percentile(totals, [50, 10, 90, 2.5, 97.5], axis=0)
+    # the counts of each cell sorted once, as whole numbers (numpy's sort of integers is far
+    # quicker than the selection percentile makes on floats); the percentiles of sorted values
+    # are the same numbers
+    ranked = np.sort(totals[:, live].T, axis=1)  # (cell, simulation)
+    q = np.percentile(ranked, [50, 10, 90, 2.5, 97.5], axis=1)
     result = labels.iloc[live].reset_index(drop=True)
-    result = result.assign(count=q[0], lower_80=q[1], upper_80=q[2], lower_95=q[3], upper_95=q[4], mean=totals.mean(0))
+    result = result.assign(count=q[0], lower_80=q[1], upper_80=q[2], lower_95=q[3], upper_95=q[4], mean=ranked.mean(1))
     result.insert(0, "year", model.first_year_ + result.pop("step"))
     return result
 
