@@ -134,30 +134,32 @@ def cost_forecast(model, simulations: np.ndarray, units: pd.DataFrame, school: s
         places = {
             school: per_school[:, :, model.schools_.index(school)] if school in model.schools_ else 0 * places[""]
         }
+    # every place at once (simulation, year, place): the money (each place's counts times the
+    # costs as before, so the sums run in the same order) and the top-up candidates, then their
+    # quantiles over the simulations in one call each
     n = len(areas)
-    frames = []
-    for place, counts in places.items():  # counts: (simulation, year, state)
-        money = counts @ vector
-        candidates = counts[:, :, 1 : 1 + n].sum(axis=2) * share.get("K", np.nan) + counts[:, :, 1 + n :].sum(
-            axis=2
-        ) * share.get("E", np.nan)
-        quantiles = np.quantile(money, [0.5, 0.1, 0.9, 0.025, 0.975], axis=0)
-        top = np.quantile(candidates, [0.5, 0.1, 0.9], axis=0)
-        frame = pd.DataFrame(
-            {
-                "year": model.first_year_ + np.arange(money.shape[1]),
-                "cost": quantiles[0],
-                "low_80": quantiles[1],
-                "high_80": quantiles[2],
-                "low_95": quantiles[3],
-                "high_95": quantiles[4],
-                "top_up_candidates": top[0],
-                "top_up_low_80": top[1],
-                "top_up_high_80": top[2],
-            }
-        )[COST_FORECAST_COLUMNS]
-        frames.append(frame.assign(school=place) if school is None else frame)
-    return pd.concat(frames, ignore_index=True)
+    money = np.stack([counts @ vector for counts in places.values()], axis=2)
+    counts = np.stack(list(places.values()), axis=2)
+    candidates = counts[..., 1 : 1 + n].sum(axis=-1) * share.get("K", np.nan) + counts[..., 1 + n :].sum(
+        axis=-1
+    ) * share.get("E", np.nan)
+    quantiles = np.quantile(money, [0.5, 0.1, 0.9, 0.025, 0.975], axis=0).transpose(0, 2, 1).reshape(5, -1)
+    top = np.quantile(candidates, [0.5, 0.1, 0.9], axis=0).transpose(0, 2, 1).reshape(3, -1)
+    years = money.shape[1]
+    table = pd.DataFrame(
+        {
+            "year": np.tile(model.first_year_ + np.arange(years), len(places)),  # place by place
+            "cost": quantiles[0],
+            "low_80": quantiles[1],
+            "high_80": quantiles[2],
+            "low_95": quantiles[3],
+            "high_95": quantiles[4],
+            "top_up_candidates": top[0],
+            "top_up_low_80": top[1],
+            "top_up_high_80": top[2],
+        }
+    )[COST_FORECAST_COLUMNS]
+    return table.assign(school=np.repeat(list(places), years)) if school is None else table
 
 
 def pounds(value: float) -> str:

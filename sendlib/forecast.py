@@ -700,9 +700,18 @@ class NeedForecaster(_Estimator):
         roll = trust.pupils.dropna(subset=["school", "year_group", "sen_provision"])
         later = day > history["census_date"].max() and len(roll) > 0  # the pupils file is newer
         self.started_today_ = bool(later and self.start == "today")
-        self.schools_ = sorted(set(history["school"]) | (set(roll["school"]) if self.started_today_ else set()))
+        self.schools_ = sorted(
+            set(history["school"].unique()) | (set(roll["school"].unique()) if self.started_today_ else set())
+        )
         self.census_years_ = years
-        history = history.assign(**_cell_index(history, self.schools_, self.areas_))
+        # what the model reads of the census rows, a pupil's UPN as a number (quicker to match)
+        history = pd.DataFrame(
+            {
+                "upn": pd.factorize(history["upn"])[0],
+                **history[["school", "sen_provision", "census_year"]],
+                **_cell_index(history, self.schools_, self.areas_),
+            }
+        )
         last = history[history["census_year"] == years[-1]]
         self.last_census_ = _population(last, self.schools_, self.areas_)
         self.census_counts_ = _provision_counts(last)
@@ -792,12 +801,14 @@ def _first_census_after(day: pd.Timestamp) -> tuple[int, tuple[float, bool]]:
 
 
 def _cell_index(history, schools, areas):
-    area_index = {a: i for i, a in enumerate(areas)}
-    state = history["sen_provision"].map({"N": 0, "K": 1, "E": 2}).to_numpy()
-    area = history["need_area"].map(area_index).fillna(len(areas) - 1).astype(int).to_numpy()
+    """Each row's school, year group and state as array indexes (looked up by ``get_indexer``,
+    not mapped row by row); a need area not among ``areas`` is the last."""
+    state = pd.Index(["N", "K", "E"]).get_indexer(history["sen_provision"])
+    area = pd.Index(areas).get_indexer(history["need_area"])
+    area[area < 0] = len(areas) - 1
     cell_state = np.where(state == 0, 0, np.where(state == 1, 1 + area, 1 + len(areas) + area))
     return {
-        "school_i": history["school"].map({s: i for i, s in enumerate(schools)}).to_numpy(),
+        "school_i": pd.Index(schools).get_indexer(history["school"]),
         "yg_i": (history["year_group"].astype(int) + 2).clip(0, len(YEAR_GROUPS) - 1).to_numpy(),
         "state_i": state,
         "cell_state": cell_state,
@@ -996,17 +1007,41 @@ def _draw(rng, n, p):
     return rng.binomial(n, np.clip(np.broadcast_to(p, n.shape), 0, 1))
 
 
-def _split(rng, counts, shares):
-    """``counts`` split among categories in ``shares`` (last axis, summing to one): a
-    multinomial drawn as a binomial for each category of what the ones before left."""
-    out = np.zeros((*counts.shape, shares.shape[-1]), dtype=counts.dtype)
-    remaining, left = counts, 1.0
-    for k in range(shares.shape[-1] - 1):
-        out[..., k] = _draw(rng, remaining, shares[..., k] / np.maximum(left, 1e-12))
-        remaining = remaining - out[..., k]
+def _chances(shares):
+    """The binomial chances that draw a multinomial category by category (``shares`` on the
+    last axis, summing to one): each category's share of what the ones before it left, for all
+    but the last, on a new first axis. Worked out once for a mix that does not change from year
+    to year (the joiners', the new identifications' areas)."""
+    chances = np.empty((shares.shape[-1] - 1, *shares.shape[:-1]))
+    left = 1.0
+    for k in range(len(chances)):
+        chances[k] = shares[..., k] / np.maximum(left, 1e-12)
         left = left - shares[..., k]
-    out[..., -1] = remaining
-    return out
+    return chances
+
+
+def _split(rng, counts, chances):
+    """``counts`` split among categories (a new last axis) by a multinomial drawn as a binomial
+    for each category of what the ones before left (``chances``: :func:`_chances`,
+    broadcasting against ``counts``).
+
+    Only the elements with pupils left to split are drawn, in the same order: numpy's binomial
+    draws nothing where there is no one, so the draws are those of drawing every element, without
+    passing over the many with no one (most cells have no joiners in most states).
+    """
+    flat = counts.reshape(-1)
+    aligned = chances.reshape(len(chances), *[1] * (counts.ndim + 1 - chances.ndim), *chances.shape[1:])
+    chances = np.broadcast_to(aligned, (len(chances), *counts.shape)).reshape(len(chances), -1)
+    out = np.zeros((len(chances) + 1, flat.size), dtype=flat.dtype)
+    where = np.flatnonzero(flat)
+    remaining = flat[where]
+    for k, chance in enumerate(chances):
+        out[k, where] = drawn = _draw(rng, remaining, chance[where])
+        remaining = remaining - drawn
+        some = remaining > 0
+        where, remaining = where[some], remaining[some]
+    out[-1, where] = remaining
+    return np.moveaxis(out.reshape(-1, *counts.shape), 0, -1)
 
 
 def _projected(model):
@@ -1077,8 +1112,8 @@ def _simulate(model, years, rng, simulations=None):
     up = index[school_i, np.minimum(yg_i + 1, n_yg - 1)]  # the cell a pupil moves up to (-1: none)
     top = yg_i == n_yg - 1  # the last year group keeps its pupils
     moves_up = (up >= 0) & ~top
-    kind = float if isinstance(rng, _Average) else np.int32
-    out = np.zeros((S, years, n_school, n_yg, n_state), dtype=kind)
+    kind = float if isinstance(rng, _Average) else np.int64  # numpy's binomial counts in int64
+    out = np.zeros((S, years, n_school, n_yg, n_state), dtype=float if kind is float else np.int32)
     population = np.broadcast_to(model.start_population_[school_i, yg_i], (S, cells, n_state)).astype(kind)
     a, b = model.stay_
     stay_p = rng.beta(a, b, size=(S, n_school, n_yg))[:, school_i, yg_i]
@@ -1086,8 +1121,8 @@ def _simulate(model, years, rng, simulations=None):
     move_p = (gamma / gamma.sum(-1, keepdims=True))[:, yg_i]  # (S, cell, from, to)
     joiner_mix = rng.gamma(model.joiners_["mix"], size=(S, *model.joiners_["mix"].shape))
     joiner_mix /= joiner_mix.sum(-1, keepdims=True)
-    joiner_mix = _school_joiner_mix(model, rng, joiner_mix)[:, school_i, yg_i]  # (S, cell, state)
-    area_mix = model.new_area_mix_[(yg_i > 8).astype(int)]  # (cell, area): Year 7 (index 9) on is secondary
+    joiner_mix = _chances(_school_joiner_mix(model, rng, joiner_mix)[:, school_i, yg_i])  # (state, S, cell)
+    area_mix = _chances(model.new_area_mix_[(yg_i > 8).astype(int)])  # (area, cell): Year 7 (index 9) on is secondary
     shape, rate = model.school_rates_
     school_factor = rng.gamma(shape, 1 / rate, size=(S, *shape.shape))[:, school_i]  # (S, cell, from, to)
     for step in range(years):
@@ -1111,29 +1146,27 @@ def _simulate(model, years, rng, simulations=None):
         scale = np.where(off > 0.95, 0.95 / off, 1.0)  # keep room for staying in the state
         p = p * scale * span  # a first step shorter than a year: moves in proportion
         if september:
-            stayers = _draw(rng, population, stay_p[..., None])
+            stay = stay_p[..., None]  # (S, cell, 1)
         else:  # no summer between: only the pupils who leave during a school year
             in_year = 1 - np.median(np.where(stay_p > 0.5, stay_p, np.nan), axis=1)
-            stayers = _draw(rng, population, (1 - span * np.nan_to_num(in_year))[:, None, None])
+            stay = (1 - span * np.nan_to_num(in_year))[:, None, None]
+        stayers = _split(rng, population, stay[None])[..., 0]  # stay, or leave
         nxt = np.zeros_like(population)
         # from N: to K or E (new area from the phase mix), else N
-        n_now = stayers[..., 0]
-        p_n = p[..., 0, :]  # (S, cell, to)
-        to_k = _draw(rng, n_now, p_n[..., 1])
-        to_e = _draw(rng, n_now - to_k, p_n[..., 2] / np.maximum(1 - p_n[..., 1], 1e-12))
-        nxt[..., 0] += n_now - to_k - to_e
+        to_k, to_e, keep = np.moveaxis(_split(rng, stayers[..., 0], _chances(p[..., 0, [1, 2, 0]])), -1, 0)
+        nxt[..., 0] += keep
         nxt[..., 1 : 1 + n_areas] += _split(rng, to_k, area_mix)
         nxt[..., 1 + n_areas :] += _split(rng, to_e, area_mix)
-        # from K or E in an area: keep the area, move between K and E, or to N
+        # from K or E in an area: keep the area, move between K and E, or to N (the chances the
+        # same in every area)
         for state, first in ((1, 1), (2, 1 + n_areas)):
             other, other_first = (2, 1 + n_areas) if state == 1 else (1, 1)
-            p_s = p[..., state, :]
             n_now = stayers[..., first : first + n_areas]  # (S, cell, area)
-            to_n = _draw(rng, n_now, p_s[..., 0, None])
-            to_other = _draw(rng, n_now - to_n, (p_s[..., other] / np.maximum(1 - p_s[..., 0], 1e-12))[..., None])
+            chances = _chances(p[..., state, [0, other, state]])[..., None]
+            to_n, to_other, keep = np.moveaxis(_split(rng, n_now, chances), -1, 0)
             nxt[..., 0] += to_n.sum(-1)
             nxt[..., other_first : other_first + n_areas] += to_other
-            nxt[..., first : first + n_areas] += n_now - to_n - to_other
+            nxt[..., first : first + n_areas] += keep
         if september:
             moved = np.zeros_like(nxt)
             moved[:, up[moves_up]] = nxt[:, moves_up]  # everyone who stays moves up a year
@@ -1162,8 +1195,9 @@ def _school_joiner_mix(model, rng, mix):
 
 def _draw_joiners(model, rng, year, mix, cells, scale=1.0):
     """Pupils joining each live cell (``cells``: school and year-group indexes), times
-    ``scale``, by state (``mix``: simulation, cell, state)."""
-    S = mix.shape[0]
+    ``scale``, by state (``mix``: the chances of each state, :func:`_chances`, by simulation and
+    cell)."""
+    S = mix.shape[1]
     change = model.intake_change if model.scenario_from is None or year >= model.scenario_from else 0.0
     mean = model.joiners_["mean"] * (1 + change)
     for projected_year, school, year_group, count in _projected(model):
@@ -1215,10 +1249,13 @@ def summarise_simulations(sims, model, by=None) -> pd.DataFrame:
     # small as a school's plans, is off by less than the mean (docs/methods/forecasting.md)
     live = np.flatnonzero(totals.max(0) > 0)  # cells zero in every simulation are left out, before sorting
     live = live[np.argsort(order[live], kind="stable")]  # in the groups' order
-    totals = totals[:, live].astype(float)
-    q = np.percentile(totals, [50, 10, 90, 2.5, 97.5], axis=0)
+    # the counts of each cell sorted once, as whole numbers (numpy's sort of integers is far
+    # quicker than the selection percentile makes on floats); the percentiles of sorted values
+    # are the same numbers
+    ranked = np.sort(totals[:, live].T, axis=1)  # (cell, simulation)
+    q = np.percentile(ranked, [50, 10, 90, 2.5, 97.5], axis=1)
     result = labels.iloc[live].reset_index(drop=True)
-    result = result.assign(count=q[0], lower_80=q[1], upper_80=q[2], lower_95=q[3], upper_95=q[4], mean=totals.mean(0))
+    result = result.assign(count=q[0], lower_80=q[1], upper_80=q[2], lower_95=q[3], upper_95=q[4], mean=ranked.mean(1))
     result.insert(0, "year", model.first_year_ + result.pop("step"))
     return result
 

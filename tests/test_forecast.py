@@ -330,6 +330,39 @@ def test_a_scenario_from_a_later_year_says_what_it_does(sample):
         NeedForecaster(scenario_from="2028").fit(sample)
 
 
+def test_a_scenario_shares_the_baselines_draws_until_it_changes_something(sample):
+    """Common random numbers: the forecast app compares a scenario with the forecast without it
+    at the same random_state, so a scenario differs from it only by what it changes."""
+    base = NeedForecaster(n_simulations=100, random_state=6).fit(sample).simulate(3)
+    for later in (2028, 2029, 2040):
+        scenario = NeedForecaster(
+            n_simulations=100, random_state=6, identification_change=0.3, intake_change=0.2, scenario_from=later
+        )
+        sims = scenario.fit(sample).simulate(3)
+        before = later - 2027  # the Januaries forecast before the scenario starts
+        np.testing.assert_array_equal(sims[:, :before], base[:, :before])
+        assert before >= 3 or (sims[:, before:] != base[:, before:]).any()
+
+
+def test_the_draws_skip_cells_with_no_one_without_changing_a_number():
+    """The simulation draws only where there are pupils; numpy's binomial draws nothing for no
+    one, so a split is number for number the one drawing every element in turn."""
+    from sendlib.forecast import _chances, _split
+
+    rng = np.random.default_rng(1)
+    counts = rng.poisson(0.7, size=(200, 30)) * (rng.random((200, 30)) < 0.4)
+    shares = rng.dirichlet(np.ones(6), size=(200, 30))
+    shares[:, :3, 2] = 0  # categories nobody can join, as in a cell with no such move
+    shares /= shares.sum(-1, keepdims=True)
+    every = np.random.default_rng(9)
+    expected, remaining, left = np.zeros((200, 30, 6), dtype=int), counts, 1.0
+    for k in range(5):  # the multinomial drawn over every element, category by category
+        expected[..., k] = every.binomial(remaining, np.clip(shares[..., k] / np.maximum(left, 1e-12), 0, 1))
+        remaining, left = remaining - expected[..., k], left - shares[..., k]
+    expected[..., 5] = remaining
+    np.testing.assert_array_equal(_split(np.random.default_rng(9), counts, _chances(shares)), expected)
+
+
 def test_the_forecast_exports_with_its_date_and_notes(sample):
     import io
 
