@@ -981,8 +981,27 @@ def assert_no_count_recoverable(html_text: str, where: str) -> None:
     assert not unread, f"{where}: numbers the audit does not know how to read: {unread}"
 
 
+def open_tabs(widget):
+    """Open every tab of every Tab in ``widget`` in turn, as a user clicking through would (a
+    tab's content is made when it is first opened), then the first again; returns ``widget``."""
+    if isinstance(widget, W.Tab) and widget.children:
+        for index in range(len(widget.children)):
+            widget.selected_index = index
+            open_tabs(widget.children[index])
+        widget.selected_index = 0
+    else:
+        for child in getattr(widget, "children", ()) or ():
+            open_tabs(child)
+    return widget
+
+
 def widget_text(widget) -> str:
-    """Every piece of text a widget tree could send to a browser: values, options, labels, titles."""
+    """Every piece of text a widget tree could send to a browser: values, options, labels,
+    titles; every tab opened first (:func:`open_tabs`)."""
+    return _text(open_tabs(widget))
+
+
+def _text(widget) -> str:
     parts = []
     for key in ("value", "description", "placeholder", "tooltip"):
         value = getattr(widget, key, None)
@@ -991,7 +1010,7 @@ def widget_text(widget) -> str:
     for option in getattr(widget, "options", ()) or ():
         parts.append(str(option))
     for i, child in enumerate(getattr(widget, "children", ()) or ()):
-        parts.append(widget_text(child))
+        parts.append(_text(child))
         if isinstance(widget, W.Tab):
             parts.append(str(widget.get_title(i)))
     return "\n".join(parts)

@@ -266,8 +266,8 @@ def test_every_app_meets_wcag_aa_as_axe_core_checks_it(voila, page, record_prope
         found[app] = serious_violations(page)
         checked += 1
         for tab in tabs:
-            page.get_by_role("tab", name=tab).click()
-            page.wait_for_timeout(500)
+            page.get_by_role("tab", name=tab).click()  # its lists are made as it opens
+            page.wait_for_function("!document.body.innerText.includes('Preparing the lists')", timeout=60_000)
             found[f"{app}: {tab}"] = serious_violations(page)
             checked += 1
     open_app(page, (voila.url, f"?token={voila.tokens['lead']}&pupil={pupil}"), "senco_pupil_explorer")

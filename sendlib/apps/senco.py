@@ -231,31 +231,40 @@ def build(
         else:
             pupil_box.value = label
 
-    def school_tab(make, where: str, css_class: str, subjects: bool = False, controls=()) -> W.VBox:
-        """A tab of the school's lists, filtered, made again when the school (or the order) changes."""
+    tabs = W.Tab()
+    made_for: dict[int, tuple] = {}  # what each school tab's lists were last made for
+
+    def school_tab(index: int, make, where: str, css_class: str, subjects: bool = False, controls=()) -> W.VBox:
+        """A tab of the school's lists, filtered: made when the tab is first opened, and again
+        when it is open (or next opened) after the school or the order has changed. Nothing of
+        it is made or sent for a visit that never opens it."""
         view = ListsView(open_pupil, css_class, where)
+        view.widget.children = [html_block("<p class='note'>Preparing the lists…</p>")]
 
         def refresh(*_):
+            wanted = (school_box.value, sort_box.value if controls else "")
+            if tabs.selected_index != index or made_for.get(index) == wanted:
+                return
             facts = _facts(data, school_box.value)
             header = [school_box.value, f"Data as of {trust.as_of:%d %B %Y}"]
             view.show(make(data, school_box.value), _filters(data, facts, subjects), facts, header, controls)
+            made_for[index] = wanted
 
-        school_box.observe(guarded(refresh, where, view.widget), "value")
-        if controls:
-            sort_box.observe(guarded(refresh, where, view.widget), "value")
-        guarded(refresh, where, view.widget)()
+        for box in (school_box, tabs, *([sort_box] if controls else [])):
+            box.observe(guarded(refresh, where, view.widget), "selected_index" if box is tabs else "value")
         return view.widget
 
     lists_view = school_tab(
+        1,
         lambda data, school: _school_lists(data, school, sort_box.value),
         "the explorer's lists",
         "sendlib-school-view",
         subjects=True,
         controls=[sort_box],
     )
-    provision_view = school_tab(_school_provision, "the provision map", "sendlib-provision-view")
-    assessments_view = school_tab(_school_assessments, "the EHC assessments", "sendlib-assessments-view")
-    tabs = W.Tab(children=[W.VBox([pupil_box, pupil_view]), lists_view, provision_view, assessments_view])
+    provision_view = school_tab(2, _school_provision, "the provision map", "sendlib-provision-view")
+    assessments_view = school_tab(3, _school_assessments, "the EHC assessments", "sendlib-assessments-view")
+    tabs.children = [W.VBox([pupil_box, pupil_view]), lists_view, provision_view, assessments_view]
     for index, title in enumerate(("Pupil", "School lists", "Provision map", "EHC assessments")):
         tabs.set_title(index, title)
     header = html_block(
