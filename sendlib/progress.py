@@ -314,10 +314,14 @@ def assess_progress(trust: TrustData, as_of=None, reasons: bool = True, **settin
     scored = assessments["score"].notna().to_numpy()
     unscored_keys, unscored_counts = np.unique(key[~scored], return_counts=True)
 
-    date_ns = assessments["assessment_date"].to_numpy().astype("datetime64[D]").astype(np.int64)
-    # one integer sort key (series, then date); an export sorted that way already is not sorted again
+    date_ns = assessments["assessment_date"].to_numpy().astype("datetime64[D]").view(np.int64)
+    # one integer sort key (series, then date); an export sorted that way already is not sorted again.
+    # (Arrays of six million rows are worked in place where it reads as plainly: each new one
+    # costs the system a fresh 48 MB.)
     first_day = date_ns.min() if len(date_ns) else 0
-    sort_key = key * (date_ns.max() - first_day + 1 if len(date_ns) else 1) + (date_ns - first_day)
+    sort_key = key * (date_ns.max() - first_day + 1 if len(date_ns) else 1)
+    sort_key += date_ns
+    sort_key -= first_day
     if (sort_key[1:] >= sort_key[:-1]).all():
         order = None if scored.all() else np.flatnonzero(scored)
     else:
@@ -329,7 +333,7 @@ def assess_progress(trust: TrustData, as_of=None, reasons: bool = True, **settin
         key, date_ns, x = key[order], date_ns[order], x[order]
     # terms looked up by day: far fewer distinct days than rows
     term = term_index(np.arange(first_day, first_day + (np.ptp(date_ns) + 1 if len(date_ns) else 1)))
-    term = term[date_ns - first_day] - term[0]
+    term = (term - term[0])[date_ns - first_day]
 
     # scale parameters per series
     scales = trust.require("scales").set_index("scale").reindex(series.scale_names)
@@ -360,12 +364,16 @@ def assess_progress(trust: TrustData, as_of=None, reasons: bool = True, **settin
     # (b) least-squares slope in each window: sums of x, t, t^2 and tx per window, in one
     # bincount each (bincount adds in row order, so each sum is exactly the same however the
     # rows were numbered)
-    t = (date_ns - np.repeat(date_ns[starts], n)) / DAYS_PER_YEAR
+    days = np.repeat(date_ns[starts], n)
+    np.subtract(date_ns, days, out=days)
+    t = days / DAYS_PER_YEAR
+    del days
     sum_x = _segment_sum(x, window, 2 * n_seg).reshape(n_seg, 2)
     sum_t = _segment_sum(t, window, 2 * n_seg).reshape(n_seg, 2)
-    sum_tt = _segment_sum(t * t, window, 2 * n_seg).reshape(n_seg, 2)
-    sum_tx = _segment_sum(t * x, window, 2 * n_seg).reshape(n_seg, 2)
-    del t
+    product = t * t
+    sum_tt = _segment_sum(product, window, 2 * n_seg).reshape(n_seg, 2)
+    sum_tx = _segment_sum(np.multiply(t, x, out=product), window, 2 * n_seg).reshape(n_seg, 2)
+    del t, product
     with np.errstate(invalid="ignore", divide="ignore"):
         level = sum_x / cnt
         sxx = sum_tt - sum_t**2 / cnt
@@ -389,7 +397,8 @@ def assess_progress(trust: TrustData, as_of=None, reasons: bool = True, **settin
         seg_upn
     ]
     n_terms = int(term.max()) + 1 if n_rows else 1
-    group = np.repeat(seg_cohort * n_terms, n) + term
+    group = np.repeat(seg_cohort * n_terms, n)
+    group += term
     n_groups = n_subjects * n_scales * 17 * n_terms
     if s["gap_peers"] == "no_sen":
         seg_is_peer = pupils["sen_provision"].eq("N").to_numpy(dtype=bool)[seg_upn]
@@ -523,7 +532,8 @@ def assess_progress(trust: TrustData, as_of=None, reasons: bool = True, **settin
                 VERDICTS,
             ),
             "sem": seg_sem,
-        }
+        },
+        copy=False,  # the arrays are this call's own: no copying them into blocks
     )
     result["n_scores"] = result["n_scores"].astype("int64")
     if reasons:
@@ -535,7 +545,7 @@ def assess_progress(trust: TrustData, as_of=None, reasons: bool = True, **settin
 
 
 def _pupil_columns(pupils, index) -> dict:
-    return {c: pupils[c].iloc[index].reset_index(drop=True) for c in ("upn", "school", "year_group", "sen_provision")}
+    return {c: pd.Series(pupils[c].array.take(index)) for c in ("upn", "school", "year_group", "sen_provision")}
 
 
 def _flag(values, known) -> pd.Series:
@@ -549,22 +559,35 @@ def _peer_gaps(x, group, n_groups, is_peer, min_peers):
 
     Where a group has too few peers (``min_peers``), everyone in it counts as a peer.
     Returns the gaps, the variance of each peer mean, and which rows fell back so.
+
+    Peers and others are counted in one bincount (of ``2 * group + is_peer``); the sums of
+    the members' scores and squares are a bincount each. Each row then reads what it needs
+    with one gather from a table by group and membership (``2 * group + member``): a peer's
+    own score comes out of the count there, and groups left with too few peers are already
+    missing, so nothing is masked row by row afterwards.
     """
-    peer_n = np.bincount(group, weights=is_peer, minlength=n_groups)
-    use_all = (peer_n - 1 < min_peers)[group]
-    member = (use_all | is_peer).astype(float)
-    n_g = np.bincount(group, weights=member, minlength=n_groups)
-    xm = x * member
+    pair = group * 2
+    pair += is_peer
+    counts = np.bincount(pair, minlength=2 * n_groups).reshape(n_groups, 2)  # others, peers
+    use_all_groups = counts[:, 1] - 1 < min_peers
+    use_all = use_all_groups[group]
+    member = use_all | is_peer
+    pair |= use_all  # now 2 * group + member
+    n_g = np.where(use_all_groups, counts.sum(axis=1), counts[:, 1]).astype(float)
+    xm = np.where(member, x, 0)
     s_g = np.bincount(group, weights=xm, minlength=n_groups)
     q_g = np.bincount(group, weights=xm * x, minlength=n_groups)
     with np.errstate(invalid="ignore", divide="ignore"):
-        var_of_mean = (np.maximum(q_g - s_g**2 / n_g, 0) / (n_g - 1) / (n_g - 1))[group]
-        n = n_g[group] - member
-        gap = x - (s_g[group] - xm) / n
-    bad = n < min_peers
-    gap[bad] = np.nan
-    var_of_mean[bad] = np.nan
-    return gap, var_of_mean, use_all
+        var_of_mean = np.maximum(q_g - s_g**2 / n_g, 0) / (n_g - 1) / (n_g - 1)
+        n = n_g[:, None] - np.array([0.0, 1.0])  # by group and membership: a member leaves itself out
+        too_few = n < min_peers
+        n[too_few] = np.nan
+        var_of_mean = np.where(too_few, np.nan, var_of_mean[:, None])
+        gap = np.repeat(s_g.astype(float), 2)[pair]  # x - (s_g - xm) / n, in place
+        gap -= xm
+        gap /= n.ravel()[pair]
+        np.subtract(x, gap, out=gap)
+    return gap, var_of_mean.ravel()[pair], use_all
 
 
 def _expected_levels(baseline, latest, k_prev, k_latest, seg_sem, mean, sd, peers, min_group):
@@ -735,13 +758,14 @@ def _reasons(r, span_terms, window_start_days, enough, progress_z, s):
     combination of the subject, words and whole numbers it says (``_phrases``), which keeps a
     national-scale table fast.
     """
-    subject = np.asarray(r["subject"].cat.categories.str.capitalize(), dtype=object)[r["subject"].cat.codes]
+    names = np.asarray(r["subject"].cat.categories.str.capitalize(), dtype=object)
+    subject = r["subject"].cat.codes.to_numpy()  # codes of names, as distinct as the names
     flagged = r["less_than_expected_progress"].fillna(False).to_numpy(dtype=bool)
     judged = r["enough_scores"].to_numpy(dtype=bool)
     text = np.empty(len(r), dtype=object)
     rest = ~flagged
     text[rest] = _phrases(
-        lambda *row: _unflagged_reason(*row, s),
+        lambda code, *row: _unflagged_reason(names[code], *row, s),
         subject[rest],
         judged[rest],
         r["n_scores"].to_numpy()[rest],
@@ -762,7 +786,13 @@ def _reasons(r, span_terms, window_start_days, enough, progress_z, s):
         for name in ("slower_than_peers", "below_previous_rate", "gap_not_closing", "gap_widening")
     }
     base, gap_latest = _whole(pick("baseline_score")), _whole(pick("gap_latest"))
-    reason = _phrases(_trend_sentence, subject[rows], base, _whole(pick("latest_score")), span_terms[rows])
+    reason = _phrases(
+        lambda code, *row: _trend_sentence(names[code], *row),
+        subject[rows],
+        base,
+        _whole(pick("latest_score")),
+        span_terms[rows],
+    )
 
     def add(where, sentence, *columns):
         reason[where] += _phrases(lambda *row: " " + sentence(*row), *(column[where] for column in columns))
