@@ -382,7 +382,7 @@ def assess_progress(trust: TrustData, as_of=None, reasons: bool = True, **settin
     baseline, latest_level = level[:, 0], level[:, 1]
 
     # (b) rate of progress, latest window against previous
-    enough = (cnt >= s["min_window_scores"]).all(axis=1) & (sxx > 1e-9).all(axis=1)
+    enough = (np.minimum(cnt[:, 0], cnt[:, 1]) >= s["min_window_scores"]) & (sxx[:, 0] > 1e-9) & (sxx[:, 1] > 1e-9)
     with np.errstate(invalid="ignore", divide="ignore"):
         slope_se = seg_sem[:, None] / np.sqrt(sxx)
         rate_z = (slope[:, 1] - slope[:, 0]) / np.sqrt(slope_se[:, 0] ** 2 + slope_se[:, 1] ** 2)
@@ -417,7 +417,7 @@ def assess_progress(trust: TrustData, as_of=None, reasons: bool = True, **settin
         peer_var = _segment_sum(gap_var, window, 2 * n_seg).reshape(n_seg, 2) / gap_cnt**2
         gap_se = np.sqrt(seg_sem[:, None] ** 2 / gap_cnt + peer_var)
         gap_change_z = (gap_level[:, 1] - gap_level[:, 0]) / np.sqrt(gap_se[:, 0] ** 2 + gap_se[:, 1] ** 2)
-    gap_change_z[(gap_cnt == 0).any(axis=1)] = np.nan
+    gap_change_z[(gap_cnt[:, 0] == 0) | (gap_cnt[:, 1] == 0)] = np.nan
     # a series whose gap was measured, somewhere, to the whole year group
     seg_used_cohort = np.logical_or.reduceat(used_cohort & has_gap, starts) if n_seg else np.zeros(0, dtype=bool)
     del gap, gap_var, used_cohort, has_gap, window
