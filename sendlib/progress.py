@@ -306,7 +306,9 @@ def assess_progress(trust: TrustData, as_of=None, reasons: bool = True, **settin
     s = _check_settings(settings)
     as_of = trust.day(as_of)
     assessments = trust.require("assessments")
-    assessments = assessments[assessments["assessment_date"] <= as_of]
+    within = (assessments["assessment_date"] <= as_of).to_numpy()
+    if not within.all():  # (a copy of every column only when some scores are later)
+        assessments = assessments[within]
     pupils = trust.pupils
     series = _series_codes(assessments, pupils)
     n_subjects, n_scales = len(series.subjects), len(series.scale_names)
@@ -576,14 +578,15 @@ def _peer_gaps(x, group, n_groups, is_peer, min_peers):
     n_g = np.where(use_all_groups, counts.sum(axis=1), counts[:, 1]).astype(float)
     xm = np.where(member, x, 0)
     s_g = np.bincount(group, weights=xm, minlength=n_groups)
-    q_g = np.bincount(group, weights=xm * x, minlength=n_groups)
+    gap = xm * x  # the squares first; the same array then holds the gaps
+    q_g = np.bincount(group, weights=gap, minlength=n_groups)
     with np.errstate(invalid="ignore", divide="ignore"):
         var_of_mean = np.maximum(q_g - s_g**2 / n_g, 0) / (n_g - 1) / (n_g - 1)
         n = n_g[:, None] - np.array([0.0, 1.0])  # by group and membership: a member leaves itself out
         too_few = n < min_peers
         n[too_few] = np.nan
         var_of_mean = np.where(too_few, np.nan, var_of_mean[:, None])
-        gap = np.repeat(s_g.astype(float), 2)[pair]  # x - (s_g - xm) / n, in place
+        np.take(np.repeat(s_g.astype(float), 2), pair, out=gap)  # x - (s_g - xm) / n, in place
         gap -= xm
         gap /= n.ravel()[pair]
         np.subtract(x, gap, out=gap)
