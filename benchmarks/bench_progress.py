@@ -1,16 +1,27 @@
-"""Benchmark: assess_progress on a national-scale table, beside a groupby().apply() version.
+"""Benchmark: assess_progress on a national-scale table, beside its targets, the previous
+design and a groupby().apply() version.
 
 Generates one million pupil-subject series of six termly standardised scores (six million
-rows) in memory, times ``assess_progress`` end to end (rows per second, peak memory), then
-times a straightforward pandas ``groupby().apply()`` per-pupil slope on a sample of the same
-table in the same run, checks both give the same slopes, and prints the speed-up.
+rows) in memory and times ``assess_progress`` end to end (median of ``--repeat`` runs, rows
+per second, peak memory), with and without reasons. In the same run and process it times the
+previous design (sendlib at ``--previous``, imported beside today's by ``_previous.py``, on
+the same table in that version's own TrustData) and checks that both give the same frame to
+the last digit. Each figure is printed beside its target (1.5 s; 2 GB) and beside the
+previous design's. Today's design is measured first and its results freed before the
+previous one runs, and memory is read both as the process's peak and as the rise during the
+call, so that neither design's memory counts against the other. Last, it times a
+straightforward pandas ``groupby().apply()`` per-pupil slope on a sample of the same table,
+checks both give the same slopes, and prints the speed-up.
 
-    .venv/bin/python benchmarks/bench_progress.py [--series 1000000] [--apply-series 20000]
+    .venv/bin/python benchmarks/bench_progress.py [--series 1000000] [--repeat 3]
+        [--previous 3810d5a | --previous none] [--apply-series 20000]
 """
 
 from __future__ import annotations
 
 import argparse
+import gc
+import statistics
 import threading
 import time
 
@@ -21,6 +32,11 @@ import psutil
 from sendlib.codes import BUILT_IN_SCALES, upn_check_letter
 from sendlib.loader import TrustData
 from sendlib.progress import DAYS_PER_YEAR, assess_progress
+
+PREVIOUS = "3810d5a"  # the engine before the fused passes (6 December 2026)
+TARGET_SECONDS = 1.5
+TARGET_BYTES = 2e9  # 2 GB (1.86 GiB), the process's peak
+GiB = 2**30
 
 
 def national_table(n_series: int, n_scores: int = 6, seed: int = 0) -> TrustData:
@@ -111,26 +127,86 @@ def slope_vectorised(assessments: pd.DataFrame) -> pd.Series:
     return pd.Series(slope, index=index)
 
 
+class Timing:
+    """Runs of one design's assess_progress on one setting: wall times, and peak memory
+    (the process's, and its rise during the call)."""
+
+    def __init__(self, assess, trust, reasons: bool, repeat: int):
+        self.seconds, self.peak, self.rise = [], 0, 0
+        for _ in range(repeat):
+            gc.collect()
+            with PeakMemory() as memory:
+                start = time.perf_counter()
+                self.result = assess(trust, reasons=reasons)
+                self.seconds.append(time.perf_counter() - start)
+            self.peak = max(self.peak, memory.peak)
+            self.rise = max(self.rise, memory.peak - memory.start)
+            if len(self.seconds) < repeat:
+                del self.result
+
+    @property
+    def median(self) -> float:
+        return statistics.median(self.seconds)
+
+    def runs(self) -> str:
+        return ", ".join(f"{s:.2f}" for s in self.seconds)
+
+
+def previous_trust(before, trust: TrustData):
+    """The same tables in the previous design's own TrustData (the frames are shared, not copied)."""
+    return before.loader.TrustData(
+        pupils=trust.pupils, assessments=trust.assessments, scales=trust.scales, as_of=trust.as_of
+    )
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--series", type=int, default=1_000_000)
+    parser.add_argument("--repeat", type=int, default=3, help="runs of each design and setting (the median is shown)")
+    parser.add_argument("--previous", default=PREVIOUS, help="git revision of the previous design, or 'none'")
     parser.add_argument("--apply-series", type=int, default=20_000)
     args = parser.parse_args(argv)
     trust = national_table(args.series)
     rows = len(trust.assessments)
-    print(f"table: {args.series:,} pupil-subject series, {rows:,} rows")
+    print(f"table: {args.series:,} pupil-subject series, {rows:,} rows; median of {args.repeat} runs each")
+    before = None
+    if args.previous.lower() != "none":
+        from _previous import previous_sendlib
+
+        before = previous_sendlib(args.previous)
     for reasons in (False, True):
-        with PeakMemory() as memory:
-            start = time.perf_counter()
-            result = assess_progress(trust, reasons=reasons)
-            elapsed = time.perf_counter() - start
-        flagged = result["less_than_expected_progress"].mean()
+        # today's design first, its results freed, then the previous one on the same table
+        now = Timing(assess_progress, trust, reasons, args.repeat)
+        flagged = now.result["less_than_expected_progress"].mean()
+        n_result = len(now.result)
+        del now.result
+        was = None
+        if before is not None:
+            was = Timing(before.progress.assess_progress, previous_trust(before, trust), reasons, args.repeat)
+            del was.result
+        elapsed = now.median
         print(
-            f"assess_progress(reasons={reasons}): {elapsed:.2f} s, {rows / elapsed:,.0f} rows/s, "
-            f"peak memory {memory.peak / 2**30:.2f} GiB (process), +{(memory.peak - memory.start) / 2**30:.2f} "
-            f"GiB during the call; {len(result):,} result rows, {flagged:.1%} flagged"
+            f"assess_progress(reasons={reasons}): {elapsed:.2f} s (runs {now.runs()}), {rows / elapsed:,.0f} rows/s; "
+            f"target {TARGET_SECONDS} s: {'met' if elapsed <= TARGET_SECONDS else 'NOT met'}"
+            + (f"; previous design {was.median:.2f} s (runs {was.runs()}), {was.median / elapsed:.1f}x" if was else "")
         )
-        del result
+        print(
+            f"    peak memory {now.peak / GiB:.2f} GiB (process), +{now.rise / GiB:.2f} GiB during the call; "
+            f"target {TARGET_BYTES / 1e9:.0f} GB ({TARGET_BYTES / GiB:.2f} GiB): "
+            f"{'met' if now.peak <= TARGET_BYTES else 'NOT met'}"
+            + (f"; previous design {was.peak / GiB:.2f} GiB, +{was.rise / GiB:.2f} GiB" if was else "")
+        )
+        print(f"    {n_result:,} result rows, {flagged:.1%} flagged")
+    if before is not None:
+        gc.collect()
+        try:
+            pd.testing.assert_frame_equal(
+                assess_progress(trust), before.progress.assess_progress(previous_trust(before, trust)), check_exact=True
+            )
+            same = "yes"
+        except AssertionError as difference:
+            same = f"NO: {difference}"
+        print(f"same frame as the previous design (columns, types, values to the last digit, reasons): {same}")
 
     sample = trust.assessments[trust.assessments["upn"].isin(trust.pupils["upn"].iloc[: args.apply_series // 2])]
     start = time.perf_counter()

@@ -50,7 +50,6 @@ Because (a), (b) and (d) are three looks at the same data, each uses a stricter 
 
 from __future__ import annotations
 
-import itertools
 from typing import NamedTuple
 
 import numpy as np
@@ -204,6 +203,61 @@ def _merge_codes(codes, labels: pd.Index):
     return new_codes[codes], uniques
 
 
+def _changes(column: pd.Series) -> np.ndarray:
+    """True on the first row and on each row whose value differs from the row above.
+
+    A missing value differs from any value (or joins the missing values above it), so a run
+    of equal values is never one that a factorize would tell apart.
+    """
+    values = column.array
+    differ = values[1:] != values[:-1]
+    if not isinstance(differ, np.ndarray):  # nullable booleans: missing counts as a change
+        differ = differ.to_numpy(dtype=bool, na_value=True)
+    return np.concatenate([np.ones(min(len(values), 1), dtype=bool), differ])
+
+
+def _factorize_runs(column: pd.Series, change: np.ndarray, heads: np.ndarray) -> tuple[np.ndarray, pd.Index]:
+    """``pd.factorize(column)`` read at the rows ``heads``, factorizing the column's own run
+    starts only (``change``, which ``heads`` include): the codes are numbered as a factorize of
+    the whole column numbers them, since a value first appears at the start of a run."""
+    own = change[heads]
+    codes, uniques = pd.factorize(column.iloc[heads[own]])
+    return codes[np.cumsum(own) - 1], uniques
+
+
+class _SeriesCodes(NamedTuple):
+    """Each assessment's series (pupil, subject, scale) as one integer, and the labels."""
+
+    key: np.ndarray  # (pupil's row in pupils * n_subjects + subject) * n_scales + scale
+    subjects: pd.Index  # stripped and lower case: "Reading" and "reading " are one subject
+    scale_names: pd.Index
+
+
+def _series_codes(assessments: pd.DataFrame, pupils: pd.DataFrame) -> _SeriesCodes:
+    """Integer codes for the UPNs, subjects and scales, matching strings once a run.
+
+    An export lists a pupil's assessments together, so six million rows make about a
+    million runs of one pupil, subject and scale (half a million of one pupil): comparing
+    each row with the one above is cheap, and each column's strings are then factorized at
+    its own run starts only, and the UPNs looked up in ``pupils`` once per distinct UPN.
+    """
+    columns = [assessments[c] for c in ("upn", "subject", "scale")]
+    changes = [_changes(c) for c in columns]
+    heads = np.flatnonzero(changes[0] | changes[1] | changes[2])
+    (upn_code, upns), (subject_code, subjects), (scale_code, scale_names) = (
+        _factorize_runs(column, change, heads) for column, change in zip(columns, changes)
+    )
+    upn_code = pd.Index(pupils["upn"]).get_indexer(upns)[upn_code]
+    if (upn_code < 0).any():
+        raise SendlibError(
+            "assessments has pupils who are not in pupils; load the folder with load_trust, which reports them"
+        )
+    # the same subject written differently ("Reading", "reading ") is one subject
+    subject_code, subjects = _merge_codes(subject_code, pd.Index(subjects).str.strip().str.lower())
+    key = (upn_code.astype(np.int64) * len(subjects) + subject_code) * len(scale_names) + scale_code
+    return _SeriesCodes(np.repeat(key, np.diff(np.append(heads, len(assessments)))), subjects, scale_names)
+
+
 def _segment_sum(values, segments, n_segments):
     return np.bincount(segments, weights=values, minlength=n_segments)
 
@@ -252,73 +306,85 @@ def assess_progress(trust: TrustData, as_of=None, reasons: bool = True, **settin
     s = _check_settings(settings)
     as_of = trust.day(as_of)
     assessments = trust.require("assessments")
-    assessments = assessments[assessments["assessment_date"] <= as_of]
+    within = (assessments["assessment_date"] <= as_of).to_numpy()
+    if not within.all():  # (a copy of every column only when some scores are later)
+        assessments = assessments[within]
     pupils = trust.pupils
-    # factorize first: matching a few hundred thousand distinct UPNs beats matching every row
-    upn_code, upns = pd.factorize(assessments["upn"])
-    upn_code = pd.Index(pupils["upn"]).get_indexer(upns)[upn_code]
-    if (upn_code < 0).any():
-        raise SendlibError(
-            "assessments has pupils who are not in pupils; load the folder with load_trust, which reports them"
-        )
-    subject_code, subjects = pd.factorize(assessments["subject"])
-    # the same subject written differently ("Reading", "reading ") is one subject
-    subject_code, subjects = _merge_codes(subject_code, pd.Index(subjects).str.strip().str.lower())
-    scale_code, scale_names = pd.factorize(assessments["scale"])
-    key = (upn_code.astype(np.int64) * len(subjects) + subject_code) * len(scale_names) + scale_code
+    series = _series_codes(assessments, pupils)
+    n_subjects, n_scales = len(series.subjects), len(series.scale_names)
+    key = series.key
     scored = assessments["score"].notna().to_numpy()
     unscored_keys, unscored_counts = np.unique(key[~scored], return_counts=True)
 
-    date_ns = assessments["assessment_date"].to_numpy().astype("datetime64[D]").astype(np.int64)
-    # one integer sort key (series, then date); exports sorted that way already sort in one pass
+    date_ns = assessments["assessment_date"].to_numpy().astype("datetime64[D]").view(np.int64)
+    # one integer sort key (series, then date); an export sorted that way already is not sorted again.
+    # (Arrays of six million rows are worked in place where it reads as plainly: each new one
+    # costs the system a fresh 48 MB.)
     first_day = date_ns.min() if len(date_ns) else 0
-    order = np.argsort(
-        key * (date_ns.max() - first_day + 1 if len(date_ns) else 1) + (date_ns - first_day), kind="stable"
-    )
-    order = order[scored[order]]
+    sort_key = key * (date_ns.max() - first_day + 1 if len(date_ns) else 1)
+    sort_key += date_ns
+    sort_key -= first_day
+    if (sort_key[1:] >= sort_key[:-1]).all():
+        order = None if scored.all() else np.flatnonzero(scored)
+    else:
+        order = np.argsort(sort_key, kind="stable")
+        order = order[scored[order]]
+    del sort_key
     x = assessments["score"].to_numpy()
-    if len(order) != len(key) or (order[1:] != order[:-1] + 1).any():
+    if order is not None:
         key, date_ns, x = key[order], date_ns[order], x[order]
-        upn_code, subject_code, scale_code = upn_code[order], subject_code[order], scale_code[order]
     # terms looked up by day: far fewer distinct days than rows
     term = term_index(np.arange(first_day, first_day + (np.ptp(date_ns) + 1 if len(date_ns) else 1)))
-    term = term[date_ns - first_day] - term[0]
+    term = (term - term[0])[date_ns - first_day]
 
-    # scale parameters per row
-    scales = trust.require("scales").set_index("scale").reindex(scale_names)
+    # scale parameters per series
+    scales = trust.require("scales").set_index("scale").reindex(series.scale_names)
     scale_sd, scale_mean, scale_rel = (scales[c].to_numpy(dtype=float) for c in ("sd", "mean", "reliability"))
     scale_sem = sem(scale_sd, scale_rel)
 
-    # series (pupil x subject x scale) as contiguous segments
+    # series (pupil x subject x scale) as contiguous segments of n rows, each split into a
+    # previous window (k_prev rows) and a latest window (k_latest rows). Anything the same
+    # along a series is worked out once per series and spread over its rows by np.repeat;
+    # windows are numbered 2 * series + (0 previous, 1 latest).
     n_rows = len(key)
     is_start = np.ones(n_rows, dtype=bool)
     is_start[1:] = key[1:] != key[:-1]
     starts = np.flatnonzero(is_start)
-    seg = np.cumsum(is_start) - 1
+    del is_start
     n_seg = len(starts)
     n = np.diff(np.append(starts, n_rows))
-    pos = np.arange(n_rows) - starts[seg]
     k_latest = (n + 1) // 2
     k_prev = n - k_latest
-    latest = pos >= k_prev[seg]
-    window = seg * 2 + latest  # 0: previous, 1: latest
+    cnt = np.column_stack([k_prev, k_latest])
+    window = np.repeat(np.arange(2 * n_seg), cnt.ravel())
+    seg_key = key[starts]
+    del key
+    seg_scale = seg_key % n_scales
+    seg_subject = seg_key // n_scales % n_subjects
+    seg_upn = seg_key // n_scales // n_subjects
 
-    t = (date_ns - date_ns[starts][seg]) / DAYS_PER_YEAR
-    cnt = np.bincount(window, minlength=2 * n_seg).reshape(n_seg, 2)
+    # (b) least-squares slope in each window: sums of x, t, t^2 and tx per window, in one
+    # bincount each (bincount adds in row order, so each sum is exactly the same however the
+    # rows were numbered)
+    days = np.repeat(date_ns[starts], n)
+    np.subtract(date_ns, days, out=days)
+    t = days / DAYS_PER_YEAR
+    del days
     sum_x = _segment_sum(x, window, 2 * n_seg).reshape(n_seg, 2)
     sum_t = _segment_sum(t, window, 2 * n_seg).reshape(n_seg, 2)
-    sum_tt = _segment_sum(t * t, window, 2 * n_seg).reshape(n_seg, 2)
-    sum_tx = _segment_sum(t * x, window, 2 * n_seg).reshape(n_seg, 2)
+    product = t * t
+    sum_tt = _segment_sum(product, window, 2 * n_seg).reshape(n_seg, 2)
+    sum_tx = _segment_sum(np.multiply(t, x, out=product), window, 2 * n_seg).reshape(n_seg, 2)
+    del t, product
     with np.errstate(invalid="ignore", divide="ignore"):
         level = sum_x / cnt
         sxx = sum_tt - sum_t**2 / cnt
         slope = (sum_tx - sum_t * sum_x / cnt) / sxx
-    seg_scale = scale_code[starts]
     seg_sem = scale_sem[seg_scale]
     baseline, latest_level = level[:, 0], level[:, 1]
 
     # (b) rate of progress, latest window against previous
-    enough = (cnt >= s["min_window_scores"]).all(axis=1) & (sxx > 1e-9).all(axis=1)
+    enough = (np.minimum(cnt[:, 0], cnt[:, 1]) >= s["min_window_scores"]) & (sxx[:, 0] > 1e-9) & (sxx[:, 1] > 1e-9)
     with np.errstate(invalid="ignore", divide="ignore"):
         slope_se = seg_sem[:, None] / np.sqrt(sxx)
         rate_z = (slope[:, 1] - slope[:, 0]) / np.sqrt(slope_se[:, 0] ** 2 + slope_se[:, 1] ** 2)
@@ -329,24 +395,34 @@ def assess_progress(trust: TrustData, as_of=None, reasons: bool = True, **settin
     # (c), (d) gaps to peers at each assessment
     # peer groups: subject, scale, year group (N1 = -2 .. 13; 16 when unknown) and term
     year_group = pupils["year_group"].to_numpy(dtype=float, na_value=np.nan)
-    cohort_code = (np.nan_to_num(year_group, nan=14) + 2).astype(np.int64)[upn_code]
+    seg_cohort = (seg_subject * n_scales + seg_scale) * 17 + (np.nan_to_num(year_group, nan=14) + 2).astype(np.int64)[
+        seg_upn
+    ]
     n_terms = int(term.max()) + 1 if n_rows else 1
-    group = ((subject_code.astype(np.int64) * len(scale_names) + scale_code) * 17 + cohort_code) * n_terms + term
-    n_groups = len(subjects) * len(scale_names) * 17 * n_terms
+    group = np.repeat(seg_cohort * n_terms, n)
+    group += term
+    n_groups = n_subjects * n_scales * 17 * n_terms
     if s["gap_peers"] == "no_sen":
-        is_peer = pupils["sen_provision"].eq("N").to_numpy(dtype=bool)[upn_code]
+        seg_is_peer = pupils["sen_provision"].eq("N").to_numpy(dtype=bool)[seg_upn]
     else:
-        is_peer = np.ones(n_rows, dtype=bool)
-    gap, gap_var, used_cohort = _peer_gaps(x, group, n_groups, is_peer, s["min_gap_peers"])
+        seg_is_peer = np.ones(n_seg, dtype=bool)
+    gap, gap_var, used_cohort = _peer_gaps(x, group, n_groups, np.repeat(seg_is_peer, n), s["min_gap_peers"])
+    del group
     has_gap = np.isfinite(gap)
-    gap_cnt = np.bincount(window, weights=has_gap, minlength=2 * n_seg).reshape(n_seg, 2)
+    if has_gap.all():  # the usual case: every score has its peers, nothing to leave out of the sums
+        gap_cnt = cnt.astype(float)
+    else:
+        gap_cnt = np.bincount(window, weights=has_gap, minlength=2 * n_seg).reshape(n_seg, 2)
+        gap, gap_var = np.where(has_gap, gap, 0), np.where(has_gap, gap_var, 0)
     with np.errstate(invalid="ignore", divide="ignore"):
-        gap_level = _segment_sum(np.where(has_gap, gap, 0), window, 2 * n_seg).reshape(n_seg, 2) / gap_cnt
-        peer_var = _segment_sum(np.where(has_gap, gap_var, 0), window, 2 * n_seg).reshape(n_seg, 2) / gap_cnt**2
+        gap_level = _segment_sum(gap, window, 2 * n_seg).reshape(n_seg, 2) / gap_cnt
+        peer_var = _segment_sum(gap_var, window, 2 * n_seg).reshape(n_seg, 2) / gap_cnt**2
         gap_se = np.sqrt(seg_sem[:, None] ** 2 / gap_cnt + peer_var)
         gap_change_z = (gap_level[:, 1] - gap_level[:, 0]) / np.sqrt(gap_se[:, 0] ** 2 + gap_se[:, 1] ** 2)
-    gap_change_z[(gap_cnt == 0).any(axis=1)] = np.nan
-    seg_used_cohort = np.bincount(seg, weights=used_cohort & has_gap, minlength=n_seg) > 0
+    gap_change_z[(gap_cnt[:, 0] == 0) | (gap_cnt[:, 1] == 0)] = np.nan
+    # a series whose gap was measured, somewhere, to the whole year group
+    seg_used_cohort = np.logical_or.reduceat(used_cohort & has_gap, starts) if n_seg else np.zeros(0, dtype=bool)
+    del gap, gap_var, used_cohort, has_gap, window
 
     # no verdict without enough evidence: min_scores scores, in more than one term
     first_term, last_term = term[starts], term[starts + n - 1]
@@ -354,11 +430,7 @@ def assess_progress(trust: TrustData, as_of=None, reasons: bool = True, **settin
 
     # (a) expected latest level from same-baseline peers (same subject, scale, terms)
     peers, _ = pd.factorize(
-        (
-            ((subject_code[starts].astype(np.int64) * 64 + seg_scale) * 100_000 + first_term) * 64
-            + (last_term - first_term)
-        )
-        * 64
+        (((seg_subject * 64 + seg_scale) * 100_000 + first_term) * 64 + (last_term - first_term)) * 64
         + np.minimum(n, 63)
     )
     expected, variance, peer_n, typical = _expected_levels(
@@ -375,9 +447,8 @@ def assess_progress(trust: TrustData, as_of=None, reasons: bool = True, **settin
     # (a) is judged against the typical same-baseline peer (the robust line); the progress
     # score reported is centred: its mean over each subject, scale and year group is zero
     progress_z = (latest_level - expected) / np.sqrt(variance)
-    seg_cohort = (subject_code[starts].astype(np.int64) * len(scale_names) + seg_scale) * 17 + cohort_code[starts]
     scored = judged & np.isfinite(expected)
-    n_cohorts = len(subjects) * len(scale_names) * 17
+    n_cohorts = n_subjects * n_scales * 17
     with np.errstate(invalid="ignore", divide="ignore"):
         shift = np.bincount(seg_cohort, np.where(scored, latest_level - expected, 0), n_cohorts) / np.bincount(
             seg_cohort, scored, n_cohorts
@@ -417,15 +488,14 @@ def assess_progress(trust: TrustData, as_of=None, reasons: bool = True, **settin
         slower_progress |= flag.fillna(False).to_numpy(dtype=bool)
     gap_flag = not_closing.fillna(False).to_numpy(dtype=bool)
 
-    seg_upn = upn_code[starts]
     unscored = pd.Series(unscored_counts, index=unscored_keys)
     result = pd.DataFrame(
         {
             **_pupil_columns(pupils, seg_upn),
-            "subject": pd.Categorical.from_codes(subject_code[starts], subjects),
-            "scale": pd.Categorical.from_codes(seg_scale, scale_names),
+            "subject": pd.Categorical.from_codes(seg_subject, series.subjects),
+            "scale": pd.Categorical.from_codes(seg_scale, series.scale_names),
             "n_scores": n,
-            "n_no_score": unscored.reindex(key[starts], fill_value=0).to_numpy(),
+            "n_no_score": unscored.reindex(seg_key, fill_value=0).to_numpy() if len(unscored) else np.zeros(n_seg, int),
             "first_date": pd.to_datetime(date_ns[starts], unit="D"),
             "latest_date": pd.to_datetime(date_ns[starts + n - 1], unit="D"),
             "first_score": x[starts],
@@ -464,23 +534,26 @@ def assess_progress(trust: TrustData, as_of=None, reasons: bool = True, **settin
                 VERDICTS,
             ),
             "sem": seg_sem,
-        }
+        },
+        copy=False,  # the arrays are this call's own: no copying them into blocks
     )
     result["n_scores"] = result["n_scores"].astype("int64")
     if reasons:
         result["reason"] = _reasons(result, last_term - first_term, date_ns[starts + k_prev], enough, progress_z, s)
     result = _add_unscored_series(
-        result, assessments, unscored, key[starts], pupils, subjects, scale_names, len(subjects), len(scale_names)
+        result, assessments, unscored, seg_key, pupils, series.subjects, series.scale_names, n_subjects, n_scales
     )
     return result
 
 
 def _pupil_columns(pupils, index) -> dict:
-    return {c: pupils[c].iloc[index].reset_index(drop=True) for c in ("upn", "school", "year_group", "sen_provision")}
+    return {c: pd.Series(pupils[c].array.take(index)) for c in ("upn", "school", "year_group", "sen_provision")}
 
 
 def _flag(values, known) -> pd.Series:
-    return pd.Series(pd.array(np.where(known, values, False), dtype="boolean")).mask(~pd.Series(known))
+    """A nullable boolean column: ``values`` where ``known``, missing elsewhere."""
+    known = np.asarray(known, dtype=bool)
+    return pd.Series(pd.arrays.BooleanArray(np.asarray(values, dtype=bool) & known, ~known))
 
 
 def _peer_gaps(x, group, n_groups, is_peer, min_peers):
@@ -488,22 +561,36 @@ def _peer_gaps(x, group, n_groups, is_peer, min_peers):
 
     Where a group has too few peers (``min_peers``), everyone in it counts as a peer.
     Returns the gaps, the variance of each peer mean, and which rows fell back so.
+
+    Peers and others are counted in one bincount (of ``2 * group + is_peer``); the sums of
+    the members' scores and squares are a bincount each. Each row then reads what it needs
+    with one gather from a table by group and membership (``2 * group + member``): a peer's
+    own score comes out of the count there, and groups left with too few peers are already
+    missing, so nothing is masked row by row afterwards.
     """
-    peer_n = np.bincount(group, weights=is_peer, minlength=n_groups)
-    use_all = (peer_n - 1 < min_peers)[group]
-    member = (use_all | is_peer).astype(float)
-    n_g = np.bincount(group, weights=member, minlength=n_groups)
-    xm = x * member
+    pair = group * 2
+    pair += is_peer
+    counts = np.bincount(pair, minlength=2 * n_groups).reshape(n_groups, 2)  # others, peers
+    use_all_groups = counts[:, 1] - 1 < min_peers
+    use_all = use_all_groups[group]
+    member = use_all | is_peer
+    pair |= use_all  # now 2 * group + member
+    n_g = np.where(use_all_groups, counts.sum(axis=1), counts[:, 1]).astype(float)
+    xm = np.where(member, x, 0)
     s_g = np.bincount(group, weights=xm, minlength=n_groups)
-    q_g = np.bincount(group, weights=xm * x, minlength=n_groups)
+    gap = xm * x  # the squares first; the same array then holds the gaps
+    q_g = np.bincount(group, weights=gap, minlength=n_groups)
     with np.errstate(invalid="ignore", divide="ignore"):
-        var_of_mean = (np.maximum(q_g - s_g**2 / n_g, 0) / (n_g - 1) / (n_g - 1))[group]
-        n = n_g[group] - member
-        gap = x - (s_g[group] - xm) / n
-    bad = n < min_peers
-    gap[bad] = np.nan
-    var_of_mean[bad] = np.nan
-    return gap, var_of_mean, use_all
+        var_of_mean = np.maximum(q_g - s_g**2 / n_g, 0) / (n_g - 1) / (n_g - 1)
+        n = n_g[:, None] - np.array([0.0, 1.0])  # by group and membership: a member leaves itself out
+        too_few = n < min_peers
+        n[too_few] = np.nan
+        var_of_mean = np.where(too_few, np.nan, var_of_mean[:, None])
+        np.take(np.repeat(s_g.astype(float), 2), pair, out=gap)  # x - (s_g - xm) / n, in place
+        gap -= xm
+        gap /= n.ravel()[pair]
+        np.subtract(x, gap, out=gap)
+    return gap, var_of_mean.ravel()[pair], use_all
 
 
 def _expected_levels(baseline, latest, k_prev, k_latest, seg_sem, mean, sd, peers, min_group):
@@ -555,6 +642,7 @@ def _expected_levels(baseline, latest, k_prev, k_latest, seg_sem, mean, sd, peer
 
 
 def _group_ols(x, y, group, n_groups, include):
+    """Least-squares line of ``y`` on ``x`` in each group, over the ``include`` rows."""
     w = include.astype(float)
     xs, ys = np.where(include, x, 0), np.where(include, y, 0)
     n = np.bincount(group, weights=w, minlength=n_groups)
@@ -573,40 +661,36 @@ def _group_ols(x, y, group, n_groups, include):
     return {"a": a, "b": b, "s2": s2, "x_bar": x_bar, "sxx": cxx, "n": n}
 
 
-def _whole(values) -> list:
-    """Rounded whole numbers as Python ints (None where missing), for fast formatting."""
+def _whole(values) -> pd.arrays.IntegerArray:
+    """Values rounded to whole numbers as a reason prints them (missing where not finite)."""
     values = np.asarray(values, dtype=float)
     ok = np.isfinite(values)
-    rounded = np.where(ok, np.round(np.where(ok, values, 0)), 0).astype(np.int64).tolist()
-    return [v if k else None for v, k in zip(rounded, ok.tolist())]
+    return pd.arrays.IntegerArray(np.where(ok, np.round(np.where(ok, values, 0)), 0).astype(np.int64), ~ok)
 
 
-class _Flagged(NamedTuple):
-    """A flagged row, as its reason reads it (whole numbers, words)."""
+def _phrases(sentence, *columns) -> np.ndarray:
+    """``sentence(*values)`` for each row of ``columns`` (equal lengths), as an object array.
 
-    subject: str
-    base: int  # baseline_score
-    last: int  # latest_score
-    expected: int  # expected_score
-    below: int  # points below the expected score
-    margin: int  # what measurement error allows
-    span: int  # terms between the first and last score
-    since: str  # month the latest window began
-    rate_latest: int
-    rate_previous: int
-    rate_peers: int | None
-    gap_base: int
-    gap_latest: int
-    peers: str  # who the gap is measured to
-    slower_than_peers: bool
-    below_previous_rate: bool
-    gap_not_closing: bool
-    gap_widening: bool
-    enough: bool  # enough scores to compare rates
+    Each distinct combination of values is formatted once and spread over its rows: a
+    national table has far fewer distinct sentences than rows. Whole numbers (``_whole``)
+    reach ``sentence`` as ints, or None where missing.
+    """
+    code = np.zeros(len(columns[0]), dtype=np.int64)
+    for column in columns:
+        part, uniques = pd.factorize(column)
+        code, _ = pd.factorize(code * (len(uniques) + 1) + part + 1)
+    # codes are numbered in order of first appearance: each code's first row is where it appears
+    first = np.flatnonzero(np.diff(np.maximum.accumulate(code), prepend=-1) > 0)
+    values = [
+        c[first].to_numpy(dtype=object, na_value=None) if isinstance(c, pd.arrays.IntegerArray) else c[first]
+        for c in columns
+    ]
+    texts = np.empty(len(first), dtype=object)
+    texts[:] = [sentence(*row) for row in zip(*(v.tolist() for v in values))]
+    return texts[code]
 
 
-def _flagged_reason(row: _Flagged, min_window: int) -> str:
-    subject, base, last, span = row.subject, row.base, row.last, row.span
+def _trend_sentence(subject: str, base: int, last: int, span: int) -> str:
     change = last - base
     # the two levels are averages of the earlier and the latest scores, not single scores (the
     # chart shows each score): say so, or the sentence and the chart seem to disagree
@@ -617,92 +701,126 @@ def _flagged_reason(row: _Flagged, min_window: int) -> str:
         if change > 0
         else f"fell from an average of {base} in its earlier scores to {last} in its latest"
     )
-    parts = [f"{subject} {verb}, over {span} term{'s' if span != 1 else ''}."]
-    if row.slower_than_peers:
-        parts.append(
-            f"Pupils who started at about {base} typically reach {row.expected} by now; this is {row.below} points "
-            f"below that, more than measurement error allows (about {row.margin} points)."
+    return f"{subject} {verb}, over {span} term{'s' if span != 1 else ''}."
+
+
+def _slower_than_peers_sentence(base: int, expected: int, below: int, margin: int) -> str:
+    return (
+        f"Pupils who started at about {base} typically reach {expected} by now; this is {below} points "
+        f"below that, more than measurement error allows (about {margin} points)."
+    )
+
+
+def _below_previous_rate_sentence(since: str, rate_latest: int, rate_previous: int, rate_peers: int | None) -> str:
+    return (
+        f"Progress since {since} ({rate_latest:+d} points a year) is slower than before "
+        f"({rate_previous:+d} a year), by more than measurement error, and slower than "
+        + (
+            f"pupils who started at the same level ({rate_peers:+d} a year)."
+            if rate_peers is not None
+            else "a steady score (too few pupils started at the same level to compare with)."
         )
-    if row.below_previous_rate:
-        parts.append(
-            f"Progress since {row.since} ({row.rate_latest:+d} points a year) is slower than before "
-            f"({row.rate_previous:+d} a year), by more than measurement error, and slower than "
-            + (
-                f"pupils who started at the same level ({row.rate_peers:+d} a year)."
-                if row.rate_peers is not None
-                else "a steady score (too few pupils started at the same level to compare with)."
-            )
+    )
+
+
+def _gap_widening_sentence(peers: str, gap_base: int, gap_latest: int) -> str:
+    return f"The gap to {peers} has widened from {gap_base:+d} to {gap_latest:+d} points."
+
+
+def _gap_not_closing_sentence(peers: str, gap_latest: int, progress_in_line: bool) -> str:
+    text = f"Attainment gap: now {-gap_latest} points below {peers}, and not closing."
+    if progress_in_line:
+        text += " Progress itself is in line with pupils who started at the same level."
+    return text
+
+
+def _unflagged_reason(subject: str, judged: bool, n_scores: int, short: bool, s: dict) -> str:
+    if not judged:
+        counted = {0: "no scores", 1: "one score", 2: "two scores"}.get(n_scores, f"{n_scores} scores") + (
+            ", all in one term" if n_scores >= s["min_scores"] else ""
         )
-    elif not row.enough:
-        parts.append(f"Not enough scores yet to compare rates of progress (needs {min_window} in each half).")
-    if row.gap_widening:
-        parts.append(f"The gap to {row.peers} has widened from {row.gap_base:+d} to {row.gap_latest:+d} points.")
-    if row.gap_not_closing:
-        parts.append(f"Attainment gap: now {-row.gap_latest} points below {row.peers}, and not closing.")
-        if not (row.slower_than_peers or row.below_previous_rate or row.gap_widening):
-            parts.append("Progress itself is in line with pupils who started at the same level.")
-    return " ".join(parts)
+        return (
+            f"{subject}: not enough scores yet to judge progress ({counted}; needs {s['min_scores']}, "
+            "in more than one term)."
+        )
+    text = f"{subject}: progress in line with pupils who started at the same level, within measurement error."
+    if short:
+        text += _not_enough_for_rates(s)
+    return text
+
+
+def _not_enough_for_rates(s: dict) -> str:
+    return f" Not enough scores yet to compare rates of progress (needs {s['min_window_scores']} in each half)."
 
 
 def _reasons(r, span_terms, window_start_days, enough, progress_z, s):
     """Plain-English reasons: with the numbers for every flagged row; a sentence for the rest.
 
-    Flagged rows are formatted one by one; the others share a sentence per subject and
-    situation, which keeps a national-scale table fast.
+    A flagged row's reason is its trend sentence followed by one sentence for each test it
+    fails (or why rates could not be compared). Each sentence is formatted once per distinct
+    combination of the subject, words and whole numbers it says (``_phrases``), which keeps a
+    national-scale table fast.
     """
-    subject = np.asarray(r["subject"].cat.categories.str.capitalize(), dtype=object)[r["subject"].cat.codes]
-    n_scores = r["n_scores"].to_numpy()
+    names = np.asarray(r["subject"].cat.categories.str.capitalize(), dtype=object)
+    subject = r["subject"].cat.codes.to_numpy()  # codes of names, as distinct as the names
     flagged = r["less_than_expected_progress"].fillna(False).to_numpy(dtype=bool)
     judged = r["enough_scores"].to_numpy(dtype=bool)
-    one = ~judged
-    counted = np.asarray(
-        [{0: "no scores", 1: "one score", 2: "two scores"}.get(k, f"{k} scores") for k in n_scores.tolist()],
-        dtype=object,
-    ) + np.where(n_scores >= s["min_scores"], ", all in one term", "")
-    text = np.where(
-        one,
-        subject
-        + ": not enough scores yet to judge progress ("
-        + counted
-        + f"; needs {s['min_scores']}, in more than one term).",
-        subject + ": progress in line with pupils who started at the same level, within measurement error.",
-    )
-    short = judged & ~flagged & ~enough
-    text[short] = text[short] + (
-        f" Not enough scores yet to compare rates of progress (needs {s['min_window_scores']} in each half)."
+    text = np.empty(len(r), dtype=object)
+    rest = ~flagged
+    text[rest] = _phrases(
+        lambda code, *row: _unflagged_reason(names[code], *row, s),
+        subject[rest],
+        judged[rest],
+        r["n_scores"].to_numpy()[rest],
+        (judged & ~enough)[rest],
     )
     rows = np.flatnonzero(flagged)
-    if len(rows):
-        pick = lambda column: np.asarray(r[column])[rows]
-        with np.errstate(divide="ignore", invalid="ignore"):  # a score of 0 at z 0: no margin, and none is shown
-            below = pick("expected_score") - pick("latest_score")
-            margin = np.abs(below / progress_z[rows]) * s["z_slower_than_peers"]
-        days, inverse = np.unique(window_start_days[rows], return_inverse=True)
-        since = [f"{pd.Timestamp(int(d), unit='D'):%B %Y}" for d in days]
-        flags = ("slower_than_peers", "below_previous_rate", "gap_not_closing", "gap_widening")
-        columns = {
-            "subject": subject[rows].tolist(),
-            "base": _whole(pick("baseline_score")),
-            "last": _whole(pick("latest_score")),
-            "expected": _whole(pick("expected_score")),
-            "below": _whole(below),
-            "margin": _whole(margin),
-            "span": span_terms[rows].tolist(),
-            "since": [since[i] for i in inverse.tolist()],
-            "rate_latest": _whole(pick("rate_latest")),
-            "rate_previous": _whole(pick("rate_previous")),
-            "rate_peers": _whole(pick("rate_peers")),
-            "gap_base": _whole(pick("gap_baseline")),
-            "gap_latest": _whole(pick("gap_latest")),
-            "peers": np.asarray(r["gap_peers"].cat.categories, dtype=object)[
-                r["gap_peers"].cat.codes.to_numpy()[rows]
-            ].tolist(),
-            **{name: r[name].fillna(False).to_numpy(dtype=bool)[rows].tolist() for name in flags},
-            "enough": enough[rows].tolist(),
-        }
-        minimum = s["min_window_scores"]
-        flagged_rows = itertools.starmap(_Flagged, zip(*(columns[field] for field in _Flagged._fields)))
-        text[rows] = [_flagged_reason(row, minimum) for row in flagged_rows]
+    if not len(rows):
+        return pd.Series(text, dtype=object)
+    pick = lambda column: np.asarray(r[column])[rows]
+    with np.errstate(divide="ignore", invalid="ignore"):  # a score of 0 at z 0: no margin, and none is shown
+        below = pick("expected_score") - pick("latest_score")
+        margin = np.abs(below / progress_z[rows]) * s["z_slower_than_peers"]
+    days, inverse = np.unique(window_start_days[rows], return_inverse=True)
+    since = np.asarray([f"{pd.Timestamp(int(d), unit='D'):%B %Y}" for d in days], dtype=object)[inverse]
+    peers = np.asarray(r["gap_peers"].cat.categories, dtype=object)[r["gap_peers"].cat.codes.to_numpy()[rows]]
+    fails = {
+        name: r[name].fillna(False).to_numpy(dtype=bool)[rows]
+        for name in ("slower_than_peers", "below_previous_rate", "gap_not_closing", "gap_widening")
+    }
+    base, gap_latest = _whole(pick("baseline_score")), _whole(pick("gap_latest"))
+    reason = _phrases(
+        lambda code, *row: _trend_sentence(names[code], *row),
+        subject[rows],
+        base,
+        _whole(pick("latest_score")),
+        span_terms[rows],
+    )
+
+    def add(where, sentence, *columns):
+        reason[where] += _phrases(lambda *row: " " + sentence(*row), *(column[where] for column in columns))
+
+    add(
+        fails["slower_than_peers"],
+        _slower_than_peers_sentence,
+        base,
+        _whole(pick("expected_score")),
+        _whole(below),
+        _whole(margin),
+    )
+    add(
+        fails["below_previous_rate"],
+        _below_previous_rate_sentence,
+        since,
+        _whole(pick("rate_latest")),
+        _whole(pick("rate_previous")),
+        _whole(pick("rate_peers")),
+    )
+    reason[~fails["below_previous_rate"] & ~enough[rows]] += _not_enough_for_rates(s)
+    add(fails["gap_widening"], _gap_widening_sentence, peers, _whole(pick("gap_baseline")), gap_latest)
+    progress_in_line = ~(fails["slower_than_peers"] | fails["below_previous_rate"] | fails["gap_widening"])
+    add(fails["gap_not_closing"], _gap_not_closing_sentence, peers, gap_latest, progress_in_line)
+    text[rows] = reason
     return pd.Series(text, dtype=object)
 
 
