@@ -27,6 +27,7 @@ KERNEL_START_SECONDS = 180
 # it returns as soon as the kernel says it is idle, so a long wait costs nothing.
 IOPUB_SECONDS = 60
 POOL_SIZE = 1  # preheated kernels per app: memory (~0.4 GB each) against waiting
+FILL_DELAY_SECONDS = 10
 
 
 def voila_command(
@@ -79,6 +80,9 @@ def voila_command(
         # waited 75 s or more), and its pages come from a cache in about a second anyway.
         "--preheat_kernel=True",
         f"--pool_size={pool_size}",
+        # the kernel that refills a pool waits until the visitor who took the last has their
+        # page: started at once (Voila's 1 s), it shared the two cores with that page's own work
+        f"--VoilaKernelManager.fill_delay={FILL_DELAY_SECONDS}",
         "--VoilaKernelManager.preheat_denylist=local_committee",
     ]
 
