@@ -19,7 +19,6 @@ works, for one person opening it in Jupyter or Voilà.
 from __future__ import annotations
 
 import asyncio
-import functools
 import os
 import sys
 
@@ -99,7 +98,7 @@ class SendlibVoila(Voila):
         return [(url_path_join(self.server_url, COMMITTEE), CommitteePageHandler), *super().init_handlers()]
 
 
-main = functools.partial(SendlibVoila.launch_instance)
+main = SendlibVoila.launch_instance
 
 if __name__ == "__main__":
     sys.exit(main())

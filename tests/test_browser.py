@@ -205,6 +205,9 @@ def test_a_broken_export_reads_as_a_sentence(browser, tmp_path):
         text = page.inner_text("body")
         assert "This could not be shown" in text and "binary data" in text and "Traceback" not in text
         page.screenshot(path=str(ARTIFACTS / "broken_export.png"), full_page=True)
+        page.goto(f"http://127.0.0.1:{port}/committee?token={TOKEN}")  # served without a kernel: the same sentence
+        text = page.inner_text("body")
+        assert "This could not be shown" in text and "binary data" in text and "Traceback" not in text
     finally:
         process.terminate()
         process.wait(timeout=20)
