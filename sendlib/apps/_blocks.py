@@ -255,8 +255,8 @@ class ListsView:
             children.append(box)
             self.made += [heading, body, links, pick, button, tools, box]
             self.shown.append((item, heading, pick, links, body))
+        self.refilter()  # the lists filled before they are shown: no empty heading reaches the page
         self.widget.children = children
-        self.refilter()
 
     def chosen(self) -> dict[str, str]:
         return {column: box.value for column, box in self.boxes.items()}
