@@ -14,8 +14,11 @@ def sample():
 
 @pytest.fixture(scope="module")
 def built(sample):
-    """Every school's page, made once as the dashboards and reports make them."""
-    return sendlib.committee_pages(sample)
+    """Every school's page, as the dashboards and reports read them (made once per run of the
+    suite for this code, data and day, whichever test asks first: sendlib.committee's cache)."""
+    from sendlib.committee import cached_committee_pages
+
+    return cached_committee_pages("")
 
 
 @pytest.fixture(scope="module")

@@ -20,7 +20,7 @@ import pytest
 import sendlib
 from sendlib._testing import assert_no_count_recoverable, audit_page
 from sendlib.codes import BROAD_AREAS
-from sendlib.committee import committee_page, committee_pages
+from sendlib.committee import cached_committee_pages, committee_page, committee_pages
 from sendlib.duties import duties_summary
 from sendlib.render import committee as committee_html
 from sendlib.synthetic import generate_trust
@@ -33,7 +33,8 @@ def sample():
 
 @pytest.fixture(scope="module")
 def pages(sample):
-    return committee_pages(sample)
+    """The sample's pages as the dashboards and reports read them (sendlib.committee's cache)."""
+    return cached_committee_pages("")
 
 
 def _trust_pages(tmp_path_factory, name, **shape):
