@@ -37,9 +37,9 @@ PARALLEL := -n auto
 test: lint
 	$(BIN)/python -m pytest $(PARALLEL)
 
-## The suite without the browser, concurrency and 100 MB tests: for a change in progress.
+## The suite without the browser, concurrency and 100 MB tests, a third of each property test's examples: for a change in progress.
 quick: lint
-	$(BIN)/python -m pytest $(PARALLEL) -m "not browser and not concurrency and not large" --durations=5
+	SENDLIB_QUICK_TESTS=1 $(BIN)/python -m pytest $(PARALLEL) -m "not browser and not concurrency and not large" --durations=5
 
 ## ruff (lint and format) and mypy, as CI runs them; `ruff format sendlib tests benchmarks` fixes the format.
 lint: $(STAMP)

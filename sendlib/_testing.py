@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import os
 import re
 import subprocess
 from dataclasses import dataclass, field
@@ -32,6 +33,15 @@ UPN = re.compile(r"\b[A-HJ-NP-RT-Z]\d{11}[0-9A-HJ-NP-RT-Z]\b")
 
 
 # --- export folders ---------------------------------------------------------------------------------
+QUICK_ENV = "SENDLIB_QUICK_TESTS"  # set by `make quick`
+
+
+def examples(n: int) -> int:
+    """How many examples a property test tries: ``n`` in the whole suite (`make test`, CI), a
+    third of them in `make quick` (a change in progress)."""
+    return max(3, n // 3) if os.environ.get(QUICK_ENV) else n
+
+
 def write_folder(folder: Path, tables: dict[str, pd.DataFrame | str | bytes]) -> Path:
     """Write tables (DataFrames, CSV text or raw bytes) as ``name.csv`` files."""
     folder.mkdir(parents=True, exist_ok=True)

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 import sendlib
 from sendlib import apps
 from sendlib._paths import NOTEBOOKS_DIR, VOILA_APPS_DIR
-from sendlib._testing import ARTIFACTS, EDGE_FILES, find, open_tabs, start_server, write_edge_trust
+from sendlib._testing import ARTIFACTS, EDGE_FILES, examples, find, open_tabs, start_server, write_edge_trust
 from sendlib.apps import senco
 from sendlib.committee import committee_pages
 from sendlib.reports import run_notebook
@@ -57,7 +57,7 @@ def words(widget) -> str:
     return " ".join(parts)
 
 
-@settings(max_examples=6, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@settings(max_examples=examples(6), suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(
     exported_on=st.sampled_from(DATES),
     files=st.sets(st.sampled_from(EDGE_FILES)),

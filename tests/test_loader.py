@@ -10,7 +10,7 @@ from openpyxl import Workbook
 
 import sendlib
 from sendlib import DataError, load_trust
-from sendlib._testing import write_folder
+from sendlib._testing import examples, write_folder
 from sendlib.schema import TABLES
 
 UPN1, UPN2, UPN3 = "B801200005001", "P207000016049", "H999204125001"  # the last: valid, made here
@@ -298,7 +298,7 @@ _header = st.lists(
 )
 
 
-@settings(max_examples=150, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=examples(150), suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
     header=_header,
     rows=st.lists(st.lists(_cells, max_size=9), max_size=6),

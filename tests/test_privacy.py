@@ -2,7 +2,7 @@ import pandas as pd
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from sendlib._testing import Audit
+from sendlib._testing import Audit, examples
 from sendlib.privacy import HIDDEN, SMALL, is_disclosive, suppress, suppression_mask
 
 
@@ -53,7 +53,7 @@ def test_property_no_line_leaks_a_small_count(rows):
             assert hidden.loc[table.index[:-1], column].sum() != 1
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=examples(60), deadline=None)
 @given(st.lists(st.lists(st.integers(0, 12), min_size=3, max_size=3), min_size=2, max_size=5))
 @example([[0, 1, 1], [1, 1, 1]])  # every count small, the grand total 5: solvable unless all of it is hidden
 def test_property_the_totals_pin_no_hidden_cell(rows):
