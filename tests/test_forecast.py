@@ -363,6 +363,24 @@ def test_the_draws_skip_cells_with_no_one_without_changing_a_number():
     np.testing.assert_array_equal(_split(np.random.default_rng(9), counts, _chances(shares)), expected)
 
 
+def test_leavers_drawn_for_a_cell_then_shared_out_are_a_binomial_for_each_state():
+    """Leaving has one chance for every pupil of a cell, so the simulation draws how many leave
+    the cell and shares them out among its states (a multivariate hypergeometric): each state's
+    leavers are then binomial, independent of the other states', as if drawn state by state."""
+    from sendlib.forecast import _draw, _share
+
+    rng = np.random.default_rng(3)
+    n, chance = 100_000, 0.3
+    counts = np.broadcast_to(np.array([5, 0, 3, 7, 1]), (n, 5))
+    leavers = _share(rng, counts, _draw(rng, counts.sum(-1), chance))
+    assert ((leavers >= 0) & (leavers <= counts)).all()
+    # the mean and variance of a binomial, and no correlation between states, within Monte Carlo error
+    np.testing.assert_allclose(leavers.mean(0), counts[0] * chance, atol=0.02)
+    np.testing.assert_allclose(leavers.var(0), counts[0] * chance * (1 - chance), atol=0.03)
+    correlation = np.corrcoef(leavers[:, [0, 2, 3]].T)
+    assert np.abs(correlation - np.eye(3)).max() < 0.015
+
+
 def test_the_forecast_exports_with_its_date_and_notes(sample):
     import io
 
