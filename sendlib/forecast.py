@@ -1054,11 +1054,11 @@ def _leave_or_move(rng, counts, leave, moves):
     return np.moveaxis(_split(rng, counts, chances), -1, 0)
 
 
-def _share(rng, counts, sample):
+def _share(rng, counts, sample, total):
     """``sample`` pupils picked at random, without replacement, from ``counts`` (categories on
-    the last axis; ``sample`` one number for each of the other elements): how many of each
-    category (a multivariate hypergeometric), drawn category by category as a hypergeometric
-    of what the ones before left.
+    the last axis; ``sample`` and ``total``, their sum, one number for each of the other
+    elements): how many of each category (a multivariate hypergeometric), drawn category by
+    category as a hypergeometric of what the ones before left.
 
     When every pupil of an element has the same chance of an outcome whatever their category
     (a pupil at SEN support leaving, or moving to a plan, in any broad area of need), drawing
@@ -1072,7 +1072,7 @@ def _share(rng, counts, sample):
     out = np.zeros_like(rows)
     where = np.flatnonzero(sample)
     left = np.asarray(sample).reshape(-1)[where]
-    total = rows[where].sum(1)
+    total = np.asarray(total).reshape(-1)[where]
     for k in range(rows.shape[1] - 1):
         good = rows[where, k]
         out[where, k] = drawn = rng.hypergeometric(good, total - good, left)
@@ -1206,10 +1206,12 @@ def _simulate(model, years, rng, simulations=None):
         for state, first in ((1, 1), (2, 1 + n_areas)):
             other, other_first = (2, 1 + n_areas) if state == 1 else (1, 1)
             n_now = population[..., first : first + n_areas]  # (S, cell, area)
-            leavers, to_n, to_other, _ = _leave_or_move(rng, n_now.sum(-1), leave, p[..., state, [0, other]])
-            gone = _share(rng, n_now, leavers + to_n + to_other)
+            total = n_now.sum(-1)
+            leavers, to_n, to_other, _ = _leave_or_move(rng, total, leave, p[..., state, [0, other]])
+            going = leavers + to_n + to_other
+            gone = _share(rng, n_now, going, total)
             nxt[..., 0] += to_n
-            nxt[..., other_first : other_first + n_areas] += _share(rng, gone, to_other)
+            nxt[..., other_first : other_first + n_areas] += _share(rng, gone, to_other, going)
             nxt[..., first : first + n_areas] += n_now - gone
         if september:
             moved = np.zeros_like(nxt)
