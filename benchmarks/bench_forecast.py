@@ -68,11 +68,12 @@ def same_distribution(now: np.ndarray, previous: np.ndarray) -> tuple[bool, str]
     levels = [2.5, 10, 90, 97.5]
     q_now, q_previous = np.percentile(now, levels, axis=0), np.percentile(previous, levels, axis=0)
     allowed = np.maximum(1, BOUND_SHARE * (q_previous[-1] - q_previous[0]))
-    off = np.abs(q_now - q_previous) / allowed
-    ok = bool(z.max() <= MEAN_ERRORS and off.max() <= 1)
+    apart = np.abs(q_now - q_previous)
+    ok = bool(z.max() <= MEAN_ERRORS and (apart <= allowed).all())
     words = (
         f"largest difference of means {z.max():.1f} standard errors ({(z > 2).mean():.0%} beyond 2, "
-        f"{(z > 3).mean():.1%} beyond 3), of bounds {off.max():.2f} of the allowance"
+        f"{(z > 3).mean():.1%} beyond 3), of bounds {apart.max():.1f} pupils ({(apart / allowed).max():.0%} "
+        "of what is allowed)"
     )
     return ok, words
 
