@@ -1044,6 +1044,45 @@ def _split(rng, counts, chances):
     return np.moveaxis(out.reshape(-1, *counts.shape), 0, -1)
 
 
+def _leave_or_move(rng, counts, leave, moves):
+    """``counts`` of pupils in one state (simulation, cell) split four ways, drawn as a
+    multinomial: leaving the school (chance ``leave``), else moving to either of two other
+    states (``moves``, on a last axis of two: the chances of a pupil who stays), else staying
+    in their state. Returns the four counts."""
+    first, then = moves[..., 0], moves[..., 1]
+    chances = np.stack([leave, first, then / np.maximum(1 - first, 1e-12)])
+    return np.moveaxis(_split(rng, counts, chances), -1, 0)
+
+
+def _share(rng, counts, sample, total):
+    """``sample`` pupils picked at random, without replacement, from ``counts`` (categories on
+    the last axis; ``sample`` and ``total``, their sum, one number for each of the other
+    elements): how many of each category (a multivariate hypergeometric), drawn category by
+    category as a hypergeometric of what the ones before left.
+
+    When every pupil of an element has the same chance of an outcome whatever their category
+    (a pupil at SEN support leaving, or moving to a plan, in any broad area of need), drawing
+    how many of the element have it (one binomial of its total) and sharing them out with this
+    gives the numbers of each category that have it with the same distribution as one binomial
+    for each category, drawing less.
+    Only the elements with some left to pick are drawn, and a category none of whose pupils
+    can be left out (everyone picked) takes no random number.
+    """
+    rows = counts.reshape(-1, counts.shape[-1])
+    out = np.zeros_like(rows)
+    where = np.flatnonzero(sample)
+    left = np.asarray(sample).reshape(-1)[where]
+    total = np.asarray(total).reshape(-1)[where]
+    for k in range(rows.shape[1] - 1):
+        good = rows[where, k]
+        out[where, k] = drawn = rng.hypergeometric(good, total - good, left)
+        left, total = left - drawn, total - good
+        some = left > 0
+        where, left, total = where[some], left[some], total[some]
+    out[where, -1] = left
+    return out.reshape(counts.shape)
+
+
 def _projected(model):
     """The ``roll_projection`` as (year, school index, year-group index, count), for the schools
     the model knows."""
@@ -1074,6 +1113,9 @@ class _Average:
 
     def binomial(self, n, p):
         return n * p
+
+    def hypergeometric(self, good, bad, sample):
+        return sample * (good / np.maximum(good + bad, 1e-300))
 
 
 def expected_path(model: NeedForecaster, years: int) -> np.ndarray:
@@ -1113,18 +1155,20 @@ def _simulate(model, years, rng, simulations=None):
     top = yg_i == n_yg - 1  # the last year group keeps its pupils
     moves_up = (up >= 0) & ~top
     kind = float if isinstance(rng, _Average) else np.int64  # numpy's binomial counts in int64
-    out = np.zeros((S, years, n_school, n_yg, n_state), dtype=float if kind is float else np.int32)
+    out = np.zeros((S, years, n_school * n_yg, n_state), dtype=float if kind is float else np.int32)
+    flat = school_i * n_yg + yg_i  # each live cell's place among every school and year group
     population = np.broadcast_to(model.start_population_[school_i, yg_i], (S, cells, n_state)).astype(kind)
     a, b = model.stay_
-    stay_p = rng.beta(a, b, size=(S, n_school, n_yg))[:, school_i, yg_i]
+    stay_p = rng.beta(a[school_i, yg_i], b[school_i, yg_i], size=(S, cells))
     gamma = rng.gamma(model.moves_, size=(S, *model.moves_.shape))
     move_p = (gamma / gamma.sum(-1, keepdims=True))[:, yg_i]  # (S, cell, from, to)
     joiner_mix = rng.gamma(model.joiners_["mix"], size=(S, *model.joiners_["mix"].shape))
     joiner_mix /= joiner_mix.sum(-1, keepdims=True)
-    joiner_mix = _chances(_school_joiner_mix(model, rng, joiner_mix)[:, school_i, yg_i])  # (state, S, cell)
+    joiner_mix = _chances(_school_joiner_mix(model, rng, joiner_mix, (school_i, yg_i)))  # (state, S, cell)
     area_mix = _chances(model.new_area_mix_[(yg_i > 8).astype(int)])  # (area, cell): Year 7 (index 9) on is secondary
     shape, rate = model.school_rates_
     school_factor = rng.gamma(shape, 1 / rate, size=(S, *shape.shape))[:, school_i]  # (S, cell, from, to)
+    move_p *= school_factor  # the school's rates, before each year's trend and shock
     for step in range(years):
         year = model.first_year_ + step
         span, september = model.first_step_ if step == 0 else (1.0, True)
@@ -1138,7 +1182,7 @@ def _simulate(model, years, rng, simulations=None):
         scenario = model.scenario_from is None or year >= model.scenario_from
         boost = np.ones((3, 3))
         boost[0, 1:] = 1 + model.identification_change * scenario  # new identification: N to K or E
-        p = move_p * factor * boost * school_factor  # (S, cell, from, to)
+        p = move_p * (factor * boost)  # (S, cell, from, to)
         p[..., 0, 0] = 0
         p[..., 1, 1] = 0
         p[..., 2, 2] = 0
@@ -1146,27 +1190,29 @@ def _simulate(model, years, rng, simulations=None):
         scale = np.where(off > 0.95, 0.95 / off, 1.0)  # keep room for staying in the state
         p = p * scale * span  # a first step shorter than a year: moves in proportion
         if september:
-            stay = stay_p[..., None]  # (S, cell, 1)
+            stay = stay_p  # (S, cell)
         else:  # no summer between: only the pupils who leave during a school year
             in_year = 1 - np.median(np.where(stay_p > 0.5, stay_p, np.nan), axis=1)
-            stay = (1 - span * np.nan_to_num(in_year))[:, None, None]
-        stayers = _split(rng, population, stay[None])[..., 0]  # stay, or leave
-        nxt = np.zeros_like(population)
-        # from N: to K or E (new area from the phase mix), else N
-        to_k, to_e, keep = np.moveaxis(_split(rng, stayers[..., 0], _chances(p[..., 0, [1, 2, 0]])), -1, 0)
-        nxt[..., 0] += keep
-        nxt[..., 1 : 1 + n_areas] += _split(rng, to_k, area_mix)
-        nxt[..., 1 + n_areas :] += _split(rng, to_e, area_mix)
-        # from K or E in an area: keep the area, move between K and E, or to N (the chances the
-        # same in every area)
+            stay = (1 - span * np.nan_to_num(in_year))[:, None]
+        leave = np.broadcast_to(1 - stay, population.shape[:2])  # the same chance in every state
+        nxt = np.empty_like(population)
+        # from N: leave, to K or E (new area from the phase mix), else N
+        _, to_k, to_e, nxt[..., 0] = _leave_or_move(rng, population[..., 0], leave, p[..., 0, [1, 2]])
+        nxt[..., 1 : 1 + n_areas] = _split(rng, to_k, area_mix)
+        nxt[..., 1 + n_areas :] = _split(rng, to_e, area_mix)
+        # from K or E: leave, to N, to the other provision in the same area, else stay. The chances
+        # are the same in every area, so how many of the cell go each way is drawn once, then
+        # which areas those who go come from, and which of them move to the other provision
         for state, first in ((1, 1), (2, 1 + n_areas)):
             other, other_first = (2, 1 + n_areas) if state == 1 else (1, 1)
-            n_now = stayers[..., first : first + n_areas]  # (S, cell, area)
-            chances = _chances(p[..., state, [0, other, state]])[..., None]
-            to_n, to_other, keep = np.moveaxis(_split(rng, n_now, chances), -1, 0)
-            nxt[..., 0] += to_n.sum(-1)
-            nxt[..., other_first : other_first + n_areas] += to_other
-            nxt[..., first : first + n_areas] += keep
+            n_now = population[..., first : first + n_areas]  # (S, cell, area)
+            total = n_now.sum(-1)
+            leavers, to_n, to_other, _ = _leave_or_move(rng, total, leave, p[..., state, [0, other]])
+            going = leavers + to_n + to_other
+            gone = _share(rng, n_now, going, total)
+            nxt[..., 0] += to_n
+            nxt[..., other_first : other_first + n_areas] += _share(rng, gone, to_other, going)
+            nxt[..., first : first + n_areas] += n_now - gone
         if september:
             moved = np.zeros_like(nxt)
             moved[:, up[moves_up]] = nxt[:, moves_up]  # everyone who stays moves up a year
@@ -1176,17 +1222,19 @@ def _simulate(model, years, rng, simulations=None):
             in_year = span * ~model.joiners_["intake"][school_i, yg_i]
             moved = nxt + _draw_joiners(model, rng, year, joiner_mix, (school_i, yg_i), in_year)
         population = moved
-        out[:, step, school_i, yg_i] = population
-    return out
+        out[:, step, flat] = population
+    return out.reshape(S, years, n_school, n_yg, n_state)
 
 
-def _school_joiner_mix(model, rng, mix):
-    """The joiners' state mix (simulation, yg, state) made each school's: its SEN support and
-    plan shares scaled by the school's multipliers, pupils with no SEN the rest."""
+def _school_joiner_mix(model, rng, mix, cells):
+    """The joiners' state mix (simulation, yg, state) made each school's, in each of ``cells``
+    (school and year-group indexes): its SEN support and plan shares scaled by the school's
+    multipliers, pupils with no SEN the rest. Returns (simulation, cell, state)."""
+    school_i, yg_i = cells
     shape, rate = model.joiners_["school_mix"]
     factor = rng.gamma(shape, 1 / rate, size=(mix.shape[0], *shape.shape))  # (S, school, K or E)
     factor = np.concatenate([np.ones((*factor.shape[:2], 1)), factor], axis=-1)[..., model.joiners_["provision"]]
-    school_mix = mix[:, None] * factor[:, :, None, :]  # (S, school, yg, state)
+    school_mix = mix[:, yg_i] * factor[:, school_i]  # (S, cell, state)
     sen = school_mix[..., 1:].sum(-1, keepdims=True)
     school_mix[..., 1:] *= np.minimum(1, 0.98 / np.maximum(sen, 1e-12))  # room for pupils with no SEN
     school_mix[..., 0] = 1 - school_mix[..., 1:].sum(-1)
@@ -1211,6 +1259,24 @@ def _draw_joiners(model, rng, year, mix, cells, scale=1.0):
         np.maximum(shape, 1e-9), np.where(shape > 0, mean / np.maximum(shape, 1e-9), 0), size=(S, *mean.shape)
     )
     return _split(rng, rng.poisson(lam), mix)  # (S, cell, state)
+
+
+def _sorted_percentiles(ranked, percents) -> np.ndarray:
+    """``np.percentile(ranked, percents, axis=1)`` of values already sorted along axis 1, read
+    off at the same positions with the same interpolation (numpy's ``linear``), without sorting
+    them again.
+
+    >>> ranked = np.sort(np.random.default_rng(0).integers(0, 9, (4, 101)), axis=1)
+    >>> bool((_sorted_percentiles(ranked, [50, 2.5, 97.5]) == np.percentile(ranked, [50, 2.5, 97.5], axis=1)).all())
+    True
+    """
+    position = np.asarray(percents, dtype=float) / 100 * (ranked.shape[1] - 1)
+    low = np.floor(position).astype(int)
+    high = np.minimum(low + 1, ranked.shape[1] - 1)
+    below, above = ranked[:, low].T.astype(float), ranked[:, high].T.astype(float)
+    step, t = above - below, (position - low)[:, None]
+    # numpy's interpolation: from the lower value below halfway, from the upper one past it
+    return np.where(t >= 0.5, above - step * (1 - t), below + step * t)
 
 
 def summarise_simulations(sims, model, by=None) -> pd.DataFrame:
@@ -1253,9 +1319,10 @@ def summarise_simulations(sims, model, by=None) -> pd.DataFrame:
     # quicker than the selection percentile makes on floats); the percentiles of sorted values
     # are the same numbers
     ranked = np.sort(totals[:, live].T, axis=1)  # (cell, simulation)
-    q = np.percentile(ranked, [50, 10, 90, 2.5, 97.5], axis=1)
+    q = _sorted_percentiles(ranked, [50, 10, 90, 2.5, 97.5])
+    mean = ranked.sum(1, dtype=ranked.dtype if ranked.dtype.kind == "f" else np.int64) / S  # whole numbers add exactly
     result = labels.iloc[live].reset_index(drop=True)
-    result = result.assign(count=q[0], lower_80=q[1], upper_80=q[2], lower_95=q[3], upper_95=q[4], mean=ranked.mean(1))
+    result = result.assign(count=q[0], lower_80=q[1], upper_80=q[2], lower_95=q[3], upper_95=q[4], mean=mean)
     result.insert(0, "year", model.first_year_ + result.pop("step"))
     return result
 

@@ -363,6 +363,26 @@ def test_the_draws_skip_cells_with_no_one_without_changing_a_number():
     np.testing.assert_array_equal(_split(np.random.default_rng(9), counts, _chances(shares)), expected)
 
 
+def test_pupils_going_drawn_for_a_cell_then_shared_out_are_a_binomial_for_each_area():
+    """Pupils at SEN support (or with a plan) have the same chance of leaving or moving whatever
+    their broad area, so the simulation draws how many of a cell's go and shares them out among
+    the areas (a multivariate hypergeometric): each area's are then binomial, independent of the
+    other areas', as if drawn area by area."""
+    from sendlib.forecast import _draw, _share
+
+    rng = np.random.default_rng(3)
+    n, chance = 100_000, 0.3
+    counts = np.broadcast_to(np.array([5, 0, 3, 7, 1]), (n, 5))
+    total = counts.sum(-1)
+    going = _share(rng, counts, _draw(rng, total, chance), total)
+    assert ((going >= 0) & (going <= counts)).all()
+    # the mean and variance of a binomial, and no correlation between areas, within Monte Carlo error
+    np.testing.assert_allclose(going.mean(0), counts[0] * chance, atol=0.02)
+    np.testing.assert_allclose(going.var(0), counts[0] * chance * (1 - chance), atol=0.03)
+    correlation = np.corrcoef(going[:, [0, 2, 3]].T)
+    assert np.abs(correlation - np.eye(3)).max() < 0.015
+
+
 def test_the_forecast_exports_with_its_date_and_notes(sample):
     import io
 
