@@ -225,6 +225,23 @@ def _factorize_runs(column: pd.Series, change: np.ndarray, heads: np.ndarray) ->
     return codes[np.cumsum(own) - 1], uniques
 
 
+def _rows_in(column: pd.Series, values: pd.Index) -> np.ndarray:
+    """The row of each of ``values`` in ``column`` (-1 where absent), as
+    ``pd.Index(column).get_indexer(values)`` gives it.
+
+    Fast path: an export that lists the pupils in the pupils table's own order gives its
+    distinct UPNs as that very column, and then each value's row is its position; one
+    comparison of the two (cheap) says so, instead of hashing both. Otherwise the lookup.
+    """
+    if len(values) == len(column):
+        same = values.array == column.array
+        if not isinstance(same, np.ndarray):  # nullable booleans: a missing value is no match
+            same = same.to_numpy(dtype=bool, na_value=False)
+        if same.all():
+            return np.arange(len(values))
+    return pd.Index(column).get_indexer(values)
+
+
 class _SeriesCodes(NamedTuple):
     """Each assessment's series (pupil, subject, scale) as one integer, and the labels."""
 
@@ -247,7 +264,7 @@ def _series_codes(assessments: pd.DataFrame, pupils: pd.DataFrame) -> _SeriesCod
     (upn_code, upns), (subject_code, subjects), (scale_code, scale_names) = (
         _factorize_runs(column, change, heads) for column, change in zip(columns, changes)
     )
-    upn_code = pd.Index(pupils["upn"]).get_indexer(upns)[upn_code]
+    upn_code = _rows_in(pupils["upn"], upns)[upn_code]
     if (upn_code < 0).any():
         raise SendlibError(
             "assessments has pupils who are not in pupils; load the folder with load_trust, which reports them"
