@@ -692,10 +692,22 @@ def _phrases(sentence, *columns) -> np.ndarray:
     national table has far fewer distinct sentences than rows. Whole numbers (``_whole``)
     reach ``sentence`` as ints, or None where missing.
     """
-    code = np.zeros(len(columns[0]), dtype=np.int64)
+    code, texts = _phrase_codes(sentence, *columns)
+    return texts[code]
+
+
+def _phrase_codes(sentence, *columns) -> tuple[np.ndarray, np.ndarray]:
+    """As ``_phrases``, before spreading: each row's code and the distinct sentences."""
+    # the values' codes in mixed radix (0 for missing), as one number, factorized once
+    code, size = np.zeros(len(columns[0]), dtype=np.int64), 1
     for column in columns:
         part, uniques = pd.factorize(column)
-        code, _ = pd.factorize(code * (len(uniques) + 1) + part + 1)
+        if size * (len(uniques) + 1) >= 2**62:  # would overflow: number the combinations so far
+            code, combinations = pd.factorize(code)
+            size = len(combinations)
+        code = code * (len(uniques) + 1) + part + 1
+        size *= len(uniques) + 1
+    code, _ = pd.factorize(code)
     # codes are numbered in order of first appearance: each code's first row is where it appears
     first = np.flatnonzero(np.diff(np.maximum.accumulate(code), prepend=-1) > 0)
     values = [
@@ -704,7 +716,7 @@ def _phrases(sentence, *columns) -> np.ndarray:
     ]
     texts = np.empty(len(first), dtype=object)
     texts[:] = [sentence(*row) for row in zip(*(v.tolist() for v in values))]
-    return texts[code]
+    return code, texts
 
 
 def _trend_sentence(subject: str, base: int, last: int, span: int) -> str:
@@ -806,18 +818,22 @@ def _reasons(r, span_terms, window_start_days, enough, progress_z, s):
         for name in ("slower_than_peers", "below_previous_rate", "gap_not_closing", "gap_widening")
     }
     base, gap_latest = _whole(pick("baseline_score")), _whole(pick("gap_latest"))
-    reason = _phrases(
-        lambda code, *row: _trend_sentence(names[code], *row),
-        subject[rows],
-        base,
-        _whole(pick("latest_score")),
-        span_terms[rows],
-    )
+    # Each part a row says is a code into that part's distinct sentences (0: not said, ""), and
+    # a reason is one distinct combination of parts: each is joined once and spread over its rows.
+    parts, tables = [], []
 
-    def add(where, sentence, *columns):
-        reason[where] += _phrases(lambda *row: " " + sentence(*row), *(column[where] for column in columns))
+    def part(where, sentence, *columns):
+        code, texts = _phrase_codes(sentence, *(column[where] for column in columns))
+        said = np.zeros(len(rows), dtype=np.int64)
+        said[where] = code + 1
+        parts.append(said)
+        tables.append(["", *(" " + text for text in texts)] if parts[1:] else ["", *texts])
 
-    add(
+    def trend(code, *row):
+        return _trend_sentence(names[code], *row)
+
+    part(np.ones(len(rows), dtype=bool), trend, subject[rows], base, _whole(pick("latest_score")), span_terms[rows])
+    part(
         fails["slower_than_peers"],
         _slower_than_peers_sentence,
         base,
@@ -825,7 +841,7 @@ def _reasons(r, span_terms, window_start_days, enough, progress_z, s):
         _whole(below),
         _whole(margin),
     )
-    add(
+    part(
         fails["below_previous_rate"],
         _below_previous_rate_sentence,
         since,
@@ -833,11 +849,12 @@ def _reasons(r, span_terms, window_start_days, enough, progress_z, s):
         _whole(pick("rate_previous")),
         _whole(pick("rate_peers")),
     )
-    reason[~fails["below_previous_rate"] & ~enough[rows]] += _not_enough_for_rates(s)
-    add(fails["gap_widening"], _gap_widening_sentence, peers, _whole(pick("gap_baseline")), gap_latest)
+    short = ~fails["below_previous_rate"] & ~enough[rows]
+    part(short, lambda _: _not_enough_for_rates(s).lstrip(), short)
+    part(fails["gap_widening"], _gap_widening_sentence, peers, _whole(pick("gap_baseline")), gap_latest)
     progress_in_line = ~(fails["slower_than_peers"] | fails["below_previous_rate"] | fails["gap_widening"])
-    add(fails["gap_not_closing"], _gap_not_closing_sentence, peers, gap_latest, progress_in_line)
-    text[rows] = reason
+    part(fails["gap_not_closing"], _gap_not_closing_sentence, peers, gap_latest, progress_in_line)
+    text[rows] = _phrases(lambda *said: "".join(map(list.__getitem__, tables, said)), *parts)
     return pd.Series(text, dtype=object)
 
 
