@@ -313,7 +313,7 @@ class _Windows:
     def any(self, flags: np.ndarray, starts: np.ndarray) -> np.ndarray:
         """Whether any of a series' rows is flagged, for each series (``starts``: its first rows)."""
         if self.width is not None:
-            return flags.reshape(self.n_seg, self.width).any(axis=1)
+            return np.any(flags.reshape(self.n_seg, self.width), axis=1)
         return np.logical_or.reduceat(flags, starts) if self.n_seg else np.zeros(0, dtype=bool)
 
 
