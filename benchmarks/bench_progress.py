@@ -14,7 +14,7 @@ straightforward pandas ``groupby().apply()`` per-pupil slope on a sample of the 
 checks both give the same slopes, and prints the speed-up.
 
     .venv/bin/python benchmarks/bench_progress.py [--series 1000000] [--repeat 3]
-        [--previous 3810d5a | --previous none] [--apply-series 20000]
+        [--previous dcb9683 | --previous none] [--apply-series 20000]
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ from sendlib.codes import BUILT_IN_SCALES, upn_check_letter
 from sendlib.loader import TrustData
 from sendlib.progress import DAYS_PER_YEAR, assess_progress
 
-PREVIOUS = "3810d5a"  # the engine before the fused passes (6 December 2026)
+PREVIOUS = "dcb9683"  # main after the first pass (fused passes, reasons once a sentence; 6 December 2026)
 TARGET_SECONDS = 1.5
 TARGET_BYTES = 2e9  # 2 GB (1.86 GiB), the process's peak
 GiB = 2**30

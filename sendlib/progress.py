@@ -225,6 +225,23 @@ def _factorize_runs(column: pd.Series, change: np.ndarray, heads: np.ndarray) ->
     return codes[np.cumsum(own) - 1], uniques
 
 
+def _rows_in(column: pd.Series, values: pd.Index) -> np.ndarray:
+    """The row of each of ``values`` in ``column`` (-1 where absent), as
+    ``pd.Index(column).get_indexer(values)`` gives it.
+
+    Fast path: an export that lists the pupils in the pupils table's own order gives its
+    distinct UPNs as that very column, and then each value's row is its position; one
+    comparison of the two (cheap) says so, instead of hashing both. Otherwise the lookup.
+    """
+    if len(values) == len(column):
+        same = values.array == column.array
+        if not isinstance(same, np.ndarray):  # nullable booleans: a missing value is no match
+            same = same.to_numpy(dtype=bool, na_value=False)
+        if same.all():
+            return np.arange(len(values))
+    return pd.Index(column).get_indexer(values)
+
+
 class _SeriesCodes(NamedTuple):
     """Each assessment's series (pupil, subject, scale) as one integer, and the labels."""
 
@@ -247,7 +264,7 @@ def _series_codes(assessments: pd.DataFrame, pupils: pd.DataFrame) -> _SeriesCod
     (upn_code, upns), (subject_code, subjects), (scale_code, scale_names) = (
         _factorize_runs(column, change, heads) for column, change in zip(columns, changes)
     )
-    upn_code = pd.Index(pupils["upn"]).get_indexer(upns)[upn_code]
+    upn_code = _rows_in(pupils["upn"], upns)[upn_code]
     if (upn_code < 0).any():
         raise SendlibError(
             "assessments has pupils who are not in pupils; load the folder with load_trust, which reports them"
@@ -258,8 +275,46 @@ def _series_codes(assessments: pd.DataFrame, pupils: pd.DataFrame) -> _SeriesCod
     return _SeriesCodes(np.repeat(key, np.diff(np.append(heads, len(assessments)))), subjects, scale_names)
 
 
-def _segment_sum(values, segments, n_segments):
-    return np.bincount(segments, weights=values, minlength=n_segments)
+class _Windows:
+    """Each series' rows (contiguous, ``n`` of them) split into a previous window (the first
+    ``k_prev``) and a latest window (the rest), and sums over each window.
+
+    A window's sum adds its values in row order, as ``np.bincount`` does, so the sums are the
+    same to the last digit whichever way they are taken. In general they are one bincount by
+    window number (``2 * series + (0 previous, 1 latest)``). Fast path: when every series has
+    the same number of rows (a regular export, every pupil assessed every term), the rows are
+    a (series, rows) array and each window's sum is its columns added one after another, left
+    to right, over blocks of series small enough to stay in the cache; this needs no window
+    number for each row and reads each value once.
+    """
+
+    BLOCK = 16_384  # series a block: 16,384 x 6 scores is 0.8 MB
+
+    def __init__(self, n: np.ndarray, k_prev: np.ndarray):
+        self.n_seg = len(n)
+        self.width = int(n[0]) if len(n) and (n == n[0]).all() else None
+        if self.width is None:
+            self.window = np.repeat(np.arange(2 * self.n_seg), np.column_stack([k_prev, n - k_prev]).ravel())
+        else:
+            self.split = int(k_prev[0])  # the latest window's first column
+
+    def sums(self, values: np.ndarray) -> np.ndarray:
+        """Sums of ``values`` (one a row) over each series' two windows, as (series, 2)."""
+        if self.width is None:
+            return np.bincount(self.window, weights=values, minlength=2 * self.n_seg).reshape(self.n_seg, 2)
+        totals = np.zeros((self.n_seg, 2))
+        rows = values.reshape(self.n_seg, self.width)
+        for start in range(0, self.n_seg, self.BLOCK):
+            block, total = rows[start : start + self.BLOCK], totals[start : start + self.BLOCK]
+            for column in range(self.width):
+                total[:, int(column >= self.split)] += block[:, column]
+        return totals
+
+    def any(self, flags: np.ndarray, starts: np.ndarray) -> np.ndarray:
+        """Whether any of a series' rows is flagged, for each series (``starts``: its first rows)."""
+        if self.width is not None:
+            return np.any(flags.reshape(self.n_seg, self.width), axis=1)
+        return np.logical_or.reduceat(flags, starts) if self.n_seg else np.zeros(0, dtype=bool)
 
 
 def _check_settings(settings):
@@ -344,8 +399,7 @@ def assess_progress(trust: TrustData, as_of=None, reasons: bool = True, **settin
 
     # series (pupil x subject x scale) as contiguous segments of n rows, each split into a
     # previous window (k_prev rows) and a latest window (k_latest rows). Anything the same
-    # along a series is worked out once per series and spread over its rows by np.repeat;
-    # windows are numbered 2 * series + (0 previous, 1 latest).
+    # along a series is worked out once per series and spread over its rows by np.repeat.
     n_rows = len(key)
     is_start = np.ones(n_rows, dtype=bool)
     is_start[1:] = key[1:] != key[:-1]
@@ -356,25 +410,24 @@ def assess_progress(trust: TrustData, as_of=None, reasons: bool = True, **settin
     k_latest = (n + 1) // 2
     k_prev = n - k_latest
     cnt = np.column_stack([k_prev, k_latest])
-    window = np.repeat(np.arange(2 * n_seg), cnt.ravel())
+    windows = _Windows(n, k_prev)
     seg_key = key[starts]
     del key
     seg_scale = seg_key % n_scales
     seg_subject = seg_key // n_scales % n_subjects
     seg_upn = seg_key // n_scales // n_subjects
 
-    # (b) least-squares slope in each window: sums of x, t, t^2 and tx per window, in one
-    # bincount each (bincount adds in row order, so each sum is exactly the same however the
-    # rows were numbered)
+    # (b) least-squares slope in each window: sums of x, t, t^2 and tx per window (each added
+    # in row order, so exactly the same however the rows were numbered or the sums taken)
     days = np.repeat(date_ns[starts], n)
     np.subtract(date_ns, days, out=days)
     t = days / DAYS_PER_YEAR
     del days
-    sum_x = _segment_sum(x, window, 2 * n_seg).reshape(n_seg, 2)
-    sum_t = _segment_sum(t, window, 2 * n_seg).reshape(n_seg, 2)
+    sum_x = windows.sums(x)
+    sum_t = windows.sums(t)
     product = t * t
-    sum_tt = _segment_sum(product, window, 2 * n_seg).reshape(n_seg, 2)
-    sum_tx = _segment_sum(np.multiply(t, x, out=product), window, 2 * n_seg).reshape(n_seg, 2)
+    sum_tt = windows.sums(product)
+    sum_tx = windows.sums(np.multiply(t, x, out=product))
     del t, product
     with np.errstate(invalid="ignore", divide="ignore"):
         level = sum_x / cnt
@@ -412,17 +465,17 @@ def assess_progress(trust: TrustData, as_of=None, reasons: bool = True, **settin
     if has_gap.all():  # the usual case: every score has its peers, nothing to leave out of the sums
         gap_cnt = cnt.astype(float)
     else:
-        gap_cnt = np.bincount(window, weights=has_gap, minlength=2 * n_seg).reshape(n_seg, 2)
+        gap_cnt = windows.sums(has_gap.astype(float))
         gap, gap_var = np.where(has_gap, gap, 0), np.where(has_gap, gap_var, 0)
     with np.errstate(invalid="ignore", divide="ignore"):
-        gap_level = _segment_sum(gap, window, 2 * n_seg).reshape(n_seg, 2) / gap_cnt
-        peer_var = _segment_sum(gap_var, window, 2 * n_seg).reshape(n_seg, 2) / gap_cnt**2
+        gap_level = windows.sums(gap) / gap_cnt
+        peer_var = windows.sums(gap_var) / gap_cnt**2
         gap_se = np.sqrt(seg_sem[:, None] ** 2 / gap_cnt + peer_var)
         gap_change_z = (gap_level[:, 1] - gap_level[:, 0]) / np.sqrt(gap_se[:, 0] ** 2 + gap_se[:, 1] ** 2)
     gap_change_z[(gap_cnt[:, 0] == 0) | (gap_cnt[:, 1] == 0)] = np.nan
     # a series whose gap was measured, somewhere, to the whole year group
-    seg_used_cohort = np.logical_or.reduceat(used_cohort & has_gap, starts) if n_seg else np.zeros(0, dtype=bool)
-    del gap, gap_var, used_cohort, has_gap, window
+    seg_used_cohort = windows.any(used_cohort & has_gap, starts)
+    del gap, gap_var, used_cohort, has_gap, windows
 
     # no verdict without enough evidence: min_scores scores, in more than one term
     first_term, last_term = term[starts], term[starts + n - 1]
@@ -675,10 +728,22 @@ def _phrases(sentence, *columns) -> np.ndarray:
     national table has far fewer distinct sentences than rows. Whole numbers (``_whole``)
     reach ``sentence`` as ints, or None where missing.
     """
-    code = np.zeros(len(columns[0]), dtype=np.int64)
+    code, texts = _phrase_codes(sentence, *columns)
+    return texts[code]
+
+
+def _phrase_codes(sentence, *columns) -> tuple[np.ndarray, np.ndarray]:
+    """As ``_phrases``, before spreading: each row's code and the distinct sentences."""
+    # the values' codes in mixed radix (0 for missing), as one number, factorized once
+    code, size = np.zeros(len(columns[0]), dtype=np.int64), 1
     for column in columns:
         part, uniques = pd.factorize(column)
-        code, _ = pd.factorize(code * (len(uniques) + 1) + part + 1)
+        if size * (len(uniques) + 1) >= 2**62:  # would overflow: number the combinations so far
+            code, combinations = pd.factorize(code)
+            size = len(combinations)
+        code = code * (len(uniques) + 1) + part + 1
+        size *= len(uniques) + 1
+    code, _ = pd.factorize(code)
     # codes are numbered in order of first appearance: each code's first row is where it appears
     first = np.flatnonzero(np.diff(np.maximum.accumulate(code), prepend=-1) > 0)
     values = [
@@ -687,7 +752,7 @@ def _phrases(sentence, *columns) -> np.ndarray:
     ]
     texts = np.empty(len(first), dtype=object)
     texts[:] = [sentence(*row) for row in zip(*(v.tolist() for v in values))]
-    return texts[code]
+    return code, texts
 
 
 def _trend_sentence(subject: str, base: int, last: int, span: int) -> str:
@@ -789,18 +854,22 @@ def _reasons(r, span_terms, window_start_days, enough, progress_z, s):
         for name in ("slower_than_peers", "below_previous_rate", "gap_not_closing", "gap_widening")
     }
     base, gap_latest = _whole(pick("baseline_score")), _whole(pick("gap_latest"))
-    reason = _phrases(
-        lambda code, *row: _trend_sentence(names[code], *row),
-        subject[rows],
-        base,
-        _whole(pick("latest_score")),
-        span_terms[rows],
-    )
+    # Each part a row says is a code into that part's distinct sentences (0: not said, ""), and
+    # a reason is one distinct combination of parts: each is joined once and spread over its rows.
+    parts, tables = [], []
 
-    def add(where, sentence, *columns):
-        reason[where] += _phrases(lambda *row: " " + sentence(*row), *(column[where] for column in columns))
+    def part(where, sentence, *columns):
+        code, texts = _phrase_codes(sentence, *(column[where] for column in columns))
+        said = np.zeros(len(rows), dtype=np.int64)
+        said[where] = code + 1
+        parts.append(said)
+        tables.append(["", *(" " + text for text in texts)] if parts[1:] else ["", *texts])
 
-    add(
+    def trend(code, *row):
+        return _trend_sentence(names[code], *row)
+
+    part(np.ones(len(rows), dtype=bool), trend, subject[rows], base, _whole(pick("latest_score")), span_terms[rows])
+    part(
         fails["slower_than_peers"],
         _slower_than_peers_sentence,
         base,
@@ -808,7 +877,7 @@ def _reasons(r, span_terms, window_start_days, enough, progress_z, s):
         _whole(below),
         _whole(margin),
     )
-    add(
+    part(
         fails["below_previous_rate"],
         _below_previous_rate_sentence,
         since,
@@ -816,11 +885,12 @@ def _reasons(r, span_terms, window_start_days, enough, progress_z, s):
         _whole(pick("rate_previous")),
         _whole(pick("rate_peers")),
     )
-    reason[~fails["below_previous_rate"] & ~enough[rows]] += _not_enough_for_rates(s)
-    add(fails["gap_widening"], _gap_widening_sentence, peers, _whole(pick("gap_baseline")), gap_latest)
+    short = ~fails["below_previous_rate"] & ~enough[rows]
+    part(short, lambda _: _not_enough_for_rates(s).lstrip(), short)
+    part(fails["gap_widening"], _gap_widening_sentence, peers, _whole(pick("gap_baseline")), gap_latest)
     progress_in_line = ~(fails["slower_than_peers"] | fails["below_previous_rate"] | fails["gap_widening"])
-    add(fails["gap_not_closing"], _gap_not_closing_sentence, peers, gap_latest, progress_in_line)
-    text[rows] = reason
+    part(fails["gap_not_closing"], _gap_not_closing_sentence, peers, gap_latest, progress_in_line)
+    text[rows] = _phrases(lambda *said: "".join(map(list.__getitem__, tables, said)), *parts)
     return pd.Series(text, dtype=object)
 
 
