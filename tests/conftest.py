@@ -97,10 +97,28 @@ def pytest_xdist_make_scheduler(config, log):
     return ByFile(config, log)
 
 
+# The files that take longest, longest first: a parallel run hands them out first, and the many
+# short tests (notebook runs, generated exports, one at a time) fill in at the end, so the two
+# workers finish together instead of one waiting for the other's last long file.
+LONGEST_FIRST = (
+    *SHARED_SERVER_FILES,
+    "test_reports.py",
+    "test_summary.py",
+    "test_disclosure.py",
+    "test_evidence.py",
+    "test_forecast.py",
+    "test_committee.py",
+    "test_loader.py",
+    "test_access.py",
+)
+
+
 def pytest_collection_modifyitems(items):
     for item in items:
         if "voila" in getattr(item, "fixturenames", ()) and item.path.name not in SHARED_SERVER_FILES:
             raise pytest.UsageError(f"{item.nodeid} uses the shared server: add its file to SHARED_SERVER_FILES")
+    rank = {name: i for i, name in enumerate(LONGEST_FIRST)}
+    items.sort(key=lambda item: rank.get(item.path.name, len(rank)))  # stable: each file's order kept
 
 
 @pytest.fixture(scope="session")
