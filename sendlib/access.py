@@ -341,6 +341,11 @@ def redact(error: Exception) -> Exception:
     the local user: file, row, column and problem are enough to fix the export."""
     if isinstance(error, DataError):
         return DataError(error.problems.assign(value=None))
+    if isinstance(error, OSError):  # its message names the server's folders
+        return SendlibError(
+            f"A file of the export could not be read ({error.strerror or type(error).__name__}). "
+            "Please tell whoever runs sendlib for your trust."
+        )
     return error
 
 

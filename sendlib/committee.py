@@ -20,7 +20,7 @@ from .duties import REGISTRY as DUTY_REGISTRY
 from .duties import duties_summary, statutory_duties
 from .ehc import ehc_summary, ehc_timeline, national_timeliness
 from .exceptions import SendlibError
-from .loader import TrustData, input_hashes, load
+from .loader import TrustData, export_files, input_hashes, load
 from .privacy import HIDDEN, SMALL, SMALL_COUNT_MAX, is_disclosive, suppress
 from .progress import assess_progress, difference_words, progress_by_group
 from .reference import need_area_shares, reference_table
@@ -628,14 +628,20 @@ def cached_committee_pages(data_dir: str | Path = "") -> dict[str, CommitteePage
 
     data_dir = str(data_dir or os.environ.get(DATA_ENV, ""))
     folder = Path(data_dir).resolve() if data_dir else SAMPLE_DIR
-    code = hashlib.sha256(b"".join(p.read_bytes() for p in sorted(Path(__file__).parent.rglob("*.py"))))
+    # the server asks at every visit: while no file of the export or of sendlib has changed (by
+    # size and modification time) on the same day, the pages read last are the pages
+    sources = sorted(Path(__file__).parent.rglob("*.py"))
+    files = [*sources, *(export_files(folder) if folder.is_dir() else [])]
+    glance = (str(folder), dt.date.today(), *((str(p), p.stat().st_size, p.stat().st_mtime_ns) for p in files))
+    seen = _PAGES.get("glance")
+    if seen is not None and seen[0] == glance:
+        return seen[1]
+    code = hashlib.sha256(b"".join(p.read_bytes() for p in sources))
     key = hashlib.sha256(
         json.dumps(
             [__version__, code.hexdigest(), str(folder), input_hashes(folder), dt.date.today().isoformat()]
         ).encode()
     ).hexdigest()[:32]
-    if key in _PAGES:  # the server asks at every visit: the file is read once
-        return _PAGES[key]
     cache = Path(
         os.environ.get(CACHE_ENV) or Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "sendlib"
     )
@@ -656,9 +662,8 @@ def cached_committee_pages(data_dir: str | Path = "") -> dict[str, CommitteePage
             with open(partial, "wb") as handle:
                 pickle.dump(pages, handle)
             os.replace(partial, target)
-    _PAGES.clear()  # only the latest export's pages are kept
-    _PAGES[key] = pages
+    _PAGES["glance"] = (glance, pages)  # one assignment: a visitor in another thread reads one or the other
     return pages
 
 
-_PAGES: dict[str, dict] = {}  # this process's committee pages, by cache key
+_PAGES: dict[str, tuple] = {}  # this process's latest committee pages, with the files' sizes and times

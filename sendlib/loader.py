@@ -1096,14 +1096,16 @@ def load(data_dir: str = "", strict: bool = False) -> TrustData:
     return load_sample() if not data_dir else load_trust(data_dir, strict=strict)
 
 
+def export_files(data_dir: Path) -> list[Path]:
+    """Every file of the export folder and its per-school folders (hidden files left out)."""
+    files = [p for p in sorted(Path(data_dir).iterdir()) if not p.name.startswith(".")]
+    files = [f for p in files for f in ([p] if p.is_file() else sorted(p.iterdir()) if p.is_dir() else [])]
+    return [p for p in files if p.is_file() and not p.name.startswith(".")]
+
+
 def input_hashes(data_dir: Path) -> dict[str, str]:
     """SHA-256 of every file in the export folder and its per-school folders (the audit trail
     of a report), by path within the folder."""
-    folder = Path(data_dir)
-    files = [p for p in sorted(folder.iterdir()) if not p.name.startswith(".")]
-    files = [f for p in files for f in ([p] if p.is_file() else sorted(p.iterdir()) if p.is_dir() else [])]
     return {
-        p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
-        for p in files
-        if p.is_file() and not p.name.startswith(".")
+        p.relative_to(data_dir).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest() for p in export_files(data_dir)
     }

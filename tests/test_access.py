@@ -208,6 +208,9 @@ def test_errors_shown_to_a_user_lose_the_values_they_quote():
     error = DataError(problems_frame([("pupils.csv", 4, "upn", "A999204113005", "wrong check letter")]))
     text = str(redact(error))
     assert "pupils.csv, row 4, column upn" in text and "A999204113005" not in text
+    missing = FileNotFoundError(2, "No such file or directory", "/srv/sendlib/export/pupils.csv")
+    text = str(redact(missing))
+    assert "could not be read (No such file or directory)" in text and "/srv" not in text
 
 
 # --- the apps, built for one user ---------------------------------------------------------------------

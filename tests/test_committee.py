@@ -86,6 +86,23 @@ def test_no_progress_count_reveals_a_small_remainder_of_the_roll(sample, built):
     assert shown >= 20
 
 
+def test_the_cached_pages_follow_the_export(tmp_path, small_tables, monkeypatch):
+    """Read once while nothing changes; a changed file of the export (or of sendlib) is read again."""
+    from sendlib.committee import CACHE_ENV, cached_committee_pages
+
+    monkeypatch.setenv(CACHE_ENV, str(tmp_path / "cache"))
+    folder = write_folder(tmp_path / "export", small_tables)
+    first = cached_committee_pages(str(folder))
+    assert cached_committee_pages(str(folder)) is first  # nothing changed: the same pages, not read again
+    pupils = folder / "pupils.csv"
+    lines = pupils.read_text().splitlines()
+    pupils.write_text("\n".join(lines[:-1]) + "\n")  # one pupil fewer
+    again = cached_committee_pages(str(folder))
+    assert again is not first
+    roll = lambda pages: sum(int(page.headline.loc["All pupils", "Pupils"]) for page in pages.values())
+    assert roll(again) == roll(first) - 1
+
+
 def test_unknown_school(sample):
     with pytest.raises(SendlibError, match="No school called"):
         committee_page(sample, "Nowhere High")

@@ -118,9 +118,16 @@ def test_a_pupils_page_says_what_it_lacks_and_uses_words_not_codes(explorer):
     need = pupils.set_index("upn").loc[eal, "primary_need"]
     if isinstance(need, str) and need:
         assert f"({need})" in text
-    tabs = find(senco.build(explorer), W.Tab)
+    app = senco.build(explorer)
+    tabs = find(app, W.Tab)
     tabs.selected_index = 1  # the school lists, made as the tab opens
     lists = _text(_html(tabs.children[1]))
+    # another school chosen while the lists are hidden: the old school's lists go at once
+    tabs.selected_index = 0
+    find(app, W.Dropdown, lambda w: w.description == "School").value = explorer.schools[1]
+    assert "Preparing the lists" in _text(_html(tabs.children[1]))
+    tabs.selected_index = 1
+    assert "Preparing the lists" not in _text(_html(tabs.children[1]))
     assert "SEN support" in lists and " K " not in lists
     # flagged pupils split: on the SEN register, and not (whose next step differs)
     assert lists.count("On the SEN register (") == 2 and lists.count("Not on the SEN register (") == 2

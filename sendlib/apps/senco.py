@@ -239,11 +239,16 @@ def build(
         when it is open (or next opened) after the school or the order has changed. Nothing of
         it is made or sent for a visit that never opens it."""
         view = ListsView(open_pupil, css_class, where)
-        view.widget.children = [html_block("<p class='note'>Preparing the lists…</p>")]
+        preparing = html_block("<p class='note'>Preparing the lists…</p>")
+        view.widget.children = [preparing]
 
         def refresh(*_):
             wanted = (school_box.value, sort_box.value if controls else "")
-            if tabs.selected_index != index or made_for.get(index) == wanted:
+            if made_for.get(index) == wanted:
+                return
+            if tabs.selected_index != index:  # made when next opened; the old school's lists go now
+                if made_for.pop(index, None) is not None:
+                    view.widget.children = [preparing]
                 return
             facts = _facts(data, school_box.value)
             header = [school_box.value, f"Data as of {trust.as_of:%d %B %Y}"]
