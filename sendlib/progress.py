@@ -654,11 +654,11 @@ def _expected_levels(baseline, latest, k_prev, k_latest, seg_sem, mean, sd, peer
     ok = np.isfinite(baseline) & np.isfinite(latest)
     n_groups = peers.max() + 1 if n_seg else 0
     include = ok.copy()
-    for _ in range(6):
+    for trim in range(6):
         # Fit, then refit without pupils far below the line. Pupils who fall behind sit only
         # below it, so the spread is read from the residuals above it (half-normal: mean
         # of |e| = sigma sqrt(2 / pi)), which falling pupils do not inflate.
-        fit = _group_ols(baseline, latest, peers, n_groups, include)
+        fit = _group_ols(baseline, latest, peers, n_groups, include, variance=trim == 5)  # s2: the last fit's
         resid = latest - (fit["a"][peers] + fit["b"][peers] * baseline)
         above = include & (resid > 0)
         with np.errstate(invalid="ignore", divide="ignore"):
@@ -694,24 +694,27 @@ def _expected_levels(baseline, latest, k_prev, k_latest, seg_sem, mean, sd, peer
     return expected, variance, np.where(use_peers, size, 0), include
 
 
-def _group_ols(x, y, group, n_groups, include):
-    """Least-squares line of ``y`` on ``x`` in each group, over the ``include`` rows."""
+def _group_ols(x, y, group, n_groups, include, variance: bool = False):
+    """Least-squares line of ``y`` on ``x`` in each group, over the ``include`` rows; with
+    ``variance``, the residual variance ``s2`` too (a pass more, needed by the last fit only)."""
     w = include.astype(float)
     xs, ys = np.where(include, x, 0), np.where(include, y, 0)
     n = np.bincount(group, weights=w, minlength=n_groups)
     sx, sy = np.bincount(group, xs, n_groups), np.bincount(group, ys, n_groups)
     sxx = np.bincount(group, xs * xs, n_groups)
     sxy = np.bincount(group, xs * ys, n_groups)
-    syy = np.bincount(group, ys * ys, n_groups)
     with np.errstate(invalid="ignore", divide="ignore"):
         x_bar, y_bar = sx / n, sy / n
         cxx = sxx - n * x_bar**2
         cxy = sxy - n * x_bar * y_bar
-        cyy = syy - n * y_bar**2
         b = cxy / cxx
         a = y_bar - b * x_bar
-        s2 = np.maximum(cyy - b * cxy, 0) / (n - 2)
-    return {"a": a, "b": b, "s2": s2, "x_bar": x_bar, "sxx": cxx, "n": n}
+    fit = {"a": a, "b": b, "x_bar": x_bar, "sxx": cxx, "n": n}
+    if variance:
+        syy = np.bincount(group, ys * ys, n_groups)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            fit["s2"] = np.maximum(syy - n * y_bar**2 - b * cxy, 0) / (n - 2)
+    return fit
 
 
 def _whole(values) -> pd.arrays.IntegerArray:
