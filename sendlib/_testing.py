@@ -32,7 +32,7 @@ ARTIFACTS = PACKAGE.parent / "tests" / "artifacts"  # screenshots and reports fo
 UPN = re.compile(r"\b[A-HJ-NP-RT-Z]\d{11}[0-9A-HJ-NP-RT-Z]\b")
 
 
-# --- export folders ---------------------------------------------------------------------------------
+# --- property tests --------------------------------------------------------------------------------
 QUICK_ENV = "SENDLIB_QUICK_TESTS"  # set by `make quick`
 
 
@@ -42,6 +42,7 @@ def examples(n: int) -> int:
     return max(3, n // 3) if os.environ.get(QUICK_ENV) else n
 
 
+# --- export folders ---------------------------------------------------------------------------------
 def write_folder(folder: Path, tables: dict[str, pd.DataFrame | str | bytes]) -> Path:
     """Write tables (DataFrames, CSV text or raw bytes) as ``name.csv`` files."""
     folder.mkdir(parents=True, exist_ok=True)

@@ -88,7 +88,8 @@ def chart(draw: Callable[[], tuple], size: tuple[float, float], what: str, later
 
 def signed_in(user: User) -> str:
     """ " Signed in as …": who the page is for (nothing for the one local user), escaped."""
-    return str(escape(f" {user.who()}")) if user.who() else ""
+    who = user.who()
+    return str(escape(f" {who}")) if who else ""
 
 
 def unexpected(error: Exception, where: str) -> W.HTML:
