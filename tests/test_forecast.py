@@ -210,9 +210,29 @@ def test_schools_keep_their_own_rates(other_trust, monkeypatch):
     now = NeedForecaster().fit(other_trust).start_counts_.pivot(index="school", columns="sen_provision", values="count")
     today = (now["K"] / now.sum(axis=1)).std()
     own = spread(NeedForecaster(n_simulations=200, random_state=0).fit(other_trust))
-    monkeypatch.setattr(forecast, "SCHOOL_PRIOR", 1e9)  # every school at the trust's rates
+    monkeypatch.setattr(forecast, "SCHOOL_PRIOR", 1e9)  # every school at the trust's rates: joiners
+    monkeypatch.setattr(forecast, "STOCK_PRIOR", 1e9)  # and moves, with a prior mean of 1
+    monkeypatch.setattr(forecast, "_prior_means", lambda observed, expected, ratios: np.ones(len(observed)))
     pooled = spread(NeedForecaster(n_simulations=200, random_state=0).fit(other_trust))
     assert own > 0.75 * today and own > pooled
+
+
+def test_a_schools_prior_follows_what_its_roll_shows():
+    """Schools whose rolls hold more pupils at SEN support than the trust's prevalence for their
+    year groups, and identify more, lend that to a school with few moves seen."""
+    from sendlib.forecast import _prevalence_ratios, _prior_means
+
+    population = np.zeros((6, 3, 11), dtype=np.int64)  # six schools, three year groups, N + 5 K + 5 E
+    population[..., 0] = 90
+    population[:, :, 1] = np.array([5, 5, 10, 10, 20, 20])[:, None]  # SEN support: half to twice the trust's
+    ratios = _prevalence_ratios(population)
+    assert ratios[0, 0] < 0 < ratios[-1, 0] and np.allclose(ratios[:, 1], 0)
+    expected = np.array([40.0, 40, 40, 40, 40, 2])  # the last school has seen two moves' worth
+    observed = expected * np.exp(ratios[:, 0])  # identifying in step with the stock
+    observed[-1] = 0  # and none of them happened
+    means = _prior_means(observed, expected, ratios)
+    assert np.all(np.diff(means[:5]) >= -1e-9) and means[-1] > 1.1  # the roll speaks for the last
+    assert np.allclose(_prior_means(observed[:3], expected[:3], ratios[:3]), 1)  # too few schools to learn from
 
 
 def test_forecast_starts_from_todays_roll(sample):
