@@ -47,6 +47,7 @@ _PUBLIC = {
     "load_trust": "loader",
     "need_area": "codes",
     "unit_costs": "costs",
+    "setting_shares": "costs",
     "parse_year_group": "codes",
     "plot_ehc_timeline": "plotting",
     "plot_forecast": "plotting",

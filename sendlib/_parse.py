@@ -361,6 +361,16 @@ def parse_role(text: str):
     return None, "not a staff role sendlib knows: expected teacher, TA, specialist or external"
 
 
+def parse_setting(text: str):
+    value = codes.setting(text)
+    if value:
+        return value, None
+    return (
+        None,
+        "not a setting sendlib knows: expected mainstream, resourced (a unit or resourced provision) or special",
+    )
+
+
 def parse_money(text: str, low=None, high=None):
     """An amount in pounds: "£1,250.50", "1250", "GBP 300".
 

@@ -218,7 +218,7 @@ def _evidence(args) -> int:
 
 
 def _forecast(args) -> int:
-    from .costs import cost_forecast, cost_words, unit_costs
+    from .costs import cost_forecast, cost_words, setting_shares, unit_costs
     from .forecast import (
         NeedForecaster,
         backtest,
@@ -260,10 +260,10 @@ def _forecast(args) -> int:
         ignore_index=True,
     ).sort_values(["year", "school", "sen_provision"], kind="stable")
     scores = backtest(NeedForecaster(n_simulations=200, random_state=0), trust, model.census_years_[1:-1])
-    units = unit_costs(trust)
-    costs = cost_forecast(model, simulations, units, None)
+    units, shares = unit_costs(trust), setting_shares(trust)
+    costs = cost_forecast(model, simulations, units, None, shares)
     notes = start_notes(model, simulations) + scenario_words(base, model, args.years)
-    notes += cost_words(costs[costs["school"] == "All schools"], units)
+    notes += cost_words(costs[costs["school"] == "All schools"], units, shares)
     notes += ["How accurate were past forecasts (each school's counts):"]
     notes += backtest_words(scores)
     kind = out.suffix.lower().lstrip(".")

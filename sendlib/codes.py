@@ -236,6 +236,53 @@ def staff_role(text: str) -> str | None:
     return STAFF_ROLE_ALIASES.get(_words(text))
 
 
+# Where a pupil is taught (for costs): a mainstream class, a unit or resourced provision in a
+# mainstream school (the DfE's "SEN units and resourced provision"), or a special school.
+SETTINGS = ("mainstream", "resourced", "special")
+SETTING_WORDS = {
+    "mainstream": "mainstream",
+    "resourced": "resourced provision or SEN unit",
+    "special": "special school",
+}
+SETTING_ALIASES = {
+    **{word: "mainstream" for word in ("mainstream", "mainstream class", "mainstream school", "main")},
+    **{
+        word: "resourced"
+        for word in (
+            "resourced",
+            "resourced provision",
+            "rp",
+            "sen unit",
+            "unit",
+            "resource base",
+            "resourced base",
+            "srp",
+            "specialist resource provision",
+            "specialist resourced provision",
+            "arp",
+            "additionally resourced provision",
+            "enhanced provision",
+            "enhanced resource provision",
+            "designated specialist provision",
+            "dsp",
+        )
+    },
+    **{
+        word: "special"
+        for word in ("special", "special school", "special academy", "special free school", "specialist school")
+    },
+}
+
+
+def setting(text: str) -> str | None:
+    """The setting (``SETTINGS``) a cell names, or None.
+
+    >>> setting("SEN Unit"), setting("Specialist Resource Provision"), setting("Special academy")
+    ('resourced', 'resourced', 'special')
+    """
+    return SETTING_ALIASES.get(_words(text))
+
+
 # --- Proficiency in English (CBDS D00246, collected 2016-2018 and by many schools since) --
 ENGLISH_PROFICIENCY = {
     "A": "New to English",

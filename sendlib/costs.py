@@ -1,17 +1,24 @@
-"""What forecast need costs: a cost a year per pupil by SEN provision and broad area, and the
-need forecast's simulations turned into money, with ranges and top-up candidates.
+"""What forecast need costs: a cost a year per pupil by SEN provision, broad area and setting,
+and the need forecast's simulations turned into money, with ranges and top-up candidates.
 
-The cost of a pupil at SEN support (K) or with an EHC plan (E) comes, for each provision and
-broad area, from the first of:
+The cost of a pupil at SEN support (K) or with an EHC plan (E) comes, for each provision,
+broad area and setting (mainstream, resourced provision or SEN unit, special school), from
+the first of:
 
-1. the trust's ``costs.csv`` (a row for the area, else the provision's row with no area);
+1. the trust's ``costs.csv`` (the most specific row: for the area and setting, else the
+   setting, else the area, else the provision's row with neither);
 2. its provision map (``provisions.csv``): the mean over every pupil on roll at that
-   provision of their provision's cost a year (the higher of the last 12 months' spend and
-   the rate of what runs now; pupils with no provision count as nothing);
+   provision (in that setting, where any is) of their provision's cost a year (the higher of
+   the last 12 months' spend and the rate of what runs now; pupils with no provision count
+   as nothing);
 3. the published default (``sendlib/data/reference/sen_costs_default.csv``, each figure with its
-   source): the first 6,000 GBP a year of an EHC plan's support, which the school pays.
+   source): the first 6,000 GBP a year of an EHC plan's support, which a mainstream school pays,
+   and the place funding of a unit or resourced provision (6,000 GBP) and of a special school
+   (10,000 GBP).
 
-A provision without a cost is left out of the money and said so.
+A provision without a cost is left out of the money and said so. The forecast does not move
+pupils between settings: each school keeps today's share of its pupils at each provision in
+each setting (the pupils file's ``setting``; blank is mainstream).
 """
 
 from __future__ import annotations
@@ -19,11 +26,12 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .codes import BROAD_AREAS, PROVISION_WORDS
+from .codes import BROAD_AREAS, PROVISION_WORDS, SETTING_WORDS, SETTINGS
 from .loader import TrustData
 from .reference import reference_table
 
-UNIT_COLUMNS = ["sen_provision", "need_area", "cost_per_pupil", "source", "share_over_threshold"]
+UNIT_COLUMNS = ["sen_provision", "need_area", "setting", "cost_per_pupil", "source", "share_over_threshold"]
+SHARE_COLUMNS = ["school", "sen_provision", "setting", "pupils", "share"]
 COST_FORECAST_COLUMNS = [
     "year",
     "cost",
@@ -38,16 +46,17 @@ COST_FORECAST_COLUMNS = [
 
 
 def unit_costs(trust: TrustData) -> pd.DataFrame:
-    """Cost a year per pupil for every provision (K, E) and broad area, with its source.
+    """Cost a year per pupil for every provision (K, E), broad area and setting, with its source.
 
     Returns
     -------
     DataFrame
-        ``sen_provision, need_area, cost_per_pupil`` (missing when nothing gives one),
-        ``source``, and ``share_over_threshold``: the share of the provision's pupils whose
-        provision is above the notional SEN threshold, over the last 12 months or at the rate
-        of what runs now (missing without a provision map).
-        One row per provision and broad area.
+        ``sen_provision, need_area, setting, cost_per_pupil`` (missing when nothing gives
+        one), ``source``, and ``share_over_threshold``: the share of the provision's pupils
+        whose provision is above the notional SEN threshold, over the last 12 months or at the
+        rate of what runs now (missing without a provision map).
+        One row per provision, broad area and setting (``mainstream``, ``resourced``,
+        ``special``).
     """
     own = trust.costs
     if trust.provisions is not None:
@@ -61,41 +70,83 @@ def unit_costs(trust: TrustData) -> pd.DataFrame:
     rows = []
     for provision in ("K", "E"):
         for area in BROAD_AREAS:
-            found = None
-            if own is not None:
-                mine = own[own["sen_provision"].eq(provision)]
-                exact = mine[mine["need_area"].eq(area)]
-                every = mine[mine["need_area"].isna() | mine["need_area"].eq("")]
-                pick = exact if len(exact) else every
-                if len(pick):
-                    source = pick["source"].iloc[0]
-                    found = (
-                        float(pick["cost_per_pupil"].iloc[0]),
-                        f"costs.csv ({source})" if isinstance(source, str) and source else "costs.csv",
-                    )
-            if found is None and provision in mapped:
-                found = mapped[provision]
-            if found is None:
-                pick = default[default["sen_provision"].eq(provision)]
-                if len(pick):
-                    found = (float(pick["cost_per_pupil"].iloc[0]), str(pick["source"].iloc[0]))
-            cost, source = found if found is not None else (np.nan, "no cost: add it to costs.csv")
-            rows.append((provision, area, cost, source, shares.get(provision, np.nan)))
+            for setting in SETTINGS:
+                found = None
+                if own is not None:
+                    pick = _most_specific(own, provision, area, setting)
+                    if pick is not None:
+                        source = pick["source"]
+                        found = (
+                            float(pick["cost_per_pupil"]),
+                            f"costs.csv ({source})" if isinstance(source, str) and source else "costs.csv",
+                        )
+                if found is None:
+                    found = mapped.get((provision, setting), mapped.get((provision, None)))
+                if found is None:
+                    pick = _most_specific(default, provision, area, setting)
+                    if pick is not None:
+                        found = (float(pick["cost_per_pupil"]), str(pick["source"]))
+                cost, source = found if found is not None else (np.nan, "no cost: add it to costs.csv")
+                rows.append((provision, area, setting, cost, source, shares.get(provision, np.nan)))
     return pd.DataFrame(rows, columns=UNIT_COLUMNS)
 
 
-def _from_provision_map(trust: TrustData, costs: pd.DataFrame) -> dict[str, tuple[float, str]]:
+def _most_specific(table: pd.DataFrame, provision: str, area: str, setting: str):
+    """The row of a costs table for a provision, broad area and setting: the first of the row
+    for the area and the setting, for the setting (no area), for the area (no setting), and
+    for neither; None if none."""
+    mine = table[table["sen_provision"].eq(provision)]
+    settings = mine["setting"] if "setting" in mine else pd.Series(None, index=mine.index, dtype=object)
+    blank_area = mine["need_area"].isna() | mine["need_area"].eq("")
+    blank_setting = settings.isna() | settings.eq("")
+    for rows in (
+        mine["need_area"].eq(area) & settings.eq(setting),
+        blank_area & settings.eq(setting),
+        mine["need_area"].eq(area) & blank_setting,
+        blank_area & blank_setting,
+    ):
+        if rows.any():
+            return mine[rows].iloc[0]
+    return None
+
+
+def _settings(pupils: pd.DataFrame) -> pd.Series:
+    """Each pupil's setting, mainstream where the pupils file says none."""
+    if "setting" not in pupils:
+        return pd.Series("mainstream", index=pupils.index)
+    return pupils["setting"].fillna("mainstream")
+
+
+def setting_shares(trust: TrustData) -> pd.DataFrame:
+    """Today's pupils at SEN support and with plans in each school by setting: ``school,
+    sen_provision, setting, pupils, share`` (of the school's pupils at that provision)."""
+    pupils = trust.pupils[trust.pupils["sen_provision"].isin(["K", "E"])]
+    counts = pupils.groupby(["school", "sen_provision", _settings(pupils).rename("setting")]).size()
+    table = counts.rename("pupils").reset_index()
+    table["share"] = table["pupils"] / table.groupby(["school", "sen_provision"])["pupils"].transform("sum")
+    return table[SHARE_COLUMNS]
+
+
+def _from_provision_map(trust: TrustData, costs: pd.DataFrame) -> dict[tuple, tuple[float, str]]:
+    """The provision map's mean cost a year per pupil at K and at E, by setting (where the
+    setting has pupils) and over every setting (key ``None``)."""
     per_pupil = costs.set_index("upn")[["cost_last_12_months", "cost_a_year"]].max(axis=1)
-    found = {}
+    settings = _settings(trust.pupils)
+    found: dict[tuple, tuple[float, str]] = {}
     for provision in ("K", "E"):
-        upns = trust.pupils.loc[trust.pupils["sen_provision"].eq(provision), "upn"]
-        if len(upns) and per_pupil.reindex(upns).notna().any():
-            mean = float(per_pupil.reindex(upns).fillna(0).mean())
-            found[provision] = (
-                mean,
-                f"the provision map: the mean over {len(upns):,} {PROVISION_WORDS[provision].pupils} "
-                "of their provision's cost a year",
-            )
+        on = trust.pupils["sen_provision"].eq(provision)
+        several = settings[on].nunique() > 1  # by setting only where the provision's pupils are in several
+        for setting in (None, *(SETTINGS if several else ())):
+            where = on if setting is None else on & settings.eq(setting)
+            upns = trust.pupils.loc[where, "upn"]
+            if len(upns) and per_pupil.reindex(upns).notna().any():
+                mean = float(per_pupil.reindex(upns).fillna(0).mean())
+                among = "" if setting is None else f" in {SETTING_WORDS[setting]}"
+                found[(provision, setting)] = (
+                    mean,
+                    f"the provision map: the mean over {len(upns):,} {PROVISION_WORDS[provision].pupils}{among} "
+                    "of their provision's cost a year",
+                )
     return found
 
 
@@ -110,36 +161,35 @@ def _threshold_shares(trust: TrustData, costs: pd.DataFrame) -> dict[str, float]
     return shares
 
 
-def cost_forecast(model, simulations: np.ndarray, units: pd.DataFrame, school: str | None = "") -> pd.DataFrame:
+def cost_forecast(
+    model, simulations: np.ndarray, units: pd.DataFrame, school: str | None = "", shares: pd.DataFrame | None = None
+) -> pd.DataFrame:
     """The forecast's simulations in money: for each January, the cost a year of pupils at SEN
     support and with EHC plans at ``school`` ("" the trust; None the trust and every school,
     with a ``school`` column, "All schools" for the trust), its median and 80% and 95% ranges
     over the simulations (the uncertainty of the counts; the unit costs are taken as known),
     and the pupils expected above the notional SEN threshold (top-up candidates: today's share
     of each provision above it, from the provision map, times the simulated counts; missing
-    without a provision map). ``units`` is :func:`unit_costs` of the trust."""
+    without a provision map). ``units`` is :func:`unit_costs` of the trust; ``shares``
+    (:func:`setting_shares`) splits each school's pupils among settings as today (without it,
+    every pupil is in mainstream)."""
     areas = list(model.areas_)
-    by_cell = units.set_index(["sen_provision", "need_area"])["cost_per_pupil"]
-    vector = np.nan_to_num(
-        np.array(
-            [0.0] + [by_cell.get(("K", a), np.nan) for a in areas] + [by_cell.get(("E", a), np.nan) for a in areas]
-        )
-    )
+    vectors = _school_costs(model, units, shares)  # (school, state)
     share = units.groupby("sen_provision")["share_over_threshold"].first()
     per_school = simulations.sum(axis=3)  # (simulation, year, school, state)
-    places = {"All schools" if school is None else "": per_school.sum(axis=2)}
+    school_money = np.einsum("sykc,kc->syk", per_school, vectors)  # each school's at its own costs
+    places = {"All schools" if school is None else "": (per_school.sum(axis=2), school_money.sum(axis=2))}
     if school is None:
-        places.update({name: per_school[:, :, i] for i, name in enumerate(model.schools_)})
+        places.update({name: (per_school[:, :, i], school_money[..., i]) for i, name in enumerate(model.schools_)})
     elif school:
-        places = {
-            school: per_school[:, :, model.schools_.index(school)] if school in model.schools_ else 0 * places[""]
-        }
-    # every place at once (simulation, year, place): the money (each place's counts times the
-    # costs as before, so the sums run in the same order) and the top-up candidates, then their
-    # quantiles over the simulations in one call each
+        i = model.schools_.index(school) if school in model.schools_ else None
+        nothing = tuple(0 * part for part in places[""])
+        places = {school: (per_school[:, :, i], school_money[..., i]) if i is not None else nothing}
+    # every place at once (simulation, year, place): the money and the top-up candidates, then
+    # their quantiles over the simulations in one call each
     n = len(areas)
-    money = np.stack([counts @ vector for counts in places.values()], axis=2)
-    counts = np.stack(list(places.values()), axis=2)
+    money = np.stack([cost for _, cost in places.values()], axis=2)
+    counts = np.stack([count for count, _ in places.values()], axis=2)
     candidates = counts[..., 1 : 1 + n].sum(axis=-1) * share.get("K", np.nan) + counts[..., 1 + n :].sum(
         axis=-1
     ) * share.get("E", np.nan)
@@ -162,13 +212,36 @@ def cost_forecast(model, simulations: np.ndarray, units: pd.DataFrame, school: s
     return table.assign(school=np.repeat(list(places), years)) if school is None else table
 
 
+def _school_costs(model, units: pd.DataFrame, shares: pd.DataFrame | None) -> np.ndarray:
+    """A cost a year per pupil in each of the model's schools and states (school, state): the
+    provision and area's cost in each setting, weighted by the school's share of that
+    provision's pupils in the setting today (mainstream where it has none); no cost counts
+    nothing."""
+    areas = list(model.areas_)
+    cost = units.set_index(["sen_provision", "need_area", "setting"])["cost_per_pupil"]
+    vectors = np.zeros((len(model.schools_), 1 + 2 * len(areas)))
+    for i, name in enumerate(model.schools_):
+        for provision, first in (("K", 1), ("E", 1 + len(areas))):
+            weights = {"mainstream": 1.0}
+            if shares is not None:
+                mine = shares[shares["school"].eq(name) & shares["sen_provision"].eq(provision)]
+                weights = dict(zip(mine["setting"], mine["share"])) or weights
+            for k, area in enumerate(areas):
+                vectors[i, first + k] = sum(
+                    share * np.nan_to_num(cost.get((provision, area, setting), np.nan))
+                    for setting, share in weights.items()
+                )
+    return vectors
+
+
 def pounds(value: float) -> str:
     """To the nearest hundred pounds: a forecast is not exact to the pound."""
     return f"£{round(value, -2):,.0f}"
 
 
-def cost_words(table: pd.DataFrame, units: pd.DataFrame) -> list[str]:
-    """The cost forecast in sentences, with where each unit cost comes from."""
+def cost_words(table: pd.DataFrame, units: pd.DataFrame, shares: pd.DataFrame | None = None) -> list[str]:
+    """The cost forecast in sentences, with where each unit cost comes from (in mainstream,
+    and in each other setting that has pupils today, from ``shares``: :func:`setting_shares`)."""
     lines = []
     if len(table):
         first, last = table.iloc[0], table.iloc[-1]
@@ -183,15 +256,32 @@ def cost_words(table: pd.DataFrame, units: pd.DataFrame) -> list[str]:
                 f"about {first['top_up_candidates']:.0f} ({first['top_up_low_80']:.0f} to "
                 f"{first['top_up_high_80']:.0f}), today's share of each provision above it applied to the forecast."
             )
-    for provision in ("K", "E"):
-        mine = units[units["sen_provision"].eq(provision)]
-        label = PROVISION_WORDS[provision].plural
-        if mine["cost_per_pupil"].isna().all():
-            lines.append(f"{label}: no cost per pupil, so not in the money (add it to costs.csv).")
-            continue
-        costs = mine["cost_per_pupil"].dropna()
-        amount = (
-            f"£{costs.iloc[0]:,.0f}" if costs.nunique() == 1 else f"£{costs.min():,.0f} to £{costs.max():,.0f} by area"
+    elsewhere = [] if shares is None else [s for s in SETTINGS[1:] if shares["setting"].eq(s).any()]
+    for setting in ("mainstream", *elsewhere):
+        where = "" if setting == "mainstream" and not elsewhere else f" in {SETTING_WORDS[setting]}"
+        for provision in ("K", "E"):
+            mine = units[units["sen_provision"].eq(provision) & units["setting"].eq(setting)]
+            label = PROVISION_WORDS[provision].plural + where
+            if mine["cost_per_pupil"].isna().all():
+                lines.append(f"{label}: no cost per pupil, so not in the money (add it to costs.csv).")
+                continue
+            costs = mine["cost_per_pupil"].dropna()
+            amount = (
+                f"£{costs.iloc[0]:,.0f}"
+                if costs.nunique() == 1
+                else f"£{costs.min():,.0f} to £{costs.max():,.0f} by area"
+            )
+            lines.append(f"{label}: {amount} a pupil a year, from {mine['source'].iloc[0]}.")
+    if elsewhere and shares is not None:
+        counts = shares.groupby(["setting", "sen_provision"])["pupils"].sum()
+        told = [
+            f"{counts[(setting, provision)]:,} {PROVISION_WORDS[provision].pupils} in {SETTING_WORDS[setting]}"
+            for setting in elsewhere
+            for provision in ("K", "E")
+            if (setting, provision) in counts
+        ]
+        lines.append(
+            f"Today {', '.join(told)} (pupils file); the forecast keeps each school's share of each provision "
+            "in each setting as it is today."
         )
-        lines.append(f"{label}: {amount} a pupil a year, from {mine['source'].iloc[0]}.")
     return lines

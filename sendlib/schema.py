@@ -22,6 +22,7 @@ score          a number, or no score (blank, ``A`` absent, ``X`` not taken)
 money          an amount in pounds (``1250``, ``£1,250.50``)
 area           a broad area of need (``C&L``, ``SEMH`` ... or a type-of-need code)
 role           who delivers a provision: ``teacher``, ``ta``, ``specialist`` or ``external``
+setting        where a pupil is taught: ``mainstream``, ``resourced`` or ``special``
 event          an EHC event (``plan_issued`` ...), from its name or its name in words
 choice         one of the column's listed values
 =============  =======================================================================
@@ -282,6 +283,13 @@ PUPILS = Table(
             ),
         ),
         Column("sex", "sex", "F or M", aliases=("gender", "legal sex", "sex code", "gender code")),
+        Column(
+            "setting",
+            "setting",
+            "where the pupil is taught, for costs: mainstream, resourced (an SEN unit or resourced provision) "
+            "or special (a special school); blank: mainstream",
+            aliases=("placement", "sen setting", "type of setting", "setting type", "sen unit or resourced provision"),
+        ),
         Column(
             "first_language",
             "language",
@@ -851,7 +859,7 @@ STAFF_COSTS = Table(
 
 COSTS = Table(
     "costs",
-    "What a pupil's SEN provision costs a year, by provision and broad area (for cost forecasts).",
+    "What a pupil's SEN provision costs a year, by provision, broad area and setting (for cost forecasts).",
     (
         Column("sen_provision", "provision", "K (SEN support) or E (EHC plan)", True, ("provision", "sen")),
         Column("need_area", "area", "broad area of need (blank: every area)", aliases=("area", "broad area")),
@@ -864,9 +872,15 @@ COSTS = Table(
             low=0,
             high=500_000,
         ),
+        Column(
+            "setting",
+            "setting",
+            "mainstream, resourced or special (blank: every setting)",
+            aliases=("placement", "type of setting"),
+        ),
         Column("source", "text", "where the figure comes from", aliases=("note", "notes")),
     ),
-    unique=("sen_provision", "need_area"),
+    unique=("sen_provision", "need_area", "setting"),
     pupil_upns_in_pupils=False,
     file_names=("sen costs", "cost per pupil", "unit costs"),
 )

@@ -6,12 +6,17 @@ import pytest
 
 import sendlib
 from sendlib._testing import write_folder
-from sendlib.costs import cost_forecast, cost_words, unit_costs
+from sendlib.costs import cost_forecast, cost_words, setting_shares, unit_costs
 
 
 @pytest.fixture(scope="module")
 def sample():
     return sendlib.load_sample()
+
+
+def mainstream(units):
+    """The costs in mainstream, by provision and area."""
+    return units[units["setting"].eq("mainstream")].set_index(["sen_provision", "need_area"])
 
 
 def trust_with(tmp_path, small_tables, **files):
@@ -26,13 +31,13 @@ def test_costs_csv_wins_then_the_provision_map_then_the_published_default(tmp_pa
         costs='sen_provision,need_area,cost_per_pupil,source\nK,,"£1,500",our budget 2026\n'
         "K,SEMH,2500,nurture places\nE,,18000,LA banding\n",
     )
-    units = unit_costs(own).set_index(["sen_provision", "need_area"])
+    units = mainstream(unit_costs(own))
     assert units.at[("K", "Social, emotional and mental health"), "cost_per_pupil"] == 2500
     assert units.at[("K", "Cognition and learning"), "cost_per_pupil"] == 1500
     assert units.at[("E", "Sensory and/or physical"), "cost_per_pupil"] == 18000
     assert units.at[("K", "Cognition and learning"), "source"] == "costs.csv (our budget 2026)"
     # the sample: no costs.csv, so its provision map: each provision's mean over its pupils on roll
-    mapped = unit_costs(sample).set_index(["sen_provision", "need_area"])
+    mapped = mainstream(unit_costs(sample))
     costs = sendlib.provision_costs(sample).set_index("upn")
     per_pupil = costs[["cost_last_12_months", "cost_a_year"]].max(axis=1)
     on_support = sample.pupils.loc[sample.pupils["sen_provision"].eq("K"), "upn"]
@@ -40,7 +45,7 @@ def test_costs_csv_wins_then_the_provision_map_then_the_published_default(tmp_pa
     assert mapped.at[("K", "Cognition and learning"), "cost_per_pupil"] == pytest.approx(expected)
     assert mapped.at[("E", "Cognition and learning"), "share_over_threshold"] == pytest.approx(1.0)
     # neither: the published default for plans, nothing for SEN support, and the words say so
-    bare = unit_costs(trust_with(tmp_path / "b", small_tables)).set_index(["sen_provision", "need_area"])
+    bare = mainstream(unit_costs(trust_with(tmp_path / "b", small_tables)))
     assert bare.at[("E", "Cognition and learning"), "cost_per_pupil"] == 6000
     assert "High needs funding: operational guide" in bare.at[("E", "Cognition and learning"), "source"]
     assert np.isnan(bare.at[("K", "Cognition and learning"), "cost_per_pupil"])
@@ -90,3 +95,66 @@ def test_the_planner_sees_the_cost_under_the_forecast():
     text = widget_text(app("forecast", ""))
     assert "Cost of additional support: the whole trust" in text
     assert "Above the £6,000 threshold (80% range)" in text and "from the provision map" in text
+
+
+def test_each_school_is_costed_at_its_pupils_settings(tmp_path, small_tables):
+    """Pupils in a special school or an SEN unit cost what their setting costs; each school keeps
+    today's share of its pupils in each setting."""
+    pupils = small_tables["pupils"].copy()
+    schools = sorted(pupils["school"].unique())
+    special, unit = schools[0], schools[1]
+    sen = pupils["sen_provision"].isin(["K", "E"])
+    pupils["Setting"] = ""
+    pupils.loc[pupils["school"].eq(special) & sen, "Setting"] = "Special school"
+    pupils.loc[pupils["school"].eq(unit) & pupils["sen_provision"].eq("E"), "Setting"] = "SEN Unit"
+    costs = "sen_provision,need_area,setting,cost_per_pupil\nK,,,1000\nE,,,6000\nE,,special,12000\nK,,special,11000\n"
+    trust = trust_with(tmp_path, {**small_tables, "pupils": pupils}, costs=costs)
+    assert set(trust.pupils.loc[trust.pupils["school"].eq(special) & sen, "setting"]) == {"special"}
+    assert trust.pupils.loc[~trust.pupils["school"].isin([special, unit]), "setting"].isna().all()
+    frame = unit_costs(trust)
+    units = frame.set_index(["sen_provision", "need_area", "setting"])["cost_per_pupil"]
+    area = "Cognition and learning"
+    assert units[("E", area, "special")] == 12000 and units[("K", area, "special")] == 11000
+    assert units[("E", area, "resourced")] == 6000 and units[("K", area, "mainstream")] == 1000
+
+    model = sendlib.NeedForecaster(n_simulations=100, random_state=0).fit(trust)
+    simulations = model.simulate(2)
+    shares = setting_shares(trust)
+    n = len(model.areas_)
+    counts = simulations.sum(axis=3)  # (simulation, year, school, state)
+    k, e = counts[..., 1 : 1 + n].sum(-1), counts[..., 1 + n :].sum(-1)
+    at = model.schools_.index
+    expected = {
+        special: k[..., at(special)] * 11000 + e[..., at(special)] * 12000,
+        unit: k[..., at(unit)] * 1000 + e[..., at(unit)] * 6000,
+    }
+    for school, money in expected.items():
+        table = cost_forecast(model, simulations, frame, school, shares)
+        assert table["cost"].tolist() == pytest.approx(np.median(money, axis=0).tolist())
+    others = [i for i, name in enumerate(model.schools_) if name not in (special, unit)]
+    trust_money = sum(expected.values()) + (k[..., others] * 1000 + e[..., others] * 6000).sum(-1)
+    whole = cost_forecast(model, simulations, frame, "", shares)
+    assert whole["cost"].tolist() == pytest.approx(np.median(trust_money, axis=0).tolist())
+    everyone_mainstream = cost_forecast(model, simulations, frame, "")
+    assert (everyone_mainstream["cost"] < whole["cost"]).all()
+    words = " ".join(cost_words(whole, frame, shares))
+    assert "EHC plans in special school: £12,000 a pupil a year, from costs.csv" in words
+    assert "pupils with EHC plans in resourced provision or SEN unit" in words and "as it is today" in words
+
+
+def test_the_published_default_gives_special_and_unit_places_their_funding(tmp_path, small_tables):
+    units = unit_costs(trust_with(tmp_path, small_tables)).set_index(["sen_provision", "need_area", "setting"])
+    special = units.loc[("E", "Sensory and/or physical", "special")]
+    assert special["cost_per_pupil"] == 10000 and "place funding of 10,000 GBP" in special["source"]
+    assert units.loc[("K", "Sensory and/or physical", "resourced"), "cost_per_pupil"] == 6000
+    assert np.isnan(units.loc[("K", "Sensory and/or physical", "mainstream"), "cost_per_pupil"])
+
+
+def test_a_setting_sendlib_does_not_know_is_a_problem(tmp_path, small_tables):
+    pupils = small_tables["pupils"].copy()
+    pupils["setting"] = ""
+    pupils.loc[pupils.index[3], "setting"] = "Hospital"
+    with pytest.raises(sendlib.DataError) as caught:
+        trust_with(tmp_path, {**small_tables, "pupils": pupils})
+    problem = caught.value.problems.set_index("column").loc["setting"]
+    assert problem["row"] == 5 and "not a setting sendlib knows" in problem["problem"]

@@ -13,7 +13,7 @@ import pandas as pd
 
 from ..access import LOCAL_USER, User, pseudonymise
 from ..codes import BROAD_AREAS, PROVISION_WORDS
-from ..costs import cost_forecast, cost_words, pounds, unit_costs
+from ..costs import cost_forecast, cost_words, pounds, setting_shares, unit_costs
 from ..ehc import ehc_summary
 from ..exceptions import AccessDenied, SendlibError
 from ..forecast import (
@@ -51,7 +51,7 @@ class Prepared:
         trust = load(data_dir)
         self.trust = pseudonymise(trust, secret)
         self.schools = trust.schools
-        self.state: dict[str, Any] = {"units": unit_costs(self.trust)}
+        self.state: dict[str, Any] = {"units": unit_costs(self.trust), "shares": setting_shares(self.trust)}
         self.assessments = ehc_summary(self.trust)
         self.run(horizon)
         self.state["backtest"] = backtest(
@@ -302,8 +302,8 @@ def _forecast_panels(prepared, state, school, provision, area):
     )
     shown = export_table(forecast, model)
     file_name = f"sendlib-forecast-{(school or 'trust').lower().replace(' ', '-')}-{provision}"
-    costs = cost_forecast(model, simulations, state["units"], school)
-    spent = cost_words(costs, state["units"])
+    costs = cost_forecast(model, simulations, state["units"], school, state["shares"])
+    spent = cost_words(costs, state["units"], state["shares"])
     links = downloads(file_name, forecast_files(shown, trust.as_of, notes + spent, costs))
     scores = state["backtest"]
     accuracy = scores[scores["n"] > 0].copy()
