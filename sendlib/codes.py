@@ -240,9 +240,9 @@ def staff_role(text: str) -> str | None:
 # mainstream school (the DfE's "SEN units and resourced provision"), or a special school.
 SETTINGS = ("mainstream", "resourced", "special")
 SETTING_WORDS = {
-    "mainstream": "mainstream",
-    "resourced": "resourced provision or SEN unit",
-    "special": "special school",
+    "mainstream": "mainstream classes",
+    "resourced": "resourced provision or SEN units",
+    "special": "special schools",
 }
 SETTING_ALIASES = {
     **{word: "mainstream" for word in ("mainstream", "mainstream class", "mainstream school", "main")},

@@ -260,6 +260,9 @@ def cost_words(table: pd.DataFrame, units: pd.DataFrame, shares: pd.DataFrame | 
     for setting in ("mainstream", *elsewhere):
         where = "" if setting == "mainstream" and not elsewhere else f" in {SETTING_WORDS[setting]}"
         for provision in ("K", "E"):
+            there = shares is not None and (shares["setting"].eq(setting) & shares["sen_provision"].eq(provision)).any()
+            if setting != "mainstream" and not there:
+                continue  # no pupils at this provision in this setting today
             mine = units[units["sen_provision"].eq(provision) & units["setting"].eq(setting)]
             label = PROVISION_WORDS[provision].plural + where
             if mine["cost_per_pupil"].isna().all():

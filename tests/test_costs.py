@@ -138,8 +138,9 @@ def test_each_school_is_costed_at_its_pupils_settings(tmp_path, small_tables):
     everyone_mainstream = cost_forecast(model, simulations, frame, "")
     assert (everyone_mainstream["cost"] < whole["cost"]).all()
     words = " ".join(cost_words(whole, frame, shares))
-    assert "EHC plans in special school: £12,000 a pupil a year, from costs.csv" in words
-    assert "pupils with EHC plans in resourced provision or SEN unit" in words and "as it is today" in words
+    assert "EHC plans in special schools: £12,000 a pupil a year, from costs.csv" in words
+    assert "pupils with EHC plans in resourced provision or SEN units" in words and "as it is today" in words
+    assert "SEN support in resourced provision" not in words  # none there today
 
 
 def test_the_published_default_gives_special_and_unit_places_their_funding(tmp_path, small_tables):
