@@ -365,9 +365,9 @@ def parse_setting(text: str):
     value = codes.setting(text)
     if value:
         return value, None
-    return (
-        None,
-        "not a setting sendlib knows: expected mainstream, resourced (a unit or resourced provision) or special",
+    return None, (
+        "not a setting sendlib knows: write mainstream, resourced (an SEN unit or resourced provision) or special "
+        "(a special school), or leave it blank for mainstream"
     )
 
 

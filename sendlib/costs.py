@@ -215,17 +215,23 @@ def cost_forecast(
 def _school_costs(model, units: pd.DataFrame, shares: pd.DataFrame | None) -> np.ndarray:
     """A cost a year per pupil in each of the model's schools and states (school, state): the
     provision and area's cost in each setting, weighted by the school's share of that
-    provision's pupils in the setting today (mainstream where it has none); no cost counts
-    nothing."""
+    provision's pupils in the setting today; a school with no pupils at the provision today
+    takes its settings at the other provision (a special school's first pupil on SEN support is
+    in the special school), else mainstream. No cost counts nothing."""
     areas = list(model.areas_)
     cost = units.set_index(["sen_provision", "need_area", "setting"])["cost_per_pupil"]
     vectors = np.zeros((len(model.schools_), 1 + 2 * len(areas)))
     for i, name in enumerate(model.schools_):
-        for provision, first in (("K", 1), ("E", 1 + len(areas))):
-            weights = {"mainstream": 1.0}
-            if shares is not None:
-                mine = shares[shares["school"].eq(name) & shares["sen_provision"].eq(provision)]
-                weights = dict(zip(mine["setting"], mine["share"])) or weights
+        mix = (
+            {}
+            if shares is None
+            else {
+                provision: dict(zip(rows["setting"], rows["share"]))
+                for provision, rows in shares[shares["school"].eq(name)].groupby("sen_provision")
+            }
+        )
+        for provision, other, first in (("K", "E", 1), ("E", "K", 1 + len(areas))):
+            weights = mix.get(provision) or mix.get(other) or {"mainstream": 1.0}
             for k, area in enumerate(areas):
                 vectors[i, first + k] = sum(
                     share * np.nan_to_num(cost.get((provision, area, setting), np.nan))

@@ -593,8 +593,9 @@ RECENT_INTERVALS = 3  # intakes and joiners from the last three years (GLA: rece
 # year draws a shock to every rate, lognormal with the SD seen around the trend (this
 # default where fewer than three years show it).
 DEFAULT_RATE_NOISE = 0.2
-# A school's own rates, with a prior of mean 1 (the trust's rates) worth one pupil: the
-# joiners' mix of SEN support and plans.
+# A school's own rates, with a prior of mean 1 (the trust's rates) worth one pupil or move:
+# the joiners' mix of SEN support and plans, and the moves of a trust with too few schools to
+# learn from their rolls (below).
 SCHOOL_PRIOR = 1.0
 # A school's own rates of moving between N, K and E, with a prior worth STOCK_PRIOR expected
 # moves whose mean is what the school's roll shows: the trust's schools' rates, in a weighted
@@ -602,8 +603,8 @@ SCHOOL_PRIOR = 1.0
 # trust's prevalence for its year groups (RIDGE: how far the line's slopes are held toward none).
 # A school's stock is years of its moves, so it tells its rates more surely than the few
 # moves of the censuses seen. Back-test on eight trusts made differently, school-level MAPE at
-# 1-3 years: 13.4%, 19.2%, 21.9% with a prior of mean 1 worth one move; 12.8%, 18.1%, 20.4%
-# with this prior worth 10 moves; 12.8%, 17.8%, 20.3% worth 30 (docs/methods/forecasting.md).
+# 1-3 years: 13.4%, 19.2%, 21.9% with a prior of mean 1 worth one move; 12.8%, 18.0%, 20.6%
+# with this prior worth 30 moves (docs/methods/forecasting.md).
 STOCK_PRIOR = 30.0
 RIDGE = 0.1
 # Moves whose trend is pulled toward England's: identification (N to K, N to E) toward the
@@ -944,31 +945,35 @@ def _prior_means(observed, expected, ratios):
     """The prior mean of each school's multiplier on one move's trust rate: what its roll
     shows. A line of the schools' log rate ratios, ``log((O + 0.5) / (E + 0.5))``, on their
     ``ratios`` (:func:`_prevalence_ratios`), weighted by the moves expected (E), its slopes
-    held toward none (ridge, ``RIDGE`` of the weights); the trust's rate (1) with fewer than
-    four schools or no moves expected.
+    held toward none (ridge, ``RIDGE`` of the weights, on the log ratios as they are); the
+    means are kept between a third and three times the trust's rate (a school far outside the
+    others, such as one with no pupils at SEN support, is not extrapolated to nothing) and
+    scaled so that the trust's rate is kept (their mean weighted by E is 1). None with fewer
+    than four schools with moves expected: too few to draw a line through.
 
     >>> ratios = np.log([[0.5, 0.5], [1, 1], [2, 2], [1, 2]])
     >>> means = _prior_means(np.array([5.0, 10, 20, 10]), np.full(4, 10.0), ratios)
-    >>> bool(means[0] < 1 < means[2])
-    True
+    >>> bool(means[0] < 1 < means[2]), float(np.average(means, weights=np.full(4, 10.0)))
+    (True, 1.0)
     """
-    n = len(observed)
     weight = expected
-    if n < 4 or weight.sum() <= 0:
-        return np.ones(n)
-    x = np.column_stack([np.ones(n), ratios])
+    if (weight > 0).sum() < 4:
+        return None
+    x = np.column_stack([np.ones(len(weight)), ratios])
     y = np.log((observed + 0.5) / (expected + 0.5))
     penalty = np.diag([0.0, *[RIDGE * weight.sum()] * ratios.shape[1]])
     beta = np.linalg.solve(x.T @ (weight[:, None] * x) + penalty, x.T @ (weight * y))
-    return np.exp(x @ beta)
+    means = np.exp(np.clip(x @ beta - beta[0], -np.log(3), np.log(3)))
+    return means * weight.sum() / (weight * means).sum()
 
 
 def _school_rates(flows, moves, ratios):
     """Each school's multiplier on the trust's rate of every move (from, to): a gamma
     posterior, Gamma(O + k m, E + k), of its observed moves O against E, what its pupils would
     have done at the trust's rates for their year groups, with a prior of mean m from its roll
-    (:func:`_prior_means`) worth k = ``STOCK_PRIOR`` moves. Staying in the state is what is
-    left. Returns ``(shape, rate)``, each (school, from, to)."""
+    (:func:`_prior_means`) worth k = ``STOCK_PRIOR`` moves; where the trust has too few
+    schools for that, of mean 1 worth ``SCHOOL_PRIOR``. Staying in the state is what is left.
+    Returns ``(shape, rate)``, each (school, from, to)."""
     stay = flows[flows["stayed"]]
     n_schools = len(ratios)
     rates = moves / moves.sum(-1, keepdims=True)  # the trust's mean rates by year group
@@ -979,8 +984,9 @@ def _school_rates(flows, moves, ratios):
     shape, rate = np.full_like(observed, 1e9), np.full_like(expected, 1e9)  # staying: what is left
     for a, b in itertools.permutations(range(3), 2):
         mean = _prior_means(observed[:, a, b], expected[:, a, b], ratios)
-        shape[:, a, b] = observed[:, a, b] + STOCK_PRIOR * mean
-        rate[:, a, b] = expected[:, a, b] + STOCK_PRIOR
+        strength = SCHOOL_PRIOR if mean is None else STOCK_PRIOR
+        shape[:, a, b] = observed[:, a, b] + strength * (1.0 if mean is None else mean)
+        rate[:, a, b] = expected[:, a, b] + strength
     return shape, rate
 
 

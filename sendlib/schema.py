@@ -288,7 +288,7 @@ PUPILS = Table(
             "setting",
             "where the pupil is taught, for costs: mainstream, resourced (an SEN unit or resourced provision) "
             "or special (a special school); blank: mainstream",
-            aliases=("placement", "sen setting", "type of setting", "setting type", "sen unit or resourced provision"),
+            aliases=("sen setting", "type of setting", "setting type", "sen unit or resourced provision"),
         ),
         Column(
             "first_language",
@@ -876,7 +876,7 @@ COSTS = Table(
             "setting",
             "setting",
             "mainstream, resourced or special (blank: every setting)",
-            aliases=("placement", "type of setting"),
+            aliases=("type of setting",),
         ),
         Column("source", "text", "where the figure comes from", aliases=("note", "notes")),
     ),

@@ -107,7 +107,10 @@ def test_each_school_is_costed_at_its_pupils_settings(tmp_path, small_tables):
     pupils["Setting"] = ""
     pupils.loc[pupils["school"].eq(special) & sen, "Setting"] = "Special school"
     pupils.loc[pupils["school"].eq(unit) & pupils["sen_provision"].eq("E"), "Setting"] = "SEN Unit"
-    costs = "sen_provision,need_area,setting,cost_per_pupil\nK,,,1000\nE,,,6000\nE,,special,12000\nK,,special,11000\n"
+    costs = (
+        "sen_provision,need_area,setting,cost_per_pupil\nK,,,1000\nE,,,6000\nE,,special,12000\nK,,special,11000\n"
+        "E,,resourced,9000\n"
+    )
     trust = trust_with(tmp_path, {**small_tables, "pupils": pupils}, costs=costs)
     assert set(trust.pupils.loc[trust.pupils["school"].eq(special) & sen, "setting"]) == {"special"}
     assert trust.pupils.loc[~trust.pupils["school"].isin([special, unit]), "setting"].isna().all()
@@ -115,7 +118,8 @@ def test_each_school_is_costed_at_its_pupils_settings(tmp_path, small_tables):
     units = frame.set_index(["sen_provision", "need_area", "setting"])["cost_per_pupil"]
     area = "Cognition and learning"
     assert units[("E", area, "special")] == 12000 and units[("K", area, "special")] == 11000
-    assert units[("E", area, "resourced")] == 6000 and units[("K", area, "mainstream")] == 1000
+    assert units[("E", area, "resourced")] == 9000 and units[("K", area, "mainstream")] == 1000
+    assert units[("K", area, "resourced")] == 1000  # the provision's row with no setting
 
     model = sendlib.NeedForecaster(n_simulations=100, random_state=0).fit(trust)
     simulations = model.simulate(2)
@@ -126,7 +130,7 @@ def test_each_school_is_costed_at_its_pupils_settings(tmp_path, small_tables):
     at = model.schools_.index
     expected = {
         special: k[..., at(special)] * 11000 + e[..., at(special)] * 12000,
-        unit: k[..., at(unit)] * 1000 + e[..., at(unit)] * 6000,
+        unit: k[..., at(unit)] * 1000 + e[..., at(unit)] * 9000,
     }
     for school, money in expected.items():
         table = cost_forecast(model, simulations, frame, school, shares)
@@ -159,3 +163,22 @@ def test_a_setting_sendlib_does_not_know_is_a_problem(tmp_path, small_tables):
         trust_with(tmp_path, {**small_tables, "pupils": pupils})
     problem = caught.value.problems.set_index("column").loc["setting"]
     assert problem["row"] == 5 and "not a setting sendlib knows" in problem["problem"]
+
+
+def test_a_school_with_no_pupils_at_a_provision_today_takes_its_other_provisions_settings():
+    """A special school whose pupils all have plans: a forecast pupil on SEN support there is
+    costed in the special school, not in mainstream."""
+    from types import SimpleNamespace
+
+    from sendlib.costs import _school_costs
+
+    model = SimpleNamespace(areas_=["Cognition and learning"], schools_=["Special", "Mainstream"])
+    units = pd.DataFrame(
+        [(p, "Cognition and learning", s, c) for p in "KE" for s, c in (("mainstream", 100), ("special", 5000))],
+        columns=["sen_provision", "need_area", "setting", "cost_per_pupil"],
+    )
+    shares = pd.DataFrame(
+        {"school": ["Special"], "sen_provision": ["E"], "setting": ["special"], "pupils": [40], "share": [1.0]}
+    )
+    vectors = _school_costs(model, units, shares)  # (school, state): N, K in the area, E in the area
+    assert vectors.tolist() == [[0, 5000, 5000], [0, 100, 100]]

@@ -232,7 +232,11 @@ def test_a_schools_prior_follows_what_its_roll_shows():
     observed[-1] = 0  # and none of them happened
     means = _prior_means(observed, expected, ratios)
     assert np.all(np.diff(means[:5]) >= -1e-9) and means[-1] > 1.1  # the roll speaks for the last
-    assert np.allclose(_prior_means(observed[:3], expected[:3], ratios[:3]), 1)  # too few schools to learn from
+    assert np.average(means, weights=expected) == pytest.approx(1)  # the trust's rate is kept
+    assert _prior_means(observed[:3], expected[:3], ratios[:3]) is None  # too few schools to learn from
+    far = np.vstack([ratios, [[-4.0, 0.0]]])  # a school with no pupils at SEN support on a large roll
+    means = _prior_means(np.append(observed, 0), np.append(expected, 0), far)
+    assert means[-1] >= means.max() / 9 - 1e-9  # kept within a third of the middle, not extrapolated to nothing
 
 
 def test_forecast_starts_from_todays_roll(sample):

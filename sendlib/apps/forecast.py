@@ -303,7 +303,8 @@ def _forecast_panels(prepared, state, school, provision, area):
     shown = export_table(forecast, model)
     file_name = f"sendlib-forecast-{(school or 'trust').lower().replace(' ', '-')}-{provision}"
     costs = cost_forecast(model, simulations, state["units"], school, state["shares"])
-    spent = cost_words(costs, state["units"], state["shares"])
+    shares = state["shares"]
+    spent = cost_words(costs, state["units"], shares[shares["school"].eq(school)] if school else shares)
     links = downloads(file_name, forecast_files(shown, trust.as_of, notes + spent, costs))
     scores = state["backtest"]
     accuracy = scores[scores["n"] > 0].copy()
