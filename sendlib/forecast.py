@@ -1456,6 +1456,13 @@ def start_notes(model: NeedForecaster, simulations: np.ndarray, school: str = ""
         )
     elif roll is not None:
         notes.append(f"The pupils file ({model.roll_date_.day} {model.roll_date_:%B %Y}) has {words(roll)} now.")
+    if len(model.census_years_) == 2:  # one year of moves: in back-tests no better than the census again
+        notes.append(
+            f"The census history holds two Januaries ({model.census_years_[0]} and {model.census_years_[1]}): "
+            "one year of moves to learn each school's rates from. Forecasts made from two censuses were no "
+            "better than the last census repeated in back-tests; read them beside it, and add earlier "
+            "censuses to sen_history.csv if the MIS has them."
+        )
     if roll is None:
         return notes
     first = summarise_simulations(simulations[:, :1], model, ["school", "sen_provision"])

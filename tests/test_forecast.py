@@ -258,6 +258,17 @@ def test_forecast_starts_from_todays_roll(sample):
     assert outside and all("has not seen the change since" in n for n in outside)
 
 
+def test_a_forecast_from_two_censuses_says_it_is_no_better_than_the_last(tmp_path):
+    trust = sendlib.load(write_folder(tmp_path, census_trust(seed=3, primaries=3, secondaries=1, censuses=2)))
+    model = NeedForecaster(n_simulations=50, random_state=0).fit(trust)
+    notes = " ".join(start_notes(model, model.simulate(1)))
+    assert "two Januaries (2025 and 2026)" in notes and "no better than the last census repeated" in notes
+    more = NeedForecaster(n_simulations=50, random_state=0).fit(
+        sendlib.load(write_folder(tmp_path / "b", census_trust(seed=3)))
+    )
+    assert "two Januaries" not in " ".join(start_notes(more, more.simulate(1)))
+
+
 def test_a_forecast_made_in_spring_moves_everyone_up_in_september(tmp_path):
     trust = sendlib.load(
         write_folder(tmp_path, census_trust(seed=5, primaries=3, secondaries=1, as_of=dt.date(2026, 3, 9)))
