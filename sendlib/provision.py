@@ -15,7 +15,6 @@ cost of their own, ``staff_costs.csv`` (an hour of each staff role):
 
 from __future__ import annotations
 
-import itertools
 import re
 
 import numpy as np
@@ -495,12 +494,14 @@ def _joint_effects(trust: TrustData, as_of, z: float) -> pd.DataFrame:
     residual = y - x @ beta
     meat = np.zeros((x.shape[1], x.shape[1]))
     bounds = np.flatnonzero(np.r_[True, levels["upn"].to_numpy()[1:] != levels["upn"].to_numpy()[:-1], True])
-    for first, last in itertools.pairwise(bounds):  # each pupil: CR2 adjusts their residuals
-        xg, eg = x[first:last], residual[first:last]
-        values, vectors = np.linalg.eigh(np.eye(int(last - first)) - xg @ bread @ xg.T)
-        adjust = (vectors / np.sqrt(np.clip(values, 1e-8, None))) @ vectors.T
-        u = xg.T @ (adjust @ eg)
-        meat += np.outer(u, u)
+    sizes = np.diff(bounds)
+    for size in np.unique(sizes):  # each pupil, those with as many rows at once: CR2 adjusts their residuals
+        rows = bounds[:-1][sizes == size][:, None] + np.arange(size)
+        xg, eg = x[rows], residual[rows]  # a pupil a layer
+        values, vectors = np.linalg.eigh(np.eye(size) - xg @ bread @ xg.transpose(0, 2, 1))
+        adjust = (vectors / np.sqrt(np.clip(values, 1e-8, None))[:, None, :]) @ vectors.transpose(0, 2, 1)
+        u = (xg.transpose(0, 2, 1) @ (adjust @ eg[:, :, None]))[:, :, 0]
+        meat += u.T @ u  # the sum of each pupil's outer product
     covariance = bread @ meat @ bread
     rows = []
     for position, key in enumerate(keys):
