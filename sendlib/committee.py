@@ -609,9 +609,6 @@ def committee_pages(trust: TrustData) -> dict[str, CommitteePage | SendlibError]
     return pages
 
 
-CACHE_ENV = "SENDLIB_CACHE"  # folder for cached committee pages (default ~/.cache/sendlib)
-
-
 def cached_committee_pages(data_dir: str | Path = "") -> dict[str, CommitteePage | SendlibError]:
     """:func:`committee_pages` for the export in ``data_dir`` ("" for the bundled sample), made
     once per export, sendlib code and day, then read from the cache folder.
@@ -624,7 +621,7 @@ def cached_committee_pages(data_dir: str | Path = "") -> dict[str, CommitteePage
     import pickle
 
     from . import __version__
-    from ._paths import DATA_ENV, SAMPLE_DIR
+    from ._paths import DATA_ENV, SAMPLE_DIR, cache_folder, code_digest
 
     data_dir = str(data_dir or os.environ.get(DATA_ENV, ""))
     folder = Path(data_dir).resolve() if data_dir else SAMPLE_DIR
@@ -636,15 +633,12 @@ def cached_committee_pages(data_dir: str | Path = "") -> dict[str, CommitteePage
     seen = _PAGES.get("glance")
     if seen is not None and seen[0] == glance:
         return seen[1]
-    code = hashlib.sha256(b"".join(p.read_bytes() for p in sources))
     key = hashlib.sha256(
         json.dumps(
-            [__version__, code.hexdigest(), str(folder), input_hashes(folder), dt.date.today().isoformat()]
+            [__version__, code_digest(), str(folder), input_hashes(folder), dt.date.today().isoformat()]
         ).encode()
     ).hexdigest()[:32]
-    cache = Path(
-        os.environ.get(CACHE_ENV) or Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "sendlib"
-    )
+    cache = cache_folder()
     try:
         cache.mkdir(mode=0o700, parents=True, exist_ok=True)
         lock = open(cache / f"committee-{key}.lock", "w")  # noqa: SIM115 - closed by the with below

@@ -15,7 +15,6 @@ cost of their own, ``staff_costs.csv`` (an hour of each staff role):
 
 from __future__ import annotations
 
-import itertools
 import re
 
 import numpy as np
@@ -465,27 +464,27 @@ def _joint_effects(trust: TrustData, as_of, z: float) -> pd.DataFrame:
     columns = {}
     measured = {}
     lag = pd.Timedelta(days=14)
-    subjects = levels["subject"].unique()
+    subject, subjects = pd.factorize(levels["subject"])
     series_upn = levels.groupby("series")["upn"].first()
+    series = levels["series"].to_numpy()
+    counts = np.bincount(series)
+    starts = np.r_[0, np.cumsum(counts)[:-1]]  # each series' first row: rows are sorted by series
     for key in keys:
         given = provisions[provisions["key"] == key].groupby("upn")["start"].min()
         name = provisions.loc[provisions["key"] == key, "intervention"].iloc[0]
-        aimed = levels["subject"].map({s: _aimed_at(name, s) for s in subjects}).to_numpy(bool)
+        aimed = np.array([_aimed_at(name, s) for s in subjects], dtype=bool)[subject]
         start = levels["upn"].map(given)
         after = ((levels["assessment_date"] > start + lag) & aimed).to_numpy()
         before = ((levels["assessment_date"] <= start + lag) & aimed).to_numpy()
         columns[key] = after.astype(float)
         # measured: a series (pupil, subject, scale) with a score on each side of the step
-        both = pd.DataFrame({"series": levels["series"], "a": after, "b": before}).groupby("series")[["a", "b"]].any()
-        measured[key] = int(series_upn[both["a"] & both["b"]].nunique())
+        both = np.logical_or.reduceat(after, starts) & np.logical_or.reduceat(before, starts)
+        measured[key] = int(series_upn[both].nunique())
     occasion = pd.factorize(status + "\t" + levels["term"].astype(str) + "\t" + levels["subject"])[0]
     dummies = np.eye(occasion.max() + 1)[occasion][:, 1:] if occasion.max() > 0 else np.zeros((len(levels), 0))
     x = np.column_stack([*(columns[k] for k in keys), dummies])
     y = levels["level"].to_numpy(dtype=float)
-    series = levels["series"].to_numpy()
-    # within each series: subtract its means (the fixed effects); rows are sorted by series
-    counts = np.bincount(series)
-    starts = np.r_[0, np.cumsum(counts)[:-1]]
+    # within each series: subtract its means (the fixed effects)
     x = x - (np.add.reduceat(x, starts) / counts[:, None])[series]
     y = y - (np.bincount(series, y) / counts)[series]
     keep = np.abs(x).sum(axis=0) > 1e-9
@@ -495,12 +494,14 @@ def _joint_effects(trust: TrustData, as_of, z: float) -> pd.DataFrame:
     residual = y - x @ beta
     meat = np.zeros((x.shape[1], x.shape[1]))
     bounds = np.flatnonzero(np.r_[True, levels["upn"].to_numpy()[1:] != levels["upn"].to_numpy()[:-1], True])
-    for first, last in itertools.pairwise(bounds):  # each pupil: CR2 adjusts their residuals
-        xg, eg = x[first:last], residual[first:last]
-        values, vectors = np.linalg.eigh(np.eye(int(last - first)) - xg @ bread @ xg.T)
-        adjust = (vectors / np.sqrt(np.clip(values, 1e-8, None))) @ vectors.T
-        u = xg.T @ (adjust @ eg)
-        meat += np.outer(u, u)
+    sizes = np.diff(bounds)
+    for size in np.unique(sizes):  # each pupil, those with as many rows at once: CR2 adjusts their residuals
+        rows = bounds[:-1][sizes == size][:, None] + np.arange(size)
+        xg, eg = x[rows], residual[rows]  # a pupil a layer
+        values, vectors = np.linalg.eigh(np.eye(size) - xg @ bread @ xg.transpose(0, 2, 1))
+        adjust = (vectors / np.sqrt(np.clip(values, 1e-8, None))[:, None, :]) @ vectors.transpose(0, 2, 1)
+        u = (xg.transpose(0, 2, 1) @ (adjust @ eg[:, :, None]))[:, :, 0]
+        meat += u.T @ u  # the sum of each pupil's outer product
     covariance = bread @ meat @ bread
     rows = []
     for position, key in enumerate(keys):

@@ -80,12 +80,15 @@ def voila(tmp_path_factory) -> Server:
 # or a generated export, no module fixture) are shared out test by test; every other file goes
 # whole to one worker, so its module fixtures are made once.
 SHARED_SERVER_FILES = ("test_browser.py", "test_access_browser.py", "test_concurrency.py")
-TEST_BY_TEST_FILES = ("test_notebooks.py", "test_edge_cases.py")
+TEST_BY_TEST_FILES = ("test_edge_cases.py", "test_notebooks.py")  # its longest test first
 
 
 @pytest.hookimpl(optionalhook=True)
 def pytest_xdist_make_scheduler(config, log):
     from xdist.scheduler import LoadScopeScheduling
+
+    # in the order of the collection (sorted below), not xdist's own: scopes with most tests first
+    config.option.loadscopereorder = False
 
     class ByFile(LoadScopeScheduling):
         def _split_scope(self, nodeid: str) -> str:
@@ -97,19 +100,25 @@ def pytest_xdist_make_scheduler(config, log):
     return ByFile(config, log)
 
 
-# The files that take longest, longest first: a parallel run hands them out first, and the many
-# short tests (notebook runs, generated exports, one at a time) fill in at the end, so the two
-# workers finish together instead of one waiting for the other's last long file.
+# The files that take longest, longest first (measured with --durations): a parallel run hands
+# them out first, then the other files, and last the many short tests shared out one at a time
+# (notebook runs, generated exports), so the two workers finish together instead of one waiting
+# for the other's last long file.
 LONGEST_FIRST = (
     *SHARED_SERVER_FILES,
+    "test_evidence.py",
+    "test_access.py",
     "test_reports.py",
     "test_summary.py",
-    "test_disclosure.py",
-    "test_evidence.py",
-    "test_forecast.py",
     "test_committee.py",
-    "test_loader.py",
-    "test_access.py",
+    "test_disclosure.py",
+    "test_provision.py",
+    "test_forecast.py",
+    "test_widgets.py",
+    "test_synthetic.py",
+    "test_cli.py",
+    "test_profiles.py",
+    "test_package.py",
 )
 
 
@@ -117,8 +126,8 @@ def pytest_collection_modifyitems(items):
     for item in items:
         if "voila" in getattr(item, "fixturenames", ()) and item.path.name not in SHARED_SERVER_FILES:
             raise pytest.UsageError(f"{item.nodeid} uses the shared server: add its file to SHARED_SERVER_FILES")
-    rank = {name: i for i, name in enumerate(LONGEST_FIRST)}
-    items.sort(key=lambda item: rank.get(item.path.name, len(rank)))  # stable: each file's order kept
+    rank = {name: i for i, name in enumerate((*LONGEST_FIRST, "every other file", *TEST_BY_TEST_FILES))}
+    items.sort(key=lambda item: rank.get(item.path.name, rank["every other file"]))  # stable: each file's order kept
 
 
 @pytest.fixture(scope="session")

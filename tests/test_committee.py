@@ -88,7 +88,8 @@ def test_no_progress_count_reveals_a_small_remainder_of_the_roll(sample, built):
 
 def test_the_cached_pages_follow_the_export(tmp_path, small_tables, monkeypatch):
     """Read once while nothing changes; a changed file of the export (or of sendlib) is read again."""
-    from sendlib.committee import CACHE_ENV, cached_committee_pages
+    from sendlib._paths import CACHE_ENV
+    from sendlib.committee import cached_committee_pages
 
     monkeypatch.setenv(CACHE_ENV, str(tmp_path / "cache"))
     folder = write_folder(tmp_path / "export", small_tables)

@@ -18,6 +18,10 @@ import pytest
 
 from sendlib._testing import free_port
 
+# the installed copy alone: a PYTHONPATH the tests run with (a checkout) would come first in sys.path,
+# and pip would take the checkout for the wheel already installed
+ENV = {name: value for name, value in os.environ.items() if name != "PYTHONPATH"}
+
 
 @pytest.fixture(scope="module")
 def installed(tmp_path_factory):
@@ -25,6 +29,7 @@ def installed(tmp_path_factory):
     repository = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     subprocess.run(
         [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(root), repository],
+        env=ENV,
         check=True,
         capture_output=True,
     )
@@ -33,6 +38,7 @@ def installed(tmp_path_factory):
     python = root / "env" / "bin" / "python"
     site = subprocess.run(
         [python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+        env=ENV,
         check=True,
         capture_output=True,
         text=True,
@@ -41,6 +47,7 @@ def installed(tmp_path_factory):
         pth.write(sysconfig.get_paths()["purelib"] + "\n")
     subprocess.run(
         [sys.executable, "-m", "pip", "--python", str(python), "install", "-q", "--no-deps", str(wheel)],
+        env=ENV,
         check=True,
         capture_output=True,
     )
@@ -61,6 +68,7 @@ def test_the_wheel_carries_the_sample_the_reference_data_and_the_notebooks(insta
             "(p.JUPYTER_DATA_DIR / 'voila' / 'templates' / p.VOILA_TEMPLATE / 'conf.json').exists())",
         ],
         cwd=outside,
+        env=ENV,
         check=True,
         capture_output=True,
         text=True,
@@ -68,7 +76,7 @@ def test_the_wheel_carries_the_sample_the_reference_data_and_the_notebooks(insta
     assert where[0].startswith(str(bin_dir.parent)), where  # the installed copy, not the repository
     references, apps, notebooks, template, voila_template = where[1].split()
     assert int(references) > 5 and apps == "3" and notebooks == "6" and template == voila_template == "True"
-    result = subprocess.run([bin_dir / "sendlib", "validate"], cwd=outside, capture_output=True, text=True)
+    result = subprocess.run([bin_dir / "sendlib", "validate"], cwd=outside, env=ENV, capture_output=True, text=True)
     assert result.returncode == 0 and "No problems found" in result.stdout, result.stdout[-500:] + result.stderr
 
 
@@ -83,7 +91,7 @@ def test_the_installed_wheel_serves_the_sample_dashboards(installed, browser):
         stderr=(outside / "voila.log").open("w"),
         # Voila's page templates are data files of its own installation (share/jupyter), which
         # the .pth line does not bring: a pip install of the wheel would put them in the venv
-        env={**os.environ, "JUPYTER_PATH": os.path.join(sys.prefix, "share", "jupyter")},
+        env={**ENV, "JUPYTER_PATH": os.path.join(sys.prefix, "share", "jupyter")},
         text=True,
     )
     try:
