@@ -25,6 +25,11 @@ def cache_folder() -> Path:
     return Path(os.environ.get(CACHE_ENV) or home / "sendlib")
 
 
+def code_files() -> list[Path]:
+    """Every .py file of sendlib, in order."""
+    return sorted(PACKAGE.rglob("*.py"))
+
+
 def code_digest() -> str:
-    """SHA-256 of sendlib's code (every .py file): what older code made is not read as this code's."""
-    return hashlib.sha256(b"".join(p.read_bytes() for p in sorted(PACKAGE.rglob("*.py")))).hexdigest()
+    """SHA-256 of sendlib's code (:func:`code_files`): what older code made is not read as this code's."""
+    return hashlib.sha256(b"".join(p.read_bytes() for p in code_files())).hexdigest()

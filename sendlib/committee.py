@@ -621,14 +621,13 @@ def cached_committee_pages(data_dir: str | Path = "") -> dict[str, CommitteePage
     import pickle
 
     from . import __version__
-    from ._paths import DATA_ENV, SAMPLE_DIR, cache_folder, code_digest
+    from ._paths import DATA_ENV, SAMPLE_DIR, cache_folder, code_digest, code_files
 
     data_dir = str(data_dir or os.environ.get(DATA_ENV, ""))
     folder = Path(data_dir).resolve() if data_dir else SAMPLE_DIR
     # the server asks at every visit: while no file of the export or of sendlib has changed (by
     # size and modification time) on the same day, the pages read last are the pages
-    sources = sorted(Path(__file__).parent.rglob("*.py"))
-    files = [*sources, *(export_files(folder) if folder.is_dir() else [])]
+    files = [*code_files(), *(export_files(folder) if folder.is_dir() else [])]
     glance = (str(folder), dt.date.today(), *((str(p), p.stat().st_size, p.stat().st_mtime_ns) for p in files))
     seen = _PAGES.get("glance")
     if seen is not None and seen[0] == glance:
