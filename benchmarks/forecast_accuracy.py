@@ -47,28 +47,27 @@ def pooled(frames: list[pd.DataFrame]) -> pd.DataFrame:
     return sums.div(n, axis=0).assign(n=n).reset_index()
 
 
-def trust_model() -> None:
-    sample = sendlib.load_sample()
-    years = sorted(sample.sen_history["census_date"].dt.year.unique())
-    print("The need model on the sample trust, each school's K and E counts:")
-    print(backtest(NeedForecaster(n_simulations=300, random_state=0), sample, years[1:-1]).round(2).to_string())
-    frames = []
+def replayed(trust) -> pd.DataFrame:
+    """The need model's back-test on a trust, from each census but its first and last."""
+    years = sorted(trust.sen_history["census_date"].dt.year.unique())
+    return backtest(NeedForecaster(n_simulations=300, random_state=0), trust, years[1:-1])
+
+
+def replayed_exports(exports) -> list[pd.DataFrame]:
+    """:func:`replayed` of each export (its tables), written to a folder and loaded."""
     with tempfile.TemporaryDirectory() as folder:
-        for seed, settings in TRUSTS:
-            trust = sendlib.load(write_folder(Path(folder) / str(seed), census_trust(seed=seed, **settings)))
-            years = sorted(trust.sen_history["census_date"].dt.year.unique())
-            frames.append(backtest(NeedForecaster(n_simulations=300, random_state=0), trust, years[1:-1]))
-    scores = pooled(frames)
+        return [replayed(sendlib.load(write_folder(Path(folder) / str(i), tables))) for i, tables in enumerate(exports)]
+
+
+def trust_model() -> None:
+    print("The need model on the sample trust, each school's K and E counts:")
+    print(replayed(sendlib.load_sample()).round(2).to_string())
+    scores = pooled(replayed_exports(census_trust(seed=seed, **settings) for seed, settings in TRUSTS))
     best = scores[scores["model"] != "need"].groupby("horizon")["mape"].min()
     scores["against_best_baseline"] = scores["mape"] / scores["horizon"].map(best)
     print(f"\nEight trusts made differently ({len(TRUSTS)} shapes), pooled:")
     print(scores.round(2).to_string())
-    frames = []
-    with tempfile.TemporaryDirectory() as folder:
-        for seed in SAMPLE_SEEDS:
-            trust = sendlib.load(write_folder(Path(folder) / str(seed), generate_trust(seed=seed, size=0.6)))
-            years = sorted(trust.sen_history["census_date"].dt.year.unique())
-            frames.append(backtest(NeedForecaster(n_simulations=300, random_state=0), trust, years[1:-1]))
+    frames = replayed_exports(generate_trust(seed=seed, size=0.6) for seed in SAMPLE_SEEDS)
     print(f"\nFour trusts made by the sample's generator (seeds {SAMPLE_SEEDS}, 60% of its size), pooled:")
     print(pooled(frames).round(2).to_string())
 
