@@ -741,8 +741,10 @@ class NeedForecaster(_Estimator):
         flows = _flows(history, years)
         self.stay_ = _stay_rates(flows, len(self.schools_))
         self.moves_, self.trend_, self.trend_year_, self.rate_noise_ = _move_rates(flows, years)
-        self.school_rates_ = _school_rates(flows, self.moves_, _prevalence_ratios(self.last_census_))
-        self.joiners_ = _joiners(history, years, self.schools_, self.areas_, self.start_population_)
+        ratios = _prevalence_ratios(self.last_census_)
+        self.school_rates_ = _school_rates(flows, self.moves_, ratios)
+        self.transfers_ = _transfers(flows, len(self.schools_))
+        self.joiners_ = _joiners(history, years, self.schools_, self.areas_, self.start_population_, ratios)
         new = flows[flows["stayed"] & (flows["state_i"] == 0) & (flows["state_i_next"] > 0)]
         self.new_area_mix_ = _new_identification_mix(new, self.last_census_, len(self.areas_))
         self.new_identifications_ = new.groupby("school").size() / (len(years) - 1)  # a year, by school
@@ -915,20 +917,6 @@ def _pulled_trend(t, log_rate, moves, noise, series, national) -> float:
     return float(np.clip(estimate, -MAX_TREND, MAX_TREND))
 
 
-def _school_multipliers(observed, expected):
-    """Gamma posteriors of each school's multiplier on the trust's share, column by column
-    (the joiners' shares at SEN support and with a plan).
-
-    A school's observed count O (say of joiners at SEN support) is compared with E, what its
-    joiners would have been at the trust's mix for their year groups; with a gamma prior of
-    mean 1 and strength ``SCHOOL_PRIOR`` the multiplier's posterior is Gamma(O + k, E + k): a
-    school with many joiners keeps its own share, a small or new one (small E) borrows the
-    trust's. ``observed`` and ``expected`` are (school, ...); returns ``(shape, rate)`` of the
-    same shape.
-    """
-    return observed + SCHOOL_PRIOR, expected + SCHOOL_PRIOR
-
-
 def _prevalence_ratios(population):
     """Each school's pupils at SEN support and with a plan against what its year groups would
     hold at the trust's prevalence for each year group, on the log scale: (school, 2), K then E.
@@ -967,13 +955,31 @@ def _prior_means(observed, expected, ratios):
     return means * weight.sum() / (weight * means).sum()
 
 
+def _school_posteriors(observed, expected, ratios):
+    """Gamma posteriors of each school's multiplier on a trust rate, column by column (one
+    column for each move, or for the joiners' shares at SEN support and with a plan).
+
+    A school's observed count O (say of moves from N to K) is compared with E, what its pupils
+    would have done at the trust's rates for their year groups. With a gamma prior of mean m
+    worth k, the posterior is Gamma(O + k m, E + k): m is what the school's roll shows
+    (:func:`_prior_means`) and k = ``STOCK_PRIOR``; where the trust has too few schools for
+    that, m = 1 and k = ``SCHOOL_PRIOR``. ``observed``, ``expected``: (school, column);
+    ``ratios``: :func:`_prevalence_ratios`. Returns ``(shape, rate)``, each (school, column).
+    """
+    shape, rate = np.empty_like(observed), np.empty_like(expected)
+    for column in range(observed.shape[1]):
+        mean = _prior_means(observed[:, column], expected[:, column], ratios)
+        strength = SCHOOL_PRIOR if mean is None else STOCK_PRIOR
+        shape[:, column] = observed[:, column] + strength * (1.0 if mean is None else mean)
+        rate[:, column] = expected[:, column] + strength
+    return shape, rate
+
+
 def _school_rates(flows, moves, ratios):
-    """Each school's multiplier on the trust's rate of every move (from, to): a gamma
-    posterior, Gamma(O + k m, E + k), of its observed moves O against E, what its pupils would
-    have done at the trust's rates for their year groups, with a prior of mean m from its roll
-    (:func:`_prior_means`) worth k = ``STOCK_PRIOR`` moves; where the trust has too few
-    schools for that, of mean 1 worth ``SCHOOL_PRIOR``. Staying in the state is what is left.
-    Returns ``(shape, rate)``, each (school, from, to)."""
+    """Each school's multiplier on the trust's rate of every move (from, to): the gamma
+    posteriors (:func:`_school_posteriors`) of its observed moves against what its pupils
+    would have done at the trust's rates for their year groups. Staying in the state is what
+    is left. Returns ``(shape, rate)``, each (school, from, to)."""
     stay = flows[flows["stayed"]]
     n_schools = len(ratios)
     rates = moves / moves.sum(-1, keepdims=True)  # the trust's mean rates by year group
@@ -982,15 +988,31 @@ def _school_rates(flows, moves, ratios):
     expected = np.zeros((n_schools, 3, 3))
     np.add.at(expected, (stay["school_i"].to_numpy(), stay["state_i"].to_numpy()), rates[stay["yg_i"], stay["state_i"]])
     shape, rate = np.full_like(observed, 1e9), np.full_like(expected, 1e9)  # staying: what is left
-    for a, b in itertools.permutations(range(3), 2):
-        mean = _prior_means(observed[:, a, b], expected[:, a, b], ratios)
-        strength = SCHOOL_PRIOR if mean is None else STOCK_PRIOR
-        shape[:, a, b] = observed[:, a, b] + strength * (1.0 if mean is None else mean)
-        rate[:, a, b] = expected[:, a, b] + strength
+    a, b = np.array(list(itertools.permutations(range(3), 2))).T
+    shape[:, a, b], rate[:, a, b] = _school_posteriors(observed[:, a, b], expected[:, a, b], ratios)
     return shape, rate
 
 
-def _joiners(history, years, schools, areas, start):
+def _transfers(flows, n_schools):
+    """Where a school's leavers go within the trust: of the pupils who left school A from year
+    group y, the share at school B the next January (a Year 6 pupil moving to one of the
+    trust's secondaries), over every interval seen; (school, year group, school), the rest
+    leave the trust. The denominator has one more leaver, so a share seen once is not one."""
+    n_yg = len(YEAR_GROUPS)
+    left = flows[~flows["stayed"]]
+    counts = np.zeros((n_schools, n_yg, n_schools))
+    moved = left[left["school_next"].notna()]
+    # the destination by index: flows carry each school's index at the census before
+    index = dict(zip(flows["school"], flows["school_i"]))
+    to = moved["school_next"].map(index).to_numpy()
+    known = ~pd.isna(to)
+    np.add.at(counts, (moved["school_i"].to_numpy()[known], moved["yg_i"].to_numpy()[known], to[known].astype(int)), 1)
+    leavers = np.zeros((n_schools, n_yg))
+    np.add.at(leavers, (left["school_i"], left["yg_i"]), 1)
+    return counts / (leavers + 1)[..., None]
+
+
+def _joiners(history, years, schools, areas, start, ratios):
     """Mean and spread of pupils joining each school and year group; their state mix; each
     school's intake year groups.
 
@@ -1010,7 +1032,8 @@ def _joiners(history, years, schools, areas, start):
         b = history[history["census_year"] == after]
         present[i] = np.isin(schools, a["school"].unique())
         new = b.merge(a, on="upn", how="left", suffixes=("", "_before"))
-        new = new[new["school_before"].ne(new["school"]) & present[i][new["school_i"].to_numpy()]]
+        # a pupil from another of the trust's schools is a transfer (:func:`_transfers`), not a joiner
+        new = new[new["school_before"].isna() & present[i][new["school_i"].to_numpy()]]
         np.add.at(counts[i], (new["school_i"], new["yg_i"]), 1)
         np.add.at(mix, (new["yg_i"], new["cell_state"]), 1)
         joined.append(new)
@@ -1040,7 +1063,7 @@ def _joiners(history, years, schools, areas, start):
         "mean": mean,
         "var": var,
         "mix": mix,
-        "school_mix": _school_multipliers(observed[:, 1:], expected[:, 1:]),
+        "school_mix": _school_posteriors(observed[:, 1:], expected[:, 1:], ratios),
         "provision": provision,
     }
 
@@ -1194,6 +1217,7 @@ def _live_cells(model) -> tuple[np.ndarray, ...]:
     while True:
         reached = np.zeros_like(live)
         reached[:, 1:] = live[:, :-1] & keeps[:, :-1]
+        reached[:, 1:] |= (live[..., None] & (model.transfers_ > 0)).any(0).T[:, :-1]  # transfers, a year up
         if not (reached & ~live).any():
             return np.nonzero(live)
         live |= reached
@@ -1221,6 +1245,7 @@ def _simulate(model, years, rng, simulations=None):
     joiner_mix = rng.gamma(model.joiners_["mix"], size=(S, *model.joiners_["mix"].shape))
     joiner_mix /= joiner_mix.sum(-1, keepdims=True)
     joiner_mix = _chances(_school_joiner_mix(model, rng, joiner_mix, (school_i, yg_i)))  # (state, S, cell)
+    routes = _routes(model, school_i, yg_i, index)
     area_mix = _chances(model.new_area_mix_[(yg_i > 8).astype(int)])  # (area, cell): Year 7 (index 9) on is secondary
     shape, rate = model.school_rates_
     school_factor = rng.gamma(shape, 1 / rate, size=(S, *shape.shape))[:, school_i]  # (S, cell, from, to)
@@ -1253,7 +1278,11 @@ def _simulate(model, years, rng, simulations=None):
         leave = np.broadcast_to(1 - stay, population.shape[:2])  # the same chance in every state
         nxt = np.empty_like(population)
         # from N: leave, to K or E (new area from the phase mix), else N
-        _, to_k, to_e, nxt[..., 0] = _leave_or_move(rng, population[..., 0], leave, p[..., 0, [1, 2]])
+        # the pupils who leave, by state, where some may go to another of the trust's schools
+        leaving = np.zeros_like(population) if routes is not None and september else None
+        left, to_k, to_e, nxt[..., 0] = _leave_or_move(rng, population[..., 0], leave, p[..., 0, [1, 2]])
+        if leaving is not None:
+            leaving[..., 0] = left
         nxt[..., 1 : 1 + n_areas] = _split(rng, to_k, area_mix)
         nxt[..., 1 + n_areas :] = _split(rng, to_e, area_mix)
         # from K or E: leave, to N, to the other provision in the same area, else stay. The chances
@@ -1266,20 +1295,53 @@ def _simulate(model, years, rng, simulations=None):
             leavers, to_n, to_other, _ = _leave_or_move(rng, total, leave, p[..., state, [0, other]])
             going = leavers + to_n + to_other
             gone = _share(rng, n_now, going, total)
+            moving, moves = gone, going  # those who go to another state, and leavers
+            if leaving is not None:  # which areas the leavers come from
+                leaving[..., first : first + n_areas] = left = _share(rng, gone, leavers, going)
+                moving, moves = gone - left, going - leavers
             nxt[..., 0] += to_n
-            nxt[..., other_first : other_first + n_areas] += _share(rng, gone, to_other, going)
+            nxt[..., other_first : other_first + n_areas] += _share(rng, moving, to_other, moves)
             nxt[..., first : first + n_areas] += n_now - gone
         if september:
             moved = np.zeros_like(nxt)
             moved[:, up[moves_up]] = nxt[:, moves_up]  # everyone who stays moves up a year
             moved[:, top] += nxt[:, top]
             moved += _draw_joiners(model, rng, year, joiner_mix, (school_i, yg_i))
+            if leaving is not None:
+                _transfer(rng, moved, leaving, routes)
         else:  # joiners during the year, in proportion; no intake
             in_year = span * ~model.joiners_["intake"][school_i, yg_i]
             moved = nxt + _draw_joiners(model, rng, year, joiner_mix, (school_i, yg_i), in_year)
         population = moved
         out[:, step, flat] = population
     return out.reshape(S, years, n_school, n_yg, n_state)
+
+
+def _routes(model, school_i, yg_i, index):
+    """The cells (``school_i``, ``yg_i``) whose leavers may go to another of the trust's
+    schools, a year up (:func:`_transfers`): ``(sources, destinations, chances)``, the cells
+    leavers go to (source, rank; -1 where a source has fewer) and the chances that draw them
+    (:func:`_chances`: rank, source, 1); None if no school's leavers go to another."""
+    target = index[:, np.minimum(yg_i + 1, index.shape[1] - 1)].T  # (cell, school): the cell a year up
+    shares = np.where(target >= 0, model.transfers_[school_i, yg_i], 0.0)
+    sources = np.flatnonzero(shares.sum(1) > 0)
+    if not len(sources):
+        return None
+    order = np.argsort(-shares[sources], axis=1, kind="stable")[:, : (shares[sources] > 0).sum(1).max()]
+    part = np.take_along_axis(shares[sources], order, 1)  # (source, rank), largest first
+    destinations = np.where(part > 0, np.take_along_axis(target[sources], order, 1), -1)
+    chances = _chances(np.concatenate([part, 1 - part.sum(1, keepdims=True)], axis=1))
+    return sources, destinations, chances[..., None]
+
+
+def _transfer(rng, population, leaving, routes):
+    """Add to ``population`` (simulation, cell, state) the ``leaving`` pupils who go to another
+    of the trust's schools (:func:`_routes`), in the state they left in."""
+    sources, destinations, chances = routes
+    sent = _split(rng, leaving[:, sources], chances)  # (simulation, source, state, rank + the rest)
+    for rank in range(destinations.shape[1]):
+        going = destinations[:, rank] >= 0
+        np.add.at(population, (slice(None), destinations[going, rank]), sent[..., rank][:, going])
 
 
 def _school_joiner_mix(model, rng, mix, cells):
