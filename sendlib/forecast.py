@@ -743,7 +743,7 @@ class NeedForecaster(_Estimator):
         self.moves_, self.trend_, self.trend_year_, self.rate_noise_ = _move_rates(flows, years)
         ratios = _prevalence_ratios(self.last_census_)
         self.school_rates_ = _school_rates(flows, self.moves_, ratios)
-        self.transfers_ = _transfers(flows, len(self.schools_))
+        self.transfers_ = _transfers(flows, self.schools_)
         self.joiners_ = _joiners(history, years, self.schools_, self.areas_, self.start_population_, ratios)
         new = flows[flows["stayed"] & (flows["state_i"] == 0) & (flows["state_i_next"] > 0)]
         self.new_area_mix_ = _new_identification_mix(new, self.last_census_, len(self.areas_))
@@ -993,20 +993,16 @@ def _school_rates(flows, moves, ratios):
     return shape, rate
 
 
-def _transfers(flows, n_schools):
+def _transfers(flows, schools):
     """Where a school's leavers go within the trust: of the pupils who left school A from year
     group y, the share at school B the next January (a Year 6 pupil moving to one of the
     trust's secondaries), over every interval seen; (school, year group, school), the rest
     leave the trust. The denominator has one more leaver, so a share seen once is not one."""
-    n_yg = len(YEAR_GROUPS)
+    n_schools, n_yg = len(schools), len(YEAR_GROUPS)
     left = flows[~flows["stayed"]]
-    counts = np.zeros((n_schools, n_yg, n_schools))
     moved = left[left["school_next"].notna()]
-    # the destination by index: flows carry each school's index at the census before
-    index = dict(zip(flows["school"], flows["school_i"]))
-    to = moved["school_next"].map(index).to_numpy()
-    known = ~pd.isna(to)
-    np.add.at(counts, (moved["school_i"].to_numpy()[known], moved["yg_i"].to_numpy()[known], to[known].astype(int)), 1)
+    counts = np.zeros((n_schools, n_yg, n_schools))
+    np.add.at(counts, (moved["school_i"], moved["yg_i"], pd.Index(schools).get_indexer(moved["school_next"])), 1)
     leavers = np.zeros((n_schools, n_yg))
     np.add.at(leavers, (left["school_i"], left["yg_i"]), 1)
     return counts / (leavers + 1)[..., None]

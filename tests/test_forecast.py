@@ -239,6 +239,39 @@ def test_a_schools_prior_follows_what_its_roll_shows():
     assert means[-1] >= means.max() / 9 - 1e-9  # kept within a third of the middle, not extrapolated to nothing
 
 
+def test_year_6_pupils_take_their_sen_support_to_the_trusts_secondary(tmp_path):
+    """Half of each primary's Year 6 leavers go to the trust's secondary (census_trust): the
+    model sees the share and sends them with their provision, where a joiner's would be drawn
+    from the trust's mix. Putting every Year 6 pupil at SEN support in the last census puts
+    that many more, times the share, at SEN support in the secondary's next Year 7."""
+    from dataclasses import replace
+
+    from sendlib.codes import COMMUNICATION
+    from sendlib.forecast import YEAR_GROUPS, expected_path
+
+    trust = sendlib.load(write_folder(tmp_path, census_trust(seed=4, primaries=4, secondaries=1)))
+    history = trust.sen_history
+    model = NeedForecaster(start="census").fit(trust)
+    schools, six, seven = model.schools_, list(YEAR_GROUPS).index(6), list(YEAR_GROUPS).index(7)
+    secondary = schools.index("School S0")
+    primaries = [schools.index(f"School P{i}") for i in range(4)]
+    shares = model.transfers_[primaries, six, secondary]
+    assert np.all((0.35 < shares) & (shares < 0.6))  # half, less the leavers who leave the trust
+    assert model.transfers_[primaries, :six].max() < 0.1  # a pupil leaving mid-primary rarely stays in the trust
+    last = history["census_date"] == history["census_date"].max()
+    year_6 = last & history["school"].str.startswith("School P") & (history["year_group"] == 6)
+    added = (year_6 & (history["sen_provision"] == "N")).groupby(history["school"]).sum()
+    more = history.assign(
+        sen_provision=history["sen_provision"].mask(year_6, "K"),
+        need_area=history["need_area"].mask(year_6 & (history["sen_provision"] == "N"), COMMUNICATION),
+    )
+    changed = NeedForecaster(start="census").fit(replace(trust, sen_history=more))
+    n_areas = len(model.areas_)
+    support = lambda m: expected_path(m, 1)[0, secondary, seven, 1 : 1 + n_areas].sum()  # noqa: E731
+    sent = sum(added[f"School P{i}"] * shares[i] for i in range(4))
+    assert sent > 20 and support(changed) - support(model) == pytest.approx(sent, rel=0.15)
+
+
 def test_forecast_starts_from_todays_roll(sample):
     today = NeedForecaster(n_simulations=200, random_state=0).fit(sample)
     assert today.origin_ == "the roll on 20 November 2026 (pupils file)" and today.first_year_ == 2027
