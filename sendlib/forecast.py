@@ -863,8 +863,9 @@ def _stay_rates(flows, n_schools):
 
 
 def _move_rates(flows, years):
-    """Dirichlet parameters of the next state given staying, by year group and state; and trends."""
-    stay = flows[flows["stayed"]]
+    """Dirichlet parameters of the next state given staying in the trust (in the school, or
+    moving to another of the trust's), by year group and state; and trends."""
+    stay = flows[flows["school_next"].notna()]
     n_yg = len(YEAR_GROUPS)
     counts = np.zeros((n_yg, 3, 3))
     np.add.at(counts, (stay["yg_i"], stay["state_i"], stay["state_i_next"].astype(int)), 1)
@@ -1272,39 +1273,30 @@ def _simulate(model, years, rng, simulations=None):
             in_year = 1 - np.median(np.where(stay_p > 0.5, stay_p, np.nan), axis=1)
             stay = (1 - span * np.nan_to_num(in_year))[:, None]
         leave = np.broadcast_to(1 - stay, population.shape[:2])  # the same chance in every state
-        nxt = np.empty_like(population)
-        # from N: leave, to K or E (new area from the phase mix), else N
-        # the pupils who leave, by state, where some may go to another of the trust's schools
-        leaving = np.zeros_like(population) if routes is not None and september else None
-        left, to_k, to_e, nxt[..., 0] = _leave_or_move(rng, population[..., 0], leave, p[..., 0, [1, 2]])
-        if leaving is not None:
-            leaving[..., 0] = left
-        nxt[..., 1 : 1 + n_areas] = _split(rng, to_k, area_mix)
-        nxt[..., 1 + n_areas :] = _split(rng, to_e, area_mix)
-        # from K or E: leave, to N, to the other provision in the same area, else stay. The chances
-        # are the same in every area, so how many of the cell go each way is drawn once, then
-        # which areas those who go come from, and which of them move to the other provision
-        for state, first in ((1, 1), (2, 1 + n_areas)):
-            other, other_first = (2, 1 + n_areas) if state == 1 else (1, 1)
-            n_now = population[..., first : first + n_areas]  # (S, cell, area)
-            total = n_now.sum(-1)
-            leavers, to_n, to_other, _ = _leave_or_move(rng, total, leave, p[..., state, [0, other]])
-            going = leavers + to_n + to_other
-            gone = _share(rng, n_now, going, total)
-            moving, moves = gone, going  # those who go to another state, and leavers
-            if leaving is not None:  # which areas the leavers come from
-                leaving[..., first : first + n_areas] = left = _share(rng, gone, leavers, going)
-                moving, moves = gone - left, going - leavers
-            nxt[..., 0] += to_n
-            nxt[..., other_first : other_first + n_areas] += _share(rng, moving, to_other, moves)
-            nxt[..., first : first + n_areas] += n_now - gone
+        going = None
+        if september and routes is not None:  # some go to another of the trust's schools
+            going, leave = _transferring(rng, population, leave, routes)
+            population = population.copy()
+            population[:, routes[0]] -= going.sum(2)
+        nxt = _step(rng, population, leave, p, area_mix, n_areas)
         if september:
             moved = np.zeros_like(nxt)
             moved[:, up[moves_up]] = nxt[:, moves_up]  # everyone who stays moves up a year
             moved[:, top] += nxt[:, top]
             moved += _draw_joiners(model, rng, year, joiner_mix, (school_i, yg_i))
-            if leaving is not None:
-                _transfer(rng, moved, leaving, routes)
+            if going is not None:  # the year's moves, then to the other school, a year up
+                sources, destinations, _ = routes
+                ranks = destinations.shape[1]
+                arrived = _step(
+                    rng,
+                    going.reshape(S, -1, n_state),
+                    0.0,
+                    np.repeat(p[:, sources], ranks, axis=1),
+                    np.repeat(area_mix[:, sources], ranks, axis=1),
+                    n_areas,
+                )
+                to = destinations.reshape(-1)
+                np.add.at(moved, (slice(None), to[to >= 0]), arrived[:, to >= 0])
         else:  # joiners during the year, in proportion; no intake
             in_year = span * ~model.joiners_["intake"][school_i, yg_i]
             moved = nxt + _draw_joiners(model, rng, year, joiner_mix, (school_i, yg_i), in_year)
@@ -1313,31 +1305,60 @@ def _simulate(model, years, rng, simulations=None):
     return out.reshape(S, years, n_school, n_yg, n_state)
 
 
+def _step(rng, population, leave, p, area_mix, n_areas):
+    """A year's moves (or a part of one) of ``population`` (simulation, cell, state): each
+    pupil leaves the school (chance ``leave``, by simulation and cell) or moves between N, K
+    and E (``p``: simulation, cell, from, to), a new identification's area drawn from
+    ``area_mix`` (:func:`_chances`, by cell). Returns those who stay, in their new states."""
+    leave = np.broadcast_to(leave, population.shape[:2])
+    nxt = np.empty_like(population)
+    # from N: leave, to K or E (new area from the phase mix), else N
+    _, to_k, to_e, nxt[..., 0] = _leave_or_move(rng, population[..., 0], leave, p[..., 0, [1, 2]])
+    nxt[..., 1 : 1 + n_areas] = _split(rng, to_k, area_mix)
+    nxt[..., 1 + n_areas :] = _split(rng, to_e, area_mix)
+    # from K or E: leave, to N, to the other provision in the same area, else stay. The chances
+    # are the same in every area, so how many of the cell go each way is drawn once, then
+    # which areas those who go come from, and which of them move to the other provision
+    for state, first in ((1, 1), (2, 1 + n_areas)):
+        other, other_first = (2, 1 + n_areas) if state == 1 else (1, 1)
+        n_now = population[..., first : first + n_areas]  # (S, cell, area)
+        total = n_now.sum(-1)
+        leavers, to_n, to_other, _ = _leave_or_move(rng, total, leave, p[..., state, [0, other]])
+        going = leavers + to_n + to_other
+        gone = _share(rng, n_now, going, total)
+        nxt[..., 0] += to_n
+        nxt[..., other_first : other_first + n_areas] += _share(rng, gone, to_other, going)
+        nxt[..., first : first + n_areas] += n_now - gone
+    return nxt
+
+
 def _routes(model, school_i, yg_i, index):
-    """The cells (``school_i``, ``yg_i``) whose leavers may go to another of the trust's
-    schools, a year up (:func:`_transfers`): ``(sources, destinations, chances)``, the cells
-    leavers go to (source, rank; -1 where a source has fewer) and the chances that draw them
-    (:func:`_chances`: rank, source, 1); None if no school's leavers go to another."""
+    """The cells (``school_i``, ``yg_i``) some of whose leavers go to another of the trust's
+    schools, a year up (:func:`_transfers`): ``(sources, destinations, shares)``, the cells
+    they go to and the share of leavers going to each (source, rank; largest first, -1 and 0
+    where a source has fewer); None if no school's leavers go to another."""
     target = index[:, np.minimum(yg_i + 1, index.shape[1] - 1)].T  # (cell, school): the cell a year up
     shares = np.where(target >= 0, model.transfers_[school_i, yg_i], 0.0)
     sources = np.flatnonzero(shares.sum(1) > 0)
     if not len(sources):
         return None
     order = np.argsort(-shares[sources], axis=1, kind="stable")[:, : (shares[sources] > 0).sum(1).max()]
-    part = np.take_along_axis(shares[sources], order, 1)  # (source, rank), largest first
-    destinations = np.where(part > 0, np.take_along_axis(target[sources], order, 1), -1)
-    chances = _chances(np.concatenate([part, 1 - part.sum(1, keepdims=True)], axis=1))
-    return sources, destinations, chances[..., None]
+    part = np.take_along_axis(shares[sources], order, 1)
+    return sources, np.where(part > 0, np.take_along_axis(target[sources], order, 1), -1), part
 
 
-def _transfer(rng, population, leaving, routes):
-    """Add to ``population`` (simulation, cell, state) the ``leaving`` pupils who go to another
-    of the trust's schools (:func:`_routes`), in the state they left in."""
-    sources, destinations, chances = routes
-    sent = _split(rng, leaving[:, sources], chances)  # (simulation, source, state, rank + the rest)
-    for rank in range(destinations.shape[1]):
-        going = destinations[:, rank] >= 0
-        np.add.at(population, (slice(None), destinations[going, rank]), sent[..., rank][:, going])
+def _transferring(rng, population, leave, routes):
+    """The pupils of each of the :func:`_routes` sources who go to another of the trust's
+    schools this September (a leaver's chance times the share going there), by simulation,
+    source, rank and state; and the chance of leaving for the rest (leaving the trust)."""
+    sources, _, shares = routes
+    chance = leave[:, sources, None] * shares[None]  # (simulation, source, rank)
+    chances = _chances(np.concatenate([chance, 1 - chance.sum(-1, keepdims=True)], axis=-1))
+    going = _split(rng, population[:, sources], chances[..., None])[..., :-1]  # (S, source, state, rank)
+    rest = np.array(leave, dtype=float)
+    gone = chance.sum(-1)
+    rest[:, sources] = (leave[:, sources] - gone) / np.maximum(1 - gone, 1e-12)
+    return np.moveaxis(going, -1, 2), rest
 
 
 def _school_joiner_mix(model, rng, mix, cells):
