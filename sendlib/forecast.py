@@ -593,18 +593,19 @@ RECENT_INTERVALS = 3  # intakes and joiners from the last three years (GLA: rece
 # year draws a shock to every rate, lognormal with the SD seen around the trend (this
 # default where fewer than three years show it).
 DEFAULT_RATE_NOISE = 0.2
-# A school's own rates, with a prior of mean 1 (the trust's rates) worth one pupil or move:
-# the joiners' mix of SEN support and plans, and the moves of a trust with too few schools to
-# learn from their rolls (below).
+# A school's own rates, with a prior of mean 1 (the trust's rates) worth one pupil or move,
+# in a trust with too few schools to learn from their rolls (below).
 SCHOOL_PRIOR = 1.0
-# A school's own rates of moving between N, K and E, with a prior worth STOCK_PRIOR expected
-# moves whose mean is what the school's roll shows: the trust's schools' rates, in a weighted
+# A school's own rates of moving between N, K and E, and its joiners' shares at SEN support
+# and with a plan, with a prior worth STOCK_PRIOR expected moves (or joiners) whose mean is
+# what the school's roll shows: the trust's schools' rates, in a weighted
 # line against how many pupils each school holds at SEN support and with a plan against the
 # trust's prevalence for its year groups (RIDGE: how far the line's slopes are held toward none).
 # A school's stock is years of its moves, so it tells its rates more surely than the few
 # moves of the censuses seen. Back-test on eight trusts made differently, school-level MAPE at
 # 1-3 years: 13.4%, 19.2%, 21.9% with a prior of mean 1 worth one move; 12.8%, 18.0%, 20.6%
-# with this prior worth 30 moves (docs/methods/forecasting.md).
+# with this prior worth 30 moves; 12.6%, 17.7%, 20.2% with the joiners' too and pupils moving
+# between the trust's schools (docs/methods/forecasting.md).
 STOCK_PRIOR = 30.0
 RIDGE = 0.1
 # Moves whose trend is pulled toward England's: identification (N to K, N to E) toward the
@@ -622,12 +623,16 @@ class NeedForecaster(_Estimator):
 
     - staying in the school, by school and year group, shrunk toward the trust-wide rate for
       the year group (beta-binomial);
-    - the next provision of a pupil who stays, by year group and current provision, shrunk
-      toward the trust-wide rates for that provision (Dirichlet-multinomial, as witan.send),
-      with their trend over the census years (log-linear, damped, capped) and their
-      year-to-year variation around it;
-    - joiners by school and year group, their mean over the last three years with the
-      spread seen between years, and their provision and need mix;
+    - the next provision of a pupil who stays in the trust, by year group and current
+      provision, shrunk toward the trust-wide rates for that provision (Dirichlet-multinomial,
+      as witan.send), with their trend over the census years (log-linear, damped, capped) and
+      their year-to-year variation around it; each school's own rates, with a prior from
+      what its roll shows;
+    - pupils moving to another of the trust's schools (Year 6 to a trust secondary): the
+      share of each school's leavers from each year group seen at each other school the
+      next January, sent there a year up with their provision;
+    - joiners from outside the trust by school and year group, their mean over the last three
+      years with the spread seen between years, and their provision and need mix;
     - broad area of need: carried with the pupil; new identifications drawn from the mix of
       recent new identifications in the phase (primary to Year 6, secondary after).
 
@@ -643,8 +648,10 @@ class NeedForecaster(_Estimator):
     intake_change : float, default 0.0
         Scenario: relative change in the numbers joining.
     roll_projection : DataFrame, optional
-        ``year, school, year_group, count``: pupils expected to join (e.g. the LA's
-        Reception projection), replacing the recent average where given.
+        ``year, school, year_group, count``: pupils expected to join from outside the trust
+        (e.g. the LA's Reception projection), replacing the recent average where given; the
+        trust's own pupils moving between its schools (Year 6 to its secondaries) are
+        forecast apart.
     scenario_from : int, optional
         The first January the scenario changes (e.g. a new identification policy from
         September 2027 changes January 2028 onward); by default every forecast year.
