@@ -1284,26 +1284,22 @@ def _simulate(model, years, rng, simulations=None):
         if september and routes is not None:  # some go to another of the trust's schools
             going, leave = _transferring(rng, population, leave, routes)
             population = population.copy()
-            population[:, routes[0]] -= going.sum(2)
+            population[:, routes[0]] -= going
         nxt = _step(rng, population, leave, p, area_mix, n_areas)
         if september:
             moved = np.zeros_like(nxt)
             moved[:, up[moves_up]] = nxt[:, moves_up]  # everyone who stays moves up a year
             moved[:, top] += nxt[:, top]
             moved += _draw_joiners(model, rng, year, joiner_mix, (school_i, yg_i))
-            if going is not None:  # the year's moves, then to the other school, a year up
-                sources, destinations, _ = routes
-                ranks = destinations.shape[1]
-                arrived = _step(
-                    rng,
-                    going.reshape(S, -1, n_state),
-                    0.0,
-                    np.repeat(p[:, sources], ranks, axis=1),
-                    np.repeat(area_mix[:, sources], ranks, axis=1),
-                    n_areas,
-                )
-                to = destinations.reshape(-1)
-                np.add.at(moved, (slice(None), to[to >= 0]), arrived[:, to >= 0])
+            if going is not None:  # the year's moves, then to the other schools, a year up
+                sources, destinations, shares = routes
+                arrived = _step(rng, going, 0.0, p[:, sources], area_mix[:, sources], n_areas)
+                each = arrived[..., None]  # (simulation, source, state, rank): to each of its destinations
+                if shares.shape[1] > 1:
+                    each = _split(rng, arrived, _chances(shares / shares.sum(1, keepdims=True))[..., None])
+                for rank in range(destinations.shape[1]):
+                    to = destinations[:, rank] >= 0
+                    np.add.at(moved, (slice(None), destinations[to, rank]), each[..., rank][:, to])
         else:  # joiners during the year, in proportion; no intake
             in_year = span * ~model.joiners_["intake"][school_i, yg_i]
             moved = nxt + _draw_joiners(model, rng, year, joiner_mix, (school_i, yg_i), in_year)
@@ -1356,16 +1352,14 @@ def _routes(model, school_i, yg_i, index):
 
 def _transferring(rng, population, leave, routes):
     """The pupils of each of the :func:`_routes` sources who go to another of the trust's
-    schools this September (a leaver's chance times the share going there), by simulation,
-    source, rank and state; and the chance of leaving for the rest (leaving the trust)."""
+    schools this September (a leaver's chance times the share of leavers going to one), by
+    simulation, source and state; and the chance of leaving for the rest (leaving the trust)."""
     sources, _, shares = routes
-    chance = leave[:, sources, None] * shares[None]  # (simulation, source, rank)
-    chances = _chances(np.concatenate([chance, 1 - chance.sum(-1, keepdims=True)], axis=-1))
-    going = _split(rng, population[:, sources], chances[..., None])[..., :-1]  # (S, source, state, rank)
+    chance = leave[:, sources] * shares.sum(1)  # (simulation, source)
+    going = _draw(rng, population[:, sources], chance[..., None])
     rest = np.array(leave, dtype=float)
-    gone = chance.sum(-1)
-    rest[:, sources] = (leave[:, sources] - gone) / np.maximum(1 - gone, 1e-12)
-    return np.moveaxis(going, -1, 2), rest
+    rest[:, sources] = (leave[:, sources] - chance) / np.maximum(1 - chance, 1e-12)
+    return going, rest
 
 
 def _school_joiner_mix(model, rng, mix, cells):
