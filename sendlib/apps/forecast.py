@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import html
 import secrets
+import textwrap
 from typing import Any
 
 import ipywidgets as W
@@ -386,7 +387,8 @@ def _benchmark_panels(prepared, school: str, area: str, horizon: int) -> list[W.
     result = ehc_plan_benchmark(name, horizon=horizon)
     fig, ax = new_figure(6.5, 3.6)
     plot_forecast(result["series"].tail(10), result["forecast"], ax=ax, label="EHC plans (SEN2, ages 0-25)")
-    ax.set_title(f"{name}: EHC plans, from {METHOD_WORDS[result['method']]}", fontsize=10)
+    # the method's words can be long ("last year's growth and ... combined"): two lines, not cut off
+    ax.set_title(textwrap.fill(f"{name}: EHC plans, from {METHOD_WORDS[result['method']]}", 70), fontsize=10)
     words = forecast_words(result["series"].tail(10), result["forecast"], f"{name}: EHC plans")
     return [
         html_block(
