@@ -256,7 +256,12 @@ def cost_words(table: pd.DataFrame, units: pd.DataFrame, shares: pd.DataFrame | 
             f"(80% range {pounds(first['low_80'])} to {pounds(first['high_80'])}); January {int(last['year'])}: "
             f"{pounds(last['cost'])} ({pounds(last['low_80'])} to {pounds(last['high_80'])})."
         )
-        if not np.isnan(first["top_up_candidates"]):
+        if np.isnan(first["top_up_candidates"]):
+            lines.append(
+                "Pupils above the £6,000 notional SEN threshold (top-up candidates) are counted from the cost of "
+                "each pupil's provision in the provision map (provisions.csv), which this export does not have."
+            )
+        else:
             lines.append(
                 f"Pupils above the £6,000 notional SEN threshold (top-up candidates), January {int(first['year'])}: "
                 f"about {first['top_up_candidates']:.0f} ({first['top_up_low_80']:.0f} to "

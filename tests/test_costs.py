@@ -88,6 +88,21 @@ def test_every_simulation_is_costed(sample):
     assert words[0].startswith(f"Cost of additional support, January {model.first_year_}: about £")
 
 
+def test_without_a_provision_map_the_words_say_why_top_up_candidates_are_not_counted(sample):
+    from dataclasses import replace
+
+    bare = replace(sample, provisions=None)
+    model = sendlib.NeedForecaster(n_simulations=50, random_state=0).fit(bare)
+    units = unit_costs(bare)
+    table = cost_forecast(model, model.simulate(1), units)
+    assert table["top_up_candidates"].isna().all()
+    assert any("(provisions.csv), which this export does not have" in w for w in cost_words(table, units))
+    assert not any(
+        "which this export does not have" in w
+        for w in cost_words(cost_forecast(model, model.simulate(1), unit_costs(sample)), unit_costs(sample))
+    )
+
+
 def test_the_planner_sees_the_cost_under_the_forecast():
     from sendlib._testing import widget_text
     from sendlib.apps import app

@@ -333,12 +333,13 @@ def _forecast_panels(prepared, state, school, provision, area):
             "January": costs["year"],
             "Cost a year": costs["cost"].map(pounds),
             "80% range": [f"{pounds(lo)} to {pounds(hi)}" for lo, hi in zip(costs["low_80"], costs["high_80"])],
-            "Above the £6,000 threshold (80% range)": [
-                "" if np.isnan(c) else f"{c:.0f} ({lo:.0f} to {hi:.0f})"
-                for c, lo, hi in zip(costs["top_up_candidates"], costs["top_up_low_80"], costs["top_up_high_80"])
-            ],
         }
     )
+    if costs["top_up_candidates"].notna().any():  # counted only with a provision map (the sentences say so)
+        money["Above the £6,000 threshold (80% range)"] = [
+            "" if np.isnan(c) else f"{c:.0f} ({lo:.0f} to {hi:.0f})"
+            for c, lo, hi in zip(costs["top_up_candidates"], costs["top_up_low_80"], costs["top_up_high_80"])
+        ]
     money_block = html_block(
         f"<h3>Cost of additional support: {html.escape(where)}</h3>"
         + "".join(f"<p>{html.escape(w)}</p>" for w in spent)
