@@ -630,7 +630,9 @@ class NeedForecaster(_Estimator):
       what its roll shows;
     - pupils moving to another of the trust's schools (Year 6 to a trust secondary): the
       share of each school's leavers from each year group seen at each other school the
-      next January, sent there a year up with their provision;
+      next January, over every interval the other school was in the trust, sent there a year
+      up each September with their provision (a first step from today with no September in
+      it moves no one between schools);
     - joiners from outside the trust by school and year group, their mean over the last three
       years with the spread seen between years, and their provision and need mix;
     - broad area of need: carried with the pupil; new identifications drawn from the mix of
@@ -651,7 +653,7 @@ class NeedForecaster(_Estimator):
         ``year, school, year_group, count``: pupils expected to join from outside the trust
         (e.g. the LA's Reception projection), replacing the recent average where given; the
         trust's own pupils moving between its schools (Year 6 to its secondaries) are
-        forecast apart.
+        forecast apart, so a Year 7 projection counts only those coming from elsewhere.
     scenario_from : int, optional
         The first January the scenario changes (e.g. a new identification policy from
         September 2027 changes January 2028 onward); by default every forecast year.
@@ -1004,16 +1006,24 @@ def _school_rates(flows, moves, ratios):
 def _transfers(flows, schools):
     """Where a school's leavers go within the trust: of the pupils who left school A from year
     group y, the share at school B the next January (a Year 6 pupil moving to one of the
-    trust's secondaries), over every interval seen; (school, year group, school), the rest
-    leave the trust. The denominator has one more leaver, so a share seen once is not one."""
+    trust's secondaries), over every interval seen in which B was in the trust at its end (a
+    school that joined later is not counted as taking none before); (school, year group,
+    school), the rest leave the trust. The denominator has one more leaver, so a share seen
+    once is not one. Feeder patterns change slowly, so every interval counts (joiners from
+    outside the trust take the last three)."""
     n_schools, n_yg = len(schools), len(YEAR_GROUPS)
+    intervals = sorted(flows["interval"].unique())
     left = flows[~flows["stayed"]]
     moved = left[left["school_next"].notna()]
     counts = np.zeros((n_schools, n_yg, n_schools))
     np.add.at(counts, (moved["school_i"], moved["yg_i"], pd.Index(schools).get_indexer(moved["school_next"])), 1)
-    leavers = np.zeros((n_schools, n_yg))
-    np.add.at(leavers, (left["school_i"], left["yg_i"]), 1)
-    return counts / (leavers + 1)[..., None]
+    leavers = np.zeros((len(intervals), n_schools, n_yg))
+    np.add.at(leavers, (np.searchsorted(intervals, left["interval"]), left["school_i"], left["yg_i"]), 1)
+    # which schools were in the trust at the end of each interval: any pupil there at the next census
+    there = np.zeros((len(intervals), n_schools), dtype=bool)
+    ends = flows[["interval", "school_next"]].dropna().drop_duplicates()
+    there[np.searchsorted(intervals, ends["interval"]), pd.Index(schools).get_indexer(ends["school_next"])] = True
+    return counts / (np.einsum("iay,ib->ayb", leavers, there) + 1)
 
 
 def _joiners(history, years, schools, areas, start, ratios):
@@ -1210,9 +1220,10 @@ def expected_path(model: NeedForecaster, years: int) -> np.ndarray:
 
 
 def _live_cells(model) -> tuple[np.ndarray, ...]:
-    """The (school, year group) cells that can hold pupils: at the start, joining, or moved
-    up from a cell some pupils stay in. Simulating only these (a primary has no Year 9) does
-    less than half the work of every cell."""
+    """The (school, year group) cells that can hold pupils: at the start, joining, moved
+    up from a cell some pupils stay in, or a year up from another school's cell some leave to
+    go to. Simulating only these (a primary has no Year 9) does less than half the work of
+    every cell."""
     live = (model.start_population_.sum(-1) > 0) | (model.joiners_["mean"] > 0)
     for _, school, year_group, _ in _projected(model):
         live[school, year_group] = True

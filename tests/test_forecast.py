@@ -239,20 +239,28 @@ def test_a_schools_prior_follows_what_its_roll_shows():
     assert means[-1] >= means.max() / 9 - 1e-9  # kept within a third of the middle, not extrapolated to nothing
 
 
-def test_year_6_pupils_take_their_sen_support_to_the_trusts_secondary(tmp_path):
-    """Half of each primary's Year 6 leavers go to the trust's secondary (census_trust): the
-    model sees the share and sends them with their provision, where a joiner's would be drawn
-    from the trust's mix. Putting every Year 6 pupil at SEN support in the last census puts
+@pytest.fixture(scope="module")
+def feeder_trust(tmp_path_factory):
+    """Four primaries and a secondary that takes half of their Year 6 (census_trust)."""
+    return sendlib.load(
+        write_folder(tmp_path_factory.mktemp("feeder"), census_trust(seed=4, primaries=4, secondaries=1))
+    )
+
+
+def test_year_6_pupils_take_their_sen_support_to_the_trusts_secondary(feeder_trust):
+    """The model sees the share of each primary's Year 6 leavers who go to the trust's
+    secondary and sends them with their provision, where a joiner's would be drawn from the
+    trust's mix. Putting every Year 6 pupil with no SEN at SEN support in the last census puts
     that many more, times the share, at SEN support in the secondary's next Year 7, less those
-    the year's moves take off SEN support or on to a plan (a fifth)."""
+    the year's moves take off SEN support or on to a plan (a fifth), and less those who would
+    have started SEN support on the way anyway."""
     from dataclasses import replace
 
     from sendlib.codes import COMMUNICATION
     from sendlib.forecast import YEAR_GROUPS, expected_path
 
-    trust = sendlib.load(write_folder(tmp_path, census_trust(seed=4, primaries=4, secondaries=1)))
-    history = trust.sen_history
-    model = NeedForecaster(start="census").fit(trust)
+    history = feeder_trust.sen_history
+    model = NeedForecaster(start="census").fit(feeder_trust)
     schools, six, seven = model.schools_, list(YEAR_GROUPS).index(6), list(YEAR_GROUPS).index(7)
     secondary = schools.index("School S0")
     primaries = [schools.index(f"School P{i}") for i in range(4)]
@@ -261,18 +269,74 @@ def test_year_6_pupils_take_their_sen_support_to_the_trusts_secondary(tmp_path):
     assert model.transfers_[primaries, :six].max() < 0.1  # a pupil leaving mid-primary rarely stays in the trust
     last = history["census_date"] == history["census_date"].max()
     year_6 = last & history["school"].str.startswith("School P") & (history["year_group"] == 6)
-    added = (year_6 & (history["sen_provision"] == "N")).groupby(history["school"]).sum()
+    made = year_6 & (history["sen_provision"] == "N")
     more = history.assign(
-        sen_provision=history["sen_provision"].mask(year_6, "K"),
-        need_area=history["need_area"].mask(year_6 & (history["sen_provision"] == "N"), COMMUNICATION),
+        sen_provision=history["sen_provision"].mask(made, "K"),
+        need_area=history["need_area"].mask(made, COMMUNICATION),
     )
-    changed = NeedForecaster(start="census").fit(replace(trust, sen_history=more))
+    changed = NeedForecaster(start="census").fit(replace(feeder_trust, sen_history=more))
     n_areas = len(model.areas_)
     support = lambda m: expected_path(m, 1)[0, secondary, seven, 1 : 1 + n_areas].sum()
+    added = made.groupby(history["school"]).sum()
     sent = sum(added[f"School P{i}"] * shares[i] for i in range(4))
     kept = changed.moves_[six, 1, 1] / changed.moves_[six, 1].sum()  # at SEN support a year on
+    started = model.moves_[six, 0, 1] / model.moves_[six, 0].sum()  # starting it from no SEN
     assert sent > 20 and 0.7 < kept < 0.9
-    assert support(changed) - support(model) == pytest.approx(sent * kept, rel=0.1)
+    assert support(changed) - support(model) == pytest.approx(sent * (kept - started), rel=0.1)
+
+
+def test_a_secondary_that_joined_the_trust_late_still_takes_its_share(feeder_trust):
+    """Before the secondary joined, the primaries' Year 6 left the trust: those years do not
+    count against the share of them it takes."""
+    from dataclasses import replace
+
+    from sendlib.forecast import YEAR_GROUPS, expected_path
+
+    history = feeder_trust.sen_history
+    year = history["census_date"].dt.year
+    late = history[~history["school"].eq("School S0") | (year >= sorted(year.unique())[3])]
+    seven = list(YEAR_GROUPS).index(7)
+    intakes = []
+    for trust in (feeder_trust, replace(feeder_trust, sen_history=late)):
+        model = NeedForecaster(start="census").fit(trust)
+        six, secondary = list(YEAR_GROUPS).index(6), model.schools_.index("School S0")
+        assert model.transfers_[[model.schools_.index(f"School P{i}") for i in range(4)], six, secondary].min() > 0.4
+        intakes.append(expected_path(model, 1)[0, secondary, seven].sum())
+    assert intakes[1] == pytest.approx(intakes[0], rel=0.05)
+
+
+def test_pupils_moving_between_primaries_are_counted_once(tmp_path):
+    """A third of one primary's Year 3 are at another of the trust's primaries the next year:
+    next year's Year 4 at the first holds those who stay, and at the second its own who stay
+    and those who came; joiners from outside are set aside to see it."""
+    from dataclasses import replace
+
+    from sendlib.forecast import YEAR_GROUPS, expected_path
+
+    trust = sendlib.load(write_folder(tmp_path, census_trust(seed=5, primaries=3, secondaries=1)))
+    history = trust.sen_history
+    pupils = history.loc[history["school"].eq("School P0") & history["year_group"].eq(3), "upn"].unique()
+    movers = set(pupils[::3])
+    first = history[history["upn"].isin(movers) & history["school"].eq("School P0")].groupby("upn")["census_date"].min()
+    later = (
+        history["upn"].isin(movers)
+        & history["school"].eq("School P0")
+        & (history["census_date"] > history["upn"].map(first))
+    )
+    model = NeedForecaster(start="census").fit(
+        replace(trust, sen_history=history.assign(school=history["school"].mask(later, "School P1")))
+    )
+    model.joiners_["mean"][:] = model.joiners_["var"][:] = 0
+    three, four = list(YEAR_GROUPS).index(3), list(YEAR_GROUPS).index(4)
+    p0, p1 = model.schools_.index("School P0"), model.schools_.index("School P1")
+    a, b = model.stay_
+    leave = 1 - a / (a + b)
+    assert model.transfers_[p0, three, p1] > 0.3 and leave[p0, three] < 0.5
+    start = model.start_population_.sum(-1)[:, three]
+    arriving = sum(start[i] * leave[i, three] * model.transfers_[i, three, p1] for i in range(len(start)) if i != p1)
+    path = expected_path(model, 1)[0].sum(-1)
+    assert path[p0, four] == pytest.approx(start[p0] * (1 - leave[p0, three]))
+    assert path[p1, four] == pytest.approx(start[p1] * (1 - leave[p1, three]) + arriving)
 
 
 def test_forecast_starts_from_todays_roll(sample):
