@@ -13,7 +13,15 @@ from websockets.sync.client import connect
 
 import sendlib
 from sendlib import render
-from sendlib._testing import ARTIFACTS, UPN, assert_no_count_recoverable, kernel_pids, start_server, write_access
+from sendlib._testing import (
+    ARTIFACTS,
+    UPN,
+    assert_no_count_recoverable,
+    kernel_pids,
+    start_server,
+    wait_for_quiet,
+    write_access,
+)
 from sendlib.access import read_access_log, token_hash
 from sendlib.committee import cached_committee_pages
 
@@ -179,6 +187,9 @@ def test_the_committee_page_is_served_without_a_kernel_by_the_apps_rules(voila, 
     user's schools only, a school asked for in the address refused in words, every page in the
     access log; no kernel started for any of it."""
     url, tokens, log = voila.url, voila.tokens, voila.access_log
+    # an earlier test's page took a preheated kernel, and the server starts another in its
+    # place: let that finish (the server idle) before counting, so it is not taken for ours
+    wait_for_quiet(voila.process, len(kernel_pids(voila.process)))
     kernels = kernel_pids(voila.process)
     mine, other = sample.schools[1], sample.schools[3]
     context = browser.new_context(viewport={"width": 1280, "height": 900})
