@@ -1121,11 +1121,13 @@ def _parsed_sample(key: tuple) -> TrustData:
     return trust
 
 
-def load(data_dir: str = "", strict: bool = False) -> TrustData:
+def load(data_dir: str | Path = "", strict: bool = False) -> TrustData:
     """The trust in ``data_dir`` (else $SENDLIB_DATA, else the bundled sample), its problems
-    kept (``strict=False``): what the dashboards, notebooks and reports read."""
+    kept (``strict=False``): what the dashboards, notebooks and reports read. The bundled
+    sample, named or not, is read once (:func:`load_sample`)."""
     data_dir = str(data_dir or os.environ.get(DATA_ENV, ""))
-    return load_sample() if not data_dir else load_trust(data_dir, strict=strict)
+    sample = not data_dir or Path(data_dir).resolve() == SAMPLE_DIR.resolve()
+    return load_sample() if sample else load_trust(data_dir, strict=strict)
 
 
 def export_files(data_dir: Path) -> list[Path]:

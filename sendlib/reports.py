@@ -198,10 +198,10 @@ def checked_pupil(upn: str, data_dir: Path, user: str | None, what: str):
     (:class:`sendlib.exceptions.AccessDenied`) with a line in the access log, the pupil named by
     pseudonymised key. A UPN of no pupil raises :class:`SendlibError`."""
     from .access import current_policy, log_access, pseudonym
-    from .loader import load_sample, load_trust
+    from .loader import load
 
     policy = current_policy()
-    trust = load_sample() if data_dir == SAMPLE_DIR else load_trust(data_dir, strict=False)  # the sample: read once
+    trust = load(data_dir)
     school = trust.pupils.loc[trust.pupils["upn"] == upn, "school"]
     school = str(school.iloc[0]) if len(school) else ""
     if policy is not None:
