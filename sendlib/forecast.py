@@ -1011,18 +1011,18 @@ def _transfers(flows, schools):
     school), the rest leave the trust. The denominator has one more leaver, so a share seen
     once is not one. Feeder patterns change slowly, so every interval counts (joiners from
     outside the trust take the last three)."""
-    n_schools, n_yg = len(schools), len(YEAR_GROUPS)
+    n_schools, n_yg, index = len(schools), len(YEAR_GROUPS), pd.Index(schools)
     intervals = sorted(flows["interval"].unique())
     left = flows[~flows["stayed"]]
     moved = left[left["school_next"].notna()]
     counts = np.zeros((n_schools, n_yg, n_schools))
-    np.add.at(counts, (moved["school_i"], moved["yg_i"], pd.Index(schools).get_indexer(moved["school_next"])), 1)
+    np.add.at(counts, (moved["school_i"], moved["yg_i"], index.get_indexer(moved["school_next"])), 1)
     leavers = np.zeros((len(intervals), n_schools, n_yg))
     np.add.at(leavers, (np.searchsorted(intervals, left["interval"]), left["school_i"], left["yg_i"]), 1)
     # which schools were in the trust at the end of each interval: any pupil there at the next census
     there = np.zeros((len(intervals), n_schools), dtype=bool)
     ends = flows[["interval", "school_next"]].dropna().drop_duplicates()
-    there[np.searchsorted(intervals, ends["interval"]), pd.Index(schools).get_indexer(ends["school_next"])] = True
+    there[np.searchsorted(intervals, ends["interval"]), index.get_indexer(ends["school_next"])] = True
     return counts / (np.einsum("iay,ib->ayb", leavers, there) + 1)
 
 

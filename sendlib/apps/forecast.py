@@ -303,8 +303,8 @@ def _forecast_panels(prepared, state, school, provision, area):
     )
     shown = export_table(forecast, model)
     file_name = f"sendlib-forecast-{(school or 'trust').lower().replace(' ', '-')}-{provision}"
-    costs = cost_forecast(model, simulations, state["units"], school, state["shares"])
     shares = state["shares"]
+    costs = cost_forecast(model, simulations, state["units"], school, shares)
     spent = cost_words(costs, state["units"], shares[shares["school"].eq(school)] if school else shares)
     links = downloads(file_name, forecast_files(shown, trust.as_of, notes + spent, costs))
     scores = state["backtest"]
