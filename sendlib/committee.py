@@ -577,10 +577,11 @@ def _narrative(school, headline, national, need_areas):
 
 
 def committee_forecast(trust: TrustData, n_simulations: int = 200) -> pd.DataFrame | None:
-    """Next two Januaries by school and provision, for the committee page (None without two censuses)."""
-    from .forecast import NeedForecaster
+    """Next two Januaries by school and provision, for the committee page (None without the censuses
+    of two Januaries in a row)."""
+    from .forecast import NeedForecaster, years_of_moves
 
-    if trust.sen_history is None or trust.sen_history["census_date"].dt.year.nunique() < 2:
+    if trust.sen_history is None or not years_of_moves(trust.sen_history["census_date"].dt.year.unique()):
         return None
     model = NeedForecaster(n_simulations=n_simulations, random_state=0).fit(trust)
     return model.predict(2, by=["school", "sen_provision"])

@@ -28,6 +28,7 @@ import pandas as pd
 
 from .codes import BROAD_AREAS, PROVISION_WORDS, SETTING_WORDS, SETTINGS
 from .loader import TrustData
+from .provision import pounds
 from .reference import reference_table
 
 UNIT_COLUMNS = ["sen_provision", "need_area", "setting", "cost_per_pupil", "source", "share_over_threshold"]
@@ -180,7 +181,13 @@ def cost_forecast(
     school_money = np.einsum("sykc,kc->syk", per_school, vectors)  # each school's at its own costs
     places = {"All schools" if school is None else "": (per_school.sum(axis=2), school_money.sum(axis=2))}
     if school is None:
-        places.update({name: (per_school[:, :, i], school_money[..., i]) for i, name in enumerate(model.schools_)})
+        places.update(
+            {
+                name: (per_school[:, :, i], school_money[..., i])
+                for i, name in enumerate(model.schools_)
+                if name not in model.left_  # a school that has left the trust is not forecast
+            }
+        )
     elif school:
         i = model.schools_.index(school) if school in model.schools_ else None
         nothing = tuple(0 * part for part in places[""])
@@ -240,21 +247,17 @@ def _school_costs(model, units: pd.DataFrame, shares: pd.DataFrame | None) -> np
     return vectors
 
 
-def pounds(value: float) -> str:
-    """To the nearest hundred pounds: a forecast is not exact to the pound."""
-    return f"£{round(value, -2):,.0f}"
-
-
 def cost_words(table: pd.DataFrame, units: pd.DataFrame, shares: pd.DataFrame | None = None) -> list[str]:
     """The cost forecast in sentences, with where each unit cost comes from (in mainstream,
     and in each other setting that has pupils today, from ``shares``: :func:`setting_shares`)."""
     lines = []
     if len(table):
         first, last = table.iloc[0], table.iloc[-1]
-        lines.append(
-            f"Cost of additional support, January {int(first['year'])}: about {pounds(first['cost'])} a year "
-            f"(80% range {pounds(first['low_80'])} to {pounds(first['high_80'])}); January {int(last['year'])}: "
-            f"{pounds(last['cost'])} ({pounds(last['low_80'])} to {pounds(last['high_80'])})."
+        lines.append(  # to three figures: a forecast is not exact to the pound
+            f"Cost of additional support, January {int(first['year'])}: about {pounds(first['cost'], 3)} a year "
+            f"(80% range {pounds(first['low_80'], 3)} to {pounds(first['high_80'], 3)}); January "
+            f"{int(last['year'])}: {pounds(last['cost'], 3)} ({pounds(last['low_80'], 3)} to "
+            f"{pounds(last['high_80'], 3)})."
         )
         if np.isnan(first["top_up_candidates"]):
             lines.append(

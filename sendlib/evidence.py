@@ -144,10 +144,6 @@ def _count(n: int, thing: str) -> str:
     return f"{n} {thing}{'s' * (n != 1)}"
 
 
-def _pounds(value) -> str:
-    return "not known" if pd.isna(value) else f"£{value:,.0f}"
-
-
 def _facts(pupil: pd.Series, upn: str, name: str) -> dict[str, str]:
     if _flag(pupil.get("eal")) is True:
         language = LANGUAGES.get(_text(pupil.get("first_language")), "")

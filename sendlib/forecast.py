@@ -23,6 +23,7 @@ from __future__ import annotations
 import functools
 import inspect
 import itertools
+import numbers
 import statistics
 
 import numpy as np
@@ -505,10 +506,10 @@ def rate_benchmark(
             table[f"{place}: {word}"] = rates[column].to_numpy()
         gaps = table["January"][rates["sen_support_pct"].isna().to_numpy()]
         if place == "England" and len(gaps):
-            notes.append(f"England's figures for January {_years(gaps)} are not in the reference data yet.")
+            notes.append(f"England's figures for January {_listed(gaps)} are not in the reference data yet.")
         elif place == name and len(gaps):  # never guessed: a year without the LA's pupil count stays blank
             notes.append(
-                f"{name}'s pupil count for January {_years(gaps)} is not in the reference data, so its "
+                f"{name}'s pupil count for January {_listed(gaps)} is not in the reference data, so its "
                 f"percentages are not shown for {'that year' if len(gaps) == 1 else 'those years'}."
             )
     return table, notes
@@ -564,10 +565,12 @@ def need_mix_benchmark(
     return table, notes
 
 
-def _years(years) -> str:
-    """2023, 2024 and 2025."""
-    years = [str(int(y)) for y in years]
-    return years[0] if len(years) == 1 else ", ".join(years[:-1]) + " and " + years[-1]
+def _listed(items) -> str:
+    """2023, 2024 and 2025 (whole numbers as such: numpy's too)."""
+    words = [
+        f"{item:.0f}" if isinstance(item, numbers.Real) and float(item).is_integer() else str(item) for item in items
+    ]
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
 
 
 # --- the cohort transition model ------------------------------------------------------------------
@@ -710,9 +713,13 @@ class NeedForecaster(_Estimator):
             raise ForecastError(f"start must be 'today' or 'census', not {self.start!r}.")
         history = trust.require("sen_history")
         history = history.assign(census_year=history["census_date"].dt.year)
-        years = sorted(history["census_year"].unique())
-        if len(years) < 2:
-            raise ForecastError("The census history needs at least two Januaries to see how pupils move.")
+        years = sorted(int(year) for year in history["census_year"].unique())
+        intervals = years_of_moves(years)
+        if not intervals:
+            raise ForecastError(
+                "The census history needs two Januaries in a row (such as January 2025 and January 2026) to see "
+                f"how pupils move in a year; sen_history.csv has January {_listed(years)}."
+            )
         self.areas_ = list(BROAD_AREAS)
         self.roll_date_ = day = pd.Timestamp(trust.as_of)
         roll = trust.pupils.dropna(subset=["school", "year_group", "sen_provision"])
@@ -721,7 +728,7 @@ class NeedForecaster(_Estimator):
         self.schools_ = sorted(
             set(history["school"].unique()) | (set(roll["school"].unique()) if self.started_today_ else set())
         )
-        self.census_years_ = years
+        self.census_years_, self.intervals_ = years, intervals
         # what the model reads of the census rows, a pupil's UPN as a number (quicker to match)
         history = pd.DataFrame(
             {
@@ -747,16 +754,22 @@ class NeedForecaster(_Estimator):
             self.start_population_, self.start_counts_ = self.last_census_, self.census_counts_
             self.first_year_, self.first_step_ = self.last_year_ + 1, (1.0, True)
             self.origin_ = f"the January {self.last_year_} census"
-        flows = _flows(history, years)
+        flows = _flows(history, intervals)
         self.stay_ = _stay_rates(flows, len(self.schools_))
-        self.moves_, self.trend_, self.trend_year_, self.rate_noise_ = _move_rates(flows, years)
+        self.moves_, self.trend_, self.trend_year_, self.rate_noise_ = _move_rates(flows, intervals)
         ratios = _prevalence_ratios(self.last_census_)
         self.school_rates_ = _school_rates(flows, self.moves_, ratios)
         self.transfers_ = _transfers(flows, self.schools_)
-        self.joiners_ = _joiners(history, years, self.schools_, self.areas_, self.start_population_, ratios)
+        self.joiners_ = _joiners(history, intervals, self.schools_, self.areas_, self.start_population_, ratios)
+        # a school in the census history with no pupils at the start has left the trust: no one
+        # joins it or moves to it (its past censuses still count toward the trust's rates)
+        left = self.start_population_.sum((1, 2)) == 0
+        self.left_ = [name for name, gone in zip(self.schools_, left) if gone]
+        self.transfers_[:, :, left] = 0
+        self.joiners_["mean"][left] = self.joiners_["var"][left] = 0
         new = flows[flows["stayed"] & (flows["state_i"] == 0) & (flows["state_i_next"] > 0)]
         self.new_area_mix_ = _new_identification_mix(new, self.last_census_, len(self.areas_))
-        self.new_identifications_ = new.groupby("school").size() / (len(years) - 1)  # a year, by school
+        self.new_identifications_ = new.groupby("school").size() / len(intervals)  # a year, by school
         return self
 
     def _check_fitted(self):
@@ -841,10 +854,23 @@ def _population(census, schools, areas):
     return counts
 
 
-def _flows(history, years):
-    """Each pupil at one census beside the same pupil at the next: stayed in the school, state then."""
+def years_of_moves(years) -> list[int]:
+    """The Januaries whose next January's census is there too: the years of moves a forecast
+    learns from (a gap in the census history is not taken for one year's moves).
+
+    >>> years_of_moves([2021, 2022, 2024, 2025, 2026])
+    [2021, 2024, 2025]
+    """
+    held = {int(year) for year in years}
+    return sorted(year for year in held if year + 1 in held)
+
+
+def _flows(history, intervals):
+    """Each pupil at one census beside the same pupil at the next January's (``intervals``:
+    :func:`years_of_moves`): stayed in the school, state then."""
     frames = []
-    for before, after in itertools.pairwise(years):
+    for before in intervals:
+        after = before + 1
         a = history[history["census_year"] == before]
         b = history[history["census_year"] == after][["upn", "school", "state_i", "cell_state"]]
         merged = a.merge(b, on="upn", how="left", suffixes=("", "_next"))
@@ -871,7 +897,7 @@ def _stay_rates(flows, n_schools):
     return alpha, beta
 
 
-def _move_rates(flows, years):
+def _move_rates(flows, intervals):
     """Dirichlet parameters of the next state given staying in the trust (in the school, or
     moving to another of the trust's), by year group and state; and trends."""
     stay = flows[flows["school_next"].notna()]
@@ -882,11 +908,11 @@ def _move_rates(flows, years):
     pooled /= pooled.sum(1, keepdims=True)
     alpha = counts + PRIOR_STRENGTH * pooled[None]
     # each move's trend over the census years, pulled toward England's (national_trends)
-    by_interval = np.zeros((len(years) - 1, 3, 3))
-    for i, before in enumerate(years[:-1]):
+    by_interval = np.zeros((len(intervals), 3, 3))
+    for i, before in enumerate(intervals):
         part = stay[stay["interval"] == before]
         np.add.at(by_interval[i], (part["state_i"], part["state_i_next"].astype(int)), 1)
-    t = np.asarray(years[:-1], dtype=float)
+    t = np.asarray(intervals, dtype=float)
     mid = float(np.average(t, weights=by_interval.sum((1, 2)))) if by_interval.sum() else t.mean()
     noise = np.full((3, 3), DEFAULT_RATE_NOISE)
     trend = np.zeros((3, 3))
@@ -1026,7 +1052,7 @@ def _transfers(flows, schools):
     return counts / (np.einsum("iay,ib->ayb", leavers, there) + 1)
 
 
-def _joiners(history, years, schools, areas, start, ratios):
+def _joiners(history, intervals, schools, areas, start, ratios):
     """Mean and spread of pupils joining each school and year group; their state mix; each
     school's intake year groups.
 
@@ -1035,13 +1061,14 @@ def _joiners(history, years, schools, areas, start, ratios):
     no census history (only in the pupils file, ``start``) takes its lowest year group's
     roll as its yearly intake.
     """
-    recent = years[-RECENT_INTERVALS - 1 :]
+    recent = intervals[-RECENT_INTERVALS:]
     n_yg, n_state = len(YEAR_GROUPS), 1 + 2 * len(areas)
-    counts = np.zeros((len(recent) - 1, len(schools), n_yg))
-    present = np.zeros((len(recent) - 1, len(schools)), dtype=bool)
+    counts = np.zeros((len(recent), len(schools), n_yg))
+    present = np.zeros((len(recent), len(schools)), dtype=bool)
     mix = np.zeros((n_yg, n_state)) + 0.01
     joined = []
-    for i, (before, after) in enumerate(itertools.pairwise(recent)):
+    for i, before in enumerate(recent):
+        after = before + 1
         a = history[history["census_year"] == before][["upn", "school"]]
         b = history[history["census_year"] == after]
         present[i] = np.isin(schools, a["school"].unique())
@@ -1493,7 +1520,7 @@ def _trust_forecasts(model, trust, origin, horizons, level):
 
     history = trust.require("sen_history")
     past = history[history["census_date"].dt.year <= origin]
-    if past["census_date"].dt.year.nunique() < 2:
+    if not years_of_moves(past["census_date"].dt.year.unique()):
         return None
     actual = _census_totals(history, level)
     keys = ["sen_provision"] + (["school"] if level == "school" else [])
@@ -1547,12 +1574,26 @@ def start_notes(model: NeedForecaster, simulations: np.ndarray, school: str = ""
         )
     elif roll is not None:
         notes.append(f"The pupils file ({model.roll_date_.day} {model.roll_date_:%B %Y}) has {words(roll)} now.")
-    if len(model.census_years_) == 2:  # one year of moves: in back-tests no better than the census again
+    years = model.census_years_
+    gaps = [year for year in range(years[0], years[-1]) if year not in years]
+    if gaps:
         notes.append(
-            f"The census history holds two Januaries ({model.census_years_[0]} and {model.census_years_[1]}): "
-            "one year of moves to learn each school's rates from. Forecasts made from two censuses were no "
-            "better than the last census repeated in back-tests; read them beside it, and add earlier "
-            "censuses to sen_history.csv if the MIS has them."
+            f"sen_history.csv has no census for January {_listed(gaps)}, so the years on either side of that "
+            "gap are not used to learn how pupils move; add it if the MIS has it."
+        )
+    if len(model.intervals_) == 1:  # one year of moves: in back-tests no better than the census again
+        first = model.intervals_[0]
+        notes.append(
+            f"The census history holds one year of moves (January {first} to January {first + 1}) to learn each "
+            "school's rates from. Forecasts made from one year of moves were no better than the last census "
+            "repeated in back-tests; read them beside it, and add earlier censuses to sen_history.csv if the "
+            "MIS has them."
+        )
+    if model.left_ and not school:
+        notes.append(
+            f"{_listed(model.left_)} {'is' if len(model.left_) == 1 else 'are'} in the census history but "
+            f"{'has' if len(model.left_) == 1 else 'have'} no pupils in {model.origin_}: taken to have left the "
+            "trust, not forecast (past censuses there still count toward the trust's rates)."
         )
     if roll is None:
         return notes

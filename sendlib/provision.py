@@ -211,18 +211,24 @@ def provision_costs(trust: TrustData, school: str | None = None, as_of=None) -> 
 def _cost_reason(row, over_year: bool, over_rate: bool) -> str:
     parts = []
     if over_rate:
-        parts.append(f"what runs now costs {_pounds(row.cost_a_year)} a year")
+        parts.append(f"what runs now costs {pounds(row.cost_a_year)} a year")
     if over_year:
-        parts.append(f"{_pounds(row.cost_last_12_months)} was spent in the last 12 months")
+        parts.append(f"{pounds(row.cost_last_12_months)} was spent in the last 12 months")
     words = (
-        " and ".join(parts) + f", above the {_pounds(NOTIONAL_SEN_THRESHOLD)} notional SEN threshold" if parts else ""
+        " and ".join(parts) + f", above the {pounds(NOTIONAL_SEN_THRESHOLD)} notional SEN threshold" if parts else ""
     )
     if row.unknown:
         words += ("; " if words else "") + f"{row.unknown} of their provisions have no cost"
     return words
 
 
-def _pounds(value: float) -> str:
+def pounds(value: float, figures: int | None = None) -> str:
+    """£1,234 ("not known" when missing); with ``figures``, to that many significant figures,
+    as a forecast is not exact to the pound: ``pounds(1712345, 3)`` is £1,710,000."""
+    if pd.isna(value):
+        return "not known"
+    if figures and value:
+        value = round(value, figures - 1 - int(np.floor(np.log10(abs(value)))))
     return f"£{value:,.0f}"
 
 
@@ -270,7 +276,7 @@ def pupil_provision_rows(rows: pd.DataFrame, impact=None) -> pd.DataFrame:
                 )
             ],
             "staff": rows["staff_role"].map(STAFF_ROLE_WORDS).fillna(""),
-            "cost": rows["cost"].map(lambda c: "not known" if pd.isna(c) else _pounds(c)),
+            "cost": rows["cost"].map(lambda c: "not known" if pd.isna(c) else pounds(c)),
             "works": works,
         }
     ).rename(columns=PUPIL_PROVISION_COLUMNS)
@@ -284,8 +290,8 @@ def pupil_cost_words(cost: pd.Series, sen_provision: str) -> list[str]:
     a_year = 0 if pd.isna(cost["cost_a_year"]) else cost["cost_a_year"]
     lines = [
         f"{int(cost['running'])} of {int(cost['interventions'])} intervention{'s' * int(cost['interventions'] != 1)} "
-        f"running now, {number_words(hours)} hours a week; {_pounds(spent)} spent in the last 12 months, "
-        f"{_pounds(a_year)} a year for what runs now."
+        f"running now, {number_words(hours)} hours a week; {pounds(spent)} spent in the last 12 months, "
+        f"{pounds(a_year)} a year for what runs now."
     ]
     if cost["over_threshold"]:
         use = (
@@ -294,7 +300,7 @@ def pupil_cost_words(cost: pd.Series, sen_provision: str) -> list[str]:
             else "evidence to consider with the family for a request for an EHC needs assessment"
         )
         lines.append(
-            f"Above the {_pounds(NOTIONAL_SEN_THRESHOLD)} notional SEN threshold: {cost['reason']}. This is {use}."
+            f"Above the {pounds(NOTIONAL_SEN_THRESHOLD)} notional SEN threshold: {cost['reason']}. This is {use}."
         )
     elif cost["reason"]:
         lines.append(cost["reason"][:1].upper() + cost["reason"][1:] + ".")
@@ -403,7 +409,7 @@ def impact_words(impact: pd.DataFrame) -> list[str]:
                 f"{MIN_PUPILS} needed."
             )
             continue
-        cost = f"; about {_pounds(row.cost_per_point)} a pupil per point gained" if row.cost_per_point > 0 else ""
+        cost = f"; about {pounds(row.cost_per_point)} a pupil per point gained" if row.cost_per_point > 0 else ""
         lines.append(
             f"{who}, {row.n_measured} with scores before and after in {row.subjects}): {row.effect:+.1f} points "
             f"(95% interval {row.lower_95:+.1f} to {row.upper_95:+.1f}): {VERDICT_WORDS[row.verdict]}{cost}."
@@ -421,7 +427,7 @@ def provision_workbook(trust: TrustData, school: str | None = None, impact: pd.D
     notes = [
         f"Data as of {trust.as_of:%d %B %Y}.",
         f"Costs are per pupil; a school year is {SCHOOL_WEEKS} weeks. The notional SEN threshold is "
-        f"{_pounds(NOTIONAL_SEN_THRESHOLD)} a year (DfE, High needs funding: operational guide).",
+        f"{pounds(NOTIONAL_SEN_THRESHOLD)} a year (DfE, High needs funding: operational guide).",
         "Impact: how pupils' level on their year group moved after each intervention "
         "started, against pupils with the same SEN provision at the same assessments, every intervention "
         "estimated together; points on the test's scale.",

@@ -1,5 +1,7 @@
 """Cost per pupil from costs.csv, the provision map or the published default, and the cost forecast."""
 
+import re
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -86,6 +88,9 @@ def test_every_simulation_is_costed(sample):
     assert schools == pytest.approx(table["cost"].iloc[0], rel=0.02)  # medians nearly add up
     words = cost_words(table, units)
     assert words[0].startswith(f"Cost of additional support, January {model.first_year_}: about £")
+    # every figure in the sentence to three significant figures, the range's ends as the central one
+    figures = [amount.replace(",", "") for amount in re.findall(r"£([\d,]+)", words[0])]
+    assert len(figures) == 6 and all(len(figure.rstrip("0")) <= 3 for figure in figures), words[0]
 
 
 def test_without_a_provision_map_the_words_say_why_top_up_candidates_are_not_counted(sample):

@@ -362,11 +362,14 @@ def test_a_forecast_from_two_censuses_says_it_is_no_better_than_the_last(tmp_pat
     trust = sendlib.load(write_folder(tmp_path, census_trust(seed=3, primaries=3, secondaries=1, censuses=2)))
     model = NeedForecaster(n_simulations=50, random_state=0).fit(trust)
     notes = " ".join(start_notes(model, model.simulate(1)))
-    assert "two Januaries (2025 and 2026)" in notes and "no better than the last census repeated" in notes
+    assert (
+        "one year of moves (January 2025 to January 2026)" in notes
+        and "no better than the last census repeated" in notes
+    )
     more = NeedForecaster(n_simulations=50, random_state=0).fit(
         sendlib.load(write_folder(tmp_path / "b", census_trust(seed=3)))
     )
-    assert "two Januaries" not in " ".join(start_notes(more, more.simulate(1)))
+    assert "one year of moves" not in " ".join(start_notes(more, more.simulate(1)))
 
 
 def test_a_forecast_made_in_spring_moves_everyone_up_in_september(tmp_path):
@@ -549,8 +552,57 @@ def test_needs_two_censuses(sample):
     from dataclasses import replace
 
     one = replace(sample, sen_history=sample.sen_history[sample.sen_history["census_date"].dt.year == 2026])
-    with pytest.raises(ForecastError, match="two Januaries"):
+    with pytest.raises(ForecastError, match="two Januaries in a row"):
         NeedForecaster().fit(one)
+
+
+def _years_of(frame):
+    return pd.to_datetime(frame["census_date"]).dt.year
+
+
+def test_a_gap_in_the_census_history_is_not_taken_for_one_years_moves(tmp_path):
+    tables = census_trust(seed=3, primaries=4, secondaries=1, censuses=6)  # January 2021 to 2026
+    gapped = {**tables, "sen_history": tables["sen_history"][_years_of(tables["sen_history"]) != 2023]}
+    whole = NeedForecaster(n_simulations=200, random_state=0).fit(sendlib.load(write_folder(tmp_path / "a", tables)))
+    model = NeedForecaster(n_simulations=200, random_state=0).fit(sendlib.load(write_folder(tmp_path / "b", gapped)))
+    assert model.intervals_ == [2021, 2024, 2025]
+    assert "no census for January 2023" in " ".join(start_notes(model, model.simulate(1)))
+    # 2022 to 2024 read as one year's moves sent the roll 4% above the whole history's in 2029
+    roll = [
+        m.predict(3, by=["sen_provision"]).query("year == 2029 and sen_provision == 'N'")["count"].item()
+        for m in (whole, model)
+    ]
+    assert abs(roll[1] - roll[0]) / roll[0] < 0.02
+
+
+def test_a_census_history_without_two_januaries_in_a_row_is_refused_in_words(tmp_path):
+    from sendlib.committee import committee_forecast
+
+    tables = census_trust(seed=3, primaries=3, secondaries=1, censuses=3)  # January 2024 to 2026
+    tables["sen_history"] = tables["sen_history"][_years_of(tables["sen_history"]) != 2025]
+    trust = sendlib.load(write_folder(tmp_path, tables))
+    with pytest.raises(ForecastError, match=r"two Januaries in a row .*has January 2024 and 2026"):
+        NeedForecaster().fit(trust)
+    assert committee_forecast(trust) is None  # the committee page goes without, not with an error
+
+
+def test_a_school_that_has_left_the_trust_is_not_forecast(tmp_path):
+    from sendlib.costs import cost_forecast, unit_costs
+
+    tables = census_trust(seed=3, primaries=4, secondaries=1, censuses=6)
+    history, pupils = tables["sen_history"], tables["pupils"]
+    tables["sen_history"] = history[~(history["school"].eq("School P0") & (_years_of(history) > 2024))]
+    tables["pupils"] = pupils[pupils["school"] != "School P0"]
+    trust = sendlib.load(write_folder(tmp_path, tables))
+    model = NeedForecaster(n_simulations=100, random_state=0).fit(trust)
+    assert model.left_ == ["School P0"]
+    simulations = model.simulate(3)
+    assert simulations[:, :, model.schools_.index("School P0")].sum() == 0  # no joiners, no Year 6 sent there
+    assert "School P0" not in set(model.predict(3, by=["school"])["school"])
+    assert "School P0" not in set(cost_forecast(model, simulations, unit_costs(trust), school=None)["school"])
+    assert "School P0 is in the census history but has no pupils in the roll on" in " ".join(
+        start_notes(model, simulations)
+    )
 
 
 # --- what the planner's app shows: scenarios by name, and benchmarks as rates ---------------------

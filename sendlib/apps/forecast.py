@@ -14,7 +14,7 @@ import pandas as pd
 
 from ..access import LOCAL_USER, User, pseudonymise
 from ..codes import BROAD_AREAS, PROVISION_WORDS
-from ..costs import cost_forecast, cost_words, pounds, setting_shares, unit_costs
+from ..costs import cost_forecast, cost_words, setting_shares, unit_costs
 from ..ehc import ehc_summary
 from ..exceptions import AccessDenied, SendlibError
 from ..forecast import (
@@ -35,6 +35,7 @@ from ..forecast import (
 )
 from ..loader import load
 from ..plotting import forecast_words, plot_forecast
+from ..provision import pounds
 from ..reference import find_area
 from ..render import downloads, new_figure
 from ._blocks import data_date, error_block, figure_widget, guarded, html_block, print_button, signed_in, table_html
@@ -331,8 +332,8 @@ def _forecast_panels(prepared, state, school, provision, area):
     money = pd.DataFrame(
         {
             "January": costs["year"],
-            "Cost a year": costs["cost"].map(pounds),
-            "80% range": [f"{pounds(lo)} to {pounds(hi)}" for lo, hi in zip(costs["low_80"], costs["high_80"])],
+            "Cost a year": [pounds(cost, 3) for cost in costs["cost"]],
+            "80% range": [f"{pounds(lo, 3)} to {pounds(hi, 3)}" for lo, hi in zip(costs["low_80"], costs["high_80"])],
         }
     )
     if costs["top_up_candidates"].notna().any():  # counted only with a provision map (the sentences say so)
