@@ -966,48 +966,52 @@ def _prevalence_ratios(population):
 
 
 def _prior_means(observed, expected, ratios):
-    """The prior mean of each school's multiplier on one move's trust rate: what its roll
-    shows. A line of the schools' log rate ratios, ``log((O + 0.5) / (E + 0.5))``, on their
-    ``ratios`` (:func:`_prevalence_ratios`), weighted by the moves expected (E), its slopes
-    held toward none (ridge, ``RIDGE`` of the weights, on the log ratios as they are); the
-    means are kept between a third and three times the trust's rate (a school far outside the
-    others, such as one with no pupils at SEN support, is not extrapolated to nothing) and
-    scaled so that the trust's rate is kept (their mean weighted by E is 1). None with fewer
-    than four schools with moves expected: too few to draw a line through.
+    """The prior means of each school's multipliers on the trust's rates of one or more moves
+    that share how they follow the roll (columns of ``observed`` and ``expected``, (school,
+    column)): what its roll shows. A line of the schools' log rate ratios,
+    ``log((O + 0.5) / (E + 0.5))``, on their ``ratios`` (:func:`_prevalence_ratios`), with an
+    intercept for each column and slopes shared by them, weighted by the moves expected (E),
+    the slopes held toward none (ridge, ``RIDGE`` of the weights, on the log ratios as they
+    are); the means are kept between a third and three times the trust's rate (a school far
+    outside the others, such as one with no pupils at SEN support, is not extrapolated to
+    nothing) and scaled so that each column's trust rate is kept (their mean weighted by E is
+    1). None with fewer than four schools with moves expected: too few to draw a line through.
 
     >>> ratios = np.log([[0.5, 0.5], [1, 1], [2, 2], [1, 2]])
-    >>> means = _prior_means(np.array([5.0, 10, 20, 10]), np.full(4, 10.0), ratios)
-    >>> bool(means[0] < 1 < means[2]), float(np.average(means, weights=np.full(4, 10.0)))
+    >>> means = _prior_means(np.array([[5.0], [10], [20], [10]]), np.full((4, 1), 10.0), ratios)
+    >>> bool(means[0, 0] < 1 < means[2, 0]), float(np.average(means[:, 0], weights=np.full(4, 10.0)))
     (True, 1.0)
     """
-    weight = expected
-    if (weight > 0).sum() < 4:
+    n_schools, n_columns = observed.shape
+    if ((expected > 0).sum(0) < 4).any():
         return None
-    x = np.column_stack([np.ones(len(weight)), ratios])
-    y = np.log((observed + 0.5) / (expected + 0.5))
-    penalty = np.diag([0.0, *[RIDGE * weight.sum()] * ratios.shape[1]])
+    x = np.column_stack([np.repeat(np.eye(n_columns), n_schools, axis=0), np.tile(ratios, (n_columns, 1))])
+    y = np.log((observed + 0.5) / (expected + 0.5)).T.ravel()  # column by column, as x
+    weight = expected.T.ravel()
+    penalty = np.diag([0.0] * n_columns + [RIDGE * weight.sum()] * ratios.shape[1])
     beta = np.linalg.solve(x.T @ (weight[:, None] * x) + penalty, x.T @ (weight * y))
-    means = np.exp(np.clip(x @ beta - beta[0], -np.log(3), np.log(3)))
-    return means * weight.sum() / (weight * means).sum()
+    means = np.exp(np.clip(ratios @ beta[n_columns:], -np.log(3), np.log(3)))[:, None]
+    return means * expected.sum(0) / (expected * means).sum(0)
 
 
-def _school_posteriors(observed, expected, ratios):
-    """Gamma posteriors of each school's multiplier on a trust rate, column by column (one
-    column for each move, or for the joiners' shares at SEN support and with a plan).
+def _school_posteriors(observed, expected, ratios, together):
+    """Gamma posteriors of each school's multiplier on a trust rate (one column for each move,
+    or for the joiners' shares at SEN support and with a plan).
 
     A school's observed count O (say of moves from N to K) is compared with E, what its pupils
     would have done at the trust's rates for their year groups. With a gamma prior of mean m
     worth k, the posterior is Gamma(O + k m, E + k): m is what the school's roll shows
-    (:func:`_prior_means`) and k = ``STOCK_PRIOR``; where the trust has too few schools for
-    that, m = 1 and k = ``SCHOOL_PRIOR``. ``observed``, ``expected``: (school, column);
-    ``ratios``: :func:`_prevalence_ratios`. Returns ``(shape, rate)``, each (school, column).
+    (:func:`_prior_means`, one line for each group of columns in ``together``) and k =
+    ``STOCK_PRIOR``; where the trust has too few schools for that, m = 1 and k =
+    ``SCHOOL_PRIOR``. ``observed``, ``expected``: (school, column); ``ratios``:
+    :func:`_prevalence_ratios`. Returns ``(shape, rate)``, each (school, column).
     """
     shape, rate = np.empty_like(observed), np.empty_like(expected)
-    for column in range(observed.shape[1]):
-        mean = _prior_means(observed[:, column], expected[:, column], ratios)
-        strength = SCHOOL_PRIOR if mean is None else STOCK_PRIOR
-        shape[:, column] = observed[:, column] + strength * (1.0 if mean is None else mean)
-        rate[:, column] = expected[:, column] + strength
+    for columns in together:
+        means = _prior_means(observed[:, columns], expected[:, columns], ratios)
+        strength = SCHOOL_PRIOR if means is None else STOCK_PRIOR
+        shape[:, columns] = observed[:, columns] + strength * (1.0 if means is None else means)
+        rate[:, columns] = expected[:, columns] + strength
     return shape, rate
 
 
@@ -1024,8 +1028,11 @@ def _school_rates(flows, moves, ratios):
     expected = np.zeros((n_schools, 3, 3))
     np.add.at(expected, (stay["school_i"].to_numpy(), stay["state_i"].to_numpy()), rates[stay["yg_i"], stay["state_i"]])
     shape, rate = np.full_like(observed, 1e9), np.full_like(expected, 1e9)  # staying: what is left
-    a, b = np.array(list(itertools.permutations(range(3), 2))).T
-    shape[:, a, b], rate[:, a, b] = _school_posteriors(observed[:, a, b], expected[:, a, b], ratios)
+    pairs = list(itertools.permutations(range(3), 2))  # (from, to): N to K, N to E, K to N, ...
+    a, b = np.array(pairs).T
+    # new identification, at SEN support or straight to a plan, follows the roll along one line
+    together = [[pairs.index((0, 1)), pairs.index((0, 2))], *([i] for i, pair in enumerate(pairs) if pair[0] > 0)]
+    shape[:, a, b], rate[:, a, b] = _school_posteriors(observed[:, a, b], expected[:, a, b], ratios, together)
     return shape, rate
 
 
@@ -1104,7 +1111,7 @@ def _joiners(history, intervals, schools, areas, start, ratios):
         "mean": mean,
         "var": var,
         "mix": mix,
-        "school_mix": _school_posteriors(observed[:, 1:], expected[:, 1:], ratios),
+        "school_mix": _school_posteriors(observed[:, 1:], expected[:, 1:], ratios, [[0, 1]]),  # one line
         "provision": provision,
     }
 

@@ -212,7 +212,7 @@ def test_schools_keep_their_own_rates(other_trust, monkeypatch):
     own = spread(NeedForecaster(n_simulations=200, random_state=0).fit(other_trust))
     monkeypatch.setattr(forecast, "SCHOOL_PRIOR", 1e9)  # every school at the trust's rates: joiners
     monkeypatch.setattr(forecast, "STOCK_PRIOR", 1e9)  # and moves, with a prior mean of 1
-    monkeypatch.setattr(forecast, "_prior_means", lambda observed, expected, ratios: np.ones(len(observed)))
+    monkeypatch.setattr(forecast, "_prior_means", lambda observed, expected, ratios: np.ones(observed.shape))
     pooled = spread(NeedForecaster(n_simulations=200, random_state=0).fit(other_trust))
     assert own > 0.75 * today and own > pooled
 
@@ -230,13 +230,20 @@ def test_a_schools_prior_follows_what_its_roll_shows():
     expected = np.array([40.0, 40, 40, 40, 40, 2])  # the last school has seen two moves' worth
     observed = expected * np.exp(ratios[:, 0])  # identifying in step with the stock
     observed[-1] = 0  # and none of them happened
-    means = _prior_means(observed, expected, ratios)
+    means = _prior_means(observed[:, None], expected[:, None], ratios)[:, 0]
     assert np.all(np.diff(means[:5]) >= -1e-9) and means[-1] > 1.1  # the roll speaks for the last
     assert np.average(means, weights=expected) == pytest.approx(1)  # the trust's rate is kept
-    assert _prior_means(observed[:3], expected[:3], ratios[:3]) is None  # too few schools to learn from
+    assert _prior_means(observed[:3, None], expected[:3, None], ratios[:3]) is None  # too few schools to learn from
     far = np.vstack([ratios, [[-4.0, 0.0]]])  # a school with no pupils at SEN support on a large roll
-    means = _prior_means(np.append(observed, 0), np.append(expected, 0), far)
+    means = _prior_means(np.append(observed, 0)[:, None], np.append(expected, 0)[:, None], far)[:, 0]
     assert means[-1] >= means.max() / 9 - 1e-9  # kept within a third of the middle, not extrapolated to nothing
+    # two moves on one line: one school's few moves of the second lean on the first's
+    second = expected / 4  # rarer, and the last school has none expected to learn from itself
+    pair = _prior_means(
+        np.column_stack([observed, second * np.exp(ratios[:, 0])]), np.column_stack([expected, second]), ratios
+    )
+    assert pair.shape == (6, 2) and np.all(np.diff(pair[:5, 1]) >= -1e-9)
+    assert np.average(pair, weights=np.column_stack([expected, second]), axis=0) == pytest.approx([1, 1])
 
 
 @pytest.fixture(scope="module")
