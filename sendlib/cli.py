@@ -259,7 +259,7 @@ def _forecast(args) -> int:
         ],
         ignore_index=True,
     ).sort_values(["year", "school", "sen_provision"], kind="stable")
-    scores = backtest(NeedForecaster(n_simulations=200, random_state=0), trust, model.census_years_[1:-1])
+    scores = backtest(NeedForecaster(n_simulations=200, random_state=0), trust, model.backtest_origins_)
     units, shares = unit_costs(trust), setting_shares(trust)
     costs = cost_forecast(model, simulations, units, None, shares)
     notes = start_notes(model, simulations) + scenario_words(base, model, args.years)

@@ -729,6 +729,8 @@ class NeedForecaster(_Estimator):
             set(history["school"].unique()) | (set(roll["school"].unique()) if self.started_today_ else set())
         )
         self.census_years_, self.intervals_ = years, intervals
+        # the censuses a back-test can start from: a year of moves up to it, a census after it
+        self.backtest_origins_ = [year for year in years[:-1] if years_of_moves([y for y in years if y <= year])]
         # what the model reads of the census rows, a pupil's UPN as a number (quicker to match)
         history = pd.DataFrame(
             {
@@ -761,15 +763,25 @@ class NeedForecaster(_Estimator):
         self.school_rates_ = _school_rates(flows, self.moves_, ratios)
         self.transfers_ = _transfers(flows, self.schools_)
         self.joiners_ = _joiners(history, intervals, self.schools_, self.areas_, self.start_population_, ratios)
-        # a school in the census history with no pupils at the start has left the trust: no one
-        # joins it or moves to it (its past censuses still count toward the trust's rates)
-        left = self.start_population_.sum((1, 2)) == 0
+        # a school in the census history with no pupils at the start, and no roll projection, has
+        # left the trust: no one joins it or moves to it (its past censuses still count toward
+        # the trust's rates)
+        projected = {school for _, school, _, _ in _projected(self)}
+        left = (self.start_population_.sum((1, 2)) == 0) & ~np.isin(np.arange(len(self.schools_)), list(projected))
         self.left_ = [name for name, gone in zip(self.schools_, left) if gone]
         self.transfers_[:, :, left] = 0
         self.joiners_["mean"][left] = self.joiners_["var"][left] = 0
+        # a school missing from a census between its first and last: its moves across it are not seen
+        seen = history.groupby("school")["census_year"].unique()
+        self.missing_ = {
+            school: [year for year in years if held.min() < year < held.max() and year not in held]
+            for school, held in seen.items()
+        }
+        self.missing_ = {school: gaps for school, gaps in self.missing_.items() if gaps}
         new = flows[flows["stayed"] & (flows["state_i"] == 0) & (flows["state_i_next"] > 0)]
         self.new_area_mix_ = _new_identification_mix(new, self.last_census_, len(self.areas_))
-        self.new_identifications_ = new.groupby("school").size() / len(intervals)  # a year, by school
+        yearly = new.groupby("school").size() / len(intervals)  # a year, by school
+        self.new_identifications_ = yearly.drop(self.left_, errors="ignore")
         return self
 
     def _check_fitted(self):
@@ -867,12 +879,15 @@ def years_of_moves(years) -> list[int]:
 
 def _flows(history, intervals):
     """Each pupil at one census beside the same pupil at the next January's (``intervals``:
-    :func:`years_of_moves`): stayed in the school, state then."""
+    :func:`years_of_moves`): stayed in the school, state then. A school with no rows in the
+    next census (missing from it, or gone from the trust) is left out of that year: its pupils
+    were not seen to leave, and counting them as leavers would pull every school's stay rates
+    down."""
     frames = []
     for before in intervals:
         after = before + 1
-        a = history[history["census_year"] == before]
         b = history[history["census_year"] == after][["upn", "school", "state_i", "cell_state"]]
+        a = history[(history["census_year"] == before) & history["school"].isin(b["school"].unique())]
         merged = a.merge(b, on="upn", how="left", suffixes=("", "_next"))
         merged["stayed"] = merged["school_next"].eq(merged["school"])
         merged["interval"] = before
@@ -1078,7 +1093,7 @@ def _joiners(history, intervals, schools, areas, start, ratios):
         after = before + 1
         a = history[history["census_year"] == before][["upn", "school"]]
         b = history[history["census_year"] == after]
-        present[i] = np.isin(schools, a["school"].unique())
+        present[i] = np.isin(schools, a["school"].unique()) & np.isin(schools, b["school"].unique())
         new = b.merge(a, on="upn", how="left", suffixes=("", "_before"))
         # a pupil from another of the trust's schools is a transfer (:func:`_transfers`), not a joiner
         new = new[new["school_before"].isna() & present[i][new["school_i"].to_numpy()]]
@@ -1304,9 +1319,8 @@ def _simulate(model, years, rng, simulations=None):
         span, september = model.first_step_ if step == 0 else (1.0, True)
         # the rates' trend is centred on trend_year_ (the intervals' start years); this step's
         # interval starts a year before ``year``, damped past the last interval seen
-        offset = (model.last_year_ - 1 - model.trend_year_) + sum(
-            TREND_DAMPING**k for k in range(year - model.last_year_)
-        )
+        seen = model.intervals_[-1]
+        offset = (seen - model.trend_year_) + sum(TREND_DAMPING**k for k in range(year - 1 - seen))
         shock = rng.normal(0, model.rate_noise_, size=(S, 1, 3, 3))
         factor = np.exp(model.trend_ * offset + shock)
         scenario = model.scenario_from is None or year >= model.scenario_from
@@ -1570,6 +1584,8 @@ def start_notes(model: NeedForecaster, simulations: np.ndarray, school: str = ""
     words = lambda frame: " and ".join(
         f"{count(frame, p)} {PROVISION_WORDS[p].pupils.removeprefix('pupils ')}" for p in ("K", "E")
     )
+    if school in model.left_:
+        return [f"{school} has no pupils in {model.origin_}: taken to have left the trust, it is not forecast."]
     notes = [f"The forecast for {where} starts from {model.origin_}: {words(start)}."]
     in_census = not school or school in set(census["school"])
     if model.started_today_:
@@ -1585,9 +1601,17 @@ def start_notes(model: NeedForecaster, simulations: np.ndarray, school: str = ""
     gaps = [year for year in range(years[0], years[-1]) if year not in years]
     if gaps:
         notes.append(
-            f"sen_history.csv has no census for January {_listed(gaps)}, so the years on either side of that "
-            "gap are not used to learn how pupils move; add it if the MIS has it."
+            f"sen_history.csv has no census for January {_listed(gaps)}: pupils' moves are learnt only from one "
+            f"January to the next, so the years across {'that gap' if len(gaps) == 1 else 'those gaps'} are not "
+            "used. Add the missing census if the MIS has it."
         )
+    for name, missing in model.missing_.items():
+        if not school or school == name:
+            notes.append(
+                f"{name} has no rows in the January {_listed(missing)} census of sen_history.csv, though it is in "
+                "the censuses before and after: its moves across that gap are not used, and its pupils are not "
+                "counted as leaving. Add its rows if the MIS has them."
+            )
     if len(model.intervals_) == 1:  # one year of moves: in back-tests no better than the census again
         first = model.intervals_[0]
         notes.append(
@@ -1597,11 +1621,19 @@ def start_notes(model: NeedForecaster, simulations: np.ndarray, school: str = ""
             "MIS has them."
         )
     if model.left_ and not school:
+        one = len(model.left_) == 1
         notes.append(
-            f"{_listed(model.left_)} {'is' if len(model.left_) == 1 else 'are'} in the census history but "
-            f"{'has' if len(model.left_) == 1 else 'have'} no pupils in {model.origin_}: taken to have left the "
-            "trust, not forecast (past censuses there still count toward the trust's rates)."
+            f"{_listed(model.left_)} {'is' if one else 'are'} in the census history but {'has' if one else 'have'} "
+            f"no pupils in {model.origin_}: taken to have left the trust, not forecast (past censuses there still "
+            "count toward the trust's rates)."
         )
+        in_last = [name for name in model.left_ if name in set(census["school"])]
+        if model.started_today_ and in_last:
+            notes.append(
+                f"{_listed(in_last)} {'was' if len(in_last) == 1 else 'were'} in the January {model.last_year_} "
+                "census: if still in the trust, the pupils file is missing its pupils and the trust's forecast "
+                "is short by them."
+            )
     if roll is None:
         return notes
     first = summarise_simulations(simulations[:, :1], model, ["school", "sen_provision"])
@@ -1675,7 +1707,7 @@ def scenario_words(base: NeedForecaster, scenario: NeedForecaster, years: int, s
     from .codes import PROVISION_WORDS
 
     identification, intake = scenario.identification_change, scenario.intake_change
-    if (not identification and not intake) or (school and school not in scenario.schools_):
+    if (not identification and not intake) or (school and school not in scenario.schools_) or school in scenario.left_:
         return []
     first = _scenario_start(scenario)
     parts = []
@@ -1726,6 +1758,11 @@ def backtest_words(scores: pd.DataFrame, model: str = "need") -> list[str]:
     89% of outcomes fell inside the 80% range.
     """
     names = {**METHOD_WORDS, "naive": "the last census repeated"}
+    if not (scores["n"] > 0).any():
+        return [
+            "No past forecast to replay yet: that needs two Januaries in a row in the census history and a "
+            "later one to score it against."
+        ]
     words = []
     for horizon, rows in scores[scores["n"] > 0].groupby("horizon"):
         own = rows[rows["model"] == model]

@@ -17,6 +17,7 @@ from sendlib.forecast import (
     NotFittedError,
     TrendForecaster,
     backtest,
+    backtest_words,
     check_series,
     ehc_plan_benchmark,
     forecast_files,
@@ -596,20 +597,62 @@ def test_a_census_history_without_two_januaries_in_a_row_is_refused_in_words(tmp
 def test_a_school_that_has_left_the_trust_is_not_forecast(tmp_path):
     from sendlib.costs import cost_forecast, unit_costs
 
-    tables = census_trust(seed=3, primaries=4, secondaries=1, censuses=6)
+    tables = census_trust(seed=3, primaries=4, secondaries=2, censuses=6)
     history, pupils = tables["sen_history"], tables["pupils"]
-    tables["sen_history"] = history[~(history["school"].eq("School P0") & (_years_of(history) > 2024))]
-    tables["pupils"] = pupils[pupils["school"] != "School P0"]
+    gone = ["School P0", "School S1"]  # a primary and a secondary that took half the primaries' Year 6
+    tables["sen_history"] = history[~(history["school"].isin(gone) & (_years_of(history) > 2024))]
+    tables["pupils"] = pupils[~pupils["school"].isin(gone)]
     trust = sendlib.load(write_folder(tmp_path, tables))
     model = NeedForecaster(n_simulations=100, random_state=0).fit(trust)
-    assert model.left_ == ["School P0"]
+    assert model.left_ == gone
     simulations = model.simulate(3)
-    assert simulations[:, :, model.schools_.index("School P0")].sum() == 0  # no joiners, no Year 6 sent there
-    assert "School P0" not in set(model.predict(3, by=["school"])["school"])
-    assert "School P0" not in set(cost_forecast(model, simulations, unit_costs(trust), school=None)["school"])
-    assert "School P0 is in the census history but has no pupils in the roll on" in " ".join(
-        start_notes(model, simulations)
+    for school in gone:  # no joiners there, and no Year 6 sent to the secondary
+        assert simulations[:, :, model.schools_.index(school)].sum() == 0
+    assert not set(gone) & set(model.predict(3, by=["school"])["school"])
+    assert not set(gone) & set(cost_forecast(model, simulations, unit_costs(trust), school=None)["school"])
+    notes = " ".join(start_notes(model, simulations))
+    assert "School P0 and School S1 are in the census history but have no pupils in the roll on" in notes
+    assert "were in the January" not in notes  # they left before the last census: no word of a missing file
+    assert start_notes(model, simulations, "School S1") == [
+        f"School S1 has no pupils in {model.origin_}: taken to have left the trust, it is not forecast."
+    ]
+    # the trust's rates are not pulled down by the year their pupils 'left' (they were not seen)
+    kept = NeedForecaster(n_simulations=100, random_state=0).fit(
+        sendlib.load(write_folder(tmp_path / "b", {**tables, "sen_history": history[~history["school"].isin(gone)]}))
     )
+    stays = [m.stay_[0] / (m.stay_[0] + m.stay_[1]) for m in (model, kept)]
+    at = [kept.schools_.index(s) for s in ("School P1", "School S0")]
+    assert np.allclose(stays[0][[model.schools_.index(s) for s in ("School P1", "School S0")]], stays[1][at], atol=0.02)
+
+
+def test_a_school_missing_from_one_census_is_not_read_as_all_its_pupils_leaving(tmp_path):
+    tables = census_trust(seed=3, primaries=4, secondaries=1, censuses=6)
+    history = tables["sen_history"]
+    whole = NeedForecaster(n_simulations=200, random_state=0).fit(sendlib.load(write_folder(tmp_path / "a", tables)))
+    holed = {**tables, "sen_history": history[~(history["school"].eq("School S0") & (_years_of(history) == 2024))]}
+    model = NeedForecaster(n_simulations=200, random_state=0).fit(sendlib.load(write_folder(tmp_path / "b", holed)))
+    assert model.missing_ == {"School S0": [2024]} and model.left_ == []
+    assert "School S0 has no rows in the January 2024 census" in " ".join(start_notes(model, model.simulate(1)))
+    # read as every S0 pupil leaving in 2023-2024, S0's plans in 2029 fell from 93 to 57
+    counts = [
+        m.predict(3, by=["school", "sen_provision"]).query("year == 2029 and school == 'School S0'")
+        for m in (whole, model)
+    ]
+    for provision in ("K", "E"):
+        one, other = (c.loc[c["sen_provision"] == provision, "count"].item() for c in counts)
+        assert abs(other - one) / one < 0.1, provision
+
+
+def test_a_backtest_starts_only_where_a_year_of_moves_is_behind_it(tmp_path):
+    tables = census_trust(seed=3, primaries=3, secondaries=1, censuses=6)  # January 2021 to 2026
+    history = tables["sen_history"]
+    gapped = {**tables, "sen_history": history[~_years_of(history).isin([2022, 2025])]}  # 2021, 2023, 2024, 2026
+    trust = sendlib.load(write_folder(tmp_path / "a", gapped))
+    assert NeedForecaster(n_simulations=50).fit(trust).backtest_origins_ == [2024]
+    every = sendlib.load(write_folder(tmp_path / "b", tables))
+    assert NeedForecaster(n_simulations=50).fit(every).backtest_origins_ == [2022, 2023, 2024, 2025]
+    nothing = backtest(NeedForecaster(n_simulations=50, random_state=0), trust, [2023])  # no year of moves to 2023
+    assert backtest_words(nothing)[0].startswith("No past forecast to replay yet")
 
 
 # --- what the planner's app shows: scenarios by name, and benchmarks as rates ---------------------

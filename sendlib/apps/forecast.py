@@ -59,7 +59,7 @@ class Prepared:
         self.state["backtest"] = backtest(
             NeedForecaster(n_simulations=200, random_state=0),
             self.trust,
-            origins=self.state["model"].census_years_[1:-1],
+            origins=self.state["model"].backtest_origins_,
             horizons=(1, 2, 3),
         )
 
@@ -322,12 +322,13 @@ def _forecast_panels(prepared, state, school, provision, area):
             "coverage_80": "Inside 80% range",
         }
     )
-    replayed = ", ".join(str(y) for y in model.census_years_[1:-1])
+    replayed = ", ".join(str(y) for y in model.backtest_origins_)
+    said = "".join(f"<p>{html.escape(w)}</p>" for w in backtest_words(scores))
     replay = (
         f"<p>Replayed from the January {replayed} censuses and scored on each school's SEN support and EHC "
-        "plan counts:</p>" + "".join(f"<p>{html.escape(w)}</p>" for w in backtest_words(scores)) + table_html(accuracy)
+        "plan counts:</p>" + said + table_html(accuracy)
         if len(accuracy)
-        else "<p>Past forecasts can be replayed once there are three January censuses.</p>"
+        else said
     )
     money = pd.DataFrame(
         {
