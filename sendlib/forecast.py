@@ -1566,6 +1566,20 @@ def _trust_forecasts(model, trust, origin, horizons, level):
     return forecast[forecast["horizon"].isin(horizons)]
 
 
+def recorded_counts(model: NeedForecaster, history: pd.DataFrame, provision: str, school: str = "", area: str = ""):
+    """The censuses behind a forecast chart: ``year, count`` of pupils at ``provision`` (with
+    ``area`` as their need, if given) in ``school`` ("" the trust), in each January census
+    ``history`` holds for it. A census that counted none there is a 0; one the school is not in
+    is left out, and so, for the trust, is one a school is missing from (``model.missing_``),
+    whose total would dip by a whole school."""
+    rows = history[history["school"].eq(school)] if school else history
+    gaps = set() if school else {year for years in model.missing_.values() for year in years}
+    censuses = sorted(set(rows["census_date"].dt.year.unique()) - gaps)
+    chosen = rows[rows["sen_provision"].eq(provision) & (rows["need_area"].eq(area) if area else True)]
+    counts = chosen.groupby(chosen["census_date"].dt.year).size().reindex(censuses, fill_value=0)
+    return counts.rename("count").rename_axis("year").reset_index()
+
+
 def start_notes(model: NeedForecaster, simulations: np.ndarray, school: str = "") -> list[str]:
     """Sentences a planner reads before the table: where the forecast starts, what the last
     census counted, and any count today outside the model's 80% range for the next census.

@@ -28,6 +28,7 @@ from ..forecast import (
     forecast_files,
     need_mix_benchmark,
     rate_benchmark,
+    recorded_counts,
     scenario_name,
     scenario_words,
     start_notes,
@@ -269,16 +270,7 @@ def _forecast_panels(prepared, state, school, provision, area):
         & (frame["need_area"].eq(area) if area else True)
     ]
     forecast = view(summarise_simulations(simulations, model, by))
-    history = view(trust.sen_history)
-    censuses = sorted(trust.sen_history["census_date"].dt.year.unique())  # a census that counted none is a 0
-    history = (
-        history.groupby(history["census_date"].dt.year)
-        .size()
-        .reindex(censuses, fill_value=0)
-        .rename("count")
-        .rename_axis("year")
-        .reset_index()
-    )
+    history = recorded_counts(model, trust.sen_history, provision, school, area)
     where = school or "the whole trust"
     if forecast.empty:
         what = axis_label + (f" whose need is {area.lower()}" if area else "")
