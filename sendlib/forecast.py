@@ -773,11 +773,11 @@ class NeedForecaster(_Estimator):
         self.joiners_["mean"][left] = self.joiners_["var"][left] = 0
         # a school missing from a census between its first and last: its moves across it are not seen
         seen = history.groupby("school")["census_year"].unique()
-        self.missing_ = {
+        gaps = {
             school: [year for year in years if held.min() < year < held.max() and year not in held]
             for school, held in seen.items()
         }
-        self.missing_ = {school: gaps for school, gaps in self.missing_.items() if gaps}
+        self.missing_ = {school: years_missing for school, years_missing in gaps.items() if years_missing}
         new = flows[flows["stayed"] & (flows["state_i"] == 0) & (flows["state_i_next"] > 0)]
         self.new_area_mix_ = _new_identification_mix(new, self.last_census_, len(self.areas_))
         yearly = new.groupby("school").size() / len(intervals)  # a year, by school
@@ -1630,7 +1630,7 @@ def start_notes(model: NeedForecaster, simulations: np.ndarray, school: str = ""
         first = model.intervals_[0]
         notes.append(
             f"The census history holds one year of moves (January {first} to January {first + 1}) to learn each "
-            "school's rates from. Forecasts made from one year of moves were no better than the last census "
+            "school's rates from. Forecasts made from one year of moves were little better than the last census "
             "repeated in back-tests; read them beside it, and add earlier censuses to sen_history.csv if the "
             "MIS has them."
         )

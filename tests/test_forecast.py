@@ -373,7 +373,7 @@ def test_a_forecast_from_two_censuses_says_it_is_no_better_than_the_last(tmp_pat
     notes = " ".join(start_notes(model, model.simulate(1)))
     assert (
         "one year of moves (January 2025 to January 2026)" in notes
-        and "no better than the last census repeated" in notes
+        and "little better than the last census repeated" in notes
     )
     more = NeedForecaster(n_simulations=50, random_state=0).fit(
         sendlib.load(write_folder(tmp_path / "b", census_trust(seed=3)))
