@@ -729,8 +729,12 @@ class NeedForecaster(_Estimator):
             set(history["school"].unique()) | (set(roll["school"].unique()) if self.started_today_ else set())
         )
         self.census_years_, self.intervals_ = years, intervals
-        # the censuses a back-test can start from: a year of moves up to it, a census after it
-        self.backtest_origins_ = [year for year in years[:-1] if years_of_moves([y for y in years if y <= year])]
+        # the censuses a back-test can start from: a year of moves up to it, a census one to three years after
+        self.backtest_origins_ = [
+            year
+            for year in years[:-1]
+            if years_of_moves([y for y in years if y <= year]) and any(year < y <= year + 3 for y in years)
+        ]
         # what the model reads of the census rows, a pupil's UPN as a number (quicker to match)
         history = pd.DataFrame(
             {
@@ -766,22 +770,29 @@ class NeedForecaster(_Estimator):
         # a school in the census history with no pupils at the start, and no roll projection, has
         # left the trust: no one joins it or moves to it (its past censuses still count toward
         # the trust's rates)
-        projected = {school for _, school, _, _ in _projected(self)}
+        projected = {school for year, school, _, count in _projected(self) if year >= self.first_year_ and count > 0}
         left = (self.start_population_.sum((1, 2)) == 0) & ~np.isin(np.arange(len(self.schools_)), list(projected))
         self.left_ = [name for name, gone in zip(self.schools_, left) if gone]
         self.transfers_[:, :, left] = 0
         self.joiners_["mean"][left] = self.joiners_["var"][left] = 0
-        # a school missing from a census between its first and last: its moves across it are not seen
+        # a school missing from a census between its first and last (or from the last, when it is in
+        # the pupils file the forecast starts from): its moves across it are not seen
         seen = history.groupby("school")["census_year"].unique()
+        now = set(roll["school"]) if self.started_today_ else set()
         gaps = {
-            school: [year for year in years if held.min() < year < held.max() and year not in held]
+            school: [
+                year
+                for year in years
+                if held.min() < year < (years[-1] + 1 if school in now else held.max()) and year not in held
+            ]
             for school, held in seen.items()
         }
         self.missing_ = {school: years_missing for school, years_missing in gaps.items() if years_missing}
         new = flows[flows["stayed"] & (flows["state_i"] == 0) & (flows["state_i_next"] > 0)]
         self.new_area_mix_ = _new_identification_mix(new, self.last_census_, len(self.areas_))
-        yearly = new.groupby("school").size() / len(intervals)  # a year, by school
-        self.new_identifications_ = yearly.drop(self.left_, errors="ignore")
+        # a year, by school: over the years of moves each school is seen in
+        yearly = new.groupby("school").size() / flows.groupby("school")["interval"].nunique()
+        self.new_identifications_ = yearly.dropna().drop(self.left_, errors="ignore")
         return self
 
     def _check_fitted(self):
@@ -1095,8 +1106,10 @@ def _joiners(history, intervals, schools, areas, start, ratios):
         b = history[history["census_year"] == after]
         present[i] = np.isin(schools, a["school"].unique()) & np.isin(schools, b["school"].unique())
         new = b.merge(a, on="upn", how="left", suffixes=("", "_before"))
-        # a pupil from another of the trust's schools is a transfer (:func:`_transfers`), not a joiner
-        new = new[new["school_before"].isna() & present[i][new["school_i"].to_numpy()]]
+        # a pupil from another of the trust's schools is a transfer (:func:`_transfers`), not a joiner;
+        # nor is one seen in the trust before (at a school missing from the census before)
+        earlier = history.loc[history["census_year"] < before, "upn"]
+        new = new[new["school_before"].isna() & present[i][new["school_i"].to_numpy()] & ~new["upn"].isin(earlier)]
         np.add.at(counts[i], (new["school_i"], new["yg_i"]), 1)
         np.add.at(mix, (new["yg_i"], new["cell_state"]), 1)
         joined.append(new)
@@ -1602,11 +1615,11 @@ def start_notes(model: NeedForecaster, simulations: np.ndarray, school: str = ""
         return [f"{school} has no pupils in {model.origin_}: taken to have left the trust, it is not forecast."]
     notes = [f"The forecast for {where} starts from {model.origin_}: {words(start)}."]
     in_census = not school or school in set(census["school"])
-    if model.started_today_:
+    if model.started_today_ and in_census:
+        notes.append(f"The January {model.last_year_} census counted {words(census)}.")
+    elif model.started_today_ and school not in model.missing_:  # no census history at all
         notes.append(
-            f"The January {model.last_year_} census counted {words(census)}."
-            if in_census
-            else f"{school} was not in the January {model.last_year_} census: its intakes are its youngest year "
+            f"{school} was not in the January {model.last_year_} census: its intakes are its youngest year "
             "group's roll now, its rates the trust's."
         )
     elif roll is not None:
@@ -1623,7 +1636,7 @@ def start_notes(model: NeedForecaster, simulations: np.ndarray, school: str = ""
         if not school or school == name:
             notes.append(
                 f"{name} has no rows in the January {_listed(missing)} census of sen_history.csv, though it is in "
-                "the censuses before and after: its moves across that gap are not used, and its pupils are not "
+                "the trust before and after: its moves across that gap are not used, and its pupils are not "
                 "counted as leaving. Add its rows if the MIS has them."
             )
     if len(model.intervals_) == 1:  # one year of moves: in back-tests no better than the census again
@@ -1641,13 +1654,14 @@ def start_notes(model: NeedForecaster, simulations: np.ndarray, school: str = ""
             f"no pupils in {model.origin_}: taken to have left the trust, not forecast (past censuses there still "
             "count toward the trust's rates)."
         )
-        in_last = [name for name in model.left_ if name in set(census["school"])]
-        if model.started_today_ and in_last:
-            notes.append(
-                f"{_listed(in_last)} {'was' if len(in_last) == 1 else 'were'} in the January {model.last_year_} "
-                "census: if still in the trust, the pupils file is missing its pupils and the trust's forecast "
-                "is short by them."
-            )
+    empty = [name for name, n in zip(model.schools_, model.start_population_.sum((1, 2))) if n == 0]
+    in_last = [name for name in empty if name in set(census["school"]) and (not school or school == name)]
+    if model.started_today_ and in_last:  # left since January, or a pupils file without them
+        notes.append(
+            f"{_listed(in_last)} {'was' if len(in_last) == 1 else 'were'} in the January {model.last_year_} census "
+            "but the pupils file has no pupils there: if still in the trust, the export is missing them and the "
+            "forecast is short by them."
+        )
     if roll is None:
         return notes
     first = summarise_simulations(simulations[:, :1], model, ["school", "sen_provision"])

@@ -229,7 +229,7 @@ def pounds(value: float, figures: int | None = None) -> str:
         return "not known"
     if figures and value:
         value = round(value, figures - 1 - int(np.floor(np.log10(abs(value)))))
-    return f"{'-' if value < 0 else ''}£{abs(value):,.0f}"
+    return f"{'-' if round(value) < 0 else ''}£{abs(value):,.0f}"
 
 
 def number_words(value: float) -> str:

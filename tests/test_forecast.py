@@ -650,6 +650,46 @@ def test_a_school_missing_from_one_census_is_not_read_as_all_its_pupils_leaving(
     assert recorded().sum() == sum(recorded(s).drop(2024, errors="ignore").sum() for s in model.schools_)
 
 
+def test_a_primary_missing_from_one_census_does_not_send_its_year_6_twice(tmp_path):
+    from sendlib.forecast import YEAR_GROUPS
+
+    tables = census_trust(seed=3, primaries=4, secondaries=1, censuses=6)
+    history = tables["sen_history"]
+    holed = {**tables, "sen_history": history[~(history["school"].eq("School P0") & (_years_of(history) == 2024))]}
+    models = [
+        NeedForecaster(n_simulations=50).fit(sendlib.load(write_folder(tmp_path / name, frame)))
+        for name, frame in (("a", tables), ("b", holed))
+    ]
+    at = models[0].schools_.index("School S0"), list(YEAR_GROUPS).index(7)
+    # P0's Year 6 of 2024 reached S0 in 2025 unseen: read as joiners they made S0's Year 7 intake 84, not 73
+    whole, gapped = (model.joiners_["mean"][at] for model in models)
+    assert abs(gapped - whole) / whole < 0.05
+
+
+def test_a_pupils_file_without_a_schools_pupils_is_named_even_with_a_roll_projection(tmp_path):
+    tables = census_trust(seed=3, primaries=4, secondaries=1, censuses=6)
+    tables["pupils"] = tables["pupils"][tables["pupils"]["school"] != "School P0"]
+    projection = pd.DataFrame({"year": [2027, 2028, 2029], "school": "School P0", "year_group": 0, "count": 30})
+    model = NeedForecaster(n_simulations=50, roll_projection=projection).fit(
+        sendlib.load(write_folder(tmp_path, tables))
+    )
+    assert model.left_ == []  # projected to take a Reception class: still in the trust
+    assert "School P0 was in the January 2026 census but the pupils file has no pupils there" in " ".join(
+        start_notes(model, model.simulate(1))
+    )
+
+
+def test_a_school_missing_from_the_last_census_is_named_and_not_drawn_as_a_dip(tmp_path):
+    tables = census_trust(seed=3, primaries=4, secondaries=1, censuses=6)
+    history = tables["sen_history"]
+    tables["sen_history"] = history[~(history["school"].eq("School P0") & (_years_of(history) == 2026))]
+    trust = sendlib.load(write_folder(tmp_path, tables))
+    model = NeedForecaster(n_simulations=50).fit(trust)
+    assert model.missing_ == {"School P0": [2026]}
+    assert "School P0 has no rows in the January 2026 census" in " ".join(start_notes(model, model.simulate(1)))
+    assert recorded_counts(model, trust.sen_history, "K")["year"].max() == 2025
+
+
 def test_a_backtest_starts_only_where_a_year_of_moves_is_behind_it(tmp_path):
     tables = census_trust(seed=3, primaries=3, secondaries=1, censuses=6)  # January 2021 to 2026
     history = tables["sen_history"]
