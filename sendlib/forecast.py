@@ -729,11 +729,10 @@ class NeedForecaster(_Estimator):
             set(history["school"].unique()) | (set(roll["school"].unique()) if self.started_today_ else set())
         )
         self.census_years_, self.intervals_ = years, intervals
-        # the censuses a back-test can start from: a year of moves up to it, a census one to three years after
+        # the censuses a back-test can start from: a year of moves up to it (the first ends by then), a
+        # census one to three years after
         self.backtest_origins_ = [
-            year
-            for year in years[:-1]
-            if years_of_moves([y for y in years if y <= year]) and any(year < y <= year + 3 for y in years)
+            year for year in years[:-1] if intervals[0] < year and any(year < y <= year + 3 for y in years)
         ]
         # what the model reads of the census rows, a pupil's UPN as a number (quicker to match)
         history = pd.DataFrame(
