@@ -276,7 +276,7 @@ def pupil_provision_rows(rows: pd.DataFrame, impact=None) -> pd.DataFrame:
                 )
             ],
             "staff": rows["staff_role"].map(STAFF_ROLE_WORDS).fillna(""),
-            "cost": rows["cost"].map(lambda c: "not known" if pd.isna(c) else pounds(c)),
+            "cost": rows["cost"].map(pounds),
             "works": works,
         }
     ).rename(columns=PUPIL_PROVISION_COLUMNS)
