@@ -7,8 +7,8 @@ scikit-learn, whose import alone takes two seconds of every dashboard kernel's s
 
 - :class:`TrendForecaster` for one yearly count series (England, a local authority, a
   school): naive, drift, last growth rate, log-linear or straight-line trend, damped growth,
-  or ``auto`` (last growth and damped growth combined, chosen by a back-test over every
-  local authority).
+  or ``auto`` (last growth and damped growth combined, and for an authority pulled toward
+  England's trend, chosen by a back-test over every local authority).
 - :class:`NeedForecaster`, a cohort transition model of pupils moving between no SEN (N),
   SEN support (K), an EHC plan (E) and leaving, by year group, from a trust's January
   census history (after Mastodon C's witan.send and the GLA's pupil projections).
@@ -48,6 +48,11 @@ DAMPED_YEARS = 3  # damped: the average growth of the last three years
 # from the candidates in docs/methods/forecasting.md, on target years 2019-2022 and checked on
 # 2023-2024, which the choice did not see.
 AUTO = ("growth", "damped")
+# auto with a wider series (England's, for an LA or a region): the log growth it forecasts is
+# 30% the series' own and 70% the wider series' auto growth from the same year. Chosen by the
+# same back-test over local authorities on target years 2019-2022 (0.2-0.5 tried), checked on
+# 2023-2024.
+OWN_TREND_WEIGHT = 0.3
 
 
 def check_series(series: pd.DataFrame) -> pd.DataFrame:
@@ -56,6 +61,12 @@ def check_series(series: pd.DataFrame) -> pd.DataFrame:
     Local-authority series can stop and restart (boundary changes): the forecast is made
     from the most recent run of consecutive years.
     """
+    year, count = _checked(series)
+    return pd.DataFrame({"year": year, "count": count})
+
+
+def _checked(series: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`check_series`'s years and counts, as arrays."""
     if not isinstance(series, pd.DataFrame) or not {"year", "count"} <= set(series.columns):
         raise ForecastError("A series is a DataFrame with columns year and count.")
     year = series["year"].to_numpy(dtype=float, na_value=np.nan)
@@ -72,8 +83,7 @@ def check_series(series: pd.DataFrame) -> pd.DataFrame:
         raise ForecastError(f"Years appear twice: {sorted(set(year[1:][np.diff(year) == 0].tolist()))}.")
     breaks = np.flatnonzero(np.diff(year) != 1)
     start = breaks[-1] + 1 if len(breaks) else 0
-    data = pd.DataFrame({"year": year[start:], "count": count[start:]})
-    return data
+    return year[start:], count[start:]
 
 
 def _log(values):
@@ -101,8 +111,19 @@ class _Estimator:
 
     def __repr__(self) -> str:
         defaults = {n: p.default for n, p in inspect.signature(type(self).__init__).parameters.items()}
-        changed = [f"{n}={v!r}" for n, v in self.get_params().items() if v != defaults[n]]
+        changed = [f"{n}={_shown(v)}" for n, v in self.get_params().items() if not _same(v, defaults[n])]
         return f"{type(self).__name__}({', '.join(changed)})"
+
+
+def _same(value, default) -> bool:
+    try:
+        return bool(value == default)
+    except (TypeError, ValueError):  # a frame compares cell by cell
+        return value is default
+
+
+def _shown(value) -> str:
+    return f"<{len(value)} rows>" if isinstance(value, pd.DataFrame) else repr(value)
 
 
 def _clone(model: _Estimator) -> _Estimator:
@@ -123,6 +144,12 @@ class TrendForecaster(_Estimator):
         year before's; ``auto`` is the mean of growth and damped on the log scale.
     n_points : int, default 5
         Points for the log-linear and straight-line trends.
+    national : DataFrame, optional
+        A wider series (``year, count``: England's, for a local authority or a region) whose
+        trend ``auto`` is pulled toward: the forecast's growth is 30% the series' own and 70%
+        the wider series' ``auto`` growth from the same last year. A local authority's own
+        growth is noisy from year to year; England's is not. The simple methods ignore it
+        (they are the baselines).
 
     Notes
     -----
@@ -138,9 +165,10 @@ class TrendForecaster(_Estimator):
     [195.0]
     """
 
-    def __init__(self, method: str = "auto", n_points: int = LOGLINEAR_POINTS):
+    def __init__(self, method: str = "auto", n_points: int = LOGLINEAR_POINTS, national: pd.DataFrame | None = None):
         self.method = method
         self.n_points = n_points
+        self.national = national
 
     def fit(self, series: pd.DataFrame):
         _check_settings(self.method, self.n_points)
@@ -151,6 +179,7 @@ class TrendForecaster(_Estimator):
         self.last_year_ = int(years[-1])
         self.last_count_ = float(counts[-1])
         self._years, self._counts = years, counts
+        self._national = _wider(self.national)
         return self
 
     def _check_fitted(self):
@@ -168,7 +197,7 @@ class TrendForecaster(_Estimator):
         self._check_fitted()
         if not isinstance(horizon, (int, np.integer)) or horizon < 1:
             raise ForecastError(f"horizon must be a whole number of years, 1 or more, not {horizon!r}.")
-        return pd.DataFrame(_forecast(self.method_, self._years, self._counts, horizon, self.n_points))
+        return pd.DataFrame(_forecast(self.method_, self._years, self._counts, horizon, self.n_points, self._national))
 
 
 def _check_settings(method, n_points) -> None:
@@ -178,15 +207,20 @@ def _check_settings(method, n_points) -> None:
         raise ForecastError(f"n_points must be a whole number of 3 or more, not {n_points!r}.")
 
 
+def _wider(national) -> tuple[np.ndarray, np.ndarray] | None:
+    """A wider series' years and counts (its last unbroken run), or None."""
+    return None if national is None else _checked(national)
+
+
 def _usable_method(method, counts) -> str:
     """The method, or naive when the series has one point (nothing else can be fitted)."""
     return method if len(counts) >= 2 else "naive"
 
 
-def _forecast(method, years, counts, horizon, n_points) -> dict[str, np.ndarray]:
+def _forecast(method, years, counts, horizon, n_points, national=None) -> dict[str, np.ndarray]:
     """The forecast ``horizon`` years on, with its intervals (the columns of ``FORECAST_COLUMNS``)."""
     steps = np.arange(1, horizon + 1)
-    point, log_sd, dof = _point_and_spread(method, years, counts, steps, n_points)
+    point, log_sd, dof = _point_and_spread(method, years, counts, steps, n_points, national)
     log_point = _log(point)
     poisson = 1 / np.maximum(point, 0.5)  # variance of a Poisson count on the log scale
     sd = np.sqrt(log_sd**2 + poisson)
@@ -213,9 +247,9 @@ def _quantile(q: float, dof: int | None) -> float:
     return float(stdtrit(dof, q))
 
 
-def _point_and_spread(method, years, counts, steps, n_points):
+def _point_and_spread(method, years, counts, steps, n_points, national=None):
     """Point forecasts and the log-scale SD of their error at each step."""
-    point = _trend_points(method, years, counts, steps, n_points)
+    point = _trend_points(method, years, counts, steps, n_points, national)
     n = len(counts)
     if method == "loglinear" and n >= 3:
         use = slice(max(0, n - n_points), n)
@@ -230,10 +264,10 @@ def _point_and_spread(method, years, counts, steps, n_points):
         se = s * np.sqrt(1 + 1 / m + (future - t.mean()) ** 2 / sxx)
         past = _past_errors("loglinear", years, counts, n_points, steps)
         return point, np.maximum(se, past), max(m - 2, 1)
-    return point, _past_errors(method, years, counts, n_points, steps), None
+    return point, _past_errors(method, years, counts, n_points, steps, national), None
 
 
-def _past_errors(method, years, counts, n_points, steps):
+def _past_errors(method, years, counts, n_points, steps, national=None):
     """Root mean square of the method's own past log errors at each step ahead.
 
     With too few past forecasts at a step, the one-step error grows like a random walk
@@ -243,9 +277,10 @@ def _past_errors(method, years, counts, n_points, steps):
     n = len(counts)
     errors = {h: [] for h in steps}
     for origin in range(2, n):
-        for h in steps:
-            if origin + h - 1 < n:
-                point = _trend_points(method, years[:origin], counts[:origin], [h], n_points)[0]
+        ahead = [h for h in steps if origin + h - 1 < n]
+        if ahead:  # every step from this origin at once
+            points = _trend_points(method, years[:origin], counts[:origin], ahead, n_points, national)
+            for h, point in zip(ahead, points):
                 errors[h].append(_log(counts[origin + h - 1]) - _log(point))
     rms = np.array([np.sqrt(np.mean(np.square(errors[h]))) if len(errors[h]) >= 2 else np.nan for h in steps])
     one = rms[0] if np.isfinite(rms[0]) else (np.std(np.diff(_log(counts))) if n > 2 else 0.1)
@@ -254,14 +289,15 @@ def _past_errors(method, years, counts, n_points, steps):
     return np.where(np.isfinite(rms), np.maximum(rms, scaled), scaled)
 
 
-def _trend_points(method, years, counts, steps, n_points) -> np.ndarray:
+def _trend_points(method, years, counts, steps, n_points, national=None) -> np.ndarray:
     """Each trend method's point forecast ``steps`` years after the last count (the formulas,
     written once): naive repeats the last count; drift extends the average yearly change;
     growth repeats the last year's growth rate; loglinear extends a least-squares line through
     the logarithm of the last ``n_points`` counts, linear one through the counts themselves;
     damped repeats the average growth of the last three years, each further year keeping 90%
     of the year before's (Gardner and McKenzie's damped trend); auto is the mean of growth and
-    damped on the log scale. Never below zero.
+    damped on the log scale, its growth pulled toward the ``national`` series' auto growth from
+    the same last year where one is given (``OWN_TREND_WEIGHT``). Never below zero.
 
     >>> years, counts = np.arange(2018, 2023), np.array([100, 110, 121, 133, 146])
     >>> [_trend_points(m, years, counts, np.array([1]), 5).round(1).tolist() for m in (*METHODS, "linear", "auto")]
@@ -287,10 +323,28 @@ def _trend_points(method, years, counts, steps, n_points) -> np.ndarray:
         point = np.exp(_log(counts[-1]) + growth * years_on) - 0.5
     elif method == "auto":
         parts = [_log(_trend_points(part, years, counts, steps, n_points)) for part in AUTO]
-        point = np.exp(np.mean(parts, axis=0)) - 0.5
+        log_point = np.mean(parts, axis=0)
+        wide = _national_growth(national, int(years[-1]), steps, n_points)
+        if wide is not None:
+            last = _log(counts[-1])
+            log_point = last + OWN_TREND_WEIGHT * (log_point - last) + (1 - OWN_TREND_WEIGHT) * wide
+        point = np.exp(log_point) - 0.5
     else:
         point = np.full(len(steps), float(counts[-1]))
     return np.maximum(point, 0)
+
+
+def _national_growth(national, last_year, steps, n_points) -> np.ndarray | None:
+    """The log growth ``auto`` forecasts for the wider series from ``last_year`` (None when it
+    has no figure for that year or fewer than two up to it)."""
+    if national is None:
+        return None
+    years, counts = national
+    known = years <= last_year
+    if known.sum() < 2 or years[known][-1] != last_year:
+        return None
+    base = counts[known]
+    return _log(_trend_points("auto", years[known], base, steps, n_points)) - _log(base[-1])
 
 
 METHOD_WORDS = {
@@ -320,7 +374,7 @@ def _series_forecasts(model, series, origin, horizons):
         return None
     if type(model) is TrendForecaster:  # the formulas on arrays, without frames: fast
         method = _usable_method(model.method, counts[known])
-        forecast = _forecast(method, years[known], counts[known], max(horizons), model.n_points)
+        forecast = _forecast(method, years[known], counts[known], max(horizons), model.n_points, _wider(model.national))
     else:  # a subclass forecasts its own way
         predicted = _clone(model).fit(series[known]).predict(max(horizons))
         forecast = {column: predicted[column].to_numpy() for column in FORECAST_COLUMNS}
@@ -419,30 +473,40 @@ def ehc_plan_benchmark(area: str = "England", horizon: int = 3, method: str = "a
     -------
     dict
         ``series`` (``year, count``), ``forecast`` (as ``TrendForecaster.predict``),
-        ``method`` (the method used), ``need_mix`` (England's EHC plans by primary need,
+        ``method`` (the method used), ``words`` (the method in words, for a title: an LA's or a
+        region's trend says it is pulled toward England's), ``need_mix`` (England's EHC plans by primary need,
         January 2025: the reference data has no LA need mix), ``notes`` (a short series, a
-        series that stops, a break in it).
+        series that stops, a break in it, the pull toward England's trend), in sentences.
     """
-    from .reference import ehc_plans, reference_table
+    from .reference import ehc_plans, find_area, reference_table
 
-    series = ehc_plans(area)
+    series, england = ehc_plans(area), ehc_plans("England")
     notes = []
     run = check_series(series)
     if len(run) < len(series):
         notes.append(
-            f"the series breaks in {int(run['year'].iloc[0]) - 1} (a boundary change?); "
-            f"the forecast uses {int(run['year'].iloc[0])}-{int(run['year'].iloc[-1])}"
+            f"The series breaks in {int(run['year'].iloc[0]) - 1} (a boundary change?); "
+            f"the forecast uses {int(run['year'].iloc[0])}-{int(run['year'].iloc[-1])}."
         )
-    if series["year"].max() < 2024:
-        notes.append(f"no figures after {int(series['year'].max())} (the authority changed or stopped reporting)")
+    if series["year"].max() < england["year"].max():
+        notes.append(f"No figures after {int(series['year'].max())} (the authority changed or stopped reporting).")
     if len(run) < 3:
-        notes.append("fewer than three years of figures: the forecast repeats the last value")
-    forecaster = TrendForecaster(method=method if len(run) >= 3 else "naive").fit(series)
+        notes.append("Fewer than three years of figures: the forecast repeats the last value.")
+    national = None if find_area(area)[1] == "England" else england  # an LA or region: pulled toward England
+    forecaster = TrendForecaster(method=method if len(run) >= 3 else "naive", national=national).fit(series)
+    words = METHOD_WORDS[forecaster.method_]
+    if national is not None and forecaster.method_ == "auto":
+        words += ", pulled toward England's"
+        notes.append(
+            f"The trend is pulled toward England's: its growth counts {1 - OWN_TREND_WEIGHT:.0%}, the area's own "
+            f"{OWN_TREND_WEIGHT:.0%} (an area's own growth swings from year to year; England's is steadier)."
+        )
     need_mix = reference_table("ehc_plans_by_need")[["need_code", "need", "ehc_plans", "share_pct"]]
     return {
         "series": series,
         "forecast": forecaster.predict(horizon),
         "method": forecaster.method_,
+        "words": words,
         "need_mix": need_mix,
         "notes": notes,
     }

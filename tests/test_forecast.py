@@ -11,6 +11,7 @@ import sendlib
 from sendlib._testing import census_trust, write_folder
 from sendlib.forecast import (
     FORECAST_COLUMNS,
+    OWN_TREND_WEIGHT,
     SIMPLE,
     ForecastError,
     NeedForecaster,
@@ -61,30 +62,55 @@ def test_poisson_alone_would_not_cover_but_these_intervals_do():
 
 @pytest.fixture(scope="module")
 def local_authority_errors():
-    """Each LA's absolute % error for 2023 and 2024 (years the choice of auto did not see),
-    one and two years ahead, by method."""
+    """Each LA's absolute % error for 2023 and 2024 (years the choice of auto and of its pull
+    toward England did not see), one to three years ahead, by method: auto as the benchmark
+    forecasts an LA (pulled toward England's trend), and without the pull."""
     table = areas()
+    england = ehc_plans("England")
+    methods = {m: TrendForecaster(m) for m in SIMPLE}
+    methods.update(auto=TrendForecaster("auto", national=england), alone=TrendForecaster("auto"))
     rows = []
     for code in table.loc[table["level"] == "Local authority", "code"]:
         series = ehc_plans(code)
         for target in (2023, 2024):
-            for horizon in (1, 2):
+            for horizon in (1, 2, 3):
                 past = series[series["year"] <= target - horizon]
                 if target not in set(series["year"]) or len(past) < 5 or len(check_series(past)) < 5:
                     continue
                 actual = series.set_index("year").loc[target, "count"]
-                for method in ("auto", *SIMPLE):
-                    point = TrendForecaster(method).fit(past).predict(horizon)["count"].iloc[-1]
-                    rows.append((target, horizon, method, abs(point - actual) / actual * 100))
+                for name, method in methods.items():
+                    point = method.fit(past).predict(horizon)["count"].iloc[-1]
+                    rows.append((target, horizon, name, abs(point - actual) / actual * 100))
     return pd.DataFrame(rows, columns=["target", "horizon", "method", "ape"])
 
 
 def test_local_authorities_auto_beats_every_simple_trend_on_years_it_did_not_see(local_authority_errors):
     median = local_authority_errors.groupby(["horizon", "method"])["ape"].median().unstack()
-    assert local_authority_errors["ape"].size > 4 * 140 * 5
-    for horizon in (1, 2):
-        for method in SIMPLE:
+    assert local_authority_errors["ape"].size > 6 * 140 * 6
+    for horizon in (1, 2, 3):
+        for method in (*SIMPLE, "alone"):
             assert median.loc[horizon, "auto"] < median.loc[horizon, method], (horizon, method)
+    # and one year ahead in each year alone, 2024's quickening growth included
+    one_year = local_authority_errors[local_authority_errors["horizon"] == 1]
+    by_year = one_year.groupby(["target", "method"])["ape"].median().unstack()
+    assert (by_year[list(SIMPLE)].min(axis=1) > by_year["auto"]).all(), by_year
+
+
+def test_an_authoritys_trend_is_pulled_toward_englands():
+    england = ehc_plans("England")
+    flat = pd.DataFrame({"year": england["year"], "count": 1000})  # an LA whose plans never grew
+    alone = TrendForecaster("auto").fit(flat).predict(1)["count"].iloc[0]
+    pulled = TrendForecaster("auto", national=england).fit(flat).predict(1)["count"].iloc[0]
+    ahead = TrendForecaster("auto").fit(england).predict(1)["count"].iloc[0]
+    english = (ahead + 0.5) / (england["count"].iloc[-1] + 0.5)  # England's growth (on the log scale's +0.5)
+    assert alone == pytest.approx(1000)
+    assert pulled == pytest.approx(1000.5 * english ** (1 - OWN_TREND_WEIGHT) - 0.5, rel=1e-9)
+    # England's figure for a year the LA does not reach is not used: the LA's own trend
+    stopped = flat[flat["year"] <= 2020]
+    later = england.assign(year=england["year"] + 50)
+    assert TrendForecaster("auto", national=later).fit(stopped).predict(1)["count"].iloc[0] == pytest.approx(1000)
+    assert "pulled toward England" in " ".join(ehc_plan_benchmark("Hartlepool")["notes"])
+    assert not ehc_plan_benchmark("England")["notes"]
 
 
 @pytest.mark.parametrize("area", ["Cumbria", "Northamptonshire", "E06000063"])

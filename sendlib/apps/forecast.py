@@ -18,7 +18,6 @@ from ..costs import cost_forecast, cost_words, setting_shares, unit_costs
 from ..ehc import ehc_summary
 from ..exceptions import AccessDenied, SendlibError
 from ..forecast import (
-    METHOD_WORDS,
     NO_CHANGE,
     NeedForecaster,
     backtest,
@@ -383,7 +382,7 @@ def _benchmark_panels(prepared, school: str, area: str, horizon: int) -> list[W.
     fig, ax = new_figure(6.5, 3.6)
     plot_forecast(result["series"].tail(10), result["forecast"], ax=ax, label="EHC plans (SEN2, ages 0-25)")
     # the method's words can be long ("last year's growth and ... combined"): two lines, not cut off
-    ax.set_title(textwrap.fill(f"{name}: EHC plans, from {METHOD_WORDS[result['method']]}", 70), fontsize=10)
+    ax.set_title(textwrap.fill(f"{name}: EHC plans, from {result['words']}", 70), fontsize=10)
     words = forecast_words(result["series"].tail(10), result["forecast"], f"{name}: EHC plans")
     return [
         html_block(
@@ -396,7 +395,7 @@ def _benchmark_panels(prepared, school: str, area: str, horizon: int) -> list[W.
             + table_html(percent(mix))
             + f"<h4>EHC plans maintained: {html.escape(name)}</h4><p class='note'>SEN2 counts every plan a local "
             "authority maintains, ages 0 to 25 in every setting: a trend, not a rate to set beside the trust's.</p>"
-            + sentences(f"{n[:1].upper()}{n[1:]}." for n in result["notes"]),
+            + sentences(result["notes"]),
             "sendlib-benchmark",
         ),
         figure_widget(fig, words),
