@@ -25,6 +25,7 @@ import inspect
 import itertools
 import numbers
 import statistics
+import typing
 
 import numpy as np
 import pandas as pd
@@ -512,6 +513,13 @@ def ehc_plan_benchmark(area: str = "England", horizon: int = 3, method: str = "a
     }
 
 
+def _no_census_history(where: str) -> str:
+    return (
+        f"{where[:1].upper()}{where[1:]}'s own figures need the January census history (sen_history.csv: one "
+        "row per pupil per January census, leavers included), which this export does not have."
+    )
+
+
 def census_counts(history: pd.DataFrame, school: str = "") -> pd.DataFrame:
     """Pupils in each January census of the trust (``history``: ``trust.sen_history``) or of
     ``school``, by SEN provision: columns ``N``, ``K``, ``E`` and ``all``, indexed by year."""
@@ -523,13 +531,14 @@ def census_counts(history: pd.DataFrame, school: str = "") -> pd.DataFrame:
 
 
 def rate_benchmark(
-    history: pd.DataFrame, area: str = "England", school: str = "", census: pd.DataFrame | None = None
+    history: pd.DataFrame | None, area: str = "England", school: str = "", census: pd.DataFrame | None = None
 ) -> tuple[pd.DataFrame, list[str]]:
     """Pupils on SEN support and with an EHC plan as per cent of all pupils, in each January
     census of the trust (``history``: ``trust.sen_history``) or of ``school``, beside England's
     and, when ``area`` is a local authority, the LA's (:func:`sendlib.reference.sen_rates`, from
     ``census`` or the optional LA census file): rates, not head counts, so that a trust and an
-    authority of any size compare.
+    authority of any size compare. Without a census history (None), the places' last five
+    Januaries alone, and a sentence saying why the trust's are not there.
 
     Returns
     -------
@@ -541,19 +550,23 @@ def rate_benchmark(
     from .reference import find_area, sen_rates
 
     _, name = find_area(area)
-    counts = census_counts(history, school)
-    pupils = counts["all"]
-    table = pd.DataFrame({"January": counts.index})
     words = {"sen_support_pct": PROVISION_WORDS["K"].label, "ehc_plan_pct": PROVISION_WORDS["E"].plural}
-    own = pd.DataFrame(
-        {
-            "year": counts.index,
-            "sen_support_pct": (100 * counts["K"] / pupils).to_numpy(),
-            "ehc_plan_pct": (100 * counts["E"] / pupils).to_numpy(),
-        }
-    )
-    places = [(school or "The trust", own)]
-    notes = []
+    england = typing.cast(pd.DataFrame, sen_rates("England"))  # England's are always in the reference data
+    if history is None:
+        table = pd.DataFrame({"January": england["year"].tail(5).to_numpy()})
+        places, notes = [], [_no_census_history(school or "the trust")]
+    else:
+        counts = census_counts(history, school)
+        pupils = counts["all"]
+        table = pd.DataFrame({"January": counts.index})
+        own = pd.DataFrame(
+            {
+                "year": counts.index,
+                "sen_support_pct": (100 * counts["K"] / pupils).to_numpy(),
+                "ehc_plan_pct": (100 * counts["E"] / pupils).to_numpy(),
+            }
+        )
+        places, notes = [(school or "The trust", own)], []
     if name != "England":
         local = sen_rates(name, census)
         if local is None:
@@ -563,7 +576,7 @@ def rate_benchmark(
             )
         else:
             places.append((name, local))
-    places.append(("England", sen_rates("England")))
+    places.append(("England", england))
     for place, rates in places:
         rates = rates.set_index("year").reindex(table["January"])
         for column, word in words.items():
@@ -580,13 +593,13 @@ def rate_benchmark(
 
 
 def need_mix_benchmark(
-    history: pd.DataFrame, area: str = "England", school: str = "", need_mix: pd.DataFrame | None = None
+    history: pd.DataFrame | None, area: str = "England", school: str = "", need_mix: pd.DataFrame | None = None
 ) -> tuple[pd.DataFrame, list[str]]:
     """The share of pupils on SEN support and with an EHC plan in each broad area of need in the
     trust's (or ``school``'s) latest January census, beside the local authority's where the
     reference data give its primary needs (``need_mix``, or the optional LA need-mix file), and
     otherwise beside England's, with a sentence saying it is England's: England's figures are
-    never labelled as the LA's.
+    never labelled as the LA's. Without a census history (None), the place's alone.
 
     Returns
     -------
@@ -598,34 +611,38 @@ def need_mix_benchmark(
     from .reference import find_area, need_area_shares
 
     _, name = find_area(area)
-    rows = history[history["school"].eq(school)] if school else history
-    latest = rows[rows["census_date"].dt.year == rows["census_date"].dt.year.max()]
     where = school or "the trust"
+    if history is not None:
+        rows = history[history["school"].eq(school)] if school else history
+        latest = rows[rows["census_date"].dt.year == rows["census_date"].dt.year.max()]
     table = pd.DataFrame({"Broad area of need": list(BROAD_AREAS)})
     said: dict[str, list[str]] = {}
     for provision in ("K", "E"):
-        at = latest[latest["sen_provision"] == provision]
-        own = at["need_area"].value_counts().reindex(list(BROAD_AREAS), fill_value=0)
         word = PROVISION_WORDS[provision].plural
-        table[f"{school or 'The trust'}: {word}"] = (100 * own / len(at)).to_numpy() if len(at) else np.nan
+        if history is not None:
+            at = latest[latest["sen_provision"] == provision]
+            own = at["need_area"].value_counts().reindex(list(BROAD_AREAS), fill_value=0)
+            table[f"{school or 'The trust'}: {word}"] = (100 * own / len(at)).to_numpy() if len(at) else np.nan
         local = None if name == "England" else need_area_shares(provision, name, need_mix)
         place, (january, shares) = (name, local) if local is not None else ("England", need_area_shares(provision))
         table[f"{place}: {word}"] = shares.reindex(list(BROAD_AREAS)).to_numpy()
         said.setdefault(f"{place}'s from January {january}", []).append(PROVISION_WORDS[provision].plural)
-    own = (
-        f"{where}'s from the January {int(latest['census_date'].dt.year.max())} census"
-        if len(latest)
-        else f"{where} has no January census yet (its columns are blank)"
-    )
+    if history is None:
+        own = []
+    elif len(latest):
+        own = [f"{where}'s from the January {int(latest['census_date'].dt.year.max())} census"]
+    else:
+        own = [f"{where} has no January census yet (its columns are blank)"]
     notes = [
         "Each column is the share of its pupils on SEN support, or with an EHC plan, by primary need: "
-        + "; ".join([own] + [f"{whose} ({' and '.join(levels)})" for whose, levels in said.items()])
+        + "; ".join(own + [f"{whose} ({' and '.join(levels)})" for whose, levels in said.items()])
         + "."
     ]
+    if history is None:
+        notes.append(_no_census_history(where))
     if name != "England" and any(key.startswith("England") for key in said):
-        notes.append(
-            f"England's figures are shown beside {where}'s because {name}'s need mix is not in the reference data."
-        )
+        shown = "England's figures are shown" + (f" beside {where}'s" if history is not None else "")
+        notes.append(f"{shown} because {name}'s need mix is not in the reference data.")
     return table, notes
 
 

@@ -147,6 +147,9 @@ def test_every_app_renders_in_chromium_on_a_pupils_only_export(browser, tmp_path
             text = page.inner_text("body")
             assert "There was an error" not in text and "Traceback" not in text, text[:400]
             assert "carry no date" in text or "this needs sen_history.csv (january census" in text
+            if name == "trust_need_forecast":  # no forecast, but the LA and England, in words
+                assert "The forecast could not be made from this export." in text
+                assert "England: EHC plans" in text and "EHC plans maintained: England" in text
             page.screenshot(path=str(ARTIFACTS / f"edge_pupils_only_{name}.png"), full_page=True)
             page.close()
     finally:

@@ -16,7 +16,7 @@ from ..access import LOCAL_USER, User, pseudonymise
 from ..codes import BROAD_AREAS, PROVISION_WORDS
 from ..costs import cost_forecast, cost_words, setting_shares, unit_costs
 from ..ehc import ehc_summary
-from ..exceptions import AccessDenied, SendlibError
+from ..exceptions import AccessDenied, DataError, ForecastError, SendlibError
 from ..forecast import (
     NO_CHANGE,
     NeedForecaster,
@@ -46,7 +46,8 @@ FORECAST_SIMULATIONS = 500
 class Prepared:
     """The planner's data: the trust pseudonymised (keyed hash of each UPN, no names or birth
     dates), the fitted model, its simulations for the next Januaries without a scenario and
-    with the one last applied, and its back-test."""
+    with the one last applied, and its back-test. ``unavailable``: why there is no forecast
+    (an export without a census history), or None."""
 
     def __init__(self, data_dir: str = "", policy=None, horizon: int = 3):
         secret = policy.secret() if policy is not None else secrets.token_bytes(32)
@@ -55,7 +56,12 @@ class Prepared:
         self.schools = trust.schools
         self.state: dict[str, Any] = {"units": unit_costs(self.trust), "shares": setting_shares(self.trust)}
         self.assessments = ehc_summary(self.trust)
-        self.run(horizon)
+        self.unavailable: SendlibError | None = None
+        try:
+            self.run(horizon)
+        except (DataError, ForecastError) as error:  # the export cannot carry a forecast: the rest is still shown
+            self.unavailable = error
+            return
         self.state["backtest"] = backtest(
             NeedForecaster(n_simulations=200, random_state=0),
             self.trust,
@@ -98,6 +104,8 @@ def build(
     """Forecast SEN support or EHC plans for the trust or a school, with a back-test and
     benchmarks; scenario sliders re-run the model. Only ``user``'s schools; the whole trust
     only for a user of every school."""
+    if prepared.unavailable is not None:
+        return _without_forecast(prepared, user, prepared.unavailable, horizon, local_authority)
     trust, state = prepared.trust, prepared.state
     allowed = user.allowed(prepared.schools)
     options = ([("Whole trust", "")] if user.schools is None else []) + [(s, s) for s in allowed]
@@ -121,18 +129,10 @@ def build(
         options=[(f"January {y}", y) for y in range(first, first + 5)], value=first, description="From", style=wide
     )
     pending = W.HTML()
-    # continuous_update off: the value changes (and the benchmark is drawn) on Enter or on leaving the box
-    la_box = W.Text(
-        value=local_authority,
-        description="Compare with",
-        placeholder="England or an LA name/code",
-        continuous_update=False,
-        style=wide,
-    )
     run = W.Button(description="Re-run forecast", button_style="primary", icon="refresh")
     output = W.VBox()
     output.add_class("sendlib-forecast-view")
-    benchmark = W.VBox()
+    comparison, show_benchmark = _comparison(prepared, local_authority, lambda: (school_box.value, horizon_box.value))
 
     def wanted():
         return (identification.value / 100, intake.value / 100, start_box.value)
@@ -159,26 +159,15 @@ def build(
         except SendlibError as error:
             output.children = [error_block(error)]
 
-    def show_benchmark(*_):
-        try:
-            benchmark.children = _benchmark_panels(prepared, school_box.value, la_box.value, horizon_box.value)
-        except SendlibError as error:
-            benchmark.children = [error_block(error, "This comparison could not be shown.")]
-
     forecast, show = guarded(forecast, "the forecast", output), guarded(show, "the forecast", output)
-    show_benchmark = guarded(show_benchmark, "the benchmark", benchmark)
     run.on_click(forecast)
     for box in (school_box, provision_box, area_box):
         box.observe(show, "value")
     horizon_box.observe(forecast, "value")
     for box in (identification, intake, start_box):
         box.observe(mark_pending, "value")
-    la_box.observe(show_benchmark, "value")
     school_box.observe(show_benchmark, "value")
-    la_button = W.Button(description="Show comparison")
-    la_button.on_click(show_benchmark)
     forecast()
-    show_benchmark()
     controls = W.VBox(
         [
             W.HBox([school_box, area_box, print_button()]),
@@ -205,17 +194,65 @@ def build(
             data_date(trust),
             controls,
             output,
-            html_block(
-                "<h3>Compared with the local authority and England</h3><p class='note'>Type a local authority's "
-                "name or code (or a region, or England) and press Enter.</p>"
-            ),
-            W.HBox([la_box, la_button]),
-            benchmark,
+            *comparison,
             _assessments_block(prepared.assessments, trust.as_of),
         ]
     )
     app.add_class("sendlib-app")
     return app
+
+
+def _without_forecast(
+    prepared: Prepared, user: User, unavailable: Exception, horizon: int, local_authority: str
+) -> W.Widget:
+    """The page for an export that cannot carry a forecast (no census history): why, in words,
+    then what can still be shown: the local authority's and England's figures, and the
+    trust's EHC needs assessments."""
+    comparison, _ = _comparison(prepared, local_authority, lambda: ("", horizon))
+    app = W.VBox(
+        [
+            html_block(f"<h2>Trust planner: need forecast</h2><p class='note'>{signed_in(user)}</p>"),
+            data_date(prepared.trust),
+            error_block(unavailable, "The forecast could not be made from this export."),
+            *comparison,
+            _assessments_block(prepared.assessments, prepared.trust.as_of),
+        ]
+    )
+    app.add_class("sendlib-app")
+    return app
+
+
+def _comparison(prepared: Prepared, local_authority: str, chosen) -> tuple[list[W.Widget], Any]:
+    """The comparison with a local authority (or a region, or England): its heading, the box
+    to name one, and the panels (:func:`_benchmark_panels`) for the school and horizon that
+    ``chosen()`` gives. Returns the widgets and the function that redraws the panels."""
+    # continuous_update off: the value changes (and the benchmark is drawn) on Enter or on leaving the box
+    la_box = W.Text(
+        value=local_authority,
+        description="Compare with",
+        placeholder="England or an LA name/code",
+        continuous_update=False,
+        style={"description_width": "initial"},
+    )
+    benchmark = W.VBox()
+
+    def show_benchmark(*_):
+        school, horizon = chosen()
+        try:
+            benchmark.children = _benchmark_panels(prepared, school, la_box.value, horizon)
+        except SendlibError as error:
+            benchmark.children = [error_block(error, "This comparison could not be shown.")]
+
+    show_benchmark = guarded(show_benchmark, "the benchmark", benchmark)
+    la_box.observe(show_benchmark, "value")
+    la_button = W.Button(description="Show comparison")
+    la_button.on_click(show_benchmark)
+    show_benchmark()
+    heading = html_block(
+        "<h3>Compared with the local authority and England</h3><p class='note'>Type a local authority's "
+        "name or code (or a region, or England) and press Enter.</p>"
+    )
+    return [heading, W.HBox([la_box, la_button]), benchmark], show_benchmark
 
 
 def _assessments_block(summary: pd.DataFrame, as_of) -> W.HTML:
