@@ -51,8 +51,8 @@ DAMPED_YEARS = 3  # damped: the average growth of the last three years
 AUTO = ("growth", "damped")
 # auto with a wider series (England's, for an LA or a region): the log growth it forecasts is
 # 30% the series' own and 70% the wider series' auto growth from the same year. Chosen by the
-# same back-test over local authorities on target years 2019-2022 (0.2-0.5 tried), checked on
-# 2023-2024.
+# same back-test over local authorities on target years 2019-2022 (0.2-0.5 tried; 0.3 and 0.4
+# within chance of each other), checked on 2023-2024.
 OWN_TREND_WEIGHT = 0.3
 
 
@@ -181,6 +181,9 @@ class TrendForecaster(_Estimator):
         self.last_count_ = float(counts[-1])
         self._years, self._counts = years, counts
         self._national = _wider(self.national)
+        # whether auto's forecast is pulled: the wider series has this series' last year
+        pull = _national_growth(self._national, self.last_year_, [1], self.n_points)
+        self.pulled_ = self.method_ == "auto" and pull is not None
         return self
 
     def _check_fitted(self):
@@ -210,7 +213,12 @@ def _check_settings(method, n_points) -> None:
 
 def _wider(national) -> tuple[np.ndarray, np.ndarray] | None:
     """A wider series' years and counts (its last unbroken run), or None."""
-    return None if national is None else _checked(national)
+    if national is None:
+        return None
+    try:
+        return _checked(national)
+    except ForecastError as error:
+        raise ForecastError(f"national: {error}") from None
 
 
 def _usable_method(method, counts) -> str:
@@ -496,11 +504,11 @@ def ehc_plan_benchmark(area: str = "England", horizon: int = 3, method: str = "a
     national = None if find_area(area)[1] == "England" else england  # an LA or region: pulled toward England
     forecaster = TrendForecaster(method=method if len(run) >= 3 else "naive", national=national).fit(series)
     words = METHOD_WORDS[forecaster.method_]
-    if national is not None and forecaster.method_ == "auto":
+    if forecaster.pulled_:
         words += ", pulled toward England's"
         notes.append(
-            f"The trend is pulled toward England's: its growth counts {1 - OWN_TREND_WEIGHT:.0%}, the area's own "
-            f"{OWN_TREND_WEIGHT:.0%} (an area's own growth swings from year to year; England's is steadier)."
+            f"The forecast growth is {1 - OWN_TREND_WEIGHT:.0%} England's trend and {OWN_TREND_WEIGHT:.0%} the "
+            "area's own (an area's own growth swings from year to year; England's is steadier)."
         )
     need_mix = reference_table("ehc_plans_by_need")[["need_code", "need", "ehc_plans", "share_pct"]]
     return {
@@ -599,7 +607,8 @@ def need_mix_benchmark(
     trust's (or ``school``'s) latest January census, beside the local authority's where the
     reference data give its primary needs (``need_mix``, or the optional LA need-mix file), and
     otherwise beside England's, with a sentence saying it is England's: England's figures are
-    never labelled as the LA's. Without a census history (None), the place's alone.
+    never labelled as the LA's. Without a census history (None), the place's alone
+    (:func:`rate_benchmark` says why).
 
     Returns
     -------
@@ -638,8 +647,6 @@ def need_mix_benchmark(
         + "; ".join(own + [f"{whose} ({' and '.join(levels)})" for whose, levels in said.items()])
         + "."
     ]
-    if history is None:
-        notes.append(_no_census_history(where))
     if name != "England" and any(key.startswith("England") for key in said):
         shown = "England's figures are shown" + (f" beside {where}'s" if history is not None else "")
         notes.append(f"{shown} because {name}'s need mix is not in the reference data.")

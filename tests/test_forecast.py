@@ -105,12 +105,20 @@ def test_an_authoritys_trend_is_pulled_toward_englands():
     english = (ahead + 0.5) / (england["count"].iloc[-1] + 0.5)  # England's growth (on the log scale's +0.5)
     assert alone == pytest.approx(1000)
     assert pulled == pytest.approx(1000.5 * english ** (1 - OWN_TREND_WEIGHT) - 0.5, rel=1e-9)
-    # England's figure for a year the LA does not reach is not used: the LA's own trend
+    # nothing of England's after the LA's last year is used, in the forecast or its ranges
     stopped = flat[flat["year"] <= 2020]
+    whole = TrendForecaster("auto", national=england).fit(stopped).predict(3)
+    known = TrendForecaster("auto", national=england[england["year"] <= 2020]).fit(stopped).predict(3)
+    pd.testing.assert_frame_equal(whole, known)
+    assert whole["count"].iloc[0] > 1000  # pulled: England grew up to 2020
+    # with no figure of England's for the LA's last year: its own trend, and not said to be pulled
     later = england.assign(year=england["year"] + 50)
-    assert TrendForecaster("auto", national=later).fit(stopped).predict(1)["count"].iloc[0] == pytest.approx(1000)
-    assert "pulled toward England" in " ".join(ehc_plan_benchmark("Hartlepool")["notes"])
+    unpulled = TrendForecaster("auto", national=later).fit(stopped)
+    assert unpulled.predict(1)["count"].iloc[0] == pytest.approx(1000) and not unpulled.pulled_
+    assert "70% England's trend and 30% the area's own" in " ".join(ehc_plan_benchmark("Hartlepool")["notes"])
     assert not ehc_plan_benchmark("England")["notes"]
+    with pytest.raises(ForecastError, match=r"^national: "):
+        TrendForecaster(national=pd.DataFrame({"year": [2024]})).fit(flat)
 
 
 @pytest.mark.parametrize("area", ["Cumbria", "Northamptonshire", "E06000063"])
@@ -821,8 +829,27 @@ def test_without_a_census_history_the_planner_still_sees_the_la_england_and_the_
     find(app, W.Text, lambda w: w.description == "Compare with").value = "Hartlepool"
     text = widget_text(app)
     assert "EHC plans maintained: Hartlepool" in text
-    assert "The trend is pulled toward England&#x27;s" in text
+    assert "The forecast growth is 70% England&#x27;s trend" in text
     assert "England&#x27;s figures are shown because Hartlepool&#x27;s need mix" in text
+
+
+def test_without_two_januaries_in_a_row_a_senco_sees_only_her_schools_census(tmp_path, small_tables):
+    from sendlib._testing import widget_text, write_folder
+    from sendlib.access import User
+    from sendlib.apps.forecast import Prepared, build
+
+    history = small_tables["sen_history"]
+    last = history["census_date"].max()
+    tables = {**small_tables, "sen_history": history[history["census_date"] == last]}  # one census
+    prepared = Prepared(str(write_folder(tmp_path / "t", tables)))
+    assert isinstance(prepared.unavailable, ForecastError)
+    school = sorted(prepared.schools)[0]
+    text = widget_text(build(prepared, User("a", "senco", (school,))))
+    assert "The forecast could not be made from this export." in text and "two Januaries in a row" in text
+    assert f"<th>{school}: SEN support</th>" in text and "<th>The trust" not in text
+    assert "Whole trust" not in text and not any(f">{other}<" in text for other in prepared.schools if other != school)
+    whole = widget_text(build(prepared))  # a user of every school: the whole trust too
+    assert "<th>The trust: SEN support</th>" in whole
 
 
 def test_the_planner_sees_the_scenario_beside_the_forecast_without_it_and_rates_beside_the_la():

@@ -12,7 +12,7 @@ import ipywidgets as W
 import numpy as np
 import pandas as pd
 
-from ..access import LOCAL_USER, User, pseudonymise
+from ..access import LOCAL_USER, User, pseudonymise, redact
 from ..codes import BROAD_AREAS, PROVISION_WORDS
 from ..costs import cost_forecast, cost_words, setting_shares, unit_costs
 from ..ehc import ehc_summary
@@ -104,12 +104,12 @@ def build(
     """Forecast SEN support or EHC plans for the trust or a school, with a back-test and
     benchmarks; scenario sliders re-run the model. Only ``user``'s schools; the whole trust
     only for a user of every school."""
-    if prepared.unavailable is not None:
-        return _without_forecast(prepared, user, prepared.unavailable, horizon, local_authority)
-    trust, state = prepared.trust, prepared.state
     allowed = user.allowed(prepared.schools)
     options = ([("Whole trust", "")] if user.schools is None else []) + [(s, s) for s in allowed]
     school_box = W.Dropdown(options=options, value=school if school in allowed else options[0][1], description="School")
+    if prepared.unavailable is not None:
+        return _without_forecast(prepared, user, prepared.unavailable, school_box, horizon, local_authority)
+    trust, state = prepared.trust, prepared.state
     provision_box = W.ToggleButtons(options=[(PROVISION_WORDS[p].label, p) for p in ("K", "E")], value=provision)
     area_box = W.Dropdown(
         options=[("All areas", "")] + [(a, a) for a in BROAD_AREAS], value=area or "", description="Need"
@@ -203,17 +203,23 @@ def build(
 
 
 def _without_forecast(
-    prepared: Prepared, user: User, unavailable: Exception, horizon: int, local_authority: str
+    prepared: Prepared, user: User, unavailable: Exception, school_box: W.Dropdown, horizon: int, local_authority: str
 ) -> W.Widget:
-    """The page for an export that cannot carry a forecast (no census history): why, in words,
-    then what can still be shown: the local authority's and England's figures, and the
-    trust's EHC needs assessments."""
-    comparison, _ = _comparison(prepared, local_authority, lambda: ("", horizon))
+    """The page for an export that cannot carry a forecast (no census history, or no two
+    Januaries in a row): why, in words, then what can still be shown: the local authority's
+    and England's figures beside the trust's or ``school_box``'s school's census (only the
+    user's schools), and the trust's EHC needs assessments."""
+    comparison, show_benchmark = _comparison(prepared, local_authority, lambda: (school_box.value, horizon))
+    school_box.observe(show_benchmark, "value")
     app = W.VBox(
         [
             html_block(f"<h2>Trust planner: need forecast</h2><p class='note'>{signed_in(user)}</p>"),
             data_date(prepared.trust),
-            error_block(unavailable, "The forecast could not be made from this export."),
+            error_block(
+                unavailable if user is LOCAL_USER else redact(unavailable),
+                "The forecast could not be made from this export.",
+            ),
+            school_box,
             *comparison,
             _assessments_block(prepared.assessments, prepared.trust.as_of),
         ]
