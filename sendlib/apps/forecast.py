@@ -209,7 +209,8 @@ def _without_forecast(
     Januaries in a row): why, in words, then what can still be shown: the local authority's
     and England's figures beside the trust's or ``school_box``'s school's census (only the
     user's schools), and the trust's EHC needs assessments."""
-    comparison, show_benchmark = _comparison(prepared, local_authority, lambda: (school_box.value, horizon))
+    shown = [school_box] if prepared.trust.sen_history is not None else []  # a school's census beside the LA's
+    comparison, show_benchmark = _comparison(prepared, local_authority, lambda: (school_box.value, horizon), shown)
     school_box.observe(show_benchmark, "value")
     app = W.VBox(
         [
@@ -219,7 +220,6 @@ def _without_forecast(
                 unavailable if user is LOCAL_USER else redact(unavailable),
                 "The forecast could not be made from this export.",
             ),
-            school_box,
             *comparison,
             _assessments_block(prepared.assessments, prepared.trust.as_of),
         ]
@@ -228,10 +228,11 @@ def _without_forecast(
     return app
 
 
-def _comparison(prepared: Prepared, local_authority: str, chosen) -> tuple[list[W.Widget], Any]:
+def _comparison(prepared: Prepared, local_authority: str, chosen, beside=()) -> tuple[list[W.Widget], Any]:
     """The comparison with a local authority (or a region, or England): its heading, the box
-    to name one, and the panels (:func:`_benchmark_panels`) for the school and horizon that
-    ``chosen()`` gives. Returns the widgets and the function that redraws the panels."""
+    to name one (after the widgets ``beside``), and the panels (:func:`_benchmark_panels`) for
+    the school and horizon that ``chosen()`` gives. Returns the widgets and the function that
+    redraws the panels."""
     # continuous_update off: the value changes (and the benchmark is drawn) on Enter or on leaving the box
     la_box = W.Text(
         value=local_authority,
@@ -258,7 +259,7 @@ def _comparison(prepared: Prepared, local_authority: str, chosen) -> tuple[list[
         "<h3>Compared with the local authority and England</h3><p class='note'>Type a local authority's "
         "name or code (or a region, or England) and press Enter.</p>"
     )
-    return [heading, W.HBox([la_box, la_button]), benchmark], show_benchmark
+    return [heading, W.HBox([*beside, la_box, la_button]), benchmark], show_benchmark
 
 
 def _assessments_block(summary: pd.DataFrame, as_of) -> W.HTML:
