@@ -102,7 +102,9 @@ class TrustData:
         """The table, or a DataError saying which file the folder lacks."""
         frame = getattr(self, table)
         if frame is None:
-            what = TABLES[table].description.rstrip(".").lower()
+            what = TABLES[table].description.rstrip(".")
+            if not what.startswith("January"):  # "one row per pupil ...", with its acronyms (EHC, EAL) kept
+                what = what[:1].lower() + what[1:]
             raise DataError(
                 problems_frame(
                     [
