@@ -521,13 +521,6 @@ def ehc_plan_benchmark(area: str = "England", horizon: int = 3, method: str = "a
     }
 
 
-def _no_census_history(where: str) -> str:
-    return (
-        f"{where[:1].upper()}{where[1:]}'s own figures need the January census history (sen_history.csv: one "
-        "row per pupil per January census, leavers included), which this export does not have."
-    )
-
-
 def census_counts(history: pd.DataFrame, school: str = "") -> pd.DataFrame:
     """Pupils in each January census of the trust (``history``: ``trust.sen_history``) or of
     ``school``, by SEN provision: columns ``N``, ``K``, ``E`` and ``all``, indexed by year."""
@@ -562,7 +555,11 @@ def rate_benchmark(
     england = typing.cast(pd.DataFrame, sen_rates("England"))  # England's are always in the reference data
     if history is None:
         table = pd.DataFrame({"January": england["year"].tail(5).to_numpy()})
-        places, notes = [], [_no_census_history(school or "the trust")]
+        notes = [
+            f"{school or 'The trust'}'s own figures need the January census history (sen_history.csv: one row per "
+            "pupil per January census, leavers included), which this export does not have."
+        ]
+        places = []
     else:
         counts = census_counts(history, school)
         pupils = counts["all"]
@@ -637,14 +634,14 @@ def need_mix_benchmark(
         table[f"{place}: {word}"] = shares.reindex(list(BROAD_AREAS)).to_numpy()
         said.setdefault(f"{place}'s from January {january}", []).append(PROVISION_WORDS[provision].plural)
     if history is None:
-        own = []
+        censuses = []
     elif len(latest):
-        own = [f"{where}'s from the January {int(latest['census_date'].dt.year.max())} census"]
+        censuses = [f"{where}'s from the January {int(latest['census_date'].dt.year.max())} census"]
     else:
-        own = [f"{where} has no January census yet (its columns are blank)"]
+        censuses = [f"{where} has no January census yet (its columns are blank)"]
     notes = [
         "Each column is the share of its pupils on SEN support, or with an EHC plan, by primary need: "
-        + "; ".join(own + [f"{whose} ({' and '.join(levels)})" for whose, levels in said.items()])
+        + "; ".join(censuses + [f"{whose} ({' and '.join(levels)})" for whose, levels in said.items()])
         + "."
     ]
     if name != "England" and any(key.startswith("England") for key in said):
