@@ -25,6 +25,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from ._words import listed
 from .duties import DUTY_COLUMNS, Duty, Pupil, _first, ehc_histories, statutory_duties
 from .duties import REGISTRY as SCHOOL_DUTIES
 from .loader import TrustData
@@ -419,7 +420,7 @@ def ehc_candidates(
         if upn in below:
             reasons.append(
                 "Progress less than expected in "
-                + _and([f"{subject} ({verdict})" for subject, verdict in below[upn]])
+                + listed([f"{subject} ({verdict})" for subject, verdict in below[upn]])
                 + " by the Code's four tests."
             )
         if over:
@@ -454,10 +455,6 @@ def ehc_candidates(
     table["first_plan"] = pd.to_datetime(table["first_plan"]).astype("datetime64[ns]")
     table["last_decision_not_to_assess"] = pd.to_datetime(table["last_decision_not_to_assess"]).astype("datetime64[ns]")
     return table.sort_values(["school", "support_plans", "upn"], ascending=[True, False, True]).reset_index(drop=True)
-
-
-def _and(items: list[str]) -> str:
-    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
 
 
 def assessment_requests(trust: TrustData, as_of=None, upns=None) -> dict[str, list[Request]]:

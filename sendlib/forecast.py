@@ -23,13 +23,13 @@ from __future__ import annotations
 import functools
 import inspect
 import itertools
-import numbers
 import statistics
 import typing
 
 import numpy as np
 import pandas as pd
 
+from ._words import listed
 from .exceptions import ForecastError, NotFittedError
 from .reference import national_trends
 from .school_calendar import census_day, school_year
@@ -588,10 +588,10 @@ def rate_benchmark(
             table[f"{place}: {word}"] = rates[column].to_numpy()
         gaps = table["January"][rates["sen_support_pct"].isna().to_numpy()]
         if place == "England" and len(gaps):
-            notes.append(f"England's figures for January {_listed(gaps)} are not in the reference data yet.")
+            notes.append(f"England's figures for January {listed(gaps)} are not in the reference data yet.")
         elif place == name and len(gaps):  # never guessed: a year without the LA's pupil count stays blank
             notes.append(
-                f"{name}'s pupil count for January {_listed(gaps)} is not in the reference data, so its "
+                f"{name}'s pupil count for January {listed(gaps)} is not in the reference data, so its "
                 f"percentages are not shown for {'that year' if len(gaps) == 1 else 'those years'}."
             )
     return table, notes
@@ -648,14 +648,6 @@ def need_mix_benchmark(
         shown = "England's figures are shown" + (f" beside {where}'s" if history is not None else "")
         notes.append(f"{shown} because {name}'s need mix is not in the reference data.")
     return table, notes
-
-
-def _listed(items) -> str:
-    """2023, 2024 and 2025 (whole numbers as such: numpy's too)."""
-    words = [
-        f"{item:.0f}" if isinstance(item, numbers.Real) and float(item).is_integer() else str(item) for item in items
-    ]
-    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
 
 
 # --- the cohort transition model ------------------------------------------------------------------
@@ -803,7 +795,7 @@ class NeedForecaster(_Estimator):
         if not intervals:
             raise ForecastError(
                 "The census history needs two Januaries in a row (such as January 2025 and January 2026) to see "
-                f"how pupils move in a year; sen_history.csv has January {_listed(years)}."
+                f"how pupils move in a year; sen_history.csv has January {listed(years)}."
             )
         self.areas_ = list(BROAD_AREAS)
         self.roll_date_ = day = pd.Timestamp(trust.as_of)
@@ -1712,14 +1704,14 @@ def start_notes(model: NeedForecaster, simulations: np.ndarray, school: str = ""
     gaps = [year for year in range(years[0], years[-1]) if year not in years]
     if gaps:
         notes.append(
-            f"sen_history.csv has no census for January {_listed(gaps)}: pupils' moves are learnt only from one "
+            f"sen_history.csv has no census for January {listed(gaps)}: pupils' moves are learnt only from one "
             f"January to the next, so the years across {'that gap' if len(gaps) == 1 else 'those gaps'} are not "
             "used. Add the missing census if the MIS has it."
         )
     for name, missing in model.missing_.items():
         if not school or school == name:
             notes.append(
-                f"{name} has no rows in the January {_listed(missing)} census of sen_history.csv, though it is in "
+                f"{name} has no rows in the January {listed(missing)} census of sen_history.csv, though it is in "
                 "the trust before and after: its moves across that gap are not used, and its pupils are not "
                 "counted as leaving. Add its rows if the MIS has them."
             )
@@ -1734,7 +1726,7 @@ def start_notes(model: NeedForecaster, simulations: np.ndarray, school: str = ""
     if model.left_ and not school:
         one = len(model.left_) == 1
         notes.append(
-            f"{_listed(model.left_)} {'is' if one else 'are'} in the census history but {'has' if one else 'have'} "
+            f"{listed(model.left_)} {'is' if one else 'are'} in the census history but {'has' if one else 'have'} "
             f"no pupils in {model.origin_}: taken to have left the trust, not forecast (past censuses there still "
             "count toward the trust's rates)."
         )
@@ -1742,7 +1734,7 @@ def start_notes(model: NeedForecaster, simulations: np.ndarray, school: str = ""
     in_last = [name for name in empty if name in set(census["school"]) and (not school or school == name)]
     if model.started_today_ and in_last:  # left since January, or a pupils file without them
         notes.append(
-            f"{_listed(in_last)} {'was' if len(in_last) == 1 else 'were'} in the January {model.last_year_} census "
+            f"{listed(in_last)} {'was' if len(in_last) == 1 else 'were'} in the January {model.last_year_} census "
             "but the pupils file has no pupils there: if still in the trust, the export is missing them and the "
             "forecast is short by them."
         )

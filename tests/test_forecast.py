@@ -813,19 +813,26 @@ def test_the_la_need_mix_where_known_and_englands_said_to_be_englands_where_not(
     assert "A school opened this year has no January census yet (its columns are blank)" in notes[0]
 
 
-def test_without_a_census_history_the_planner_still_sees_the_la_england_and_the_assessments(tmp_path):
+def test_without_a_census_history_the_planner_still_sees_the_la_england_and_her_schools_assessments(tmp_path):
     import ipywidgets as W
 
     from sendlib._testing import find, widget_text, write_edge_trust
+    from sendlib.access import User
     from sendlib.apps.forecast import Prepared, build
 
     folder = write_edge_trust(tmp_path / "t", "2026-07-15", files=("ehc_events",))  # no sen_history.csv
-    app = build(Prepared(str(folder)))
+    prepared = Prepared(str(folder))
+    app = build(prepared)
     text = widget_text(app)
     assert "The forecast could not be made from this export." in text and "this needs sen_history.csv" in text
     assert "The trust&#x27;s own figures need the January census history" in text
     assert "<th>England: SEN support</th>" in text and "<th>The trust" not in text
     assert "EHC needs assessments by local authority" in text
+    assert "<td>Leeds</td>" in text and "<td>All (the trust)</td>" in text  # Beacon Academy's pupils' LA
+    # a SENCO of one school: her pupils' requests only (none of them with Leeds)
+    senco = widget_text(build(prepared, User("a", "senco", ("Castle Hill School",))))
+    assert "Pupils at Castle Hill School only." in senco and "<td>All (your schools)</td>" in senco
+    assert "<td>Bradford</td>" in senco and "<td>Leeds</td>" not in senco
     find(app, W.Text, lambda w: w.description == "Compare with").value = "Hartlepool"
     text = widget_text(app)
     assert "EHC plans maintained: Hartlepool" in text

@@ -12,7 +12,8 @@ import ipywidgets as W
 import numpy as np
 import pandas as pd
 
-from ..access import LOCAL_USER, User, pseudonymise, redact
+from .._words import listed
+from ..access import LOCAL_USER, User, pseudonymise, redact, scope_trust
 from ..codes import BROAD_AREAS, PROVISION_WORDS
 from ..costs import cost_forecast, cost_words, setting_shares, unit_costs
 from ..ehc import ehc_summary
@@ -195,7 +196,7 @@ def build(
             controls,
             output,
             *comparison,
-            _assessments_block(prepared.assessments, trust.as_of),
+            _assessments_block(prepared, user),
         ]
     )
     app.add_class("sendlib-app")
@@ -208,7 +209,7 @@ def _without_forecast(
     """The page for an export that cannot carry a forecast (no census history, or no two
     Januaries in a row): why, in words, then what can still be shown: the local authority's
     and England's figures beside the trust's or ``school_box``'s school's census (only the
-    user's schools), and the trust's EHC needs assessments."""
+    user's schools), and the EHC needs assessments (of the user's schools)."""
     shown = [school_box] if prepared.trust.sen_history is not None else []  # a school's census beside the LA's
     comparison, show_benchmark = _comparison(prepared, local_authority, lambda: (school_box.value, horizon), shown)
     school_box.observe(show_benchmark, "value")
@@ -221,7 +222,7 @@ def _without_forecast(
                 "The forecast could not be made from this export.",
             ),
             *comparison,
-            _assessments_block(prepared.assessments, prepared.trust.as_of),
+            _assessments_block(prepared, user),
         ]
     )
     app.add_class("sendlib-app")
@@ -262,10 +263,18 @@ def _comparison(prepared: Prepared, local_authority: str, chosen, beside=()) -> 
     return [heading, W.HBox([*beside, la_box, la_button]), benchmark], show_benchmark
 
 
-def _assessments_block(summary: pd.DataFrame, as_of) -> W.HTML:
+def _assessments_block(prepared: Prepared, user: User) -> W.HTML:
     """EHC needs assessments by local authority and calendar year (the last three), as SEN2
-    counts them, beside England's share of plans issued within 20 weeks."""
+    counts them, beside England's share of plans issued within 20 weeks: the trust's, or for a
+    user limited to some schools, their pupils' only (pupils at the school now)."""
+    as_of = prepared.trust.as_of
     title = "<h3>EHC needs assessments by local authority</h3>"
+    summary, whose = prepared.assessments, "the trust"
+    if user.schools is not None:
+        mine = user.allowed(prepared.schools)
+        summary = ehc_summary(scope_trust(prepared.trust, mine))
+        whose = "your schools"
+        title += f"<p class='note'>Pupils at {html.escape(listed(mine))} only.</p>"
     if summary.empty:
         return html_block(title + "<p>No requests for an assessment are recorded (assessment_requested events).</p>")
     recent = summary[summary["period"] >= as_of.year - 2]
@@ -275,7 +284,7 @@ def _assessments_block(summary: pd.DataFrame, as_of) -> W.HTML:
 
     table = pd.DataFrame(
         {
-            "Local authority": recent["group"].replace({"All": "All (the trust)"}),
+            "Local authority": recent["group"].replace({"All": f"All ({whose})"}),
             "Year": recent["period"].astype(str).where(recent["period"] < as_of.year, f"{as_of.year} so far"),
             "Requests": recent["requests"],
             "Of them by parents": recent["by_parent"],
