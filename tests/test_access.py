@@ -299,8 +299,12 @@ def test_planner_forecasts_on_keys_and_never_sees_a_name(monkeypatch, access, sa
 def test_a_senco_forecast_lists_only_her_schools(monkeypatch, access, schools):
     path, _ = access
     sign_in(monkeypatch, path, "okafor")
-    box = find(open_app("forecast"), W.Dropdown, lambda w: w.description == "School")
+    app = open_app("forecast")
+    box = find(app, W.Dropdown, lambda w: w.description == "School")
     assert list(box.options) == [(schools[1], schools[1])] and box.value == schools[1]
+    text = widget_text(app)  # the EHC needs assessments: her school's pupils' only
+    assert f"Pupils at {schools[1]} only." in text and "<td>All (your school)</td>" in text
+    assert "All (the trust)" not in text
 
 
 def test_nobody_signed_in_sees_nothing(monkeypatch, access, sample):

@@ -831,7 +831,7 @@ def test_without_a_census_history_the_planner_still_sees_the_la_england_and_her_
     assert "<td>Leeds</td>" in text and "<td>All (the trust)</td>" in text  # Beacon Academy's pupils' LA
     # a SENCO of one school: her pupils' requests only (none of them with Leeds)
     senco = widget_text(build(prepared, User("a", "senco", ("Castle Hill School",))))
-    assert "Pupils at Castle Hill School only." in senco and "<td>All (your schools)</td>" in senco
+    assert "Pupils at Castle Hill School only." in senco and "<td>All (your school)</td>" in senco
     assert "<td>Bradford</td>" in senco and "<td>Leeds</td>" not in senco
     find(app, W.Text, lambda w: w.description == "Compare with").value = "Hartlepool"
     text = widget_text(app)

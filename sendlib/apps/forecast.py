@@ -273,10 +273,13 @@ def _assessments_block(prepared: Prepared, user: User) -> W.HTML:
     if user.schools is not None:
         mine = user.allowed(prepared.schools)
         summary = ehc_summary(scope_trust(prepared.trust, mine))
-        whose = "your schools"
+        whose = "your school" + "s" * (len(mine) != 1)
         title += f"<p class='note'>Pupils at {html.escape(listed(mine))} only.</p>"
     if summary.empty:
-        return html_block(title + "<p>No requests for an assessment are recorded (assessment_requested events).</p>")
+        return html_block(
+            title + f"<p>No requests for an assessment are recorded for {whose.replace('your', 'pupils at your')} "
+            "(assessment_requested events).</p>"
+        )
     recent = summary[summary["period"] >= as_of.year - 2]
 
     def pct(value) -> str:
