@@ -1802,11 +1802,14 @@ def _scenario_start(model: NeedForecaster) -> int:
     return max(model.scenario_from or model.first_year_, model.first_year_)
 
 
-def scenario_words(base: NeedForecaster, scenario: NeedForecaster, years: int, school: str = "", provision: str = "K"):
+def scenario_words(
+    base: NeedForecaster, scenario: NeedForecaster, years: int, school: str = "", provision: str = "K", area: str = ""
+):
     """What a scenario does, in sentences: what it changes, and how far it moves the count of
-    ``provision`` at ``school`` ("" the trust) in its first and last year, against the model
-    without it (``base``, fitted alike). The difference is that of the two models' expected
-    paths (:func:`expected_path`), so chance between two sets of simulations does not blur it.
+    ``provision`` at ``school`` ("" the trust) whose need is in broad ``area`` ("" every need)
+    in its first and last year, against the model without it (``base``, fitted alike). The
+    difference is that of the two models' expected paths (:func:`expected_path`), so chance
+    between two sets of simulations does not blur it.
     """
     from .codes import PROVISION_WORDS
 
@@ -1835,12 +1838,15 @@ def scenario_words(base: NeedForecaster, scenario: NeedForecaster, years: int, s
     cells = difference[:, scenario.schools_.index(school)] if school in scenario.schools_ else difference.sum(1)
     n_areas = len(scenario.areas_)
     state = slice(1, 1 + n_areas) if provision == "K" else slice(1 + n_areas, None)
+    if area:  # one broad area's column within the provision's
+        state = slice(state.start + scenario.areas_.index(area), state.start + scenario.areas_.index(area) + 1)
     change = dict(zip(range(scenario.first_year_, scenario.first_year_ + years), cells[..., state].sum((1, 2))))
     shown = [year for year in change if year >= first]
     if shown:
         said = lambda value: f"{round(value):+d}" if round(value) else "no change"
         steps = [f"{said(change[year])} in January {year}" for year in dict.fromkeys([shown[0], shown[-1]])]
-        words.append(f"Against the forecast without it, {PROVISION_WORDS[provision].pupils}: {', '.join(steps)}.")
+        who = PROVISION_WORDS[provision].pupils + (f" whose need is {area[:1].lower() + area[1:]}" if area else "")
+        words.append(f"Against the forecast without it, {who}: {', '.join(steps)}.")
     else:
         words.append(f"January {first} is after the last January forecast: nothing changes in the years shown.")
     span = scenario.first_step_[0]

@@ -506,6 +506,13 @@ def test_a_scenario_from_a_later_year_says_what_it_does(sample):
     simulated = (later_sims[:, 2, ..., 1:6].sum((1, 2, 3)) - base_sims[:, 2, ..., 1:6].sum((1, 2, 3))).mean()
     said = int(words[1].split(", ")[-1].split(" in January 2029")[0])
     assert said > 0 and abs(said - simulated) < 6  # the expected paths' difference; simulations add chance
+    # one broad area's share of it (the planner's Need list): the areas' changes add up to the whole
+    by_area = []
+    for area in later.areas_:
+        area_words = scenario_words(base, later, 3, "", "K", area)
+        assert f"pupils on SEN support whose need is {area[:1].lower() + area[1:]}: " in area_words[1]
+        by_area.append(int(area_words[1].split(", ")[-1].split(" in January 2029")[0].replace("no change", "0")))
+    assert max(by_area) < said and abs(sum(by_area) - said) <= len(by_area)  # each rounded to a pupil
     assert scenario_words(base, base, 3) == []
     with pytest.raises(ForecastError, match="scenario_from"):
         NeedForecaster(scenario_from="2028").fit(sample)
@@ -879,6 +886,11 @@ def test_the_planner_sees_the_scenario_beside_the_forecast_without_it_and_rates_
     alt = text.split('alt="EHC plans in the whole trust: ')[1].split('"')[0]
     assert f"; with 10% more pupils identified from January {start.value}, January" in alt
     assert "; forecast with no change, January" in alt
+    find(app, W.Dropdown, lambda w: w.description == "Need").value = "Cognition and learning"
+    text = widget_text(app)  # the sentences say which counts are the area's and which every need's
+    assert "These counts are of every need. The chart, the table and the scenario&#x27;s effect below" in text
+    assert "Against the forecast without it, pupils with EHC plans whose need is cognition and learning: " in text
+    assert "<h3>Cost of additional support: the whole trust, every need</h3>" in text
     box = find(app, W.Text, lambda w: w.description == "Compare with")
     assert box.continuous_update is False  # drawn on Enter (or on leaving the box), not at each letter
     box.value = "Kingston"

@@ -346,9 +346,13 @@ def _forecast_panels(prepared, state, school, provision, area):
     if baseline is not None:
         table.insert(1, NO_CHANGE, baseline["count"].round(0).astype(int).to_numpy())
     heading = f"Forecast: {label}, " + ("with no change" if baseline is None else name[:1].lower() + name[1:])
-    notes = start_notes(model, simulations, school) + scenario_words(
-        state["base_model"], model, state["horizon"], school, provision
-    )
+    notes = start_notes(model, simulations, school)
+    if area:  # the start's counts are every need's; the chart, the table and the scenario's effect, the area's
+        notes.append(
+            f"These counts are of every need. The chart, the table and the scenario's effect below are of "
+            f"{axis_label} whose need is {area[:1].lower() + area[1:]} only; the cost is of every need."
+        )
+    notes += scenario_words(state["base_model"], model, state["horizon"], school, provision, area)
     shown = export_table(forecast, model)
     file_name = f"sendlib-forecast-{(school or 'trust').lower().replace(' ', '-')}-{provision}"
     shares = state["shares"]
@@ -390,7 +394,7 @@ def _forecast_panels(prepared, state, school, provision, area):
             for c, lo, hi in zip(costs["top_up_candidates"], costs["top_up_low_80"], costs["top_up_high_80"])
         ]
     money_block = html_block(
-        f"<h3>Cost of additional support: {html.escape(where)}</h3>"
+        f"<h3>Cost of additional support: {html.escape(where)}{', every need' if area else ''}</h3>"
         + "".join(f"<p>{html.escape(w)}</p>" for w in spent)
         + table_html(money),
         "sendlib-forecast-costs",
