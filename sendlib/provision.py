@@ -125,7 +125,7 @@ def provision_map(trust: TrustData, school: str | None = None, as_of=None) -> pd
     ``hours_per_week`` is sessions times minutes (blank when either is missing). ``weeks``
     are school weeks (38 in a year, both ends counted) from ``start`` to ``end``, the end
     planned when it is after the data's date, or to the data's date for a provision with no
-    end (``running``: no end, or an end after the data's date). ``cost`` is per pupil for
+    end (``running``: no end, or an end on or after the data's date, its last day). ``cost`` is per pupil for
     that period: the file's own ``cost``, else hours a week x weeks x the role's hourly cost
     (``staff_costs.csv``) / ``group_size``; ``cost_source`` says which (``recorded``,
     ``staff costs`` or ``not known``). ``cost_last_12_months`` is the part of it that falls
@@ -145,7 +145,7 @@ def provision_map(trust: TrustData, school: str | None = None, as_of=None) -> pd
     if school:
         frame = frame[frame["school"].eq(school)]
     frame = frame[frame["start"] <= as_of].reset_index(drop=True)
-    frame["running"] = frame["end"].isna() | (frame["end"] > as_of)
+    frame["running"] = frame["end"].isna() | (frame["end"] >= as_of)  # the end is its last day: running on it
     frame["hours_per_week"] = frame["sessions_per_week"] * frame["minutes"] / 60
     group = frame["group_size"].fillna(1)
     until = frame["end"].where(frame["end"].notna(), as_of)

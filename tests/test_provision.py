@@ -129,10 +129,13 @@ def test_recorded_costs_without_an_end_and_planned_ends(tmp_path, small_tables):
         "upn,intervention,start,end,sessions_per_week,minutes,group_size,staff_role,cost\n"
         f"{k},Counselling,17/11/2026,,1,50,1,External,600\n"  # a standing cost: a year's
         f"{k},TA 1:1,07/09/2026,16/07/2027,5,60,1,TA,\n"  # planned to end next July
-        f"{k},Reading block,08/09/2025,14/11/2025,3,20,1,TA,\n",  # Monday to Friday, both counted
+        f"{k},Reading block,08/09/2025,14/11/2025,3,20,1,TA,\n"  # Monday to Friday, both counted
+        f"{k},Phonics,02/11/2026,20/11/2026,3,20,1,TA,\n",  # its last day is the data date
         "staff_role,hourly_cost\nTA,20\n",
     )
     table = sendlib.provision_map(trust, as_of="2026-11-20").set_index("intervention")
+    assert bool(table.at["Phonics", "running"]) and not table.at["Reading block", "running"]
+    assert not sendlib.provision_map(trust, as_of="2026-11-21").set_index("intervention").at["Phonics", "running"]
     assert table.at["Counselling", "cost_a_year"] == 600
     assert table.at["Counselling", "cost_last_12_months"] == pytest.approx(
         600 * school_weeks("2026-11-17", "2026-11-20") / SCHOOL_WEEKS
