@@ -491,7 +491,7 @@ def _provision_section(trust, school, as_of, impact):
     if trust.provisions is None:
         return pd.DataFrame(), pd.DataFrame(), ["No provision map was supplied (provisions.csv)."]
     table = provision_map(trust, school, as_of)
-    table = table[table["running"] | (table["end"] >= as_of - pd.Timedelta(days=365))]
+    table = table[table["last_12_months"]]
     if table.empty:
         return pd.DataFrame(), pd.DataFrame(), ["No provision recorded in the last 12 months."]
     table = table.assign(area=table["area"].fillna("Area not recorded"), key=intervention_key(table["intervention"]))

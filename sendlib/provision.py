@@ -70,6 +70,7 @@ MAP_COLUMNS = [
     "weeks",
     "cost",
     "cost_source",
+    "last_12_months",
     "cost_last_12_months",
     "cost_a_year",
 ]
@@ -128,7 +129,8 @@ def provision_map(trust: TrustData, school: str | None = None, as_of=None) -> pd
     end (``running``: no end, or an end on or after the data's date, its last day). ``cost`` is per pupil for
     that period: the file's own ``cost``, else hours a week x weeks x the role's hourly cost
     (``staff_costs.csv``) / ``group_size``; ``cost_source`` says which (``recorded``,
-    ``staff costs`` or ``not known``). ``cost_last_12_months`` is the part of it that falls
+    ``staff costs`` or ``not known``). ``last_12_months``: some of it falls in the year to the
+    data's date (running, or ended within it). ``cost_last_12_months`` is the part of it that falls
     in the year to the data's date, in proportion to school weeks (of a 38-week year for a
     recorded cost with no end). ``cost_a_year``, for a
     provision still running, is what it costs over a school year at its rate: hours a week x
@@ -164,6 +166,7 @@ def provision_map(trust: TrustData, school: str | None = None, as_of=None) -> pd
     in_year = _school_weeks(
         frame["start"].where(frame["start"] > year_ago, year_ago), until.where(until < as_of, as_of)
     )
+    frame["last_12_months"] = frame["running"] | (frame["end"] >= year_ago)
     standing = recorded & frame["end"].isna()  # a recorded cost with no end: a year's cost
     with np.errstate(divide="ignore", invalid="ignore"):
         share = np.where(frame["weeks"] > 0, in_year / frame["weeks"], 0.0)

@@ -592,10 +592,16 @@ def _school_provision(data: Prepared, school: str) -> list:
         )
     else:
         works = "<h3>What works here</h3><p>Not measured: this needs assessments.csv with scores.</p>"
+    recent = table.loc[table["last_12_months"], "upn"].nunique()
     return [
         html_block(
             f"<h3>Provision map ({count_words(table, table, 'pupil', narrowed=False)})</h3>"
-            + (table_html(summary) if len(summary) else "<p>No provision recorded.</p>")
+            + (
+                f"<p class='note'>Every provision on record; {recent} of these pupils had provision "
+                "running in the last 12 months (the committee page counts those).</p>" + table_html(summary)
+                if len(summary)
+                else "<p>No provision recorded.</p>"
+            )
             + f"<p class='sendlib-downloads'>The map, each pupil's cost and what works, as a workbook: "
             f"{downloads(name, files)}</p>",
             "sendlib-provision-map",
