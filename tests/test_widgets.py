@@ -259,3 +259,28 @@ def test_a_pupil_chosen_in_a_school_list_opens_with_its_button(explorer):
     forename, surname = explorer.trust.pupils.set_index("upn").loc[upn, ["forename", "surname"]]
     assert f"<h2>{forename} {surname}</h2>" in heading and label == f"{surname}, {forename}"
     assert opened[-1][1] == "pupil opened"
+
+
+def test_a_name_typed_without_picking_it_opens_the_one_pupil_it_names_or_says_why_not(explorer):
+    import ipywidgets as W
+
+    from sendlib._testing import find, widget_text
+    from sendlib.apps import senco
+
+    app = senco.build(explorer)
+    box, view = find(app, W.Combobox), find(app, W.VBox, lambda w: "sendlib-pupil-view" in w._dom_classes)
+    school = find(app, W.Dropdown, lambda w: w.description == "School").value
+    pupils = explorer.trust.pupils[explorer.trust.pupils["school"] == school]
+    full = pupils["forename"] + " " + pupils["surname"]
+    one = pupils[full.map(lambda name: sum(name.casefold() in label.casefold() for label in box.options) == 1)].iloc[0]
+    box.value = f"  {one['forename'].upper()} {one['surname']} "  # typed, not picked from the list
+    assert box.value == senco.pupil_label(one)  # the one pupil it names, opened
+    assert f"<h2>{one['forename']} {one['surname']}</h2>" in widget_text(view)
+    first = pupils["forename"].value_counts().index[0]  # a forename more than one pupil has
+    assert (pupils["forename"] == first).sum() > 1
+    box.value = first
+    text = widget_text(view)
+    assert f"pupils of {school} match &ldquo;{first}&rdquo;: pick one from the list" in text
+    box.value = "Nobody Likethis"
+    text = widget_text(view)  # not said back: it might be another school's pupil's UPN
+    assert f"No pupil of {school} matches what was typed." in text and "Likethis" not in text

@@ -155,8 +155,10 @@ def build(
     schools = data.schools
     school = school if school in schools else schools[0]
     school_box = W.Dropdown(options=schools, value=school, description="School")
+    # not ensure_option: a name typed without picking it from the list (and Enter) is matched below,
+    # or told why not, rather than ignored in silence
     pupil_box = W.Combobox(
-        placeholder="Type a name or UPN", description="Pupil", ensure_option=True, layout=W.Layout(width="420px")
+        placeholder="Type a name or UPN", description="Pupil", continuous_update=False, layout=W.Layout(width="420px")
     )
     sort_box = W.Dropdown(
         options=[
@@ -186,7 +188,24 @@ def build(
             log(school_box.value, "school shown")
 
     def refresh_pupil(*_):
-        upn = labels.get(pupil_box.value)  # only this school's pupils have labels: nothing else can open
+        typed = pupil_box.value.strip()
+        upn = labels.get(typed)  # only this school's pupils have labels: nothing else can open
+        if typed and not upn:  # typed, not picked: one pupil whose name or UPN holds it, or words
+            found = [label for label in labels if typed.casefold() in label.casefold()]
+            if len(found) == 1:
+                pupil_box.value = found[0]  # opens the pupil (this again, with the label)
+                return
+            some = "; ".join(found[:10]) + ("; ..." if len(found) > 10 else "")
+            pupil_view.children = [
+                html_block(
+                    f"<p>{len(found)} pupils of {html.escape(school_box.value)} match "
+                    f"&ldquo;{html.escape(typed)}&rdquo;: pick one from the list ({html.escape(some)}).</p>"
+                    if found
+                    # what was typed is not repeated: it may be another school's pupil's UPN
+                    else f"<p>No pupil of {html.escape(school_box.value)} matches what was typed. Type the first "
+                    "letters of a forename, a surname or a UPN and pick the pupil from the list.</p>"
+                )
+            ]
         if upn:
             log(school_box.value, "pupil opened", log_key(upn))
             try:
