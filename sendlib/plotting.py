@@ -139,7 +139,8 @@ def plot_progress_band(band: pd.DataFrame, subject: str = "", ax=None):
     ax.set_title(
         f"{subject.capitalize()}: scores against pupils who started at the same level".strip(": "), fontsize=11
     )
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=1, frameon=False, fontsize=9)
+    # below the dates and their year (the offset under the last tick)
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.22), ncol=1, frameon=False, fontsize=9)
     ax.grid(alpha=0.3)
     return ax
 

@@ -109,3 +109,25 @@ def test_a_forecast_of_a_few_pupils_counts_whole_pupils_from_zero():
     words = forecast_words(history, forecast, "SEN support in Elm", name=name, baseline=baseline)
     assert "2025; with 10% more pupils identified from January 2026, January 2026: about 2 (80% range 1" in words
     assert words.endswith("; forecast with no change, January 2027: about 2.")
+
+
+def test_the_progress_bands_legend_sits_below_the_dates_and_their_year_inside_the_figure():
+    import pandas as pd
+
+    from sendlib.plotting import PROGRESS_BAND_MARGINS, plot_progress_band
+    from sendlib.render import new_figure
+
+    dates = pd.to_datetime(["2026-03-10", "2026-06-23", "2026-11-12"])  # one year: its number under the axis
+    band = pd.DataFrame(
+        {"assessment_date": dates, "score": [94, 92, 96], "peers_low": [91, 87, 93], "peers_high": [96, 96, 99]}
+    ).assign(peers_mean=[93, 90, 96], cohort_mean=[98, 98, 98])
+    fig, ax = new_figure(6.2, 3.3, PROGRESS_BAND_MARGINS)  # as the explorer draws it
+    plot_progress_band(band, "reading", ax=ax)
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    canvas = FigureCanvasAgg(fig)  # drawn as the page's PNG is
+    canvas.draw()
+    renderer = canvas.get_renderer()
+    year, legend = ax.xaxis.get_offset_text(), ax.get_legend().get_window_extent(renderer)
+    assert year.get_text() == "2026" and not year.get_window_extent(renderer).overlaps(legend)
+    assert fig.bbox.contains(legend.x0, legend.y0) and fig.bbox.contains(legend.x1, legend.y1)
