@@ -218,7 +218,7 @@ def _evidence(args) -> int:
 
 
 def _forecast(args) -> int:
-    from .costs import cost_forecast, cost_words, setting_shares, unit_costs
+    from .costs import cost_forecast, cost_words, scenario_cost_words, setting_shares, unit_costs
     from .forecast import (
         NeedForecaster,
         backtest,
@@ -263,7 +263,9 @@ def _forecast(args) -> int:
     units, shares = unit_costs(trust), setting_shares(trust)
     costs = cost_forecast(model, simulations, units, None, shares)
     notes = start_notes(model, simulations) + scenario_words(base, model, args.years)
-    notes += cost_words(costs[costs["school"] == "All schools"], units, shares)
+    spent = cost_words(costs[costs["school"] == "All schools"], units, shares)
+    spent[1:1] = scenario_cost_words(base, model, args.years, units, shares)  # after the cost's own sentence
+    notes += spent
     notes += ["How accurate were past forecasts (each school's counts):"]
     notes += backtest_words(scores)
     kind = out.suffix.lower().lstrip(".")

@@ -145,7 +145,8 @@ def _from_provision_map(trust: TrustData, costs: pd.DataFrame) -> dict[tuple, tu
                 among = "" if setting is None else f" in {SETTING_WORDS[setting]}"
                 found[(provision, setting)] = (
                     mean,
-                    f"the provision map: the mean over {len(upns):,} {PROVISION_WORDS[provision].pupils}{among} "
+                    f"the provision map: the mean over the trust's {len(upns):,} {PROVISION_WORDS[provision].pupils}"
+                    f"{among} "
                     "of their provision's cost a year",
                 )
     return found
@@ -217,6 +218,36 @@ def cost_forecast(
         }
     )[COST_FORECAST_COLUMNS]
     return table.assign(school=np.repeat(list(places), years)) if school is None else table
+
+
+def scenario_cost_words(
+    base, scenario, years: int, units: pd.DataFrame, shares: pd.DataFrame | None = None, school: str = ""
+) -> list[str]:
+    """A scenario's own effect on the cost at ``school`` ("" the trust), in a sentence: its
+    first and last year's change against the forecast without it (``base``, fitted alike),
+    from the two models' expected paths at the unit costs (as :func:`sendlib.forecast.scenario_words`
+    does for the counts), so that chance between the two sets of simulations, which can make
+    the two costs in a table differ either way, does not blur it."""
+    from .forecast import expected_path, scenario_start
+
+    if not (scenario.identification_change or scenario.intake_change):
+        return []
+    if school and (school not in scenario.schools_ or school in scenario.left_):
+        return []
+    difference = (expected_path(scenario, years) - expected_path(base, years)).sum(axis=2)  # (year, school, state)
+    money = np.einsum("ykc,kc->yk", difference, _school_costs(scenario, units, shares))
+    change = money[:, scenario.schools_.index(school)] if school else money.sum(axis=1)
+    first = scenario_start(scenario)
+    shown = [(year, value) for year, value in zip(range(scenario.first_year_, scenario.first_year_ + years), change)]
+    shown = [(year, value) for year, value in shown if year >= first]
+    if not shown:
+        return []
+    said = lambda value: ("+" if value > 0 else "") + pounds(value, 2) if round(value) else "no change"
+    steps = [f"{said(value)} in January {year}" for year, value in dict([shown[0], shown[-1]]).items()]
+    return [
+        f"The scenario's own effect on the cost a year, against the forecast without it: {', '.join(steps)} (each "
+        "cost in the table is the middle of its own simulations, so the two can differ from this by chance)."
+    ]
 
 
 def _school_costs(model, units: pd.DataFrame, shares: pd.DataFrame | None) -> np.ndarray:

@@ -1794,10 +1794,10 @@ def scenario_name(model: NeedForecaster) -> str:
     more = lambda change: f"{abs(change):.0%} {'more' if change > 0 else 'fewer'}"
     parts = [f"{more(identification)} pupils identified"] * bool(identification)
     parts += [f"{more(intake)} pupils joining"] * bool(intake)
-    return f"With {' and '.join(parts)} from January {_scenario_start(model)}"
+    return f"With {' and '.join(parts)} from January {scenario_start(model)}"
 
 
-def _scenario_start(model: NeedForecaster) -> int:
+def scenario_start(model: NeedForecaster) -> int:
     """The first January a scenario changes: its ``scenario_from``, or the first forecast."""
     return max(model.scenario_from or model.first_year_, model.first_year_)
 
@@ -1816,7 +1816,7 @@ def scenario_words(
     identification, intake = scenario.identification_change, scenario.intake_change
     if (not identification and not intake) or (school and school not in scenario.schools_) or school in scenario.left_:
         return []
-    first = _scenario_start(scenario)
+    first = scenario_start(scenario)
     parts = []
     if identification:
         known = not school or school in scenario.new_identifications_.index

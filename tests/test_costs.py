@@ -93,6 +93,35 @@ def test_every_simulation_is_costed(sample):
     assert len(figures) == 6 and all(len(figure.rstrip("0")) <= 3 for figure in figures), words[0]
 
 
+def test_a_scenarios_own_effect_on_the_cost_is_said_from_the_expected_paths(sample):
+    """More identification costs more, every year it runs, by the expected paths' difference at
+    the unit costs (two sets of simulations' medians can differ either way by chance)."""
+    from sendlib.costs import scenario_cost_words
+    from sendlib.forecast import expected_path
+
+    base = sendlib.NeedForecaster(n_simulations=50, random_state=0).fit(sample)
+    more = sendlib.NeedForecaster(n_simulations=50, random_state=0, identification_change=0.2).fit(sample)
+    fewer = sendlib.NeedForecaster(n_simulations=50, random_state=0, intake_change=-0.5).fit(sample)
+    units = unit_costs(sample)
+    assert scenario_cost_words(base, base, 3, units) == []  # no scenario, nothing to say
+
+    def said(words):
+        amounts = re.findall(r"([+-]?)£([\d,]+) in January (\d{4})", words[0])
+        return {int(year): (-1 if sign == "-" else 1) * int(amount.replace(",", "")) for sign, amount, year in amounts}
+
+    trust = said(scenario_cost_words(base, more, 3, units))
+    assert list(trust) == [base.first_year_, base.first_year_ + 2] and 0 < trust[base.first_year_] < trust[2029]
+    k_cost = units.loc[units["sen_provision"].eq("K"), "cost_per_pupil"].iloc[0]
+    e_cost = units.loc[units["sen_provision"].eq("E"), "cost_per_pupil"].iloc[0]
+    n = len(base.areas_)
+    change = (expected_path(more, 3) - expected_path(base, 3)).sum(axis=(1, 2))[-1]
+    expected = change[1 : 1 + n].sum() * k_cost + change[1 + n :].sum() * e_cost
+    assert trust[2029] == pytest.approx(expected, rel=0.05)  # to two significant figures
+    by_school = [said(scenario_cost_words(base, more, 3, units, school=s)).get(2029, 0) for s in base.schools_]
+    assert sum(by_school) == pytest.approx(trust[2029], rel=0.1)
+    assert said(scenario_cost_words(base, fewer, 3, units))[2029] < 0  # fewer joining, less need
+
+
 def test_without_a_provision_map_the_words_say_why_top_up_candidates_are_not_counted(sample):
     from dataclasses import replace
 

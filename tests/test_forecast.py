@@ -883,6 +883,7 @@ def test_the_planner_sees_the_scenario_beside_the_forecast_without_it_and_rates_
     name = f"With 10% more pupils identified from January {start.value}"
     assert f"<h3>Forecast: EHC plans, with 10% more pupils identified from January {start.value}</h3>" in text
     assert f"<th>Forecast with no change</th>\n      <th>{name}</th>" in text
+    assert "The scenario&#x27;s own effect on the cost a year, against the forecast without it: " in text
     alt = text.split('alt="EHC plans in the whole trust: ')[1].split('"')[0]
     assert f"; with 10% more pupils identified from January {start.value}, January" in alt
     assert "; forecast with no change, January" in alt

@@ -15,7 +15,7 @@ import pandas as pd
 from .._words import listed
 from ..access import LOCAL_USER, User, pseudonymise, redact, scope_trust
 from ..codes import BROAD_AREAS, PROVISION_WORDS
-from ..costs import cost_forecast, cost_words, setting_shares, unit_costs
+from ..costs import cost_forecast, cost_words, scenario_cost_words, setting_shares, unit_costs
 from ..ehc import ehc_summary
 from ..exceptions import AccessDenied, DataError, ForecastError, SendlibError
 from ..forecast import (
@@ -358,6 +358,7 @@ def _forecast_panels(prepared, state, school, provision, area):
     shares = state["shares"]
     costs = cost_forecast(model, simulations, state["units"], school, shares)
     spent = cost_words(costs, state["units"], shares[shares["school"].eq(school)] if school else shares)
+    spent[1:1] = scenario_cost_words(state["base_model"], model, state["horizon"], state["units"], shares, school)
     links = downloads(file_name, forecast_files(shown, trust.as_of, notes + spent, costs))
     scores = state["backtest"]
     accuracy = scores[scores["n"] > 0].copy()
