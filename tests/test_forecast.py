@@ -887,6 +887,10 @@ def test_the_planner_sees_the_scenario_beside_the_forecast_without_it_and_rates_
     alt = text.split('alt="EHC plans in the whole trust: ')[1].split('"')[0]
     assert f"; with 10% more pupils identified from January {start.value}, January" in alt
     assert "; forecast with no change, January" in alt
+    assert "years ahead could not be replayed" not in text  # three years ahead: replayed
+    find(app, W.Dropdown, lambda w: w.description == "Years ahead").value = 5
+    find(app, W.Button, lambda w: w.description == "Re-run forecast").click()
+    assert "Forecasts 4 to 5 years ahead could not be replayed: the census history is too short" in widget_text(app)
     find(app, W.Dropdown, lambda w: w.description == "Need").value = "Cognition and learning"
     text = widget_text(app)  # the sentences say which counts are the area's and which every need's
     assert "These counts are of every need. The chart, the table and the scenario&#x27;s effect below" in text
