@@ -557,6 +557,17 @@ def graduated_approach(trust: TrustData, as_of=None) -> pd.DataFrame:
     return table[GRADUATED_COLUMNS].sort_values(["school", "upn"]).reset_index(drop=True)
 
 
+def meetings_owed_words(owed) -> str:
+    """How many of the year's parent meetings are still to hold, in words: "2 of the 3 a year
+    still to hold", or "none still to hold".
+
+    >>> meetings_owed_words(2), meetings_owed_words(0)
+    ('2 of the 3 a year still to hold', 'none still to hold')
+    """
+    owed = int(owed)
+    return f"{owed} of the {PARENT_MEETINGS_PER_YEAR} a year still to hold" if owed else "none still to hold"
+
+
 SUMMARY_COLUMNS = [
     "school",
     "duty",

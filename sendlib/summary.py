@@ -155,7 +155,7 @@ def pupil_summary(
     SendlibError
         When ``upn`` is not a pupil of the trust.
     """
-    from .duties import duties_todo, graduated_approach, statutory_duties, when_words
+    from .duties import duties_todo, graduated_approach, meetings_owed_words, statutory_duties, when_words
 
     as_of = trust.day(as_of)
     if pack is None:
@@ -195,7 +195,7 @@ def pupil_summary(
         meetings = (
             f"Parent meetings this school year: {held} held"
             + (f", the last on {p['last_meeting']:%d %B %Y}" if pd.notna(p["last_meeting"]) and held else "")
-            + f"; {int(p['meetings_owed'])} still owed toward three."
+            + f"; {meetings_owed_words(p['meetings_owed'])}."
         )
     else:
         meetings = "Parent meetings: the pupil is not on the SEN register, so none are owed."

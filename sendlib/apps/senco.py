@@ -19,7 +19,7 @@ import pandas as pd
 
 from ..access import LOCAL_USER, User, current_policy, pseudonym, pseudonymise, school_upns, scope_frame, scope_trust
 from ..codes import PROVISION_WORDS, need_words, year_group_label
-from ..duties import days_apart, duties_todo, graduated_approach, statutory_duties
+from ..duties import days_apart, duties_todo, graduated_approach, meetings_owed_words, statutory_duties
 from ..duties import when_words as _when
 from ..eal import eal_items_words, is_on_register, weigh_eal_evidence_and_items
 from ..ehc import CANDIDATE_RULE, LAST_12_MONTHS, ehc_candidates, ehc_timeline
@@ -401,7 +401,7 @@ def _pupil_panels(data: Prepared, upn: str, later: list | None = None) -> list:
             html_block(
                 f"<h3>Support plan and parent meetings</h3><p>{started}; {due} "
                 f"(<b>{p['review_status'].replace('_', ' ')}</b>).</p><p>Parent meetings this school year: {held}; "
-                f"{int(p['meetings_owed'])} still owed toward three.</p>",
+                f"{meetings_owed_words(p['meetings_owed'])}.</p>",
                 "sendlib-plan",
             )
         )
