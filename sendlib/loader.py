@@ -826,7 +826,7 @@ def _data_date(frames: dict, manifest: pd.Timestamp | None, today: dt.date) -> t
     """(as_of, where it came from): the manifest's ``exported_on``, else the newest dated record,
     else (said so on every surface) today."""
     if manifest is not None:
-        return manifest, f"{MANIFEST} (exported_on)"
+        return manifest, f"the export's date in {MANIFEST}"
     newest = [
         (frames[name][column].max(), name)
         for name, column in RECORD_DATES.items()
