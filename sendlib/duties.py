@@ -558,13 +558,14 @@ def graduated_approach(trust: TrustData, as_of=None) -> pd.DataFrame:
 
 
 def meetings_owed_words(owed) -> str:
-    """How many of the year's parent meetings are still to hold, in words: "2 of the 3 a year
-    still to hold", or "none still to hold".
+    """How many of the year's parent meetings are still to hold, in words.
 
-    >>> meetings_owed_words(2), meetings_owed_words(0)
-    ('2 of the 3 a year still to hold', 'none still to hold')
+    >>> meetings_owed_words(3), meetings_owed_words(2), meetings_owed_words(0)
+    ('all 3 a year still to hold', '2 of the 3 a year still to hold', 'none still to hold')
     """
     owed = int(owed)
+    if owed >= PARENT_MEETINGS_PER_YEAR:
+        return f"all {PARENT_MEETINGS_PER_YEAR} a year still to hold"
     return f"{owed} of the {PARENT_MEETINGS_PER_YEAR} a year still to hold" if owed else "none still to hold"
 
 

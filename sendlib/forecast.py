@@ -1813,6 +1813,8 @@ def scenario_words(
     """
     from .codes import PROVISION_WORDS
 
+    if area and area not in scenario.areas_:
+        raise ForecastError(f"area is one of the broad areas of need ({'; '.join(scenario.areas_)}), not {area!r}.")
     identification, intake = scenario.identification_change, scenario.intake_change
     if (not identification and not intake) or (school and school not in scenario.schools_) or school in scenario.left_:
         return []

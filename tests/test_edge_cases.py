@@ -71,6 +71,8 @@ def test_every_app_opens_on_any_export(tmp_path_factory, exported_on, files, sch
     trust = sendlib.load_trust(folder)  # the loader accepts it: no problem at all
     if not manifest:
         assert "manifest" not in trust.as_of_source
+    else:
+        assert trust.as_of_source == "the export's date in manifest.json"
     for app in open_every_app(folder):
         text = words(app)
         assert "Traceback" not in text and "Something went wrong" not in text, text[:500]

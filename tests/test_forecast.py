@@ -513,6 +513,8 @@ def test_a_scenario_from_a_later_year_says_what_it_does(sample):
         assert f"pupils on SEN support whose need is {area[:1].lower() + area[1:]}: " in area_words[1]
         by_area.append(int(area_words[1].split(", ")[-1].split(" in January 2029")[0].replace("no change", "0")))
     assert max(by_area) < said and abs(sum(by_area) - said) <= len(by_area)  # each rounded to a pupil
+    with pytest.raises(ForecastError, match="broad areas of need"):
+        scenario_words(base, later, 3, "", "K", "cognition and learning")
     assert scenario_words(base, base, 3) == []
     with pytest.raises(ForecastError, match="scenario_from"):
         NeedForecaster(scenario_from="2028").fit(sample)
@@ -887,13 +889,16 @@ def test_the_planner_sees_the_scenario_beside_the_forecast_without_it_and_rates_
     alt = text.split('alt="EHC plans in the whole trust: ')[1].split('"')[0]
     assert f"; with 10% more pupils identified from January {start.value}, January" in alt
     assert "; forecast with no change, January" in alt
-    assert "years ahead could not be replayed" not in text  # three years ahead: replayed
+    assert "years ahead are not scored" not in text  # three years ahead: replayed
     find(app, W.Dropdown, lambda w: w.description == "Years ahead").value = 5
     find(app, W.Button, lambda w: w.description == "Re-run forecast").click()
-    assert "Forecasts 4 to 5 years ahead could not be replayed: the census history is too short" in widget_text(app)
+    assert "Past forecasts are replayed up to 3 years ahead; forecasts 4 to 5 years ahead are not scored" in (
+        widget_text(app)
+    )
     find(app, W.Dropdown, lambda w: w.description == "Need").value = "Cognition and learning"
     text = widget_text(app)  # the sentences say which counts are the area's and which every need's
-    assert "These counts are of every need. The chart, the table and the scenario&#x27;s effect below" in text
+    said = "The counts the forecast starts from are of every need; the chart and the table and the scenario&#x27;s"
+    assert said in text
     assert "Against the forecast without it, pupils with EHC plans whose need is cognition and learning: " in text
     assert "<h3>Cost of additional support: the whole trust, every need</h3>" in text
     box = find(app, W.Text, lambda w: w.description == "Compare with")

@@ -208,6 +208,37 @@ def test_the_explorer_shows_the_school_map_and_a_pupils_provision():
     assert "1:1 TA support" in text
 
 
+def test_the_explorers_map_and_the_committee_page_count_the_last_12_months_alike():
+    """The explorer's map is every provision on record; it says how many of its pupils had one in
+    the last 12 months, the count the committee page gives (one rule: last_12_months)."""
+    from sendlib.committee import committee_page
+
+    trust = sendlib.load_sample()
+    school = "Beacon Academy"
+    table = sendlib.provision_map(trust, school)
+    recent = table.loc[table["last_12_months"], "upn"].nunique()
+    assert 0 < recent < table["upn"].nunique()  # some pupils' provision ended longer ago
+    text = widget_text(app("senco", "", school=school))
+    assert f"Every provision on record; {recent} of these pupils had provision running in the last 12 months" in text
+    page = committee_page(trust, school)
+    assert int(page.provision.iloc[-1]["Pupils"]) == recent
+
+
+def test_the_last_12_months_are_the_year_to_the_data_date_both_ends_counted(tmp_path, small_tables):
+    k = pupil_of(small_tables, "K")
+    trust = with_provisions(
+        tmp_path / "t",
+        small_tables,
+        "upn,intervention,start,end,sessions_per_week,minutes,group_size,staff_role,cost\n"
+        f"{k},Ended in the year,01/09/2025,21/11/2025,1,30,1,TA,\n"  # 364 days before 20/11/2026
+        f"{k},Ended before it,01/09/2025,20/11/2025,1,30,1,TA,\n",  # 365 days before
+        "staff_role,hourly_cost\nTA,20\n",
+    )
+    table = sendlib.provision_map(trust, as_of="2026-11-20").set_index("intervention")
+    assert table.at["Ended in the year", "last_12_months"] and table.at["Ended in the year", "cost_last_12_months"] > 0
+    assert not table.at["Ended before it", "last_12_months"] and table.at["Ended before it", "cost_last_12_months"] == 0
+
+
 def test_the_command_line_writes_the_workbook_or_says_what_is_missing(tmp_path, small_tables, capsys):
     from sendlib.cli import main
 

@@ -79,6 +79,7 @@ def test_the_summary_names_the_pupil_and_gives_each_subject_a_line(sample, progr
     for part in ("Support plan", "Support running now", "Coming up", "What we agreed"):
         assert part in text
     assert "Parent meetings this school year" in text and "personal data" in soup.find(class_="footer").get_text()
+    assert re.search(r"(all 3|\d of the 3) a year still to hold|none still to hold", text)
 
 
 def test_each_verdict_is_backed_by_its_own_reason(progress):

@@ -348,9 +348,11 @@ def _forecast_panels(prepared, state, school, provision, area):
     heading = f"Forecast: {label}, " + ("with no change" if baseline is None else name[:1].lower() + name[1:])
     notes = start_notes(model, simulations, school)
     if area:  # the start's counts are every need's; the chart, the table and the scenario's effect, the area's
-        notes.append(
-            f"These counts are of every need. The chart, the table and the scenario's effect below are of "
-            f"{axis_label} whose need is {area[:1].lower() + area[1:]} only; the cost is of every need."
+        shown = "the chart and the table" + (" and the scenario's effect" if name != NO_CHANGE else "")
+        notes.insert(
+            1,
+            f"The counts the forecast starts from are of every need; {shown} below are of {axis_label} whose "
+            f"need is {area[:1].lower() + area[1:]} only, and the cost is of every need.",
         )
     notes += scenario_words(state["base_model"], model, state["horizon"], school, provision, area)
     shown = export_table(forecast, model)
@@ -380,8 +382,9 @@ def _forecast_panels(prepared, state, school, provision, area):
     if 0 < tested < state["horizon"]:  # years ahead the census history is too short to replay
         beyond = f"{tested + 1} to {state['horizon']}" if state["horizon"] > tested + 1 else f"{state['horizon']}"
         said += (
-            f"<p>Forecasts {beyond} years ahead could not be replayed: the census history is too short to score "
-            "them against what happened. Read them as the model's rates carried on, with ranges that widen.</p>"
+            f"<p>Past forecasts are replayed up to {tested} year{'s' * (tested != 1)} ahead; forecasts {beyond} "
+            "years ahead are not scored against what happened. Read them as the model's rates carried on, with "
+            "ranges that widen.</p>"
         )
     replay = (
         f"<p>Replayed from the January {replayed} censuses and scored on each school's SEN support and EHC "

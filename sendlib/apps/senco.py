@@ -155,11 +155,9 @@ def build(
     schools = data.schools
     school = school if school in schools else schools[0]
     school_box = W.Dropdown(options=schools, value=school, description="School")
-    # not ensure_option: a name typed without picking it from the list (and Enter) is matched below,
-    # or told why not, rather than ignored in silence
-    pupil_box = W.Combobox(
-        placeholder="Type a name or UPN", description="Pupil", continuous_update=False, layout=W.Layout(width="420px")
-    )
+    # a pupil picked from the list opens as it is picked; not ensure_option, so that a name typed
+    # without picking it and entered is matched (:func:`open_typed`) or told why not, not ignored
+    pupil_box = W.Combobox(placeholder="Type a name or UPN", description="Pupil", layout=W.Layout(width="420px"))
     sort_box = W.Dropdown(
         options=[
             ("Most progress tests flagged", "tests"),
@@ -174,11 +172,19 @@ def build(
     pupil_view = W.VBox()
     pupil_view.add_class("sendlib-pupil-view")
     labels: dict[str, str] = {}
+    searched: dict[str, str] = {}  # each label's name and UPN, as typed text is matched against them
 
     def refresh_school(change=None):
         pupils = trust.pupils[trust.pupils["school"] == school_box.value].sort_values(["surname", "forename"])
         labels.clear()
         labels.update({pupil_label(r): r["upn"] for r in pupils.to_dict("records")})
+        searched.clear()
+        searched.update(
+            {
+                pupil_label(r): " ".join(str(r.get(k) or "") for k in ("forename", "surname", "upn")).casefold()
+                for r in pupils.to_dict("records")
+            }
+        )
         pupil_box.options = list(labels)
         pupil_box.value = ""
         pupil_view.children = [
@@ -187,25 +193,31 @@ def build(
         if change is not None:
             log(school_box.value, "school shown")
 
-    def refresh_pupil(*_):
+    def open_typed(widget, content, buffers=None):
+        """Enter in the pupil box without a pupil picked: the one pupil whose name and UPN hold
+        every word typed ("ivy walker", "Walker, Ivy"), or words saying how many match."""
         typed = pupil_box.value.strip()
-        upn = labels.get(typed)  # only this school's pupils have labels: nothing else can open
-        if typed and not upn:  # typed, not picked: one pupil whose name or UPN holds it, or words
-            found = [label for label in labels if typed.casefold() in label.casefold()]
-            if len(found) == 1:
-                pupil_box.value = found[0]  # opens the pupil (this again, with the label)
-                return
-            some = "; ".join(found[:10]) + ("; ..." if len(found) > 10 else "")
-            pupil_view.children = [
-                html_block(
-                    f"<p>{len(found)} pupils of {html.escape(school_box.value)} match "
-                    f"&ldquo;{html.escape(typed)}&rdquo;: pick one from the list ({html.escape(some)}).</p>"
-                    if found
-                    # what was typed is not repeated: it may be another school's pupil's UPN
-                    else f"<p>No pupil of {html.escape(school_box.value)} matches what was typed. Type the first "
-                    "letters of a forename, a surname or a UPN and pick the pupil from the list.</p>"
-                )
-            ]
+        if content.get("event") != "submit" or not typed or typed in labels:
+            return
+        words = typed.replace(",", " ").casefold().split()
+        found = [label for label, text in searched.items() if all(word in text for word in words)]
+        if len(found) == 1:
+            pupil_box.value = found[0]  # opens the pupil
+            return
+        some = "; ".join(found[:10]) + ("; ..." if len(found) > 10 else "")
+        pupil_view.children = [
+            html_block(
+                f"<p>{len(found)} pupils of {html.escape(school_box.value)} match "
+                f"&ldquo;{html.escape(typed)}&rdquo;: pick one from the list ({html.escape(some)}).</p>"
+                if found
+                # what was typed is not repeated: it may be another school's pupil's UPN
+                else f"<p>No pupil of {html.escape(school_box.value)} matches what was typed. Type the first "
+                "letters of a forename, a surname or a UPN and pick the pupil from the list.</p>"
+            )
+        ]
+
+    def refresh_pupil(*_):
+        upn = labels.get(pupil_box.value)  # only this school's pupils have labels: nothing else can open
         if upn:
             log(school_box.value, "pupil opened", log_key(upn))
             try:
@@ -224,6 +236,7 @@ def build(
 
     school_box.observe(guarded(refresh_school, "the explorer's school", pupil_view), "value")
     pupil_box.observe(guarded(refresh_pupil, "the explorer's pupil", pupil_view), "value")
+    pupil_box.on_msg(guarded(open_typed, "the explorer's pupil", pupil_view))  # Enter sends {"event": "submit"}
     refresh_school()
     refused = None
     if pupil:
