@@ -897,8 +897,8 @@ def test_the_planner_sees_the_scenario_beside_the_forecast_without_it_and_rates_
     )
     find(app, W.Dropdown, lambda w: w.description == "Need").value = "Cognition and learning"
     text = widget_text(app)  # the sentences say which counts are the area's and which every need's
-    said = "The counts the forecast starts from are of every need; the chart and the table and the scenario&#x27;s"
-    assert said in text
+    said = "census counted 389 on SEN support and 155 with EHC plans.</p><p>The counts the forecast starts from are"
+    assert said in text and "of every need; the chart, the table and the scenario&#x27;s effect below" in text
     assert "Against the forecast without it, pupils with EHC plans whose need is cognition and learning: " in text
     assert "<h3>Cost of additional support: the whole trust, every need</h3>" in text
     box = find(app, W.Text, lambda w: w.description == "Compare with")
