@@ -1853,7 +1853,10 @@ def scenario_words(
         words.append(f"January {first} is after the last January forecast: nothing changes in the years shown.")
     span = scenario.first_step_[0]
     if first == scenario.first_year_ and span < 1:
-        words.append(f"January {first} is {span * 52:.0f} weeks after the start: little can change by then.")
+        words.append(
+            f"January {first} is {span * 52:.0f} weeks after the forecast's start, {scenario.origin_}: little "
+            "can change by then."
+        )
     return words
 
 

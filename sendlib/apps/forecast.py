@@ -188,9 +188,11 @@ def build(
     app = W.VBox(
         [
             html_block(
-                "<h2>Trust planner: need forecast</h2><p class='note'>A cohort transition model of "
-                f"the trust's January censuses: 80% and 95% ranges from {FORECAST_SIMULATIONS} "
-                f"simulations. Pupils are pseudonymised keys here.{signed_in(user)}</p>"
+                "<h2>Trust planner: need forecast</h2><p class='note'>How many pupils will be on SEN support "
+                "and have EHC plans each January: each year group moves up a year and pupils move between no SEN, "
+                "SEN support and a plan at the rates the trust's January censuses show (a cohort transition "
+                f"model), simulated {FORECAST_SIMULATIONS} times for the 80% and 95% ranges. Pupils appear here only "
+                f"as coded keys, never names or UPNs.{signed_in(user)}</p>"
             ),
             data_date(trust),
             controls,
