@@ -218,6 +218,11 @@ def test_the_committee_page_is_served_without_a_kernel_by_the_apps_rules(voila, 
     assert options == sample.schools and page.inner_text("h2").startswith(sample.schools[0])
     page.select_option("#school", other)
     assert page.inner_text("h2").startswith(sample.schools[0])  # choosing is not moving (WCAG 3.2.2)
+    pending = f"The page below is still {sample.schools[0]}: press Show this school to see {other}."
+    assert page.inner_text("#sendlib-pending") == pending  # said, so that nobody prints the wrong school
+    page.select_option("#school", sample.schools[0])
+    assert page.inner_text("#sendlib-pending") == ""
+    page.select_option("#school", other)
     page.get_by_role("button", name="Show this school").click()
     page.wait_for_url(re.compile(r"school=" + other.replace(" ", r"\+")))
     assert page.inner_text("h2").startswith(other)
