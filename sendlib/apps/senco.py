@@ -10,6 +10,7 @@ import functools
 import html
 import secrets
 import tempfile
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -137,6 +138,9 @@ def prepare(data_dir: str = "", policy=None) -> Prepared:
     )
 
 
+ENTER_WAIT = 2.0  # seconds: typed text that comes this soon after its Enter is matched as entered
+
+
 def pupil_label(row) -> str:
     name = " ".join(str(v) for v in (row.get("forename"), row.get("surname")) if isinstance(v, str) and v)
     return f"{name or 'Unnamed pupil'} ({year_group_label(row['year_group'])}, {row['upn']})"
@@ -193,12 +197,25 @@ def build(
         if change is not None:
             log(school_box.value, "school shown")
 
+    entered = [0.0]  # when Enter last came before the text it was pressed on (time.monotonic)
+
     def open_typed(widget, content, buffers=None):
         """Enter in the pupil box without a pupil picked: the one pupil whose name and UPN hold
-        every word typed ("ivy walker", "Walker, Ivy"), or words saying how many match."""
-        typed = pupil_box.value.strip()
-        if content.get("event") != "submit" or not typed or typed in labels:
+        every word typed ("ivy walker", "Walker, Ivy"), or words saying how many match.
+
+        While the kernel is busy (drawing the last pupil's charts), the browser holds back the
+        typed text but not the Enter, which then comes first: the text, when it comes within
+        ``ENTER_WAIT`` seconds, is matched as entered (:func:`refresh_pupil`)."""
+        if content.get("event") != "submit":
             return
+        typed = pupil_box.value.strip()
+        if not typed or typed in labels:
+            entered[0] = time.monotonic()  # the text may be on its way
+            return
+        match_typed(typed)
+
+    def match_typed(typed: str) -> None:
+        entered[0] = 0.0
         words = typed.replace(",", " ").casefold().split()
         found = [label for label, text in searched.items() if all(word in text for word in words)]
         if len(found) == 1:
@@ -218,6 +235,8 @@ def build(
 
     def refresh_pupil(*_):
         upn = labels.get(pupil_box.value)  # only this school's pupils have labels: nothing else can open
+        if not upn and pupil_box.value.strip() and time.monotonic() - entered[0] < ENTER_WAIT:
+            match_typed(pupil_box.value.strip())  # entered before it came (open_typed)
         if upn:
             log(school_box.value, "pupil opened", log_key(upn))
             try:
