@@ -225,28 +225,21 @@ def scenario_cost_words(
 ) -> list[str]:
     """A scenario's own effect on the cost at ``school`` ("" the trust), in a sentence: its
     first and last year's change against the forecast without it (``base``, fitted alike),
-    from the two models' expected paths at the unit costs (as :func:`sendlib.forecast.scenario_words`
-    does for the counts), so that chance between the two sets of simulations, which can make
-    the two costs in a table differ either way, does not blur it."""
-    from .forecast import expected_path, scenario_start
+    from the two models' expected paths at the unit costs (:func:`sendlib.forecast.scenario_difference`,
+    as :func:`sendlib.forecast.scenario_words` says it for the counts), so that chance between
+    the two sets of simulations, which can make the two costs in a table differ either way,
+    does not blur it."""
+    from .forecast import first_and_last, scenario_difference
 
-    if not (scenario.identification_change or scenario.intake_change):
+    change = scenario_difference(base, scenario, years, school)
+    if not change:
         return []
-    if school and (school not in scenario.schools_ or school in scenario.left_):
-        return []
-    difference = (expected_path(scenario, years) - expected_path(base, years)).sum(axis=2)  # (year, school, state)
-    money = np.einsum("ykc,kc->yk", difference, _school_costs(scenario, units, shares))
-    change = money[:, scenario.schools_.index(school)] if school else money.sum(axis=1)
-    first = scenario_start(scenario)
-    shown = [(year, value) for year, value in zip(range(scenario.first_year_, scenario.first_year_ + years), change)]
-    shown = [(year, value) for year, value in shown if year >= first]
-    if not shown:
-        return []
+    vectors = _school_costs(scenario, units, shares)
+    money = {year: float((cells * vectors).sum()) for year, cells in change.items()}
     said = lambda value: ("+" if value > 0 else "") + pounds(value, 2) if round(value) else "no change"
-    steps = [f"{said(value)} in January {year}" for year, value in dict([shown[0], shown[-1]]).items()]
     return [
-        f"The scenario's own effect on the cost a year, against the forecast without it: {', '.join(steps)} (each "
-        "cost in the table is the middle of its own simulations, so the two can differ from this by chance)."
+        f"The scenario's own effect on the cost a year, against the forecast without it: {first_and_last(money, said)} "
+        "(each cost in the table is the middle of its own simulations, so the two can differ from this by chance)."
     ]
 
 

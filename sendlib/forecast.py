@@ -1802,6 +1802,33 @@ def scenario_start(model: NeedForecaster) -> int:
     return max(model.scenario_from or model.first_year_, model.first_year_)
 
 
+def scenario_difference(
+    base: NeedForecaster, scenario: NeedForecaster, years: int, school: str = ""
+) -> dict[int, np.ndarray] | None:
+    """A scenario's own effect on the expected counts: for each January from its first
+    (:func:`scenario_start`) among the ``years`` forecast, the two models' expected paths'
+    difference (:func:`expected_path`, so that chance between two sets of simulations does not
+    blur it), (school, state), every school's but ``school``'s zero when one is given. None
+    without a scenario, or for a school not forecast (unknown, or left the trust)."""
+    if not (scenario.identification_change or scenario.intake_change):
+        return None
+    if school and (school not in scenario.schools_ or school in scenario.left_):
+        return None
+    difference = (expected_path(scenario, years) - expected_path(base, years)).sum(axis=2)  # (year, school, state)
+    if school:
+        difference[:, [name != school for name in scenario.schools_]] = 0
+    first = scenario_start(scenario)
+    januaries = range(scenario.first_year_, scenario.first_year_ + years)
+    return {year: cells for year, cells in zip(januaries, difference) if year >= first}
+
+
+def first_and_last(change: dict[int, float], said) -> str:
+    """A change in its first and last January, in words ``said`` gives each value: "+1 in
+    January 2027, +10 in January 2029" (once, when they are one January)."""
+    ends = dict.fromkeys([min(change), max(change)])
+    return ", ".join(f"{said(change[year])} in January {year}" for year in ends)
+
+
 def scenario_words(
     base: NeedForecaster, scenario: NeedForecaster, years: int, school: str = "", provision: str = "K", area: str = ""
 ):
@@ -1815,9 +1842,10 @@ def scenario_words(
 
     if area and area not in scenario.areas_:
         raise ForecastError(f"area is one of the broad areas of need ({'; '.join(scenario.areas_)}), not {area!r}.")
-    identification, intake = scenario.identification_change, scenario.intake_change
-    if (not identification and not intake) or (school and school not in scenario.schools_) or school in scenario.left_:
+    change = scenario_difference(base, scenario, years, school)
+    if change is None:
         return []
+    identification, intake = scenario.identification_change, scenario.intake_change
     first = scenario_start(scenario)
     parts = []
     if identification:
@@ -1836,19 +1864,15 @@ def scenario_words(
     if intake:
         parts.append(f"pupils joining {intake:+.0%} (Reception and Year 7 intakes, and joiners during the year)")
     words = [f"Scenario from January {first}: {'; '.join(parts)}."]
-    difference = expected_path(scenario, years) - expected_path(base, years)
-    cells = difference[:, scenario.schools_.index(school)] if school in scenario.schools_ else difference.sum(1)
     n_areas = len(scenario.areas_)
     state = slice(1, 1 + n_areas) if provision == "K" else slice(1 + n_areas, None)
     if area:  # one broad area's column within the provision's
         state = slice(state.start + scenario.areas_.index(area), state.start + scenario.areas_.index(area) + 1)
-    change = dict(zip(range(scenario.first_year_, scenario.first_year_ + years), cells[..., state].sum((1, 2))))
-    shown = [year for year in change if year >= first]
-    if shown:
+    if change:
         said = lambda value: f"{round(value):+d}" if round(value) else "no change"
-        steps = [f"{said(change[year])} in January {year}" for year in dict.fromkeys([shown[0], shown[-1]])]
+        steps = first_and_last({year: cells[:, state].sum() for year, cells in change.items()}, said)
         who = PROVISION_WORDS[provision].pupils + (f" whose need is {area[:1].lower() + area[1:]}" if area else "")
-        words.append(f"Against the forecast without it, {who}: {', '.join(steps)}.")
+        words.append(f"Against the forecast without it, {who}: {steps}.")
     else:
         words.append(f"January {first} is after the last January forecast: nothing changes in the years shown.")
     span = scenario.first_step_[0]
