@@ -350,11 +350,11 @@ def _forecast_panels(prepared, state, school, provision, area):
     heading = f"Forecast: {label}, " + ("with no change" if baseline is None else name[:1].lower() + name[1:])
     notes = start_notes(model, simulations, school)
     if area:  # the start's counts are every need's; the chart, the table and the scenario's effect, the area's
-        shown = "the chart, the table and the scenario's effect" if name != NO_CHANGE else "the chart and the table"
+        areas_own = "the chart, the table and the scenario's effect" if name != NO_CHANGE else "the chart and the table"
         counted = [i for i, note in enumerate(notes[:3]) if " on SEN support and " in note]  # the start's counts
         notes.insert(
             counted[-1] + 1 if counted else len(notes),
-            f"The counts the forecast starts from are of every need; {shown} below are of {axis_label} whose "
+            f"The counts the forecast starts from are of every need; {areas_own} below are of {axis_label} whose "
             f"need is {area[:1].lower() + area[1:]} only, and the cost is of every need.",
         )
     notes += scenario_words(state["base_model"], model, state["horizon"], school, provision, area)

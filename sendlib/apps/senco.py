@@ -181,14 +181,11 @@ def build(
     def refresh_school(change=None):
         pupils = trust.pupils[trust.pupils["school"] == school_box.value].sort_values(["surname", "forename"])
         labels.clear()
-        labels.update({pupil_label(r): r["upn"] for r in pupils.to_dict("records")})
         searched.clear()
-        searched.update(
-            {
-                pupil_label(r): " ".join(str(r.get(k) or "") for k in ("forename", "surname", "upn")).casefold()
-                for r in pupils.to_dict("records")
-            }
-        )
+        for row in pupils.to_dict("records"):
+            label = pupil_label(row)
+            labels[label] = row["upn"]
+            searched[label] = " ".join(str(row.get(k) or "") for k in ("forename", "surname", "upn")).casefold()
         pupil_box.options = list(labels)
         pupil_box.value = ""
         pupil_view.children = [
