@@ -102,9 +102,6 @@ class TrustData:
         """The table, or a DataError saying which file the folder lacks."""
         frame = getattr(self, table)
         if frame is None:
-            what = TABLES[table].description.rstrip(".")
-            if not what.startswith("January"):  # "one row per pupil ...", with its acronyms (EHC, EAL) kept
-                what = what[:1].lower() + what[1:]
             raise DataError(
                 problems_frame(
                     [
@@ -113,7 +110,7 @@ class TrustData:
                             None,
                             None,
                             None,
-                            f"this needs {table}.csv ({what}), which the export folder does not have",
+                            f"this needs {table}.csv, which the export folder does not have. {TABLES[table].description}",
                         )
                     ]
                 ),
@@ -220,7 +217,7 @@ def _what_is_there(folder: Path) -> str:
             found.append(f"a folder {path.name}/ ({', '.join(inner) or 'empty'})")
         else:
             found.append(path.name)
-    return "; it holds: " + ", ".join(found[:12]) + (" ..." if len(found) > 12 else "") if found else "; it is empty"
+    return "; the folder holds: " + ", ".join(found[:12]) + (" ..." if len(found) > 12 else "") if found else "; the folder is empty"
 
 
 def _parser(column: Column, today: dt.date):
@@ -972,8 +969,8 @@ def load_trust(path, strict: bool = True, profile: str | None = None, school: st
                 None,
                 None,
                 None,
-                "the folder has no pupils.csv (or pupils.xlsx, or a student list sendlib "
-                f"recognises), which is always required{_what_is_there(folder)}",
+                "not in the folder (nor pupils.xlsx, nor a student list sendlib recognises), "
+                f"and the pupils are always needed{_what_is_there(folder)}",
             )
         )
     scales = _scales_table(frames.get("scales"), checkers.get("scales"))

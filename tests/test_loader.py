@@ -259,8 +259,9 @@ def test_not_a_folder_and_no_pupils(tmp_path):
     with pytest.raises(DataError, match="no such folder"):
         load_trust(tmp_path / "missing")
     (tmp_path / "empty").mkdir()
-    with pytest.raises(DataError, match=r"no pupils\.csv"):
+    with pytest.raises(DataError, match=r"pupils\.csv -- not in the folder") as raised:
         load_trust(tmp_path / "empty")
+    assert str(raised.value).count("pupils.csv") == 1  # the file named once, where the line starts
 
 
 def test_two_files_for_one_table(tmp_path):

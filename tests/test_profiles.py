@@ -207,7 +207,7 @@ def test_a_folder_without_pupils_says_what_it_holds(tmp_path):
     with pytest.raises(Exception) as info:
         load_trust(folder)
     message = str(info.value)
-    assert "it holds: export.zip, a folder inner/ (scores.csv)" in message
+    assert "the folder holds: export.zip, a folder inner/ (scores.csv)" in message
 
 
 def test_many_rows_with_one_problem_are_one_line_in_validate(tmp_path, capsys):
