@@ -307,3 +307,31 @@ def test_a_name_typed_without_picking_it_opens_the_one_pupil_it_names_or_says_wh
     box._handle_custom_msg({"event": "submit"}, [])
     box.value = f"{two['forename']} {two['surname']}"
     assert box.value == senco.pupil_label(two) and f"<h2>{two['forename']} {two['surname']}</h2>" in widget_text(view)
+
+
+def test_a_pupil_in_the_address_opens_only_when_it_names_one_pupil(explorer):
+    """``?pupil=``: a UPN or a name that one pupil holds opens that pupil; words that several
+    hold say how many (it opened the first of them); nobody: the refusal, nothing opened."""
+    import ipywidgets as W
+
+    from sendlib._testing import find, widget_text
+    from sendlib.apps import senco
+
+    school = explorer.schools[0]
+    pupils = explorer.trust.pupils[explorer.trust.pupils["school"] == school]
+    one = pupils.iloc[0]
+    first = pupils["forename"].value_counts().index[0]  # a forename more than one pupil has
+    several = int((pupils["forename"] == first).sum())
+    for given, expected in (
+        (one["upn"], f"<h2>{one['forename']} {one['surname']}</h2>"),
+        (first, f"pupils of {school} match &ldquo;{first}&rdquo;: pick one"),
+        ("Nobody Likethis", "No pupil of"),
+    ):
+        opened = []
+        app = senco.build(explorer, school=school, pupil=given, log=lambda *args: opened.append(args))
+        text = widget_text(app)
+        assert expected in text, (given, text[:300])
+        view = find(app, W.VBox, lambda w: "sendlib-pupil-view" in w._dom_classes)
+        assert any(entry[1] == "pupil opened" for entry in opened) == (given == one["upn"])
+        if given == first:
+            assert "<h2>" not in widget_text(view) and several > 1

@@ -211,10 +211,16 @@ def build(
             return
         match_typed(typed)
 
+    def matching(typed: str) -> list[str]:
+        """The labels of the school's pupils whose name and UPN hold every word of ``typed``
+        (a UPN given whole: that pupil alone)."""
+        exact = [label for label, upn in labels.items() if upn == typed.strip()]
+        words = typed.replace(",", " ").casefold().split()
+        return exact or [label for label, text in searched.items() if words and all(w in text for w in words)]
+
     def match_typed(typed: str) -> None:
         entered[0] = 0.0
-        words = typed.replace(",", " ").casefold().split()
-        found = [label for label, text in searched.items() if all(word in text for word in words)]
+        found = matching(typed)
         if len(found) == 1:
             pupil_box.value = found[0]  # opens the pupil
             return
@@ -256,9 +262,8 @@ def build(
     refresh_school()
     refused = None
     if pupil:
-        match = [label for label, upn in labels.items() if upn == pupil or pupil.lower() in label.lower()]
-        if match:
-            pupil_box.value = match[0]
+        if matching(pupil):  # one pupil opens; several: how many, as when typed
+            match_typed(pupil)
         else:  # another school's pupil, or nobody: the same words either way, and a line in the log
             refused = error_block(
                 SendlibError(
