@@ -102,6 +102,7 @@ class TrustData:
         """The table, or a DataError saying which file the folder lacks."""
         frame = getattr(self, table)
         if frame is None:
+            what = TABLES[table].description
             raise DataError(
                 problems_frame(
                     [
@@ -110,7 +111,7 @@ class TrustData:
                             None,
                             None,
                             None,
-                            f"this needs {table}.csv, which the export folder does not have. {TABLES[table].description}",
+                            f"this needs {table}.csv, which the export folder does not have. {what}",
                         )
                     ]
                 ),
@@ -217,7 +218,11 @@ def _what_is_there(folder: Path) -> str:
             found.append(f"a folder {path.name}/ ({', '.join(inner) or 'empty'})")
         else:
             found.append(path.name)
-    return "; the folder holds: " + ", ".join(found[:12]) + (" ..." if len(found) > 12 else "") if found else "; the folder is empty"
+    return (
+        "; the folder holds: " + ", ".join(found[:12]) + (" ..." if len(found) > 12 else "")
+        if found
+        else "; the folder is empty"
+    )
 
 
 def _parser(column: Column, today: dt.date):

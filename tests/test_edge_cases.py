@@ -148,7 +148,10 @@ def test_every_app_renders_in_chromium_on_a_pupils_only_export(browser, tmp_path
             page.wait_for_selector(".sendlib-app, .sendlib.error", timeout=180_000)
             text = page.inner_text("body")
             assert "There was an error" not in text and "Traceback" not in text, text[:400]
-            assert "carry no date" in text or "this needs sen_history.csv, which the export folder does not have. January census" in text
+            assert (
+                "carry no date" in text
+                or "this needs sen_history.csv, which the export folder does not have. January census" in text
+            )
             if name == "trust_need_forecast":  # no forecast, but the LA and England, in words
                 assert "The forecast could not be made from this export." in text
                 assert "England: EHC plans" in text and "EHC plans maintained: England" in text

@@ -328,7 +328,7 @@ def test_a_pupil_in_the_address_opens_only_when_it_names_one_pupil(explorer):
         ("Nobody Likethis", "No pupil of"),
     ):
         opened = []
-        app = senco.build(explorer, school=school, pupil=given, log=lambda *args: opened.append(args))
+        app = senco.build(explorer, school=school, pupil=given, log=lambda *args, seen=opened: seen.append(args))
         text = widget_text(app)
         assert expected in text, (given, text[:300])
         view = find(app, W.VBox, lambda w: "sendlib-pupil-view" in w._dom_classes)
