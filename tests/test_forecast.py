@@ -845,6 +845,7 @@ def test_without_a_census_history_the_planner_still_sees_the_la_england_and_her_
     find(app, W.Text, lambda w: w.description == "Compare with").value = "Hartlepool"
     text = widget_text(app)
     assert "EHC plans maintained: Hartlepool" in text
+    assert "The forecast's method: last year&#x27;s growth and" in text  # under the heading, not the chart's title
     assert "The forecast growth is 70% England&#x27;s trend" in text
     assert "England&#x27;s figures are shown because Hartlepool&#x27;s need mix" in text
 

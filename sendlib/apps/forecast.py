@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import html
 import secrets
-import textwrap
 from typing import Any
 
 import ipywidgets as W
@@ -455,8 +454,7 @@ def _benchmark_panels(prepared, school: str, area: str, horizon: int) -> list[W.
     result = ehc_plan_benchmark(name, horizon=horizon)
     fig, ax = new_figure(6.5, 3.6)
     plot_forecast(result["series"].tail(10), result["forecast"], ax=ax, label="EHC plans (SEN2, ages 0-25)")
-    # the method's words can be long ("last year's growth and ... combined"): two lines, not cut off
-    ax.set_title(textwrap.fill(f"{name}: EHC plans, from {result['words']}", 70), fontsize=10)
+    ax.set_title(f"{name}: EHC plans maintained, and a {horizon}-year trend forecast", fontsize=10)
     words = forecast_words(result["series"].tail(10), result["forecast"], f"{name}: EHC plans")
     return [
         html_block(
@@ -468,7 +466,8 @@ def _benchmark_panels(prepared, school: str, area: str, horizon: int) -> list[W.
             + sentences(mix_notes)
             + table_html(percent(mix))
             + f"<h4>EHC plans maintained: {html.escape(name)}</h4><p class='note'>SEN2 counts every plan a local "
-            "authority maintains, ages 0 to 25 in every setting: a trend, not a rate to set beside the trust's.</p>"
+            "authority maintains, ages 0 to 25 in every setting: a trend, not a rate to set beside the trust's. "
+            f"The forecast's method: {html.escape(result['words'])}.</p>"
             + sentences(result["notes"]),
             "sendlib-benchmark",
         ),
