@@ -467,8 +467,7 @@ def _benchmark_panels(prepared, school: str, area: str, horizon: int) -> list[W.
             + table_html(percent(mix))
             + f"<h4>EHC plans maintained: {html.escape(name)}</h4><p class='note'>SEN2 counts every plan a local "
             "authority maintains, ages 0 to 25 in every setting: a trend, not a rate to set beside the trust's. "
-            f"The forecast's method: {html.escape(result['words'])}.</p>"
-            + sentences(result["notes"]),
+            f"The forecast's method: {html.escape(result['words'])}.</p>" + sentences(result["notes"]),
             "sendlib-benchmark",
         ),
         figure_widget(fig, words),
