@@ -169,6 +169,26 @@ def suggested_mapping(path: Path, profile: str | None = None, school: str | None
     return suggest_mapping(not_read, unknown, missing)
 
 
+def _export_problems(trust: TrustData) -> list[str]:
+    """A sentence on the export's problems (rows left out), for a command's output; none if clean."""
+    if trust.problems.empty:
+        return []
+    n = len(trust.problems)
+    left_out = any("left out" in note for note in trust.notes)
+    return [
+        f"The export has {n} problem{'s' if n != 1 else ''}{', and rows are left out' if left_out else ''}: "
+        f"`sendlib validate {trust.source}` lists them."
+    ]
+
+
+def _load(data, command: str) -> TrustData:
+    """The export folder ``data`` (the sample if none), its problems said on standard error."""
+    trust = load_trust(data, strict=False) if data else load_sample()
+    for sentence in _export_problems(trust):
+        print(f"sendlib {command}: {sentence}", file=sys.stderr)
+    return trust
+
+
 def _report(args) -> int:
     from .reports import all_committee_reports, committee_report
 
@@ -179,7 +199,7 @@ def _report(args) -> int:
     if data is not None and not data.is_dir():
         print(f"sendlib report: {data} is not a folder", file=sys.stderr)
         return EXIT_USAGE
-    trust = load_trust(data, strict=False) if data else load_sample()
+    trust = _load(data, "report")
     if args.all_schools:
         results, failures = all_committee_reports(trust.schools, data, args.out, pdf=not args.no_pdf)
         for school, paths in sorted(results.items()):
@@ -242,7 +262,13 @@ def _forecast(args) -> int:
     if args.identification <= -100 or args.intake <= -100:
         print("sendlib forecast: --identification and --intake are per cent changes above -100", file=sys.stderr)
         return EXIT_USAGE
-    trust = load_trust(args.data, strict=False) if args.data else load_sample()
+    if args.simulations < 10:
+        print("sendlib forecast: --simulations is 10 or more", file=sys.stderr)
+        return EXIT_USAGE
+    if args.scenario_from is not None and not (args.identification or args.intake):
+        print("sendlib forecast: --from is when a scenario starts: give --identification or --intake", file=sys.stderr)
+        return EXIT_USAGE
+    trust = _load(args.data, "forecast")
     settings = dict(
         identification_change=args.identification / 100,
         intake_change=args.intake / 100,
@@ -262,7 +288,7 @@ def _forecast(args) -> int:
     scores = backtest(NeedForecaster(n_simulations=200, random_state=0), trust, model.backtest_origins_)
     units, shares = unit_costs(trust), setting_shares(trust)
     costs = cost_forecast(model, simulations, units, None, shares)
-    notes = start_notes(model, simulations) + scenario_words(base, model, args.years)
+    notes = _export_problems(trust) + start_notes(model, simulations) + scenario_words(base, model, args.years)
     spent = cost_words(costs[costs["school"] == "All schools"], units, shares)
     spent[1:1] = scenario_cost_words(base, model, args.years, units, shares)  # after the cost's own sentence
     notes += spent
@@ -287,7 +313,7 @@ def _provision(args) -> int:
     if args.data and not Path(args.data).is_dir():
         print(f"sendlib provision: {args.data} is not a folder", file=sys.stderr)
         return EXIT_USAGE
-    trust = load_trust(args.data, strict=False) if args.data else load_sample()
+    trust = _load(args.data, "provision")
     if args.school and args.school not in trust.schools:
         print(f"sendlib provision: no school called {args.school!r} in {', '.join(trust.schools)}", file=sys.stderr)
         return EXIT_USAGE
@@ -417,13 +443,13 @@ def build_parser() -> argparse.ArgumentParser:
         "forecast",
         help="forecast SEN support and EHC plans by school into a spreadsheet",
         description="Forecast pupils on SEN support and with EHC plans for the next Januaries, by school "
-        "and for the trust, with 80%% and 95%% ranges, the back-test and where the forecast starts; "
+        "and for the trust, with 80% and 95% ranges, the back-test and where the forecast starts; "
         "write them to an XLSX (a Notes sheet with the sentences) or a CSV file.",
     )
     forecast.add_argument("--data", help="the export folder (default: the bundled sample trust)")
     forecast.add_argument("--out", required=True, help="the file to write, FILE.xlsx or FILE.csv")
-    forecast.add_argument("--years", type=int, default=3, help="how many Januaries ahead (default 3)")
-    forecast.add_argument("--simulations", type=int, default=1000, help="simulations (default 1000)")
+    forecast.add_argument("--years", type=int, default=3, help="how many Januaries ahead, 1 to 10 (default 3)")
+    forecast.add_argument("--simulations", type=int, default=1000, help="simulations, 10 or more (default 1000)")
     forecast.add_argument(
         "--identification", type=float, default=0, help="scenario: change in new identification, %% (e.g. 10)"
     )
@@ -480,6 +506,13 @@ def main(argv=None) -> int:
         return args.run(args)
     except SendlibError as error:
         print(f"sendlib: {error}", file=sys.stderr)
+        return EXIT_PROBLEMS
+    except BrokenPipeError:  # its output piped into a reader that stopped (| head): nothing to say
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_OK
+    except OSError as error:  # a file or folder that cannot be read or written
+        where = f" {error.filename}" if error.filename else ""
+        print(f"sendlib: cannot use{where}: {error.strerror or error}", file=sys.stderr)
         return EXIT_PROBLEMS
     except Exception as error:
         if os.environ.get("SENDLIB_DEBUG"):

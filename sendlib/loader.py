@@ -967,6 +967,7 @@ def load_trust(path, strict: bool = True, profile: str | None = None, school: st
         "pupils" not in frames
         and not extracts["pupils"]
         and not any(p[4].startswith("more than one file for pupils") for p in problems)
+        and not any(Path(str(p[0])).stem.casefold() == "pupils" for p in problems)  # one that cannot be read
     ):
         problems.append(
             (
@@ -1019,7 +1020,10 @@ def load_trust(path, strict: bool = True, profile: str | None = None, school: st
         del frames["pupils"]
         pupils = None
     if pupils is not None:
-        on_roll = set(pupils["upn"].dropna())
+        # a pupil whose row is left out (a problem in it) takes their rows in the other files
+        # with them, in words: kept, they would be rows of no pupil
+        on_roll = set(pupils["upn"].drop(index=sorted(checkers["pupils"].unusable)).dropna())
+        left_out = set(pupils["upn"].dropna()) - on_roll
         english = set(pupils.loc[pupils["eal"].eq(False).fillna(False), "upn"])
         pupils_files = ", ".join(dict.fromkeys(p.file for p in extracts["pupils"]))
         for name, frame in frames.items():
@@ -1028,9 +1032,16 @@ def load_trust(path, strict: bool = True, profile: str | None = None, school: st
             check = checkers[name]
             check.where(
                 frame,
-                frame["upn"].notna() & ~isin(frame["upn"], on_roll),
+                frame["upn"].notna() & ~isin(frame["upn"], on_roll | left_out),
                 "upn",
                 f"this UPN is not a pupil in {pupils_files}",
+                unusable=True,
+            )
+            check.where(  # not when the load stops on the first problems anyway (strict)
+                frame,
+                isin(frame["upn"], left_out) & (not strict),
+                "upn",
+                f"this pupil's row in {pupils_files} is left out (its problem is listed there), so this row is too",
                 unusable=True,
             )
             if name == "ehc_events":

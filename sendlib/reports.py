@@ -61,6 +61,8 @@ def run_notebook(path: str | Path, output: str | Path, parameters: dict, cwd: st
                 cwd=str(cwd),
                 progress_bar=False,
                 shutdown_kernel="immediate",
+                # not its warning that the kernel's local TCP is unencrypted on every report run
+                extra_arguments=["--IPKernelApp.log_level=ERROR"],
                 **options,
             )
         except RuntimeError as error:

@@ -136,3 +136,35 @@ def test_forecast_writes_a_workbook_or_a_csv(tmp_path, capsys):
     assert main(["forecast", "--out", str(tmp_path / "g.csv"), "--identification", "-100"]) == 2
     assert main(["forecast", "--out", str(tmp_path / "f.txt")]) == 2
     assert "an .xlsx or .csv file" in capsys.readouterr().err
+    assert main(["forecast", "--out", str(tmp_path / "g.csv"), "--simulations", "5"]) == 2
+    assert "--simulations is 10 or more" in capsys.readouterr().err  # the option's name, not the model's
+    assert main(["forecast", "--out", str(tmp_path / "g.csv"), "--from", "2028"]) == 2  # no scenario to start
+    assert "give --identification or --intake" in capsys.readouterr().err
+
+
+def test_commands_on_an_export_with_problems_say_so_and_file_errors_are_words(tmp_path, capsys):
+    """A row left out is said on standard error (a forecast from the rest said nothing); an
+    --out that cannot be written is a sentence, not "unexpected error"; output piped into a
+    reader that stops early ends quietly."""
+    import shutil
+
+    folder = tmp_path / "t"
+    shutil.copytree(SAMPLE_DIR, folder)
+    pupils = folder / "pupils.csv"
+    lines = pupils.read_text().splitlines(keepends=True)
+    header = lines[0].split(",")
+    cells = lines[10].split(",")
+    cells[header.index("sen_provision")] = "SEN Supp"
+    lines[10] = ",".join(cells)
+    pupils.write_text("".join(lines))
+    assert main(["provision", "--data", str(folder), "--out", str(tmp_path / "p.xlsx")]) == 0
+    err = capsys.readouterr().err
+    assert "sendlib provision: The export has 7 problems, and rows are left out" in err  # the row, its 6 scores
+    assert f"`sendlib validate {folder}` lists them." in err
+    (tmp_path / "afile").write_text("")
+    assert main(["provision", "--out", str(tmp_path / "afile" / "p.xlsx")]) == 1
+    err = capsys.readouterr().err
+    assert f"sendlib: cannot use {tmp_path / 'afile'}" in err and "unexpected error" not in err
+    # ``true`` reads nothing and is gone before the summary is written: every write is a broken pipe
+    piped = subprocess.run(f"{sys.executable} -m sendlib validate | true", shell=True, capture_output=True, text=True)
+    assert piped.stderr == "", piped.stderr

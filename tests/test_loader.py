@@ -373,3 +373,29 @@ def test_censuses_other_than_januarys_are_left_out_with_a_note(tmp_path):
     note = next(n for n in trust.notes if "other than January's" in n)
     assert note.startswith("sen_history.csv: 2 row(s)") and "07 Oct 2024, 15 May 2025" in note
     assert "spreadsheet rows 2, 4" in note and trust.problems.empty
+
+
+def test_a_pupil_left_out_takes_their_rows_in_other_files_with_them_in_words(tmp_path):
+    """One bad date of birth: the pupil's row is left out, and so, with a problem each, are
+    their scores (kept, they were rows of no pupil, and every school's progress failed)."""
+    import shutil
+
+    from sendlib._paths import SAMPLE_DIR
+
+    folder = tmp_path / "t"
+    shutil.copytree(SAMPLE_DIR, folder)
+    lines = (folder / "pupils.csv").read_text().splitlines(keepends=True)
+    header = lines[0].split(",")
+    at = header.index("date_of_birth")
+    cells = lines[10].split(",")
+    upn, cells[at] = cells[header.index("upn")], "31/02/2015"
+    lines[10] = ",".join(cells)
+    (folder / "pupils.csv").write_text("".join(lines))
+    trust = load_trust(folder, strict=False)
+    assert upn not in set(trust.pupils["upn"]) and upn not in set(trust.assessments["upn"])
+    assert (trust.problems["row"] == 11).any()
+    knock_on = trust.problems[trust.problems["file"] == "assessments.csv"]
+    assert len(knock_on) and knock_on["problem"].str.contains("row in pupils.csv is left out").all()
+    assert any(note.startswith("assessments.csv: ") and "left out" in note for note in trust.notes)
+    progress = sendlib.assess_progress(trust)  # raised "assessments has pupils who are not in pupils"
+    assert len(progress) and upn not in set(progress["upn"])

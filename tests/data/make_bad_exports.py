@@ -153,7 +153,7 @@ CASES = {
         {"pupils.csv": PUPILS.replace("date_of_birth", "birthday", 1)},
         [p("pupils.csv", 1, "date_of_birth", "required column date_of_birth is missing")],
     ),
-    "missing_pupils_file": ({"pupils.csv": None}, [p("pupils.csv", None, None, "no pupils.csv")]),
+    "missing_pupils_file": ({"pupils.csv": None}, [p("pupils.csv", None, None, "not in the folder")]),
     "non_numeric_score": (
         {"assessments.csv": replace(ASSESSMENTS, ",92,", ",ninety-two,")},
         [p("assessments.csv", 2, "score", "not a score")],
