@@ -283,10 +283,12 @@ def _charts(need_areas: pd.DataFrame, trend: pd.DataFrame) -> list[tuple[str, st
         )
         fig, ax = new_figure(7.5, 3.4)
         plot_need_mix(shares, ax)
+        ax.set_title("Pupils with SEND by broad area of need: here and in England", fontsize=10)
         charts.append((png_uri(figure_png(fig)), need_mix_words(shares)))
     if len(trend) >= 2 and trend[[PROVISION_WORDS[p].label for p in ("K", "E")]].notna().any().any():
         fig, ax = new_figure(7.5, 3.4)
         plot_census_trend(trend, ax)
+        ax.set_title("Pupils on SEN support and with EHC plans, each January census", fontsize=10)
         charts.append((png_uri(figure_png(fig)), census_trend_words(trend)))
     return charts
 

@@ -150,8 +150,18 @@ def report(parts: list[str], title: str, footer: str, meta: dict[str, str]) -> s
     return (
         _templates()
         .get_template("report.html.j2")
-        .render(parts=[Markup(p) for p in parts], title=title, footer=footer, meta=meta)
+        .render(parts=[Markup(p) for p in parts], title=title, footer=footer, meta=meta, page_label=css_string(title))
     )
+
+
+def css_string(text: str) -> Markup:
+    r"""``text`` as a quoted CSS string, every character but letters, digits and spaces
+    escaped (CSS hex escapes), safe inside a ``<style>`` element.
+
+    >>> str(css_string("St Aidan's </style>"))
+    '"St Aidan\\27 s \\3c \\2f style\\3e "'
+    """
+    return Markup('"' + "".join(c if c.isalnum() or c == " " else f"\\{ord(c):x} " for c in text) + '"')
 
 
 def sign_in(action: str, xsrf: Markup, message: str = "") -> str:

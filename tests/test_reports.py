@@ -12,6 +12,7 @@ from sendlib import __version__
 from sendlib._paths import SAMPLE_DIR, VOILA_APPS_DIR
 from sendlib._testing import ARTIFACTS, UPN, assert_no_count_recoverable, assert_nothing_identifying
 from sendlib.loader import input_hashes
+from sendlib.render import css_string
 from sendlib.reports import safe_name
 
 
@@ -39,6 +40,11 @@ def test_every_school_gets_an_html_report_that_identifies_no_pupil(all_reports):
         assert_nothing_identifying(page, sample.pupils)
         assert_no_count_recoverable(page, f"report: {school}")
         assert re.search(r"Made by sendlib [\d.]+ on .*pupils\.csv [0-9a-f]{16}", page)
+        # on paper each page names the school and its number (CSS page margin boxes, Chromium 131 on)
+        assert (
+            f"@bottom-left {{content: {css_string(school + ': SEND report')}" in page
+            and 'counter(page) " of " counter(pages)' in page
+        )
 
 
 def test_each_report_carries_its_audit_trail_in_its_metadata(all_reports):
