@@ -47,6 +47,7 @@ class CommitteePage:
 
     forecast_series: dict = field(default_factory=dict)  # provision -> (history, forecast) for a chart
     as_of_warning: str = ""  # when the data are more than a term old, or undated
+    export_warning: str = ""  # when the export had problems: how many, and that their rows are left out
 
 
 def _signed(value: float) -> str:
@@ -154,6 +155,19 @@ def committee_page(
         interventions=interventions,
         assessments=assessments,
         as_of_warning=trust.as_of_warning if as_of == trust.as_of else "",
+        export_warning=export_warning(trust),
+    )
+
+
+def export_warning(trust) -> str:
+    """For the committee: how many problems the export had, and that the figures leave out their
+    rows; "" when none. A count only: the problems name pupils."""
+    n = len(trust.problems)
+    if not n:
+        return ""
+    return (
+        f"The export had {n} problem{'s' if n != 1 else ''}: rows with a problem are left out of these figures, "
+        "and a file that could not be read is not in them (the trust's data lead can list the problems)."
     )
 
 
@@ -306,7 +320,12 @@ def _share_text(part: float, whole: int, empty: str = "not shown") -> str:
 
 def _progress_section(trust, school, as_of, progress):
     if trust.assessments is None:
-        return pd.DataFrame(), ["No assessment scores were in the export, so progress is not shown."]
+        unread = any(str(file).casefold().startswith("assessments") for file in trust.problems["file"])
+        return pd.DataFrame(), [
+            "The assessments file could not be read, so progress is not shown."
+            if unread
+            else "No assessment scores were in the export, so progress is not shown."
+        ]
     progress = assess_progress(trust, as_of) if progress is None else progress
     groups = progress_by_group(trust, progress, school=school)
     groups = groups[groups["grouping"] == "SEN provision"]

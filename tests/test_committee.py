@@ -164,3 +164,24 @@ def test_the_assessments_section_hides_small_counts_and_the_rates_they_would_rev
         assert mine["Requests for an assessment"] in sentence
         assert "All schools" not in pages[school].split("EHC needs assessments: the last 12 months")[1][:3000]
     assert seen_small >= 3  # (the sample has small schools: the rule is exercised)
+
+
+def test_a_page_from_an_export_with_problems_says_so_and_an_unread_file_is_not_called_absent(tmp_path, sample):
+    """Governors read figures with rows left out, or with a file that could not be read: the
+    page says how many problems (a count, never what they are: they name pupils), and an
+    assessments workbook that cannot be opened is not reported as "no scores in the export"."""
+    import shutil
+
+    from sendlib._paths import SAMPLE_DIR
+
+    assert committee_page(sample, "Hawthorn Primary").export_warning == ""  # a clean export: nothing said
+    folder = tmp_path / "t"
+    shutil.copytree(SAMPLE_DIR, folder)
+    (folder / "assessments.csv").unlink()
+    (folder / "assessments.xlsx").write_bytes(b"PK\x03\x04 not a workbook")
+    trust = sendlib.load_trust(folder, strict=False)
+    page = committee_page(trust, "Hawthorn Primary")
+    assert page.export_warning.startswith("The export had 1 problem: rows with a problem are left out")
+    html = str(committee_html(page))
+    assert "The assessments file could not be read, so progress is not shown." in html
+    assert "No assessment scores were in the export" not in html and "assessments.xlsx" not in html
