@@ -187,18 +187,42 @@ def workbook(sheets: dict[str, pd.DataFrame], header=(), notes=(), title: str = 
     """Frames as an Excel workbook, one sheet each (names of at most 31 characters), the one
     place sendlib writes workbooks: ``header`` lines above the first sheet's table (what it is,
     the data date, the filter applied), ``notes`` on a last sheet, and ``title`` as the
-    workbook's title property."""
+    workbook's title property.
+
+    Each table is laid out to be read: its header row frozen, columns as wide as what they hold
+    (up to 60 characters), decimals shown to two places and dates as "20 Nov 2026" (the values
+    themselves are kept whole, for a sum or a chart in Excel)."""
     from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
 
     book = io.BytesIO()
     with pd.ExcelWriter(book, engine="openpyxl") as writer:
-        for index, (name, frame) in enumerate(sheets.items()):
-            above = list(header) if index == 0 else []
-            frame.to_excel(writer, sheet_name=name, index=False, startrow=len(above) + 1 if above else 0)
-            for row, line in enumerate(above, start=1):
-                writer.sheets[name].cell(row=row, column=1, value=line).font = Font(bold=row == 1)
+        tables = dict(sheets)
         if notes:
-            pd.DataFrame({"notes": list(notes)}).to_excel(writer, sheet_name="Notes", index=False)
+            tables["Notes"] = pd.DataFrame({"notes": list(notes)})
+        for index, (name, frame) in enumerate(tables.items()):
+            above = list(header) if index == 0 else []
+            start = len(above) + 1 if above else 0
+            frame.to_excel(writer, sheet_name=name, index=False, startrow=start)
+            sheet = writer.sheets[name]
+            for row, line in enumerate(above, start=1):
+                sheet.cell(row=row, column=1, value=line).font = Font(bold=row == 1)
+            sheet.freeze_panes = sheet.cell(row=start + 2, column=1)
+            for number, column in enumerate(frame.columns, start=1):
+                values = frame[column]
+                text = values.head(500).map(lambda v: "" if pd.isna(v) else str(v)).str.len()
+                width = max([len(str(column)), *text.tolist()]) if len(values) else len(str(column))
+                sheet.column_dimensions[get_column_letter(number)].width = min(
+                    width + 2, 60 if name != "Notes" else 120
+                )
+                shown = None
+                if values.dtype.kind == "f":
+                    shown = "#,##0" if values.dropna().mod(1).eq(0).all() else "#,##0.00"
+                elif values.dtype.kind == "M":
+                    shown = "dd mmm yyyy"
+                if shown:
+                    for (cell,) in sheet.iter_rows(min_row=start + 2, min_col=number, max_col=number):
+                        cell.number_format = shown
         if title:
             writer.book.properties.title = title
     return book.getvalue()

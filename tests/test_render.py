@@ -64,3 +64,29 @@ def test_importing_the_apps_in_a_kernel_leaves_the_notebook_plots_inline(kernel)
         "sendlib.plot_forecast(series, forecast, label='EHC plans');",
     )
     assert any("image/png" in content.get("data", {}) for content in shown), shown
+
+
+def test_a_workbook_is_laid_out_to_be_read():
+    """Header frozen, columns as wide as they need, decimals to two places (whole numbers
+    without), dates as dates: the values themselves kept whole."""
+    import io
+
+    import pandas as pd
+    from openpyxl import load_workbook
+
+    from sendlib.render import workbook
+
+    frame = pd.DataFrame(
+        {
+            "school": ["Castle Hill School", "Oak"],
+            "cost": [3713.382024482784, 12.5],
+            "pupils": [189.0, 7.0],
+            "start": pd.to_datetime(["2025-09-08", "2026-01-05"]),
+        }
+    )
+    book = load_workbook(io.BytesIO(workbook({"Costs": frame}, header=["Costs", "Data as of 20 November 2026"])))
+    sheet = book["Costs"]
+    assert sheet.freeze_panes == "A5"  # two header lines, a blank row, the table's header
+    assert sheet["B5"].value == 3713.382024482784 and sheet["B5"].number_format == "#,##0.00"
+    assert sheet["C5"].number_format == "#,##0" and sheet["D5"].number_format == "dd mmm yyyy"
+    assert sheet.column_dimensions["A"].width == len("Castle Hill School") + 2
