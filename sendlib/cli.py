@@ -189,11 +189,27 @@ def _load(data, command: str) -> TrustData:
     return trust
 
 
+def _school(name: str, trust: TrustData, command: str) -> str | None:
+    """The trust's school ``name`` names, whatever its capitals and spaces (as the loader reads
+    schools); None, said on standard error with the schools there are, when none."""
+    found = [
+        school for school in trust.schools if " ".join(school.split()).casefold() == " ".join(name.split()).casefold()
+    ]
+    if not found:
+        print(
+            f"sendlib {command}: no school called {name!r}; the schools are: {', '.join(trust.schools)}",
+            file=sys.stderr,
+        )
+        return None
+    return found[0]
+
+
 def _report(args) -> int:
     from .reports import all_committee_reports, committee_report
 
     if bool(args.school) == bool(args.all_schools):
-        print("sendlib report: give --school NAME or --all-schools", file=sys.stderr)
+        both = " (one of them, not both)" if args.school else ""
+        print(f"sendlib report: give --school NAME or --all-schools{both}", file=sys.stderr)
         return EXIT_USAGE
     data = Path(args.data) if args.data else None
     if data is not None and not data.is_dir():
@@ -207,13 +223,10 @@ def _report(args) -> int:
         for school, message in failures.items():
             print(f"{school}: failed: {message}", file=sys.stderr)
         return EXIT_PROBLEMS if failures else EXIT_OK
-    if args.school not in trust.schools:
-        print(
-            f"sendlib report: no school called {args.school!r}; the schools are: {', '.join(trust.schools)}",
-            file=sys.stderr,
-        )
+    school = _school(args.school, trust, "report")
+    if school is None:
         return EXIT_USAGE
-    paths = committee_report(args.school, data, args.out, pdf=not args.no_pdf)
+    paths = committee_report(school, data, args.out, pdf=not args.no_pdf)
     print(", ".join(str(p) for p in paths.values()))
     return EXIT_OK
 
@@ -314,14 +327,14 @@ def _provision(args) -> int:
         print(f"sendlib provision: {args.data} is not a folder", file=sys.stderr)
         return EXIT_USAGE
     trust = _load(args.data, "provision")
-    if args.school and args.school not in trust.schools:
-        print(f"sendlib provision: no school called {args.school!r} in {', '.join(trust.schools)}", file=sys.stderr)
+    school = _school(args.school, trust, "provision") if args.school else ""
+    if school is None:
         return EXIT_USAGE
     impact = provision_impact(trust) if trust.assessments is not None else None
-    data = provision_workbook(trust, args.school or None, impact=impact)
+    data = provision_workbook(trust, school or None, impact=impact)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_bytes(data)
-    costs = provision_costs(trust, args.school or None)
+    costs = provision_costs(trust, school or None)
     if impact is not None:
         print("\n".join(impact_words(impact)))
     print(

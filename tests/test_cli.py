@@ -168,3 +168,12 @@ def test_commands_on_an_export_with_problems_say_so_and_file_errors_are_words(tm
     # ``true`` reads nothing and is gone before the summary is written: every write is a broken pipe
     piped = subprocess.run(f"{sys.executable} -m sendlib validate | true", shell=True, capture_output=True, text=True)
     assert piped.stderr == "", piped.stderr
+
+
+def test_a_school_is_named_whatever_its_capitals_and_spaces(tmp_path, capsys):
+    assert main(["provision", "--school", "castle  hill SCHOOL", "--out", str(tmp_path / "p.xlsx")]) == 0
+    assert "provisions of" in capsys.readouterr().out
+    assert main(["provision", "--school", "Castle Hil", "--out", str(tmp_path / "q.xlsx")]) == 2
+    assert "no school called 'Castle Hil'; the schools are: Beacon Academy" in capsys.readouterr().err
+    assert main(["report", "--school", "Oak", "--all-schools"]) == 2
+    assert "(one of them, not both)" in capsys.readouterr().err
