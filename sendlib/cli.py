@@ -258,6 +258,7 @@ def _forecast(args) -> int:
         backtest_words,
         forecast_files,
         forecast_table,
+        scenario_name,
         scenario_words,
         start_notes,
     )
@@ -298,6 +299,7 @@ def _forecast(args) -> int:
         ],
         ignore_index=True,
     ).sort_values(["year", "school", "sen_provision"], kind="stable")
+    table["scenario"] = scenario_name(model)  # "Forecast with no change", or the scenario in words
     scores = backtest(NeedForecaster(n_simulations=200, random_state=0), trust, model.backtest_origins_)
     units, shares = unit_costs(trust), setting_shares(trust)
     costs = cost_forecast(model, simulations, units, None, shares)

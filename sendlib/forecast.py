@@ -1864,6 +1864,8 @@ def scenario_words(
     if intake:
         parts.append(f"pupils joining {intake:+.0%} (Reception and Year 7 intakes, and joiners during the year)")
     words = [f"Scenario from January {first}: {'; '.join(parts)}."]
+    if scenario.scenario_from is not None and scenario.scenario_from < first:
+        words[0] += f" (January {scenario.scenario_from} was asked for: the forecast starts in {first}.)"
     n_areas = len(scenario.areas_)
     state = slice(1, 1 + n_areas) if provision == "K" else slice(1 + n_areas, None)
     if area:  # one broad area's column within the provision's

@@ -133,6 +133,8 @@ def test_forecast_writes_a_workbook_or_a_csv(tmp_path, capsys):
         == 0
     )
     assert "Scenario from January 2027: new identification +10%" in capsys.readouterr().out
+    assert set(pd.read_csv(tmp_path / "f.csv")["scenario"]) == {"With 10% more pupils identified from January 2027"}
+    assert set(forecast["scenario"]) == {"Forecast with no change"}
     assert main(["forecast", "--out", str(tmp_path / "g.csv"), "--identification", "-100"]) == 2
     assert main(["forecast", "--out", str(tmp_path / "f.txt")]) == 2
     assert "an .xlsx or .csv file" in capsys.readouterr().err

@@ -518,6 +518,10 @@ def test_a_scenario_from_a_later_year_says_what_it_does(sample):
     assert scenario_words(base, base, 3) == []
     with pytest.raises(ForecastError, match="scenario_from"):
         NeedForecaster(scenario_from="2028").fit(sample)
+    # asked for before the forecast starts: from its first January, and said
+    early = NeedForecaster(n_simulations=10, identification_change=0.2, scenario_from=1999).fit(sample)
+    assert scenario_words(base, early, 3)[0].endswith("(January 1999 was asked for: the forecast starts in 2027.)")
+    assert "was asked for" not in scenario_words(base, later, 3)[0]
 
 
 def test_a_scenario_shares_the_baselines_draws_until_it_changes_something(sample):
