@@ -174,10 +174,13 @@ def export_warning(trust) -> str:
 def _need_areas_section(pupils: pd.DataFrame, headline: pd.DataFrame) -> tuple[pd.DataFrame, str]:
     """Pupils with SEND by broad area of need: SEN support and EHC plans apart, with shares and
     England's beside; where that would be mostly hidden (a small school), the two together;
-    where even that cannot be shown safely (the headline hides a count, so the areas' total
-    would reveal it), a sentence. The totals row is the headline's counts: never hidden here
-    to protect another cell (:func:`sendlib.privacy.suppression_mask`)."""
-    shown = {p: headline.at[PROVISION_WORDS[p].label, "Pupils"][0].isdigit() for p in ("K", "E")}
+    where even that cannot be shown safely, a sentence: the two together's total (pupils with
+    SEND) must already be known from the headline, both counts shown or both hidden with the
+    pupils with no SEN shown (the roll less them), else it would reveal a hidden count. The
+    totals row is the headline's counts: never hidden here to protect another cell
+    (:func:`sendlib.privacy.suppression_mask`)."""
+    shown = {p: headline.at[PROVISION_WORDS[p].label, "Pupils"][0].isdigit() for p in ("K", "E", "N")}
+    send_known = (shown["K"] and shown["E"]) or not (shown["K"] or shown["E"] or not shown["N"])
     elsewhere = {("All areas", PROVISION_WORDS[p].label): shown[p] for p in ("K", "E")}
     send = pupils[pupils["sen_provision"].isin(["K", "E"])]
     by_area = pd.crosstab(send["need_area"], send["sen_provision"]).reindex(
@@ -199,7 +202,7 @@ def _need_areas_section(pupils: pd.DataFrame, headline: pd.DataFrame) -> tuple[p
     )
     cells = need_areas.loc[list(BROAD_AREAS), [PROVISION_WORDS["K"].label, PROVISION_WORDS["E"].label, "Total"]]
     if cells.isin([SMALL, HIDDEN]).to_numpy().sum() * 2 > cells.ne("0").to_numpy().sum():
-        if not all(shown.values()):
+        if not send_known:
             return pd.DataFrame(), (
                 "Too few pupils here have SEN support or an EHC plan to show them by area of need without "
                 "risk of identifying them."
@@ -210,7 +213,7 @@ def _need_areas_section(pupils: pd.DataFrame, headline: pd.DataFrame) -> tuple[p
             counts,
             total_row="All areas",
             percents={"% of pupils with SEND": "Pupils with SEND"},
-            elsewhere={("All areas", "Pupils with SEND"): True},  # SEN support and EHC plans, both shown above
+            elsewhere={("All areas", "Pupils with SEND"): True},  # known from the headline (send_known)
         )
         together.loc["All areas", "% of pupils with SEND"] = ""
         england = _national_send_shares().map("{:.1f}%".format).reindex(together.index).fillna("")

@@ -185,3 +185,25 @@ def test_a_page_from_an_export_with_problems_says_so_and_an_unread_file_is_not_c
     html = str(committee_html(page))
     assert "The assessments file could not be read, so progress is not shown." in html
     assert "No assessment scores were in the export" not in html and "assessments.xlsx" not in html
+
+
+@pytest.mark.parametrize("plans", [3, 0])
+def test_a_school_with_few_plans_still_shows_its_pupils_with_send_by_area(sample, plans):
+    """Three EHC plans (or none): the headline hides the plans and, to protect them, SEN support;
+    pupils with SEND (the roll less those with no SEN, already on the page) by area are still
+    shown, and nothing hidden can be worked out from the page."""
+    import dataclasses
+
+    from sendlib._testing import assert_no_count_recoverable
+
+    school = "Kingsmead Primary"
+    pupils = sample.pupils.copy()
+    plans_here = pupils.index[(pupils["school"] == school) & (pupils["sen_provision"] == "E")]
+    pupils.loc[plans_here[plans:], "sen_provision"] = "K"  # all but `plans` of them at SEN support
+    trust = dataclasses.replace(sample, pupils=pupils)
+    page = committee_page(trust, school)
+    assert page.headline.at["EHC plan", "Pupils"] in ("fewer than 6", "0")
+    send = int(((pupils["school"] == school) & pupils["sen_provision"].isin(["K", "E"])).sum())
+    column = "Pupils with SEND" if plans else "Total"  # no plans: nothing small to hide, shown apart
+    assert page.need_areas.at["All areas", column] == str(send), page.need_note
+    assert_no_count_recoverable(str(committee_html(page)), f"{school} with {plans} plans")
