@@ -882,17 +882,27 @@ def audit_page(html_text: str) -> tuple[list[tuple[str, str, int]], list[str]]:
 
     # the sentences
     for sentence in sentences:
+        # each group: "42 on SEN support (13.2% of pupils; England 14.2%)", "fewer than 6 with an
+        # EHC plan (England 5.3%)" or "the number on SEN support is not shown, to protect ..."
+        part = (
+            r"(?:the number {what} is not shown, to protect a small count|(?P<{key}>.+?) {what}) "
+            r"\((?:(?P<{key}_pct>[^;()]+?) of pupils; )?England [\d.]+%\)"
+        )
         first = re.match(
-            r".+ has ([\d,]+|an undisclosed number of) pupils: (.+?) on SEN support \((.+?)(?: of pupils)?; "
-            r"England [\d.]+%\) and (.+?) with an EHC plan \((.+?)(?: of pupils)?; England [\d.]+%\)\.$",
+            r".+ has ([\d,]+|an undisclosed number of) pupils: "
+            + part.format(what="on SEN support", key="k")
+            + " and "
+            + part.format(what="with an EHC plan", key="e")
+            + r"\.$",
             sentence,
         )
         if first:
             if first.group(1)[0].isdigit():
                 a.equal({a.count("sentence: all pupils", first.group(1)): 1, n: -1})
-            for group, count, pct in (("SEN support", 2, 3), ("EHC plan", 4, 5)):
-                a.equal({a.count(f"sentence: {group}", first.group(count)): 1, roll[group]: -1})
-                a.share(roll[group], n, first.group(pct))
+            for group, key in (("SEN support", "k"), ("EHC plan", "e")):
+                count = first.group(key) or "not shown"
+                a.equal({a.count(f"sentence: {group}", count): 1, roll[group]: -1})
+                a.share(roll[group], n, first.group(f"{key}_pct") or "not shown")
             continue
         largest = re.match(
             r"The largest broad area of need is (.+?): (\d+%) of pupils with SEND here, \d+% in England\.$", sentence

@@ -575,16 +575,19 @@ def _narrative(school, headline, national, need_areas):
     """The opening sentences, from the suppressed tables' text: a count or a share here is one
     the tables show."""
 
-    def cell(code):
-        row = headline.loc[PROVISION_WORDS[code].label]
-        return row["Pupils"], row["% of pupils"] + (" of pupils" if row["% of pupils"].endswith("%") else "")
+    def part(code, what, england):
+        """ "42 on SEN support (13.2% of pupils; England 14.2%)", or what of it can be said."""
+        count, share = headline.loc[PROVISION_WORDS[code].label, ["Pupils", "% of pupils"]]
+        if count == HIDDEN:
+            return f"the number {what} is not shown, to protect a small count (England {england:.1f}%)"
+        shown = f"{share} of pupils; " if share.endswith("%") else ""
+        return f"{count} {what} ({shown}England {england:.1f}%)"
 
-    (k, k_share), (e, e_share) = cell("K"), cell("E")
     everyone = headline.at["All pupils", "Pupils"]
     pupils = "an undisclosed number of pupils" if everyone == HIDDEN else f"{everyone} pupils"
     lines = [
-        f"{school} has {pupils}: {k} on SEN support ({k_share}; England {national['sen_support_pct']:.1f}%) and "
-        f"{e} with an EHC plan ({e_share}; England {national['ehc_plan_pct']:.1f}%)."
+        f"{school} has {pupils}: {part('K', 'on SEN support', national['sen_support_pct'])} and "
+        f"{part('E', 'with an EHC plan', national['ehc_plan_pct'])}."
     ]
     if need_areas.empty:
         return lines

@@ -207,3 +207,14 @@ def test_a_school_with_few_plans_still_shows_its_pupils_with_send_by_area(sample
     column = "Pupils with SEND" if plans else "Total"  # no plans: nothing small to hide, shown apart
     assert page.need_areas.at["All areas", column] == str(send), page.need_note
     assert_no_count_recoverable(str(committee_html(page)), f"{school} with {plans} plans")
+    if plans:  # the opening sentence says what it can, and why not the rest
+        assert (
+            "224 pupils: the number on SEN support is not shown, to protect a small count (England "
+            in (page.narrative[1])
+            and "and fewer than 6 with an EHC plan (England " in page.narrative[1]
+        )
+    else:
+        assert (
+            f"224 pupils: {send} on SEN support (" in page.narrative[1]
+            and "and 0 with an EHC plan (0.0%" in (page.narrative[1])
+        )
