@@ -884,15 +884,15 @@ def audit_page(html_text: str) -> tuple[list[tuple[str, str, int]], list[str]]:
     for sentence in sentences:
         # each group: "42 on SEN support (13.2% of pupils; England 14.2%)", "fewer than 6 with an
         # EHC plan (England 5.3%)" or "the number on SEN support is not shown, to protect ..."
-        part = (
+        group_words = (
             r"(?:the number {what} is not shown, to protect a small count|(?P<{key}>.+?) {what}) "
             r"\((?:(?P<{key}_pct>[^;()]+?) of pupils; )?England [\d.]+%\)"
         )
         first = re.match(
             r".+ has ([\d,]+|an undisclosed number of) pupils: "
-            + part.format(what="on SEN support", key="k")
+            + group_words.format(what="on SEN support", key="k")
             + " and "
-            + part.format(what="with an EHC plan", key="e")
+            + group_words.format(what="with an EHC plan", key="e")
             + r"\.$",
             sentence,
         )
