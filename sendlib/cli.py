@@ -477,7 +477,7 @@ def build_parser() -> argparse.ArgumentParser:
         "provision",
         help="write the provision map, its costs and what works to a spreadsheet",
         description="The provision map (provisions.csv) as an XLSX workbook: each pupil's provision with hours "
-        "and cost, each pupil's cost against the 6,000 GBP notional SEN threshold, a summary by broad area, "
+        "and cost, each pupil's cost against the £6,000 notional SEN threshold, a summary by broad area, "
         "what works (each intervention's measured effect) and notes.",
     )
     provision.add_argument("--data", help="the export folder (default: the bundled sample trust)")

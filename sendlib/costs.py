@@ -304,7 +304,9 @@ def cost_words(table: pd.DataFrame, units: pd.DataFrame, shares: pd.DataFrame | 
             mine = units[units["sen_provision"].eq(provision) & units["setting"].eq(setting)]
             label = PROVISION_WORDS[provision].plural + where
             if mine["cost_per_pupil"].isna().all():
-                lines.append(f"{label}: no cost per pupil, so not in the money (add it to costs.csv).")
+                lines.append(
+                    f"{label}: no cost a pupil is given, so they are left out of the cost (add one to costs.csv)."
+                )
                 continue
             costs = mine["cost_per_pupil"].dropna()
             amount = (

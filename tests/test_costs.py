@@ -52,7 +52,7 @@ def test_costs_csv_wins_then_the_provision_map_then_the_published_default(tmp_pa
     assert "High needs funding: operational guide" in bare.at[("E", "Cognition and learning"), "source"]
     assert np.isnan(bare.at[("K", "Cognition and learning"), "cost_per_pupil"])
     words = cost_words(pd.DataFrame(), bare.reset_index())
-    assert any(w.startswith("SEN support: no cost per pupil") for w in words)
+    assert any(w.startswith("SEN support: no cost a pupil is given, so they are left out of the cost") for w in words)
 
 
 def test_costs_for_no_sen_are_a_problem(tmp_path, small_tables):
@@ -199,7 +199,7 @@ def test_each_school_is_costed_at_its_pupils_settings(tmp_path, small_tables):
 def test_the_published_default_gives_special_and_unit_places_their_funding(tmp_path, small_tables):
     units = unit_costs(trust_with(tmp_path, small_tables)).set_index(["sen_provision", "need_area", "setting"])
     special = units.loc[("E", "Sensory and/or physical", "special")]
-    assert special["cost_per_pupil"] == 10000 and "place funding of 10,000 GBP" in special["source"]
+    assert special["cost_per_pupil"] == 10000 and "place funding of £10,000" in special["source"]
     assert units.loc[("K", "Sensory and/or physical", "resourced"), "cost_per_pupil"] == 6000
     assert np.isnan(units.loc[("K", "Sensory and/or physical", "mainstream"), "cost_per_pupil"])
 
