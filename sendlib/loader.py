@@ -207,6 +207,12 @@ def _inventory(folder: Path, school: str = "") -> tuple[list[_Source], list[tupl
     return sources, problems, notes
 
 
+def _file_names(pieces) -> str:
+    """The files ``pieces`` were read from, each named once ("pupils.xlsx", not each of its
+    sheets): for a problem that concerns the whole table."""
+    return ", ".join(dict.fromkeys(p.file.split(", sheet '")[0] for p in pieces))
+
+
 def _what_is_there(folder: Path) -> str:
     """For a folder without pupils: what it does hold, in words."""
     found = []
@@ -1010,7 +1016,7 @@ def load_trust(path, strict: bool = True, profile: str | None = None, school: st
     if pupils is not None and pupils.empty and not checkers["pupils"].problems:
         problems.append(
             (
-                ", ".join(p.file for p in extracts["pupils"]),
+                _file_names(extracts["pupils"]),
                 None,
                 None,
                 None,
@@ -1025,7 +1031,7 @@ def load_trust(path, strict: bool = True, profile: str | None = None, school: st
         on_roll = set(pupils["upn"].drop(index=sorted(checkers["pupils"].unusable)).dropna())
         left_out = set(pupils["upn"].dropna()) - on_roll
         english = set(pupils.loc[pupils["eal"].eq(False).fillna(False), "upn"])
-        pupils_files = ", ".join(dict.fromkeys(p.file for p in extracts["pupils"]))
+        pupils_files = _file_names(extracts["pupils"])
         for name, frame in frames.items():
             if not TABLES[name].pupil_upns_in_pupils:
                 continue

@@ -399,3 +399,25 @@ def test_a_pupil_left_out_takes_their_rows_in_other_files_with_them_in_words(tmp
     assert any(note.startswith("assessments.csv: ") and "left out" in note for note in trust.notes)
     progress = sendlib.assess_progress(trust)  # raised "assessments has pupils who are not in pupils"
     assert len(progress) and upn not in set(progress["upn"])
+
+
+def test_a_pupil_missing_from_a_workbook_of_many_sheets_names_the_workbook_once(tmp_path):
+    """A year group to a sheet: a score of no pupil names pupils.xlsx, not each of its sheets."""
+    book = Workbook()
+    header, *rows = PUPILS_CSV.splitlines()
+    book.active.title = "Year 4"
+    for index, row in enumerate(rows):
+        sheet = book.active if index == 0 else book.create_sheet(f"Year {4 + index}")
+        sheet.append(header.split(","))
+        sheet.append(row.split(","))
+    folder = tmp_path / "x"
+    folder.mkdir()
+    book.save(folder / "pupils.xlsx")
+    nobody = _upn("999204125009")
+    (folder / "assessments.csv").write_text(
+        f"upn,subject,date,score,scale\n{nobody},reading,12/10/2025,101,standardised\n"
+    )
+    trust = load_trust(folder, strict=False)
+    assert len(trust.pupils) == 2
+    (problem,) = trust.problems["problem"]
+    assert problem == "this UPN is not a pupil in pupils.xlsx"
