@@ -846,10 +846,32 @@ def _data_date(frames: dict, manifest: pd.Timestamp | None, today: dt.date) -> t
     return pd.Timestamp(today), "today's date"
 
 
-def _unify_schools(frames: dict, notes: list) -> None:
+def _school_names(folder: Path, notes: list) -> dict[str, str]:
+    """``manifest.json``'s ``"schools"``: a name for each school an export gives only as a number
+    (a census download's URN), ``{"999106": "Oakfield Primary"}``; {} without one."""
+    path = folder / MANIFEST
+    try:
+        names = json.loads(path.read_text(encoding="utf-8")).get("schools", {}) if path.is_file() else {}
+    except (ValueError, AttributeError, UnicodeDecodeError):
+        return {}  # said once, with its date (_read_manifest)
+    if not isinstance(names, dict):
+        notes.append(f'{MANIFEST}: "schools" is not pairs of a number and a name, as {{"999106": "Oak"}}: not read')
+        return {}
+    return {str(number).strip(): str(name).strip() for number, name in names.items() if str(name).strip()}
+
+
+def _unify_schools(frames: dict, notes: list, names: dict[str, str] | None = None) -> None:
     """One spelling per school: names that differ only in capitals or spacing are read as the
-    spelling most rows use, and a note says so, so that no school is split in two."""
+    spelling most rows use, and a note says so, so that no school is split in two. A school
+    given by number is read as its name in ``names`` (:func:`_school_names`); one with none is
+    named in a note saying how to name it."""
     named = {name: frame for name, frame in frames.items() if "school" in frame.columns}
+    for frame in named.values():
+        numbered = frame["school"].map(lambda s: names.get(str(s).strip()) if names and pd.notna(s) else None)
+        if numbered.notna().any():
+            frame["school"] = numbered.fillna(frame["school"]).astype(frame["school"].dtype)
+    if names:
+        notes.append(f'{MANIFEST}: {len(names)} school(s) named from their numbers (its "schools")')
     spellings = pd.concat([frame["school"] for frame in named.values()]).dropna() if named else pd.Series([])
 
     def key(name) -> str:
@@ -869,6 +891,13 @@ def _unify_schools(frames: dict, notes: list) -> None:
             )
         if changed.any():
             frame["school"] = read_as.astype(school.dtype)
+    numbers = sorted({str(s) for s in canonical.values() if str(s).strip().isdigit()})
+    if numbers:
+        shown = ", ".join(numbers[:5]) + (" ..." if len(numbers) > 5 else "")
+        notes.append(
+            f"Schools named by number only ({shown}): the export gives no names. To name them, add "
+            f'"schools": {{"{numbers[0]}": "its name", ...}} to {MANIFEST}'
+        )
 
 
 def _year_not_followed(frame, check: _Checker, as_of: pd.Timestamp, notes: list) -> None:
@@ -1011,7 +1040,7 @@ def load_trust(path, strict: bool = True, profile: str | None = None, school: st
         if name == "assessments":
             _check_assessments(frame, check, scales)
             _term_dates_by(frame, as_of, notes)
-    _unify_schools(frames, notes)
+    _unify_schools(frames, notes, _school_names(folder, notes))
     pupils = frames.get("pupils")
     if pupils is not None and pupils.empty and not checkers["pupils"].problems:
         problems.append(

@@ -421,3 +421,26 @@ def test_a_pupil_missing_from_a_workbook_of_many_sheets_names_the_workbook_once(
     assert len(trust.pupils) == 2
     (problem,) = trust.problems["problem"]
     assert problem == "this UPN is not a pupil in pupils.xlsx"
+
+
+def test_schools_given_by_number_are_named_from_the_manifest_or_a_note_says_how(tmp_path):
+    """A census download names schools by URN: governors' reports would be titled "999106".
+    manifest.json's "schools" names them; without it, a note says how."""
+    import json
+
+    pupils = PUPILS_CSV.replace(",Oak,", ",999106,", 1).replace(",Oak,", ",999107,", 1)
+    bare = load_trust(write_folder(tmp_path / "a", {"pupils": pupils}))
+    assert bare.schools == ["999106", "999107"]
+    assert any(
+        n.startswith("Schools named by number only (999106, 999107): the export gives no names.")
+        and '"schools": {"999106": "its name", ...} to manifest.json' in n
+        for n in bare.notes
+    )
+    manifest = json.dumps({"exported_on": "2026-11-20", "schools": {"999106": "Oak Academy"}})
+    named = load_trust(write_folder(tmp_path / "b", {"pupils": pupils, "manifest.json": manifest}))
+    assert named.schools == ["999107", "Oak Academy"]
+    assert 'manifest.json: 1 school(s) named from their numbers (its "schools")' in named.notes
+    assert any(n.startswith("Schools named by number only (999107)") for n in named.notes)
+    wrong = json.dumps({"schools": ["Oak Academy"]})
+    trust = load_trust(write_folder(tmp_path / "c", {"pupils": pupils, "manifest.json": wrong}), strict=False)
+    assert any(n.startswith('manifest.json: "schools" is not pairs of a number and a name') for n in trust.notes)
