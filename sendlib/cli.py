@@ -308,7 +308,7 @@ def _forecast(args) -> int:
     spent[1:1] = scenario_cost_words(base, model, args.years, units, shares)  # after the cost's own sentence
     notes += spent
     notes += ["How accurate were past forecasts (each school's counts):"]
-    notes += backtest_words(scores)
+    notes += backtest_words(scores, years=args.years)
     kind = out.suffix.lower().lstrip(".")
     data = {k: content for k, _, content in forecast_files(table, trust.as_of, notes, costs)}[kind]
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -1886,9 +1886,11 @@ def scenario_words(
     return words
 
 
-def backtest_words(scores: pd.DataFrame, model: str = "need") -> list[str]:
+def backtest_words(scores: pd.DataFrame, model: str = "need", years: int = 0) -> list[str]:
     """The back-test in sentences a planner can repeat: the model's average error and how
-    often what happened fell inside its 80% range, at each horizon, beside the baselines.
+    often what happened fell inside its 80% range, at each horizon, beside the baselines; and,
+    when the forecast runs ``years`` ahead, further than the census history lets past forecasts
+    be replayed, that those years are not scored.
 
     >>> scores = pd.DataFrame({"model": ["need", "naive"], "horizon": [1, 1], "n": [36, 36],
     ...     "mape": [11.0, 12.2], "bias": [4.6, -2.2], "coverage_80": [0.89, 0.94], "coverage_95": [0.97, 0.97]})
@@ -1920,6 +1922,14 @@ def backtest_words(scores: pd.DataFrame, model: str = "need") -> list[str]:
             f"{ahead}: off by {own['mape']:.0f}% on average ({own['n']} forecasts)"
             + (f"; {others}" if others else "")
             + f". {own['coverage_80']:.0%} of outcomes fell inside the 80% range."
+        )
+    tested = int(scores.loc[scores["n"] > 0, "horizon"].max())
+    if tested < years:  # years ahead the census history is too short to replay
+        beyond = f"{tested + 1} to {years}" if years > tested + 1 else f"{years}"
+        words.append(
+            f"Past forecasts are replayed up to {tested} year{'s' * (tested != 1)} ahead; forecasts {beyond} "
+            "years ahead are not scored against what happened. Read them as the model's rates carried on, with "
+            "ranges that widen."
         )
     return words
 

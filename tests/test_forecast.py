@@ -915,3 +915,22 @@ def test_the_planner_sees_the_scenario_beside_the_forecast_without_it_and_rates_
     assert "Hertfordshire&#x27;s percentages are not shown" in text and "<th>The trust: SEN support</th>" in text
     assert "because Hertfordshire&#x27;s need mix is not in the reference data" in text
     assert "<th>Hertfordshire" not in text  # no figure of England's (or anyone's) under the LA's name
+
+
+def test_years_beyond_the_back_test_are_said_not_to_be_scored():
+    scores = pd.DataFrame(
+        {
+            "model": ["need", "naive"] * 3,
+            "horizon": [1, 1, 2, 2, 3, 3],
+            "n": [36, 36, 24, 24, 0, 0],  # three years ahead: nothing to replay
+            "mape": [9.0, 12.0, 16.0, 18.0, np.nan, np.nan],
+            "bias": [0.0] * 6,
+            "coverage_80": [0.89, 0.9, 0.71, 0.8, np.nan, np.nan],
+            "coverage_95": [0.95] * 6,
+        }
+    )
+    assert len(backtest_words(scores)) == len(backtest_words(scores, years=2)) == 2
+    assert backtest_words(scores, years=3)[-1].startswith(
+        "Past forecasts are replayed up to 2 years ahead; forecasts 3 years ahead are not scored"
+    )
+    assert "forecasts 3 to 5 years ahead are not scored" in backtest_words(scores, years=5)[-1]

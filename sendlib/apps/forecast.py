@@ -379,15 +379,7 @@ def _forecast_panels(prepared, state, school, provision, area):
         }
     )
     replayed = ", ".join(str(y) for y in model.backtest_origins_)
-    said = "".join(f"<p>{html.escape(w)}</p>" for w in backtest_words(scores))
-    tested = int(scores.loc[scores["n"] > 0, "horizon"].max()) if (scores["n"] > 0).any() else 0
-    if 0 < tested < state["horizon"]:  # years ahead the census history is too short to replay
-        beyond = f"{tested + 1} to {state['horizon']}" if state["horizon"] > tested + 1 else f"{state['horizon']}"
-        said += (
-            f"<p>Past forecasts are replayed up to {tested} year{'s' * (tested != 1)} ahead; forecasts {beyond} "
-            "years ahead are not scored against what happened. Read them as the model's rates carried on, with "
-            "ranges that widen.</p>"
-        )
+    said = "".join(f"<p>{html.escape(w)}</p>" for w in backtest_words(scores, years=state["horizon"]))
     replay = (
         f"<p>Replayed from the January {replayed} censuses and scored on each school's SEN support and EHC "
         "plan counts:</p>" + said + table_html(accuracy)
