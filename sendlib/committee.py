@@ -48,6 +48,7 @@ class CommitteePage:
     forecast_series: dict = field(default_factory=dict)  # provision -> (history, forecast) for a chart
     as_of_warning: str = ""  # when the data are more than a term old, or undated
     export_warning: str = ""  # when the export had problems: how many, and that their rows are left out
+    forecast_note: str = ""  # why there is no forecast, when the census history cannot give one
 
 
 def _signed(value: float) -> str:
@@ -156,6 +157,9 @@ def committee_page(
         assessments=assessments,
         as_of_warning=trust.as_of_warning if as_of == trust.as_of else "",
         export_warning=export_warning(trust),
+        forecast_note=""
+        if forecast is not None or _forecastable(trust)
+        else "No forecast: it needs two January censuses in a row in the export's census history (sen_history).",
     )
 
 
@@ -606,12 +610,19 @@ def _narrative(school, headline, national, need_areas):
 def committee_forecast(trust: TrustData, n_simulations: int = 200) -> pd.DataFrame | None:
     """Next two Januaries by school and provision, for the committee page (None without the censuses
     of two Januaries in a row)."""
-    from .forecast import NeedForecaster, years_of_moves
+    from .forecast import NeedForecaster
 
-    if trust.sen_history is None or not years_of_moves(trust.sen_history["census_date"].dt.year.unique()):
+    if not _forecastable(trust):
         return None
     model = NeedForecaster(n_simulations=n_simulations, random_state=0).fit(trust)
     return model.predict(2, by=["school", "sen_provision"])
+
+
+def _forecastable(trust: TrustData) -> bool:
+    """Whether the census history has two Januaries in a row, which a forecast needs."""
+    from .forecast import years_of_moves
+
+    return trust.sen_history is not None and bool(years_of_moves(trust.sen_history["census_date"].dt.year.unique()))
 
 
 def committee_pages(trust: TrustData) -> dict[str, CommitteePage | SendlibError]:

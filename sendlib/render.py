@@ -23,10 +23,11 @@ PRINT_BUTTON = Markup(
 )  # the whole page on A4, without the controls (sendlib.css's print rules)
 
 
-def table(frame: pd.DataFrame | None, index: bool = False) -> Markup:
-    """A frame as an HTML table, every cell escaped; a sentence when it is empty."""
+def table(frame: pd.DataFrame | None, index: bool = False, empty: str = "") -> Markup:
+    """A frame as an HTML table, every cell escaped; a sentence when it is empty (``empty``,
+    saying why, else "Nothing to show.")."""
     if frame is None or frame.empty:
-        return NOTHING
+        return Markup('<p class="note">{}</p>').format(empty) if empty else NOTHING
     return Markup(frame.to_html(index=index, escape=True, border=0, na_rep=""))
 
 

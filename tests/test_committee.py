@@ -218,3 +218,16 @@ def test_a_school_with_few_plans_still_shows_its_pupils_with_send_by_area(sample
             f"224 pupils: {send} on SEN support (" in page.narrative[1]
             and "and 0 with an EHC plan (0.0%" in (page.narrative[1])
         )
+
+
+def test_an_empty_section_says_why_not_nothing_to_show(tmp_path):
+    """A pupils-only export: each section says why it is empty (it said "Nothing to show.", and
+    the forecast's section was left out without a word)."""
+    from sendlib._testing import write_edge_trust
+
+    trust = sendlib.load_trust(write_edge_trust(tmp_path / "t", "2026-07-15", files=(), manifest=False), strict=False)
+    html = str(committee_html(committee_page(trust, trust.schools[0])))
+    assert "Nothing to show" not in html
+    assert "No progress to show: no assessment scores of pupils here were read from the export." in html
+    assert "No deadlines for pupils here in the last 12 months or due now" in html
+    assert "<h3>Forecast</h3>" in html and "No forecast: it needs two January censuses in a row" in html
