@@ -19,7 +19,7 @@ from . import __version__
 from ._paths import SAMPLE_DIR
 from .codes import BROAD_AREAS, SEN_PROVISION
 from .exceptions import DataError, SendlibError, format_problem
-from .loader import TrustData, load_sample, load_trust
+from .loader import TrustData, load_sample, load_trust, loose
 from .profiles import PROFILES
 from .schema import TABLES
 
@@ -192,9 +192,7 @@ def _load(data, command: str) -> TrustData:
 def _school(name: str, trust: TrustData, command: str) -> str | None:
     """The trust's school ``name`` names, whatever its capitals and spaces (as the loader reads
     schools); None, said on standard error with the schools there are, when none."""
-    found = [
-        school for school in trust.schools if " ".join(school.split()).casefold() == " ".join(name.split()).casefold()
-    ]
+    found = [school for school in trust.schools if loose(school) == loose(name)]
     if not found:
         print(
             f"sendlib {command}: no school called {name!r}; the schools are: {', '.join(trust.schools)}",
@@ -356,7 +354,7 @@ def _dashboards(args) -> int:
         print(f"sendlib dashboards: no access file {args.access}", file=sys.stderr)
         return EXIT_USAGE
     try:
-        trust = load_trust(args.data, strict=False) if args.data else load_sample()
+        trust = _load(args.data, "dashboards")
         print(
             f"sendlib dashboards: data as of {trust.as_of:%d %B %Y} (from {trust.as_of_source})."
             + (f" Warning: {trust.as_of_warning}" if trust.as_of_warning else "")
@@ -518,7 +516,9 @@ def main(argv=None) -> int:
         parser.print_help()
         return EXIT_USAGE
     try:
-        return args.run(args)
+        code = args.run(args)
+        sys.stdout.flush()  # here, not at exit: a reader gone (| head) is a BrokenPipeError below
+        return code
     except SendlibError as error:
         print(f"sendlib: {error}", file=sys.stderr)
         return EXIT_PROBLEMS
@@ -527,7 +527,12 @@ def main(argv=None) -> int:
         return EXIT_OK
     except OSError as error:  # a file or folder that cannot be read or written
         where = f" {error.filename}" if error.filename else ""
-        print(f"sendlib: cannot use{where}: {error.strerror or error}", file=sys.stderr)
+        why = (
+            "a file stands where a folder is needed"
+            if isinstance(error, (FileExistsError, NotADirectoryError))
+            else error.strerror or error
+        )
+        print(f"sendlib: cannot use{where}: {why}", file=sys.stderr)
         return EXIT_PROBLEMS
     except Exception as error:
         if os.environ.get("SENDLIB_DEBUG"):

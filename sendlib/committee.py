@@ -20,7 +20,7 @@ from .duties import REGISTRY as DUTY_REGISTRY
 from .duties import duties_summary, statutory_duties
 from .ehc import ehc_summary, ehc_timeline, national_timeliness
 from .exceptions import SendlibError
-from .loader import TrustData, export_files, input_hashes, load
+from .loader import TrustData, export_files, input_hashes, load, tables_named
 from .privacy import HIDDEN, SMALL, SMALL_COUNT_MAX, is_disclosive, suppress
 from .progress import assess_progress, difference_words, progress_by_group
 from .reference import need_area_shares, reference_table
@@ -157,10 +157,20 @@ def committee_page(
         assessments=assessments,
         as_of_warning=trust.as_of_warning if as_of == trust.as_of else "",
         export_warning=export_warning(trust),
-        forecast_note=""
-        if forecast is not None or _forecastable(trust)
-        else "No forecast: it needs two January censuses in a row in the export's census history (sen_history).",
+        forecast_note=_forecast_note(trust, school, forecast, forecast_table),
     )
+
+
+def _forecast_note(trust, school, forecast, table) -> str:
+    """Why the page has no forecast, when it has none to show: "" when it has one, or when none
+    was asked for (``forecast`` None for a history that could give one)."""
+    if len(table):
+        return ""
+    if not _forecastable(trust):
+        return "No forecast: it needs two January censuses in a row in the export's census history file."
+    if forecast is not None:
+        return f"No forecast for {school}: it is not among the schools the forecast covers."
+    return ""
 
 
 def export_warning(trust) -> str:
@@ -170,8 +180,9 @@ def export_warning(trust) -> str:
     if not n:
         return ""
     return (
-        f"The export had {n} problem{'s' if n != 1 else ''}: rows with a problem are left out of these figures, "
-        "and a file that could not be read is not in them (the trust's data lead can list the problems)."
+        f"The trust's export had {n} problem{'s' if n != 1 else ''} (found by sendlib's checks of its files): rows "
+        "with a bad required value, and any file that could not be read, are left out of these figures. The "
+        "trust's data lead can list them."
     )
 
 
@@ -184,7 +195,9 @@ def _need_areas_section(pupils: pd.DataFrame, headline: pd.DataFrame) -> tuple[p
     totals row is the headline's counts: never hidden here to protect another cell
     (:func:`sendlib.privacy.suppression_mask`)."""
     shown = {p: headline.at[PROVISION_WORDS[p].label, "Pupils"][0].isdigit() for p in ("K", "E", "N")}
-    send_known = (shown["K"] and shown["E"]) or not (shown["K"] or shown["E"] or not shown["N"])
+    roll_shown = headline.at["All pupils", "Pupils"][0].isdigit()
+    both_hidden = not shown["K"] and not shown["E"]
+    send_known = (shown["K"] and shown["E"]) or (both_hidden and shown["N"] and roll_shown)
     elsewhere = {("All areas", PROVISION_WORDS[p].label): shown[p] for p in ("K", "E")}
     send = pupils[pupils["sen_provision"].isin(["K", "E"])]
     by_area = pd.crosstab(send["need_area"], send["sen_provision"]).reindex(
@@ -327,7 +340,7 @@ def _share_text(part: float, whole: int, empty: str = "not shown") -> str:
 
 def _progress_section(trust, school, as_of, progress):
     if trust.assessments is None:
-        unread = any(str(file).casefold().startswith("assessments") for file in trust.problems["file"])
+        unread = "assessments" in tables_named(trust.problems["file"])
         return pd.DataFrame(), [
             "The assessments file could not be read, so progress is not shown."
             if unread

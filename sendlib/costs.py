@@ -12,9 +12,9 @@ the first of:
    the last 12 months' spend and the rate of what runs now; pupils with no provision count
    as nothing);
 3. the published default (``sendlib/data/reference/sen_costs_default.csv``, each figure with its
-   source): the first 6,000 GBP a year of an EHC plan's support, which a mainstream school pays,
-   and the place funding of a unit or resourced provision (6,000 GBP) and of a special school
-   (10,000 GBP).
+   source): the first £6,000 a year of an EHC plan's support, which a mainstream school pays,
+   and the place funding of a unit or resourced provision (£6,000) and of a special school
+   (£10,000).
 
 A provision without a cost is left out of the money and said so. The forecast does not move
 pupils between settings: each school keeps today's share of its pupils at each provision in
@@ -305,7 +305,7 @@ def cost_words(table: pd.DataFrame, units: pd.DataFrame, shares: pd.DataFrame | 
             label = PROVISION_WORDS[provision].plural + where
             if mine["cost_per_pupil"].isna().all():
                 lines.append(
-                    f"{label}: no cost a pupil is given, so they are left out of the cost (add one to costs.csv)."
+                    f"{label}: no cost per pupil is set, so these pupils are not in the cost (add one to costs.csv)."
                 )
                 continue
             costs = mine["cost_per_pupil"].dropna()

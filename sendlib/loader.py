@@ -150,12 +150,20 @@ class _Source:
     school_source: str = ""
 
 
-def _school_of(folder: Path) -> tuple[str, str]:
-    manifest = folder / MANIFEST
+def _manifest(folder: Path) -> dict | None:
+    """A folder's ``manifest.json`` as read ({} without one; None when it cannot be read)."""
+    path = folder / MANIFEST
+    if not path.is_file():
+        return {}
     try:
-        named = json.loads(manifest.read_text(encoding="utf-8")).get("school") if manifest.is_file() else None
-    except (ValueError, UnicodeDecodeError, AttributeError):
-        named = None
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    except (ValueError, UnicodeDecodeError):
+        return None
+    return manifest if isinstance(manifest, dict) else None
+
+
+def _school_of(folder: Path) -> tuple[str, str]:
+    named = (_manifest(folder) or {}).get("school")
     if isinstance(named, str) and named.strip():
         return named.strip(), f"{folder.name}/{MANIFEST}"
     return folder.name, "its folder's name"
@@ -207,6 +215,12 @@ def _inventory(folder: Path, school: str = "") -> tuple[list[_Source], list[tupl
     return sources, problems, notes
 
 
+def tables_named(files) -> set[str | None]:
+    """The tables the files named in problems hold by their names ("NGRT Autumn 2025.xlsx, sheet
+    'Y7'": assessments): which tables a problem concerns when the file could not be read."""
+    return {table_for_name(Path(str(file).split(", sheet '")[0]).stem) for file in files}
+
+
 def _file_names(pieces) -> str:
     """The files ``pieces`` were read from, each named once ("pupils.xlsx", not each of its
     sheets): for a problem that concerns the whole table."""
@@ -243,13 +257,19 @@ def _parser(column: Column, today: dt.date):
     return getattr(_parse, f"parse_{kind}")
 
 
+def loose(text) -> str:
+    """A text as compared without case or spacing ("Oakfield  primary" and "OAKFIELD PRIMARY"):
+    how a school name or a mapped value is matched."""
+    return " ".join(str(text).casefold().split())
+
+
 def _parse_column(texts: pd.Series, column: Column, today: dt.date, values: dict[str, str] | None = None):
     """Parse every cell, once per distinct text: values (object array) and problems. ``values``
     maps a text (compared without case or spacing) to the code to read it as (a profile's or
     the folder's mapping)."""
     parse = _parser(column, today)
     positions, uniques = pd.factorize(texts, sort=False)
-    own = {" ".join(k.casefold().split()): v for k, v in (values or {}).items()}
+    own = {loose(k): v for k, v in (values or {}).items()}
     parsed: list = []
     problems: list = []
     for text in uniques:
@@ -257,7 +277,7 @@ def _parse_column(texts: pd.Series, column: Column, today: dt.date, values: dict
             parsed.append(None)
             problems.append("blank, but a value is required" if column.required and column.kind != "score" else None)
         else:
-            value, problem = parse(own.get(" ".join(text.casefold().split()), text))
+            value, problem = parse(own.get(loose(text), text))
             parsed.append(value)
             problems.append(problem)
     parsed = np.array(parsed + [None], dtype=object)[positions]
@@ -806,13 +826,11 @@ def _scales_table(custom: pd.DataFrame | None, check: _Checker | None) -> pd.Dat
 
 
 def _read_manifest(folder: Path, notes: list) -> pd.Timestamp | None:
-    path = folder / MANIFEST
-    if not path.is_file():
-        return None
+    manifest = _manifest(folder)
     try:
-        exported = json.loads(path.read_text(encoding="utf-8")).get("exported_on")
+        exported = manifest.get("exported_on") if manifest is not None else "unreadable"
         return pd.Timestamp(dt.date.fromisoformat(exported)) if exported else None
-    except (ValueError, TypeError, AttributeError, UnicodeDecodeError):
+    except (ValueError, TypeError):
         notes.append(f"{MANIFEST}: could not read its exported_on date; the newest dated record is used instead")
         return None
 
@@ -849,15 +867,11 @@ def _data_date(frames: dict, manifest: pd.Timestamp | None, today: dt.date) -> t
 def _school_names(folder: Path, notes: list) -> dict[str, str]:
     """``manifest.json``'s ``"schools"``: a name for each school an export gives only as a number
     (a census download's URN), ``{"999106": "Oakfield Primary"}``; {} without one."""
-    path = folder / MANIFEST
-    try:
-        names = json.loads(path.read_text(encoding="utf-8")).get("schools", {}) if path.is_file() else {}
-    except (ValueError, AttributeError, UnicodeDecodeError):
-        return {}  # said once, with its date (_read_manifest)
-    if not isinstance(names, dict):
+    names = (_manifest(folder) or {}).get("schools", {})  # an unreadable manifest: said with its date
+    if not isinstance(names, dict) or not all(isinstance(name, str) and name.strip() for name in names.values()):
         notes.append(f'{MANIFEST}: "schools" is not pairs of a number and a name, as {{"999106": "Oak"}}: not read')
         return {}
-    return {str(number).strip(): str(name).strip() for number, name in names.items() if str(name).strip()}
+    return {str(number).strip(): name.strip() for number, name in names.items()}
 
 
 def _unify_schools(frames: dict, notes: list, names: dict[str, str] | None = None) -> None:
@@ -866,28 +880,31 @@ def _unify_schools(frames: dict, notes: list, names: dict[str, str] | None = Non
     given by number is read as its name in ``names`` (:func:`_school_names`); one with none is
     named in a note saying how to name it."""
     named = {name: frame for name, frame in frames.items() if "school" in frame.columns}
+    used = set()
     for frame in named.values():
         numbered = frame["school"].map(lambda s: names.get(str(s).strip()) if names and pd.notna(s) else None)
         if numbered.notna().any():
+            used |= {str(s).strip() for s in frame.loc[numbered.notna(), "school"]}
             frame["school"] = numbered.fillna(frame["school"]).astype(frame["school"].dtype)
     if names:
-        notes.append(f'{MANIFEST}: {len(names)} school(s) named from their numbers (its "schools")')
+        unused = [number for number in names if number not in used]
+        notes.append(
+            f'{MANIFEST}: {len(used)} school(s) named from their numbers (its "schools")'
+            + (f"; no school in the export is numbered {', '.join(unused)}" if unused else "")
+        )
     spellings = pd.concat([frame["school"] for frame in named.values()]).dropna() if named else pd.Series([])
-
-    def key(name) -> str:
-        return " ".join(str(name).casefold().split())
 
     canonical: dict[str, str] = {}
     for spelling in spellings.value_counts().index:  # the most used first
-        canonical.setdefault(key(spelling), spelling)
+        canonical.setdefault(loose(spelling), spelling)
     for frame in named.values():
         school = frame["school"]
-        read_as = school.map(lambda s: s if pd.isna(s) else canonical[key(s)])
+        read_as = school.map(lambda s: s if pd.isna(s) else canonical[loose(s)])
         changed = school.notna() & school.ne(read_as)
         for (file, variant), rows in frame[changed].groupby(["file", "school"], sort=False)["row"]:
             notes.append(
                 f"{file}: school '{variant}' ({len(rows)} row(s) from row {rows.min()}) "
-                f"read as '{canonical[key(variant)]}', the spelling most rows use"
+                f"read as '{canonical[loose(variant)]}', the spelling most rows use"
             )
         if changed.any():
             frame["school"] = read_as.astype(school.dtype)
@@ -1002,7 +1019,7 @@ def load_trust(path, strict: bool = True, profile: str | None = None, school: st
         "pupils" not in frames
         and not extracts["pupils"]
         and not any(p[4].startswith("more than one file for pupils") for p in problems)
-        and not any(Path(str(p[0])).stem.casefold() == "pupils" for p in problems)  # one that cannot be read
+        and "pupils" not in tables_named(p[0] for p in problems)  # one that cannot be read
     ):
         problems.append(
             (

@@ -5,7 +5,7 @@ cost of their own, ``staff_costs.csv`` (an hour of each staff role):
 
 - :func:`provision_map`: one row per pupil and intervention, with hours a week and cost;
 - :func:`provision_costs`: one row per pupil, with the cost of their additional support
-  against the notional SEN threshold (6,000 GBP a year), which a mainstream school meets
+  against the notional SEN threshold (£6,000 a year), which a mainstream school meets
   from its own budget before the local authority's top-up;
 - :func:`provision_impact`: one row per intervention, its measured effect on attainment
   (how pupils' level moved after it started, against pupils with the same SEN provision at
@@ -24,9 +24,9 @@ from .codes import PROVISION_WORDS, STAFF_ROLE_WORDS
 from .loader import TrustData
 from .progress import score_levels
 
-# A mainstream school meets the first 6,000 GBP a year of a pupil's additional support from
+# A mainstream school meets the first £6,000 a year of a pupil's additional support from
 # its notional SEN budget; above it the local authority's high-needs top-up is due (DfE,
-# "High needs funding: operational guide", the 6,000 GBP threshold).
+# "High needs funding: operational guide", the £6,000 threshold).
 NOTIONAL_SEN_THRESHOLD = 6_000
 # A school year is 190 teaching days (School Teachers' Pay and Conditions Document): 38 weeks
 # of five days. A period's school weeks: its weekdays outside August and the Christmas

@@ -211,14 +211,13 @@ def workbook(sheets: dict[str, pd.DataFrame], header=(), notes=(), title: str = 
             sheet.freeze_panes = sheet.cell(row=start + 2, column=1)
             for number, column in enumerate(frame.columns, start=1):
                 values = frame[column]
-                text = values.head(500).map(lambda v: "" if pd.isna(v) else str(v)).str.len()
-                width = max([len(str(column)), *text.tolist()]) if len(values) else len(str(column))
+                width = max([len(str(column)), *(len(str(v)) for v in values.head(500) if not pd.isna(v))])
                 sheet.column_dimensions[get_column_letter(number)].width = min(
                     width + 2, 60 if name != "Notes" else 120
                 )
                 shown = None
-                if values.dtype.kind == "f":
-                    shown = "#,##0" if values.dropna().mod(1).eq(0).all() else "#,##0.00"
+                if values.dtype.kind == "f" and not values.dropna().mod(1).eq(0).all():
+                    shown = "#,##0.00"  # whole numbers (a year, a count with a blank) as they are
                 elif values.dtype.kind == "M":
                     shown = "dd mmm yyyy"
                 if shown:

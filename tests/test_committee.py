@@ -181,7 +181,7 @@ def test_a_page_from_an_export_with_problems_says_so_and_an_unread_file_is_not_c
     (folder / "assessments.xlsx").write_bytes(b"PK\x03\x04 not a workbook")
     trust = sendlib.load_trust(folder, strict=False)
     page = committee_page(trust, "Hawthorn Primary")
-    assert page.export_warning.startswith("The export had 1 problem: rows with a problem are left out")
+    assert page.export_warning.startswith("The trust's export had 1 problem (found by sendlib's checks of its files)")
     html = str(committee_html(page))
     assert "The assessments file could not be read, so progress is not shown." in html
     assert "No assessment scores were in the export" not in html and "assessments.xlsx" not in html
@@ -207,17 +207,33 @@ def test_a_school_with_few_plans_still_shows_its_pupils_with_send_by_area(sample
     column = "Pupils with SEND" if plans else "Total"  # no plans: nothing small to hide, shown apart
     assert page.need_areas.at["All areas", column] == str(send), page.need_note
     assert_no_count_recoverable(str(committee_html(page)), f"{school} with {plans} plans")
+    roll, opening = int((pupils["school"] == school).sum()), page.narrative[1]
     if plans:  # the opening sentence says what it can, and why not the rest
-        assert (
-            "224 pupils: the number on SEN support is not shown, to protect a small count (England "
-            in (page.narrative[1])
-            and "and fewer than 6 with an EHC plan (England " in page.narrative[1]
-        )
+        assert f"{roll} pupils: the number on SEN support is not shown, to protect a small count (England " in opening
+        assert "and fewer than 6 with an EHC plan (England " in opening
     else:
-        assert (
-            f"224 pupils: {send} on SEN support (" in page.narrative[1]
-            and "and 0 with an EHC plan (0.0%" in (page.narrative[1])
-        )
+        assert f"{roll} pupils: {send} on SEN support (" in opening and "and 0 with an EHC plan (0.0%" in opening
+
+
+def test_pupils_with_send_by_area_are_refused_where_their_total_would_reveal_a_hidden_count(sample):
+    """Three plans, and only two pupils with no SEN (a special school's roll): the headline hides
+    the plans and the pupils with no SEN, and shows SEN support; the areas' total (pupils with
+    SEND) would give the plans away, so a sentence instead."""
+    import dataclasses
+
+    from sendlib._testing import assert_no_count_recoverable
+
+    school = "Kingsmead Primary"
+    pupils = sample.pupils.copy()
+    here = pupils["school"] == school
+    plans_here = pupils.index[here & (pupils["sen_provision"] == "E")]
+    pupils.loc[plans_here[3:], "sen_provision"] = "K"
+    pupils.loc[pupils.index[here & (pupils["sen_provision"] == "N")][2:], "sen_provision"] = "K"
+    page = committee_page(dataclasses.replace(sample, pupils=pupils), school)
+    assert page.headline.at["EHC plan", "Pupils"] == "fewer than 6"
+    assert page.headline.at["SEN support", "Pupils"].isdigit()  # shown: the pupils with no SEN protect the plans
+    assert page.need_areas.empty and page.need_note.startswith("Too few pupils here have SEN support or an EHC plan")
+    assert_no_count_recoverable(str(committee_html(page)), f"{school}, 3 plans, 2 pupils with no SEN")
 
 
 def test_an_empty_section_says_why_not_nothing_to_show(tmp_path):
@@ -228,6 +244,6 @@ def test_an_empty_section_says_why_not_nothing_to_show(tmp_path):
     trust = sendlib.load_trust(write_edge_trust(tmp_path / "t", "2026-07-15", files=(), manifest=False), strict=False)
     html = str(committee_html(committee_page(trust, trust.schools[0])))
     assert "Nothing to show" not in html
-    assert "No progress to show: no assessment scores of pupils here were read from the export." in html
+    assert "No progress to show: no pupil here has three scores over more than one term yet" in html
     assert "No deadlines for pupils here in the last 12 months or due now" in html
     assert "<h3>Forecast</h3>" in html and "No forecast: it needs two January censuses in a row" in html

@@ -52,7 +52,9 @@ def test_costs_csv_wins_then_the_provision_map_then_the_published_default(tmp_pa
     assert "High needs funding: operational guide" in bare.at[("E", "Cognition and learning"), "source"]
     assert np.isnan(bare.at[("K", "Cognition and learning"), "cost_per_pupil"])
     words = cost_words(pd.DataFrame(), bare.reset_index())
-    assert any(w.startswith("SEN support: no cost a pupil is given, so they are left out of the cost") for w in words)
+    assert any(
+        w.startswith("SEN support: no cost per pupil is set, so these pupils are not in the cost") for w in words
+    )
 
 
 def test_costs_for_no_sen_are_a_problem(tmp_path, small_tables):

@@ -436,11 +436,16 @@ def test_schools_given_by_number_are_named_from_the_manifest_or_a_note_says_how(
         and '"schools": {"999106": "its name", ...} to manifest.json' in n
         for n in bare.notes
     )
-    manifest = json.dumps({"exported_on": "2026-11-20", "schools": {"999106": "Oak Academy"}})
+    manifest = json.dumps({"exported_on": "2026-11-20", "schools": {"999106": "Oak Academy", "999108": "Elm"}})
     named = load_trust(write_folder(tmp_path / "b", {"pupils": pupils, "manifest.json": manifest}))
     assert named.schools == ["999107", "Oak Academy"]
-    assert 'manifest.json: 1 school(s) named from their numbers (its "schools")' in named.notes
+    assert (
+        'manifest.json: 1 school(s) named from their numbers (its "schools"); '
+        "no school in the export is numbered 999108" in named.notes
+    )
     assert any(n.startswith("Schools named by number only (999107)") for n in named.notes)
-    wrong = json.dumps({"schools": ["Oak Academy"]})
-    trust = load_trust(write_folder(tmp_path / "c", {"pupils": pupils, "manifest.json": wrong}), strict=False)
-    assert any(n.startswith('manifest.json: "schools" is not pairs of a number and a name') for n in trust.notes)
+    for n, wrong in enumerate(({"schools": ["Oak Academy"]}, {"schools": {"999106": None}})):
+        folder = write_folder(tmp_path / f"c{n}", {"pupils": pupils, "manifest.json": json.dumps(wrong)})
+        trust = load_trust(folder, strict=False)
+        assert any(n.startswith('manifest.json: "schools" is not pairs of a number and a name') for n in trust.notes)
+        assert trust.schools == ["999106", "999107"]  # not "None"

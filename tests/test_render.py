@@ -88,5 +88,7 @@ def test_a_workbook_is_laid_out_to_be_read():
     sheet = book["Costs"]
     assert sheet.freeze_panes == "A5"  # two header lines, a blank row, the table's header
     assert sheet["B5"].value == 3713.382024482784 and sheet["B5"].number_format == "#,##0.00"
-    assert sheet["C5"].number_format == "#,##0" and sheet["D5"].number_format == "dd mmm yyyy"
+    assert sheet["C5"].number_format == "General" and sheet["D5"].number_format == "dd mmm yyyy"  # 189, not 189.00
     assert sheet.column_dimensions["A"].width == len("Castle Hill School") + 2
+    empty = load_workbook(io.BytesIO(workbook({"Costs": frame.head(0), "Years": pd.DataFrame({"year": [2027, None]})})))
+    assert empty["Costs"]["A1"].value == "school" and empty["Years"]["A2"].number_format == "General"  # not 2,027

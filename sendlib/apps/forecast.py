@@ -446,7 +446,8 @@ def _benchmark_panels(prepared, school: str, area: str, horizon: int) -> list[W.
     result = ehc_plan_benchmark(name, horizon=horizon)
     fig, ax = new_figure(6.5, 3.6)
     plot_forecast(result["series"].tail(10), result["forecast"], ax=ax, label="EHC plans (SEN2, ages 0-25)")
-    ax.set_title(f"{name}: EHC plans maintained, and a {horizon}-year trend forecast", fontsize=10)
+    ahead = f", and a {horizon}-year trend forecast" if len(result["forecast"]) else ""
+    ax.set_title(f"{name}: EHC plans maintained{ahead}", fontsize=10)
     words = forecast_words(result["series"].tail(10), result["forecast"], f"{name}: EHC plans")
     return [
         html_block(
