@@ -335,3 +335,26 @@ def test_a_pupil_in_the_address_opens_only_when_it_names_one_pupil(explorer):
         assert any(entry[1] == "pupil opened" for entry in opened) == (given == one["upn"])
         if given == first:
             assert "<h2>" not in widget_text(view) and several > 1
+
+
+def test_the_to_do_list_says_how_many_are_overdue_owed_and_due_as_filtered(explorer):
+    """A secondary's to-do list runs to 181 lines: under its heading, how many are overdue,
+    owed with no date and due, counted on what the filters leave."""
+    import ipywidgets as W
+
+    from sendlib._testing import find, widget_text
+    from sendlib.apps import senco
+
+    school = "Beacon Academy"
+    app = senco.build(explorer, school=school)
+    find(app, W.Tab).selected_index = 1  # the School lists tab, made as it is opened
+    todo = explorer.todo[explorer.todo["school"] == school]
+    counts = todo["status"].value_counts()
+    said = (
+        f"{counts['overdue']} overdue, {counts['no deadline']} owed with no date, "
+        f"{counts['due']} due in the next 30 days."
+    )
+    assert said in widget_text(app)
+    year = find(app, W.Dropdown, lambda w: w.description == "Year group")
+    year.value = year.options[1][1]  # one year group: the counts follow
+    assert said not in widget_text(app) and "due in the next 30 days." in widget_text(app)

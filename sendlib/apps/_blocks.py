@@ -151,6 +151,21 @@ class PupilList:
     parts: tuple[tuple[str, str, str, frozenset[str]], ...] = ()  # (name, next step, fact's column, values)
     empty: str = "None."
     unit: str = "pupil"  # what the heading counts: pupils (each once), or "" for the list's lines
+    # lines counted by a column's values under the heading, as shown ("7 overdue, 23 with no
+    # deadline"): the column, then each value and its words, in the order said
+    tally: tuple[str, tuple[tuple[str, str], ...]] | None = None
+
+
+def tally(rows: pd.DataFrame, column: str, words: tuple[tuple[str, str], ...]) -> str:
+    """How many of ``rows`` have each value of ``column``, in words, in the order of ``words``
+    (value, words), those with none left out: "7 overdue, 151 due in the next 30 days."
+
+    >>> rows = pd.DataFrame({"Status": ["due", "overdue", "due"]})
+    >>> tally(rows, "Status", (("overdue", "overdue"), ("no deadline", "owed with no date"), ("due", "due soon")))
+    '1 overdue, 2 due soon.'
+    """
+    counts = rows[column].value_counts()
+    return ", ".join(f"{counts[value]} {said}" for value, said in words if counts.get(value, 0)) + "."
 
 
 def filtered(rows: pd.DataFrame, facts: pd.DataFrame, chosen: dict[str, str]) -> tuple[pd.DataFrame, list[str]]:
@@ -273,6 +288,7 @@ class ListsView:
             heading.value = block(
                 f"<h3>{escape(item.title)} ({count_words(rows, item.rows, item.unit, narrowed)})</h3>"
                 + (f"<p class='note'>{item.note}</p>" if item.note else "")
+                + (f"<p>{escape(tally(rows, *item.tally))}</p>" if item.tally and not rows.empty else "")
                 + (f"<p class='note'>Not narrowed by {escape(unused)}: the list has none.</p>" if unused else "")
             )
             if rows.empty:

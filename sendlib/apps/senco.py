@@ -931,5 +931,9 @@ def _school_lists(data: Prepared, school: str, sort: str) -> list[PupilList]:
         "sendlib-todo",
         empty="Nothing to do.",
         unit="",
+        tally=(
+            "Status",
+            (("overdue", "overdue"), ("no deadline", "owed with no date"), ("due", "due in the next 30 days")),
+        ),
     )
     return [todo_list, *lists]
