@@ -67,6 +67,11 @@ def _national_area_shares(provision: str) -> pd.Series:
     return need_area_shares(provision)[1]
 
 
+def _need_mix_year() -> int:
+    """The January of England's need mix in the reference data (state-funded schools)."""
+    return need_area_shares("K")[0]
+
+
 def _national_send_shares() -> pd.Series:
     """England's pupils with SEND (SEN support and EHC plans together) by broad area, in %."""
     national = reference_table("census_national").iloc[-1]
@@ -115,7 +120,7 @@ def committee_page(
     # the rows add up to the roll: a small "no SEN" (a special school) is protected like any count
     headline = suppress(headline_counts, total_row="All pupils", percents={"% of pupils": "Pupils"})
     headline.loc["All pupils", "% of pupils"] = ""
-    headline[f"England ({int(national['january'])})"] = [
+    headline[f"England, all schools ({int(national['january'])})"] = [
         f"{national['sen_support_pct']:.1f}%",
         f"{national['ehc_plan_pct']:.1f}%",
         f"{100 - national['sen_pct']:.1f}%",
@@ -234,7 +239,7 @@ def _need_areas_section(pupils: pd.DataFrame, headline: pd.DataFrame) -> tuple[p
         )
         together.loc["All areas", "% of pupils with SEND"] = ""
         england = _national_send_shares().map("{:.1f}%".format).reindex(together.index).fillna("")
-        together["England: % of pupils with SEND"] = england
+        together[f"England ({_need_mix_year()}): % of pupils with SEND"] = england
         together.index.name = "Broad area of need"
         together.columns.name = None
         return together, (
@@ -242,7 +247,7 @@ def _need_areas_section(pupils: pd.DataFrame, headline: pd.DataFrame) -> tuple[p
         )
     for p in ("K", "E"):
         england = _national_area_shares(p).map("{:.1f}%".format).reindex(table.index).fillna("")
-        need_areas[f"England: {share_of[p]}"] = england
+        need_areas[f"England ({_need_mix_year()}): {share_of[p]}"] = england
     need_areas.index.name = "Broad area of need"
     need_areas.columns.name = None
     return need_areas, ""

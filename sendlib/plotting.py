@@ -337,8 +337,8 @@ def census_trend_words(trend: pd.DataFrame) -> str:
 
     parts = [
         f"{group} here {pct(first[group])} in January {int(first['january'])} and {pct(last[group])} in January "
-        f"{int(last['january'])} (England {pct(first[f'England: {group}'], 'not published')} and "
-        f"{pct(last[f'England: {group}'], 'not yet published')})"
+        f"{int(last['january'])} (England {pct(first[f'England: {group}'], 'not in the reference data')} and "
+        f"{pct(last[f'England: {group}'], 'not in the reference data')})"
         for group in ("SEN support", "EHC plan")
     ]
     return "Share of pupils in each January census: " + "; ".join(parts) + "."
