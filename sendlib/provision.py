@@ -133,10 +133,11 @@ def provision_map(trust: TrustData, school: str | None = None, as_of=None) -> pd
     data's date (running, or ended within it). ``cost_last_12_months`` is the part of it that falls
     in the year to the data's date, in proportion to school weeks (of a 38-week year for a
     recorded cost with no end). ``cost_a_year``, for a
-    provision still running, is what it costs over a school year at its rate: hours a week x
-    38 weeks x the hourly cost / group size; for a recorded cost, the cost over its weeks
-    times 38, or the cost itself when it has no end (a standing provision's cost is read as a
-    year's).
+    provision still running, is what it costs over a school year at its rate, or over its own
+    weeks when it is planned to end sooner (a 12-week block costs its 12 weeks, not a year of
+    them): hours a week x the lesser of its weeks and 38 x the hourly cost / group size; for a
+    recorded cost, the cost itself, or its cost over 38 of its weeks when it runs longer, or
+    the cost itself when it has no end (a standing provision's cost is read as a year's).
     """
     as_of = trust.day(as_of)
     rows = trust.require("provisions")
@@ -172,10 +173,13 @@ def provision_map(trust: TrustData, school: str | None = None, as_of=None) -> pd
         share = np.where(frame["weeks"] > 0, in_year / frame["weeks"], 0.0)
     share = np.where(standing, np.minimum(in_year / SCHOOL_WEEKS, 1.0), share)
     frame["cost_last_12_months"] = frame["cost"] * share
-    recorded_rate = (frame["cost"] / frame["weeks"].where(frame["weeks"] > 0) * SCHOOL_WEEKS).where(
+    a_year = np.minimum(frame["weeks"], SCHOOL_WEEKS).where(
+        frame["end"].notna(), SCHOOL_WEEKS
+    )  # weeks it runs in a year
+    recorded_rate = (frame["cost"] / frame["weeks"].where(frame["weeks"] > 0) * a_year).where(
         frame["end"].notna(), frame["cost"]
     )
-    frame["cost_a_year"] = recorded_rate.where(recorded, per_week * SCHOOL_WEEKS).where(frame["running"], 0.0)
+    frame["cost_a_year"] = recorded_rate.where(recorded, per_week * a_year).where(frame["running"], 0.0)
     return frame.sort_values(["school", "upn", "start"], kind="stable")[MAP_COLUMNS].reset_index(drop=True)
 
 

@@ -144,7 +144,10 @@ def test_recorded_costs_without_an_end_and_planned_ends(tmp_path, small_tables):
     assert table.at["TA 1:1", "weeks"] == pytest.approx(planned) and bool(table.at["TA 1:1", "running"])
     assert table.at["TA 1:1", "cost"] == pytest.approx(5 * 20 * planned)
     assert table.at["TA 1:1", "cost_last_12_months"] == pytest.approx(5 * 20 * school_weeks("2026-09-07", "2026-11-20"))
-    assert table.at["TA 1:1", "cost_a_year"] == pytest.approx(5 * 20 * SCHOOL_WEEKS)
+    assert table.at["TA 1:1", "cost_a_year"] == pytest.approx(5 * 20 * min(planned, SCHOOL_WEEKS))
+    # a short block running now costs its own weeks, not a year of them (it tipped pupils over £6,000)
+    block = school_weeks("2026-11-02", "2026-11-20")
+    assert block < 4 and table.at["Phonics", "cost_a_year"] == pytest.approx(3 * 20 / 60 * 20 * block)
     assert table.at["Reading block", "weeks"] == pytest.approx(10 * 5 / 5 * SCHOOL_WEEKS / (TERM_WEEKDAYS_A_YEAR / 5))
 
 
