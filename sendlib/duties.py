@@ -137,6 +137,9 @@ class Duty:
     days: int = 0
     statutory: bool = True  # False: the Code's guidance or the trust's own policy
     per_pupil: bool = True
+    # who must meet it: a duty of the local authority's (a plan amended for a phase transfer)
+    # is in the duty table and the to-do list (the school asks for it), never in the school's rates
+    school_duty: bool = True
 
 
 REGISTRY: dict[str, Duty] = {}
@@ -291,10 +294,11 @@ register(
         "draft_plan_views",
         "Views on a draft EHC plan (15 days)",
         "Send views on the draft EHC plan received on {trigger}",
-        "SEND Regulations 2014 r.13(1); CoP 9.77",
+        "SEND Code of Practice 9.83 (a school consulted on a draft plan should respond within 15 days)",
         _answered,
         event="draft_views_sent",
         days=DRAFT_PLAN_VIEWS_DAYS,
+        statutory=False,  # the Code's guidance: r.13(1)'s 15 days are the parent's
     )
 )
 register(
@@ -348,6 +352,7 @@ register(
         "SEND Regulations 2014 r.24(3)",
         _reassessment_timing,
         event="reassessment_requested",
+        school_duty=False,  # the local authority may refuse a request within 6 months: not a school deadline
     )
 )
 register(
@@ -358,6 +363,7 @@ register(
         "SEND Regulations 2014 r.18(1); CoP 9.179",
         _phase_transfer,
         event="plan_amended",
+        school_duty=False,  # r.18: the local authority must review and amend the plan
     )
 )
 register(
@@ -590,7 +596,8 @@ SUMMARY_COLUMNS = [
 
 
 def duties_summary(trust: TrustData, as_of=None, duties: pd.DataFrame | None = None) -> pd.DataFrame:
-    """Per school and for the whole trust: how many duty instances were met on time.
+    """Per school and for the whole trust: how many instances of the schools' own duties
+    (not the local authority's: ``Duty.school_duty``) were met on time.
 
     Returns
     -------
@@ -608,6 +615,7 @@ def duties_summary(trust: TrustData, as_of=None, duties: pd.DataFrame | None = N
     """
     as_of = trust.day(as_of)
     duties = statutory_duties(trust, as_of) if duties is None else duties
+    duties = duties[duties["duty"].isin([name for name, duty in REGISTRY.items() if duty.school_duty])]
     both = pd.concat([duties, duties.assign(school="All schools")])
     flags = {status: both["status"].eq(status) for status in STATUSES}
     judged = both["status"].isin(JUDGED)

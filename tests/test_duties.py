@@ -489,14 +489,21 @@ def test_the_windows_begin_on_1_september_and_twelve_months_ago_to_the_day(tmp_p
     assert (row["judged_this_year"], row["judged_12_months"]) == (this_year, last_12_months)
 
 
-def test_a_re_assessment_is_judged_on_the_day_it_was_requested(tmp_path):
-    """Its 'deadline' is the earliest day allowed: a request made in time is judged when made."""
+def test_a_re_assessment_is_judged_when_requested_and_is_not_a_school_deadline(tmp_path):
+    """Its 'deadline' is the earliest day allowed (the local authority may refuse a request
+    within 6 months, r.24(3)): a request made in time is met on the day it was made; it is in
+    the duty table, not in the school's on-time rates, as the plan amended for a phase
+    transfer (the local authority's duty, r.18) is not."""
     events = [
         (0, "plan_issued", pd.Timestamp("2025-01-10")),
         (0, "reassessment_requested", pd.Timestamp("2025-09-15")),  # in time, this school year
     ]
-    row = duties_summary(trust_with(tmp_path, events)).set_index(["school", "duty"]).loc[("Elm", "reassessment_timing")]
-    assert (row["judged_this_year"], row["met_this_year"]) == (1, 1)
+    trust = trust_with(tmp_path, events)
+    row = statutory_duties(trust).set_index("duty").loc["reassessment_timing"]
+    assert row["status"] == "met" and row["done_date"] == pd.Timestamp("2025-09-15")
+    summary = duties_summary(trust)
+    assert not summary["duty"].isin(["reassessment_timing", "phase_transfer_review"]).any()
+    assert "annual_review" in set(summary["duty"])  # the school's own are there
 
 
 def test_the_to_do_list_puts_the_most_recent_overdue_first_then_the_soonest_due(tmp_path):
