@@ -18,8 +18,9 @@ Combining rules (the documentation, docs/methods/eal.md, has them as a table):
    tests, or two other items pointing to SEND (a low non-verbal CAT4 profile, low maths,
    English proficiency stuck). Low scores in English alone never reach this.
 3. ``CONSISTENT_WITH_LANGUAGE_ACQUISITION`` when first-language evidence is age-appropriate
-   (no concern) and at least as many items point to language as to SEND; a review date is
-   set.
+   (no concern), at least as many items point to language as to SEND, and fewer than two
+   items beyond the first language point to SEND (a low non-verbal CAT4 profile and low maths
+   with an age-appropriate first language point both ways: a review); a review date is set.
 4. ``MIXED_REVIEW`` otherwise.
 """
 
@@ -403,7 +404,7 @@ def combine(findings: dict[str, str]) -> str:
     enough_support = findings.get("eal_support", MISSING) != LANGUAGE
     if l1_send and enough_support and (slow or other_send >= 2) and to_send > to_language:
         return "CONSIDER_SEND_ASSESSMENT"
-    if l1_language and to_language >= to_send:
+    if l1_language and to_language >= to_send and other_send < 2:  # two more pointing to SEND: both ways
         return "CONSISTENT_WITH_LANGUAGE_ACQUISITION"
     return "MIXED_REVIEW"
 

@@ -251,3 +251,18 @@ def test_both_tables_from_one_weighing_are_the_two_tables():
     outcomes, items = eal.weigh_eal_evidence_and_items(trust)
     pd.testing.assert_frame_equal(outcomes, eal.weigh_eal_evidence(trust))
     pd.testing.assert_frame_equal(items, eal.eal_evidence_items(trust))
+
+
+def test_an_age_appropriate_first_language_does_not_outweigh_two_more_items_pointing_to_send():
+    """Fluent after years here, first language age-appropriate, progressing like true peers;
+    but a low non-verbal CAT4 profile and maths well below true peers: both ways, a review."""
+    findings = {
+        "first_language_assessment": "LANGUAGE",
+        "parent_report": "LANGUAGE",
+        "progress_against_true_peers": "LANGUAGE",
+        "proficiency_and_exposure": "NEUTRAL",
+        "less_language_heavy_work": "SEND",
+        "cat4_profile": "SEND",
+    }
+    assert eal.combine(findings) == "MIXED_REVIEW"
+    assert eal.combine({**findings, "cat4_profile": "NEUTRAL"}) == "CONSISTENT_WITH_LANGUAGE_ACQUISITION"
