@@ -655,8 +655,19 @@ def _check_pupils(frame, check: _Checker, today: dt.date):
     )
 
 
-def _check_provisions(frame, check: _Checker):
+def _check_provisions(frame, check: _Checker, notes: list):
     check.where(frame, frame["end"].notna() & (frame["end"] < frame["start"]), "end", "before it started (start)")
+    # the same intervention twice for a pupil over the same days: two blocks, or one entered twice
+    rows = frame.assign(_key=frame["intervention"].map(loose)).sort_values(["upn", "_key", "start"], kind="stable")
+    same = rows["upn"].eq(rows["upn"].shift()) & rows["_key"].eq(rows["_key"].shift())
+    before_end = rows["end"].shift().fillna(pd.Timestamp.max)
+    overlapping = rows[same & (rows["start"] <= before_end)]
+    for file, found in overlapping.groupby("file", observed=True):
+        notes.append(
+            f"{file}: {len(found)} row(s) give a pupil an intervention they already have over the same days "
+            f"(from row {found['row'].min()}): check each is a separate provision, not one entered twice; "
+            "both are costed"
+        )
 
 
 def _check_support_plans(frame, check: _Checker, today: dt.date):
@@ -1051,7 +1062,7 @@ def load_trust(path, strict: bool = True, profile: str | None = None, school: st
         if name == "support_plans":
             _check_support_plans(frame, check, today)
         if name == "provisions":
-            _check_provisions(frame, check)
+            _check_provisions(frame, check, notes)
         if name == "costs":
             check.where(frame, frame["sen_provision"].eq("N"), "sen_provision", "costs are for K or E, not N")
         if name == "assessments":

@@ -254,3 +254,24 @@ def test_the_command_line_writes_the_workbook_or_says_what_is_missing(tmp_path, 
     assert main(["provision", "--data", str(folder), "--out", str(tmp_path / "x.xlsx")]) != 0
     assert "provisions.csv" in capsys.readouterr().err
     assert main(["provision", "--out", str(tmp_path / "x.csv")]) == 2
+
+
+def test_the_same_intervention_twice_over_the_same_days_is_noted(tmp_path, small_tables):
+    """Two rows of one intervention for a pupil whose days overlap: two blocks, or one entered
+    twice (both are costed), so a note; blocks one after the other are not noted."""
+    k = pupil_of(small_tables, "K")
+    trust = with_provisions(
+        tmp_path / "t",
+        small_tables,
+        "upn,intervention,start,end,sessions_per_week,minutes,group_size,staff_role,cost\n"
+        f"{k},Speech and language,08/09/2026,01/12/2026,1,30,1,SALT,900\n"
+        f"{k},speech and  LANGUAGE,09/09/2026,02/12/2026,1,30,1,SALT,900\n"  # the same, a day later
+        f"{k},Phonics,07/09/2026,16/10/2026,3,20,1,TA,\n"
+        f"{k},Phonics,02/11/2026,11/12/2026,3,20,1,TA,\n",  # the next block, after the first ended
+        "staff_role,hourly_cost\nTA,20\nSALT,60\n",
+    )
+    noted = [n for n in trust.notes if "already have over the same days" in n]
+    assert noted == [
+        "Provision Map.csv: 1 row(s) give a pupil an intervention they already have over the same days (from row 3): "
+        "check each is a separate provision, not one entered twice; both are costed"
+    ]
