@@ -173,11 +173,10 @@ def _export_problems(trust: TrustData) -> list[str]:
     """A sentence on the export's problems (rows left out), for a command's output; none if clean."""
     if trust.problems.empty:
         return []
-    n = len(trust.problems)
-    left_out = any("left out" in note for note in trust.notes)
+    n, rows = len(trust.problems), trust.rows_left_out
+    left_out = f", and {rows} row{'s are' if rows != 1 else ' is'} left out" if rows else ""
     return [
-        f"The export has {n} problem{'s' if n != 1 else ''}{', and rows are left out' if left_out else ''}: "
-        f"`sendlib validate {trust.source}` lists them."
+        f"The export has {n} problem{'s' if n != 1 else ''}{left_out}: `sendlib validate {trust.source}` lists them."
     ]
 
 

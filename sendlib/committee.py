@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from ._words import listed
 from .codes import BROAD_AREAS, PROVISION_WORDS
 from .duties import REGISTRY as DUTY_REGISTRY
 from .duties import duties_summary, statutory_duties
@@ -184,10 +185,14 @@ def export_warning(trust) -> str:
     n = len(trust.problems)
     if not n:
         return ""
+    rows = trust.rows_left_out
+    unread = sorted({t for t in tables_named(trust.problems["file"]) if t and getattr(trust, t, None) is None})
+    parts = [f"{rows} row{'s are' if rows != 1 else ' is'} left out of these figures"] * bool(rows)
+    parts += [f"its {table.replace('_', ' ')} file could not be read" for table in unread]
+    said = ": " + listed(parts) if parts else ", none of which leaves anything out of these figures"
     return (
-        f"The trust's export had {n} problem{'s' if n != 1 else ''} (found by sendlib's checks of its files): rows "
-        "with a bad required value, and any file that could not be read, are left out of these figures. The "
-        "trust's data lead can list them."
+        f"The trust's export had {n} problem{'s' if n != 1 else ''} (found by sendlib's checks of its files){said}. "
+        "The trust's data lead can list them."
     )
 
 

@@ -79,6 +79,7 @@ class TrustData:
     source: Path | None = None
     files: dict[str, str] = field(default_factory=dict)  # table name -> the files read for it
     problems: pd.DataFrame = field(default_factory=problems_frame)
+    rows_left_out: int = 0  # rows with a problem that makes them unusable, left out of the tables
     notes: list[str] = field(default_factory=list)
     as_of: pd.Timestamp = field(default_factory=lambda: pd.Timestamp(dt.date.today()))
     as_of_source: str = "today's date"
@@ -1123,6 +1124,7 @@ def load_trust(path, strict: bool = True, profile: str | None = None, school: st
         raise DataError(
             problem_table, f"{len(problem_table)} problem{'s' if len(problem_table) != 1 else ''} found in {folder}"
         )
+    rows_left_out = sum(len(checkers[name].unusable) for name in frames)
     for name, frame in frames.items():
         unusable = checkers[name].unusable
         if unusable:
@@ -1143,6 +1145,7 @@ def load_trust(path, strict: bool = True, profile: str | None = None, school: st
         source=folder,
         files=files,
         problems=problem_table.reset_index(drop=True),
+        rows_left_out=rows_left_out,
         notes=notes,
         as_of=as_of,
         as_of_source=as_of_source,

@@ -162,7 +162,7 @@ def test_commands_on_an_export_with_problems_say_so_and_file_errors_are_words(tm
     pupils.write_text("".join(lines))
     assert main(["provision", "--data", str(folder), "--out", str(tmp_path / "p.xlsx")]) == 0
     err = capsys.readouterr().err
-    assert "sendlib provision: The export has 7 problems, and rows are left out" in err  # the row, its 6 scores
+    assert "sendlib provision: The export has 7 problems, and 7 rows are left out" in err  # the row, its 6 scores
     assert f"`sendlib validate {folder}` lists them." in err
     (tmp_path / "afile").write_text("")
     assert main(["provision", "--out", str(tmp_path / "afile" / "p.xlsx")]) == 1
