@@ -63,6 +63,9 @@ class TrustData:
     ``scales`` lists the built-in scales and any from ``scales.csv``. ``reading`` says, per
     file or sheet, what was read: the table, rows, columns read and not read, the profile.
     ``as_of`` is the date the data describe (``as_of_source`` says where it came from).
+    ``problems`` lists what the loader found wrong (file, row, column, value, problem), and
+    ``rows_left_out`` how many rows it left out for them (a row with a bad required value, and
+    a left-out pupil's rows in the other files); ``notes`` say what it read and how.
     """
 
     pupils: pd.DataFrame
