@@ -185,10 +185,13 @@ def export_warning(trust) -> str:
     n = len(trust.problems)
     if not n:
         return ""
-    rows = trust.rows_left_out
-    unread = sorted({t for t in tables_named(trust.problems["file"]) if t and getattr(trust, t, None) is None})
-    parts = [f"{rows} row{'s are' if rows != 1 else ' is'} left out of these figures"] * bool(rows)
-    parts += [f"its {table.replace('_', ' ')} file could not be read" for table in unread]
+    rows, read = trust.rows_left_out, {f.strip() for files in trust.files.values() for f in files.split(", ")}
+    unread = sorted({f for f in trust.problems["file"].astype(str) if f.split(", sheet '")[0] not in read})
+    parts = []
+    if rows:
+        rows_are = f"{rows} rows of the trust's export are" if rows != 1 else "1 row of the trust's export is"
+        parts.append(f"{rows_are} left out of these figures")
+    parts += [f"{file} could not be read" for file in unread]
     said = ": " + listed(parts) if parts else ", none of which leaves anything out of these figures"
     return (
         f"The trust's export had {n} problem{'s' if n != 1 else ''} (found by sendlib's checks of its files){said}. "
@@ -244,7 +247,7 @@ def _need_areas_section(pupils: pd.DataFrame, headline: pd.DataFrame) -> tuple[p
         )
         together.loc["All areas", "% of pupils with SEND"] = ""
         england = _national_send_shares().map("{:.1f}%".format).reindex(together.index).fillna("")
-        together[f"England ({_need_mix_year()}): % of pupils with SEND"] = england
+        together[f"England (need mix {_need_mix_year()}): % of pupils with SEND"] = england
         together.index.name = "Broad area of need"
         together.columns.name = None
         return together, (
@@ -252,7 +255,7 @@ def _need_areas_section(pupils: pd.DataFrame, headline: pd.DataFrame) -> tuple[p
         )
     for p in ("K", "E"):
         england = _national_area_shares(p).map("{:.1f}%".format).reindex(table.index).fillna("")
-        need_areas[f"England ({_need_mix_year()}): {share_of[p]}"] = england
+        need_areas[f"England (need mix {_need_mix_year()}): {share_of[p]}"] = england
     need_areas.index.name = "Broad area of need"
     need_areas.columns.name = None
     return need_areas, ""

@@ -19,8 +19,9 @@ Combining rules (the documentation, docs/methods/eal.md, has them as a table):
    English proficiency stuck). Low scores in English alone never reach this.
 3. ``CONSISTENT_WITH_LANGUAGE_ACQUISITION`` when first-language evidence is age-appropriate
    (no concern), at least as many items point to language as to SEND, and fewer than two
-   items beyond the first language point to SEND (a low non-verbal CAT4 profile and low maths
-   with an age-appropriate first language point both ways: a review); a review date is set.
+   facts beyond the first language point to SEND (:data:`SAME_FACT` once each; a low
+   non-verbal CAT4 profile and low maths with an age-appropriate first language point both
+   ways: a review); a review date is set.
 4. ``MIXED_REVIEW`` otherwise.
 """
 
@@ -380,6 +381,23 @@ def missing_key_requirements(findings: dict[str, str]) -> list[str]:
     ]
 
 
+# Items beyond the first language that measure one fact, counted once when they weigh the
+# first language against the rest: slow progress (against true peers; the progress tests) and
+# English that does not come on (proficiency for the time here; its progress between censuses).
+SAME_FACT = (("progress_against_true_peers", "progress_tests"), ("proficiency_and_exposure", "proficiency_progress"))
+
+
+def _facts_to_send(findings: dict[str, str]) -> int:
+    """How many facts beyond the first language point to SEND (:data:`SAME_FACT` once each)."""
+    grouped = {item: group[0] for group in SAME_FACT for item in group}
+    beyond = {
+        grouped.get(item, item)
+        for item, finding in findings.items()
+        if finding == SEND and item not in ("first_language_assessment", "parent_report")
+    }
+    return len(beyond)
+
+
 def combine(findings: dict[str, str]) -> str:
     """The outcome for one pupil from the findings of their items (the rules in the module doc).
 
@@ -404,7 +422,7 @@ def combine(findings: dict[str, str]) -> str:
     enough_support = findings.get("eal_support", MISSING) != LANGUAGE
     if l1_send and enough_support and (slow or other_send >= 2) and to_send > to_language:
         return "CONSIDER_SEND_ASSESSMENT"
-    if l1_language and to_language >= to_send and other_send < 2:  # two more pointing to SEND: both ways
+    if l1_language and to_language >= to_send and _facts_to_send(findings) < 2:  # two more facts: both ways
         return "CONSISTENT_WITH_LANGUAGE_ACQUISITION"
     return "MIXED_REVIEW"
 

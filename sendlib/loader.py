@@ -662,15 +662,17 @@ def _check_pupils(frame, check: _Checker, today: dt.date):
 def _check_provisions(frame, check: _Checker, notes: list):
     check.where(frame, frame["end"].notna() & (frame["end"] < frame["start"]), "end", "before it started (start)")
     # the same intervention twice for a pupil over the same days: two blocks, or one entered twice
-    rows = frame.assign(_key=frame["intervention"].map(loose)).sort_values(["upn", "_key", "start"], kind="stable")
-    same = rows["upn"].eq(rows["upn"].shift()) & rows["_key"].eq(rows["_key"].shift())
-    before_end = rows["end"].shift().fillna(pd.Timestamp.max)
-    overlapping = rows[same & (rows["start"] <= before_end)]
+    usable = frame.drop(index=sorted(check.unusable)).dropna(subset=["upn", "intervention", "start"])
+    rows = usable.assign(_key=usable["intervention"].map(loose)).sort_values(["upn", "_key", "start"], kind="stable")
+    group = [rows["upn"], rows["_key"]]
+    ends = rows["end"].fillna(pd.Timestamp.max)  # no end: it runs on
+    latest = ends.groupby(group).cummax().groupby(group).shift()  # the latest end of the rows before
+    overlapping = rows[rows["start"] <= latest]
     for file, found in overlapping.groupby("file", observed=True):
         notes.append(
             f"{file}: {len(found)} row(s) give a pupil an intervention they already have over the same days "
             f"(from row {found['row'].min()}): check each is a separate provision, not one entered twice; "
-            "both are costed"
+            "each is costed"
         )
 
 

@@ -132,12 +132,11 @@ def provision_map(trust: TrustData, school: str | None = None, as_of=None) -> pd
     ``staff costs`` or ``not known``). ``last_12_months``: some of it falls in the year to the
     data's date (running, or ended within it). ``cost_last_12_months`` is the part of it that falls
     in the year to the data's date, in proportion to school weeks (of a 38-week year for a
-    recorded cost with no end). ``cost_a_year``, for a
-    provision still running, is what it costs over a school year at its rate, or over its own
-    weeks when it is planned to end sooner (a 12-week block costs its 12 weeks, not a year of
-    them): hours a week x the lesser of its weeks and 38 x the hourly cost / group size; for a
-    recorded cost, the cost itself, or its cost over 38 of its weeks when it runs longer, or
-    the cost itself when it has no end (a standing provision's cost is read as a year's).
+    recorded cost with no end). ``cost_a_year``, for a provision still running, is what it
+    costs over a school year (38 weeks) at its rate, but never more than its whole planned cost
+    (a 12-week block costs its 12 weeks, not a year of them): hours a week x the lesser of its
+    weeks and 38 x the hourly cost / group size, or a recorded cost x the lesser of 1 and 38 /
+    its weeks; a recorded cost with no end is read as a year's.
     """
     as_of = trust.day(as_of)
     rows = trust.require("provisions")
@@ -173,12 +172,12 @@ def provision_map(trust: TrustData, school: str | None = None, as_of=None) -> pd
         share = np.where(frame["weeks"] > 0, in_year / frame["weeks"], 0.0)
     share = np.where(standing, np.minimum(in_year / SCHOOL_WEEKS, 1.0), share)
     frame["cost_last_12_months"] = frame["cost"] * share
-    a_year = np.minimum(frame["weeks"], SCHOOL_WEEKS).where(
-        frame["end"].notna(), SCHOOL_WEEKS
-    )  # weeks it runs in a year
-    recorded_rate = (frame["cost"] / frame["weeks"].where(frame["weeks"] > 0) * a_year).where(
-        frame["end"].notna(), frame["cost"]
-    )
+    # a year at its rate, never more than its whole planned cost: the weeks of it a year holds
+    a_year = np.minimum(frame["weeks"], SCHOOL_WEEKS).where(frame["end"].notna(), SCHOOL_WEEKS)
+    with np.errstate(divide="ignore"):
+        recorded_rate = (frame["cost"] * np.minimum(1.0, SCHOOL_WEEKS / frame["weeks"])).where(
+            frame["end"].notna(), frame["cost"]
+        )
     frame["cost_a_year"] = recorded_rate.where(recorded, per_week * a_year).where(frame["running"], 0.0)
     return frame.sort_values(["school", "upn", "start"], kind="stable")[MAP_COLUMNS].reset_index(drop=True)
 

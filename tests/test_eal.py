@@ -266,3 +266,17 @@ def test_an_age_appropriate_first_language_does_not_outweigh_two_more_items_poin
     }
     assert eal.combine(findings) == "MIXED_REVIEW"
     assert eal.combine({**findings, "cat4_profile": "NEUTRAL"}) == "CONSISTENT_WITH_LANGUAGE_ACQUISITION"
+
+
+def test_two_items_that_measure_one_fact_count_once_against_an_age_appropriate_first_language():
+    """Slow progress shown by both progress items is one fact: not enough to outweigh an
+    age-appropriate first language."""
+    findings = {
+        "first_language_assessment": "LANGUAGE",
+        "parent_report": "LANGUAGE",
+        "proficiency_and_exposure": "LANGUAGE",
+        "progress_against_true_peers": "SEND",
+        "progress_tests": "SEND",
+    }
+    assert eal.combine(findings) == "CONSISTENT_WITH_LANGUAGE_ACQUISITION"
+    assert eal.combine({**findings, "cat4_profile": "SEND"}) == "MIXED_REVIEW"  # a second fact

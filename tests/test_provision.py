@@ -130,7 +130,8 @@ def test_recorded_costs_without_an_end_and_planned_ends(tmp_path, small_tables):
         f"{k},Counselling,17/11/2026,,1,50,1,External,600\n"  # a standing cost: a year's
         f"{k},TA 1:1,07/09/2026,16/07/2027,5,60,1,TA,\n"  # planned to end next July
         f"{k},Reading block,08/09/2025,14/11/2025,3,20,1,TA,\n"  # Monday to Friday, both counted
-        f"{k},Phonics,02/11/2026,20/11/2026,3,20,1,TA,\n",  # its last day is the data date
+        f"{k},Phonics,02/11/2026,20/11/2026,3,20,1,TA,\n"  # its last day is the data date
+        f"{k},Speech and language,08/09/2026,01/12/2026,1,30,1,SALT,900\n",  # a recorded 12-week block
         "staff_role,hourly_cost\nTA,20\n",
     )
     table = sendlib.provision_map(trust, as_of="2026-11-20").set_index("intervention")
@@ -148,6 +149,7 @@ def test_recorded_costs_without_an_end_and_planned_ends(tmp_path, small_tables):
     # a short block running now costs its own weeks, not a year of them (it tipped pupils over £6,000)
     block = school_weeks("2026-11-02", "2026-11-20")
     assert block < 4 and table.at["Phonics", "cost_a_year"] == pytest.approx(3 * 20 / 60 * 20 * block)
+    assert table.at["Speech and language", "cost_a_year"] == 900  # its whole cost, not 38 weeks of it (£2,850)
     assert table.at["Reading block", "weeks"] == pytest.approx(10 * 5 / 5 * SCHOOL_WEEKS / (TERM_WEEKDAYS_A_YEAR / 5))
 
 
@@ -267,11 +269,14 @@ def test_the_same_intervention_twice_over_the_same_days_is_noted(tmp_path, small
         f"{k},Speech and language,08/09/2026,01/12/2026,1,30,1,SALT,900\n"
         f"{k},speech and  LANGUAGE,09/09/2026,02/12/2026,1,30,1,SALT,900\n"  # the same, a day later
         f"{k},Phonics,07/09/2026,16/10/2026,3,20,1,TA,\n"
-        f"{k},Phonics,02/11/2026,11/12/2026,3,20,1,TA,\n",  # the next block, after the first ended
+        f"{k},Phonics,02/11/2026,11/12/2026,3,20,1,TA,\n"  # the next block, after the first ended
+        f"{k},Nurture group,07/09/2026,,1,60,6,TA,\n"  # running on with no end
+        f"{k},Nurture group,01/10/2026,15/10/2026,1,60,6,TA,\n"  # inside it
+        f"{k},Nurture group,02/11/2026,20/11/2026,1,60,6,TA,\n",  # after the one before ended, inside the first
         "staff_role,hourly_cost\nTA,20\nSALT,60\n",
     )
     noted = [n for n in trust.notes if "already have over the same days" in n]
     assert noted == [
-        "Provision Map.csv: 1 row(s) give a pupil an intervention they already have over the same days (from row 3): "
-        "check each is a separate provision, not one entered twice; both are costed"
+        "Provision Map.csv: 3 row(s) give a pupil an intervention they already have over the same days (from row 3): "
+        "check each is a separate provision, not one entered twice; each is costed"
     ]

@@ -352,9 +352,9 @@ def test_the_to_do_list_says_how_many_are_overdue_owed_and_due_as_filtered(explo
     counts = todo["status"].value_counts()
     said = (
         f"{counts['overdue']} overdue, {counts['no deadline']} owed with no date, "
-        f"{counts['due']} due in the next 30 days."
+        f"{counts['due']} due (in the next 30 days, or a parent meeting this term)."
     )
     assert said in widget_text(app)
     year = find(app, W.Dropdown, lambda w: w.description == "Year group")
     year.value = year.options[1][1]  # one year group: the counts follow
-    assert said not in widget_text(app) and "due in the next 30 days." in widget_text(app)
+    assert said not in widget_text(app) and "or a parent meeting this term)." in widget_text(app)

@@ -933,7 +933,11 @@ def _school_lists(data: Prepared, school: str, sort: str) -> list[PupilList]:
         unit="",
         tally=(
             "Status",
-            (("overdue", "overdue"), ("no deadline", "owed with no date"), ("due", "due in the next 30 days")),
+            (
+                ("overdue", "overdue"),
+                ("no deadline", "owed with no date"),
+                ("due", "due (in the next 30 days, or a parent meeting this term)"),
+            ),
         ),
     )
     return [todo_list, *lists]
