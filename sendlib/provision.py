@@ -172,13 +172,11 @@ def provision_map(trust: TrustData, school: str | None = None, as_of=None) -> pd
         share = np.where(frame["weeks"] > 0, in_year / frame["weeks"], 0.0)
     share = np.where(standing, np.minimum(in_year / SCHOOL_WEEKS, 1.0), share)
     frame["cost_last_12_months"] = frame["cost"] * share
-    # a year at its rate, never more than its whole planned cost: the weeks of it a year holds
-    a_year = np.minimum(frame["weeks"], SCHOOL_WEEKS).where(frame["end"].notna(), SCHOOL_WEEKS)
+    # a year at its rate, never more than its whole planned cost: the part of that cost a year holds
     with np.errstate(divide="ignore"):
-        recorded_rate = (frame["cost"] * np.minimum(1.0, SCHOOL_WEEKS / frame["weeks"])).where(
-            frame["end"].notna(), frame["cost"]
-        )
-    frame["cost_a_year"] = recorded_rate.where(recorded, per_week * a_year).where(frame["running"], 0.0)
+        year_share = np.minimum(1.0, SCHOOL_WEEKS / frame["weeks"])
+    no_end = frame["cost"].where(recorded, per_week * SCHOOL_WEEKS)  # a recorded cost with no end: a year's
+    frame["cost_a_year"] = (frame["cost"] * year_share).where(frame["end"].notna(), no_end).where(frame["running"], 0.0)
     return frame.sort_values(["school", "upn", "start"], kind="stable")[MAP_COLUMNS].reset_index(drop=True)
 
 
