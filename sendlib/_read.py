@@ -213,6 +213,14 @@ def _swallowed_rows(row: list[str], width: int) -> tuple[int, int] | None:
     return None
 
 
+SHEET = ", sheet '"  # a workbook's sheet in a file's label: "pupils.xlsx, sheet 'Year 7'"
+
+
+def file_of(label) -> str:
+    """The file a label of problems and notes names, without its sheet ("pupils.xlsx")."""
+    return str(label).split(SHEET)[0]
+
+
 def read_sheets(path: Path, known: Callable[[list[str]], int], label: str | None = None) -> list[RawTable]:
     """Read ``path`` into text cells, one :class:`RawTable` per sheet (a CSV file is one sheet);
     raise DataError when it is not a table at all. ``known`` counts the cells of a row that
@@ -224,7 +232,7 @@ def read_sheets(path: Path, known: Callable[[list[str]], int], label: str | None
         if not any(any(c.strip() for c in row) for _, rows in sheets for row in rows):
             _fail(file, "the workbook is empty: it should have a header row and one row per record")
         return [
-            _raw_table(rows, f"{file}, sheet '{title}'" if len(sheets) > 1 else file, known, set(), title)
+            _raw_table(rows, f"{file}{SHEET}{title}'" if len(sheets) > 1 else file, known, set(), title)
             for title, rows in sheets
             if any(any(c.strip() for c in row) for row in rows)
         ]

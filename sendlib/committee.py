@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from ._read import file_of
 from ._words import listed
 from .codes import BROAD_AREAS, PROVISION_WORDS
 from .duties import REGISTRY as DUTY_REGISTRY
@@ -186,7 +187,7 @@ def export_warning(trust) -> str:
     if not n:
         return ""
     rows, read = trust.rows_left_out, {f.strip() for files in trust.files.values() for f in files.split(", ")}
-    unread = sorted({f for f in trust.problems["file"].astype(str) if f.split(", sheet '")[0] not in read})
+    unread = sorted({f for f in trust.problems["file"].astype(str) if file_of(f) not in read})
     parts = []
     if rows:
         rows_are = f"{rows} rows of the trust's export are" if rows != 1 else "1 row of the trust's export is"

@@ -25,7 +25,7 @@ import pandas as pd
 from . import _parse, codes
 from ._frames import isin
 from ._paths import DATA_ENV, SAMPLE_DIR, cache_folder, code_digest
-from ._read import TABLE_SUFFIXES, read_sheets
+from ._read import TABLE_SUFFIXES, file_of, read_sheets
 from .exceptions import DataError, problems_frame
 from .profiles import (
     MAPPING_FILE,
@@ -222,13 +222,13 @@ def _inventory(folder: Path, school: str = "") -> tuple[list[_Source], list[tupl
 def tables_named(files) -> set[str | None]:
     """The tables the files named in problems hold by their names ("NGRT Autumn 2025.xlsx, sheet
     'Y7'": assessments): which tables a problem concerns when the file could not be read."""
-    return {table_for_name(Path(str(file).split(", sheet '")[0]).stem) for file in files}
+    return {table_for_name(Path(file_of(file)).stem) for file in files}
 
 
 def _file_names(pieces) -> str:
     """The files ``pieces`` were read from, each named once ("pupils.xlsx", not each of its
     sheets): for a problem that concerns the whole table."""
-    return ", ".join(dict.fromkeys(p.file.split(", sheet '")[0] for p in pieces))
+    return ", ".join(dict.fromkeys(file_of(p.file) for p in pieces))
 
 
 def _what_is_there(folder: Path) -> str:
@@ -842,8 +842,9 @@ def _scales_table(custom: pd.DataFrame | None, check: _Checker | None) -> pd.Dat
     return pd.concat([built_in, custom.drop(columns=["file", "row"])], ignore_index=True)
 
 
-def _read_manifest(folder: Path, notes: list) -> pd.Timestamp | None:
-    manifest = _manifest(folder)
+def _read_manifest(manifest: dict | None, notes: list) -> pd.Timestamp | None:
+    """The export's date, ``exported_on`` in ``manifest`` (:func:`_manifest`); None without one,
+    and a note when it cannot be read."""
     try:
         exported = manifest.get("exported_on") if manifest is not None else "unreadable"
         return pd.Timestamp(dt.date.fromisoformat(exported)) if exported else None
@@ -881,10 +882,10 @@ def _data_date(frames: dict, manifest: pd.Timestamp | None, today: dt.date) -> t
     return pd.Timestamp(today), "today's date"
 
 
-def _school_names(folder: Path, notes: list) -> dict[str, str]:
+def _school_names(manifest: dict | None, notes: list) -> dict[str, str]:
     """``manifest.json``'s ``"schools"``: a name for each school an export gives only as a number
     (a census download's URN), ``{"999106": "Oakfield Primary"}``; {} without one."""
-    names = (_manifest(folder) or {}).get("schools", {})  # an unreadable manifest: said with its date
+    names = (manifest or {}).get("schools", {})  # an unreadable manifest: said with its date
     if not isinstance(names, dict) or not all(isinstance(name, str) and name.strip() for name in names.values()):
         notes.append(f'{MANIFEST}: "schools" is not pairs of a number and a name, as {{"999106": "Oak"}}: not read')
         return {}
@@ -1049,8 +1050,9 @@ def load_trust(path, strict: bool = True, profile: str | None = None, school: st
             )
         )
     scales = _scales_table(frames.get("scales"), checkers.get("scales"))
-    manifest = _read_manifest(folder, notes)
-    as_of, as_of_source = _data_date(frames, manifest, today)
+    manifest = _manifest(folder)
+    exported = _read_manifest(manifest, notes)
+    as_of, as_of_source = _data_date(frames, exported, today)
     for name, frame in frames.items():
         check = checkers[name]
         table = TABLES[name]
@@ -1074,7 +1076,7 @@ def load_trust(path, strict: bool = True, profile: str | None = None, school: st
         if name == "assessments":
             _check_assessments(frame, check, scales)
             _term_dates_by(frame, as_of, notes)
-    _unify_schools(frames, notes, _school_names(folder, notes))
+    _unify_schools(frames, notes, _school_names(manifest, notes))
     pupils = frames.get("pupils")
     if pupils is not None and pupils.empty and not checkers["pupils"].problems:
         problems.append(
@@ -1091,8 +1093,8 @@ def load_trust(path, strict: bool = True, profile: str | None = None, school: st
     if pupils is not None:
         # a pupil whose row is left out (a problem in it) takes their rows in the other files
         # with them, in words: kept, they would be rows of no pupil
-        on_roll = set(pupils["upn"].drop(index=sorted(checkers["pupils"].unusable)).dropna())
-        left_out = set(pupils["upn"].dropna()) - on_roll
+        known = set(pupils["upn"].dropna())
+        left_out = known - set(pupils["upn"].drop(index=sorted(checkers["pupils"].unusable)).dropna())
         english = set(pupils.loc[pupils["eal"].eq(False).fillna(False), "upn"])
         pupils_files = _file_names(extracts["pupils"])
         for name, frame in frames.items():
@@ -1101,7 +1103,7 @@ def load_trust(path, strict: bool = True, profile: str | None = None, school: st
             check = checkers[name]
             check.where(
                 frame,
-                frame["upn"].notna() & ~isin(frame["upn"], on_roll | left_out),
+                frame["upn"].notna() & ~isin(frame["upn"], known),
                 "upn",
                 f"this UPN is not a pupil in {pupils_files}",
                 unusable=True,
